@@ -1,0 +1,93 @@
+import { mkdirSync } from "node:fs";
+import type { Server } from "node:http";
+import type { AddressInfo } from "node:net";
+import { join } from "node:path";
+import { createAdaptorServer } from "@hono/node-server";
+import { createApp } from "./app.js";
+import type { Config } from "./config.js";
+import { createLogger, type Logger } from "./logger.js";
+import { openSqliteStore } from "./store/sqlite/sqlite-store.js";
+
+export const DATABASE_FILE = "vantage.db";
+
+export interface StartServerOptions {
+	/** @default a JSON-lines logger on stdout at `config.logLevel` */
+	logger?: Logger;
+	/** How long close() lets in-flight requests finish before cutting connections. @default 10000 */
+	shutdownGraceMs?: number;
+}
+
+export interface RunningServer {
+	/** Base URL to reach the server, e.g. `http://127.0.0.1:54321`. */
+	url: string;
+	/** The port actually bound (useful with PORT=0). */
+	port: number;
+	/** Stops accepting connections, waits for in-flight requests (up to the grace period), closes the store. */
+	close(): Promise<void>;
+}
+
+/**
+ * Opens the store in `config.dataDir` and serves the app on `config.host:config.port`.
+ *
+ * @example
+ * const server = await startServer(loadConfig({ PORT: "0", VANTAGE_DATA_DIR: tmp }));
+ * await fetch(`${server.url}/healthz`);
+ * await server.close();
+ */
+export async function startServer(config: Config, options: StartServerOptions = {}): Promise<RunningServer> {
+	const logger = options.logger ?? createLogger({ level: config.logLevel });
+	mkdirSync(config.dataDir, { recursive: true });
+	const store = openSqliteStore({ path: join(config.dataDir, DATABASE_FILE) });
+	const app = createApp({ store, config, logger });
+
+	// createAdaptorServer + listen (rather than serve()) so a bind failure rejects here instead of crashing later.
+	const server = createAdaptorServer({ fetch: app.fetch }) as Server;
+	try {
+		await new Promise<void>((resolve, reject) => {
+			server.once("error", reject);
+			server.listen(config.port, config.host, () => {
+				server.off("error", reject);
+				resolve();
+			});
+		});
+	} catch (error) {
+		await store.close();
+		throw error;
+	}
+
+	const address = server.address() as AddressInfo;
+	const url = `http://${urlHost(address.address)}:${address.port}`;
+	logger.info("listening", { url, host: address.address, port: address.port, dataDir: config.dataDir });
+
+	let closing: Promise<void> | undefined;
+	const close = (): Promise<void> => {
+		closing ??= (async () => {
+			await stopServer(server, options.shutdownGraceMs ?? 10_000);
+			await store.close();
+			logger.info("stopped", { url });
+		})();
+		return closing;
+	};
+	return { url, port: address.port, close };
+}
+
+function stopServer(server: Server, graceMs: number): Promise<void> {
+	return new Promise((resolve, reject) => {
+		const force = setTimeout(() => server.closeAllConnections(), graceMs);
+		force.unref();
+		server.close((error) => {
+			clearTimeout(force);
+			if (error) reject(error);
+			else resolve();
+		});
+		// Keep-alive sockets with no request in flight would otherwise hold close() open until they time out.
+		server.closeIdleConnections();
+	});
+}
+
+// A wildcard bind is reachable on loopback; IPv6 literals need brackets in URLs.
+function urlHost(address: string): string {
+	if (address === "0.0.0.0") return "127.0.0.1";
+	if (address === "::") return "[::1]";
+	return address.includes(":") ? `[${address}]` : address;
+}

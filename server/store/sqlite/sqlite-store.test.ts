@@ -1,0 +1,154 @@
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import BetterSqlite3 from "better-sqlite3";
+import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import type { IngestEvent, ValidatedBatch } from "../../ingest/schema.js";
+import { T0, makeEvent, makeEvents } from "../../testing/fixtures.js";
+import type { Store } from "../types.js";
+import { openSqliteStore } from "./sqlite-store.js";
+
+const RECEIVED = T0 + 1000;
+
+function batch(batchId: string, events: IngestEvent[], rejected: ValidatedBatch["rejected"] = []): ValidatedBatch {
+	return { batchId, sentAt: T0, events, rejected };
+}
+
+let store: Store;
+beforeEach(() => {
+	store = openSqliteStore({ path: ":memory:" });
+});
+afterEach(() => store.close());
+
+describe("openSqliteStore", () => {
+	it("sets WAL, synchronous=NORMAL, foreign keys and a busy timeout on a file database", async () => {
+		const dir = mkdtempSync(join(tmpdir(), "vantage-store-"));
+		try {
+			const path = join(dir, "vantage.db");
+			const fileStore = openSqliteStore({ path });
+			await fileStore.close();
+			const db = new BetterSqlite3(path);
+			// journal_mode is persistent in the file; the others are per connection and checked via a fresh open.
+			expect(db.pragma("journal_mode", { simple: true })).toBe("wal");
+			db.close();
+		} finally {
+			rmSync(dir, { recursive: true, force: true });
+		}
+	});
+});
+
+describe("SqliteStore.ingestBatch", () => {
+	it("stores every event of a new batch", async () => {
+		const result = await store.ingestBatch("g1", batch("b1", makeEvents(3)), RECEIVED);
+		expect(result).toEqual({ accepted: 3, duplicates: 0, rejected: [] });
+		expect(await store.listEvents({ gameId: "g1", limit: 10 })).toHaveLength(3);
+	});
+
+	it("answers a repeated batchId with the stored response and writes nothing", async () => {
+		const rejected = [{ index: 3, code: "invalid_event" as const, message: "name: too short" }];
+		const first = await store.ingestBatch("g1", batch("b1", makeEvents(3), rejected), RECEIVED);
+		const retry = await store.ingestBatch("g1", batch("b1", makeEvents(5, "other")), RECEIVED + 5000);
+		expect(retry).toEqual(first);
+		const events = await store.listEvents({ gameId: "g1", limit: 10 });
+		expect(events.map((e) => e.id)).toEqual(["e-0001", "e-0002", "e-0003"]);
+		expect(events.every((e) => e.receivedAt === RECEIVED)).toBe(true);
+	});
+
+	it("counts an event id already stored as a duplicate", async () => {
+		await store.ingestBatch("g1", batch("b1", makeEvents(2)), RECEIVED);
+		const result = await store.ingestBatch("g1", batch("b2", makeEvents(3)), RECEIVED);
+		expect(result).toEqual({ accepted: 1, duplicates: 2, rejected: [] });
+		expect(await store.listEvents({ gameId: "g1", limit: 10 })).toHaveLength(3);
+	});
+
+	it("counts a repeated id within one batch as a duplicate", async () => {
+		const result = await store.ingestBatch("g1", batch("b1", [makeEvent(), makeEvent()]), RECEIVED);
+		expect(result).toEqual({ accepted: 1, duplicates: 0 + 1, rejected: [] });
+	});
+
+	it("scopes batch ids and event ids to the game", async () => {
+		await store.ingestBatch("g1", batch("b1", makeEvents(2)), RECEIVED);
+		const other = await store.ingestBatch("g2", batch("b1", makeEvents(2)), RECEIVED);
+		expect(other).toEqual({ accepted: 2, duplicates: 0, rejected: [] });
+		expect(await store.listEvents({ gameId: "g1", limit: 10 })).toHaveLength(2);
+		expect(await store.listEvents({ gameId: "g2", limit: 10 })).toHaveLength(2);
+	});
+
+	it("writes nothing when the transaction fails", async () => {
+		const bad = makeEvent({ id: "e-bad", userId: "x" as unknown as number });
+		await expect(store.ingestBatch("g1", batch("b1", [...makeEvents(2), bad]), RECEIVED)).rejects.toThrow();
+		expect(await store.listEvents({ gameId: "g1", limit: 10 })).toEqual([]);
+		// The batch id was not consumed either, so a corrected retry goes through.
+		expect(await store.ingestBatch("g1", batch("b1", makeEvents(2)), RECEIVED)).toMatchObject({ accepted: 2 });
+	});
+});
+
+describe("SqliteStore.listEvents", () => {
+	beforeEach(async () => {
+		await store.ingestBatch(
+			"g1",
+			batch("b1", [
+				makeEvent({ id: "a1", userId: 1, type: "session_start", name: "start", props: {} }),
+				makeEvent({ id: "a2", userId: 1, type: "custom", name: "jump", props: { height: 2.5, ok: true } }),
+			]),
+			RECEIVED,
+		);
+		await store.ingestBatch(
+			"g1",
+			batch("b2", [makeEvent({ id: "a3", userId: 2, type: "custom", name: "jump", props: { note: null } })]),
+			RECEIVED + 1,
+		);
+	});
+
+	it("reads events back in id order with props as objects", async () => {
+		const events = await store.listEvents({ gameId: "g1", limit: 10 });
+		expect(events.map((e) => e.id)).toEqual(["a1", "a2", "a3"]);
+		expect(events[1]).toEqual({
+			gameId: "g1",
+			id: "a2",
+			batchId: "b1",
+			userId: 1,
+			sessionId: "s-1",
+			type: "custom",
+			name: "jump",
+			time: T0,
+			receivedAt: RECEIVED,
+			props: { height: 2.5, ok: true },
+		});
+	});
+
+	it.each([
+		[{ batchId: "b2" }, ["a3"]],
+		[{ userId: 1 }, ["a1", "a2"]],
+		[{ type: "custom" as const }, ["a2", "a3"]],
+		[{ userId: 1, type: "custom" as const }, ["a2"]],
+		[{ userId: 0 }, []],
+	])("filters by %o", async (filter, ids) => {
+		const events = await store.listEvents({ gameId: "g1", limit: 10, ...filter });
+		expect(events.map((e) => e.id)).toEqual(ids);
+	});
+
+	it("pages with limit and after", async () => {
+		const first = await store.listEvents({ gameId: "g1", limit: 2 });
+		expect(first.map((e) => e.id)).toEqual(["a1", "a2"]);
+		const second = await store.listEvents({ gameId: "g1", limit: 2, after: "a2" });
+		expect(second.map((e) => e.id)).toEqual(["a3"]);
+	});
+
+	it("returns nothing for another game", async () => {
+		expect(await store.listEvents({ gameId: "g2", limit: 10 })).toEqual([]);
+	});
+});
+
+describe("SqliteStore.ping and close", () => {
+	it("pings while open and rejects after close", async () => {
+		await expect(store.ping()).resolves.toBeUndefined();
+		await store.close();
+		await expect(store.ping()).rejects.toThrow();
+	});
+
+	it("can be closed twice", async () => {
+		await store.close();
+		await expect(store.close()).resolves.toBeUndefined();
+	});
+});
