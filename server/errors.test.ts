@@ -1,11 +1,5 @@
 import { describe, expect, it } from "vitest";
-import {
-	InternalError,
-	PROBLEM_TYPE_BASE,
-	PayloadTooLargeError,
-	ValidationError,
-	codeForStatus,
-} from "./errors.js";
+import { InternalError, PROBLEM_TYPE_BASE, PayloadTooLargeError, ValidationError, codeForStatus } from "./errors.js";
 
 describe("ProblemError.toProblem", () => {
 	it("produces an RFC 9457 document with a stable code", () => {

@@ -1,11 +1,6 @@
 import { promisify } from "node:util";
 import { gunzip } from "node:zlib";
-import {
-	InvalidGzipError,
-	InvalidJsonError,
-	PayloadTooLargeError,
-	UnsupportedMediaTypeError,
-} from "../errors.js";
+import { InvalidGzipError, InvalidJsonError, PayloadTooLargeError, UnsupportedMediaTypeError } from "../errors.js";
 
 const gunzipAsync = promisify(gunzip);
 

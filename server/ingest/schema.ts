@@ -21,16 +21,21 @@ export const MAX_PROPS = 64;
 const propValue = z.union([z.string(), z.number(), z.boolean(), z.null()]);
 export type PropValue = z.infer<typeof propValue>;
 
-// `__proto__` would silently vanish (or worse) when the object is rebuilt, so it is refused rather than dropped.
-const propKey = z
-	.string()
-	.min(1)
-	.max(128)
-	.refine((key) => key !== "__proto__", { message: "reserved property name" });
+const propKey = z.string().min(1).max(128);
 
-const props = z
-	.record(propKey, propValue)
-	.refine((value) => Object.keys(value).length <= MAX_PROPS, { message: `at most ${MAX_PROPS} props` });
+// zod skips an own `__proto__` key when it rebuilds the record, so the prop would vanish silently; refuse it
+// on the raw input instead.
+const props = z.preprocess(
+	(value, ctx) => {
+		if (typeof value === "object" && value !== null && Object.hasOwn(value, "__proto__")) {
+			ctx.addIssue({ code: "custom", message: "reserved property name __proto__", input: value });
+		}
+		return value;
+	},
+	z
+		.record(propKey, propValue)
+		.refine((value) => Object.keys(value).length <= MAX_PROPS, { message: `at most ${MAX_PROPS} props` }),
+);
 
 /** Unix time in milliseconds (integer, not negative). */
 const unixMs = z.number().int().nonnegative();
@@ -61,7 +66,9 @@ export const batchEnvelopeSchema = z.object({
 });
 
 /** The batch envelope with every event valid (the shape the SDK builds). */
-export const batchSchema = batchEnvelopeSchema.extend({ events: z.array(eventSchema).min(1).max(MAX_EVENTS_PER_BATCH) });
+export const batchSchema = batchEnvelopeSchema.extend({
+	events: z.array(eventSchema).min(1).max(MAX_EVENTS_PER_BATCH),
+});
 export type IngestBatch = z.infer<typeof batchSchema>;
 
 /** Why one event of a batch was not stored. `index` is its position in the request's `events` array. */

@@ -40,7 +40,10 @@ export function memoryLogger(level: "debug" | "info" | "warn" | "error" = "debug
 	return { logger, lines };
 }
 
-export function jsonRequest(body: unknown, init: { gzip?: boolean; headers?: Record<string, string> } = {}): RequestInit {
+export function jsonRequest(
+	body: unknown,
+	init: { gzip?: boolean; headers?: Record<string, string> } = {},
+): RequestInit {
 	const text = typeof body === "string" ? body : JSON.stringify(body);
 	const headers: Record<string, string> = { "Content-Type": "application/json", ...init.headers };
 	if (init.gzip) {

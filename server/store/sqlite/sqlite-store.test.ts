@@ -6,7 +6,7 @@ import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import type { IngestEvent, ValidatedBatch } from "../../ingest/schema.js";
 import { T0, makeEvent, makeEvents } from "../../testing/fixtures.js";
 import type { Store } from "../types.js";
-import { openSqliteStore } from "./sqlite-store.js";
+import { configureConnection, openSqliteStore } from "./sqlite-store.js";
 
 const RECEIVED = T0 + 1000;
 
@@ -21,14 +21,27 @@ beforeEach(() => {
 afterEach(() => store.close());
 
 describe("openSqliteStore", () => {
-	it("sets WAL, synchronous=NORMAL, foreign keys and a busy timeout on a file database", async () => {
+	it("configures WAL, synchronous=NORMAL, foreign keys and a busy timeout", () => {
+		const dir = mkdtempSync(join(tmpdir(), "vantage-store-"));
+		const db = new BetterSqlite3(join(dir, "vantage.db"));
+		try {
+			configureConnection(db, 1234);
+			expect(db.pragma("journal_mode", { simple: true })).toBe("wal");
+			expect(db.pragma("synchronous", { simple: true })).toBe(1); // NORMAL
+			expect(db.pragma("foreign_keys", { simple: true })).toBe(1);
+			expect(db.pragma("busy_timeout", { simple: true })).toBe(1234);
+		} finally {
+			db.close();
+			rmSync(dir, { recursive: true, force: true });
+		}
+	});
+
+	it("creates the database file in WAL mode", async () => {
 		const dir = mkdtempSync(join(tmpdir(), "vantage-store-"));
 		try {
 			const path = join(dir, "vantage.db");
-			const fileStore = openSqliteStore({ path });
-			await fileStore.close();
+			await openSqliteStore({ path }).close();
 			const db = new BetterSqlite3(path);
-			// journal_mode is persistent in the file; the others are per connection and checked via a fresh open.
 			expect(db.pragma("journal_mode", { simple: true })).toBe("wal");
 			db.close();
 		} finally {
@@ -63,7 +76,7 @@ describe("SqliteStore.ingestBatch", () => {
 
 	it("counts a repeated id within one batch as a duplicate", async () => {
 		const result = await store.ingestBatch("g1", batch("b1", [makeEvent(), makeEvent()]), RECEIVED);
-		expect(result).toEqual({ accepted: 1, duplicates: 0 + 1, rejected: [] });
+		expect(result).toEqual({ accepted: 1, duplicates: 1, rejected: [] });
 	});
 
 	it("scopes batch ids and event ids to the game", async () => {

@@ -35,18 +35,23 @@ interface EventRow {
 export function openSqliteStore(options: SqliteStoreOptions): Store {
 	const db = new BetterSqlite3(options.path);
 	try {
-		// WAL lets readers (dashboard) run during ingest writes; NORMAL is durable across application crashes
-		// in WAL mode and only risks the last transactions on power loss, which batch retries cover.
-		db.pragma("journal_mode = WAL");
-		db.pragma("synchronous = NORMAL");
-		db.pragma("foreign_keys = ON");
-		db.pragma(`busy_timeout = ${Math.trunc(options.busyTimeoutMs ?? 5000)}`);
+		configureConnection(db, options.busyTimeoutMs ?? 5000);
 		migrate(db, options.migrations ?? MIGRATIONS);
 		return new SqliteStore(db);
 	} catch (error) {
 		db.close();
 		throw error;
 	}
+}
+
+/** Per-connection settings every connection to a Vantage database needs. */
+export function configureConnection(db: BetterSqlite3.Database, busyTimeoutMs: number): void {
+	// WAL lets readers (dashboard) run during ingest writes; NORMAL is durable across application crashes
+	// in WAL mode and only risks the last transactions on power loss, which batch retries cover.
+	db.pragma("journal_mode = WAL");
+	db.pragma("synchronous = NORMAL");
+	db.pragma("foreign_keys = ON");
+	db.pragma(`busy_timeout = ${Math.trunc(busyTimeoutMs)}`);
 }
 
 class SqliteStore implements Store {
@@ -81,7 +86,16 @@ class SqliteStore implements Store {
 		// One statement for every filter combination: a NULL parameter disables its filter. The (game_id, id)
 		// key still drives the scan.
 		this.#listEvents = db.prepare<
-			[{ gameId: string; after: string; batchId: string | null; userId: number | null; type: string | null; limit: number }],
+			[
+				{
+					gameId: string;
+					after: string;
+					batchId: string | null;
+					userId: number | null;
+					type: string | null;
+					limit: number;
+				},
+			],
 			EventRow
 		>(
 			`SELECT game_id, id, batch_id, user_id, session_id, type, name, time, received_at, props

@@ -1,0 +1,261 @@
+import { randomBytes } from "node:crypto";
+import { gzipSync } from "node:zlib";
+import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { createApp } from "../app.js";
+import { loadConfig } from "../config.js";
+import { openSqliteStore } from "../store/sqlite/sqlite-store.js";
+import type { Store } from "../store/types.js";
+import { T0, jsonRequest, makeBatch, makeEvent, makeEvents, memoryLogger } from "../testing/fixtures.js";
+import type { ListEventsResponse } from "./routes.js";
+
+const NOW = T0 + 1000;
+const BATCHES = "/v1/games/g1/batches";
+
+let store: Store;
+let app: ReturnType<typeof createApp>;
+beforeEach(() => {
+	store = openSqliteStore({ path: ":memory:" });
+	app = createApp({ store, config: loadConfig({}), logger: memoryLogger().logger, clock: () => NOW });
+});
+afterEach(() => store.close());
+
+async function storedEvents(query = ""): Promise<ListEventsResponse> {
+	const res = await app.request(`/v1/games/g1/events${query}`);
+	expect(res.status).toBe(200);
+	return (await res.json()) as ListEventsResponse;
+}
+
+async function expectProblem(res: Response, status: number, code: string): Promise<Record<string, unknown>> {
+	expect(res.status).toBe(status);
+	expect(res.headers.get("content-type")).toBe("application/problem+json");
+	const body = (await res.json()) as Record<string, unknown>;
+	expect(body).toMatchObject({ status, code, type: `urn:vantage:problem:${code}` });
+	return body;
+}
+
+describe("POST /v1/games/:gameId/batches", () => {
+	it("accepts a valid batch", async () => {
+		const res = await app.request(BATCHES, jsonRequest(makeBatch(makeEvents(3))));
+		expect(res.status).toBe(200);
+		expect(await res.json()).toEqual({ accepted: 3, duplicates: 0, rejected: [] });
+		expect((await storedEvents()).events).toHaveLength(3);
+	});
+
+	it("drops only rejected events and reports them by index", async () => {
+		const events = [
+			makeEvent({ id: "ok-1" }),
+			{ ...makeEvent({ id: "bad-type" }), type: "click" },
+			makeEvent({ id: "ok-2" }),
+			{ ...makeEvent({ id: "bad-user" }), userId: -5 },
+		];
+		const res = await app.request(BATCHES, jsonRequest(makeBatch(events)));
+		expect(res.status).toBe(200);
+		const body = (await res.json()) as { accepted: number; rejected: { index: number; code: string }[] };
+		expect(body.accepted).toBe(2);
+		expect(body.rejected.map((r) => [r.index, r.code])).toEqual([
+			[1, "invalid_event"],
+			[3, "invalid_event"],
+		]);
+		expect((await storedEvents()).events.map((e) => e.id)).toEqual(["ok-1", "ok-2"]);
+	});
+
+	it("answers a retried batch with the same response and stores nothing twice", async () => {
+		const request = () => jsonRequest(makeBatch([...makeEvents(2), { id: "broken" }]), { gzip: true });
+		const first = await app.request(BATCHES, request());
+		const second = await app.request(BATCHES, request());
+		expect(second.status).toBe(200);
+		expect(await second.json()).toEqual(await first.json());
+		expect((await storedEvents()).events).toHaveLength(2);
+	});
+
+	it("counts events already stored under another batch as duplicates", async () => {
+		await app.request(BATCHES, jsonRequest(makeBatch(makeEvents(2), { batchId: "b-1" })));
+		const res = await app.request(BATCHES, jsonRequest(makeBatch(makeEvents(3), { batchId: "b-2" })));
+		expect(await res.json()).toEqual({ accepted: 1, duplicates: 2, rejected: [] });
+	});
+
+	it("inflates a gzip body", async () => {
+		const res = await app.request(BATCHES, jsonRequest(makeBatch(makeEvents(5)), { gzip: true }));
+		expect(res.status).toBe(200);
+		expect(await res.json()).toMatchObject({ accepted: 5 });
+	});
+
+	it("records receivedAt and corrects event time when the sender's clock is off by more than 5 s", async () => {
+		const behind = 60_000;
+		await app.request(
+			BATCHES,
+			jsonRequest(makeBatch([makeEvent({ id: "late", time: T0 - behind - 500 })], { sentAt: NOW - behind })),
+		);
+		await app.request(
+			BATCHES,
+			jsonRequest(makeBatch([makeEvent({ id: "near", time: T0 })], { batchId: "b-2", sentAt: NOW - 3000 })),
+		);
+		const events = (await storedEvents()).events;
+		expect(events.find((e) => e.id === "late")).toMatchObject({ time: T0 - 500, receivedAt: NOW });
+		expect(events.find((e) => e.id === "near")).toMatchObject({ time: T0, receivedAt: NOW });
+	});
+
+	it("answers 413 when the compressed body exceeds the wire limit", async () => {
+		// Random bytes do not compress, so the gzip body stays over 1 MiB.
+		const big = makeBatch([makeEvent({ props: { blob: randomBytes(1_200_000).toString("base64") } })]);
+		const res = await app.request(BATCHES, jsonRequest(big, { gzip: true }));
+		const body = await expectProblem(res, 413, "payload_too_large");
+		expect(body.limitBytes).toBe(1024 * 1024);
+		expect((await storedEvents()).events).toEqual([]);
+	});
+
+	it("answers 413 for a body without Content-Length that streams past the limit", async () => {
+		const small = createApp({
+			store,
+			config: loadConfig({ VANTAGE_MAX_BODY_BYTES: "1000" }),
+			logger: memoryLogger().logger,
+		});
+		const chunk = new TextEncoder().encode(" ".repeat(400));
+		let sent = 0;
+		const body = new ReadableStream<Uint8Array>({
+			pull(controller) {
+				sent++;
+				if (sent > 10) controller.close();
+				else controller.enqueue(chunk);
+			},
+		});
+		const res = await small.request(BATCHES, {
+			method: "POST",
+			headers: { "Content-Type": "application/json" },
+			body,
+			duplex: "half",
+		} as RequestInit);
+		await expectProblem(res, 413, "payload_too_large");
+		// Reading stopped at the first chunk past the limit instead of draining the stream.
+		expect(sent).toBeLessThan(10);
+	});
+
+	it("answers 413 for a gzip bomb (20 MB of zeros) without inflating it all", async () => {
+		const bomb = gzipSync(Buffer.alloc(20 * 1024 * 1024));
+		expect(bomb.length).toBeLessThan(1024 * 1024);
+		const res = await app.request(BATCHES, {
+			method: "POST",
+			headers: { "Content-Type": "application/json", "Content-Encoding": "gzip" },
+			body: bomb,
+		});
+		const body = await expectProblem(res, 413, "payload_too_large");
+		expect(body.limitBytes).toBe(8 * 1024 * 1024);
+	});
+
+	it("answers 400 invalid_gzip for a corrupt gzip body", async () => {
+		const res = await app.request(BATCHES, {
+			method: "POST",
+			headers: { "Content-Type": "application/json", "Content-Encoding": "gzip" },
+			body: "this is not gzip",
+		});
+		await expectProblem(res, 400, "invalid_gzip");
+	});
+
+	it("answers 400 invalid_gzip for a truncated gzip body", async () => {
+		const gz = gzipSync(JSON.stringify(makeBatch(makeEvents(20))));
+		const res = await app.request(BATCHES, {
+			method: "POST",
+			headers: { "Content-Type": "application/json", "Content-Encoding": "gzip" },
+			body: gz.subarray(0, gz.length - 10),
+		});
+		await expectProblem(res, 400, "invalid_gzip");
+	});
+
+	it.each([
+		["malformed JSON", "{not json"],
+		["an empty body", ""],
+	])("answers 400 invalid_json for %s", async (_, body) => {
+		const res = await app.request(BATCHES, jsonRequest(body));
+		await expectProblem(res, 400, "invalid_json");
+	});
+
+	it("answers 400 invalid_json for invalid UTF-8", async () => {
+		const res = await app.request(BATCHES, {
+			method: "POST",
+			headers: { "Content-Type": "application/json" },
+			body: new Uint8Array([0x22, 0xff, 0xfe, 0x22]),
+		});
+		await expectProblem(res, 400, "invalid_json");
+	});
+
+	it("answers 400 validation_failed with the envelope's errors", async () => {
+		const res = await app.request(BATCHES, jsonRequest(makeBatch([], { batchId: "" })));
+		const body = await expectProblem(res, 400, "validation_failed");
+		const paths = (body.errors as { path: string }[]).map((e) => e.path);
+		expect(paths).toEqual(expect.arrayContaining(["batchId", "events"]));
+	});
+
+	it("answers 400 validation_failed for an unsafe game id", async () => {
+		const res = await app.request("/v1/games/bad%20id/batches", jsonRequest(makeBatch(makeEvents(1))));
+		await expectProblem(res, 400, "validation_failed");
+	});
+
+	it.each([
+		["text/plain", undefined],
+		[undefined, undefined],
+		["application/json", "br"],
+		["application/json", "deflate"],
+	])("answers 415 for Content-Type %s / Content-Encoding %s", async (type, encoding) => {
+		const headers: Record<string, string> = {};
+		if (type) headers["Content-Type"] = type;
+		if (encoding) headers["Content-Encoding"] = encoding;
+		const res = await app.request(BATCHES, {
+			method: "POST",
+			headers,
+			body: JSON.stringify(makeBatch(makeEvents(1))),
+		});
+		await expectProblem(res, 415, "unsupported_media_type");
+	});
+
+	it("accepts a charset parameter on the media type", async () => {
+		const res = await app.request(
+			BATCHES,
+			jsonRequest(makeBatch(makeEvents(1)), { headers: { "Content-Type": "application/json; charset=utf-8" } }),
+		);
+		expect(res.status).toBe(200);
+	});
+});
+
+describe("GET /v1/games/:gameId/events", () => {
+	beforeEach(async () => {
+		const events = [
+			makeEvent({ id: "a1", userId: 1, type: "session_start" }),
+			makeEvent({ id: "a2", userId: 1 }),
+			makeEvent({ id: "a3", userId: 2 }),
+		];
+		await app.request(BATCHES, jsonRequest(makeBatch(events, { batchId: "b-1" })));
+		await app.request(BATCHES, jsonRequest(makeBatch([makeEvent({ id: "a4", userId: 2 })], { batchId: "b-2" })));
+	});
+
+	it("returns events with props as objects", async () => {
+		const { events, next } = await storedEvents();
+		expect(events.map((e) => e.id)).toEqual(["a1", "a2", "a3", "a4"]);
+		expect(events[0]?.props).toEqual(makeEvent().props);
+		expect(next).toBeNull();
+	});
+
+	it.each([
+		["?batchId=b-2", ["a4"]],
+		["?userId=1", ["a1", "a2"]],
+		["?type=session_start", ["a1"]],
+		["?userId=2&batchId=b-1", ["a3"]],
+	])("filters with %s", async (query, ids) => {
+		expect((await storedEvents(query)).events.map((e) => e.id)).toEqual(ids);
+	});
+
+	it("pages with limit and the next cursor", async () => {
+		const first = await storedEvents("?limit=3");
+		expect(first.events.map((e) => e.id)).toEqual(["a1", "a2", "a3"]);
+		expect(first.next).toBe("a3");
+		const second = await storedEvents(`?limit=3&after=${first.next}`);
+		expect(second.events.map((e) => e.id)).toEqual(["a4"]);
+		expect(second.next).toBeNull();
+	});
+
+	it.each([["?limit=0"], ["?limit=1001"], ["?userId=abc"], ["?type=click"]])(
+		"answers 400 validation_failed for %s",
+		async (query) => {
+			await expectProblem(await app.request(`/v1/games/g1/events${query}`), 400, "validation_failed");
+		},
+	);
+});

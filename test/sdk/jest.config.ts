@@ -1,0 +1,1 @@
+export = { testMatch: ["**/*.spec"] };
