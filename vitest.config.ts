@@ -1,9 +1,12 @@
 import { defineConfig } from "vitest/config";
 
+// Node-side suites: the backend (server/) and the harness's own tests (test/harness). The SDK specs run inside the
+// Luau harness under Jest Lua (test/run-sdk-specs.ts); end-to-end suites live in test/e2e.
 export default defineConfig({
 	test: {
-		// Only the backend for now; the SDK specs run inside the Luau harness with their own runner.
-		include: ["server/**/*.test.ts"],
+		include: ["server/**/*.test.ts", "test/harness/**/*.test.ts", "test/e2e/**/*.test.ts"],
 		environment: "node",
+		testTimeout: 30_000,
+		hookTimeout: 60_000,
 	},
 });

@@ -1,0 +1,67 @@
+// ESLint: eslint-plugin-roblox-ts for the SDK (src/, test/sdk), typescript-eslint for the backend and Node tooling;
+// Prettier owns formatting (eslint-config-prettier turns off the rules it covers).
+import js from "@eslint/js";
+import prettier from "eslint-config-prettier";
+import robloxTs from "eslint-plugin-roblox-ts";
+import tseslint from "typescript-eslint";
+
+export default tseslint.config(
+	{
+		ignores: [
+			"node_modules/",
+			"out/",
+			"include/",
+			"data/",
+			".tmp/",
+			"test/.build/",
+			"test/harness/.luau-web/",
+			"**/*.d.ts",
+		],
+	},
+	{
+		files: ["src/**/*.ts", "test/sdk/**/*.ts"],
+		extends: [...tseslint.configs.recommended],
+		languageOptions: {
+			parserOptions: { project: ["./tsconfig.spec.json"], tsconfigRootDir: import.meta.dirname },
+		},
+		plugins: { "roblox-ts": robloxTs },
+		rules: {
+			...robloxTs.configs.recommended.rules,
+			"@typescript-eslint/no-namespace": "off",
+			"@typescript-eslint/no-unused-vars": ["error", { argsIgnorePattern: "^_", varsIgnorePattern: "^_" }],
+		},
+	},
+	{
+		files: ["server/**/*.ts", "test/**/*.ts", "bench/**/*.ts", "*.ts", "**/*.mjs", "*.js"],
+		ignores: ["test/sdk/**"],
+		extends: [js.configs.recommended, ...tseslint.configs.recommended],
+		languageOptions: {
+			globals: {
+				process: "readonly",
+				console: "readonly",
+				Buffer: "readonly",
+				URL: "readonly",
+				fetch: "readonly",
+				setTimeout: "readonly",
+				clearTimeout: "readonly",
+				WebAssembly: "readonly",
+				TextEncoder: "readonly",
+				TextDecoder: "readonly",
+				Response: "readonly",
+				Request: "readonly",
+				AbortSignal: "readonly",
+				AbortController: "readonly",
+				Headers: "readonly",
+				setInterval: "readonly",
+				clearInterval: "readonly",
+				performance: "readonly",
+				queueMicrotask: "readonly",
+				structuredClone: "readonly",
+			},
+		},
+		rules: {
+			"@typescript-eslint/no-unused-vars": ["error", { argsIgnorePattern: "^_", varsIgnorePattern: "^_" }],
+		},
+	},
+	prettier,
+);

@@ -1,0 +1,57 @@
+/**
+ * The wire protocol between the SDK and the backend (`POST /v1/games/:gameId/batches`).
+ * Mirrors the backend's schema in server/ingest/schema.ts; a change here is a change there.
+ */
+
+/** Event types the backend accepts. */
+export type EventType =
+	| "session_start"
+	| "session_end"
+	| "custom"
+	| "progression"
+	| "economy"
+	| "purchase"
+	| "funnel"
+	| "error"
+	| "exposure"
+	| "consent";
+
+/** A property value: what survives JSON and what analysts can group by. */
+export type PropValue = string | number | boolean;
+
+/** Event properties: at most {@link MAX_PROPS} keys of at most 128 characters. */
+export type Props = Record<string, PropValue>;
+
+export const MAX_PROPS = 64;
+export const MAX_NAME_LENGTH = 128;
+export const MAX_EVENTS_PER_BATCH = 1000;
+
+/** One event as sent to the backend. */
+export interface WireEvent {
+	/** Time-ordered id, unique per game: the backend's deduplication key. */
+	id: string;
+	/** Unix time in milliseconds (server clock). */
+	time: number;
+	/** Roblox UserId; 0 for a server-level event. */
+	userId: number;
+	sessionId: string;
+	type: EventType;
+	name: string;
+	props: Props;
+}
+
+/** A batch: immutable once built, so a retry with the same batchId is idempotent. */
+export interface WireBatch {
+	batchId: string;
+	/** Unix ms when this attempt was sent; lets the backend correct clock skew. */
+	sentAt: number;
+	sdk: { name: string; version: string };
+	events: WireEvent[];
+}
+
+/** The backend's answer to a batch. */
+export interface BatchResponse {
+	accepted: number;
+	duplicates: number;
+	rejected: { index: number; code: string; message: string }[];
+}
