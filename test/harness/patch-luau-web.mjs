@@ -24,22 +24,30 @@ function leb2(n) {
 	return [0x80 | (n & 0x7f), n >> 7];
 }
 
+/**
+ * Rewrites the memory section (min = max = 274 pages) to min = max = `pages`, keeping every other byte. Throws if the
+ * exact expected section is not found exactly once.
+ */
 export function patchWasm(wasm, pages = PAGES) {
 	const at = wasm.indexOf(ORIGINAL);
-	if (at < 0) throw new Error("luau-web: memory section 274/274 pages not found; the package changed, update the patch");
+	if (at < 0)
+		throw new Error("luau-web: memory section 274/274 pages not found; the package changed, update the patch");
 	if (wasm.indexOf(ORIGINAL, at + 1) >= 0) throw new Error("luau-web: memory section pattern is not unique");
 	const out = Buffer.from(wasm);
 	Buffer.from([0x05, 0x06, 0x01, 0x01, ...leb2(pages), ...leb2(pages)]).copy(out, at);
 	return out;
 }
 
+/** The memory limits (in 64 KiB pages) of a module patched by patchWasm (two 2-byte LEB128 numbers). */
 export function readMemoryPages(wasm) {
 	const at = wasm.indexOf(Buffer.from([0x05, 0x06, 0x01, 0x01]));
+	if (at < 0) throw new Error("luau-web: no memory section with 2-byte limits found");
 	const b = wasm.subarray(at + 4, at + 8);
 	return { min: (b[0] & 0x7f) | (b[1] << 7), max: (b[2] & 0x7f) | (b[3] << 7) };
 }
 
-function extract(js) {
+/** The WASM module embedded (base64) in luau-web's Asyncify build, and where its text sits in the JS. */
+export function extractWasm(js) {
 	const start = js.indexOf(MARKER);
 	if (start < 0) throw new Error("luau-web: embedded WASM not found in " + LIB);
 	const from = start + MARKER.length;
@@ -49,7 +57,7 @@ function extract(js) {
 
 export function patchedPages() {
 	const js = readFileSync(join(PATCHED_DIR, "src", LIB), "utf8");
-	return readMemoryPages(extract(js).wasm);
+	return readMemoryPages(extractWasm(js).wasm);
 }
 
 function main() {
@@ -58,7 +66,7 @@ function main() {
 	const pkg = JSON.parse(readFileSync(join(pkgDir, "package.json"), "utf8"));
 	if (pkg.version !== "1.4.0") throw new Error(`luau-web ${pkg.version}: the heap patch was verified on 1.4.0 only`);
 	const js = readFileSync(join(pkgDir, "src", LIB), "utf8");
-	const { from, end, wasm } = extract(js);
+	const { from, end, wasm } = extractWasm(js);
 	const patched = patchWasm(wasm);
 	if (!WebAssembly.validate(patched)) throw new Error("luau-web: patched WASM does not validate");
 	if (existsSync(PATCHED_DIR)) rmSync(PATCHED_DIR, { recursive: true });

@@ -1,5 +1,10 @@
 // One emulated Roblox VM (a game server or one player's client): a real Luau state from luau-web running the
 // harness's Luau emulation of the engine (lua/*.luau), driven on a virtual clock by the host.
+// * Time: nothing happens until the host calls advance() / run(); the VM's clock moves in whole frames of 1/60 s and
+//   skips idle stretches (lua/scheduler.luau). Host I/O (startIo) takes zero virtual time.
+// * Each JS→Luau call costs ~14 µs, so loops that run every frame stay in Luau (H.advance runs frames until the
+//   target, a waiting I/O, or the end of the thread run() waits for).
+// * All VMs of a process share one WASM module; every entry into it is serialized (see `exclusive`).
 import { readdirSync, readFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -11,11 +16,19 @@ const LUA_DIR = join(here, "lua");
 
 // The patched copy of luau-web (see patch-luau-web.mjs): one WASM module per process, shared by every VM in it.
 type LuauStateLike = {
+	stateIdx: number;
 	env: { set(key: string, value: unknown, bypassReadonly?: boolean): boolean };
 	loadstring(source: string, chunkname?: string, throwOnCompilationError?: boolean): unknown;
 	destroy(): void;
 };
-type LuauModule = { LuauState: { createAsync(env?: Record<string, unknown>): Promise<LuauStateLike> } };
+type LuaValueData = { release(): void; released?: boolean };
+type LuauModule = {
+	LuauState: { createAsync(env?: Record<string, unknown>): Promise<LuauStateLike> };
+	InternalLuauWasmModule: {
+		LUA_VALUE: symbol;
+		states: ({ luaValueCache: Map<number, Record<symbol, LuaValueData>> } | null)[];
+	};
+};
 let luauModule: Promise<LuauModule> | undefined;
 export function loadLuau(): Promise<LuauModule> {
 	luauModule ??= import(join(here, ".luau-web", "src", "index.js")) as Promise<LuauModule>;
@@ -59,10 +72,26 @@ export interface VmOptions {
 	isStudio?: boolean;
 	signalBehavior?: "Deferred" | "Immediate";
 	plugins?: ServicePlugin[];
-	/** Values put into H before the core runs (read by service chunks). */
+	/**
+	 * Values put into H before the core runs (read by service chunks). The core reads `jsonStrict: true`: JSONEncode
+	 * then also errors on mixed tables, NaN and infinities, which Roblox accepts (lua/json.luau).
+	 */
 	config?: Record<string, unknown>;
 	/** Also echo output to the process (debugging). */
 	echo?: boolean;
+	/**
+	 * false: load only the core (lua/*.luau), without lua/services/*.luau and the built-in service plugins. For the
+	 * harness's own tests of the core. Default true.
+	 */
+	services?: boolean;
+}
+
+/** Scheduler counters (see H.stats in lua/scheduler.luau). */
+export interface VmStats {
+	/** Frames actually simulated; idle frames (no timer due, nothing listening to frame events) are skipped. */
+	frames: number;
+	/** Threads resumed by the scheduler. */
+	resumes: number;
 }
 
 export interface ThreadResult {
@@ -93,7 +122,21 @@ function coreServiceChunks(): string[] {
 
 type LuauFn = (...args: unknown[]) => unknown;
 
-async function call(fn: LuauFn, ...args: unknown[]): Promise<unknown> {
+/**
+ * Every entry into the WASM module (calls, loadstring, table access, new states) goes through this one queue, for
+ * all VMs of the process. Without JSPI, luau-web suspends the WASM stack (Asyncify) whenever Luau calls a JS
+ * function, and it serializes only whole calls, so a loadstring or table access from another task during that
+ * suspension would corrupt it. Never call `exclusive` from inside a queued task (it would wait for itself).
+ */
+let luauQueue: Promise<unknown> = Promise.resolve();
+function exclusive<T>(task: () => T | Promise<T>): Promise<T> {
+	const run = luauQueue.then(task, task);
+	luauQueue = run.catch(() => undefined);
+	return run;
+}
+
+/** Calls a Luau function (inside the queue) and returns its first result. */
+async function callRaw(fn: LuauFn, ...args: unknown[]): Promise<unknown> {
 	const r = await fn(...args);
 	return Array.isArray(r) ? r[0] : r;
 }
@@ -115,7 +158,7 @@ export class RobloxVm {
 	private constructor(private readonly options: VmOptions) {
 		this.role = options.role;
 		this.name = options.name ?? options.role;
-		this.plugins = [...builtinPlugins, ...(options.plugins ?? [])];
+		this.plugins = [...(options.services === false ? [] : builtinPlugins), ...(options.plugins ?? [])];
 	}
 
 	static async create(options: VmOptions): Promise<RobloxVm> {
@@ -126,9 +169,9 @@ export class RobloxVm {
 
 	private async init(): Promise<void> {
 		const { LuauState } = await loadLuau();
-		this.state = await LuauState.createAsync();
+		this.state = await exclusive(() => LuauState.createAsync());
 		const host: Record<string, unknown> = {
-			output: (kind: OutputKind, text: string) => this.pushOutput(kind, text),
+			output: (kind: OutputKind, text: string, at?: number) => this.pushOutput(kind, text, at),
 			compile: (source: string, chunkname: string) => {
 				const r = this.state.loadstring(String(source), String(chunkname), false);
 				return typeof r === "string" ? [undefined, r] : r;
@@ -136,8 +179,9 @@ export class RobloxVm {
 			readFile: (path: string) => readFileSync(path, "utf8"),
 		};
 		for (const plugin of this.plugins) Object.assign(host, plugin.host?.(this) ?? {});
-		const boot = this.state.loadstring("return { host = ... }", "=harness.boot", true) as LuauFn;
-		this.H = (await call(boot, host)) as RobloxVm["H"];
+		this.H = (await exclusive(() =>
+			callRaw(this.state.loadstring("return { host = ... }", "=harness.boot", true) as LuauFn, host),
+		)) as RobloxVm["H"];
 		const o = this.options;
 		const settings: Record<string, unknown> = {
 			role: o.role,
@@ -147,30 +191,36 @@ export class RobloxVm {
 			signalBehavior: o.signalBehavior ?? "Deferred",
 			...o.config,
 		};
-		for (const [k, v] of Object.entries(settings)) this.H.set(k, v);
+		await exclusive(() => {
+			for (const [k, v] of Object.entries(settings)) this.H.set(k, v);
+		});
 		const chunks = [
 			...CORE_CHUNKS.map((f) => join(LUA_DIR, f)),
-			...coreServiceChunks(),
+			...(o.services === false ? [] : coreServiceChunks()),
 			...this.plugins.flatMap((p) => p.chunks ?? []),
 			join(LUA_DIR, "bridge.luau"),
 		];
 		for (const path of chunks) {
-			const fn = this.state.loadstring(readFileSync(path, "utf8"), "=harness/" + path.slice(LUA_DIR.length + 1), true);
-			await call(fn as LuauFn, this.H);
+			const source = readFileSync(path, "utf8");
+			const name = "=harness/" + (path.startsWith(LUA_DIR) ? path.slice(LUA_DIR.length + 1) : path);
+			await exclusive(() => callRaw(this.state.loadstring(source, name, true) as LuauFn, this.H));
 		}
-		await this.callH("setGameInfo", JSON.stringify({
-			PlaceId: o.placeId ?? 0,
-			PlaceVersion: o.placeVersion ?? 0,
-			GameId: o.gameId ?? 0,
-			PrivateServerId: o.privateServerId ?? "",
-			PrivateServerOwnerId: o.privateServerOwnerId ?? 0,
-		}));
+		await this.callH(
+			"setGameInfo",
+			JSON.stringify({
+				PlaceId: o.placeId ?? 0,
+				PlaceVersion: o.placeVersion ?? 0,
+				GameId: o.gameId ?? 0,
+				PrivateServerId: o.privateServerId ?? "",
+				PrivateServerOwnerId: o.privateServerOwnerId ?? 0,
+			}),
+		);
 		if (o.tree) await this.buildTree(o.tree);
 		for (const plugin of this.plugins) await plugin.ready?.(this);
 	}
 
-	private pushOutput(kind: OutputKind, text: string): void {
-		this.output.push({ kind, text: String(text), at: this.nowCache });
+	private pushOutput(kind: OutputKind, text: string, at?: number): void {
+		this.output.push({ kind, text: String(text), at: typeof at === "number" ? at : this.nowCache });
 		if (this.options.echo) console.log(`[${this.name} ${kind}] ${text}`);
 	}
 
@@ -179,13 +229,16 @@ export class RobloxVm {
 	/** Calls H[name](...args) in the VM and returns its first result. */
 	async callH(name: string, ...args: unknown[]): Promise<unknown> {
 		if (this.destroyed) throw new Error(`VM ${this.name} is destroyed`);
-		let fn = this.fns.get(name);
-		if (!fn) {
-			fn = this.H.get(name) as LuauFn;
-			if (typeof fn !== "function") throw new Error(`harness function H.${name} is missing`);
-			this.fns.set(name, fn);
-		}
-		return call(fn, ...args);
+		return exclusive(() => {
+			if (this.destroyed) throw new Error(`VM ${this.name} is destroyed`);
+			let fn = this.fns.get(name);
+			if (!fn) {
+				fn = this.H.get(name) as LuauFn;
+				if (typeof fn !== "function") throw new Error(`harness function H.${name} is missing`);
+				this.fns.set(name, fn);
+			}
+			return callRaw(fn, ...args);
+		});
 	}
 
 	/** Builds instances under game from a description tree (see project.ts). */
@@ -205,7 +258,13 @@ export class RobloxVm {
 	 */
 	startIo(op: () => Promise<unknown>): number {
 		const id = ++this.nextIo;
-		const p = op().then(
+		let started: Promise<unknown>;
+		try {
+			started = Promise.resolve(op());
+		} catch (err) {
+			started = Promise.reject(err); // a synchronous throw is delivered like a rejection
+		}
+		const p = started.then(
 			(value) => this.deliver(id, true, value),
 			(err: unknown) => this.deliver(id, false, err instanceof Error ? err.message : String(err)),
 		);
@@ -219,6 +278,13 @@ export class RobloxVm {
 	}
 	private ready: { id: number; ok: boolean; value: unknown }[] = [];
 
+	/** A thread waits on host I/O (H.awaitIo) but nothing is in flight: it would wait forever. */
+	private checkIoPending(): void {
+		if (this.inflight.size === 0 && this.ready.length === 0) {
+			throw new LuauRuntimeError("a Luau thread awaits host I/O that was never started (H.awaitIo with an unknown id)");
+		}
+	}
+
 	/** Waits for in-flight host operations and resumes their threads. */
 	async settleIo(): Promise<void> {
 		while (this.inflight.size > 0 || this.ready.length > 0) {
@@ -231,20 +297,37 @@ export class RobloxVm {
 		}
 	}
 
-	/** Moves the virtual clock forward, running timers, frames and deferred threads; I/O takes zero time. */
+	/**
+	 * The host's clock (seconds): where the last advance() aimed. The VM's clock (now()) moves in whole frames of 1/60 s
+	 * and is at most this; keeping the target here means advance(0.01) ten times moves six frames, not none.
+	 */
+	private clock = 0;
+
+	/**
+	 * Moves the virtual clock forward by `seconds`, running timers, frames and deferred threads; I/O takes zero time.
+	 * Idle stretches (no timer due, nothing listening to frame events) are skipped in one step.
+	 */
 	async advance(seconds: number): Promise<void> {
-		const target = (await this.now()) + seconds;
+		const target = Math.max(this.clock, await this.now()) + seconds;
+		this.clock = target;
 		for (;;) {
 			await this.settleIo();
 			const status = await this.callH("advance", target);
-			if (status === "done" && this.inflight.size === 0) break;
+			if (status === "io") this.checkIoPending();
+			if (status === "done" && this.inflight.size === 0 && this.ready.length === 0) break;
 		}
 		await this.now();
 	}
 
+	/** Scheduler counters: frames simulated and threads resumed since the VM started. */
+	async stats(): Promise<VmStats> {
+		return JSON.parse((await this.callH("statsJson")) as string) as VmStats;
+	}
+
 	/** Runs Luau source in a new thread with a script environment; returns a handle to await its results. */
 	async start(source: string, chunkName = "harness.run"): Promise<number> {
-		const fn = this.state.loadstring(source, "=" + chunkName, false);
+		if (this.destroyed) throw new Error(`VM ${this.name} is destroyed`);
+		const fn = await exclusive(() => this.state.loadstring(source, "=" + chunkName, false));
 		if (typeof fn === "string") throw new LuauRuntimeError(fn);
 		return (await this.callH("startThread", fn)) as number;
 	}
@@ -255,23 +338,32 @@ export class RobloxVm {
 	}
 
 	/**
-	 * Runs Luau source to completion: advances virtual time (default up to 60 s) until the thread returns.
+	 * Runs Luau source to completion: advances virtual time (default up to 60 s) until the thread returns, stopping at
+	 * the frame it finishes in (the Luau side checks after every frame; idle stretches are skipped).
 	 * Returns its values as JSON snapshots; throws LuauRuntimeError if it errors or does not finish.
 	 */
 	async run<T = unknown[]>(source: string, opts: { maxSeconds?: number; chunkName?: string } = {}): Promise<T> {
 		const id = await this.start(source, opts.chunkName);
 		const max = opts.maxSeconds ?? 60;
-		let waited = 0;
+		const deadline = Math.max(this.clock, await this.now()) + max;
 		for (;;) {
 			await this.settleIo();
+			const status = await this.callH("advance", deadline, id);
+			if (status === "io") {
+				this.checkIoPending();
+				continue;
+			}
 			const r = await this.result(id);
 			if (r) {
+				await this.now();
 				if (!r.ok) throw new LuauRuntimeError(r.error ?? "error", r.trace);
 				return r.values as T;
 			}
-			if (waited >= max) throw new LuauRuntimeError(`thread did not finish within ${max} virtual seconds`);
-			await this.advance(1 / 60);
-			waited += 1 / 60;
+			if (status === "done" && this.inflight.size === 0 && this.ready.length === 0) {
+				this.clock = Math.max(this.clock, deadline);
+				await this.now();
+				throw new LuauRuntimeError(`thread did not finish within ${max} virtual seconds`);
+			}
 		}
 	}
 
@@ -280,9 +372,42 @@ export class RobloxVm {
 		return this.output.filter((l) => l.kind === kind).map((l) => l.text);
 	}
 
+	/**
+	 * Ends the VM. luau-web 1.4.0 cannot close a state safely: after LuauState.destroy(), states created later can
+	 * resolve references to the wrong values ("attempt to call a nil value"), so the state is never closed. Instead
+	 * (in the background, serialized with other Luau calls) the VM drops everything it holds, the host releases its
+	 * references, and a burst of short-lived allocations lets Luau's incremental GC return the memory to the shared
+	 * WASM heap; only the empty state (a few KB) stays.
+	 */
 	destroy(): void {
 		if (this.destroyed) return;
 		this.destroyed = true;
-		this.state.destroy();
+		this.retiring = exclusive(() => this.retire()).catch(() => undefined);
+	}
+
+	/** Settles when a destroyed VM's memory has been handed back (tests; nothing else needs to wait for it). */
+	retiring: Promise<void> | undefined;
+
+	/** Runs inside the queue (see `exclusive`): uses callRaw, never call/callH. */
+	private async retire(): Promise<void> {
+		const { InternalLuauWasmModule: internal } = await loadLuau();
+		const churn = this.state.loadstring(
+			"local n = ... local create = table.create for i = 1, n do local _ = create(1024, i) end return gcinfo()",
+			"=harness.retire",
+			true,
+		) as LuauFn;
+		const heapKb = Number(await callRaw(this.H.get("retire") as LuauFn));
+		const cache = internal.states[this.state.stateIdx]?.luaValueCache;
+		if (cache) {
+			for (const value of [...cache.values()]) {
+				if (value === (churn as unknown)) continue;
+				const data = value[internal.LUA_VALUE];
+				if (data && !data.released) data.release();
+			}
+		}
+		this.fns.clear();
+		// table.create(1024) is ~16 KB: allocate about three times the old heap so at least one full GC cycle runs.
+		await callRaw(churn, Math.ceil((Math.max(heapKb, 4096) * 3) / 16));
+		(churn as unknown as Record<symbol, LuaValueData>)[internal.LUA_VALUE]?.release();
 	}
 }
