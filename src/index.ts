@@ -84,8 +84,6 @@ export namespace Vantage {
 
 	/** Counters of what the SDK queued, sent, dropped and refused. */
 	export function stats(): Stats {
-		return (
-			tracker?.stats() ?? { queued: 0, sent: 0, rejected: 0, dropped: 0, invalidCalls: 0, failedRequests: 0 }
-		);
+		return tracker?.stats() ?? { queued: 0, sent: 0, rejected: 0, dropped: 0, invalidCalls: 0, failedRequests: 0 };
 	}
 }

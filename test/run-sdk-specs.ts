@@ -28,6 +28,9 @@ console.log(
 		`${result.numPendingTests} skipped in ${(result.wallMs / 1000).toFixed(1)} s`,
 );
 if (jsonAt >= 0) {
-	writeFileSync(args[jsonAt + 1], JSON.stringify({ passed: result.numPassedTests, failed, skipped: result.numPendingTests }));
+	writeFileSync(
+		args[jsonAt + 1],
+		JSON.stringify({ passed: result.numPassedTests, failed, skipped: result.numPendingTests }),
+	);
 }
 process.exitCode = failed > 0 || !result.success ? 1 : 0;

@@ -3,8 +3,7 @@ import { BatchResponse, WireBatch } from "../shared/protocol";
 
 /** What happened to one request. */
 export type SendResult =
-	| { kind: "ok"; response: BatchResponse }
-	| { kind: "failed"; status?: number; message: string; retryable: boolean };
+	{ kind: "ok"; response: BatchResponse } | { kind: "failed"; status?: number; message: string; retryable: boolean };
 
 /**
  * Posts one batch to the backend: gzip-compressed JSON over HttpService.

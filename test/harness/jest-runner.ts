@@ -89,12 +89,7 @@ export async function runJest(options: JestRunOptions): Promise<JestRunResult> {
 		echo: options.echo,
 	});
 	try {
-		const jestPackages = options.jestPackages ?? [
-			"ReplicatedStorage",
-			"rbxts_include",
-			"node_modules",
-			"@rbxts-js",
-		];
+		const jestPackages = options.jestPackages ?? ["ReplicatedStorage", "rbxts_include", "node_modules", "@rbxts-js"];
 		const cliOptions: string[] = ["ci = true", "verbose = false", "setupFiles = { setup }"];
 		if (options.testPathPattern) cliOptions.push(`testPathPattern = ${JSON.stringify(options.testPathPattern)}`);
 		if (options.testNamePattern) cliOptions.push(`testNamePattern = ${JSON.stringify(options.testNamePattern)}`);

@@ -4,7 +4,4 @@ import type { ServicePlugin } from "../vm.js";
 import { dataStorePlugin } from "./datastore.js";
 import { httpPlugin } from "./http.js";
 
-export const builtinPlugins: ServicePlugin[] = [
-	dataStorePlugin,
-	httpPlugin,
-];
+export const builtinPlugins: ServicePlugin[] = [dataStorePlugin, httpPlugin];
