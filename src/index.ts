@@ -52,7 +52,7 @@ export namespace Vantage {
 			warn("[Vantage] Vantage.start was already called; ignoring the second call");
 			return false;
 		}
-		const resolved = resolveOptions(options, game.GameId);
+		const resolved = resolveOptions(options);
 		if (typeIs(resolved, "string")) {
 			warn(`[Vantage] ${resolved}`);
 			return false;

@@ -37,6 +37,7 @@ const npx = "npx";
 const npm = "npm";
 step("build SDK and type-check the backend", npm, ["run", "build"]);
 step("build SDK specs", npm, ["run", "build:specs"]);
+step("type-check tests and tools", npx, ["tsc", "-p", "test/tsconfig.json"]);
 
 const vitestJson = join(tmp, "vitest.json");
 const vitestOk = run("backend, harness and end-to-end (vitest)", npx, [

@@ -3,10 +3,11 @@ export interface StartOptions {
 	/** Base URL of the Vantage backend, e.g. `"https://vantage.example.com"`. */
 	endpoint: string;
 	/**
-	 * The id the backend files this game's events under.
-	 * @default game.GameId (the experience's universe id)
+	 * Name of the experience secret holding the game key (Creator Hub → experience → Secrets; in Studio, the
+	 * local secrets in Game Settings). The key never appears in Luau: it is only placed into a request header.
+	 * @default "vantage_game_key"
 	 */
-	gameId?: string | number;
+	gameKeySecret?: string;
 	/**
 	 * Seconds between flushes of queued events.
 	 * @default 10
@@ -31,7 +32,7 @@ export interface StartOptions {
 
 export interface ResolvedOptions {
 	endpoint: string;
-	gameId: string;
+	gameKeySecret: string;
 	flushSeconds: number;
 	maxBatchEvents: number;
 	maxQueuedEvents: number;
@@ -39,6 +40,7 @@ export interface ResolvedOptions {
 }
 
 export const DEFAULTS = {
+	gameKeySecret: "vantage_game_key",
 	flushSeconds: 10,
 	maxBatchEvents: 500,
 	maxQueuedEvents: 20000,
@@ -46,13 +48,16 @@ export const DEFAULTS = {
 } as const;
 
 /** Merges options with defaults once; returns an error message for options that cannot work. */
-export function resolveOptions(options: StartOptions, defaultGameId: number): ResolvedOptions | string {
+export function resolveOptions(options: StartOptions): ResolvedOptions | string {
 	if (!typeIs(options, "table")) return "Vantage.start expects an options table";
 	if (!typeIs(options.endpoint, "string") || options.endpoint.size() === 0) {
 		return "Vantage.start: `endpoint` must be the backend's base URL";
 	}
 	const [endpoint] = options.endpoint.gsub("/+$", "");
-	const gameId = options.gameId ?? defaultGameId;
+	const gameKeySecret = options.gameKeySecret ?? DEFAULTS.gameKeySecret;
+	if (!typeIs(gameKeySecret, "string") || gameKeySecret.size() === 0) {
+		return "Vantage.start: `gameKeySecret` must name an experience secret";
+	}
 	const flushSeconds = options.flushSeconds ?? DEFAULTS.flushSeconds;
 	const maxBatchEvents = options.maxBatchEvents ?? DEFAULTS.maxBatchEvents;
 	const maxQueuedEvents = options.maxQueuedEvents ?? DEFAULTS.maxQueuedEvents;
@@ -65,7 +70,7 @@ export function resolveOptions(options: StartOptions, defaultGameId: number): Re
 	}
 	return {
 		endpoint,
-		gameId: tostring(gameId),
+		gameKeySecret,
 		flushSeconds,
 		maxBatchEvents,
 		maxQueuedEvents,

@@ -3,6 +3,7 @@ import { IdGenerator, prefixFromGuid } from "../shared/ids";
 import { EventType, Props, WireBatch, WireEvent } from "../shared/protocol";
 import { checkName, checkProps } from "../shared/validate";
 import { sdkName, version } from "../shared/version";
+import { TokenProvider } from "./auth";
 import { ResolvedOptions } from "./options";
 import { sendBatch } from "./transport";
 
@@ -35,11 +36,13 @@ export class Tracker {
 	private flushing = false;
 	private stopped = false;
 	private readonly url: string;
+	private readonly tokens: TokenProvider;
 	private readonly counters = { sent: 0, rejected: 0, dropped: 0, invalidCalls: 0, failedRequests: 0 };
 
 	constructor(private readonly options: ResolvedOptions) {
 		this.ids = new IdGenerator(prefixFromGuid(HttpService.GenerateGUID(false)), nowMs);
-		this.url = `${options.endpoint}/v1/games/${HttpService.UrlEncode(options.gameId)}/batches`;
+		this.url = `${options.endpoint}/v1/batches`;
+		this.tokens = new TokenProvider(`${options.endpoint}/v1/oauth/token`, options.gameKeySecret, "ingest");
 	}
 
 	/** Starts the periodic flush loop. */
@@ -124,7 +127,7 @@ export class Tracker {
 					sdk: { name: sdkName, version },
 					events,
 				};
-				const result = sendBatch(this.url, batch);
+				const result = sendBatch(this.url, this.tokens, batch);
 				if (result.kind === "failed") {
 					this.counters.failedRequests += 1;
 					this.warnOnce(`could not deliver events (${result.message}); they stay queued`);
