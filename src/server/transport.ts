@@ -6,7 +6,7 @@ import { TokenProvider } from "./auth";
 export type SendResult =
 	{ kind: "ok"; response: BatchResponse } | { kind: "failed"; status?: number; message: string; retryable: boolean };
 
-function post(url: string, token: string, body: string): [boolean, unknown] {
+function post(url: string, token: string, body: string): LuaTuple<[boolean, unknown]> {
 	return pcall(() =>
 		HttpService.RequestAsync({
 			Url: url,

@@ -1,6 +1,7 @@
 // The thin end-to-end slice: the compiled SDK, loaded from default.project.json the way a Rojo user gets it, runs in
 // the harness server VM; Vantage.start + Vantage.track produce one batch that HttpService:RequestAsync posts over
-// real HTTP (gzip) to the real backend on an ephemeral port; the test reads the event back through the backend.
+// real HTTP (gzip, bearer token from the game key secret) to the real backend on an ephemeral port; the test reads
+// the event back through the backend's admin API.
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -8,12 +9,16 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { loadConfig } from "../../server/config.js";
 import { startServer } from "../../server/server.js";
 import { createLogger } from "../../server/logger.js";
+import { fetchAdminAuth, provisionAdmin, provisionGameKey } from "../../server/testing/provision.js";
 import { ensureSdkBuilt, sdkTree } from "./sdk-build.js";
 import { World } from "../harness/world.js";
+import { httpLog } from "../harness/services/http.js";
 
 describe("SDK → backend slice", () => {
 	let server: Awaited<ReturnType<typeof startServer>>;
 	let dataDir: string;
+	let gameKey: string;
+	let adminAuth: string;
 
 	beforeAll(async () => {
 		ensureSdkBuilt();
@@ -21,6 +26,8 @@ describe("SDK → backend slice", () => {
 		server = await startServer(loadConfig({ PORT: "0", HOST: "127.0.0.1", VANTAGE_DATA_DIR: dataDir }), {
 			logger: createLogger({ level: "error" }),
 		});
+		gameKey = await provisionGameKey(dataDir, "4242");
+		adminAuth = await fetchAdminAuth(server.url, await provisionAdmin(dataDir, "analyst"));
 	});
 
 	afterAll(async () => {
@@ -29,10 +36,14 @@ describe("SDK → backend slice", () => {
 	});
 
 	it("delivers a tracked event that the backend stores and returns", async () => {
-		const world = await World.create({ tree: sdkTree(), gameId: 4242 });
+		const world = await World.create({
+			tree: sdkTree(),
+			gameId: 4242,
+			config: { secrets: { vantage_game_key: gameKey } },
+		});
 		try {
 			await world.addPlayer({ userId: 1001, name: "Ada", country: "GB", locale: "en-gb" });
-			const [stats] = await world.server.run<[Record<string, number>]>(`
+			const [stats] = await world.run<[Record<string, number>]>("server", `
 				local Vantage = require(game:GetService("ReplicatedStorage").Vantage).Vantage
 				assert(Vantage.start({ endpoint = "${server.url}", flushSeconds = 5 }), "start failed")
 				local player = game:GetService("Players"):GetPlayerByUserId(1001)
@@ -42,13 +53,15 @@ describe("SDK → backend slice", () => {
 			expect(stats.queued).toBe(1);
 			// Nothing is sent before the flush interval; then exactly one batch goes out.
 			await world.advance(5.1);
-			const [after] = await world.server.run<[Record<string, number>]>(
+			const [after] = await world.run<[Record<string, number>]>("server", 
 				`return require(game:GetService("ReplicatedStorage").Vantage).Vantage.stats()`,
 			);
 			expect(world.server.lines("warn")).toEqual([]);
 			expect(after).toMatchObject({ queued: 0, sent: 1, failedRequests: 0, invalidCalls: 0 });
 
-			const res = await fetch(`${server.url}/v1/games/4242/events?userId=1001`);
+			const res = await fetch(`${server.url}/v1/games/4242/events?userId=1001`, {
+				headers: { Authorization: adminAuth },
+			});
 			expect(res.status).toBe(200);
 			const body = (await res.json()) as { events: Record<string, unknown>[] };
 			expect(body.events).toHaveLength(1);
@@ -58,6 +71,14 @@ describe("SDK → backend slice", () => {
 				name: "hello",
 				props: { level: 3, mode: "story", first: true },
 			});
+			// One token request (the key only ever in a header, as a Secret) and one gzip batch.
+			const requests = httpLog(world.server);
+			expect(requests.map((r) => [r.method, new URL(r.url).pathname, r.status])).toEqual([
+				["POST", "/v1/oauth/token", 200],
+				["POST", "/v1/batches", 200],
+			]);
+			expect(requests[0]!.headers.Authorization).toBe("Bearer Secret(vantage_game_key)");
+			expect(requests[1]!.compressed).toBe(true);
 			expect(world.server.lines("warn")).toEqual([]);
 			expect(world.server.lines("error")).toEqual([]);
 		} finally {
