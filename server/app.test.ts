@@ -1,6 +1,7 @@
 import { HTTPException } from "hono/http-exception";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { createApp } from "./app.js";
+import { SigningKeyRing } from "./auth/signing-keys.js";
 import { loadConfig } from "./config.js";
 import { ValidationError } from "./errors.js";
 import { openSqliteStore } from "./store/sqlite/sqlite-store.js";
@@ -8,24 +9,23 @@ import type { Store } from "./store/types.js";
 import { memoryLogger } from "./testing/fixtures.js";
 
 let store: Store;
-beforeEach(() => {
+let keys: SigningKeyRing;
+beforeEach(async () => {
 	store = openSqliteStore({ path: ":memory:" });
+	keys = await SigningKeyRing.open({ store, clock: Date.now, rotateAfterMs: 86_400_000, retainMs: 3_600_000 });
 });
 afterEach(() => store.close());
 
 /** The real store with ping replaced (spreading a class instance would drop its methods). */
 function withPing(ping: Store["ping"]): Store {
-	return {
-		ping,
-		ingestBatch: (...args) => store.ingestBatch(...args),
-		listEvents: (query) => store.listEvents(query),
-		close: () => store.close(),
-	};
+	return new Proxy(store, {
+		get: (target, name, receiver) => (name === "ping" ? ping : Reflect.get(target, name, receiver)),
+	});
 }
 
 function setup(overrides: { store?: Store; readinessTimeoutMs?: number } = {}) {
 	const { logger, lines } = memoryLogger();
-	const app = createApp({ store: overrides.store ?? store, config: loadConfig({}), logger, ...overrides });
+	const app = createApp({ store: overrides.store ?? store, config: loadConfig({}), logger, keys, ...overrides });
 	return { app, lines };
 }
 

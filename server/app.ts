@@ -1,13 +1,27 @@
 import { Hono, type Context } from "hono";
+import { every } from "hono/combine";
 import { HTTPException } from "hono/http-exception";
+import { adminRoutes } from "./auth/admin-routes.js";
+import type { AdminRole } from "./auth/roles.js";
+import type { SigningKeyRing } from "./auth/signing-keys.js";
+import { tokenRoutes } from "./auth/token-routes.js";
+import { TokenService } from "./auth/tokens.js";
 import type { Config } from "./config.js";
 import { InternalError, NotFoundError, ProblemError, ServiceUnavailableError, codeForStatus } from "./errors.js";
 import type { AppEnv } from "./http/app-env.js";
+import { clientIp } from "./http/client-ip.js";
 import { problemResponse } from "./http/problem.js";
 import { ingestRoutes } from "./ingest/routes.js";
 import type { Logger } from "./logger.js";
+import { createMetrics, type Metrics } from "./metrics/metrics.js";
+import { metricsRoute } from "./metrics/routes.js";
+import { httpMetrics } from "./middleware/http-metrics/index.js";
+import { rateLimit, TokenBuckets } from "./middleware/rate-limit/index.js";
 import { requestId } from "./middleware/request-id/index.js";
 import { requestLogger } from "./middleware/request-logger/index.js";
+import { requireAdmin, requireGameToken } from "./middleware/require-token/index.js";
+import { adminCors, securityHeaders } from "./middleware/security/index.js";
+import { openApiRoutes } from "./openapi/routes.js";
 import type { Store } from "./store/types.js";
 
 export interface AppDeps {
@@ -18,21 +32,48 @@ export interface AppDeps {
 	clock?: () => number;
 	/** How long /readyz waits for the store before answering 503. @default 2000 */
 	readinessTimeoutMs?: number;
+	/** Token-signing keys; opening them reads (or creates) keys in the store, so the caller does it. */
+	keys: SigningKeyRing;
+	/** @default fresh metrics without process metrics */
+	metrics?: Metrics;
 }
 
 /**
  * Builds the HTTP app. Does no I/O: everything it touches arrives in `deps`, so tests call `app.request()`.
  *
  * @example
- * const app = createApp({ store: openSqliteStore({ path: ":memory:" }), config: loadConfig({}), logger });
+ * const store = openSqliteStore({ path: ":memory:" });
+ * const keys = await SigningKeyRing.open({ store, clock: Date.now, rotateAfterMs: 30 * DAY, retainMs: 2 * HOUR });
+ * const app = createApp({ store, config: loadConfig({}), logger, keys });
  * const res = await app.request("/healthz");
  */
 export function createApp(deps: AppDeps): Hono<AppEnv> {
-	const { store, config, logger } = deps;
+	const { store, config, logger, keys } = deps;
 	const clock = deps.clock ?? Date.now;
-	const app = new Hono<AppEnv>();
+	const metrics = deps.metrics ?? createMetrics();
+	const tokens = new TokenService({
+		keys,
+		issuer: config.issuer,
+		clock,
+		gameTtlSeconds: config.tokenTtlSeconds,
+		adminTtlSeconds: config.adminTokenTtlSeconds,
+		clockToleranceSeconds: config.clockToleranceSeconds,
+	});
+	const requireRole = (role: AdminRole) => requireAdmin({ tokens, store, logger, role });
+	const perIp = rateLimit({
+		buckets: new TokenBuckets({ ...config.tokenRateLimit, clock }),
+		key: clientIp,
+		detail: "Too many token or login requests from this address.",
+	});
+	const perGame = rateLimit({
+		buckets: new TokenBuckets({ ...config.gameRateLimit, clock }),
+		key: (c) => c.get("game").gameId,
+		detail: "This game is sending batches faster than its rate limit.",
+	});
 
-	app.use(requestId(), requestLogger({ logger }));
+	const app = new Hono<AppEnv>();
+	app.use(requestId(), requestLogger({ logger }), httpMetrics({ metrics }), securityHeaders());
+	app.use("/v1/admin/*", adminCors(config.corsOrigins));
 
 	app.get("/healthz", (c) => c.json({ status: "ok" }));
 
@@ -46,9 +87,26 @@ export function createApp(deps: AppDeps): Hono<AppEnv> {
 		return c.json({ status: "ok" });
 	});
 
+	app.route("/", openApiRoutes());
+	app.route("/metrics", metricsRoute({ metrics, scrapeToken: config.metricsToken, adminGuard: requireRole("viewer") }));
+
+	// Every route below authenticates: a game access token, an admin token, or (token endpoint, login) a credential.
+	const { v1: token, wellKnown } = tokenRoutes({ store, tokens, keys, guard: perIp });
+	app.route("/.well-known", wellKnown);
 	const v1 = new Hono<AppEnv>();
-	// Authentication goes here, before the routes, e.g. `v1.use("/games/*", requireGameToken(...))`.
-	v1.route("/", ingestRoutes({ store, config, clock }));
+	v1.route("/", token);
+	v1.route("/admin", adminRoutes({ store, tokens, clock, loginGuard: perIp, requireRole }));
+	v1.route(
+		"/",
+		ingestRoutes({
+			store,
+			config,
+			clock,
+			metrics,
+			ingestGuard: every(requireGameToken({ tokens, store, logger, scope: "ingest" }), perGame),
+			readGuard: requireRole("analyst"),
+		}),
+	);
 	app.route("/v1", v1);
 
 	app.notFound((c) => problemResponse(c, withRequestId(new NotFoundError().toProblem(c.req.path), c)));
@@ -67,7 +125,7 @@ export function createApp(deps: AppDeps): Hono<AppEnv> {
 // Every failure leaves as one shape. HTTPException comes from Hono and third-party middleware; its headers
 // (WWW-Authenticate, Retry-After) are kept, its body is replaced.
 function toProblem(error: unknown): { problem: ProblemError; headers: Headers } {
-	if (error instanceof ProblemError) return { problem: error, headers: new Headers() };
+	if (error instanceof ProblemError) return { problem: error, headers: new Headers(error.headers) };
 	if (error instanceof HTTPException) {
 		const status = error.status;
 		const code = codeForStatus(status);

@@ -6,7 +6,11 @@ import { CONFIG_VARIABLES } from "./config.js";
 describe("README configuration table", () => {
 	const readme = readFileSync(join(import.meta.dirname, "..", "README.md"), "utf8");
 	const rows = new Map(
-		[...readme.matchAll(/^\| `([A-Z_]+)` \| `([^`]*)` \| (.+) \|$/gm)].map((m) => [m[1], { def: m[2], meaning: m[3] }]),
+		// Cells may be padded (Prettier aligns Markdown tables).
+		[...readme.matchAll(/^\|\s*`([A-Z_]+)`\s*\|\s*`([^`]*)`\s*\|\s*(.+?)\s*\|$/gm)].map((m) => [
+			m[1],
+			{ def: m[2], meaning: m[3] },
+		]),
 	);
 
 	it("documents every variable the backend reads, with its real default", () => {

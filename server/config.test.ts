@@ -10,6 +10,15 @@ describe("loadConfig", () => {
 			logLevel: "info",
 			maxBodyBytes: 1024 * 1024,
 			maxInflatedBytes: 8 * 1024 * 1024,
+			issuer: "vantage",
+			tokenTtlSeconds: 900,
+			adminTokenTtlSeconds: 3600,
+			clockToleranceSeconds: 30,
+			signingKeyRotationDays: 30,
+			gameRateLimit: { perSecond: 100, burst: 500 },
+			tokenRateLimit: { perSecond: 1, burst: 20 },
+			corsOrigins: [],
+			metricsToken: undefined,
 		});
 	});
 
@@ -54,6 +63,39 @@ describe("loadConfig", () => {
 		expect(error.message).toMatch(/VANTAGE_MAX_BODY_BYTES/);
 	});
 
+	it("parses the auth, rate-limit and CORS variables", () => {
+		const config = loadConfig({
+			VANTAGE_ISSUER: "https://vantage.example.com",
+			VANTAGE_TOKEN_TTL_SECONDS: "300",
+			VANTAGE_CLOCK_TOLERANCE_SECONDS: "5",
+			VANTAGE_GAME_RATE_PER_SECOND: "10",
+			VANTAGE_GAME_BURST: "20",
+			VANTAGE_TOKEN_RATE_PER_MINUTE: "120",
+			VANTAGE_CORS_ORIGINS: "https://dash.example.com/, http://localhost:5173",
+			VANTAGE_METRICS_TOKEN: "m".repeat(32),
+		});
+		expect(config).toMatchObject({
+			issuer: "https://vantage.example.com",
+			tokenTtlSeconds: 300,
+			clockToleranceSeconds: 5,
+			gameRateLimit: { perSecond: 10, burst: 20 },
+			tokenRateLimit: { perSecond: 2, burst: 20 },
+			corsOrigins: ["https://dash.example.com", "http://localhost:5173"],
+			metricsToken: "m".repeat(32),
+		});
+	});
+
+	it.each([
+		["VANTAGE_CLOCK_TOLERANCE_SECONDS", "31"],
+		["VANTAGE_TOKEN_TTL_SECONDS", "59"],
+		["VANTAGE_TOKEN_TTL_SECONDS", "3601"],
+		["VANTAGE_CORS_ORIGINS", "*"],
+		["VANTAGE_CORS_ORIGINS", "ftp://x.example.com"],
+		["VANTAGE_METRICS_TOKEN", "short"],
+	])("rejects %s=%s", (name, value) => {
+		expect(() => loadConfig({ [name]: value })).toThrow(ConfigError);
+	});
+
 	it.each([["65536"], ["1.5"], ["-1"]])("rejects PORT=%s", (port) => {
 		expect(() => loadConfig({ PORT: port })).toThrow(ConfigError);
 	});
@@ -71,6 +113,17 @@ describe("CONFIG_VARIABLES", () => {
 			LOG_LEVEL: parsedDefaults.logLevel,
 			VANTAGE_MAX_BODY_BYTES: String(parsedDefaults.maxBodyBytes),
 			VANTAGE_MAX_INFLATED_BYTES: String(parsedDefaults.maxInflatedBytes),
+			VANTAGE_ISSUER: parsedDefaults.issuer,
+			VANTAGE_TOKEN_TTL_SECONDS: String(parsedDefaults.tokenTtlSeconds),
+			VANTAGE_ADMIN_TOKEN_TTL_SECONDS: String(parsedDefaults.adminTokenTtlSeconds),
+			VANTAGE_CLOCK_TOLERANCE_SECONDS: String(parsedDefaults.clockToleranceSeconds),
+			VANTAGE_SIGNING_KEY_ROTATION_DAYS: String(parsedDefaults.signingKeyRotationDays),
+			VANTAGE_GAME_RATE_PER_SECOND: String(parsedDefaults.gameRateLimit.perSecond),
+			VANTAGE_GAME_BURST: String(parsedDefaults.gameRateLimit.burst),
+			VANTAGE_TOKEN_RATE_PER_MINUTE: String(parsedDefaults.tokenRateLimit.perSecond * 60),
+			VANTAGE_TOKEN_BURST: String(parsedDefaults.tokenRateLimit.burst),
+			VANTAGE_CORS_ORIGINS: parsedDefaults.corsOrigins.join(","),
+			VANTAGE_METRICS_TOKEN: parsedDefaults.metricsToken ?? "",
 		});
 		for (const variable of CONFIG_VARIABLES) expect(variable.meaning.length).toBeGreaterThan(10);
 	});

@@ -17,6 +17,17 @@ export const CONFIG_DEFAULTS = {
 	LOG_LEVEL: "info",
 	VANTAGE_MAX_BODY_BYTES: 1 * MIB,
 	VANTAGE_MAX_INFLATED_BYTES: 8 * MIB,
+	VANTAGE_ISSUER: "vantage",
+	VANTAGE_TOKEN_TTL_SECONDS: 900,
+	VANTAGE_ADMIN_TOKEN_TTL_SECONDS: 3600,
+	VANTAGE_CLOCK_TOLERANCE_SECONDS: 30,
+	VANTAGE_SIGNING_KEY_ROTATION_DAYS: 30,
+	VANTAGE_GAME_RATE_PER_SECOND: 100,
+	VANTAGE_GAME_BURST: 500,
+	VANTAGE_TOKEN_RATE_PER_MINUTE: 60,
+	VANTAGE_TOKEN_BURST: 20,
+	VANTAGE_CORS_ORIGINS: "",
+	VANTAGE_METRICS_TOKEN: "",
 } as const satisfies Record<string, string | number>;
 
 export type ConfigVariableName = keyof typeof CONFIG_DEFAULTS;
@@ -28,6 +39,18 @@ const MEANINGS: Record<ConfigVariableName, string> = {
 	LOG_LEVEL: "Lowest log level written: debug, info, warn or error.",
 	VANTAGE_MAX_BODY_BYTES: "Largest request body accepted on the wire (compressed size), in bytes; larger is 413.",
 	VANTAGE_MAX_INFLATED_BYTES: "Largest body after gzip inflation, in bytes; larger is 413 (zip-bomb guard).",
+	VANTAGE_ISSUER: "The iss claim of every token this backend signs and the only issuer it accepts.",
+	VANTAGE_TOKEN_TTL_SECONDS: "Lifetime of a game server's access token from POST /v1/oauth/token (60 to 3600).",
+	VANTAGE_ADMIN_TOKEN_TTL_SECONDS: "Lifetime of an admin token from POST /v1/admin/login (60 to 86400).",
+	VANTAGE_CLOCK_TOLERANCE_SECONDS: "Clock skew allowed when checking a token's exp, nbf and iat (0 to 30).",
+	VANTAGE_SIGNING_KEY_ROTATION_DAYS:
+		"Age in days after which a new token-signing key replaces the active one (checked every minute).",
+	VANTAGE_GAME_RATE_PER_SECOND: "Batch requests per second each game may sustain (token bucket refill rate).",
+	VANTAGE_GAME_BURST: "Batch requests a game may send at once above its rate (token bucket size).",
+	VANTAGE_TOKEN_RATE_PER_MINUTE: "Token and login requests per minute allowed from one IP address.",
+	VANTAGE_TOKEN_BURST: "Token and login requests one IP address may send at once above that rate.",
+	VANTAGE_CORS_ORIGINS: "Comma-separated browser origins allowed to call the admin API; empty allows none.",
+	VANTAGE_METRICS_TOKEN: "Bearer token a Prometheus scraper sends to /metrics; empty means admin tokens only.",
 };
 
 /** One row of the environment documentation table. */
@@ -45,6 +68,16 @@ export const CONFIG_VARIABLES: readonly ConfigVariable[] = Object.freeze(
 );
 
 const positiveBytes = z.coerce.number().int().positive().max(Number.MAX_SAFE_INTEGER);
+const positiveInt = (max: number) => z.coerce.number().int().positive().max(max);
+const origins = z
+	.string()
+	.transform((value) =>
+		value
+			.split(",")
+			.map((origin) => origin.trim())
+			.filter(Boolean),
+	)
+	.pipe(z.array(z.url({ protocol: /^https?$/ }).transform((url) => new URL(url).origin)));
 
 const envSchema = z
 	.object({
@@ -54,6 +87,33 @@ const envSchema = z
 		LOG_LEVEL: z.enum(LOG_LEVELS).default(CONFIG_DEFAULTS.LOG_LEVEL),
 		VANTAGE_MAX_BODY_BYTES: positiveBytes.default(CONFIG_DEFAULTS.VANTAGE_MAX_BODY_BYTES),
 		VANTAGE_MAX_INFLATED_BYTES: positiveBytes.default(CONFIG_DEFAULTS.VANTAGE_MAX_INFLATED_BYTES),
+		VANTAGE_ISSUER: z.string().min(1).max(256).default(CONFIG_DEFAULTS.VANTAGE_ISSUER),
+		VANTAGE_TOKEN_TTL_SECONDS: z.coerce
+			.number()
+			.int()
+			.min(60)
+			.max(3600)
+			.default(CONFIG_DEFAULTS.VANTAGE_TOKEN_TTL_SECONDS),
+		VANTAGE_ADMIN_TOKEN_TTL_SECONDS: z.coerce
+			.number()
+			.int()
+			.min(60)
+			.max(86_400)
+			.default(CONFIG_DEFAULTS.VANTAGE_ADMIN_TOKEN_TTL_SECONDS),
+		VANTAGE_CLOCK_TOLERANCE_SECONDS: z.coerce
+			.number()
+			.int()
+			.min(0)
+			.max(30)
+			.default(CONFIG_DEFAULTS.VANTAGE_CLOCK_TOLERANCE_SECONDS),
+		VANTAGE_SIGNING_KEY_ROTATION_DAYS: positiveInt(3650).default(CONFIG_DEFAULTS.VANTAGE_SIGNING_KEY_ROTATION_DAYS),
+		VANTAGE_GAME_RATE_PER_SECOND: positiveInt(1_000_000).default(CONFIG_DEFAULTS.VANTAGE_GAME_RATE_PER_SECOND),
+		VANTAGE_GAME_BURST: positiveInt(10_000_000).default(CONFIG_DEFAULTS.VANTAGE_GAME_BURST),
+		VANTAGE_TOKEN_RATE_PER_MINUTE: positiveInt(1_000_000).default(CONFIG_DEFAULTS.VANTAGE_TOKEN_RATE_PER_MINUTE),
+		VANTAGE_TOKEN_BURST: positiveInt(1_000_000).default(CONFIG_DEFAULTS.VANTAGE_TOKEN_BURST),
+		VANTAGE_CORS_ORIGINS: origins.default([]),
+		// A scrape token shorter than 32 characters would be guessable; refuse it rather than run with it.
+		VANTAGE_METRICS_TOKEN: z.string().min(32).max(512).optional(),
 	} satisfies Record<ConfigVariableName, z.ZodType>)
 	.transform((env) => ({
 		port: env.PORT,
@@ -62,6 +122,15 @@ const envSchema = z
 		logLevel: env.LOG_LEVEL,
 		maxBodyBytes: env.VANTAGE_MAX_BODY_BYTES,
 		maxInflatedBytes: env.VANTAGE_MAX_INFLATED_BYTES,
+		issuer: env.VANTAGE_ISSUER,
+		tokenTtlSeconds: env.VANTAGE_TOKEN_TTL_SECONDS,
+		adminTokenTtlSeconds: env.VANTAGE_ADMIN_TOKEN_TTL_SECONDS,
+		clockToleranceSeconds: env.VANTAGE_CLOCK_TOLERANCE_SECONDS,
+		signingKeyRotationDays: env.VANTAGE_SIGNING_KEY_ROTATION_DAYS,
+		gameRateLimit: { perSecond: env.VANTAGE_GAME_RATE_PER_SECOND, burst: env.VANTAGE_GAME_BURST },
+		tokenRateLimit: { perSecond: env.VANTAGE_TOKEN_RATE_PER_MINUTE / 60, burst: env.VANTAGE_TOKEN_BURST },
+		corsOrigins: env.VANTAGE_CORS_ORIGINS,
+		metricsToken: env.VANTAGE_METRICS_TOKEN,
 	}));
 
 /** The parsed, validated configuration. Frozen: nothing downstream re-reads the environment. */

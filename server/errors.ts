@@ -10,20 +10,31 @@
 export const PROBLEM_TYPE_BASE = "urn:vantage:problem:";
 
 /** Stable machine-readable problem codes. Add new ones; never rename or reuse one. */
-export type ProblemCode =
-	| "bad_request"
-	| "not_found"
-	| "method_not_allowed"
-	| "validation_failed"
-	| "payload_too_large"
-	| "invalid_json"
-	| "invalid_gzip"
-	| "unsupported_media_type"
-	| "unauthorized"
-	| "forbidden"
-	| "rate_limited"
-	| "unavailable"
-	| "internal";
+export const PROBLEM_CODES = [
+	"bad_request",
+	"not_found",
+	"method_not_allowed",
+	"validation_failed",
+	"payload_too_large",
+	"invalid_json",
+	"invalid_gzip",
+	"unsupported_media_type",
+	"unauthorized",
+	"invalid_token",
+	"invalid_credentials",
+	"forbidden",
+	"insufficient_scope",
+	"conflict",
+	"rate_limited",
+	"unavailable",
+	"internal",
+	// RFC 6749 §5.2, from the token endpoint.
+	"invalid_request",
+	"invalid_client",
+	"unsupported_grant_type",
+	"invalid_scope",
+] as const;
+export type ProblemCode = (typeof PROBLEM_CODES)[number];
 
 /** The JSON body of an `application/problem+json` response. */
 export interface ProblemDocument {
@@ -47,6 +58,8 @@ export class ProblemError extends Error {
 		detail: string,
 		/** Extra members merged into the problem document (RFC 9457 §3.2), e.g. `errors`. */
 		readonly extensions: Readonly<Record<string, unknown>> = {},
+		/** Response headers the problem needs (`WWW-Authenticate`, `Retry-After`). */
+		readonly headers: Readonly<Record<string, string>> = {},
 	) {
 		super(detail);
 	}
@@ -123,6 +136,98 @@ export class UnsupportedMediaTypeError extends ProblemError {
 	}
 }
 
+/**
+ * 401 for a missing, malformed, expired or revoked access token. `WWW-Authenticate` follows RFC 6750 §3: no
+ * error attribute when no credentials were sent, `invalid_token` otherwise. The detail stays generic on purpose:
+ * telling an attacker which check failed helps them.
+ */
+export class UnauthorizedError extends ProblemError {
+	override readonly name = "UnauthorizedError";
+	constructor(detail: string, options: { realm: string; invalidToken: boolean }) {
+		const challenge = options.invalidToken
+			? `Bearer realm="${options.realm}", error="invalid_token", error_description="${detail}"`
+			: `Bearer realm="${options.realm}"`;
+		super(
+			401,
+			options.invalidToken ? "invalid_token" : "unauthorized",
+			"Unauthorized",
+			detail,
+			{},
+			{ "WWW-Authenticate": challenge },
+		);
+	}
+}
+
+/** 401 for a failed admin login; the same answer whether the email or the password was wrong. */
+export class InvalidCredentialsError extends ProblemError {
+	override readonly name = "InvalidCredentialsError";
+	constructor() {
+		super(401, "invalid_credentials", "Invalid credentials", "The email or password is wrong.");
+	}
+}
+
+/** 403: the token is valid but lacks the scope (RFC 6750 §3.1 insufficient_scope) or the role for the route. */
+export class ForbiddenError extends ProblemError {
+	override readonly name = "ForbiddenError";
+	constructor(detail: string, options: { realm?: string; scope?: string } = {}) {
+		const headers: Record<string, string> =
+			options.scope === undefined
+				? {}
+				: {
+						"WWW-Authenticate": `Bearer realm="${options.realm ?? "vantage"}", error="insufficient_scope", scope="${options.scope}"`,
+					};
+		super(403, options.scope === undefined ? "forbidden" : "insufficient_scope", "Forbidden", detail, {}, headers);
+	}
+}
+
+export class ConflictError extends ProblemError {
+	override readonly name = "ConflictError";
+	constructor(detail: string) {
+		super(409, "conflict", "Conflict", detail);
+	}
+}
+
+/** 429 with `Retry-After` in whole seconds (at least 1), also in the body for clients that cannot read headers. */
+export class RateLimitedError extends ProblemError {
+	override readonly name = "RateLimitedError";
+	constructor(detail: string, retryAfterSeconds: number) {
+		const seconds = Math.max(1, Math.ceil(retryAfterSeconds));
+		super(
+			429,
+			"rate_limited",
+			"Too many requests",
+			detail,
+			{ retryAfterSeconds: seconds },
+			{ "Retry-After": String(seconds) },
+		);
+	}
+}
+
+/** The error codes of RFC 6749 §5.2 the token endpoint answers with. */
+export type OAuthErrorCode = "invalid_request" | "invalid_client" | "unsupported_grant_type" | "invalid_scope";
+
+const OAUTH_TITLES: Record<OAuthErrorCode, string> = {
+	invalid_request: "Invalid token request",
+	invalid_client: "Client authentication failed",
+	unsupported_grant_type: "Unsupported grant type",
+	invalid_scope: "Invalid scope",
+};
+
+/**
+ * A token endpoint failure. The problem document also carries RFC 6749's `error` and `error_description` members,
+ * so generic OAuth clients understand it. invalid_client is 401 with a `WWW-Authenticate` challenge for the
+ * scheme the client used (§5.2); everything else is 400.
+ */
+export class OAuthError extends ProblemError {
+	override readonly name = "OAuthError";
+	constructor(error: OAuthErrorCode, detail: string, options: { scheme?: "Basic" | "Bearer" } = {}) {
+		const status = error === "invalid_client" ? 401 : 400;
+		const headers: Record<string, string> =
+			status === 401 ? { "WWW-Authenticate": `${options.scheme ?? "Basic"} realm="vantage-token"` } : {};
+		super(status, error, OAUTH_TITLES[error], detail, { error, error_description: detail }, headers);
+	}
+}
+
 export class ServiceUnavailableError extends ProblemError {
 	override readonly name = "ServiceUnavailableError";
 	constructor(detail: string) {
@@ -147,6 +252,8 @@ export function codeForStatus(status: number): ProblemCode {
 			return "unauthorized";
 		case 403:
 			return "forbidden";
+		case 409:
+			return "conflict";
 		case 404:
 			return "not_found";
 		case 405:

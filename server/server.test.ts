@@ -7,6 +7,7 @@ import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { loadConfig } from "./config.js";
 import { startServer, type RunningServer } from "./server.js";
 import { makeBatch, makeEvents, memoryLogger } from "./testing/fixtures.js";
+import { fetchAdminAuth, fetchGameAuth, provisionAdmin, provisionGameKey } from "./testing/provision.js";
 
 let dir: string;
 let server: RunningServer | undefined;
@@ -20,7 +21,18 @@ afterEach(async () => {
 });
 
 function config(env: Record<string, string> = {}) {
-	return loadConfig({ PORT: "0", HOST: "127.0.0.1", VANTAGE_DATA_DIR: join(dir, "nested", "data"), ...env });
+	return loadConfig({ PORT: "0", HOST: "127.0.0.1", VANTAGE_DATA_DIR: dataDir(), ...env });
+}
+
+function dataDir(): string {
+	return join(dir, "nested", "data");
+}
+
+/** A game key for g1 exchanged for a token, and an analyst login, against the running server. */
+async function credentials(url: string): Promise<{ game: string; analyst: string }> {
+	const game = await fetchGameAuth(url, await provisionGameKey(dataDir(), "g1"));
+	const analyst = await fetchAdminAuth(url, await provisionAdmin(dataDir(), "analyst"));
+	return { game, analyst };
 }
 
 describe("startServer", () => {
@@ -37,33 +49,59 @@ describe("startServer", () => {
 		expect(await health.json()).toEqual({ status: "ok" });
 		expect(health.headers.get("x-request-id")).toBeTruthy();
 
-		const post = await fetch(`${server.url}/v1/games/g1/batches`, {
+		const auth = await credentials(server.url);
+		const post = await fetch(`${server.url}/v1/batches`, {
 			method: "POST",
-			headers: { "Content-Type": "application/json", "Content-Encoding": "gzip" },
+			headers: { "Content-Type": "application/json", "Content-Encoding": "gzip", Authorization: auth.game },
 			body: gzipSync(JSON.stringify(makeBatch(makeEvents(4)))),
 		});
 		expect(post.status).toBe(200);
 		expect(await post.json()).toEqual({ accepted: 4, duplicates: 0, rejected: [] });
 
-		const read = await fetch(`${server.url}/v1/games/g1/events?limit=10`);
+		const read = await fetch(`${server.url}/v1/games/g1/events?limit=10`, { headers: { Authorization: auth.analyst } });
 		expect(((await read.json()) as { events: unknown[] }).events).toHaveLength(4);
 
-		expect(lines.filter((l) => l.msg === "request").map((l) => l.status)).toEqual([200, 200, 200]);
+		expect(lines.filter((l) => l.msg === "request").map((l) => l.status)).toEqual([200, 200, 200, 200, 200]);
 	});
 
 	it("keeps data across a restart on the same directory", async () => {
 		const cfg = config();
 		server = await startServer(cfg, { logger: memoryLogger().logger });
-		await fetch(`${server.url}/v1/games/g1/batches`, {
+		const auth = await credentials(server.url);
+		await fetch(`${server.url}/v1/batches`, {
 			method: "POST",
-			headers: { "Content-Type": "application/json" },
+			headers: { "Content-Type": "application/json", Authorization: auth.game },
 			body: JSON.stringify(makeBatch(makeEvents(2))),
 		});
 		await server.close();
 
+		// The signing key persisted too: tokens issued before the restart still verify.
 		server = await startServer(cfg, { logger: memoryLogger().logger });
-		const read = await fetch(`${server.url}/v1/games/g1/events`);
+		const read = await fetch(`${server.url}/v1/games/g1/events`, { headers: { Authorization: auth.analyst } });
 		expect(((await read.json()) as { events: unknown[] }).events).toHaveLength(2);
+	});
+
+	it("answers 413 to a chunked body that streams past the limit over real HTTP, and stops reading it", async () => {
+		server = await startServer(config({ VANTAGE_MAX_BODY_BYTES: "10000" }), { logger: memoryLogger().logger });
+		const auth = await credentials(server.url);
+		let sent = 0;
+		const body = new ReadableStream<Uint8Array>({
+			async pull(controller) {
+				sent++;
+				if (sent > 200) return controller.close();
+				await new Promise((resolve) => setTimeout(resolve, 2));
+				controller.enqueue(new TextEncoder().encode(" ".repeat(1000)));
+			},
+		});
+		const res = await fetch(`${server.url}/v1/batches`, {
+			method: "POST",
+			headers: { "Content-Type": "application/json", Authorization: auth.game },
+			body,
+			duplex: "half",
+		} as RequestInit);
+		expect(res.status).toBe(413);
+		expect(await res.json()).toMatchObject({ code: "payload_too_large", limitBytes: 10000 });
+		expect(sent).toBeLessThan(100);
 	});
 
 	it("stops accepting connections after close", async () => {

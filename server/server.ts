@@ -4,8 +4,10 @@ import type { AddressInfo } from "node:net";
 import { join } from "node:path";
 import { createAdaptorServer } from "@hono/node-server";
 import { createApp } from "./app.js";
+import { SigningKeyRing, signingKeyRingOptions } from "./auth/signing-keys.js";
 import type { Config } from "./config.js";
 import { createLogger, type Logger } from "./logger.js";
+import { createMetrics } from "./metrics/metrics.js";
 import { openSqliteStore } from "./store/sqlite/sqlite-store.js";
 
 export const DATABASE_FILE = "vantage.db";
@@ -38,11 +40,14 @@ export async function startServer(config: Config, options: StartServerOptions = 
 	const logger = options.logger ?? createLogger({ level: config.logLevel });
 	mkdirSync(config.dataDir, { recursive: true });
 	const store = openSqliteStore({ path: join(config.dataDir, DATABASE_FILE) });
-	const app = createApp({ store, config, logger });
 
 	// createAdaptorServer + listen (rather than serve()) so a bind failure rejects here instead of crashing later.
-	const server = createAdaptorServer({ fetch: app.fetch }) as Server;
+	let server: Server;
 	try {
+		// The first start generates the token-signing key (kept in the database, inside VANTAGE_DATA_DIR).
+		const keys = await SigningKeyRing.open({ store, clock: Date.now, ...signingKeyRingOptions(config) });
+		const app = createApp({ store, config, logger, keys, metrics: createMetrics({ processMetrics: true }) });
+		server = createAdaptorServer({ fetch: app.fetch }) as Server;
 		await new Promise<void>((resolve, reject) => {
 			server.once("error", reject);
 			server.listen(config.port, config.host, () => {

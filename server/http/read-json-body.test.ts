@@ -1,7 +1,8 @@
+import { randomBytes } from "node:crypto";
 import { gzipSync } from "node:zlib";
 import { describe, expect, it } from "vitest";
 import { InvalidJsonError, PayloadTooLargeError, UnsupportedMediaTypeError } from "../errors.js";
-import { readJsonBody } from "./read-json-body.js";
+import { SYNC_INFLATE_MAX_BYTES, readJsonBody } from "./read-json-body.js";
 
 const limits = { maxBodyBytes: 100, maxInflatedBytes: 1000 };
 
@@ -54,6 +55,18 @@ describe("readJsonBody", () => {
 			status: 413,
 			extensions: { limitBytes: 1000 },
 		});
+	});
+
+	it("inflates a body above the synchronous threshold on the thread pool, with the same limits", async () => {
+		const json = JSON.stringify({ s: randomBytes(96 * 1024).toString("base64") });
+		const gz = gzipSync(json);
+		expect(gz.length).toBeGreaterThan(SYNC_INFLATE_MAX_BYTES);
+		const wide = { maxBodyBytes: 1 << 20, maxInflatedBytes: 1 << 20 };
+		await expect(readJsonBody(request(gz, { "Content-Encoding": "gzip" }), wide)).resolves.toEqual(JSON.parse(json));
+		const tight = { maxBodyBytes: 1 << 20, maxInflatedBytes: 1000 };
+		await expect(readJsonBody(request(gz, { "Content-Encoding": "gzip" }), tight)).rejects.toBeInstanceOf(
+			PayloadTooLargeError,
+		);
 	});
 
 	it("refuses a JSON body sent as another media type", async () => {

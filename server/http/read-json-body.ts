@@ -1,8 +1,15 @@
 import { promisify } from "node:util";
-import { gunzip } from "node:zlib";
+import { gunzip, gunzipSync } from "node:zlib";
 import { InvalidGzipError, InvalidJsonError, PayloadTooLargeError, UnsupportedMediaTypeError } from "../errors.js";
 
 const gunzipAsync = promisify(gunzip);
+
+/**
+ * Bodies up to this compressed size are inflated on the calling thread: a typical batch (~15 KiB gzip, ~100 KiB
+ * JSON) inflates in about 0.2 ms, less than the round trip to the thread pool. Larger ones (up to the wire limit,
+ * which may inflate to the inflated limit) go to the pool so they never stall other requests.
+ */
+export const SYNC_INFLATE_MAX_BYTES = 64 * 1024;
 
 export interface BodyLimits {
 	/** Largest body on the wire (compressed size when gzip), in bytes. */
@@ -40,7 +47,13 @@ export async function readJsonBody(request: Request, limits: BodyLimits): Promis
 	return parseJson(bytes);
 }
 
-async function readLimited(request: Request, maxBytes: number): Promise<Buffer> {
+/**
+ * Reads a request body, refusing (413) a declared or actual size over `maxBytes` without reading further.
+ *
+ * @example
+ * const bytes = await readLimited(c.req.raw, 4096);
+ */
+export async function readLimited(request: Request, maxBytes: number): Promise<Buffer> {
 	const tooLarge = () => new PayloadTooLargeError(`The request body exceeds ${maxBytes} bytes.`, maxBytes);
 
 	const declared = Number(request.headers.get("content-length") ?? Number.NaN);
@@ -65,10 +78,13 @@ async function readLimited(request: Request, maxBytes: number): Promise<Buffer> 
 }
 
 async function inflate(compressed: Buffer, maxBytes: number): Promise<Buffer> {
+	// zlib checks maxOutputLength as each output chunk is produced, so a bomb stops near the limit instead of
+	// inflating in full first. 128 KiB chunks: a typical batch inflates in one step instead of eight.
+	const options = { maxOutputLength: maxBytes, chunkSize: 128 * 1024 };
 	try {
-		// zlib checks maxOutputLength as each output chunk is produced, so a bomb stops near the limit instead of
-		// inflating in full first.
-		return await gunzipAsync(compressed, { maxOutputLength: maxBytes });
+		return compressed.length <= SYNC_INFLATE_MAX_BYTES
+			? gunzipSync(compressed, options)
+			: await gunzipAsync(compressed, options);
 	} catch (error) {
 		if (isNodeError(error) && error.code === "ERR_BUFFER_TOO_LARGE") {
 			throw new PayloadTooLargeError(`The inflated request body exceeds ${maxBytes} bytes.`, maxBytes);

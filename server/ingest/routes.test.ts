@@ -1,26 +1,32 @@
 import { randomBytes } from "node:crypto";
 import { gzipSync } from "node:zlib";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { createApp } from "../app.js";
-import { loadConfig } from "../config.js";
-import { openSqliteStore } from "../store/sqlite/sqlite-store.js";
-import type { Store } from "../store/types.js";
-import { T0, jsonRequest, makeBatch, makeEvent, makeEvents, memoryLogger } from "../testing/fixtures.js";
-import type { ListEventsResponse } from "./routes.js";
+import { T0, jsonRequest as plainJsonRequest, makeBatch, makeEvent, makeEvents } from "../testing/fixtures.js";
+import { createTestApp, type TestApp } from "../testing/test-app.js";
+import { REPLAYED_HEADER, type ListEventsResponse } from "./routes.js";
 
 const NOW = T0 + 1000;
-const BATCHES = "/v1/games/g1/batches";
+const BATCHES = "/v1/batches";
 
-let store: Store;
-let app: ReturnType<typeof createApp>;
-beforeEach(() => {
-	store = openSqliteStore({ path: ":memory:" });
-	app = createApp({ store, config: loadConfig({}), logger: memoryLogger().logger, clock: () => NOW });
+let t: TestApp;
+let app: TestApp["app"];
+let gameAuth: string;
+let analystAuth: string;
+beforeEach(async () => {
+	t = await createTestApp({ now: NOW });
+	app = t.app;
+	gameAuth = await t.gameAuth("g1");
+	analystAuth = await t.adminAuth("analyst");
 });
-afterEach(() => store.close());
+afterEach(() => t.close());
+
+/** A JSON POST carrying the game's access token. */
+function jsonRequest(body: unknown, init: { gzip?: boolean; headers?: Record<string, string> } = {}): RequestInit {
+	return plainJsonRequest(body, { ...init, headers: { Authorization: gameAuth, ...init.headers } });
+}
 
 async function storedEvents(query = ""): Promise<ListEventsResponse> {
-	const res = await app.request(`/v1/games/g1/events${query}`);
+	const res = await app.request(`/v1/games/g1/events${query}`, { headers: { Authorization: analystAuth } });
 	expect(res.status).toBe(200);
 	return (await res.json()) as ListEventsResponse;
 }
@@ -33,7 +39,7 @@ async function expectProblem(res: Response, status: number, code: string): Promi
 	return body;
 }
 
-describe("POST /v1/games/:gameId/batches", () => {
+describe("POST /v1/batches", () => {
 	it("accepts a valid batch", async () => {
 		const res = await app.request(BATCHES, jsonRequest(makeBatch(makeEvents(3))));
 		expect(res.status).toBe(200);
@@ -105,11 +111,8 @@ describe("POST /v1/games/:gameId/batches", () => {
 	});
 
 	it("answers 413 for a body without Content-Length that streams past the limit", async () => {
-		const small = createApp({
-			store,
-			config: loadConfig({ VANTAGE_MAX_BODY_BYTES: "1000" }),
-			logger: memoryLogger().logger,
-		});
+		const small = await createTestApp({ env: { VANTAGE_MAX_BODY_BYTES: "1000" } });
+		const auth = await small.gameAuth("g1");
 		const chunk = new TextEncoder().encode(" ".repeat(400));
 		let sent = 0;
 		const body = new ReadableStream<Uint8Array>({
@@ -119,13 +122,14 @@ describe("POST /v1/games/:gameId/batches", () => {
 				else controller.enqueue(chunk);
 			},
 		});
-		const res = await small.request(BATCHES, {
+		const res = await small.app.request(BATCHES, {
 			method: "POST",
-			headers: { "Content-Type": "application/json" },
+			headers: { "Content-Type": "application/json", Authorization: auth },
 			body,
 			duplex: "half",
 		} as RequestInit);
 		await expectProblem(res, 413, "payload_too_large");
+		await small.close();
 		// Reading stopped at the first chunk past the limit instead of draining the stream.
 		expect(sent).toBeLessThan(10);
 	});
@@ -135,7 +139,7 @@ describe("POST /v1/games/:gameId/batches", () => {
 		expect(bomb.length).toBeLessThan(1024 * 1024);
 		const res = await app.request(BATCHES, {
 			method: "POST",
-			headers: { "Content-Type": "application/json", "Content-Encoding": "gzip" },
+			headers: { "Content-Type": "application/json", "Content-Encoding": "gzip", Authorization: gameAuth },
 			body: bomb,
 		});
 		const body = await expectProblem(res, 413, "payload_too_large");
@@ -145,7 +149,7 @@ describe("POST /v1/games/:gameId/batches", () => {
 	it("answers 400 invalid_gzip for a corrupt gzip body", async () => {
 		const res = await app.request(BATCHES, {
 			method: "POST",
-			headers: { "Content-Type": "application/json", "Content-Encoding": "gzip" },
+			headers: { "Content-Type": "application/json", "Content-Encoding": "gzip", Authorization: gameAuth },
 			body: "this is not gzip",
 		});
 		await expectProblem(res, 400, "invalid_gzip");
@@ -155,7 +159,7 @@ describe("POST /v1/games/:gameId/batches", () => {
 		const gz = gzipSync(JSON.stringify(makeBatch(makeEvents(20))));
 		const res = await app.request(BATCHES, {
 			method: "POST",
-			headers: { "Content-Type": "application/json", "Content-Encoding": "gzip" },
+			headers: { "Content-Type": "application/json", "Content-Encoding": "gzip", Authorization: gameAuth },
 			body: gz.subarray(0, gz.length - 10),
 		});
 		await expectProblem(res, 400, "invalid_gzip");
@@ -172,7 +176,7 @@ describe("POST /v1/games/:gameId/batches", () => {
 	it("answers 400 invalid_json for invalid UTF-8", async () => {
 		const res = await app.request(BATCHES, {
 			method: "POST",
-			headers: { "Content-Type": "application/json" },
+			headers: { "Content-Type": "application/json", Authorization: gameAuth },
 			body: new Uint8Array([0x22, 0xff, 0xfe, 0x22]),
 		});
 		await expectProblem(res, 400, "invalid_json");
@@ -185,18 +189,13 @@ describe("POST /v1/games/:gameId/batches", () => {
 		expect(paths).toEqual(expect.arrayContaining(["batchId", "events"]));
 	});
 
-	it("answers 400 validation_failed for an unsafe game id", async () => {
-		const res = await app.request("/v1/games/bad%20id/batches", jsonRequest(makeBatch(makeEvents(1))));
-		await expectProblem(res, 400, "validation_failed");
-	});
-
 	it.each([
 		["text/plain", undefined],
 		[undefined, undefined],
 		["application/json", "br"],
 		["application/json", "deflate"],
 	])("answers 415 for Content-Type %s / Content-Encoding %s", async (type, encoding) => {
-		const headers: Record<string, string> = {};
+		const headers: Record<string, string> = { Authorization: gameAuth };
 		if (type) headers["Content-Type"] = type;
 		if (encoding) headers["Content-Encoding"] = encoding;
 		const res = await app.request(BATCHES, {
@@ -213,6 +212,107 @@ describe("POST /v1/games/:gameId/batches", () => {
 			jsonRequest(makeBatch(makeEvents(1)), { headers: { "Content-Type": "application/json; charset=utf-8" } }),
 		);
 		expect(res.status).toBe(200);
+	});
+});
+
+describe("POST /v1/batches authentication and limits", () => {
+	it("answers 401 with a Bearer challenge without a token, and stores nothing", async () => {
+		const res = await app.request(BATCHES, plainJsonRequest(makeBatch(makeEvents(1))));
+		await expectProblem(res, 401, "unauthorized");
+		expect(res.headers.get("www-authenticate")).toBe('Bearer realm="vantage"');
+		expect((await storedEvents()).events).toEqual([]);
+	});
+
+	it("answers 401 for a game key sent directly instead of a token", async () => {
+		const key = await t.gameKey("g1");
+		const res = await app.request(
+			BATCHES,
+			jsonRequest(makeBatch(makeEvents(1)), { headers: { Authorization: `Bearer ${key}` } }),
+		);
+		await expectProblem(res, 401, "invalid_token");
+		expect(res.headers.get("www-authenticate")).toMatch(/^Bearer realm="vantage", error="invalid_token"/);
+	});
+
+	it("answers 403 insufficient_scope for a token without the ingest scope", async () => {
+		const configOnly = await t.gameAuth("g1", ["config"]);
+		const res = await app.request(
+			BATCHES,
+			jsonRequest(makeBatch(makeEvents(1)), { headers: { Authorization: configOnly } }),
+		);
+		await expectProblem(res, 403, "insufficient_scope");
+		expect(res.headers.get("www-authenticate")).toContain('error="insufficient_scope", scope="ingest"');
+	});
+
+	it("answers 401 for an admin token", async () => {
+		const res = await app.request(
+			BATCHES,
+			jsonRequest(makeBatch(makeEvents(1)), { headers: { Authorization: analystAuth } }),
+		);
+		await expectProblem(res, 401, "invalid_token");
+	});
+
+	it("marks the answer to a retried batch as replayed", async () => {
+		const first = await app.request(BATCHES, jsonRequest(makeBatch(makeEvents(2))));
+		expect(first.headers.get(REPLAYED_HEADER)).toBeNull();
+		const retry = await app.request(BATCHES, jsonRequest(makeBatch(makeEvents(2))));
+		expect(retry.headers.get(REPLAYED_HEADER)).toBe("true");
+	});
+
+	it("stores events under the token's game", async () => {
+		const other = await t.gameAuth("g2");
+		await app.request(BATCHES, jsonRequest(makeBatch(makeEvents(2)), { headers: { Authorization: other } }));
+		expect((await storedEvents()).events).toEqual([]);
+		const res = await app.request("/v1/games/g2/events", { headers: { Authorization: analystAuth } });
+		expect(((await res.json()) as ListEventsResponse).events).toHaveLength(2);
+	});
+
+	it("rate-limits each game with 429 and Retry-After", async () => {
+		const limited = await createTestApp({
+			now: NOW,
+			env: { VANTAGE_GAME_RATE_PER_SECOND: "1", VANTAGE_GAME_BURST: "2" },
+		});
+		const auth = await limited.gameAuth("g1");
+		const other = await limited.gameAuth("g2");
+		const post = (batchId: string, authorization = auth) =>
+			limited.app.request(
+				BATCHES,
+				plainJsonRequest(makeBatch(makeEvents(1), { batchId }), { headers: { Authorization: authorization } }),
+			);
+		expect((await post("b1")).status).toBe(200);
+		expect((await post("b2")).status).toBe(200);
+		const res = await post("b3");
+		await expectProblem(res, 429, "rate_limited");
+		expect(res.headers.get("retry-after")).toBe("1");
+		expect((await post("b4", other)).status).toBe(200);
+		limited.clock.now += 1000;
+		expect((await post("b5")).status).toBe(200);
+		await limited.close();
+	});
+});
+
+describe("POST /v1/games/:gameId/batches", () => {
+	it("accepts a batch for the token's own game", async () => {
+		const res = await app.request("/v1/games/g1/batches", jsonRequest(makeBatch(makeEvents(2))));
+		expect(res.status).toBe(200);
+		expect((await storedEvents()).events).toHaveLength(2);
+	});
+
+	it("answers 403 for another game's path and stores nothing", async () => {
+		await t.gameKey("g2");
+		const res = await app.request("/v1/games/g2/batches", jsonRequest(makeBatch(makeEvents(2))));
+		await expectProblem(res, 403, "forbidden");
+		const events = await app.request("/v1/games/g2/events", { headers: { Authorization: analystAuth } });
+		expect(((await events.json()) as ListEventsResponse).events).toEqual([]);
+	});
+
+	it("answers 400 validation_failed for an unsafe game id", async () => {
+		const res = await app.request("/v1/games/bad%20id/batches", jsonRequest(makeBatch(makeEvents(1))));
+		await expectProblem(res, 400, "validation_failed");
+	});
+
+	it("answers 401 without a token", async () => {
+		const res = await app.request("/v1/games/g1/batches", plainJsonRequest(makeBatch(makeEvents(1))));
+		await expectProblem(res, 401, "unauthorized");
 	});
 });
 
@@ -255,7 +355,18 @@ describe("GET /v1/games/:gameId/events", () => {
 	it.each([["?limit=0"], ["?limit=1001"], ["?userId=abc"], ["?type=click"]])(
 		"answers 400 validation_failed for %s",
 		async (query) => {
-			await expectProblem(await app.request(`/v1/games/g1/events${query}`), 400, "validation_failed");
+			const res = await app.request(`/v1/games/g1/events${query}`, { headers: { Authorization: analystAuth } });
+			await expectProblem(res, 400, "validation_failed");
 		},
 	);
+
+	it("needs an analyst or owner token", async () => {
+		const path = "/v1/games/g1/events";
+		await expectProblem(await app.request(path), 401, "unauthorized");
+		await expectProblem(await app.request(path, { headers: { Authorization: gameAuth } }), 401, "invalid_token");
+		const viewer = await t.adminAuth("viewer");
+		await expectProblem(await app.request(path, { headers: { Authorization: viewer } }), 403, "forbidden");
+		const owner = await t.adminAuth("owner");
+		expect((await app.request(path, { headers: { Authorization: owner } })).status).toBe(200);
+	});
 });

@@ -1,6 +1,16 @@
+import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { makeBatch, makeEvent } from "../testing/fixtures.js";
-import { EVENT_TYPES, MAX_EVENTS_PER_BATCH, batchEnvelopeSchema, eventSchema, validateEvents } from "./schema.js";
+import {
+	EVENT_TYPES,
+	MAX_EVENTS_PER_BATCH,
+	batchEnvelopeSchema,
+	eventSchema,
+	fastValidEvent,
+	isValidProps,
+	propsSchema,
+	validateEvents,
+} from "./schema.js";
 
 describe("eventSchema", () => {
 	it("accepts a complete event", () => {
@@ -73,5 +83,65 @@ describe("validateEvents", () => {
 			{ index: 1, code: "invalid_event", message: expect.stringMatching(/^type: /) },
 			{ index: 3, code: "invalid_event", message: expect.any(String) },
 		]);
+	});
+});
+
+describe("fastValidEvent and isValidProps (the fast path of validateEvents)", () => {
+	// JSON-shaped values, biased to the edges of the props rules: empty and 128/129-character keys, 64/65 keys,
+	// nested values, __proto__.
+	const key = fc.oneof(
+		fc.string({ maxLength: 12 }),
+		fc.constantFrom("", "__proto__", "constructor", "k".repeat(128), "k".repeat(129)),
+	);
+	const value = fc.oneof(fc.jsonValue({ maxDepth: 1 }), fc.constantFrom(null, true, 0, -0, 1.5, "", [], {}));
+	const props = fc.oneof(
+		fc.dictionary(key, value, { maxKeys: 70 }),
+		fc.integer({ min: 60, max: 70 }).map((n) => Object.fromEntries(Array.from({ length: n }, (_, i) => [`k${i}`, i]))),
+		fc.jsonValue(),
+	);
+
+	it("agrees with propsSchema on JSON-parsed input", () => {
+		fc.assert(
+			fc.property(props, (raw) => {
+				const parsed: unknown = JSON.parse(JSON.stringify(raw) ?? "null");
+				expect(isValidProps(parsed)).toBe(propsSchema.safeParse(parsed).success);
+			}),
+			{ numRuns: 3000 },
+		);
+	});
+
+	it("agrees with eventSchema, verdict and output, on JSON-parsed event-like input", () => {
+		const str = (max: number) =>
+			fc.oneof(fc.string({ maxLength: max + 2 }), fc.constant(""), fc.constant("x".repeat(max + 1)));
+		const num = fc.oneof(fc.integer(), fc.double(), fc.constantFrom(0, -1, 1.5, Number.MAX_SAFE_INTEGER, 2 ** 53));
+		const field = <T>(arb: fc.Arbitrary<T>) =>
+			fc.oneof({ arbitrary: arb, weight: 5 }, { arbitrary: fc.jsonValue(), weight: 1 });
+		const event = fc.record(
+			{
+				id: field(str(64)),
+				time: field(num),
+				userId: field(num),
+				sessionId: field(str(128)),
+				type: field(fc.oneof(fc.constantFrom(...EVENT_TYPES), fc.string())),
+				name: field(str(128)),
+				props: field(props),
+				extra: fc.jsonValue(),
+			},
+			{ requiredKeys: [] },
+		);
+		fc.assert(
+			fc.property(fc.oneof(event, fc.jsonValue()), (raw) => {
+				const parsed: unknown = JSON.parse(JSON.stringify(raw) ?? "null");
+				const expected = eventSchema.safeParse(parsed);
+				expect(fastValidEvent(parsed)).toEqual(expected.success ? expected.data : undefined);
+			}),
+			{ numRuns: 5000 },
+		);
+	});
+
+	it("refuses an own __proto__ key like propsSchema", () => {
+		const raw: unknown = JSON.parse(`{"__proto__": 1}`);
+		expect(isValidProps(raw)).toBe(false);
+		expect(propsSchema.safeParse(raw).success).toBe(false);
 	});
 });

@@ -15,6 +15,11 @@ export const EVENT_TYPES = [
 ] as const;
 export type EventType = (typeof EVENT_TYPES)[number];
 
+/** Game ids (the Roblox universe id, or any stable name) appear in URLs and logs; keep them to a safe alphabet. */
+export const gameIdSchema = z
+	.string()
+	.regex(/^[A-Za-z0-9_-]{1,64}$/, "game id must be 1-64 characters of A-Z a-z 0-9 _ -");
+
 export const MAX_EVENTS_PER_BATCH = 1000;
 export const MAX_PROPS = 64;
 
@@ -25,7 +30,7 @@ const propKey = z.string().min(1).max(128);
 
 // zod skips an own `__proto__` key when it rebuilds the record, so the prop would vanish silently; refuse it
 // on the raw input instead.
-const props = z.preprocess(
+export const propsSchema = z.preprocess(
 	(value, ctx) => {
 		if (typeof value === "object" && value !== null && Object.hasOwn(value, "__proto__")) {
 			ctx.addIssue({ code: "custom", message: "reserved property name __proto__", input: value });
@@ -50,9 +55,49 @@ export const eventSchema = z.object({
 	sessionId: z.string().max(128),
 	type: z.enum(EVENT_TYPES),
 	name: z.string().min(1).max(128),
-	props: props,
+	props: propsSchema,
 });
 export type IngestEvent = z.infer<typeof eventSchema>;
+
+/** The rules of {@link propsSchema} as one loop, without zod's per-key results; part of {@link fastValidEvent}. */
+export function isValidProps(value: unknown): value is Record<string, PropValue> {
+	if (typeof value !== "object" || value === null || Array.isArray(value)) return false;
+	if (Object.getPrototypeOf(value) !== Object.prototype || Object.hasOwn(value, "__proto__")) return false;
+	let count = 0;
+	for (const key in value) {
+		if (!Object.hasOwn(value, key)) continue;
+		if (++count > MAX_PROPS || key.length < 1 || key.length > 128) return false;
+		const prop: unknown = (value as Record<string, unknown>)[key];
+		if (prop === null || typeof prop === "string" || typeof prop === "boolean") continue;
+		if (typeof prop !== "number" || !Number.isFinite(prop)) return false;
+	}
+	return true;
+}
+
+const EVENT_TYPE_SET: ReadonlySet<string> = new Set(EVENT_TYPES);
+
+function isStringOfLength(value: unknown, min: number, max: number): value is string {
+	return typeof value === "string" && value.length >= min && value.length <= max;
+}
+
+function isUnsignedSafeInteger(value: unknown): value is number {
+	return Number.isSafeInteger(value) && (value as number) >= 0;
+}
+
+/**
+ * The rules of {@link eventSchema} as plain checks, for the ingest hot path (zod's object parsing was a tenth of the
+ * server's time per batch). Returns the event with unknown members stripped, as zod would, or undefined; an
+ * undefined is re-checked by {@link eventSchema}, which words the rejection. schema.test.ts checks with fast-check
+ * that both agree.
+ */
+export function fastValidEvent(raw: unknown): IngestEvent | undefined {
+	if (typeof raw !== "object" || raw === null) return undefined;
+	const { id, time, userId, sessionId, type, name, props } = raw as Record<string, unknown>;
+	if (!isStringOfLength(id, 1, 64) || !isUnsignedSafeInteger(time) || !isUnsignedSafeInteger(userId)) return undefined;
+	if (!isStringOfLength(sessionId, 0, 128) || typeof type !== "string" || !EVENT_TYPE_SET.has(type)) return undefined;
+	if (!isStringOfLength(name, 1, 128) || !isValidProps(props)) return undefined;
+	return { id, time, userId, sessionId, type: type as EventType, name, props };
+}
 
 /**
  * The batch envelope. Events are checked one by one afterwards ({@link validateEvents}) so that one bad event
@@ -72,18 +117,20 @@ export const batchSchema = batchEnvelopeSchema.extend({
 export type IngestBatch = z.infer<typeof batchSchema>;
 
 /** Why one event of a batch was not stored. `index` is its position in the request's `events` array. */
-export interface RejectedEvent {
-	index: number;
-	code: "invalid_event";
-	message: string;
-}
+export const rejectedEventSchema = z.object({
+	index: z.number().int().nonnegative(),
+	code: z.literal("invalid_event"),
+	message: z.string(),
+});
+export type RejectedEvent = z.infer<typeof rejectedEventSchema>;
 
-/** What POST /v1/games/:gameId/batches answers with 200. */
-export interface IngestResult {
-	accepted: number;
-	duplicates: number;
-	rejected: RejectedEvent[];
-}
+/** What POST /v1/batches answers with 200 (also for a retried batch: the stored first answer). */
+export const ingestResultSchema = z.object({
+	accepted: z.number().int().nonnegative().describe("Events stored by this request."),
+	duplicates: z.number().int().nonnegative().describe("Events whose id was already stored for this game."),
+	rejected: z.array(rejectedEventSchema).describe("Invalid events, by index; the rest of the batch is kept."),
+});
+export type IngestResult = z.infer<typeof ingestResultSchema>;
 
 export interface ValidatedBatch {
 	batchId: string;
@@ -99,7 +146,7 @@ export function describeIssues(issues: z.ZodError["issues"]): { path: string; me
 }
 
 /**
- * Validates the events of an already-valid envelope one by one.
+ * Validates the events of an already-valid envelope one by one (valid ones on a fast path, see {@link fastValidEvent}).
  * 1. each valid event is kept (in order);
  * 2. each invalid one becomes `{index, code, message}` in `rejected`.
  */
@@ -107,6 +154,11 @@ export function validateEvents(events: readonly unknown[]): { events: IngestEven
 	const valid: IngestEvent[] = [];
 	const rejected: RejectedEvent[] = [];
 	events.forEach((raw, index) => {
+		const fast = fastValidEvent(raw);
+		if (fast) {
+			valid.push(fast);
+			return;
+		}
 		const result = eventSchema.safeParse(raw);
 		if (result.success) {
 			valid.push(result.data);

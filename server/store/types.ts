@@ -1,3 +1,4 @@
+import type { AdminRole, GameScope } from "../auth/roles.js";
 import type { EventType, IngestEvent, IngestResult, ValidatedBatch } from "../ingest/schema.js";
 
 /** An event as stored: what the SDK sent (time corrected for clock skew) plus where and when it arrived. */
@@ -19,6 +20,57 @@ export interface ListEventsQuery {
 	after?: string | undefined;
 }
 
+/** What {@link Store.ingestBatch} did: the answer for the client, and whether it was a stored answer replayed. */
+export interface IngestOutcome {
+	result: IngestResult;
+	/** True when the batchId was seen before: nothing was written and `result` is the first answer. */
+	replayed: boolean;
+}
+
+/** A game (Roblox universe) registered with Vantage. */
+export interface Game {
+	id: string;
+	name: string;
+	createdAt: number;
+}
+
+/** An API key as stored: the secret itself is never kept, only its SHA-256. */
+export interface ApiKeyRecord {
+	/** Public id, the part of the key before the dot. */
+	id: string;
+	gameId: string;
+	/** A label for humans ("production", "studio"). */
+	name: string;
+	/** Hex SHA-256 of the secret part of the key. */
+	secretHash: string;
+	scopes: GameScope[];
+	createdAt: number;
+	/** Unix ms of revocation; tokens issued for a revoked key stop working at once. */
+	revokedAt: number | null;
+}
+
+export interface AdminUser {
+	id: string;
+	/** Lower-cased; unique. */
+	email: string;
+	/** A PHC string (argon2id). */
+	passwordHash: string;
+	role: AdminRole;
+	createdAt: number;
+	disabledAt: number | null;
+}
+
+/** A token-signing key pair; `privateJwk` never leaves the backend. */
+export interface SigningKeyRecord {
+	kid: string;
+	alg: string;
+	privateJwk: string;
+	publicJwk: string;
+	createdAt: number;
+	/** Set when a newer key took over; the key still verifies tokens it signed until they expire. */
+	retiredAt: number | null;
+}
+
 /**
  * Persistence contract of the backend. Every method is async so the SQLite engine and the scale path
  * (PostgreSQL + ClickHouse) share one interface and one contract test suite.
@@ -32,9 +84,41 @@ export interface Store {
 	 * 2. otherwise each event is inserted; an event id already stored for this game counts as a duplicate;
 	 * 3. the response (including the caller's `rejected` list) is stored under the batchId and returned.
 	 */
-	ingestBatch(gameId: string, batch: ValidatedBatch, receivedAt: number): Promise<IngestResult>;
+	ingestBatch(gameId: string, batch: ValidatedBatch, receivedAt: number): Promise<IngestOutcome>;
 	/** Events of one game in id (≈ time) order, optionally filtered. */
 	listEvents(query: ListEventsQuery): Promise<StoredEvent[]>;
+
+	/** Registers a game; returns false (and changes nothing) if the id exists. */
+	createGame(game: Game): Promise<boolean>;
+	getGame(id: string): Promise<Game | undefined>;
+	/** All games, by id. */
+	listGames(): Promise<Game[]>;
+
+	/** Stores a new key; its game must exist. */
+	insertApiKey(key: ApiKeyRecord): Promise<void>;
+	getApiKey(id: string): Promise<ApiKeyRecord | undefined>;
+	/** Keys of one game (or of all games), oldest first, revoked ones included. */
+	listApiKeys(gameId?: string): Promise<ApiKeyRecord[]>;
+	/** Marks a key revoked at `at`; false if no such key or it was already revoked. */
+	revokeApiKey(id: string, at: number): Promise<boolean>;
+
+	/** Stores a new admin user; returns false if the email is taken. */
+	insertAdminUser(user: AdminUser): Promise<boolean>;
+	getAdminUser(id: string): Promise<AdminUser | undefined>;
+	getAdminUserByEmail(email: string): Promise<AdminUser | undefined>;
+	listAdminUsers(): Promise<AdminUser[]>;
+	/** Changes a user's role and/or disables (or re-enables with null) them; false if no such user. */
+	updateAdminUser(id: string, changes: { role?: AdminRole; disabledAt?: number | null }): Promise<boolean>;
+
+	/** Every signing key: the active one first, then the others newest first. */
+	listSigningKeys(): Promise<SigningKeyRecord[]>;
+	/**
+	 * Makes `key` the active signing key and retires the previous active ones, in one transaction.
+	 * With `unlessActiveNewerThan`, does nothing (returns false) when an active key created after that time
+	 * exists — so concurrent processes starting at once, or rotating on schedule, add one key between them.
+	 */
+	addSigningKey(key: SigningKeyRecord, options?: { unlessActiveNewerThan?: number }): Promise<boolean>;
+
 	/** Releases the underlying resources; further calls reject. Safe to call twice. */
 	close(): Promise<void>;
 }

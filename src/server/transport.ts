@@ -6,8 +6,8 @@ import { TokenProvider } from "./auth";
 export type SendResult =
 	{ kind: "ok"; response: BatchResponse } | { kind: "failed"; status?: number; message: string; retryable: boolean };
 
-function post(url: string, token: string, body: string): LuaTuple<[boolean, unknown]> {
-	return pcall(() =>
+function post(url: string, token: string, body: string): { ok: boolean; result: unknown } {
+	const [ok, result] = pcall(() =>
 		HttpService.RequestAsync({
 			Url: url,
 			Method: "POST",
@@ -16,6 +16,7 @@ function post(url: string, token: string, body: string): LuaTuple<[boolean, unkn
 			Compress: Enum.HttpCompression.Gzip,
 		}),
 	);
+	return { ok, result };
 }
 
 /**
@@ -30,7 +31,7 @@ export function sendBatch(url: string, tokens: TokenProvider, batch: WireBatch):
 	for (let attempt = 1; attempt <= 2; attempt++) {
 		const token = tokens.get();
 		if (!token.ok) return { kind: "failed", message: token.message, retryable: token.retryable };
-		const [ok, result] = post(url, token.token, body as string);
+		const { ok, result } = post(url, token.token, body as string);
 		if (!ok) return { kind: "failed", message: tostring(result), retryable: true };
 		const response = result as RequestAsyncResponse;
 		if (response.StatusCode === 401 && attempt === 1) {

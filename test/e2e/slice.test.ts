@@ -43,17 +43,21 @@ describe("SDK → backend slice", () => {
 		});
 		try {
 			await world.addPlayer({ userId: 1001, name: "Ada", country: "GB", locale: "en-gb" });
-			const [stats] = await world.run<[Record<string, number>]>("server", `
+			const [stats] = await world.run<[Record<string, number>]>(
+				"server",
+				`
 				local Vantage = require(game:GetService("ReplicatedStorage").Vantage).Vantage
 				assert(Vantage.start({ endpoint = "${server.url}", flushSeconds = 5 }), "start failed")
 				local player = game:GetService("Players"):GetPlayerByUserId(1001)
 				assert(Vantage.track(player, "hello", { level = 3, mode = "story", first = true }), "track refused")
 				return Vantage.stats()
-			`);
+			`,
+			);
 			expect(stats.queued).toBe(1);
 			// Nothing is sent before the flush interval; then exactly one batch goes out.
 			await world.advance(5.1);
-			const [after] = await world.run<[Record<string, number>]>("server", 
+			const [after] = await world.run<[Record<string, number>]>(
+				"server",
 				`return require(game:GetService("ReplicatedStorage").Vantage).Vantage.stats()`,
 			);
 			expect(world.server.lines("warn")).toEqual([]);

@@ -7,7 +7,14 @@ import { MigrationMismatchError, SchemaTooNewError, migrate } from "./migrate.js
 import { MIGRATIONS, type Migration } from "./migrations.js";
 import { openSqliteStore } from "./sqlite-store.js";
 
-const v2: Migration = { version: 2, name: "add_notes", up: "CREATE TABLE notes (id TEXT PRIMARY KEY) STRICT;" };
+const LATEST = MIGRATIONS.length;
+const ALL_VERSIONS = MIGRATIONS.map((m) => m.version);
+/** A migration one past this build's last. */
+const next: Migration = {
+	version: LATEST + 1,
+	name: "add_notes",
+	up: "CREATE TABLE notes (id TEXT PRIMARY KEY) STRICT;",
+};
 
 let dir: string;
 let path: string;
@@ -46,29 +53,37 @@ describe("migrate", () => {
 		const store = openSqliteStore({ path });
 		await store.close();
 		expect(versions(path)).toEqual(MIGRATIONS.map((m) => m.version));
-		expect(tables(path)).toEqual(["batches", "events", "games", "schema_migrations"]);
+		expect(tables(path)).toEqual([
+			"admin_users",
+			"api_keys",
+			"batches",
+			"events",
+			"games",
+			"schema_migrations",
+			"signing_keys",
+		]);
 	});
 
 	it("applies nothing when reopened", () => {
 		const db = new BetterSqlite3(path);
-		expect(migrate(db, MIGRATIONS)).toEqual({ from: 0, to: 1, applied: [1] });
-		expect(migrate(db, MIGRATIONS)).toEqual({ from: 1, to: 1, applied: [] });
+		expect(migrate(db, MIGRATIONS)).toEqual({ from: 0, to: LATEST, applied: ALL_VERSIONS });
+		expect(migrate(db, MIGRATIONS)).toEqual({ from: LATEST, to: LATEST, applied: [] });
 		db.close();
-		expect(versions(path)).toEqual([1]);
+		expect(versions(path)).toEqual(ALL_VERSIONS);
 	});
 
 	it("applies only the migrations a database lacks", () => {
 		const db = new BetterSqlite3(path);
 		migrate(db, MIGRATIONS);
-		expect(migrate(db, [...MIGRATIONS, v2])).toEqual({ from: 1, to: 2, applied: [2] });
+		expect(migrate(db, [...MIGRATIONS, next])).toEqual({ from: LATEST, to: LATEST + 1, applied: [LATEST + 1] });
 		db.close();
 		expect(tables(path)).toContain("notes");
 	});
 
 	it("refuses a database newer than this build and leaves it untouched", async () => {
-		await openSqliteStore({ path, migrations: [...MIGRATIONS, v2] }).close();
+		await openSqliteStore({ path, migrations: [...MIGRATIONS, next] }).close();
 		expect(() => openSqliteStore({ path })).toThrow(SchemaTooNewError);
-		expect(versions(path)).toEqual([1, 2]);
+		expect(versions(path)).toEqual([...ALL_VERSIONS, LATEST + 1]);
 	});
 
 	it("refuses a database whose applied history differs by name", () => {
@@ -81,16 +96,20 @@ describe("migrate", () => {
 	it("rolls back a failing migration completely", () => {
 		const db = new BetterSqlite3(path);
 		migrate(db, MIGRATIONS);
-		const broken: Migration = { version: 2, name: "broken", up: "CREATE TABLE half (a INTEGER); SELECT * FROM nope;" };
+		const broken: Migration = {
+			version: LATEST + 1,
+			name: "broken",
+			up: "CREATE TABLE half (a INTEGER); SELECT * FROM nope;",
+		};
 		expect(() => migrate(db, [...MIGRATIONS, broken])).toThrow(/nope/);
 		db.close();
-		expect(versions(path)).toEqual([1]);
+		expect(versions(path)).toEqual(ALL_VERSIONS);
 		expect(tables(path)).not.toContain("half");
 	});
 
 	it("rejects a migration list that is not 1..n", () => {
 		const db = new BetterSqlite3(":memory:");
-		expect(() => migrate(db, [{ ...v2 }])).toThrow(/1\.\.n/);
+		expect(() => migrate(db, [{ ...next, version: 2 }])).toThrow(/1\.\.n/);
 		db.close();
 	});
 });

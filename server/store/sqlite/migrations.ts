@@ -16,6 +16,12 @@ export interface Migration {
  * - events.batch_id has no foreign key to batches: batch rows exist only for idempotency and may be pruned
  *   long before the events they delivered.
  * - STRICT tables make SQLite reject values of the wrong type instead of storing them silently.
+ *
+ * Notes on version 2:
+ * - api_keys keep only a SHA-256 of the key's secret; the id is public and is how a key is looked up, so the
+ *   hash is compared once, in constant time, and never used as an index.
+ * - signing_keys live in the database (inside VANTAGE_DATA_DIR) so every process on the same data directory
+ *   (server, CLI) agrees on the active key, and rotation is one transaction.
  */
 export const MIGRATIONS: readonly Migration[] = [
 	{
@@ -51,6 +57,40 @@ export const MIGRATIONS: readonly Migration[] = [
 			) STRICT, WITHOUT ROWID;
 
 			CREATE INDEX events_game_time ON events (game_id, time);
+		`,
+	},
+	{
+		version: 2,
+		name: "auth",
+		up: `
+			CREATE TABLE api_keys (
+				id TEXT PRIMARY KEY,
+				game_id TEXT NOT NULL REFERENCES games (id),
+				name TEXT NOT NULL,
+				secret_hash TEXT NOT NULL,
+				scopes TEXT NOT NULL,
+				created_at INTEGER NOT NULL,
+				revoked_at INTEGER
+			) STRICT;
+			CREATE INDEX api_keys_game ON api_keys (game_id, id);
+
+			CREATE TABLE admin_users (
+				id TEXT PRIMARY KEY,
+				email TEXT NOT NULL UNIQUE,
+				password_hash TEXT NOT NULL,
+				role TEXT NOT NULL CHECK (role IN ('owner', 'analyst', 'viewer')),
+				created_at INTEGER NOT NULL,
+				disabled_at INTEGER
+			) STRICT;
+
+			CREATE TABLE signing_keys (
+				kid TEXT PRIMARY KEY,
+				alg TEXT NOT NULL,
+				private_jwk TEXT NOT NULL,
+				public_jwk TEXT NOT NULL,
+				created_at INTEGER NOT NULL,
+				retired_at INTEGER
+			) STRICT;
 		`,
 	},
 ];

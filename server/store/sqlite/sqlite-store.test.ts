@@ -15,8 +15,10 @@ function batch(batchId: string, events: IngestEvent[], rejected: ValidatedBatch[
 }
 
 let store: Store;
-beforeEach(() => {
+beforeEach(async () => {
 	store = openSqliteStore({ path: ":memory:" });
+	await store.createGame({ id: "g1", name: "Game one", createdAt: T0 });
+	await store.createGame({ id: "g2", name: "Game two", createdAt: T0 });
 });
 afterEach(() => store.close());
 
@@ -52,8 +54,8 @@ describe("openSqliteStore", () => {
 
 describe("SqliteStore.ingestBatch", () => {
 	it("stores every event of a new batch", async () => {
-		const result = await store.ingestBatch("g1", batch("b1", makeEvents(3)), RECEIVED);
-		expect(result).toEqual({ accepted: 3, duplicates: 0, rejected: [] });
+		const outcome = await store.ingestBatch("g1", batch("b1", makeEvents(3)), RECEIVED);
+		expect(outcome).toEqual({ result: { accepted: 3, duplicates: 0, rejected: [] }, replayed: false });
 		expect(await store.listEvents({ gameId: "g1", limit: 10 })).toHaveLength(3);
 	});
 
@@ -61,7 +63,7 @@ describe("SqliteStore.ingestBatch", () => {
 		const rejected = [{ index: 3, code: "invalid_event" as const, message: "name: too short" }];
 		const first = await store.ingestBatch("g1", batch("b1", makeEvents(3), rejected), RECEIVED);
 		const retry = await store.ingestBatch("g1", batch("b1", makeEvents(5, "other")), RECEIVED + 5000);
-		expect(retry).toEqual(first);
+		expect(retry).toEqual({ result: first.result, replayed: true });
 		const events = await store.listEvents({ gameId: "g1", limit: 10 });
 		expect(events.map((e) => e.id)).toEqual(["e-0001", "e-0002", "e-0003"]);
 		expect(events.every((e) => e.receivedAt === RECEIVED)).toBe(true);
@@ -69,20 +71,20 @@ describe("SqliteStore.ingestBatch", () => {
 
 	it("counts an event id already stored as a duplicate", async () => {
 		await store.ingestBatch("g1", batch("b1", makeEvents(2)), RECEIVED);
-		const result = await store.ingestBatch("g1", batch("b2", makeEvents(3)), RECEIVED);
+		const { result } = await store.ingestBatch("g1", batch("b2", makeEvents(3)), RECEIVED);
 		expect(result).toEqual({ accepted: 1, duplicates: 2, rejected: [] });
 		expect(await store.listEvents({ gameId: "g1", limit: 10 })).toHaveLength(3);
 	});
 
 	it("counts a repeated id within one batch as a duplicate", async () => {
-		const result = await store.ingestBatch("g1", batch("b1", [makeEvent(), makeEvent()]), RECEIVED);
+		const { result } = await store.ingestBatch("g1", batch("b1", [makeEvent(), makeEvent()]), RECEIVED);
 		expect(result).toEqual({ accepted: 1, duplicates: 1, rejected: [] });
 	});
 
 	it("scopes batch ids and event ids to the game", async () => {
 		await store.ingestBatch("g1", batch("b1", makeEvents(2)), RECEIVED);
 		const other = await store.ingestBatch("g2", batch("b1", makeEvents(2)), RECEIVED);
-		expect(other).toEqual({ accepted: 2, duplicates: 0, rejected: [] });
+		expect(other.result).toEqual({ accepted: 2, duplicates: 0, rejected: [] });
 		expect(await store.listEvents({ gameId: "g1", limit: 10 })).toHaveLength(2);
 		expect(await store.listEvents({ gameId: "g2", limit: 10 })).toHaveLength(2);
 	});
@@ -92,7 +94,7 @@ describe("SqliteStore.ingestBatch", () => {
 		await expect(store.ingestBatch("g1", batch("b1", [...makeEvents(2), bad]), RECEIVED)).rejects.toThrow();
 		expect(await store.listEvents({ gameId: "g1", limit: 10 })).toEqual([]);
 		// The batch id was not consumed either, so a corrected retry goes through.
-		expect(await store.ingestBatch("g1", batch("b1", makeEvents(2)), RECEIVED)).toMatchObject({ accepted: 2 });
+		expect((await store.ingestBatch("g1", batch("b1", makeEvents(2)), RECEIVED)).result).toMatchObject({ accepted: 2 });
 	});
 });
 
@@ -150,6 +152,115 @@ describe("SqliteStore.listEvents", () => {
 
 	it("returns nothing for another game", async () => {
 		expect(await store.listEvents({ gameId: "g2", limit: 10 })).toEqual([]);
+	});
+});
+
+describe("SqliteStore games", () => {
+	it("creates a game once and lists games by id", async () => {
+		expect(await store.createGame({ id: "a0", name: "First", createdAt: T0 + 5 })).toBe(true);
+		expect(await store.createGame({ id: "a0", name: "Again", createdAt: T0 + 6 })).toBe(false);
+		expect(await store.getGame("a0")).toEqual({ id: "a0", name: "First", createdAt: T0 + 5 });
+		expect((await store.listGames()).map((g) => g.id)).toEqual(["a0", "g1", "g2"]);
+		expect(await store.getGame("nope")).toBeUndefined();
+	});
+
+	it("refuses a batch for a game that is not registered", async () => {
+		await expect(store.ingestBatch("unknown", batch("b1", makeEvents(1)), RECEIVED)).rejects.toThrow();
+	});
+});
+
+describe("SqliteStore API keys", () => {
+	const key = {
+		id: "vk_1",
+		gameId: "g1",
+		name: "production",
+		secretHash: "ab".repeat(32),
+		scopes: ["ingest" as const, "config" as const],
+		createdAt: T0,
+		revokedAt: null,
+	};
+
+	it("stores, reads and lists keys", async () => {
+		await store.insertApiKey(key);
+		await store.insertApiKey({ ...key, id: "vk_2", gameId: "g2", scopes: ["ingest"] });
+		expect(await store.getApiKey("vk_1")).toEqual(key);
+		expect((await store.listApiKeys("g2")).map((k) => [k.id, k.scopes])).toEqual([["vk_2", ["ingest"]]]);
+		expect((await store.listApiKeys()).map((k) => k.id)).toEqual(["vk_1", "vk_2"]);
+	});
+
+	it("revokes a key once", async () => {
+		await store.insertApiKey(key);
+		expect(await store.revokeApiKey("vk_1", T0 + 9)).toBe(true);
+		expect(await store.revokeApiKey("vk_1", T0 + 10)).toBe(false);
+		expect(await store.revokeApiKey("nope", T0 + 10)).toBe(false);
+		expect((await store.getApiKey("vk_1"))?.revokedAt).toBe(T0 + 9);
+	});
+
+	it("refuses a key for an unknown game", async () => {
+		await expect(store.insertApiKey({ ...key, gameId: "missing" })).rejects.toThrow();
+	});
+});
+
+describe("SqliteStore admin users", () => {
+	const user = {
+		id: "u1",
+		email: "ada@example.com",
+		passwordHash: "$argon2id$x",
+		role: "owner" as const,
+		createdAt: T0,
+		disabledAt: null,
+	};
+
+	it("stores users with unique emails", async () => {
+		expect(await store.insertAdminUser(user)).toBe(true);
+		expect(await store.insertAdminUser({ ...user, id: "u2" })).toBe(false);
+		expect(await store.getAdminUser("u1")).toEqual(user);
+		expect(await store.getAdminUserByEmail("ada@example.com")).toEqual(user);
+		expect(await store.listAdminUsers()).toEqual([user]);
+	});
+
+	it("changes the role, disables and re-enables a user", async () => {
+		await store.insertAdminUser(user);
+		expect(await store.updateAdminUser("u1", { role: "viewer" })).toBe(true);
+		expect(await store.getAdminUser("u1")).toMatchObject({ role: "viewer", disabledAt: null });
+		await store.updateAdminUser("u1", { disabledAt: T0 + 5 });
+		expect(await store.getAdminUser("u1")).toMatchObject({ role: "viewer", disabledAt: T0 + 5 });
+		await store.updateAdminUser("u1", { disabledAt: null });
+		expect((await store.getAdminUser("u1"))?.disabledAt).toBeNull();
+		expect(await store.updateAdminUser("nope", { role: "owner" })).toBe(false);
+	});
+
+	it("refuses an unknown role", async () => {
+		await expect(store.insertAdminUser({ ...user, role: "root" as "owner" })).rejects.toThrow();
+	});
+});
+
+describe("SqliteStore signing keys", () => {
+	const signingKey = (kid: string, createdAt: number) => ({
+		kid,
+		alg: "EdDSA",
+		privateJwk: "{}",
+		publicJwk: "{}",
+		createdAt,
+		retiredAt: null,
+	});
+
+	it("retires the previous active key when a new one is added", async () => {
+		expect(await store.addSigningKey(signingKey("k1", T0))).toBe(true);
+		expect(await store.addSigningKey(signingKey("k2", T0 + 100))).toBe(true);
+		expect((await store.listSigningKeys()).map((k) => [k.kid, k.retiredAt])).toEqual([
+			["k2", null],
+			["k1", T0 + 100],
+		]);
+	});
+
+	it("adds nothing when an active key is newer than unlessActiveNewerThan", async () => {
+		await store.addSigningKey(signingKey("k1", T0));
+		expect(
+			await store.addSigningKey(signingKey("k2", T0 + 100), { unlessActiveNewerThan: Number.NEGATIVE_INFINITY }),
+		).toBe(false);
+		expect(await store.addSigningKey(signingKey("k3", T0 + 100), { unlessActiveNewerThan: T0 })).toBe(true);
+		expect((await store.listSigningKeys()).map((k) => k.kid)).toEqual(["k3", "k1"]);
 	});
 });
 

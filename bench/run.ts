@@ -1,0 +1,13 @@
+// `npm run bench -- <name> [options]`: runs one benchmark by name. Each prints medians over several rounds.
+const BENCHMARKS: Record<string, () => Promise<{ run(args: string[]): Promise<void> }>> = {
+	ingest: () => import("./ingest.js"),
+};
+
+const [name, ...args] = process.argv.slice(2);
+const load = name ? BENCHMARKS[name] : undefined;
+if (!load) {
+	console.error(`Usage: npm run bench -- <${Object.keys(BENCHMARKS).join("|")}> [options]`);
+	process.exitCode = 2;
+} else {
+	await (await load()).run(args);
+}

@@ -1,0 +1,94 @@
+import { z } from "zod";
+import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { batchSchema } from "../ingest/schema.js";
+import { createTestApp, type TestApp } from "../testing/test-app.js";
+import { buildOpenApiDocument, componentSchemas } from "./document.js";
+
+type Doc = {
+	openapi: string;
+	paths: Record<string, Record<string, { responses: Record<string, Record<string, unknown>>; security?: unknown }>>;
+	components: { schemas: Record<string, unknown> };
+};
+
+let t: TestApp;
+beforeEach(async () => {
+	t = await createTestApp();
+});
+afterEach(() => t.close());
+
+function refs(value: unknown, found: string[] = []): string[] {
+	if (Array.isArray(value)) value.forEach((v) => refs(v, found));
+	else if (value && typeof value === "object") {
+		for (const [key, v] of Object.entries(value)) {
+			if (key === "$ref" && typeof v === "string") found.push(v);
+			else refs(v, found);
+		}
+	}
+	return found;
+}
+
+describe("GET /openapi.json", () => {
+	it("serves an OpenAPI 3.1 document whose references all resolve", async () => {
+		const res = await t.app.request("/openapi.json");
+		expect(res.status).toBe(200);
+		const doc = (await res.json()) as Doc;
+		expect(doc.openapi).toBe("3.1.0");
+		for (const target of refs(doc)) {
+			expect(doc.components.schemas, target).toHaveProperty(target.replace("#/components/schemas/", ""));
+		}
+	});
+
+	it("documents every route the app serves", async () => {
+		const doc = buildOpenApiDocument() as Doc;
+		const documented = Object.entries(doc.paths).flatMap(([path, ops]) =>
+			Object.keys(ops).map((m) => `${m.toUpperCase()} ${path.replaceAll(/\{(\w+)\}/g, ":$1")}`),
+		);
+		const served = t.app.routes
+			.filter((r) => r.method !== "ALL" && !r.path.startsWith("/docs") && r.path !== "/openapi.json")
+			.map((r) => `${r.method} ${r.path}`);
+		expect([...new Set(served)].sort()).toEqual([...documented].sort());
+	});
+
+	it("generates the batch schema from the zod schema that validates batches", () => {
+		const generated = componentSchemas().Batch as { properties: Record<string, unknown> };
+		const direct = z.toJSONSchema(batchSchema, { target: "draft-2020-12", io: "input" }) as {
+			properties: Record<string, unknown>;
+		};
+		expect(generated.properties.batchId).toEqual(direct.properties.batchId);
+		expect(generated.properties.events).toMatchObject({
+			items: { $ref: "#/components/schemas/Event" },
+			maxItems: 1000,
+		});
+	});
+
+	it("states for every error response whether it is retryable", () => {
+		const doc = buildOpenApiDocument() as Doc;
+		for (const [path, ops] of Object.entries(doc.paths)) {
+			for (const [method, op] of Object.entries(ops)) {
+				for (const [status, response] of Object.entries(op.responses)) {
+					if (Number(status) >= 400)
+						expect(response["x-retryable"], `${method} ${path} ${status}`).toBeTypeOf("boolean");
+				}
+				expect(op.security, `${method} ${path}`).toBeDefined();
+			}
+		}
+		expect(doc.paths["/v1/batches"]?.post?.responses["429"]).toMatchObject({
+			"x-retryable": true,
+			headers: { "Retry-After": {} },
+		});
+	});
+});
+
+describe("GET /docs", () => {
+	it("serves a page and its script from the same origin, allowed by its CSP", async () => {
+		const page = await t.app.request("/docs");
+		expect(page.status).toBe(200);
+		const html = await page.text();
+		expect(html).toContain('<script src="/docs/app.js" defer></script>');
+		expect(html).not.toMatch(/https?:\/\/(?!json-schema)/);
+		expect(page.headers.get("content-security-policy")).toContain("script-src 'self'");
+		const script = await t.app.request("/docs/app.js");
+		expect(script.headers.get("content-type")).toMatch(/^text\/javascript/);
+		expect(await script.text()).toContain('fetch("/openapi.json")');
+	});
+});

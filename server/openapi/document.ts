@@ -1,0 +1,442 @@
+import { z } from "zod";
+import {
+	adminMeSchema,
+	adminTokenResponseSchema,
+	apiKeySummarySchema,
+	createdKeyResponseSchema,
+	createGameRequestSchema,
+	createKeyRequestSchema,
+	gameSchema,
+	loginRequestSchema,
+} from "../auth/admin-routes.js";
+import { GAME_SCOPES } from "../auth/roles.js";
+import { tokenRequestSchema, tokenResponseSchema } from "../auth/token-routes.js";
+import { PROBLEM_CODES } from "../errors.js";
+import { REPLAYED_HEADER, listEventsQuerySchema, listEventsResponseSchema } from "../ingest/routes.js";
+import { batchSchema, eventSchema, gameIdSchema, ingestResultSchema } from "../ingest/schema.js";
+
+/** The problem document every error answers with (RFC 9457). */
+export const problemSchema = z
+	.object({
+		type: z.string(),
+		title: z.string(),
+		status: z.number().int(),
+		detail: z.string(),
+		code: z.enum(PROBLEM_CODES).describe("Stable: branch on this, never on title or detail."),
+		instance: z.string().optional(),
+		requestId: z.string().optional().describe("Echo of X-Request-Id; quote it in support requests."),
+		errors: z.array(z.object({ path: z.string(), message: z.string() })).optional(),
+		limitBytes: z.number().int().optional().describe("On 413: the limit that was exceeded."),
+		retryAfterSeconds: z.number().int().optional().describe("On 429: the same value as Retry-After."),
+		error: z.string().optional().describe("Token endpoint only: the RFC 6749 §5.2 error code."),
+		error_description: z.string().optional(),
+	})
+	.catchall(z.unknown());
+
+const jwksSchema = z.object({
+	keys: z.array(
+		z.object({
+			kty: z.literal("OKP"),
+			crv: z.literal("Ed25519"),
+			x: z.string(),
+			kid: z.string(),
+			alg: z.literal("EdDSA"),
+			use: z.literal("sig"),
+		}),
+	),
+});
+
+const COMPONENTS: Record<string, z.ZodType> = {
+	Event: eventSchema,
+	Batch: batchSchema,
+	IngestResult: ingestResultSchema,
+	ListEventsResponse: listEventsResponseSchema,
+	TokenRequest: tokenRequestSchema,
+	TokenResponse: tokenResponseSchema,
+	Jwks: jwksSchema,
+	LoginRequest: loginRequestSchema,
+	AdminToken: adminTokenResponseSchema,
+	AdminMe: adminMeSchema,
+	Game: gameSchema,
+	CreateGameRequest: createGameRequestSchema,
+	ApiKey: apiKeySummarySchema,
+	CreateKeyRequest: createKeyRequestSchema,
+	CreatedKey: createdKeyResponseSchema,
+	Problem: problemSchema,
+};
+
+/** JSON Schemas (2020-12, what OpenAPI 3.1 uses) of every component, generated from the zod schemas that validate. */
+export function componentSchemas(): Record<string, Record<string, unknown>> {
+	const registry = z.registry<{ id: string }>();
+	for (const [id, schema] of Object.entries(COMPONENTS)) registry.add(schema, { id });
+	const { schemas } = z.toJSONSchema(registry, {
+		target: "draft-2020-12",
+		io: "input",
+		unrepresentable: "any",
+		uri: (id) => `#/components/schemas/${id}`,
+	});
+	const out: Record<string, Record<string, unknown>> = {};
+	for (const [id, schema] of Object.entries(schemas)) {
+		const { $schema: _schema, $id: _id, ...rest } = schema as Record<string, unknown>;
+		out[id] = rest;
+	}
+	return out;
+}
+
+const ref = (id: keyof typeof COMPONENTS) => ({ $ref: `#/components/schemas/${id}` });
+
+/** A required path parameter; `gameId` carries the game id rules. */
+function pathParam(name: "gameId" | "keyId") {
+	const schema =
+		name === "gameId" ? z.toJSONSchema(gameIdSchema, { target: "draft-2020-12" }) : { type: "string", maxLength: 64 };
+	const { $schema: _, ...rest } = schema as Record<string, unknown>;
+	return { name, in: "path", required: true, schema: rest };
+}
+
+/** `{ [member]: [component…] }`, the shape of the admin list answers. */
+function listOf(member: string, id: keyof typeof COMPONENTS) {
+	return {
+		"application/json": {
+			schema: { type: "object", properties: { [member]: { type: "array", items: ref(id) } }, required: [member] },
+		},
+	};
+}
+const json = (id: keyof typeof COMPONENTS) => ({ "application/json": { schema: ref(id) } });
+
+const ok = (description: string, id: keyof typeof COMPONENTS) => ({ description, content: json(id) });
+
+/** An admin API operation: admin-token security and the admin 401/403 answers added to `responses`. */
+function adminOperation(
+	operationId: string,
+	summary: string,
+	responses: Record<string, unknown>,
+	extra: { parameters?: unknown[]; requestBody?: unknown } = {},
+) {
+	return {
+		operationId,
+		summary,
+		tags: ["admin"],
+		security: [{ adminToken: [] }],
+		...extra,
+		responses: { ...responses, ...ADMIN_AUTH },
+	};
+}
+
+/** A problem response; `retryable` becomes `x-retryable` so generated clients and people see the rule per status. */
+function problem(description: string, retryable: boolean, headers: Record<string, unknown> = {}) {
+	return {
+		description,
+		"x-retryable": retryable,
+		headers,
+		content: { "application/problem+json": { schema: ref("Problem") } },
+	};
+}
+
+const retryAfter = {
+	"Retry-After": { description: "Seconds to wait before retrying.", schema: { type: "integer", minimum: 1 } },
+};
+
+const COMMON = {
+	"500": problem("Unexpected server error. Retry with backoff: batches are idempotent by batchId.", true),
+	"503": problem("Store unavailable. Retry after Retry-After, else with backoff.", true, retryAfter),
+};
+
+const GAME_AUTH = {
+	"401": problem(
+		'Missing, invalid, expired or revoked access token (WWW-Authenticate: Bearer … error="invalid_token"). Fetch a new token once, then retry.',
+		true,
+	),
+	"403": problem("The token lacks the scope (insufficient_scope) or names another game. Not retryable.", false),
+};
+
+const ADMIN_AUTH = {
+	"401": problem("Missing or invalid admin token, or the user is disabled. Log in again.", false),
+	"403": problem("The user's role is too low for this route. Not retryable.", false),
+};
+
+const RETRY_SEMANTICS = `
+## Retry semantics
+
+Every request is safe to retry with the same body: a batch is idempotent by its \`batchId\` (the stored first answer
+is replayed with \`${REPLAYED_HEADER}: true\`) and every event by its id.
+
+| Status | Meaning | Client action |
+| --- | --- | --- |
+| 200 | Batch processed | Done. Events in \`rejected\` are invalid and must not be resent; the others are stored. |
+| 400 | Envelope invalid (\`validation_failed\`, \`invalid_json\`, \`invalid_gzip\`) | Do not retry; drop the batch and report. |
+| 401 (batches) | Token missing/expired/revoked (\`invalid_token\`) | Get a new token once, then retry. |
+| 401 (token endpoint) | \`invalid_client\`: the game key is wrong or revoked | Do not retry; stop sending. |
+| 403 | Scope or game mismatch | Do not retry. |
+| 413 | Body over the compressed or inflated limit | Split the batch in halves (new batchIds) and send each. |
+| 415 | Wrong Content-Type / Content-Encoding | Do not retry (client bug). |
+| 429 | Rate limited | Retry after \`Retry-After\` seconds. |
+| 500, 502, 504, network error, timeout | Transient | Retry the same batch with capped exponential backoff and jitter. |
+| 503 | Unavailable | Retry after \`Retry-After\` if present, else with backoff. |
+`;
+
+/**
+ * The OpenAPI 3.1 document of the public API: component schemas come from the zod schemas the routes validate
+ * with, so the document cannot drift from the code's idea of a valid request.
+ *
+ * @example
+ * app.get("/openapi.json", (c) => c.json(buildOpenApiDocument({ issuer: config.issuer })));
+ */
+export function buildOpenApiDocument(options: { version?: string } = {}): Record<string, unknown> {
+	return {
+		openapi: "3.1.0",
+		info: {
+			title: "Vantage API",
+			version: options.version ?? "0.1.0",
+			description:
+				"Analytics, experiments and player consent for Roblox games. Game servers exchange their game key for a " +
+				"short-lived access token at `POST /v1/oauth/token`, then post gzip batches to `POST /v1/batches`.\n" +
+				RETRY_SEMANTICS,
+		},
+		jsonSchemaDialect: "https://json-schema.org/draft/2020-12/schema",
+		components: {
+			schemas: componentSchemas(),
+			securitySchemes: {
+				gameKeyBearer: {
+					type: "http",
+					scheme: "bearer",
+					description:
+						"The whole game key (`vk_….…`), as Roblox's HttpService:GetSecret can only prefix it into a header.",
+				},
+				gameKeyBasic: {
+					type: "http",
+					scheme: "basic",
+					description:
+						"client_id = the key id (before the dot), client_secret = the part after the dot or the whole key.",
+				},
+				gameToken: {
+					type: "oauth2",
+					description: "EdDSA-signed JWT (typ at+jwt) from the token endpoint; valid for VANTAGE_TOKEN_TTL_SECONDS.",
+					flows: {
+						clientCredentials: {
+							tokenUrl: "/v1/oauth/token",
+							scopes: Object.fromEntries(
+								GAME_SCOPES.map((s) => [s, s === "ingest" ? "Post event batches." : "Read the game's configuration."]),
+							),
+						},
+					},
+				},
+				adminToken: {
+					type: "http",
+					scheme: "bearer",
+					bearerFormat: "JWT",
+					description: "From POST /v1/admin/login. Roles: owner > analyst > viewer.",
+				},
+			},
+		},
+		paths: {
+			"/v1/oauth/token": {
+				post: {
+					operationId: "issueToken",
+					summary: "Exchange a game key for an access token (OAuth 2.0 client credentials, RFC 6749 §4.4)",
+					tags: ["auth"],
+					security: [{ gameKeyBearer: [] }, { gameKeyBasic: [] }],
+					requestBody: {
+						required: true,
+						content: {
+							"application/x-www-form-urlencoded": { schema: ref("TokenRequest") },
+							"application/json": { schema: ref("TokenRequest") },
+						},
+					},
+					responses: {
+						"200": {
+							description: "A token. Cache it and request a new one shortly before `expires_in` runs out.",
+							headers: { "Cache-Control": { schema: { type: "string", const: "no-store" } } },
+							content: json("TokenResponse"),
+						},
+						"400": problem("invalid_request, unsupported_grant_type or invalid_scope. Not retryable.", false),
+						"401": problem("invalid_client: unknown, wrong or revoked game key. Not retryable.", false),
+						"413": problem("Body over 4096 bytes. Not retryable.", false),
+						"415": problem("Content-Type not form or JSON. Not retryable.", false),
+						"429": problem("Too many token requests from this address.", true, retryAfter),
+						...COMMON,
+					},
+				},
+			},
+			"/.well-known/jwks.json": {
+				get: {
+					operationId: "jwks",
+					summary: "Public keys that verify access tokens (RFC 7517)",
+					tags: ["auth"],
+					security: [],
+					responses: { "200": { description: "The key set.", content: json("Jwks") } },
+				},
+			},
+			"/v1/batches": {
+				post: {
+					operationId: "postBatch",
+					summary: "Send a batch of events (the game comes from the token)",
+					description:
+						"gzip (`Content-Encoding: gzip`) is accepted and recommended. Invalid events are reported by index in " +
+						"`rejected` and the rest are stored. A batchId seen before answers with the first answer and stores nothing.",
+					tags: ["ingest"],
+					security: [{ gameToken: ["ingest"] }],
+					parameters: [
+						{
+							name: "Content-Encoding",
+							in: "header",
+							required: false,
+							schema: { type: "string", enum: ["gzip", "identity"] },
+						},
+					],
+					requestBody: { required: true, content: json("Batch") },
+					responses: {
+						"200": {
+							description: "Processed (also when some events were rejected).",
+							headers: {
+								[REPLAYED_HEADER]: {
+									description: "`true` when this batchId was seen before: the body is the first answer.",
+									schema: { type: "string", const: "true" },
+								},
+							},
+							content: json("IngestResult"),
+						},
+						"400": problem("The envelope, JSON or gzip is invalid. Not retryable.", false),
+						...GAME_AUTH,
+						"413": problem("Compressed or inflated body over the limit. Split the batch and retry.", true),
+						"415": problem("Not application/json, or an encoding other than gzip. Not retryable.", false),
+						"429": problem("The game is over its rate limit.", true, retryAfter),
+						...COMMON,
+					},
+				},
+			},
+			"/v1/games/{gameId}/batches": {
+				post: {
+					operationId: "postGameBatch",
+					summary: "Send a batch naming the game in the path (deprecated: use /v1/batches)",
+					deprecated: true,
+					tags: ["ingest"],
+					security: [{ gameToken: ["ingest"] }],
+					parameters: [pathParam("gameId")],
+					requestBody: { required: true, content: json("Batch") },
+					responses: {
+						"200": { description: "As POST /v1/batches.", content: json("IngestResult") },
+						"400": problem("Invalid envelope or game id.", false),
+						...GAME_AUTH,
+						"413": problem("Over the limit; split.", true),
+						"429": problem("Rate limited.", true, retryAfter),
+						...COMMON,
+					},
+				},
+			},
+			"/v1/games/{gameId}/events": {
+				get: {
+					operationId: "listEvents",
+					summary: "Read stored events back in id (≈ time) order (analyst or owner)",
+					tags: ["ingest"],
+					security: [{ adminToken: [] }],
+					parameters: [pathParam("gameId"), ...queryParameters(listEventsQuerySchema)],
+					responses: {
+						"200": { description: "A page of events.", content: json("ListEventsResponse") },
+						"400": problem("Invalid query.", false),
+						...ADMIN_AUTH,
+					},
+				},
+			},
+			"/v1/admin/login": {
+				post: {
+					operationId: "adminLogin",
+					summary: "Log in a dashboard/admin user",
+					tags: ["admin"],
+					security: [],
+					requestBody: { required: true, content: json("LoginRequest") },
+					responses: {
+						"200": { description: "An admin token.", content: json("AdminToken") },
+						"400": problem("Malformed body.", false),
+						"401": problem("Wrong email or password (one answer for both).", false),
+						"429": problem("Too many login attempts from this address.", true, retryAfter),
+					},
+				},
+			},
+			"/v1/admin/me": { get: adminOperation("adminMe", "The logged-in user", { "200": ok("The user.", "AdminMe") }) },
+			"/v1/admin/games": {
+				get: adminOperation("listGames", "List games (viewer)", {
+					"200": { description: "Games by id.", content: listOf("games", "Game") },
+				}),
+				post: adminOperation(
+					"createGame",
+					"Register a game (owner)",
+					{
+						"201": ok("Created.", "Game"),
+						"400": problem("Invalid id.", false),
+						"409": problem("The id is taken.", false),
+					},
+					{ requestBody: { required: true, content: json("CreateGameRequest") } },
+				),
+			},
+			"/v1/admin/games/{gameId}/keys": {
+				get: adminOperation(
+					"listKeys",
+					"List a game's keys, without secrets (owner)",
+					{ "200": { description: "Keys, oldest first.", content: listOf("keys", "ApiKey") } },
+					{ parameters: [pathParam("gameId")] },
+				),
+				post: adminOperation(
+					"createKey",
+					"Create a game key; the key is in this answer only (owner)",
+					{ "201": ok("Created.", "CreatedKey"), "404": problem("Unknown game.", false) },
+					{ parameters: [pathParam("gameId")], requestBody: { required: true, content: json("CreateKeyRequest") } },
+				),
+			},
+			"/v1/admin/keys/{keyId}/revoke": {
+				post: adminOperation(
+					"revokeKey",
+					"Revoke a key: its tokens stop working at once (owner)",
+					{ "200": ok("The revoked key.", "ApiKey"), "404": problem("Unknown key.", false) },
+					{ parameters: [pathParam("keyId")] },
+				),
+			},
+			"/healthz": {
+				get: {
+					operationId: "healthz",
+					summary: "Liveness",
+					tags: ["ops"],
+					security: [],
+					responses: { "200": { description: "The process is up." } },
+				},
+			},
+			"/readyz": {
+				get: {
+					operationId: "readyz",
+					summary: "Readiness: the store answers",
+					tags: ["ops"],
+					security: [],
+					responses: { "200": { description: "Ready." }, "503": problem("The store is unreachable.", true) },
+				},
+			},
+			"/metrics": {
+				get: {
+					operationId: "metrics",
+					summary: "Prometheus metrics (VANTAGE_METRICS_TOKEN bearer, or an admin token)",
+					tags: ["ops"],
+					security: [{ adminToken: [] }],
+					responses: {
+						"200": {
+							description: "Prometheus text format 0.0.4.",
+							content: { "text/plain": { schema: { type: "string" } } },
+						},
+						"401": problem("No scrape or admin token.", false),
+					},
+				},
+			},
+		},
+	};
+}
+
+/** Query parameters of an object schema, each with its JSON Schema. */
+function queryParameters(schema: z.ZodObject): Record<string, unknown>[] {
+	const json = z.toJSONSchema(schema, { io: "input", unrepresentable: "any" }) as {
+		properties?: Record<string, unknown>;
+		required?: string[];
+	};
+	return Object.entries(json.properties ?? {}).map(([name, property]) => ({
+		name,
+		in: "query",
+		required: json.required?.includes(name) ?? false,
+		schema: property,
+	}));
+}

@@ -1,0 +1,67 @@
+import { spawn, type ChildProcess } from "node:child_process";
+import { join } from "node:path";
+import { createInterface } from "node:readline";
+
+const ROOT = join(import.meta.dirname, "..", "..");
+
+export interface ChildServer {
+	process: ChildProcess;
+	url: string;
+	/** SIGKILL: no shutdown hooks, no flush — what a crash looks like. */
+	killHard(): Promise<void>;
+}
+
+/**
+ * Runs the real entry point (server/main.ts) as `node --import tsx` — one process, so signals reach the server
+ * itself rather than a wrapper — and resolves once it logs "listening".
+ *
+ * @example
+ * const server = await spawnServer({ VANTAGE_DATA_DIR: dir });
+ * await server.killHard();
+ */
+export async function spawnServer(
+	env: Record<string, string>,
+	options: { /** Extra node flags, e.g. ["--cpu-prof"] when profiling the server. */ nodeArgs?: string[] } = {},
+): Promise<ChildServer> {
+	const proc = spawn(process.execPath, [...(options.nodeArgs ?? []), "--import", "tsx", "server/main.ts"], {
+		cwd: ROOT,
+		// LOG_LEVEL info at least: the "listening" line is how the URL (with the port PORT=0 picked) comes back.
+		env: {
+			...process.env,
+			TSX_TSCONFIG_PATH: "server/tsconfig.json",
+			PORT: "0",
+			HOST: "127.0.0.1",
+			...env,
+			LOG_LEVEL: "info",
+		},
+		stdio: ["ignore", "pipe", "pipe"],
+	});
+	let stderr = "";
+	proc.stderr?.on("data", (chunk: Buffer) => (stderr += chunk.toString()));
+	const url = await new Promise<string>((resolve, reject) => {
+		const timer = setTimeout(() => reject(new Error(`server did not start: ${stderr}`)), 30_000);
+		proc.once("exit", (code) => reject(new Error(`server exited with ${code}: ${stderr}`)));
+		createInterface({ input: proc.stdout! }).on("line", (line) => {
+			let record: { msg?: string; url?: string };
+			try {
+				record = JSON.parse(line) as typeof record;
+			} catch {
+				return;
+			}
+			if (record.msg === "listening" && record.url) {
+				clearTimeout(timer);
+				resolve(record.url);
+			}
+		});
+	}).catch((error: unknown) => {
+		proc.kill("SIGKILL");
+		throw error;
+	});
+	const killHard = () =>
+		new Promise<void>((resolve) => {
+			if (proc.exitCode !== null || proc.signalCode !== null) return resolve();
+			proc.once("exit", () => resolve());
+			proc.kill("SIGKILL");
+		});
+	return { process: proc, url, killHard };
+}

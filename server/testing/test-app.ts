@@ -1,0 +1,101 @@
+import type { Hono } from "hono";
+import { createApp } from "../app.js";
+import { createAdminUser, createGameKey } from "../auth/provisioning.js";
+import type { AdminRole, GameScope } from "../auth/roles.js";
+import { SigningKeyRing, signingKeyRingOptions } from "../auth/signing-keys.js";
+import { loadConfig } from "../config.js";
+import type { AppEnv } from "../http/app-env.js";
+import { createMetrics, type Metrics } from "../metrics/metrics.js";
+import { openSqliteStore } from "../store/sqlite/sqlite-store.js";
+import type { Store } from "../store/types.js";
+import { T0, memoryLogger } from "./fixtures.js";
+
+/** Cheap argon2 parameters: test users are hashed quickly; production hashing is tested in passwords.test.ts. */
+export const TEST_HASH_OPTIONS = { memoryCost: 1024, timeCost: 1 };
+export const TEST_PASSWORD = "correct horse battery staple";
+
+export interface TestApp {
+	app: Hono<AppEnv>;
+	store: Store;
+	keys: SigningKeyRing;
+	metrics: Metrics;
+	lines: Record<string, unknown>[];
+	/** The app's clock (unix ms); tests move it. */
+	clock: { now: number };
+	/** Creates the game if new and a key for it; returns the full key. */
+	gameKey(gameId: string, scopes?: GameScope[]): Promise<string>;
+	/** A fresh key exchanged at the token endpoint: the `Authorization` header value for game routes. */
+	gameAuth(gameId: string, scopes?: GameScope[]): Promise<string>;
+	/** An admin user of `role` logged in: the `Authorization` header value for admin routes. */
+	adminAuth(role?: AdminRole): Promise<string>;
+	close(): Promise<void>;
+}
+
+/**
+ * The real app over an in-memory store with real signing keys, a pinned clock and generous per-IP limits (every
+ * `app.request` shares one client address).
+ *
+ * @example
+ * const t = await createTestApp();
+ * const res = await t.app.request("/v1/batches", jsonRequest(batch, { headers: { Authorization: await t.gameAuth("g1") } }));
+ */
+export async function createTestApp(options: { env?: Record<string, string>; now?: number } = {}): Promise<TestApp> {
+	const config = loadConfig({ VANTAGE_TOKEN_BURST: "100000", VANTAGE_GAME_BURST: "100000", ...options.env });
+	const store = openSqliteStore({ path: ":memory:" });
+	const clock = { now: options.now ?? T0 + 1000 };
+	const keys = await SigningKeyRing.open({ store, clock: () => clock.now, ...signingKeyRingOptions(config) });
+	const metrics = createMetrics();
+	const { logger, lines } = memoryLogger();
+	const app = createApp({ store, config, logger, keys, metrics, clock: () => clock.now });
+	let users = 0;
+
+	const gameKey = async (gameId: string, scopes?: GameScope[]) => {
+		const created = await createGameKey(store, {
+			gameId,
+			now: clock.now,
+			createGameIfMissing: true,
+			...(scopes ? { scopes } : {}),
+		});
+		return created.key;
+	};
+
+	return {
+		app,
+		store,
+		keys,
+		metrics,
+		lines,
+		clock,
+		gameKey,
+		async gameAuth(gameId, scopes) {
+			const res = await app.request("/v1/oauth/token", {
+				method: "POST",
+				headers: {
+					Authorization: `Bearer ${await gameKey(gameId, scopes)}`,
+					"Content-Type": "application/x-www-form-urlencoded",
+				},
+				body: "grant_type=client_credentials",
+			});
+			if (res.status !== 200) throw new Error(`token request failed: ${res.status} ${await res.text()}`);
+			return `Bearer ${((await res.json()) as { access_token: string }).access_token}`;
+		},
+		async adminAuth(role = "owner") {
+			const email = `user${++users}@example.com`;
+			await createAdminUser(store, {
+				email,
+				password: TEST_PASSWORD,
+				role,
+				now: clock.now,
+				hashOptions: TEST_HASH_OPTIONS,
+			});
+			const res = await app.request("/v1/admin/login", {
+				method: "POST",
+				headers: { "Content-Type": "application/json" },
+				body: JSON.stringify({ email, password: TEST_PASSWORD }),
+			});
+			if (res.status !== 200) throw new Error(`login failed: ${res.status} ${await res.text()}`);
+			return `Bearer ${((await res.json()) as { access_token: string }).access_token}`;
+		},
+		close: () => store.close(),
+	};
+}
