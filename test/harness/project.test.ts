@@ -1,12 +1,12 @@
 // project.ts: Rojo's sync rules (rojo.space/docs/v7/sync-details, v7/project-format) on a temporary directory, and
 // the repository's own default.project.json (the SDK model Rojo users get).
 import { execFileSync } from "node:child_process";
-import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { nodeFromPath, nodeFromProject, ProjectError, type TreeNode, under } from "./project.js";
+import { nodeFromPath, nodeFromProject, ProjectError, projectPaths, type TreeNode, under } from "./project.js";
 import { RobloxVm } from "./vm.js";
 
 const here = dirname(fileURLToPath(import.meta.url));
@@ -197,7 +197,7 @@ describe("the repository's default.project.json", () => {
 	let sdk: TreeNode;
 	beforeAll(() => {
 		if (!existsSync(join(repo, "out", "init.luau")) && !existsSync(join(repo, "out", "init.lua"))) {
-			execFileSync("npx", ["rbxtsc", "-p", "tsconfig.json", "--type", "model"], {
+			execFileSync("npx", ["rbxtsc", "-p", "tsconfig.json", "--type", "model", "--luau=false"], {
 				cwd: repo,
 				stdio: "pipe",
 				timeout: 120_000,
@@ -205,6 +205,23 @@ describe("the repository's default.project.json", () => {
 		}
 		sdk = nodeFromProject(join(repo, "default.project.json"));
 	}, 180_000);
+
+	it("is a Rojo project whose every $path exists after the build", () => {
+		const raw = JSON.parse(readFileSync(join(repo, "default.project.json"), "utf8")) as Record<string, unknown>;
+		expect(typeof raw.name).toBe("string");
+		expect(typeof raw.tree).toBe("object");
+		const known = new Set(["$className", "$path", "$properties", "$attributes", "$ignoreUnknownInstances"]);
+		const visit = (node: Record<string, unknown>, where: string): void => {
+			for (const [key, value] of Object.entries(node)) {
+				if (key.startsWith("$")) expect(known.has(key), `${where}.${key} is a Rojo project key`).toBe(true);
+				else visit(value as Record<string, unknown>, `${where}.${key}`);
+			}
+		};
+		visit(raw.tree as Record<string, unknown>, "tree");
+		const paths = projectPaths(join(repo, "default.project.json"));
+		expect(paths.length).toBeGreaterThan(0);
+		for (const p of paths) expect(existsSync(join(repo, p)), `$path ${p}`).toBe(true);
+	});
 
 	it('is a "Vantage" ModuleScript with the roblox-ts runtime and its packages', () => {
 		expect(sdk.name).toBe("Vantage");
