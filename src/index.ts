@@ -8,17 +8,25 @@
  * Vantage.track(player, "level_up", { level: 3 });
  * ```
  */
-import { Players, RunService } from "@rbxts/services";
+import { HttpService, Players, RunService } from "@rbxts/services";
 import { Props } from "./shared/protocol";
 import { version } from "./shared/version";
+import { DeliveryPipeline, DeliveryStats } from "./server/delivery/pipeline";
 import { resolveOptions, StartOptions } from "./server/options";
-import { Stats, Tracker } from "./server/tracker";
+import { Tracker } from "./server/tracking/tracker";
+import { WarnOnce } from "./shared/warn-once";
 
 export type { StartOptions } from "./server/options";
-export type { Stats } from "./server/tracker";
+
+/** Counters of what the SDK queued, sent, dropped and refused. */
+export interface Stats extends DeliveryStats {
+	/** Calls refused because their arguments were invalid. */
+	invalidCalls: number;
+}
 export type { Props, PropValue, EventType } from "./shared/protocol";
 
 let tracker: Tracker | undefined;
+let pipeline: DeliveryPipeline | undefined;
 let warnedNotStarted = false;
 
 function started(): Tracker | undefined {
@@ -57,11 +65,13 @@ export namespace Vantage {
 			warn(`[Vantage] ${resolved}`);
 			return false;
 		}
-		tracker = new Tracker(resolved);
-		tracker.run();
+		const warnings = new WarnOnce();
+		pipeline = new DeliveryPipeline(resolved.delivery, warnings);
+		tracker = new Tracker(pipeline, HttpService.GenerateGUID(false), warnings);
+		pipeline.start();
 		Players.PlayerRemoving.Connect((player) => tracker?.endSession(player));
 		// BindToClose: at most 30 s before the server shuts down; send what is queued.
-		game.BindToClose(() => tracker?.flush());
+		game.BindToClose(() => pipeline?.flush());
 		return true;
 	}
 
@@ -79,11 +89,12 @@ export namespace Vantage {
 
 	/** Sends everything queued now (yields while requests are in flight). */
 	export function flush(): void {
-		started()?.flush();
+		if (started()) pipeline?.flush();
 	}
 
 	/** Counters of what the SDK queued, sent, dropped and refused. */
 	export function stats(): Stats {
-		return tracker?.stats() ?? { queued: 0, sent: 0, rejected: 0, dropped: 0, invalidCalls: 0, failedRequests: 0 };
+		const delivery = pipeline?.stats() ?? { queued: 0, sent: 0, rejected: 0, dropped: 0, failedRequests: 0 };
+		return { ...delivery, invalidCalls: tracker?.invalidCalls ?? 0 };
 	}
 }

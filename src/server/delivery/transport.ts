@@ -1,6 +1,6 @@
 import { HttpService } from "@rbxts/services";
-import { BatchResponse, WireBatch } from "../shared/protocol";
-import { TokenProvider } from "./auth";
+import { BatchResponse, WireBatch } from "../../shared/protocol";
+import { TokenProvider } from "./token-provider";
 
 /** What happened to one request. */
 export type SendResult =
