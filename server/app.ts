@@ -8,6 +8,8 @@ import { tokenRoutes } from "./auth/token-routes.js";
 import { TokenService } from "./auth/tokens.js";
 import type { Config } from "./config.js";
 import { InternalError, NotFoundError, ProblemError, ServiceUnavailableError, codeForStatus } from "./errors.js";
+import { experimentRoutes } from "./experiments/admin-routes.js";
+import { configRoutes } from "./experiments/config-routes.js";
 import type { AppEnv } from "./http/app-env.js";
 import { clientIp } from "./http/client-ip.js";
 import { problemResponse } from "./http/problem.js";
@@ -107,6 +109,9 @@ export function createApp(deps: AppDeps): Hono<AppEnv> {
 			readGuard: requireRole("analyst"),
 		}),
 	);
+	// Experiments and flags: admin CRUD and results under /v1/admin, the SDK's config at /v1/config.
+	v1.route("/admin", experimentRoutes({ store, clock, requireRole }));
+	v1.route("/", configRoutes({ store, clock, guard: requireGameToken({ tokens, store, logger, scope: "config" }) }));
 	app.route("/v1", v1);
 
 	app.notFound((c) => problemResponse(c, withRequestId(new NotFoundError().toProblem(c.req.path), c)));

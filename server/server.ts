@@ -6,6 +6,7 @@ import { createAdaptorServer } from "@hono/node-server";
 import { createApp } from "./app.js";
 import { SigningKeyRing, signingKeyRingOptions } from "./auth/signing-keys.js";
 import type { Config } from "./config.js";
+import { startAdaptiveUpdates, type AdaptiveUpdates } from "./experiments/adaptive.js";
 import { createLogger, type Logger } from "./logger.js";
 import { createMetrics } from "./metrics/metrics.js";
 import { openSqliteStore } from "./store/sqlite/sqlite-store.js";
@@ -43,6 +44,7 @@ export async function startServer(config: Config, options: StartServerOptions = 
 
 	// createAdaptorServer + listen (rather than serve()) so a bind failure rejects here instead of crashing later.
 	let server: Server;
+	let adaptive: AdaptiveUpdates;
 	try {
 		// The first start generates the token-signing key (kept in the database, inside VANTAGE_DATA_DIR).
 		const keys = await SigningKeyRing.open({ store, clock: Date.now, ...signingKeyRingOptions(config) });
@@ -55,6 +57,8 @@ export async function startServer(config: Config, options: StartServerOptions = 
 				resolve();
 			});
 		});
+		// Adaptive experiments' weights are recomputed hourly; timers live here, never in createApp.
+		adaptive = startAdaptiveUpdates({ store, logger, clock: Date.now });
 	} catch (error) {
 		await store.close();
 		throw error;
@@ -68,6 +72,7 @@ export async function startServer(config: Config, options: StartServerOptions = 
 	const close = (): Promise<void> => {
 		closing ??= (async () => {
 			await stopServer(server, options.shutdownGraceMs ?? 10_000);
+			await adaptive.stop();
 			await store.close();
 			logger.info("stopped", { url });
 		})();

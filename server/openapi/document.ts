@@ -12,6 +12,14 @@ import {
 import { GAME_SCOPES } from "../auth/roles.js";
 import { tokenRequestSchema, tokenResponseSchema } from "../auth/token-routes.js";
 import { PROBLEM_CODES } from "../errors.js";
+import { adaptiveUpdateSchema } from "../experiments/adaptive.js";
+import { listExperimentsQuerySchema, resultsQuerySchema } from "../experiments/admin-routes.js";
+import { conditionSchema } from "../experiments/condition.js";
+import { createExperimentSchema, experimentSchema, updateExperimentSchema } from "../experiments/experiment.js";
+import { createFlagSchema, flagSchema, jsonValueSchema, updateFlagSchema } from "../experiments/flag.js";
+import { metricSchema } from "../experiments/metric.js";
+import { experimentResultsSchema } from "../experiments/results.js";
+import { sdkConfigSchema } from "../experiments/sdk-config.js";
 import { REPLAYED_HEADER, listEventsQuerySchema, listEventsResponseSchema } from "../ingest/routes.js";
 import { batchSchema, eventSchema, gameIdSchema, ingestResultSchema } from "../ingest/schema.js";
 
@@ -63,6 +71,18 @@ const COMPONENTS: Record<string, z.ZodType> = {
 	CreateKeyRequest: createKeyRequestSchema,
 	CreatedKey: createdKeyResponseSchema,
 	Problem: problemSchema,
+	Condition: conditionSchema,
+	JsonValue: jsonValueSchema,
+	Metric: metricSchema,
+	Experiment: experimentSchema,
+	CreateExperimentRequest: createExperimentSchema,
+	UpdateExperimentRequest: updateExperimentSchema,
+	ExperimentResults: experimentResultsSchema,
+	AdaptiveUpdate: adaptiveUpdateSchema,
+	Flag: flagSchema,
+	CreateFlagRequest: createFlagSchema,
+	UpdateFlagRequest: updateFlagSchema,
+	SdkConfig: sdkConfigSchema,
 };
 
 /** JSON Schemas (2020-12, what OpenAPI 3.1 uses) of every component, generated from the zod schemas that validate. */
@@ -86,7 +106,7 @@ export function componentSchemas(): Record<string, Record<string, unknown>> {
 const ref = (id: keyof typeof COMPONENTS) => ({ $ref: `#/components/schemas/${id}` });
 
 /** A required path parameter; `gameId` carries the game id rules. */
-function pathParam(name: "gameId" | "keyId") {
+function pathParam(name: "gameId" | "keyId" | "key") {
 	const schema =
 		name === "gameId" ? z.toJSONSchema(gameIdSchema, { target: "draft-2020-12" }) : { type: "string", maxLength: 64 };
 	const { $schema: _, ...rest } = schema as Record<string, unknown>;
@@ -172,6 +192,31 @@ is replayed with \`${REPLAYED_HEADER}: true\`) and every event by its id.
 | 429 | Rate limited | Retry after \`Retry-After\` seconds. |
 | 500, 502, 504, network error, timeout | Transient | Retry the same batch with capped exponential backoff and jitter. |
 | 503 | Unavailable | Retry after \`Retry-After\` if present, else with backoff. |
+`;
+
+const CONFIG_HEADERS = {
+	ETag: { description: "Strong tag of this content; send it back in If-None-Match.", schema: { type: "string" } },
+	"Cache-Control": { schema: { type: "string", const: "no-cache" } },
+};
+
+const CONFIG_DESCRIPTION = `
+What the SDK assigns from, without network calls per player. Poll it periodically with \`If-None-Match\`; keep serving
+the last good config when a poll fails.
+
+- \`experiments\`: running experiments inside their schedule (\`status: "running"\`), plus drafts (and running ones
+  before their start) that have forced QA users (\`status: "draft"\`: only forced users are assigned). Stopped and
+  ended experiments are absent (the SDK serves control). Each has the fields of the SDK's ExperimentConfig:
+  \`variations\` (control first; weights sum to 1; adaptive experiments serve their latest weights), \`coverage\`,
+  \`hashAttribute\`, \`seed\`, \`hashVersion\` (always present), optional \`namespace\` as \`[id, start, end]\`,
+  optional \`forcedVariations\` (UserId → variation index), optional \`condition\` and \`assignment\`
+  (\`deterministic\`, \`random\`, \`stratified\` with \`strata\`, \`adaptive\`).
+- \`flags\`: every flag of the game. Value for a unit: disabled, condition false, no hash value or hash outside
+  every variation's range (coverage × weight) → \`defaultValue\`; else the value of the variation whose range holds
+  hash(seed, value, hashVersion).
+- Conditions: members are ANDed; an attribute maps to a scalar (equality) or operators \`$eq $ne $in $nin $gt $gte
+  $lt $lte $exists\`; \`$and\`/\`$or\` take lists and \`$not\` one condition. Only strings, finite numbers and
+  booleans count as values; equality is strict; \`$gt\`… compare numbers only; on an absent attribute only
+  \`$exists: false\`, \`$ne\` and \`$nin\` hold.
 `;
 
 /**
@@ -388,6 +433,169 @@ export function buildOpenApiDocument(options: { version?: string } = {}): Record
 					"Revoke a key: its tokens stop working at once (owner)",
 					{ "200": ok("The revoked key.", "ApiKey"), "404": problem("Unknown key.", false) },
 					{ parameters: [pathParam("keyId")] },
+				),
+			},
+			"/v1/config": {
+				get: {
+					operationId: "getConfig",
+					summary: "The game's running experiments and its flags, for the SDK (scope config)",
+					description: CONFIG_DESCRIPTION,
+					tags: ["experiments"],
+					security: [{ gameToken: ["config"] }],
+					parameters: [
+						{
+							name: "If-None-Match",
+							in: "header",
+							required: false,
+							description: "The ETag of the config held: 304 when it is still current.",
+							schema: { type: "string" },
+						},
+					],
+					responses: {
+						"200": {
+							description: "The config.",
+							headers: CONFIG_HEADERS,
+							content: json("SdkConfig"),
+						},
+						"304": { description: "Unchanged since the ETag in If-None-Match; no body.", headers: CONFIG_HEADERS },
+						...GAME_AUTH,
+						...COMMON,
+					},
+				},
+			},
+			"/v1/admin/games/{gameId}/experiments": {
+				get: adminOperation(
+					"listExperiments",
+					"List a game's experiments (viewer)",
+					{
+						"200": { description: "By key.", content: listOf("experiments", "Experiment") },
+						"400": problem("Invalid status filter.", false),
+						"404": problem("Unknown game.", false),
+					},
+					{ parameters: [pathParam("gameId"), ...queryParameters(listExperimentsQuerySchema)] },
+				),
+				post: adminOperation(
+					"createExperiment",
+					"Create an experiment, as a draft unless status is running (analyst)",
+					{
+						"201": ok("Created.", "Experiment"),
+						"400": problem("Invalid definition (validation_failed lists every problem).", false),
+						"404": problem("Unknown game.", false),
+						"409": problem("The key is taken in this game.", false),
+					},
+					{
+						parameters: [pathParam("gameId")],
+						requestBody: { required: true, content: json("CreateExperimentRequest") },
+					},
+				),
+			},
+			"/v1/admin/games/{gameId}/experiments/{key}": {
+				get: adminOperation(
+					"getExperiment",
+					"One experiment (viewer)",
+					{ "200": ok("The experiment.", "Experiment"), "404": problem("Unknown game or experiment.", false) },
+					{ parameters: [pathParam("gameId"), pathParam("key")] },
+				),
+				patch: adminOperation(
+					"updateExperiment",
+					"Edit an experiment or change its status: draft → running → stopped (analyst)",
+					{
+						"200": ok("The experiment as updated.", "Experiment"),
+						"400": problem("Invalid update.", false),
+						"404": problem("Unknown game or experiment.", false),
+						"409": problem(
+							"Invalid status transition, a field frozen since the start, or a concurrent edit (read again and retry).",
+							false,
+						),
+					},
+					{
+						parameters: [pathParam("gameId"), pathParam("key")],
+						requestBody: { required: true, content: json("UpdateExperimentRequest") },
+					},
+				),
+				delete: adminOperation(
+					"deleteExperiment",
+					"Delete a draft or stopped experiment (analyst)",
+					{
+						"204": { description: "Deleted." },
+						"404": problem("Unknown game or experiment.", false),
+						"409": problem("The experiment is running: stop it first.", false),
+					},
+					{ parameters: [pathParam("gameId"), pathParam("key")] },
+				),
+			},
+			"/v1/admin/games/{gameId}/experiments/{key}/results": {
+				get: adminOperation(
+					"experimentResults",
+					"Results of one metric: per-variation totals, frequentist and Bayesian comparisons, SRM, daily series (viewer)",
+					{
+						"200": ok("The results.", "ExperimentResults"),
+						"400": problem("Invalid query, unknown metric or empty window.", false),
+						"404": problem("Unknown game or experiment.", false),
+					},
+					{ parameters: [pathParam("gameId"), pathParam("key"), ...queryParameters(resultsQuerySchema)] },
+				),
+			},
+			"/v1/admin/games/{gameId}/experiments/{key}/adaptive-update": {
+				post: adminOperation(
+					"adaptiveUpdate",
+					"Recompute an adaptive experiment's weights now (the server also does it hourly) (analyst)",
+					{
+						"200": ok("The weights now served.", "AdaptiveUpdate"),
+						"404": problem("Unknown game or experiment.", false),
+						"409": problem("Not a running adaptive experiment with a primary metric.", false),
+					},
+					{ parameters: [pathParam("gameId"), pathParam("key")] },
+				),
+			},
+			"/v1/admin/games/{gameId}/flags": {
+				get: adminOperation(
+					"listFlags",
+					"List a game's feature flags (viewer)",
+					{
+						"200": { description: "By key.", content: listOf("flags", "Flag") },
+						"404": problem("Unknown game.", false),
+					},
+					{ parameters: [pathParam("gameId")] },
+				),
+				post: adminOperation(
+					"createFlag",
+					"Create a feature flag, off by default (analyst)",
+					{
+						"201": ok("Created.", "Flag"),
+						"400": problem("Invalid definition.", false),
+						"404": problem("Unknown game.", false),
+						"409": problem("The key is taken in this game.", false),
+					},
+					{ parameters: [pathParam("gameId")], requestBody: { required: true, content: json("CreateFlagRequest") } },
+				),
+			},
+			"/v1/admin/games/{gameId}/flags/{key}": {
+				get: adminOperation(
+					"getFlag",
+					"One feature flag (viewer)",
+					{ "200": ok("The flag.", "Flag"), "404": problem("Unknown game or flag.", false) },
+					{ parameters: [pathParam("gameId"), pathParam("key")] },
+				),
+				patch: adminOperation(
+					"updateFlag",
+					"Edit a feature flag (analyst)",
+					{
+						"200": ok("The flag as updated.", "Flag"),
+						"400": problem("Invalid update.", false),
+						"404": problem("Unknown game or flag.", false),
+						"409": problem("A concurrent edit: read again and retry.", false),
+					},
+					{
+						parameters: [pathParam("gameId"), pathParam("key")],
+						requestBody: { required: true, content: json("UpdateFlagRequest") },
+					},
+				),
+				delete: adminOperation(
+					"deleteFlag",
+					"Delete a feature flag (analyst)",
+					{ "204": { description: "Deleted." }, "404": problem("Unknown game or flag.", false) },
+					{ parameters: [pathParam("gameId"), pathParam("key")] },
 				),
 			},
 			"/healthz": {

@@ -1,4 +1,7 @@
 import type { AdminRole, GameScope } from "../auth/roles.js";
+import type { ExperimentDefinition, ExperimentStatus } from "../experiments/experiment.js";
+import type { FlagDefinition } from "../experiments/flag.js";
+import type { MetricDefinition } from "../experiments/metric.js";
 import type { EventType, IngestEvent, IngestResult, ValidatedBatch } from "../ingest/schema.js";
 
 /** An event as stored: what the SDK sent (time corrected for clock skew) plus where and when it arrived. */
@@ -71,6 +74,59 @@ export interface SigningKeyRecord {
 	retiredAt: number | null;
 }
 
+/** An experiment of a game; `key` is unique per game and never changes. */
+export interface ExperimentRecord {
+	gameId: string;
+	key: string;
+	status: ExperimentStatus;
+	definition: ExperimentDefinition;
+	/** Incremented by every update: an update based on an older read is refused (optimistic concurrency). */
+	revision: number;
+	createdAt: number;
+	updatedAt: number;
+	/** Adaptive experiments: the weights of the last update (null before it); served instead of the planned ones. */
+	adaptiveWeights: number[] | null;
+	adaptiveUpdatedAt: number | null;
+}
+
+/** A feature flag of a game; `key` is unique per game and never changes. */
+export interface FlagRecord {
+	gameId: string;
+	key: string;
+	definition: FlagDefinition;
+	/** As {@link ExperimentRecord.revision}. */
+	revision: number;
+	createdAt: number;
+	updatedAt: number;
+}
+
+/** Which units and which metric {@link Store.experimentMetricSums} aggregates. */
+export interface ExperimentMetricQuery {
+	gameId: string;
+	experimentKey: string;
+	/** Units are users whose first exposure (event type `exposure`, name = the key) is in [from, to), unix ms. */
+	from: number;
+	to: number;
+	/** Metric events count from the unit's first exposure until `to` (or the metric's own window, if shorter). */
+	metric: MetricDefinition;
+	/** Users left out (forced QA users). */
+	excludeUserIds: readonly number[];
+}
+
+/** Sums of one metric over the units of one variation first exposed on one UTC day. */
+export interface ExperimentMetricRow {
+	/** The `variation` prop of the unit's first exposure as sent (index or key); null when `multipleVariations`. */
+	variation: string | number | null;
+	/** The units' exposures named more than one variation: they belong to no arm. */
+	multipleVariations: boolean;
+	/** UTC day of the first exposure, in days since the Unix epoch. */
+	day: number;
+	units: number;
+	/** Σ of the per-unit values (converted units, for binary metrics). */
+	sum: number;
+	sumSquares: number;
+}
+
 /**
  * Persistence contract of the backend. Every method is async so the SQLite engine and the scale path
  * (PostgreSQL + ClickHouse) share one interface and one contract test suite.
@@ -118,6 +174,31 @@ export interface Store {
 	 * exists — so concurrent processes starting at once, or rotating on schedule, add one key between them.
 	 */
 	addSigningKey(key: SigningKeyRecord, options?: { unlessActiveNewerThan?: number }): Promise<boolean>;
+
+	/** Stores a new experiment; false (nothing written) if the game already has one with this key. */
+	insertExperiment(record: ExperimentRecord): Promise<boolean>;
+	getExperiment(gameId: string, key: string): Promise<ExperimentRecord | undefined>;
+	/** Experiments of one game (or of every game), by game and key, optionally of one status. */
+	listExperiments(query: { gameId?: string; status?: ExperimentStatus }): Promise<ExperimentRecord[]>;
+	/**
+	 * Replaces the status and definition (not the adaptive weights) if the stored revision is still
+	 * `record.revision`, and increments it; false if the experiment is gone or changed since it was read.
+	 */
+	updateExperiment(record: ExperimentRecord): Promise<boolean>;
+	deleteExperiment(gameId: string, key: string): Promise<boolean>;
+	/** Stores the weights of an adaptive update; false if no such experiment. */
+	setAdaptiveWeights(gameId: string, key: string, weights: readonly number[], at: number): Promise<boolean>;
+	/** Per-variation, per-day sums of a metric over an experiment's exposed units (see {@link ExperimentMetricRow}). */
+	experimentMetricSums(query: ExperimentMetricQuery): Promise<ExperimentMetricRow[]>;
+
+	/** Stores a new flag; false if the game already has one with this key. */
+	insertFlag(record: FlagRecord): Promise<boolean>;
+	getFlag(gameId: string, key: string): Promise<FlagRecord | undefined>;
+	/** Flags of one game, by key. */
+	listFlags(gameId: string): Promise<FlagRecord[]>;
+	/** As {@link updateExperiment}. */
+	updateFlag(record: FlagRecord): Promise<boolean>;
+	deleteFlag(gameId: string, key: string): Promise<boolean>;
 
 	/** Releases the underlying resources; further calls reject. Safe to call twice. */
 	close(): Promise<void>;

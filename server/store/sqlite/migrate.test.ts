@@ -58,6 +58,8 @@ describe("migrate", () => {
 			"api_keys",
 			"batches",
 			"events",
+			"experiments",
+			"flags",
 			"games",
 			"schema_migrations",
 			"signing_keys",

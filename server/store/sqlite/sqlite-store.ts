@@ -1,9 +1,16 @@
 import BetterSqlite3 from "better-sqlite3";
 import type { AdminRole, GameScope } from "../../auth/roles.js";
+import type { ExperimentDefinition, ExperimentStatus } from "../../experiments/experiment.js";
+import type { FlagDefinition } from "../../experiments/flag.js";
+import { DAY_MS, HOUR_MS, type MetricDefinition } from "../../experiments/metric.js";
 import type { EventType, IngestResult, ValidatedBatch } from "../../ingest/schema.js";
 import type {
 	AdminUser,
 	ApiKeyRecord,
+	ExperimentMetricQuery,
+	ExperimentMetricRow,
+	ExperimentRecord,
+	FlagRecord,
 	Game,
 	IngestOutcome,
 	ListEventsQuery,
@@ -70,6 +77,36 @@ interface SigningKeyRow {
 	retired_at: number | null;
 }
 
+interface ExperimentRow {
+	game_id: string;
+	key: string;
+	status: string;
+	definition: string;
+	revision: number;
+	created_at: number;
+	updated_at: number;
+	adaptive_weights: string | null;
+	adaptive_updated_at: number | null;
+}
+
+interface FlagRow {
+	game_id: string;
+	key: string;
+	definition: string;
+	revision: number;
+	created_at: number;
+	updated_at: number;
+}
+
+interface MetricSumsRow {
+	variation: string | number | null;
+	multiple: number;
+	day: number;
+	units: number;
+	sum: number;
+	sum_squares: number;
+}
+
 /**
  * Opens (creating if needed) and migrates a SQLite database.
  *
@@ -121,6 +158,22 @@ class SqliteStore implements Store {
 	readonly #insertBatch;
 	readonly #listEvents;
 	readonly #ingest;
+	readonly #insertExperiment;
+	readonly #selectExperiment;
+	readonly #listExperiments;
+	readonly #updateExperiment;
+	readonly #deleteExperiment;
+	readonly #setAdaptiveWeights;
+	readonly #insertFlag;
+	readonly #selectFlag;
+	readonly #listFlags;
+	readonly #updateFlag;
+	readonly #deleteFlag;
+	/** One statement per metric type, prepared on first use. */
+	readonly #metricSums = new Map<
+		MetricDefinition["type"],
+		BetterSqlite3.Statement<[MetricSumsParams], MetricSumsRow>
+	>();
 
 	constructor(db: BetterSqlite3.Database) {
 		this.#db = db;
@@ -255,6 +308,47 @@ class SqliteStore implements Store {
 			this.#insertBatch.run(gameId, batch.batchId, receivedAt, JSON.stringify(response));
 			return { result: response, replayed: false };
 		});
+
+		const experimentColumns =
+			"game_id, key, status, definition, revision, created_at, updated_at, adaptive_weights, adaptive_updated_at";
+		this.#insertExperiment = db.prepare<[ExperimentRow]>(
+			`INSERT INTO experiments (${experimentColumns})
+			VALUES (@game_id, @key, @status, @definition, @revision, @created_at, @updated_at, @adaptive_weights,
+				@adaptive_updated_at)
+			ON CONFLICT (game_id, key) DO NOTHING`,
+		);
+		this.#selectExperiment = db.prepare<[string, string], ExperimentRow>(
+			`SELECT ${experimentColumns} FROM experiments WHERE game_id = ? AND key = ?`,
+		);
+		this.#listExperiments = db.prepare<[{ gameId: string | null; status: string | null }], ExperimentRow>(
+			`SELECT ${experimentColumns} FROM experiments
+			WHERE (@gameId IS NULL OR game_id = @gameId) AND (@status IS NULL OR status = @status)
+			ORDER BY game_id, key`,
+		);
+		this.#updateExperiment = db.prepare<[ExperimentRow]>(
+			`UPDATE experiments SET status = @status, definition = @definition, revision = revision + 1,
+				updated_at = @updated_at
+			WHERE game_id = @game_id AND key = @key AND revision = @revision`,
+		);
+		this.#deleteExperiment = db.prepare<[string, string]>("DELETE FROM experiments WHERE game_id = ? AND key = ?");
+		this.#setAdaptiveWeights = db.prepare<[string, number, string, string]>(
+			"UPDATE experiments SET adaptive_weights = ?, adaptive_updated_at = ? WHERE game_id = ? AND key = ?",
+		);
+		const flagColumns = "game_id, key, definition, revision, created_at, updated_at";
+		this.#insertFlag = db.prepare<[FlagRow]>(
+			`INSERT INTO flags (${flagColumns})
+			VALUES (@game_id, @key, @definition, @revision, @created_at, @updated_at)
+			ON CONFLICT (game_id, key) DO NOTHING`,
+		);
+		this.#selectFlag = db.prepare<[string, string], FlagRow>(
+			`SELECT ${flagColumns} FROM flags WHERE game_id = ? AND key = ?`,
+		);
+		this.#listFlags = db.prepare<[string], FlagRow>(`SELECT ${flagColumns} FROM flags WHERE game_id = ? ORDER BY key`);
+		this.#updateFlag = db.prepare<[FlagRow]>(
+			`UPDATE flags SET definition = @definition, revision = revision + 1, updated_at = @updated_at
+			WHERE game_id = @game_id AND key = @key AND revision = @revision`,
+		);
+		this.#deleteFlag = db.prepare<[string, string]>("DELETE FROM flags WHERE game_id = ? AND key = ?");
 	}
 
 	async ping(): Promise<void> {
@@ -362,9 +456,151 @@ class SqliteStore implements Store {
 		return this.#addSigningKey.immediate(key, options.unlessActiveNewerThan);
 	}
 
+	async insertExperiment(record: ExperimentRecord): Promise<boolean> {
+		return this.#insertExperiment.run(fromExperiment(record)).changes === 1;
+	}
+
+	async getExperiment(gameId: string, key: string): Promise<ExperimentRecord | undefined> {
+		const row = this.#selectExperiment.get(gameId, key);
+		return row && toExperiment(row);
+	}
+
+	async listExperiments(query: { gameId?: string; status?: ExperimentStatus }): Promise<ExperimentRecord[]> {
+		const rows = this.#listExperiments.all({ gameId: query.gameId ?? null, status: query.status ?? null });
+		return rows.map(toExperiment);
+	}
+
+	async updateExperiment(record: ExperimentRecord): Promise<boolean> {
+		return this.#updateExperiment.run(fromExperiment(record)).changes === 1;
+	}
+
+	async deleteExperiment(gameId: string, key: string): Promise<boolean> {
+		return this.#deleteExperiment.run(gameId, key).changes === 1;
+	}
+
+	async setAdaptiveWeights(gameId: string, key: string, weights: readonly number[], at: number): Promise<boolean> {
+		return this.#setAdaptiveWeights.run(JSON.stringify(weights), at, gameId, key).changes === 1;
+	}
+
+	async experimentMetricSums(query: ExperimentMetricQuery): Promise<ExperimentMetricRow[]> {
+		const { metric } = query;
+		let statement = this.#metricSums.get(metric.type);
+		if (!statement) {
+			statement = this.#db.prepare<[MetricSumsParams], MetricSumsRow>(metricSumsSql(metric.type));
+			this.#metricSums.set(metric.type, statement);
+		}
+		return statement.all(metricSumsParams(query)).map((row) => ({
+			variation: row.variation,
+			multipleVariations: row.multiple === 1,
+			day: row.day,
+			units: row.units,
+			sum: row.sum,
+			sumSquares: row.sum_squares,
+		}));
+	}
+
+	async insertFlag(record: FlagRecord): Promise<boolean> {
+		return this.#insertFlag.run(fromFlag(record)).changes === 1;
+	}
+
+	async getFlag(gameId: string, key: string): Promise<FlagRecord | undefined> {
+		const row = this.#selectFlag.get(gameId, key);
+		return row && toFlag(row);
+	}
+
+	async listFlags(gameId: string): Promise<FlagRecord[]> {
+		return this.#listFlags.all(gameId).map(toFlag);
+	}
+
+	async updateFlag(record: FlagRecord): Promise<boolean> {
+		return this.#updateFlag.run(fromFlag(record)).changes === 1;
+	}
+
+	async deleteFlag(gameId: string, key: string): Promise<boolean> {
+		return this.#deleteFlag.run(gameId, key).changes === 1;
+	}
+
 	async close(): Promise<void> {
 		if (this.#db.open) this.#db.close();
 	}
+}
+
+interface MetricSumsParams {
+	gameId: string;
+	key: string;
+	from: number;
+	to: number;
+	excluded: string;
+	event: string | null;
+	eventType: string | null;
+	windowMs: number;
+	valuePath: string;
+	dayStart: number;
+	dayEnd: number;
+}
+
+/** No metric window: events count until the end of the analysis window (this is past any unix-ms time). */
+const NO_WINDOW_MS = 8.64e15;
+
+function metricSumsParams(query: ExperimentMetricQuery): MetricSumsParams {
+	const m = query.metric;
+	const hours = m.type === "retention" ? undefined : m.windowHours;
+	return {
+		gameId: query.gameId,
+		key: query.experimentKey,
+		from: query.from,
+		to: query.to,
+		excluded: JSON.stringify(query.excludeUserIds),
+		event: m.type === "retention" ? null : (m.event ?? null),
+		eventType: m.type === "conversion" || m.type === "count" ? (m.eventType ?? null) : null,
+		windowMs: hours === undefined ? NO_WINDOW_MS : Math.round(hours * HOUR_MS),
+		// valueProp is validated as [A-Za-z0-9_]+, so it needs no quoting inside the JSON path.
+		valuePath: m.type === "revenue" ? `$.${m.valueProp}` : "$",
+		dayStart: m.type === "retention" ? m.day * DAY_MS : 0,
+		dayEnd: m.type === "retention" ? (m.day + 1) * DAY_MS : 0,
+	};
+}
+
+/**
+ * The results query of one metric type. A unit is a user whose first exposure to the experiment is in
+ * [from, to); its variation is the one its exposures name (users whose exposures name different variations are
+ * grouped apart: min ≠ max). Each unit's value is a correlated subquery over its own events after that exposure,
+ * which the (game_id, name, user_id, time, type) and (game_id, user_id, time, type) indexes answer with one seek
+ * per unit; revenue first collects the ids of the unit's purchases from the index, so only purchase rows are read.
+ * Grouped by variation and UTC day of first exposure, so the daily series needs no second pass.
+ */
+function metricSumsSql(type: MetricDefinition["type"]): string {
+	const after =
+		"m.game_id = @gameId AND m.user_id = u.user_id AND m.time >= u.t AND m.time < min(@to, u.t + @windowMs)";
+	const named = `m.name = @event AND (@eventType IS NULL OR m.type = @eventType) AND ${after}`;
+	const value = {
+		conversion: `EXISTS (SELECT 1 FROM events m WHERE ${named})`,
+		count: `(SELECT count(*) FROM events m WHERE ${named})`,
+		revenue: `(SELECT total(json_extract(p.props, @valuePath)) FROM events p
+			WHERE p.game_id = @gameId AND (@event IS NULL OR p.name = @event)
+				AND p.id IN (SELECT m.id FROM events m WHERE m.type = 'purchase' AND ${after}))`,
+		retention: `EXISTS (SELECT 1 FROM events m WHERE m.game_id = @gameId AND m.user_id = u.user_id
+			AND m.time >= u.t + @dayStart AND m.time < u.t + @dayEnd)`,
+	}[type];
+	// Retention is only known once the unit's day N has passed inside the window.
+	const mature = type === "retention" ? "u.t + @dayEnd <= @to" : "1";
+	return `
+		WITH exposed AS (
+			SELECT user_id, min(time) AS t, min(json_extract(props, '$.variation')) AS variation,
+				max(json_extract(props, '$.variation')) AS last_variation
+			FROM events
+			WHERE game_id = @gameId AND name = @key AND type = 'exposure' AND time >= @from AND time < @to
+				AND user_id > 0 AND user_id NOT IN (SELECT value FROM json_each(@excluded))
+			GROUP BY user_id
+		)
+		SELECT CASE WHEN multiple THEN NULL ELSE variation END AS variation, multiple, day,
+			count(*) AS units, total(x) AS sum, total(x * x) AS sum_squares
+		FROM (
+			SELECT u.variation, u.variation IS NOT u.last_variation AS multiple, u.t / ${DAY_MS} AS day, ${value} AS x
+			FROM exposed u WHERE ${mature}
+		)
+		GROUP BY 1, 2, 3
+		ORDER BY 3`;
 }
 
 function toStoredEvent(row: EventRow): StoredEvent {
@@ -420,5 +656,57 @@ function toSigningKey(row: SigningKeyRow): SigningKeyRecord {
 		publicJwk: row.public_jwk,
 		createdAt: row.created_at,
 		retiredAt: row.retired_at,
+	};
+}
+
+function fromExperiment(record: ExperimentRecord): ExperimentRow {
+	return {
+		game_id: record.gameId,
+		key: record.key,
+		status: record.status,
+		definition: JSON.stringify(record.definition),
+		revision: record.revision,
+		created_at: record.createdAt,
+		updated_at: record.updatedAt,
+		adaptive_weights: record.adaptiveWeights && JSON.stringify(record.adaptiveWeights),
+		adaptive_updated_at: record.adaptiveUpdatedAt,
+	};
+}
+
+function toExperiment(row: ExperimentRow): ExperimentRecord {
+	return {
+		gameId: row.game_id,
+		key: row.key,
+		// The column has a CHECK constraint on the statuses; the definition is only written validated.
+		status: row.status as ExperimentStatus,
+		definition: JSON.parse(row.definition) as ExperimentDefinition,
+		revision: row.revision,
+		createdAt: row.created_at,
+		updatedAt: row.updated_at,
+		adaptiveWeights: row.adaptive_weights === null ? null : (JSON.parse(row.adaptive_weights) as number[]),
+		adaptiveUpdatedAt: row.adaptive_updated_at,
+	};
+}
+
+function fromFlag(record: FlagRecord): FlagRow {
+	return {
+		game_id: record.gameId,
+		key: record.key,
+		definition: JSON.stringify(record.definition),
+		revision: record.revision,
+		created_at: record.createdAt,
+		updated_at: record.updatedAt,
+	};
+}
+
+function toFlag(row: FlagRow): FlagRecord {
+	return {
+		gameId: row.game_id,
+		key: row.key,
+		// Only ever written validated.
+		definition: JSON.parse(row.definition) as FlagDefinition,
+		revision: row.revision,
+		createdAt: row.created_at,
+		updatedAt: row.updated_at,
 	};
 }

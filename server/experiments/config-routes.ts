@@ -1,0 +1,35 @@
+import { Hono, type MiddlewareHandler } from "hono";
+import type { AppEnv } from "../http/app-env.js";
+import type { Store } from "../store/types.js";
+import { buildSdkConfig, ifNoneMatchMatches, strongEtag } from "./sdk-config.js";
+
+export interface ConfigRoutesDeps {
+	store: Store;
+	clock: () => number;
+	/** Authenticates the game server: a game access token with the `config` scope (sets `c.get("game")`). */
+	guard: MiddlewareHandler<AppEnv>;
+}
+
+/**
+ * `GET /config` (mounted under /v1): the token's game's experiments and flags ({@link buildSdkConfig}).
+ * 1. the body is built and its strong ETag computed;
+ * 2. `If-None-Match` matching the ETag → 304 without a body;
+ * 3. else 200 with the body. Both carry `ETag`, `Cache-Control: no-cache` (caches must revalidate every time)
+ *    and `Vary: Authorization` (the game comes from the token).
+ */
+export function configRoutes(deps: ConfigRoutesDeps): Hono<AppEnv> {
+	const routes = new Hono<AppEnv>();
+	routes.get("/config", deps.guard, async (c) => {
+		const { gameId } = c.get("game");
+		const [experiments, flags] = await Promise.all([
+			deps.store.listExperiments({ gameId }),
+			deps.store.listFlags(gameId),
+		]);
+		const body = JSON.stringify(buildSdkConfig(gameId, experiments, flags, deps.clock()));
+		const etag = strongEtag(body);
+		const headers = { ETag: etag, "Cache-Control": "no-cache", Vary: "Authorization" };
+		if (ifNoneMatchMatches(c.req.header("if-none-match"), etag)) return c.body(null, 304, headers);
+		return c.body(body, 200, { ...headers, "Content-Type": "application/json" });
+	});
+	return routes;
+}

@@ -1,0 +1,219 @@
+// Feature flags: a value per player, switched on for a share of the players who match a condition. Bucketing uses
+// the same GrowthBook hash as experiments, so a rollout from 10% to 20% keeps the first 10%.
+import { z } from "zod";
+import { ValidationError } from "../errors.js";
+import type { FlagRecord } from "../store/types.js";
+import { conditionSchema, evaluateCondition, type Attributes, type Condition } from "./condition.js";
+import {
+	HASH_DEFAULTS,
+	conditionIssues,
+	entityKeySchema,
+	hashingFields,
+	normalizedWeights,
+	variationIssues,
+	variationKeySchema,
+	weightSchema,
+} from "./common-schema.js";
+import { chooseVariation, getBucketRanges, hash } from "./hash.js";
+
+/** A flag value: any JSON, at most this many characters serialized. */
+export const MAX_FLAG_VALUE_CHARS = 4096;
+
+/** Any JSON value (one instance, so the OpenAPI document names it once). */
+export const jsonValueSchema = z.json();
+export type FlagValue = z.infer<typeof jsonValueSchema>;
+
+const valueSchema = jsonValueSchema.refine(
+	(v) => JSON.stringify(v).length <= MAX_FLAG_VALUE_CHARS,
+	`at most ${MAX_FLAG_VALUE_CHARS} characters`,
+);
+
+const flagVariationInput = z.object({
+	key: variationKeySchema,
+	value: valueSchema,
+	weight: weightSchema.optional(),
+});
+
+const flagFields = {
+	name: z.string().min(1).max(128),
+	description: z.string().max(2000),
+	enabled: z.boolean().describe("Created off unless given."),
+	defaultValue: valueSchema.describe(
+		"Served when the flag is off, the condition fails or the unit is not covered. Created as false unless given.",
+	),
+	variations: z
+		.array(flagVariationInput)
+		.min(1)
+		.max(20)
+		.describe('Created as [{ key: "on", value: true, weight: 1 }] unless given.'),
+	...hashingFields,
+	coverage: hashingFields.coverage.describe("Rollout: share of matching units that get a variation's value."),
+	condition: conditionSchema,
+};
+
+/** Only `key` is required; defaults as {@link newFlag} says. */
+export const createFlagSchema = z
+	.strictObject({ key: entityKeySchema, ...flagFields })
+	.partial()
+	.required({ key: true });
+export type CreateFlagRequest = z.output<typeof createFlagSchema>;
+
+/** Members present replace; null clears description and condition. */
+export const updateFlagSchema = z
+	.strictObject({
+		...flagFields,
+		description: flagFields.description.nullable(),
+		condition: flagFields.condition.nullable(),
+	})
+	.partial();
+export type UpdateFlagRequest = z.output<typeof updateFlagSchema>;
+
+/** A flag as stored: every default filled in, weights summing to 1. */
+export interface FlagDefinition {
+	name: string;
+	description: string;
+	enabled: boolean;
+	defaultValue: FlagValue;
+	variations: { key: string; value: FlagValue; weight: number }[];
+	coverage: number;
+	hashAttribute: string;
+	seed: string;
+	hashVersion: 1 | 2;
+	condition: Condition | null;
+}
+
+type FlagDefinitionInput = Omit<FlagDefinition, "variations"> & {
+	variations: readonly { key: string; value: FlagValue; weight?: number | undefined }[];
+};
+
+/**
+ * A new flag: off, default value false, one variation `on` = true at full weight, coverage 1, unless given.
+ *
+ * @example
+ * newFlag("g1", { key: "new-shop", enabled: true, coverage: 0.1 }, Date.now()); // on for 10% of players
+ */
+export function newFlag(gameId: string, input: CreateFlagRequest, now: number): FlagRecord {
+	const definition = finishFlag({
+		name: input.name ?? input.key,
+		description: input.description ?? "",
+		enabled: input.enabled ?? false,
+		defaultValue: input.defaultValue ?? false,
+		variations: input.variations ?? [{ key: "on", value: true, weight: 1 }],
+		coverage: input.coverage ?? HASH_DEFAULTS.coverage,
+		hashAttribute: input.hashAttribute ?? HASH_DEFAULTS.hashAttribute,
+		seed: input.seed ?? input.key,
+		hashVersion: input.hashVersion ?? HASH_DEFAULTS.hashVersion,
+		condition: input.condition ?? null,
+	});
+	return { gameId, key: input.key, definition, revision: 1, createdAt: now, updatedAt: now };
+}
+
+/** The flag after a validated update (members present replace; null clears description and condition). */
+export function applyFlagUpdate(current: FlagRecord, patch: UpdateFlagRequest, now: number): FlagRecord {
+	const before = current.definition;
+	const definition = finishFlag({
+		name: patch.name ?? before.name,
+		description: patch.description === null ? "" : (patch.description ?? before.description),
+		enabled: patch.enabled ?? before.enabled,
+		defaultValue: patch.defaultValue === undefined ? before.defaultValue : patch.defaultValue,
+		variations: patch.variations ?? before.variations,
+		coverage: patch.coverage ?? before.coverage,
+		hashAttribute: patch.hashAttribute ?? before.hashAttribute,
+		seed: patch.seed ?? before.seed,
+		hashVersion: patch.hashVersion ?? before.hashVersion,
+		condition: patch.condition === undefined ? before.condition : patch.condition,
+	});
+	return { ...current, definition, updatedAt: now };
+}
+
+function finishFlag(raw: FlagDefinitionInput): FlagDefinition {
+	const issues = [...variationIssues(raw.variations), ...conditionIssues(raw.condition)];
+	if (issues.length > 0) throw new ValidationError("The flag is invalid.", issues);
+	const weights = normalizedWeights(raw.variations.map((v) => v.weight))!;
+	return { ...raw, variations: raw.variations.map((v, i) => ({ key: v.key, value: v.value, weight: weights[i]! })) };
+}
+
+export const flagSchema = z.object({
+	gameId: z.string(),
+	key: z.string(),
+	name: z.string(),
+	description: z.string(),
+	enabled: z.boolean(),
+	defaultValue: jsonValueSchema,
+	variations: z.array(z.object({ key: z.string(), value: jsonValueSchema, weight: z.number() })),
+	coverage: z.number(),
+	hashAttribute: z.string(),
+	seed: z.string(),
+	hashVersion: z.number().int(),
+	condition: conditionSchema.nullable(),
+	createdAt: z.string(),
+	updatedAt: z.string(),
+});
+export type FlagResponse = z.input<typeof flagSchema>;
+
+export function flagResponse(record: FlagRecord): FlagResponse {
+	return {
+		gameId: record.gameId,
+		key: record.key,
+		...record.definition,
+		createdAt: new Date(record.createdAt).toISOString(),
+		updatedAt: new Date(record.updatedAt).toISOString(),
+	};
+}
+
+/** What a flag evaluation needs: the flag as /v1/config serves it. */
+export interface FlagRule {
+	key: string;
+	enabled: boolean;
+	defaultValue: FlagValue;
+	variations: readonly { key: string; value: FlagValue; weight: number }[];
+	coverage: number;
+	hashAttribute: string;
+	seed: string;
+	hashVersion: number;
+	condition?: Condition | undefined;
+}
+
+export type FlagReason = "disabled" | "conditionFailed" | "noHashValue" | "notCovered" | "rollout";
+
+export interface FlagEvaluation {
+	value: FlagValue;
+	/** The variation whose value was served; absent when the default was. */
+	variationKey?: string;
+	reason: FlagReason;
+}
+
+/**
+ * A flag's value for one unit. Pure; the SDK's `isOn`/flag lookup follows the same steps:
+ * 1. disabled → defaultValue;
+ * 2. the condition fails → defaultValue;
+ * 3. no value for the hash attribute (missing, "", 0, a fraction) → defaultValue;
+ * 4. hash(seed, value, hashVersion) outside every variation's range (coverage × weight) → defaultValue;
+ * 5. else the value of the variation whose range holds the hash.
+ *
+ * @example
+ * evaluateFlag(flag, { id: 123 }); // { value: true, variationKey: "on", reason: "rollout" }
+ */
+export function evaluateFlag(flag: FlagRule, attributes: Attributes): FlagEvaluation {
+	const fallback = (reason: FlagReason): FlagEvaluation => ({ value: flag.defaultValue, reason });
+	if (!flag.enabled) return fallback("disabled");
+	if (flag.condition && !evaluateCondition(flag.condition, attributes)) return fallback("conditionFailed");
+	const hashValue = toHashValue(attributes[flag.hashAttribute]);
+	if (hashValue === undefined) return fallback("noHashValue");
+	const bucket = hash(flag.seed, hashValue, flag.hashVersion);
+	if (bucket === undefined) return fallback("noHashValue");
+	const ranges = getBucketRanges(
+		flag.variations.length,
+		flag.coverage,
+		flag.variations.map((v) => v.weight),
+	);
+	const chosen = flag.variations[chooseVariation(bucket, ranges)];
+	return chosen ? { value: chosen.value, variationKey: chosen.key, reason: "rollout" } : fallback("notCovered");
+}
+
+/** The string the SDK hashes for an attribute (src/shared/assignment.ts): non-empty strings, non-zero integers. */
+function toHashValue(value: unknown): string | undefined {
+	if (typeof value === "string") return value === "" ? undefined : value;
+	if (typeof value !== "number" || value === 0 || !Number.isSafeInteger(value)) return undefined;
+	return String(value);
+}
