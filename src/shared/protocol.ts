@@ -55,3 +55,36 @@ export interface BatchResponse {
 	duplicates: number;
 	rejected: { index: number; code: string; message: string }[];
 }
+
+/** Longest string property value; longer values are refused (client) or truncated (captured errors). */
+export const MAX_PROP_STRING_LENGTH = 1024;
+
+/** Name of the RemoteEvent in ReplicatedStorage that the server creates and the client tracker sends through. */
+export const CLIENT_REMOTE_NAME = "VantageClientEvents";
+
+/** The kind of device a player plays on, as the client tracker infers it from its input capabilities. */
+export type DeviceClass = "desktop" | "phone" | "tablet" | "console" | "vr" | "unknown";
+
+/** What the client tracker reports about the player's device (UserInputService, GuiService, the camera). */
+export interface DeviceInfo {
+	device: DeviceClass;
+	touch: boolean;
+	keyboard: boolean;
+	mouse: boolean;
+	gamepad: boolean;
+	vr: boolean;
+	/** GuiService:IsTenFootInterface(): a console-style UI on a TV. */
+	tenFoot: boolean;
+	/** Viewport size in pixels, when the camera reports one. */
+	screenWidth?: number;
+	screenHeight?: number;
+}
+
+/**
+ * One message from the client tracker to the server (the only argument of `FireServer`). The server validates every
+ * message and attributes it to the sending Player; nothing a client claims about who it is is read.
+ */
+export type ClientMessage =
+	| { kind: "event"; name: string; props?: Props }
+	| { kind: "device"; device: DeviceInfo }
+	| { kind: "error"; message: string; stack: string };

@@ -9,20 +9,48 @@ export interface DeliveryStartOptions {
 	 */
 	gameKeySecret?: string;
 	/**
-	 * Seconds between flushes of queued events.
+	 * Seconds between flushes of queued events. A batch also leaves early once it holds `maxBatchEvents` events or
+	 * `maxBatchBytes` bytes.
 	 * @default 10
 	 */
 	flushSeconds?: number;
 	/**
-	 * Most events in one request. The backend accepts at most 1000.
-	 * @default 500
+	 * Most events in one request (at most 10000; the backend must accept as many).
+	 * @default 10000
 	 */
 	maxBatchEvents?: number;
 	/**
-	 * Most events held in memory; past it the oldest are dropped and counted.
-	 * @default 20000
+	 * Most bytes of JSON in one request body before compression (64 KiB to 4 MiB). Requests are gzip-compressed, so
+	 * what travels is several times smaller, far under the backend's 1 MiB wire limit; a body the backend still
+	 * refuses as too large (413) is split in halves.
+	 * @default 2097152 (2 MiB)
+	 */
+	maxBatchBytes?: number;
+	/**
+	 * Most HTTP requests Vantage makes per minute on one server (tokens, batches and retries together). Roblox allows
+	 * 500 per minute per server for the whole game; at 1000 events per second Vantage needs about 6.
+	 * @default 30
+	 */
+	maxRequestsPerMinute?: number;
+	/**
+	 * Most events held in memory. Overflow policy: past half of it, the oldest batches move to DataStore (a later
+	 * request or another server sends them); past all of it (DataStore unavailable or too slow), the oldest events
+	 * are dropped, counted in `stats().dropped` and reported through the `eventsDropped` signal.
+	 * @default 100000
 	 */
 	maxQueuedEvents?: number;
+	/**
+	 * Seconds the backend may stay unreachable before queued batches move to DataStore, so that a crash or a
+	 * shutdown during a long outage loses nothing.
+	 * @default 60
+	 */
+	spillAfterSeconds?: number;
+	/**
+	 * Name of the DataStore that holds batches during outages and after shutdowns. Every server of the experience
+	 * drains it; it only ever holds batches not yet acknowledged by the backend.
+	 * @default "VantageSpill"
+	 */
+	spillStore?: string;
 }
 
 export interface DeliveryOptions {
@@ -30,16 +58,33 @@ export interface DeliveryOptions {
 	gameKeySecret: string;
 	flushSeconds: number;
 	maxBatchEvents: number;
+	maxBatchBytes: number;
+	maxRequestsPerMinute: number;
 	maxQueuedEvents: number;
+	spillAfterSeconds: number;
+	spillStore: string;
 	debug: boolean;
 }
+
+/** Most events per batch the SDK will build; the backend's limit (server/ingest/schema.ts) must be at least this. */
+export const MAX_BATCH_EVENTS = 10000;
+const KIB = 1024;
+const MIB = 1024 * KIB;
 
 export const DELIVERY_DEFAULTS = {
 	gameKeySecret: "vantage_game_key",
 	flushSeconds: 10,
-	maxBatchEvents: 500,
-	maxQueuedEvents: 20000,
+	maxBatchEvents: MAX_BATCH_EVENTS,
+	maxBatchBytes: 2 * MIB,
+	maxRequestsPerMinute: 30,
+	maxQueuedEvents: 100000,
+	spillAfterSeconds: 60,
+	spillStore: "VantageSpill",
 } as const;
+
+function isNumberIn(value: unknown, min: number, max: number): value is number {
+	return typeIs(value, "number") && value >= min && value <= max;
+}
 
 /** Merges delivery options with defaults once; returns an error message for options that cannot work. */
 export function resolveDeliveryOptions(options: DeliveryStartOptions, debug: boolean): DeliveryOptions | string {
@@ -53,13 +98,42 @@ export function resolveDeliveryOptions(options: DeliveryStartOptions, debug: boo
 	}
 	const flushSeconds = options.flushSeconds ?? DELIVERY_DEFAULTS.flushSeconds;
 	const maxBatchEvents = options.maxBatchEvents ?? DELIVERY_DEFAULTS.maxBatchEvents;
+	const maxBatchBytes = options.maxBatchBytes ?? DELIVERY_DEFAULTS.maxBatchBytes;
+	const maxRequestsPerMinute = options.maxRequestsPerMinute ?? DELIVERY_DEFAULTS.maxRequestsPerMinute;
 	const maxQueuedEvents = options.maxQueuedEvents ?? DELIVERY_DEFAULTS.maxQueuedEvents;
-	if (!typeIs(flushSeconds, "number") || flushSeconds < 1) return "Vantage.start: `flushSeconds` must be at least 1";
-	if (!typeIs(maxBatchEvents, "number") || maxBatchEvents < 1 || maxBatchEvents > 1000) {
-		return "Vantage.start: `maxBatchEvents` must be between 1 and 1000";
+	const spillAfterSeconds = options.spillAfterSeconds ?? DELIVERY_DEFAULTS.spillAfterSeconds;
+	const spillStore = options.spillStore ?? DELIVERY_DEFAULTS.spillStore;
+	if (!isNumberIn(flushSeconds, 1, 3600)) return "Vantage.start: `flushSeconds` must be between 1 and 3600";
+	if (!isNumberIn(maxBatchEvents, 1, MAX_BATCH_EVENTS)) {
+		return `Vantage.start: \`maxBatchEvents\` must be between 1 and ${MAX_BATCH_EVENTS}`;
 	}
-	if (!typeIs(maxQueuedEvents, "number") || maxQueuedEvents < maxBatchEvents) {
-		return "Vantage.start: `maxQueuedEvents` must be at least `maxBatchEvents`";
+	if (!isNumberIn(maxBatchBytes, 64 * KIB, 4 * MIB)) {
+		return "Vantage.start: `maxBatchBytes` must be between 65536 and 4194304";
 	}
-	return { endpoint, gameKeySecret, flushSeconds, maxBatchEvents, maxQueuedEvents, debug };
+	// Half of Roblox's 500 requests/min per server at most: the game's own requests share that budget.
+	if (!isNumberIn(maxRequestsPerMinute, 2, 250)) {
+		return "Vantage.start: `maxRequestsPerMinute` must be between 2 and 250";
+	}
+	if (!isNumberIn(maxQueuedEvents, 2 * maxBatchEvents, math.huge)) {
+		return "Vantage.start: `maxQueuedEvents` must be at least twice `maxBatchEvents`";
+	}
+	if (!isNumberIn(spillAfterSeconds, 0, 86400)) {
+		return "Vantage.start: `spillAfterSeconds` must be between 0 and 86400";
+	}
+	// DataStore names: at most 50 characters.
+	if (!typeIs(spillStore, "string") || spillStore.size() === 0 || spillStore.size() > 50) {
+		return "Vantage.start: `spillStore` must be a DataStore name of 1 to 50 characters";
+	}
+	return {
+		endpoint,
+		gameKeySecret,
+		flushSeconds,
+		maxBatchEvents,
+		maxBatchBytes,
+		maxRequestsPerMinute,
+		maxQueuedEvents,
+		spillAfterSeconds,
+		spillStore,
+		debug,
+	};
 }

@@ -1,72 +1,66 @@
-import { Players } from "@rbxts/services";
 import { IdGenerator, prefixFromGuid } from "../../shared/ids";
 import { EventType, Props } from "../../shared/protocol";
-import { checkName, checkProps } from "../../shared/validate";
-import { WarnOnce } from "../../shared/warn-once";
 import { EventSink } from "../delivery/pipeline";
 
-function nowMs(): number {
+/** Where warnings go: the SDK's WarnOnce (one line per distinct message), or a spec's recorder. */
+export interface Warnings {
+	warn(message: string): void;
+}
+
+/** Unix time in milliseconds; follows the harness's virtual clock. */
+export function nowMs(): number {
 	return DateTime.now().UnixTimestampMillis;
 }
 
-/** Validates tracking calls, enriches them into events and hands them to the delivery pipeline. */
+/** Tracking counters, part of `Vantage.stats()`. */
+export interface TrackingCounters {
+	/** Calls refused because their arguments were invalid (each warned about once). */
+	invalidCalls: number;
+	/** Client messages refused as malformed. */
+	clientRejected: number;
+	/** Client messages refused because the player sent too many (token bucket per player). */
+	clientRateLimited: number;
+}
+
+/**
+ * The bottom of tracking: turns validated calls into wire events with time-ordered ids and hands them to the sink.
+ * Never yields, never throws (the sink does neither).
+ */
 export class Tracker {
 	private readonly ids: IdGenerator;
-	private sessions = new Map<number, string>();
-	invalidCalls = 0;
+	readonly counters: TrackingCounters = {
+		invalidCalls: 0,
+		clientRejected: 0,
+		clientRateLimited: 0,
+	};
 
 	constructor(
 		private readonly sink: EventSink,
 		serverGuid: string,
-		private readonly warnings: WarnOnce,
+		private readonly warnings: Warnings,
+		private readonly onInvalidCall?: (fn: string, reason: string) => void,
+		readonly now: () => number = nowMs,
 	) {
-		this.ids = new IdGenerator(prefixFromGuid(serverGuid), nowMs);
+		this.ids = new IdGenerator(prefixFromGuid(serverGuid), now);
 	}
 
-	private sessionOf(userId: number): string {
-		let session = this.sessions.get(userId);
-		if (session === undefined) {
-			session = this.ids.next();
-			this.sessions.set(userId, session);
-		}
-		return session;
+	/** A new time-ordered id (events, sessions). */
+	nextId(): string {
+		return this.ids.next();
 	}
 
-	/** Queues one event; never throws or yields. Returns false when the call was refused. */
-	record(player: Player | undefined, eventType: EventType, name: unknown, props: unknown): boolean {
-		const nameError = checkName(name);
-		const propsError = nameError ?? checkProps(props);
-		if (propsError !== undefined) {
-			this.invalidCalls += 1;
-			this.warnings.warn(`${eventType} call ignored: ${propsError}`);
-			return false;
-		}
-		if (player !== undefined && !(typeIs(player, "Instance") && player.IsA("Player"))) {
-			this.invalidCalls += 1;
-			this.warnings.warn(`${eventType} call ignored: the first argument must be a Player`);
-			return false;
-		}
-		const userId = player ? player.UserId : 0;
-		const copy: Props = {};
-		if (props !== undefined) for (const [k, v] of pairs(props as Props)) copy[k] = v;
-		this.sink.enqueue({
-			id: this.ids.next(),
-			time: nowMs(),
-			userId,
-			sessionId: this.sessionOf(userId),
-			type: eventType,
-			name: name as string,
-			props: copy,
-		});
-		return true;
+	/** Refuses a call: counts it, warns once per distinct reason and tells listeners. Always returns false. */
+	refuse(fn: string, reason: string): false {
+		this.counters.invalidCalls += 1;
+		this.warnings.warn(`${fn} call ignored: ${reason}`);
+		this.onInvalidCall?.(fn, reason);
+		return false;
 	}
 
-	/** Forgets a player's session when they leave. */
-	endSession(player: Player): void {
-		this.sessions.delete(player.UserId);
-	}
-
-	playersOnline(): number {
-		return Players.GetPlayers().size();
+	/** Queues one event; returns its id. `props` must be validated already and owned by the event. */
+	emit(userId: number, sessionId: string, eventType: EventType, name: string, props: Props, time?: number): string {
+		const id = this.ids.next();
+		this.sink.enqueue({ id, time: time ?? this.now(), userId, sessionId, type: eventType, name, props });
+		return id;
 	}
 }

@@ -1,5 +1,13 @@
 import { describe, expect, it } from "@rbxts/jest-globals";
-import { checkName, checkProps } from "../../../src/shared/validate";
+import {
+	checkEconomy,
+	checkFunnelStep,
+	checkName,
+	checkProgression,
+	checkProps,
+	checkReceipt,
+	parseClientMessage,
+} from "../../../src/shared/validate";
 
 describe("checkName", () => {
 	it("accepts 1 to 128 characters", () => {
@@ -18,18 +26,136 @@ describe("checkProps", () => {
 	it("accepts strings, finite numbers and booleans", () => {
 		expect(checkProps({ tab: "weapons", level: 3, vip: true })).toBeUndefined();
 		expect(checkProps(undefined)).toBeUndefined();
+		expect(checkProps({ s: string.rep("a", 1024) })).toBeUndefined();
 	});
 
-	it("refuses NaN, infinities, nested tables and non-string keys", () => {
+	it("refuses NaN, infinities, nested tables, non-string keys and strings over 1024 characters", () => {
 		expect(checkProps({ x: 0 / 0 })).toBeDefined();
 		expect(checkProps({ x: math.huge })).toBeDefined();
 		expect(checkProps({ x: { y: 1 } })).toBeDefined();
 		expect(checkProps([1, 2, 3])).toBeDefined();
+		expect(checkProps({ s: string.rep("a", 1025) })).toBeDefined();
+		expect(checkProps("tab=weapons")).toBeDefined();
 	});
 
-	it("refuses more than 64 keys", () => {
+	it("refuses more than 64 keys, or the given maximum", () => {
 		const props: Record<string, number> = {};
 		for (let i = 1; i <= 65; i++) props[`k${i}`] = i;
 		expect(checkProps(props)).toBeDefined();
+		const small = { a: 1, b: 2, c: 3 };
+		expect(checkProps(small, 3)).toBeUndefined();
+		expect(checkProps(small, 2)).toBeDefined();
+	});
+});
+
+describe("checkProgression", () => {
+	it("accepts 1 to 3 levels, the three statuses and an optional finite score", () => {
+		expect(checkProgression("start", ["W1"], undefined)).toBeUndefined();
+		expect(checkProgression("fail", ["W1", "L2"], undefined)).toBeUndefined();
+		expect(checkProgression("complete", ["W1", "L2", "Boss"], 10.5)).toBeUndefined();
+	});
+
+	it("refuses other statuses, paths and scores", () => {
+		expect(checkProgression("done", ["W1"], undefined)).toBeDefined();
+		expect(checkProgression("start", [], undefined)).toBeDefined();
+		expect(checkProgression("start", ["a", "b", "c", "d"], undefined)).toBeDefined();
+		expect(checkProgression("start", ["a:b"], undefined)).toBeDefined();
+		expect(checkProgression("start", [""], undefined)).toBeDefined();
+		expect(checkProgression("start", [string.rep("a", 65)], undefined)).toBeDefined();
+		expect(checkProgression("start", { 1: "a", x: "b" }, undefined)).toBeDefined();
+		expect(checkProgression("start", ["a"], "10")).toBeDefined();
+		expect(checkProgression("start", ["a"], math.huge)).toBeDefined();
+	});
+});
+
+describe("checkEconomy", () => {
+	const ok = { flow: "sink", currency: "Gems", amount: 1.5, itemType: "Weapons", itemId: "Sword" };
+
+	it("accepts the five fields", () => {
+		expect(checkEconomy(ok)).toBeUndefined();
+		expect(checkEconomy({ ...ok, flow: "source" })).toBeUndefined();
+	});
+
+	it("refuses wrong, missing and unknown fields", () => {
+		expect(checkEconomy({ ...ok, flow: "gain" })).toBeDefined();
+		expect(checkEconomy({ ...ok, amount: -1 })).toBeDefined();
+		expect(checkEconomy({ ...ok, amount: 0 / 0 })).toBeDefined();
+		expect(checkEconomy({ ...ok, currency: "" })).toBeDefined();
+		expect(checkEconomy({ ...ok, itemId: undefined })).toBeDefined();
+		expect(checkEconomy({ ...ok, price: 3 })).toBeDefined();
+		expect(checkEconomy("sink")).toBeDefined();
+	});
+});
+
+describe("checkReceipt", () => {
+	const ok = { PurchaseId: "abc", PlayerId: 1, ProductId: 2, CurrencySpent: 0, PlaceIdWherePurchased: 3 };
+
+	it("accepts ProcessReceipt's receipt", () => {
+		expect(checkReceipt(ok)).toBeUndefined();
+		expect(checkReceipt({ ...ok, PlaceIdWherePurchased: undefined })).toBeUndefined();
+	});
+
+	it("refuses receipts with missing or wrong fields", () => {
+		expect(checkReceipt({ ...ok, PurchaseId: "" })).toBeDefined();
+		expect(checkReceipt({ ...ok, PlayerId: 0 })).toBeDefined();
+		expect(checkReceipt({ ...ok, ProductId: 1.5 })).toBeDefined();
+		expect(checkReceipt({ ...ok, CurrencySpent: -1 })).toBeDefined();
+		expect(checkReceipt(undefined)).toBeDefined();
+	});
+});
+
+describe("checkFunnelStep", () => {
+	it("accepts a funnel name, a step from 1 and a step name", () => {
+		expect(checkFunnelStep("onboarding", 1, "spawned")).toBeUndefined();
+		expect(checkFunnelStep("onboarding", 1000, "done")).toBeUndefined();
+	});
+
+	it("refuses step 0, fractions, huge steps and empty names", () => {
+		expect(checkFunnelStep("onboarding", 0, "x")).toBeDefined();
+		expect(checkFunnelStep("onboarding", 2.5, "x")).toBeDefined();
+		expect(checkFunnelStep("onboarding", 1001, "x")).toBeDefined();
+		expect(checkFunnelStep("", 1, "x")).toBeDefined();
+		expect(checkFunnelStep("onboarding", 1, "")).toBeDefined();
+	});
+});
+
+describe("parseClientMessage", () => {
+	it("copies only the known fields of each kind", () => {
+		expect(parseClientMessage({ kind: "event", name: "click", props: { a: 1 }, userId: 5 })).toEqual({
+			kind: "event",
+			name: "click",
+			props: { a: 1 },
+		});
+		const device = { device: "tablet", touch: true, keyboard: false, mouse: false, gamepad: false, vr: false };
+		expect(
+			parseClientMessage({
+				kind: "device",
+				device: { ...device, tenFoot: false, screenWidth: 1024, screenHeight: 768, x: 1 },
+			}),
+		).toEqual({ kind: "device", device: { ...device, tenFoot: false, screenWidth: 1024, screenHeight: 768 } });
+		expect(parseClientMessage({ kind: "error", message: "m", stack: "", userId: 5 })).toEqual({
+			kind: "error",
+			message: "m",
+			stack: "",
+		});
+	});
+
+	it("refuses unknown kinds, wrong shapes and more than 32 props", () => {
+		const many: Record<string, number> = {};
+		for (let i = 1; i <= 33; i++) many[`k${i}`] = i;
+		const bad: unknown[] = [
+			{ kind: "session_start" },
+			{ kind: "event", name: 5 },
+			{ kind: "event", name: "x", props: many },
+			{ kind: "device", device: { device: "desktop" } },
+			{
+				kind: "device",
+				device: { device: "desktop", touch: 1, keyboard: true, mouse: true, gamepad: false, vr: false, tenFoot: false },
+			},
+			{ kind: "error", message: "", stack: "" },
+			{ kind: "error", message: string.rep("m", 5000), stack: "" },
+			42,
+		];
+		for (const message of bad) expect(typeIs(parseClientMessage(message), "string")).toBe(true);
 	});
 });

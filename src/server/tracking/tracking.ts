@@ -1,0 +1,249 @@
+// Tracking on the game server: the event API behind `Vantage.*`, player and server sessions, automatic error capture
+// and the client tracker's gateway, all feeding one Tracker → EventSink. Every method validates its arguments
+// (refusing with one warning per distinct reason), never yields and never throws on bad input.
+import { Players, ScriptContext } from "@rbxts/services";
+import { ClientMessage, Props } from "../../shared/protocol";
+import {
+	checkEconomy,
+	checkFunnelStep,
+	checkName,
+	checkProgression,
+	checkProps,
+	checkReceipt,
+	copyProps,
+	EconomyEvent,
+	ProgressionStatus,
+} from "../../shared/validate";
+import { EventSink } from "../delivery/pipeline";
+import { TrackingOptions } from "../options";
+import { ClientGateway } from "./client-gateway";
+import { ErrorCapture, ErrorReport } from "./error-capture";
+import { economyShape, EventShape, funnelShape, ProgressionAttempts, progressionShape, purchaseShape } from "./events";
+import { FirstVisitStore } from "./first-visit";
+import { readServerFacts, robloxSessionSources } from "./player-facts";
+import { Sessions, SessionSources } from "./sessions";
+import { nowMs, Tracker, TrackingCounters, Warnings } from "./tracker";
+
+/** Listeners of what tracking refuses (the public signals). */
+export interface TrackingHooks {
+	invalidCall?: (fn: string, reason: string) => void;
+	clientRejected?: (player: Player, reason: string) => void;
+}
+
+export interface TrackingDeps {
+	sink: EventSink;
+	warnings: Warnings;
+	options: TrackingOptions;
+	/** Random text (HttpService:GenerateGUID) that makes this server's event ids unique. */
+	serverGuid: string;
+	debug?: boolean;
+	hooks?: TrackingHooks;
+	/** Resolves a public call's player argument; default: a Player Instance. Specs pass stand-ins. */
+	playerOf?: (value: unknown) => Player | undefined;
+	/** Where sessions get their facts; default: Roblox services and the first-visit DataStore. */
+	sources?: SessionSources;
+	/** Server facts on every session; default: read from `game`. */
+	serverProps?: Props;
+	/** Unix milliseconds; default DateTime. */
+	now?: () => number;
+	/** Seconds for rate limits and durations; default os.clock. */
+	clock?: () => number;
+}
+
+/** Tracking counters plus live figures. */
+export interface TrackingStats extends TrackingCounters {
+	/** Script errors sent as `error` events. */
+	errorsReported: number;
+	/** Script errors not sent: repeats within the repeat window, or over the per-minute cap (sent later as `repeats`). */
+	errorsSuppressed: number;
+	/** Players with an active session. */
+	activeSessions: number;
+}
+
+/** Most purchase ids remembered to ignore a receipt processed twice on this server. */
+const MAX_REMEMBERED_PURCHASES = 1000;
+
+function isPlayer(value: unknown): value is Player {
+	return typeIs(value, "Instance") && value.IsA("Player");
+}
+
+export class Tracking {
+	readonly tracker: Tracker;
+	readonly sessions: Sessions;
+	readonly errors: ErrorCapture;
+	readonly gateway: ClientGateway;
+	private readonly progressions: ProgressionAttempts;
+	private readonly playerOf: (value: unknown) => Player | undefined;
+	private readonly serverProps: Props;
+	private readonly serverSessionId: string;
+	private readonly serverStartMs: number;
+	private purchaseIds = new Set<string>();
+	private purchaseOrder = new Array<string>();
+	private connections = new Array<RBXScriptConnection>();
+	private closed = false;
+
+	constructor(private readonly deps: TrackingDeps) {
+		const options = deps.options;
+		const clock = deps.clock ?? os.clock;
+		this.tracker = new Tracker(deps.sink, deps.serverGuid, deps.warnings, deps.hooks?.invalidCall, deps.now ?? nowMs);
+		this.serverProps = deps.serverProps ?? readServerFacts();
+		const firstVisits =
+			options.firstVisitStore === false ? undefined : new FirstVisitStore(options.firstVisitStore, !!deps.debug);
+		this.sessions = new Sessions(this.tracker, deps.sources ?? robloxSessionSources(firstVisits), this.serverProps, {
+			startWaitSeconds: options.sessionStartWaitSeconds,
+		});
+		this.errors = new ErrorCapture(
+			{ maxPerMinute: options.maxErrorsPerMinute, repeatSeconds: options.errorRepeatSeconds },
+			clock,
+			(report) => this.sendError(report),
+		);
+		this.gateway = new ClientGateway(
+			{ perSecond: options.clientEventsPerSecond, burst: options.clientEventBurst },
+			this.tracker.counters,
+			(player, message) => this.onClientMessage(player, message),
+			(player, reason) => {
+				if (deps.debug) print(`[Vantage] refused a message from ${player.Name}: ${reason}`);
+				deps.hooks?.clientRejected?.(player, reason);
+			},
+			clock,
+		);
+		this.progressions = new ProgressionAttempts(clock);
+		this.playerOf = deps.playerOf ?? ((value) => (isPlayer(value) ? value : undefined));
+		this.serverSessionId = this.tracker.nextId();
+		this.serverStartMs = this.tracker.now();
+	}
+
+	/**
+	 * Connects to the game: sessions for players present and joining, ScriptContext.Error, the client remote; sends
+	 * the server's `session_start`.
+	 */
+	start(): void {
+		this.tracker.emit(0, this.serverSessionId, "session_start", "server", copyProps(this.serverProps));
+		this.connections.push(Players.PlayerAdded.Connect((player) => this.sessions.begin(player)));
+		this.connections.push(Players.PlayerRemoving.Connect((player) => this.playerLeft(player.UserId)));
+		for (const player of Players.GetPlayers()) this.sessions.begin(player);
+		if (this.deps.options.captureErrors) {
+			this.connections.push(
+				ScriptContext.Error.Connect((message, stack, origin) => {
+					const [ok, name] = pcall(() => origin?.GetFullName());
+					this.errors.capture("server", 0, tostring(message), tostring(stack), ok ? name : undefined);
+				}),
+			);
+		}
+		if (this.deps.options.clientEvents) this.gateway.listen();
+	}
+
+	/** Ends every session (server shutdown): player `session_end`s, then the server's. Idempotent. */
+	close(): void {
+		if (this.closed) return;
+		this.closed = true;
+		this.sessions.endAll();
+		const props = copyProps(this.serverProps);
+		props.duration = math.max(0, this.tracker.now() - this.serverStartMs) / 1000;
+		this.tracker.emit(0, this.serverSessionId, "session_end", "server", props);
+		for (const connection of this.connections) connection.Disconnect();
+	}
+
+	private playerLeft(userId: number): void {
+		this.sessions.end(userId);
+		this.progressions.forget(userId);
+		this.gateway.forget(userId);
+	}
+
+	/** Emits an event for a checked player. */
+	private emitFor(player: Player, eventType: Parameters<Tracker["emit"]>[2], shape: EventShape): boolean {
+		const userId = player.UserId;
+		this.tracker.emit(userId, this.sessions.sessionIdFor(player, userId), eventType, shape.name, shape.props);
+		return true;
+	}
+
+	private who(fn: string, value: unknown): Player | undefined {
+		const player = this.playerOf(value);
+		if (!player) this.tracker.refuse(fn, "the first argument must be a Player");
+		return player;
+	}
+
+	/** `Vantage.track`: a custom event. */
+	track(player: unknown, name: unknown, props?: unknown): boolean {
+		const p = this.who("track", player);
+		if (!p) return false;
+		const problem = checkName(name) ?? checkProps(props);
+		if (problem !== undefined) return this.tracker.refuse("track", problem);
+		return this.emitFor(p, "custom", { name: name as string, props: copyProps(props) });
+	}
+
+	/** `Vantage.progression`: a level attempt starts, completes or fails. */
+	progression(player: unknown, status: unknown, path: unknown, score?: unknown): boolean {
+		const p = this.who("progression", player);
+		if (!p) return false;
+		const problem = checkProgression(status, path, score);
+		if (problem !== undefined) return this.tracker.refuse("progression", problem);
+		const parts = table.clone(path as string[]);
+		const attempt = this.progressions.record(p.UserId, status as ProgressionStatus, parts.join(":"));
+		const shape = progressionShape(status as ProgressionStatus, parts, score as number | undefined, attempt);
+		return this.emitFor(p, "progression", shape);
+	}
+
+	/** `Vantage.economy`: a currency source or sink. */
+	economy(player: unknown, data: unknown): boolean {
+		const p = this.who("economy", player);
+		if (!p) return false;
+		const problem = checkEconomy(data);
+		if (problem !== undefined) return this.tracker.refuse("economy", problem);
+		return this.emitFor(p, "economy", economyShape(data as EconomyEvent));
+	}
+
+	/** `Vantage.purchase`: a developer product purchase from ProcessReceipt. Each PurchaseId counts once here. */
+	purchase(receipt: unknown): boolean {
+		const problem = checkReceipt(receipt);
+		if (problem !== undefined) return this.tracker.refuse("purchase", problem);
+		const r = receipt as ReceiptInfo;
+		// ProcessReceipt runs again for the same purchase until it returns PurchaseGranted.
+		if (this.purchaseIds.has(r.PurchaseId)) return true;
+		this.purchaseIds.add(r.PurchaseId);
+		this.purchaseOrder.push(r.PurchaseId);
+		if (this.purchaseOrder.size() > MAX_REMEMBERED_PURCHASES) this.purchaseIds.delete(this.purchaseOrder.shift()!);
+		const shape = purchaseShape(r);
+		this.tracker.emit(r.PlayerId, this.sessions.sessionIdOf(r.PlayerId), "purchase", shape.name, shape.props);
+		return true;
+	}
+
+	/** `Vantage.funnelStep`: a player reached step `step` (1-based) of a funnel. */
+	funnelStep(player: unknown, funnel: unknown, step: unknown, stepName: unknown): boolean {
+		const p = this.who("funnelStep", player);
+		if (!p) return false;
+		const problem = checkFunnelStep(funnel, step, stepName);
+		if (problem !== undefined) return this.tracker.refuse("funnelStep", problem);
+		return this.emitFor(p, "funnel", funnelShape(funnel as string, step as number, stepName as string));
+	}
+
+	/** An accepted client message, attributed to its sender. */
+	onClientMessage(player: Player, message: ClientMessage): void {
+		if (message.kind === "event") {
+			const props = message.props ?? {};
+			props.client = true;
+			this.emitFor(player, "custom", { name: message.name, props });
+		} else if (message.kind === "device") {
+			this.sessions.setDevice(player.UserId, message.device);
+		} else if (this.deps.options.captureErrors) {
+			this.errors.capture("client", player.UserId, message.message, message.stack);
+		}
+	}
+
+	private sendError(report: ErrorReport): void {
+		const sessionId = report.userId === 0 ? this.serverSessionId : this.sessions.sessionIdOf(report.userId);
+		this.tracker.emit(report.userId, sessionId, "error", `${report.side}_error`, report.props);
+	}
+
+	stats(): TrackingStats {
+		const c = this.tracker.counters;
+		return {
+			invalidCalls: c.invalidCalls,
+			clientRejected: c.clientRejected,
+			clientRateLimited: c.clientRateLimited,
+			errorsReported: this.errors.reported,
+			errorsSuppressed: this.errors.suppressed,
+			activeSessions: this.sessions.count(),
+		};
+	}
+}
