@@ -4,6 +4,7 @@ import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { T0, jsonRequest as plainJsonRequest, makeBatch, makeEvent, makeEvents } from "../testing/fixtures.js";
 import { createTestApp, type TestApp } from "../testing/test-app.js";
 import { REPLAYED_HEADER, type ListEventsResponse } from "./routes.js";
+import { MAX_EVENTS_PER_BATCH } from "./schema.js";
 
 const NOW = T0 + 1000;
 const BATCHES = "/v1/batches";
@@ -78,6 +79,16 @@ describe("POST /v1/batches", () => {
 		await app.request(BATCHES, jsonRequest(makeBatch(makeEvents(2), { batchId: "b-1" })));
 		const res = await app.request(BATCHES, jsonRequest(makeBatch(makeEvents(3), { batchId: "b-2" })));
 		expect(await res.json()).toEqual({ accepted: 1, duplicates: 2, rejected: [] });
+	});
+
+	it("accepts a full batch of MAX_EVENTS_PER_BATCH realistic events within the byte limits", async () => {
+		const events = makeEvents(MAX_EVENTS_PER_BATCH).map((e, i) => ({
+			...e,
+			props: { level: i % 50, mode: "story", currency: "gems", amount: i % 7, first: i % 2 === 0 },
+		}));
+		const res = await app.request(BATCHES, jsonRequest(makeBatch(events), { gzip: true }));
+		expect(res.status).toBe(200);
+		expect(await res.json()).toMatchObject({ accepted: MAX_EVENTS_PER_BATCH, duplicates: 0, rejected: [] });
 	});
 
 	it("inflates a gzip body", async () => {

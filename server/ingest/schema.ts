@@ -20,7 +20,12 @@ export const gameIdSchema = z
 	.string()
 	.regex(/^[A-Za-z0-9_-]{1,64}$/, "game id must be 1-64 characters of A-Z a-z 0-9 _ -");
 
-export const MAX_EVENTS_PER_BATCH = 1000;
+/**
+ * Most events in one batch. A game server at 1000 events/s must stay far under Roblox's 500 HTTP requests/min (the
+ * SDK aims at ≤ 12/min), so batches are large; the byte limits (VANTAGE_MAX_BODY_BYTES compressed,
+ * VANTAGE_MAX_INFLATED_BYTES inflated) bound what one request may cost.
+ */
+export const MAX_EVENTS_PER_BATCH = 10000;
 export const MAX_PROPS = 64;
 
 const propValue = z.union([z.string(), z.number(), z.boolean(), z.null()]);

@@ -1,6 +1,6 @@
 import { z } from "zod";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { batchSchema } from "../ingest/schema.js";
+import { batchSchema, MAX_EVENTS_PER_BATCH } from "../ingest/schema.js";
 import { createTestApp, type TestApp } from "../testing/test-app.js";
 import { buildOpenApiDocument, componentSchemas } from "./document.js";
 
@@ -57,7 +57,7 @@ describe("GET /openapi.json", () => {
 		expect(generated.properties.batchId).toEqual(direct.properties.batchId);
 		expect(generated.properties.events).toMatchObject({
 			items: { $ref: "#/components/schemas/Event" },
-			maxItems: 1000,
+			maxItems: MAX_EVENTS_PER_BATCH,
 		});
 	});
 

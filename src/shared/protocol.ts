@@ -24,7 +24,7 @@ export type Props = Record<string, PropValue>;
 
 export const MAX_PROPS = 64;
 export const MAX_NAME_LENGTH = 128;
-export const MAX_EVENTS_PER_BATCH = 1000;
+export const MAX_EVENTS_PER_BATCH = 10000;
 
 /** One event as sent to the backend. */
 export interface WireEvent {
