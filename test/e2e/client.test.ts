@@ -1,14 +1,8 @@
 // The client tracker end to end, and what a hostile client can do to it: clients in their own VMs send through the
 // server's one RemoteEvent; the server attributes every message to its sender, rate-limits and validates it, and
 // delivers what it accepts to the real backend.
-import { mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
-import { loadConfig } from "../../server/config.js";
-import { startServer } from "../../server/server.js";
-import { createLogger } from "../../server/logger.js";
-import { fetchAdminAuth, provisionAdmin, provisionGameKey } from "../../server/testing/provision.js";
+import { startTestBackend, type TestBackend } from "./backend.js";
 import { ensureSdkBuilt, sdkTree } from "./sdk-build.js";
 import { World } from "../harness/world.js";
 
@@ -25,20 +19,15 @@ const VANTAGE = `require(game:GetService("ReplicatedStorage").Vantage)`;
 const REMOTE = `game:GetService("ReplicatedStorage"):WaitForChild("VantageClientEvents")`;
 
 describe("client tracker", () => {
-	let backend: Awaited<ReturnType<typeof startServer>>;
-	let dataDir: string;
+	let backend: TestBackend;
 	let gameKey: string;
 	let adminAuth: string;
 	let world: World | undefined;
 
 	beforeAll(async () => {
 		ensureSdkBuilt();
-		dataDir = mkdtempSync(join(tmpdir(), "vantage-e2e-client-"));
-		backend = await startServer(loadConfig({ PORT: "0", HOST: "127.0.0.1", VANTAGE_DATA_DIR: dataDir }), {
-			logger: createLogger({ level: "error" }),
-		});
-		gameKey = await provisionGameKey(dataDir, GAME);
-		adminAuth = await fetchAdminAuth(backend.url, await provisionAdmin(dataDir, "analyst"));
+		backend = await startTestBackend(GAME);
+		({ gameKey, adminAuth } = backend);
 	});
 
 	afterEach(async () => {
@@ -48,7 +37,6 @@ describe("client tracker", () => {
 
 	afterAll(async () => {
 		await backend?.close();
-		rmSync(dataDir, { recursive: true, force: true });
 	});
 
 	/** A world whose server has started Vantage (and records clientRejected in _G.rejects), with players joined. */

@@ -2,17 +2,13 @@
 // compiled SDK in a harness server VM fetches GET /v1/config (token of scope `config`, ETag/304), players join and get
 // variants, exposures travel with the other events to the backend, treatment players convert more often (a planted,
 // seeded effect), and the results API finds the effect without flagging a sample-ratio mismatch.
-import { readFileSync, mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { loadConfig } from "../../server/config.js";
-import { createLogger } from "../../server/logger.js";
-import { startServer } from "../../server/server.js";
-import { fetchAdminAuth, provisionAdmin, provisionGameKey } from "../../server/testing/provision.js";
 import { httpLog } from "../harness/services/http.js";
 import { RobloxVm } from "../harness/vm.js";
 import { joinPlayer, leavePlayer } from "../harness/world.js";
+import { startTestBackend, type TestBackend } from "./backend.js";
 import { ensureSdkBuilt, repoRoot, sdkTree } from "./sdk-build.js";
 
 const GAME = "4246";
@@ -70,24 +66,18 @@ const GAME_SCRIPT = `
 	end)`;
 
 describe("experiments → backend", () => {
-	let server: Awaited<ReturnType<typeof startServer>>;
-	let dataDir: string;
+	let server: TestBackend;
 	let gameKey: string;
 	let adminAuth: string;
 
 	beforeAll(async () => {
 		ensureSdkBuilt();
-		dataDir = mkdtempSync(join(tmpdir(), "vantage-e2e-experiments-"));
-		server = await startServer(loadConfig({ PORT: "0", HOST: "127.0.0.1", VANTAGE_DATA_DIR: dataDir }), {
-			logger: createLogger({ level: "error" }),
-		});
-		gameKey = await provisionGameKey(dataDir, GAME);
-		adminAuth = await fetchAdminAuth(server.url, await provisionAdmin(dataDir, "analyst"));
+		server = await startTestBackend(GAME);
+		({ gameKey, adminAuth } = server);
 	});
 
 	afterAll(async () => {
 		await server?.close();
-		rmSync(dataDir, { recursive: true, force: true });
 	});
 
 	async function admin(method: string, path: string, body?: unknown): Promise<Response> {

@@ -2,37 +2,25 @@
 // the harness server VM; Vantage.start + Vantage.track produce one batch that HttpService:RequestAsync posts over
 // real HTTP (gzip, bearer token from the game key secret) to the real backend on an ephemeral port; the test reads
 // the event back through the backend's admin API.
-import { mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { loadConfig } from "../../server/config.js";
-import { startServer } from "../../server/server.js";
-import { createLogger } from "../../server/logger.js";
-import { fetchAdminAuth, provisionAdmin, provisionGameKey } from "../../server/testing/provision.js";
+import { startTestBackend, type TestBackend } from "./backend.js";
 import { ensureSdkBuilt, sdkTree } from "./sdk-build.js";
 import { World } from "../harness/world.js";
 import { httpLog } from "../harness/services/http.js";
 
 describe("SDK → backend slice", () => {
-	let server: Awaited<ReturnType<typeof startServer>>;
-	let dataDir: string;
+	let server: TestBackend;
 	let gameKey: string;
 	let adminAuth: string;
 
 	beforeAll(async () => {
 		ensureSdkBuilt();
-		dataDir = mkdtempSync(join(tmpdir(), "vantage-e2e-"));
-		server = await startServer(loadConfig({ PORT: "0", HOST: "127.0.0.1", VANTAGE_DATA_DIR: dataDir }), {
-			logger: createLogger({ level: "error" }),
-		});
-		gameKey = await provisionGameKey(dataDir, "4242");
-		adminAuth = await fetchAdminAuth(server.url, await provisionAdmin(dataDir, "analyst"));
+		server = await startTestBackend("4242");
+		({ gameKey, adminAuth } = server);
 	});
 
 	afterAll(async () => {
 		await server?.close();
-		rmSync(dataDir, { recursive: true, force: true });
 	});
 
 	it("delivers a tracked event that the backend stores and returns", async () => {

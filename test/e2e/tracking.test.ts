@@ -1,13 +1,7 @@
 // Tracking end to end: the compiled SDK in a harness World (server VM + a client VM per player) sends sessions, the
 // event API and captured errors to the real backend over real HTTP; the test reads them back through the admin API.
-import { mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
-import { loadConfig } from "../../server/config.js";
-import { startServer } from "../../server/server.js";
-import { createLogger } from "../../server/logger.js";
-import { fetchAdminAuth, provisionAdmin, provisionGameKey } from "../../server/testing/provision.js";
+import { startTestBackend, type TestBackend } from "./backend.js";
 import { ensureSdkBuilt, sdkTree } from "./sdk-build.js";
 import { script, World, type WorldOptions } from "../harness/world.js";
 import { DataStoreBackend } from "../harness/services/datastore.js";
@@ -26,20 +20,15 @@ const GAME = "4243";
 const VANTAGE = `require(game:GetService("ReplicatedStorage").Vantage)`;
 
 describe("tracking → backend", () => {
-	let server: Awaited<ReturnType<typeof startServer>>;
-	let dataDir: string;
+	let server: TestBackend;
 	let gameKey: string;
 	let adminAuth: string;
 	const worlds: World[] = [];
 
 	beforeAll(async () => {
 		ensureSdkBuilt();
-		dataDir = mkdtempSync(join(tmpdir(), "vantage-e2e-tracking-"));
-		server = await startServer(loadConfig({ PORT: "0", HOST: "127.0.0.1", VANTAGE_DATA_DIR: dataDir }), {
-			logger: createLogger({ level: "error" }),
-		});
-		gameKey = await provisionGameKey(dataDir, GAME);
-		adminAuth = await fetchAdminAuth(server.url, await provisionAdmin(dataDir, "analyst"));
+		server = await startTestBackend(GAME);
+		({ gameKey, adminAuth } = server);
 	});
 
 	afterEach(async () => {
@@ -48,7 +37,6 @@ describe("tracking → backend", () => {
 
 	afterAll(async () => {
 		await server?.close();
-		rmSync(dataDir, { recursive: true, force: true });
 	});
 
 	async function newWorld(options: Partial<WorldOptions> = {}, scripts: TreeNode[] = []): Promise<World> {
