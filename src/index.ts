@@ -188,6 +188,8 @@ export namespace Vantage {
 	 * ```
 	 */
 	export function track(player: Player, name: string, props?: Props): boolean {
+		// The common case costs no pcall (trackFast cannot throw); anything else takes the guarded full path.
+		if (tracking?.trackFast(player, name, props)) return true;
 		return guard("Vantage.track", false, () => started()?.track(player, name, props) ?? false);
 	}
 

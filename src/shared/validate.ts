@@ -58,6 +58,62 @@ export function checkProps(props: unknown, maxKeys = MAX_PROPS): string | undefi
 	return undefined;
 }
 
+// The hot path of `track` (many calls per frame in a busy game) checks with one plain loop and table lookups instead
+// of @rbxts/t's closures. checkProps and checkName stay the rule, the reasons and the client messages' check; a spec
+// holds the fast checks to the same answers.
+/** Most distinct event names, and prop keys, remembered as valid; past that, the others are checked on each call. */
+const MAX_REMEMBERED = 1024;
+const HUGE = math.huge;
+const usableNames = new Set<unknown>();
+const usableKeys = new Set<unknown>();
+let rememberedNames = 0;
+let rememberedKeys = 0;
+
+/** Whether `name` passes {@link checkName}; a name once found valid is one table lookup afterwards. */
+export function isUsableName(name: unknown): boolean {
+	if (usableNames.has(name)) return true;
+	if (checkName(name) !== undefined) return false;
+	if (rememberedNames < MAX_REMEMBERED) {
+		usableNames.add(name);
+		rememberedNames += 1;
+	}
+	return true;
+}
+
+function isUsableKey(key: unknown): boolean {
+	if (!isPropKey(key)) return false;
+	if (rememberedKeys < MAX_REMEMBERED) {
+		usableKeys.add(key);
+		rememberedKeys += 1;
+	}
+	return true;
+}
+
+/**
+ * A copy of `props` when they pass {@link checkProps} (at most {@link MAX_PROPS} keys) and are a plain table (no
+ * metatable), else undefined: then ask checkProps why, or copy a table with a metatable with {@link copyProps}.
+ * `undefined` props give an empty table. One loop, no closures; prop keys are remembered as names are.
+ */
+export function copyIfValidProps(props: unknown): Props | undefined {
+	if (props === undefined) return {};
+	if (!typeIs(props, "table") || getmetatable(props) !== undefined) return undefined;
+	let count = 0;
+	for (const [key, value] of props as Map<unknown, unknown>) {
+		count += 1;
+		if (count > MAX_PROPS) return undefined;
+		if (!usableKeys.has(key) && !isUsableKey(key)) return undefined;
+		if (value === true || value === false) continue;
+		const kind = type(value);
+		if (kind === "number") {
+			if (value !== value || value === HUGE || value === -HUGE) return undefined;
+		} else if (kind !== "string" || (value as string).size() > MAX_PROP_STRING_LENGTH) {
+			return undefined;
+		}
+	}
+	// Checked first and cloned after: nothing can run in between (no metatable, no yield).
+	return table.clone(props) as Props;
+}
+
 /** A copy of checked props (the caller may change or reuse its table after the call). */
 export function copyProps(props: unknown): Props {
 	const copy: Props = {};

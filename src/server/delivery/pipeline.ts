@@ -243,10 +243,14 @@ export class DeliveryPipeline implements EventSink {
 			this.drop(1, "the server had already shut down");
 			return;
 		}
-		this.pending.push(event);
-		const queued = this.queued();
-		if (queued > this.options.maxQueuedEvents) this.evict();
-		if (this.pending.size() >= this.fullBatch || queued * 2 >= this.options.maxQueuedEvents) this.wake();
+		// Runs once per tracked event: locals and plain indexing (see queued()), and no wake() while one is pending.
+		const pending = this.pending;
+		const size = pending.size() + 1;
+		pending[size - 1] = event;
+		const queued = size + this.sealing + this.readyEvents;
+		const max = this.options.maxQueuedEvents;
+		if (queued > max) this.evict();
+		if ((size >= this.fullBatch || queued * 2 >= max) && !this.wakePending) this.wake();
 	}
 
 	/**

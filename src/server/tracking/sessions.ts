@@ -83,6 +83,13 @@ function copy(props: Props): Props {
 /** Player sessions of this server. */
 export class Sessions {
 	private active = new Map<number, PlayerSession>();
+	/** Active sessions by the values given to {@link sessionIdFor} as Players; a session leaves when it ends. */
+	private players = new Map<unknown, PlayerSession>();
+	/**
+	 * The same map, read-only: track's hot path finds a player's session in one lookup, and since any value can be
+	 * looked up, without checking first that it is a Player.
+	 */
+	readonly byPlayer: ReadonlyMap<unknown, { readonly id: string; readonly userId: number }> = this.players;
 	/** Sessions that ended less than {@link ENDED_GRACE_SECONDS} ago, by userId. */
 	private ended = new Map<number, string>();
 
@@ -105,11 +112,16 @@ export class Sessions {
 	 */
 	sessionIdFor(player: Player, userId: number): string {
 		const active = this.active.get(userId);
-		if (active) return active.id;
+		if (active) {
+			this.players.set(player, active);
+			return active.id;
+		}
 		const recent = this.ended.get(userId);
 		if (recent !== undefined) return recent;
 		if (!this.sources.present(player)) return "";
-		return this.begin(player).id;
+		const session = this.begin(player);
+		this.players.set(player, session);
+		return session.id;
 	}
 
 	/** The active session id of a userId, or "" (events about players that may not be here: purchases). */
@@ -168,6 +180,7 @@ export class Sessions {
 		const session = this.active.get(userId);
 		if (!session) return;
 		this.active.delete(userId);
+		for (const [player, s] of this.players) if (s === session) this.players.delete(player);
 		this.ended.set(userId, session.id);
 		task.delay(ENDED_GRACE_SECONDS, () => {
 			if (this.ended.get(userId) === session.id) this.ended.delete(userId);

@@ -1,15 +1,11 @@
 import { IdGenerator, prefixFromGuid } from "../../shared/ids";
 import { EventType, Props } from "../../shared/protocol";
 import { EventSink } from "../delivery/pipeline";
+import { anchoredClock, nowMs } from "./clock";
 
 /** Where warnings go: the SDK's WarnOnce (one line per distinct message), or a spec's recorder. */
 export interface Warnings {
 	warn(message: string): void;
-}
-
-/** Unix time in milliseconds; follows the harness's virtual clock. */
-export function nowMs(): number {
-	return DateTime.now().UnixTimestampMillis;
 }
 
 /** Tracking counters, part of `Vantage.stats()`. */
@@ -28,6 +24,8 @@ export interface TrackingCounters {
  */
 export class Tracker {
 	private readonly ids: IdGenerator;
+	/** Event times: `now` anchored to os.clock (see clock.ts). */
+	private readonly eventClock: () => number;
 	readonly counters: TrackingCounters = {
 		invalidCalls: 0,
 		clientRejected: 0,
@@ -39,9 +37,11 @@ export class Tracker {
 		serverGuid: string,
 		private readonly warnings: Warnings,
 		private readonly onInvalidCall?: (fn: string, reason: string) => void,
+		/** Unix milliseconds, read where exactness beats cost (session boundaries). */
 		readonly now: () => number = nowMs,
 	) {
-		this.ids = new IdGenerator(prefixFromGuid(serverGuid), now);
+		this.eventClock = anchoredClock(now);
+		this.ids = new IdGenerator(prefixFromGuid(serverGuid), this.eventClock);
 	}
 
 	/** A new time-ordered id (events, sessions). */
@@ -59,8 +59,11 @@ export class Tracker {
 
 	/** Queues one event; returns its id. `props` must be validated already and owned by the event. */
 	emit(userId: number, sessionId: string, eventType: EventType, name: string, props: Props, time?: number): string {
-		const id = this.ids.next();
-		this.sink.enqueue({ id, time: time ?? this.now(), userId, sessionId, type: eventType, name, props });
+		const ms = this.eventClock();
+		const id = this.ids.nextAt(ms);
+		// One table constructor with every field (a `??` inside the literal would make roblox-ts grow it field by field).
+		const at = time ?? ms;
+		this.sink.enqueue({ id, time: at, userId, sessionId, type: eventType, name, props });
 		return id;
 	}
 }

@@ -10,8 +10,10 @@ import {
 	checkProgression,
 	checkProps,
 	checkReceipt,
+	copyIfValidProps,
 	copyProps,
 	EconomyEvent,
+	isUsableName,
 	ProgressionStatus,
 } from "../../shared/validate";
 import { EventSink } from "../delivery/pipeline";
@@ -22,7 +24,7 @@ import { economyShape, EventShape, funnelShape, ProgressionAttempts, progression
 import { FirstVisitStore } from "./first-visit";
 import { readServerFacts, robloxSessionSources } from "./player-facts";
 import { Sessions, SessionSources } from "./sessions";
-import { nowMs, Tracker, TrackingCounters, Warnings } from "./tracker";
+import { Tracker, TrackingCounters, Warnings } from "./tracker";
 
 /** Listeners of what tracking refuses (the public signals). */
 export interface TrackingHooks {
@@ -85,7 +87,7 @@ export class Tracking {
 	constructor(private readonly deps: TrackingDeps) {
 		const options = deps.options;
 		const clock = deps.clock ?? os.clock;
-		this.tracker = new Tracker(deps.sink, deps.serverGuid, deps.warnings, deps.hooks?.invalidCall, deps.now ?? nowMs);
+		this.tracker = new Tracker(deps.sink, deps.serverGuid, deps.warnings, deps.hooks?.invalidCall, deps.now);
 		this.serverProps = deps.serverProps ?? readServerFacts();
 		const firstVisits =
 			options.firstVisitStore === false ? undefined : new FirstVisitStore(options.firstVisitStore, !!deps.debug);
@@ -165,6 +167,25 @@ export class Tracking {
 
 	/** `Vantage.track`: a custom event. */
 	track(player: unknown, name: unknown, props?: unknown): boolean {
+		return this.trackFast(player, name, props) || this.trackChecked(player, name, props);
+	}
+
+	/**
+	 * The hot path of {@link track}: tracks and returns true for a player with an active session (seen before),
+	 * a valid name and valid plain props; otherwise returns false having done nothing, and {@link track} takes the
+	 * full path (which also explains a refusal). Cannot throw: it only indexes tables with the arguments, compares
+	 * and copies checked values, and the sink never throws (EventSink), so callers need no pcall.
+	 */
+	trackFast(player: unknown, name: unknown, props?: unknown): boolean {
+		const session = this.sessions.byPlayer.get(player);
+		if (session === undefined || !isUsableName(name)) return false;
+		const copy = copyIfValidProps(props);
+		if (copy === undefined) return false;
+		this.tracker.emit(session.userId, session.id, "custom", name as string, copy);
+		return true;
+	}
+
+	private trackChecked(player: unknown, name: unknown, props?: unknown): boolean {
 		const p = this.who("track", player);
 		if (!p) return false;
 		const problem = checkName(name) ?? checkProps(props);

@@ -6,6 +6,8 @@ import {
 	checkProgression,
 	checkProps,
 	checkReceipt,
+	copyIfValidProps,
+	isUsableName,
 	parseClientMessage,
 } from "../../../src/shared/validate";
 
@@ -45,6 +47,65 @@ describe("checkProps", () => {
 		const small = { a: 1, b: 2, c: 3 };
 		expect(checkProps(small, 3)).toBeUndefined();
 		expect(checkProps(small, 2)).toBeDefined();
+	});
+});
+
+describe("track's hot-path checks", () => {
+	const many: Record<string, number> = {};
+	for (let i = 1; i <= 65; i++) many[`k${i}`] = i;
+	const sixtyFour = table.clone(many);
+	delete sixtyFour.k65;
+	// Plain tables and non-tables; the fast check must accept exactly what checkProps accepts.
+	const cases: defined[] = [
+		{},
+		{ tab: "weapons", level: 3, vip: true, off: false, ratio: -0.5 },
+		{ s: string.rep("a", 1024) },
+		{ [string.rep("k", 128)]: 1 },
+		sixtyFour,
+		many,
+		{ x: 0 / 0 },
+		{ x: math.huge },
+		{ x: -math.huge },
+		{ x: { y: 1 } },
+		{ x: () => 1 },
+		{ s: string.rep("a", 1025) },
+		{ [string.rep("k", 129)]: 1 },
+		{ [""]: 1 },
+		[1, 2, 3],
+		{ 1: "a", b: "c" },
+		"tab=weapons",
+		42,
+		true,
+		() => 1,
+	];
+
+	it("copyIfValidProps accepts exactly what checkProps accepts, for tables without a metatable", () => {
+		cases.forEach((props, i) => {
+			const copy = copyIfValidProps(props);
+			expect([i, copy !== undefined]).toEqual([i, checkProps(props) === undefined]);
+		});
+	});
+
+	it("copyIfValidProps returns a fresh copy (an empty table for no props)", () => {
+		const props = { tab: "weapons", level: 3 };
+		const copy = copyIfValidProps(props)!;
+		expect(copy).toEqual(props);
+		props.level = 4;
+		expect(copy.level).toBe(3);
+		expect(copyIfValidProps(undefined)).toEqual({});
+	});
+
+	it("copyIfValidProps leaves tables with a metatable to the full path", () => {
+		expect(copyIfValidProps(setmetatable({ a: 1 }, {}))).toBeUndefined();
+		expect(copyIfValidProps(new Instance("Folder"))).toBeUndefined();
+	});
+
+	it("isUsableName agrees with checkName, also when asked again", () => {
+		const names: defined[] = ["level_up", string.rep("a", 128), "", string.rep("a", 129), 42, {}];
+		for (let round = 0; round < 2; round++) {
+			names.forEach((name, i) => expect([i, isUsableName(name)]).toEqual([i, checkName(name) === undefined]));
+		}
+		expect(isUsableName(undefined)).toBe(false);
 	});
 });
 

@@ -27,6 +27,65 @@ describe("track", () => {
 		expect(a.id < b.id && b.id < c.id).toBe(true);
 	});
 
+	it("copies the props of every call, also once the player and the name are known", () => {
+		const { tracking, sink } = fakeTracking();
+		const props = { level: 1 };
+		for (let level = 1; level <= 3; level++) {
+			props.level = level;
+			expect(tracking.track(ada, "level_up", props)).toBe(true);
+		}
+		props.level = 99;
+		expect(sink.ofType("custom").map((e) => e.props.level)).toEqual([1, 2, 3]);
+	});
+
+	it("refuses bad props and names once the player and a name are known, with the same reasons", () => {
+		const { tracking, sink, warnings } = fakeTracking();
+		expect(tracking.track(ada, "level_up", { level: 1 })).toBe(true);
+		expect(tracking.track(ada, "level_up", { level: 0 / 0 })).toBe(false);
+		expect(tracking.track(ada, "", { level: 1 })).toBe(false);
+		expect(tracking.track(ada, "level_up", "level=1")).toBe(false);
+		expect(sink.ofType("custom").size()).toBe(1);
+		expect(tracking.stats().invalidCalls).toBe(3);
+		expect(warnings.messages[0]).toMatch("track call ignored: props must map string keys");
+		expect(warnings.messages[1]).toMatch("track call ignored: event name must have 1 to 128 characters");
+		expect(warnings.messages[2]).toBe("track call ignored: props must be a table, got string");
+	});
+
+	it("sends the props of a table with a metatable as a plain copy", () => {
+		const { tracking, sink } = fakeTracking();
+		tracking.track(ada, "warmup");
+		const props = setmetatable({ tab: "weapons" }, { __index: () => "inherited" });
+		expect(tracking.track(ada, "shop_opened", props)).toBe(true);
+		const [, event] = sink.ofType("custom");
+		expect(event.props).toEqual({ tab: "weapons" });
+		expect(getmetatable(event.props)).toBeUndefined();
+	});
+
+	it("puts a returning player's events in their new session, not the one that ended", () => {
+		const { tracking, sink } = fakeTracking();
+		tracking.track(ada, "first_visit");
+		tracking.sessions.end(1001);
+		tracking.track(ada, "while_leaving");
+		tracking.sessions.begin(ada);
+		tracking.track(ada, "second_visit");
+		const [first, leaving, second] = sink.ofType("custom");
+		expect(leaving.sessionId).toBe(first.sessionId);
+		expect(second.sessionId).never.toBe(first.sessionId);
+		expect(second.sessionId).toBe(tracking.sessions.sessionIdOf(1001));
+	});
+
+	it("stamps events with the clock's milliseconds and ids in the order tracked", () => {
+		const { tracking, sink } = fakeTracking();
+		const before = DateTime.now().UnixTimestampMillis;
+		for (let i = 0; i < 50; i++) tracking.track(ada, "tick", { i });
+		task.wait(0.25);
+		tracking.track(ada, "tock");
+		const events = sink.ofType("custom");
+		for (let i = 1; i < events.size(); i++) expect(events[i - 1].id < events[i].id).toBe(true);
+		expect(math.abs(events[0].time - before) <= 1).toBe(true);
+		expect(math.abs(events[50].time - DateTime.now().UnixTimestampMillis) <= 1).toBe(true);
+	}, 5_000);
+
 	it("gives a player who is not on this server no session", () => {
 		const { tracking, sink } = fakeTracking();
 		tracking.track(fakePlayer(3003, { present: false }), "late");
