@@ -129,8 +129,13 @@ export const MIGRATIONS: readonly Migration[] = [
 				PRIMARY KEY (game_id, key)
 			) STRICT, WITHOUT ROWID;
 
-			CREATE INDEX events_game_name_user ON events (game_id, name, user_id, time, type);
-			CREATE INDEX events_game_user_time ON events (game_id, user_id, time, type);
+			-- Indexes for the results queries that keep ingest fast: within one game and event name rows arrive in
+			-- time order, so (game_id, name, time) grows at a few hot spots, not at random places; exposures and
+			-- purchases are a small share of events, so partial indexes on them cost little. (Indexes led by
+			-- user_id took inserts from ~370k to ~47k rows/s at 1.2M rows.)
+			CREATE INDEX events_game_name_time ON events (game_id, name, time);
+			CREATE INDEX events_exposures ON events (game_id, name, user_id, time) WHERE type = 'exposure';
+			CREATE INDEX events_purchases ON events (game_id, time) WHERE type = 'purchase';
 		`,
 	},
 ];

@@ -98,15 +98,6 @@ interface FlagRow {
 	updated_at: number;
 }
 
-interface MetricSumsRow {
-	variation: string | number | null;
-	multiple: number;
-	day: number;
-	units: number;
-	sum: number;
-	sum_squares: number;
-}
-
 /**
  * Opens (creating if needed) and migrates a SQLite database.
  *
@@ -169,11 +160,12 @@ class SqliteStore implements Store {
 	readonly #listFlags;
 	readonly #updateFlag;
 	readonly #deleteFlag;
-	/** One statement per metric type, prepared on first use. */
-	readonly #metricSums = new Map<
+	/** The metric's candidate events, one statement per metric type, prepared on first use. */
+	readonly #metricCandidates = new Map<
 		MetricDefinition["type"],
-		BetterSqlite3.Statement<[MetricSumsParams], MetricSumsRow>
+		BetterSqlite3.Statement<[MetricSumsParams], unknown[]>
 	>();
+	#exposedUnits: BetterSqlite3.Statement<[MetricSumsParams], unknown[]> | undefined;
 
 	constructor(db: BetterSqlite3.Database) {
 		this.#db = db;
@@ -483,20 +475,28 @@ class SqliteStore implements Store {
 	}
 
 	async experimentMetricSums(query: ExperimentMetricQuery): Promise<ExperimentMetricRow[]> {
-		const { metric } = query;
-		let statement = this.#metricSums.get(metric.type);
-		if (!statement) {
-			statement = this.#db.prepare<[MetricSumsParams], MetricSumsRow>(metricSumsSql(metric.type));
-			this.#metricSums.set(metric.type, statement);
+		const params = metricSumsParams(query);
+		const type = query.metric.type;
+		let candidates = this.#metricCandidates.get(type);
+		if (!candidates) {
+			candidates = this.#db.prepare<[MetricSumsParams], unknown[]>(metricCandidatesSql(type)).raw();
+			this.#metricCandidates.set(type, candidates);
 		}
-		return statement.all(metricSumsParams(query)).map((row) => ({
-			variation: row.variation,
-			multipleVariations: row.multiple === 1,
-			day: row.day,
-			units: row.units,
-			sum: row.sum,
-			sumSquares: row.sum_squares,
-		}));
+		this.#exposedUnits ??= this.#db.prepare<[MetricSumsParams], unknown[]>(EXPOSED_UNITS_SQL).raw();
+		const units = new Map<number, Unit>();
+		for (const [userId, t, variation, lastVariation] of this.#exposedUnits.iterate(params)) {
+			units.set(userId as number, {
+				t: t as number,
+				variation: variation as string | number | null,
+				multiple: variation !== lastVariation,
+				x: 0,
+			});
+		}
+		for (const [userId, time, value] of candidates.iterate(params)) {
+			const unit = units.get(userId as number);
+			if (unit) addMetricEvent(type, params, unit, time as number, value);
+		}
+		return sumUnits(type, params, units);
 	}
 
 	async insertFlag(record: FlagRecord): Promise<boolean> {
@@ -562,45 +562,85 @@ function metricSumsParams(query: ExperimentMetricQuery): MetricSumsParams {
 }
 
 /**
- * The results query of one metric type. A unit is a user whose first exposure to the experiment is in
- * [from, to); its variation is the one its exposures name (users whose exposures name different variations are
- * grouped apart: min ≠ max). Each unit's value is a correlated subquery over its own events after that exposure,
- * which the (game_id, name, user_id, time, type) and (game_id, user_id, time, type) indexes answer with one seek
- * per unit; revenue first collects the ids of the unit's purchases from the index, so only purchase rows are read.
- * Grouped by variation and UTC day of first exposure, so the daily series needs no second pass.
+ * Results of one metric are computed in two range reads and one pass in memory, so the cost grows with exposures
+ * plus candidate events, never their product, and ingest keeps only append-friendly indexes:
+ * 1. the units: a unit is a user whose first exposure to the experiment is in [from, to) (the partial exposure
+ *    index); its variation is the one its exposures name — users whose exposures name different variations are
+ *    kept apart (min ≠ max);
+ * 2. the metric's candidate events in the window, by range: (game_id, name, time) for conversion and count, the
+ *    purchases' partial index for revenue, (game_id, time) for retention;
+ * 3. each candidate event counts for its user's unit if it falls in the unit's window; then sums per variation and
+ *    UTC day of first exposure, so the daily series needs no second pass.
  */
-function metricSumsSql(type: MetricDefinition["type"]): string {
-	const after =
-		"m.game_id = @gameId AND m.user_id = u.user_id AND m.time >= u.t AND m.time < min(@to, u.t + @windowMs)";
-	const named = `m.name = @event AND (@eventType IS NULL OR m.type = @eventType) AND ${after}`;
-	const value = {
-		conversion: `EXISTS (SELECT 1 FROM events m WHERE ${named})`,
-		count: `(SELECT count(*) FROM events m WHERE ${named})`,
-		revenue: `(SELECT total(json_extract(p.props, @valuePath)) FROM events p
-			WHERE p.game_id = @gameId AND (@event IS NULL OR p.name = @event)
-				AND p.id IN (SELECT m.id FROM events m WHERE m.type = 'purchase' AND ${after}))`,
-		retention: `EXISTS (SELECT 1 FROM events m WHERE m.game_id = @gameId AND m.user_id = u.user_id
-			AND m.time >= u.t + @dayStart AND m.time < u.t + @dayEnd)`,
+const EXPOSED_UNITS_SQL = `
+	SELECT user_id, min(time) AS t, min(json_extract(props, '$.variation')) AS variation,
+		max(json_extract(props, '$.variation')) AS last_variation
+	FROM events
+	WHERE game_id = @gameId AND name = @key AND type = 'exposure' AND time >= @from AND time < @to
+		AND user_id > 0 AND user_id NOT IN (SELECT value FROM json_each(@excluded))
+	GROUP BY user_id`;
+
+function metricCandidatesSql(type: MetricDefinition["type"]): string {
+	const named = `SELECT user_id, time, NULL FROM events WHERE game_id = @gameId AND name = @event
+		AND (@eventType IS NULL OR type = @eventType) AND time >= @from AND time < @to`;
+	return {
+		conversion: named,
+		count: named,
+		revenue: `SELECT user_id, time, json_extract(props, @valuePath) FROM events
+			WHERE game_id = @gameId AND type = 'purchase' AND (@event IS NULL OR name = @event)
+				AND time >= @from AND time < @to`,
+		retention: `SELECT user_id, time, NULL FROM events WHERE game_id = @gameId
+			AND time >= @from + @dayStart AND time < @to AND user_id > 0`,
 	}[type];
-	// Retention is only known once the unit's day N has passed inside the window.
-	const mature = type === "retention" ? "u.t + @dayEnd <= @to" : "1";
-	return `
-		WITH exposed AS (
-			SELECT user_id, min(time) AS t, min(json_extract(props, '$.variation')) AS variation,
-				max(json_extract(props, '$.variation')) AS last_variation
-			FROM events
-			WHERE game_id = @gameId AND name = @key AND type = 'exposure' AND time >= @from AND time < @to
-				AND user_id > 0 AND user_id NOT IN (SELECT value FROM json_each(@excluded))
-			GROUP BY user_id
-		)
-		SELECT CASE WHEN multiple THEN NULL ELSE variation END AS variation, multiple, day,
-			count(*) AS units, total(x) AS sum, total(x * x) AS sum_squares
-		FROM (
-			SELECT u.variation, u.variation IS NOT u.last_variation AS multiple, u.t / ${DAY_MS} AS day, ${value} AS x
-			FROM exposed u WHERE ${mature}
-		)
-		GROUP BY 1, 2, 3
-		ORDER BY 3`;
+}
+
+interface Unit {
+	t: number;
+	variation: string | number | null;
+	multiple: boolean;
+	/** The unit's metric value: 0/1 for conversion and retention, a count, or a revenue sum. */
+	x: number;
+}
+
+function addMetricEvent(
+	type: MetricDefinition["type"],
+	p: MetricSumsParams,
+	unit: Unit,
+	time: number,
+	value: unknown,
+): void {
+	if (type === "retention") {
+		if (time >= unit.t + p.dayStart && time < unit.t + p.dayEnd) unit.x = 1;
+		return;
+	}
+	if (time < unit.t || time >= Math.min(p.to, unit.t + p.windowMs)) return;
+	if (type === "conversion") unit.x = 1;
+	else if (type === "count") unit.x += 1;
+	else if (typeof value === "number" && Number.isFinite(value)) unit.x += value;
+}
+
+function sumUnits(
+	type: MetricDefinition["type"],
+	p: MetricSumsParams,
+	units: Map<number, Unit>,
+): ExperimentMetricRow[] {
+	const groups = new Map<string, ExperimentMetricRow>();
+	for (const unit of units.values()) {
+		// Retention is only known once the unit's day N has passed inside the window.
+		if (type === "retention" && unit.t + p.dayEnd > p.to) continue;
+		const day = Math.floor(unit.t / DAY_MS);
+		const variation = unit.multiple ? null : unit.variation;
+		const key = JSON.stringify([variation, unit.multiple, day]);
+		let row = groups.get(key);
+		if (!row) {
+			row = { variation, multipleVariations: unit.multiple, day, units: 0, sum: 0, sumSquares: 0 };
+			groups.set(key, row);
+		}
+		row.units += 1;
+		row.sum += unit.x;
+		row.sumSquares += unit.x * unit.x;
+	}
+	return [...groups.values()].sort((a, b) => a.day - b.day);
 }
 
 function toStoredEvent(row: EventRow): StoredEvent {
