@@ -4,7 +4,8 @@
 //
 // 1. CPU: in the same Luau VM, the time of `Vantage.track(player, name, props)` against a bare
 //    `table.insert(list, props)` of the same props table, and of the delivery pipeline's `enqueue` alone (its share
-//    of track). Real time: os.clock is virtual in the harness, so a host function gives the VM the host's
+//    of track), and of the work `track` defers to the delivery worker (Tracker.buildInto: validating name and props,
+//    the id, the wire event; run at seal time, off the caller's thread). Real time: os.clock is virtual in the harness, so a host function gives the VM the host's
 //    performance.now(), read once before and once after each loop of `calls` calls. Round 0 warms up.
 // 2. HTTP requests per minute at 1000 events/s: Vantage.start with its defaults, 50 players, 1000 track() calls per
 //    virtual second for `minutes`, against the real backend (in process) and/or the scripted contract backend
@@ -52,7 +53,7 @@ async function cpu(rounds: number, calls: number, dir: string): Promise<void> {
 	});
 	try {
 		await joinPlayer(world.server, { userId: 1001, name: "Ada" });
-		const [result] = await world.run<[{ track: number[]; insert: number[]; enqueue: number[] }]>(
+		const [result] = await world.run<[{ track: number[]; insert: number[]; enqueue: number[]; build: number[] }]>(
 			"server",
 			`
 			local RS = game:GetService("ReplicatedStorage")
@@ -67,7 +68,12 @@ async function cpu(rounds: number, calls: number, dir: string): Promise<void> {
 			local props = { level = 3, mode = "story", first = true }
 			local event = { id = "01KDVDNA1J2KJWXDN400000", time = 1767225600000, userId = 1001, sessionId = "S",
 				type = "custom", name = "level_up", props = props }
-			local out = { track = {}, insert = {}, enqueue = {} }
+			-- A standalone Tracker, filled with the records Tracking.trackFast writes, to time the deferred build.
+			local Tracker = require(RS.Vantage.server.tracking.tracker).Tracker
+			local tracker = Tracker.new({ enqueue = function() end, attach = function() end },
+				"{4b1d0c2e-1111-4222-8333-944455556666}", { warn = function() end })
+			local session = { id = "S", userId = 1001 }
+			local out = { track = {}, insert = {}, enqueue = {}, build = {} }
 			for round = 0, ${rounds} do
 				local list = table.create(${calls})
 				local t0 = benchNow()
@@ -83,7 +89,22 @@ async function cpu(rounds: number, calls: number, dir: string): Promise<void> {
 					pipeline:enqueue(event)
 				end
 				local t3 = benchNow()
+				local records = tracker.records
+				for i = 0, ${calls} - 1 do
+					local k = i * 4
+					records[k + 1] = session
+					records[k + 2] = "level_up"
+					records[k + 3] = table.clone(props)
+					records[k + 4] = os.clock()
+				end
+				tracker.used = ${calls} * 4
+				local built = table.create(${calls})
+				local t4 = benchNow()
+				tracker:buildInto(built)
+				local t5 = benchNow()
+				assert(#built == ${calls}, "the build refused records")
 				if round > 0 then
+					table.insert(out.build, (t5 - t4) * 1000 / ${calls})
 					table.insert(out.insert, (t1 - t0) * 1000 / ${calls})
 					table.insert(out.track, (t2 - t1) * 1000 / ${calls})
 					table.insert(out.enqueue, (t3 - t2) * 1000 / ${calls})
@@ -95,17 +116,18 @@ async function cpu(rounds: number, calls: number, dir: string): Promise<void> {
 			{ maxSeconds: 3600 },
 		);
 		console.log(`\nCPU per call, real time, ${calls} calls per loop, ${rounds} rounds (µs):`);
-		console.log("round  table.insert  Vantage.track  pipeline.enqueue");
+		console.log("round  table.insert  Vantage.track  pipeline.enqueue  worker build (deferred)");
 		result.track.forEach((t, i) =>
 			console.log(
-				`${String(i + 1).padStart(5)}  ${result.insert[i]!.toFixed(3).padStart(12)}  ${t.toFixed(3).padStart(13)}  ${result.enqueue[i]!.toFixed(3).padStart(16)}`,
+				`${String(i + 1).padStart(5)}  ${result.insert[i]!.toFixed(3).padStart(12)}  ${t.toFixed(3).padStart(13)}  ${result.enqueue[i]!.toFixed(3).padStart(16)}  ${result.build[i]!.toFixed(3).padStart(22)}`,
 			),
 		);
 		const insert = median(result.insert);
 		const track = median(result.track);
 		const enqueue = median(result.enqueue);
+		const build = median(result.build);
 		console.log(
-			`median  ${insert.toFixed(3).padStart(11)}  ${track.toFixed(3).padStart(13)}  ${enqueue.toFixed(3).padStart(16)}`,
+			`median  ${insert.toFixed(3).padStart(11)}  ${track.toFixed(3).padStart(13)}  ${enqueue.toFixed(3).padStart(16)}  ${build.toFixed(3).padStart(22)}`,
 		);
 		console.log(
 			`ratio track / table.insert: ${(track / insert).toFixed(1)}× (target ≤ 10×); delivery's enqueue: ${(enqueue / insert).toFixed(1)}×`,

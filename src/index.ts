@@ -180,7 +180,13 @@ export namespace Vantage {
 
 	/**
 	 * Tracks a custom event for a player. Props: at most 64 keys of 1-128 characters, values strings (at most 1024
-	 * characters), finite numbers or booleans.
+	 * characters), finite numbers or booleans. The props are copied at once (the table may be reused after the call).
+	 *
+	 * Returns true when the call was accepted for processing: a player in session, a string name and nil or a plain
+	 * table of props. The name and props are validated when the event is sealed into a batch, off the game's hot path
+	 * (at most `flushSeconds` later): an invalid one is then refused — warned about once per reason, counted in
+	 * `Vantage.stats().invalidCalls` and reported through `Vantage.invalidCall` — although track returned true.
+	 * Other calls return false and are refused at once. Never throws, never yields.
 	 *
 	 * @example
 	 * ```ts

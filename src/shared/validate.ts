@@ -90,28 +90,35 @@ function isUsableKey(key: unknown): boolean {
 }
 
 /**
- * A copy of `props` when they pass {@link checkProps} (at most {@link MAX_PROPS} keys) and are a plain table (no
- * metatable), else undefined: then ask checkProps why, or copy a table with a metatable with {@link copyProps}.
- * `undefined` props give an empty table. One loop, no closures; prop keys are remembered as names are.
+ * Whether `props` pass {@link checkProps} (at most {@link MAX_PROPS} keys) and are a plain table (no metatable); if
+ * not, ask checkProps why. One loop, no closures; prop keys are remembered as names are.
  */
-export function copyIfValidProps(props: unknown): Props | undefined {
-	if (props === undefined) return {};
-	if (!typeIs(props, "table") || getmetatable(props) !== undefined) return undefined;
+export function isValidProps(props: unknown): boolean {
+	if (!typeIs(props, "table") || getmetatable(props) !== undefined) return false;
 	let count = 0;
 	for (const [key, value] of props as Map<unknown, unknown>) {
 		count += 1;
-		if (count > MAX_PROPS) return undefined;
-		if (!usableKeys.has(key) && !isUsableKey(key)) return undefined;
+		if (count > MAX_PROPS) return false;
+		if (!usableKeys.has(key) && !isUsableKey(key)) return false;
 		if (value === true || value === false) continue;
 		const kind = type(value);
 		if (kind === "number") {
-			if (value !== value || value === HUGE || value === -HUGE) return undefined;
+			if (value !== value || value === HUGE || value === -HUGE) return false;
 		} else if (kind !== "string" || (value as string).size() > MAX_PROP_STRING_LENGTH) {
-			return undefined;
+			return false;
 		}
 	}
+	return true;
+}
+
+/**
+ * A copy of `props` when {@link isValidProps}, else undefined: then ask checkProps why, or copy a table with a
+ * metatable with {@link copyProps}. `undefined` props give an empty table.
+ */
+export function copyIfValidProps(props: unknown): Props | undefined {
+	if (props === undefined) return {};
 	// Checked first and cloned after: nothing can run in between (no metatable, no yield).
-	return table.clone(props) as Props;
+	return isValidProps(props) ? (table.clone(props as object) as Props) : undefined;
 }
 
 /** A copy of checked props (the caller may change or reuse its table after the call). */

@@ -5,7 +5,8 @@
 //
 // The worker's loop, one step at a time (`step`):
 //   1. HttpService disabled → nothing can be sent: one warning, events wait (bounded); in a live game they spill.
-//   2. seal queued events into batches when the interval is up, a batch is full, or flush() asked;
+//   2. build tracking's deferred records into events (validation, ids: DeferredEvents), then seal queued events into
+//      batches when the interval is up, a batch is full, or flush() asked;
 //   3. spill to DataStore: after `spillAfterSeconds` of failures, or when memory passes half of `maxQueuedEvents`;
 //   4. blocked by backoff, Retry-After or the request budget → sleep until then;
 //   5. send the oldest live batch;
@@ -47,9 +48,24 @@ export interface DeliveryStats {
 	requestsLastMinute: number;
 }
 
-/** Where tracking hands validated events; never yields, never throws. */
+/**
+ * Events recorded cheaply by tracking at call time and built into wire events (validated, with ids) by the worker when
+ * it seals, off the game's hot path. The pipeline counts them as queued.
+ */
+export interface DeferredEvents {
+	/** Records waiting to be built. */
+	waiting(): number;
+	/** Builds the oldest waiting records (at most `max`), in order, into `out` (refusing invalid ones). Never yields. */
+	buildInto(out: WireEvent[], max?: number): void;
+	/** Calls `onReached` (once, on the recording thread) when `waiting()` reaches `at`. */
+	watch(at: number, onReached: () => void): void;
+}
+
+/** Where tracking hands events; never yields, never throws. */
 export interface EventSink {
 	enqueue(event: WireEvent): void;
+	/** Takes `source`'s records as queued events (one source per sink). */
+	attach(source: DeferredEvents): void;
 }
 
 /** An event the backend refused as invalid (the rest of its batch was stored). */
@@ -121,6 +137,8 @@ const SPILL_INTERVAL_SECONDS = 30;
 const DRAIN_PAGE = 20;
 /** Groups of events (100 each, see sealBatches) the worker encodes per frame. */
 const SEAL_GROUPS_PER_FRAME = 20;
+/** Tracking records the worker builds per frame (validation, ids, wire events), so a big build spreads over frames. */
+const BUILD_PER_FRAME = 2000;
 /** Seconds between checks of HttpService.HttpEnabled while it is off. */
 const HTTP_RECHECK_SECONDS = 30;
 
@@ -140,6 +158,8 @@ export class DeliveryPipeline implements EventSink {
 	readonly signals: DeliverySignals;
 
 	private pending = new Array<WireEvent>();
+	/** Tracking's records, built into `pending` by the worker (collect). */
+	private deferred?: DeferredEvents;
 	private ready = new Array<SealedBatch>();
 	private readyEvents = 0;
 	/** Events being sealed by the worker (between frames), not yet in `ready`. */
@@ -253,6 +273,11 @@ export class DeliveryPipeline implements EventSink {
 		if ((size >= this.fullBatch || queued * 2 >= max) && !this.wakePending) this.wake();
 	}
 
+	attach(source: DeferredEvents): void {
+		this.deferred = source;
+		this.rewatch();
+	}
+
 	/**
 	 * Seals what is queued and waits (yielding) until it is sent, or until sending has to wait (backoff, budget,
 	 * HttpService disabled). Returns whether nothing is left in memory.
@@ -287,7 +312,7 @@ export class DeliveryPipeline implements EventSink {
 			!this.httpDisabled &&
 			this.failures === 0 &&
 			this.worker !== undefined &&
-			this.pending.size() + this.ready.size() > 0 &&
+			this.unsealed() + this.ready.size() > 0 &&
 			os.clock() < deadline - SHUTDOWN_SPILL_SECONDS
 		) {
 			this.wake();
@@ -314,6 +339,8 @@ export class DeliveryPipeline implements EventSink {
 			this.drop(lost, reason);
 		}
 		this.closed = true;
+		this.collect();
+		this.rewatch();
 		this.resumeWaiters();
 	}
 
@@ -341,12 +368,76 @@ export class DeliveryPipeline implements EventSink {
 	// Worker ------------------------------------------------------------------------------------------------------
 
 	private queued(): number {
-		return this.pending.size() + this.sealing + this.readyEvents;
+		return this.pending.size() + (this.deferred?.waiting() ?? 0) + this.sealing + this.readyEvents;
+	}
+
+	/** Events not sealed yet: queued, and recorded by tracking. */
+	private unsealed(): number {
+		return this.pending.size() + (this.deferred?.waiting() ?? 0);
+	}
+
+	/** Builds tracking's records into `pending` (worker side: validation and ids happen here). */
+	private collect(): void {
+		const deferred = this.deferred;
+		if (deferred === undefined || deferred.waiting() === 0) return;
+		if (this.closed) {
+			const late = new Array<WireEvent>();
+			deferred.buildInto(late);
+			if (late.size() > 0) this.drop(late.size(), "the server had already shut down");
+			return;
+		}
+		deferred.buildInto(this.pending);
+		if (this.queued() > this.options.maxQueuedEvents) this.evict();
+	}
+
+	/** The worker's {@link collect}: at most BUILD_PER_FRAME records a frame, yielding in between. */
+	private collectSpread(): void {
+		const deferred = this.deferred;
+		if (deferred === undefined || this.closed) return this.collect();
+		while (deferred.waiting() > 0) {
+			// Shutting down: everything at once (shutdown seals right after).
+			if (this.stopped || this.closing) return this.collect();
+			deferred.buildInto(this.pending, BUILD_PER_FRAME);
+			if (this.queued() > this.options.maxQueuedEvents) this.evict();
+			if (deferred.waiting() > 0) task.wait();
+		}
+	}
+
+	/**
+	 * Tells tracking when its records need the pipeline (what enqueue checks per event): a full batch or half the
+	 * memory cap wakes the worker, past the cap evicts, after shutdown drops.
+	 */
+	private rewatch(): void {
+		const deferred = this.deferred;
+		if (deferred === undefined) return;
+		if (this.closed) {
+			deferred.watch(1, () => {
+				this.collect();
+				this.rewatch();
+			});
+			return;
+		}
+		const max = this.options.maxQueuedEvents;
+		const other = this.pending.size() + this.sealing + this.readyEvents;
+		const overCap = max - other + 1;
+		if (this.wakePending) {
+			deferred.watch(overCap, () => this.deferredReached());
+			return;
+		}
+		const wakeAt = math.min(this.fullBatch - this.pending.size(), math.ceil(max / 2) - other);
+		deferred.watch(math.min(wakeAt, overCap), () => this.deferredReached());
+	}
+
+	private deferredReached(): void {
+		if (this.closed || this.queued() > this.options.maxQueuedEvents) this.collect();
+		else if (!this.wakePending) this.wake();
+		this.rewatch();
 	}
 
 	private run(): void {
 		while (!this.stopped) {
 			const [ok, result] = pcall(() => this.step());
+			this.rewatch();
 			if (this.stopped) break;
 			let pause = 5;
 			if (ok) pause = result as number;
@@ -366,7 +457,9 @@ export class DeliveryPipeline implements EventSink {
 
 	/** One unit of work; returns seconds to sleep (0: more work now). */
 	private step(): number {
+		// The time before building: the seal below decides as if the records had been queued one by one.
 		const now = os.clock();
+		this.collectSpread();
 		// 1. HttpService disabled
 		if (this.checkHttpDisabled(now)) {
 			this.failingSince ??= now;
@@ -404,7 +497,7 @@ export class DeliveryPipeline implements EventSink {
 		}
 		if (this.canStartDrain(now) && this.startDrain(now)) return 0;
 		// 7. idle
-		if ((this.sealRequested && this.pending.size() > 0) || this.pending.size() >= this.fullBatch) return 0;
+		if ((this.sealRequested && this.unsealed() > 0) || this.unsealed() >= this.fullBatch) return 0;
 		this.sealRequested = false;
 		return math.max(0.01, this.nextWake(now) - now);
 	}
@@ -480,6 +573,7 @@ export class DeliveryPipeline implements EventSink {
 	 * queued meanwhile wait for the next seal.
 	 */
 	private sealPending(onlyFull = false, spread = false): void {
+		this.collect();
 		let events = this.pending;
 		if (onlyFull) {
 			const perBatch = this.eventsPerBatch();
@@ -727,9 +821,9 @@ export class DeliveryPipeline implements EventSink {
 	 */
 	private shouldSpill(now: number, all = false): boolean {
 		if (!this.canSpill() || this.closing || now < this.spillRetryAt) return false;
-		const spillable = all ? this.readyEvents + this.pending.size() : this.readyEvents - (this.ready[0]?.count ?? 0);
+		const spillable = all ? this.readyEvents + this.unsealed() : this.readyEvents - (this.ready[0]?.count ?? 0);
 		if (spillable <= 0) return false;
-		if ((this.pending.size() + this.readyEvents) * 2 >= this.options.maxQueuedEvents) return true;
+		if ((this.unsealed() + this.readyEvents) * 2 >= this.options.maxQueuedEvents) return true;
 		return (
 			this.failingSince !== undefined &&
 			now - this.failingSince >= this.options.spillAfterSeconds &&

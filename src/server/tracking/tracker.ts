@@ -1,7 +1,8 @@
 import { IdGenerator, prefixFromGuid } from "../../shared/ids";
-import { EventType, Props } from "../../shared/protocol";
-import { EventSink } from "../delivery/pipeline";
-import { anchoredClock, nowMs } from "./clock";
+import { EventType, Props, WireEvent } from "../../shared/protocol";
+import { checkName, checkProps, isUsableName, isValidProps } from "../../shared/validate";
+import { DeferredEvents, EventSink } from "../delivery/pipeline";
+import { nowMs } from "./clock";
 
 /** Where warnings go: the SDK's WarnOnce (one line per distinct message), or a spec's recorder. */
 export interface Warnings {
@@ -18,33 +19,67 @@ export interface TrackingCounters {
 	clientRateLimited: number;
 }
 
+/** The session a recorded `track` call belongs to (read when the record is built). */
+export interface SessionRef {
+	readonly id: string;
+	readonly userId: number;
+}
+
+/** A record that needs no checking: everything but its id (and its time, unless given). */
+interface CheckedRecord {
+	userId: number;
+	sessionId: string;
+	type: EventType;
+	name: string;
+	props: Props;
+	time?: number;
+}
+
+/** The props of a `track` call without props (one shared marker: a nil would leave a hole in the array). */
+export const NO_PROPS = {} as Props;
+/** The session slot of a checked record (which carries its own). */
+const NO_SESSION: SessionRef = { id: "", userId: 0 };
+
 /**
- * The bottom of tracking: turns validated calls into wire events with time-ordered ids and hands them to the sink.
- * Never yields, never throws (the sink does neither).
+ * The bottom of tracking. Calls are recorded cheaply (a few array stores: see {@link Tracking.trackFast}) and built
+ * into wire events by the delivery worker when it seals ({@link buildInto}): a `track` call's name and props are
+ * validated then (refusals counted and warned about as at call time), and every event gets its time-ordered id then.
+ * Never yields, never throws.
  */
-export class Tracker {
+export class Tracker implements DeferredEvents {
 	private readonly ids: IdGenerator;
-	/** Event times: `now` anchored to os.clock (see clock.ts). */
-	private readonly eventClock: () => number;
 	readonly counters: TrackingCounters = {
 		invalidCalls: 0,
 		clientRejected: 0,
 		clientRateLimited: 0,
 	};
 
+	// Waiting records, flat in one array (no table per call; one array is cheaper to fill than four): the record in
+	// slots k..k+3 is its session, name, props (an unchecked copy, or NO_PROPS) and os.clock at the call, unless
+	// checked[k] holds a checked record.
+	/** Slots used: 4 per record. */
+	used = 0;
+	/** Slot of the oldest record not built yet (records before it are built, kept until all are). */
+	private from = 0;
+	/** When a record is stored at this slot or later, the recorder calls {@link reached}. */
+	limit = math.huge;
+	records = new Array<unknown>();
+	private checked = new Map<number, CheckedRecord>();
+	private onReached?: () => void;
+
 	constructor(
-		private readonly sink: EventSink,
+		sink: EventSink,
 		serverGuid: string,
 		private readonly warnings: Warnings,
 		private readonly onInvalidCall?: (fn: string, reason: string) => void,
-		/** Unix milliseconds, read where exactness beats cost (session boundaries). */
+		/** Unix milliseconds, read where exactness beats cost (session boundaries, building records). */
 		readonly now: () => number = nowMs,
 	) {
-		this.eventClock = anchoredClock(now);
-		this.ids = new IdGenerator(prefixFromGuid(serverGuid), this.eventClock);
+		this.ids = new IdGenerator(prefixFromGuid(serverGuid), now);
+		sink.attach(this);
 	}
 
-	/** A new time-ordered id (events, sessions). */
+	/** A new time-ordered id (sessions). */
 	nextId(): string {
 		return this.ids.next();
 	}
@@ -57,13 +92,97 @@ export class Tracker {
 		return false;
 	}
 
-	/** Queues one event; returns its id. `props` must be validated already and owned by the event. */
-	emit(userId: number, sessionId: string, eventType: EventType, name: string, props: Props, time?: number): string {
-		const ms = this.eventClock();
-		const id = this.ids.nextAt(ms);
-		// One table constructor with every field (a `??` inside the literal would make roblox-ts grow it field by field).
-		const at = time ?? ms;
-		this.sink.enqueue({ id, time: at, userId, sessionId, type: eventType, name, props });
-		return id;
+	/** Queues one event whose arguments are checked already; `props` must be owned by the event. */
+	emit(userId: number, sessionId: string, eventType: EventType, name: string, props: Props, time?: number): void {
+		const k = this.used;
+		this.checked.set(k, { userId, sessionId, type: eventType, name, props, time });
+		const r = this.records;
+		r[k] = NO_SESSION;
+		r[k + 1] = name;
+		r[k + 2] = props;
+		r[k + 3] = os.clock();
+		this.used = k + 4;
+		if (k >= this.limit) this.reached();
+	}
+
+	/** The recorder's count reached {@link limit}. */
+	reached(): void {
+		this.limit = math.huge;
+		this.onReached?.();
+	}
+
+	// DeferredEvents ----------------------------------------------------------------------------------------------
+
+	waiting(): number {
+		return (this.used - this.from) / 4;
+	}
+
+	watch(at: number, onReached: () => void): void {
+		this.onReached = onReached;
+		// The record that makes `at` is stored at slot (at - 1) * 4.
+		this.limit = this.from + (math.max(1, at) - 1) * 4;
+		if (this.used > this.limit) this.reached();
+	}
+
+	/**
+	 * Builds the oldest waiting records (all, or at most `max`), in order, into `out`: checks a `track` call's name
+	 * and props (refusing them with the reasons of checkName/checkProps), stamps unix milliseconds and assigns ids
+	 * ordered by event time.
+	 */
+	buildInto(out: WireEvent[], max = math.huge): void {
+		const from = this.from;
+		const used = math.min(this.used, from + max * 4);
+		if (used === from) return;
+		const r = this.records;
+		const checked = this.checked;
+		if (used === this.used) {
+			this.records = [];
+			this.checked = new Map();
+			this.used = 0;
+			this.from = 0;
+			this.limit = this.limit - used;
+		} else {
+			this.from = used;
+		}
+		// os.clock at the call → unix ms, against one reading of both clocks now.
+		const unixNow = this.now();
+		const clockNow = os.clock();
+		for (let k = from; k < used; k += 4) {
+			let ms = unixNow - (clockNow - (r[k + 3] as number)) * 1000;
+			ms -= ms % 1;
+			const record = checked.get(k);
+			if (record !== undefined) {
+				const id = this.ids.nextAt(ms);
+				const time = record.time ?? ms;
+				const p = record.props;
+				out.push({
+					id,
+					time,
+					userId: record.userId,
+					sessionId: record.sessionId,
+					type: record.type,
+					name: record.name,
+					props: p,
+				});
+				continue;
+			}
+			const name = r[k + 1];
+			const copy = r[k + 2];
+			if (!isUsableName(name) || (copy !== NO_PROPS && !isValidProps(copy))) {
+				this.refuse("track", checkName(name) ?? checkProps(copy) ?? "props are invalid");
+				continue;
+			}
+			const session = r[k] as SessionRef;
+			const id = this.ids.nextAt(ms);
+			out.push({
+				id,
+				time: ms,
+				userId: session.userId,
+				sessionId: session.id,
+				type: "custom",
+				name: name as string,
+				props: copy === NO_PROPS ? {} : (copy as Props),
+			});
+		}
 	}
 }

@@ -1,6 +1,7 @@
 // Tracking on the game server: the event API behind `Vantage.*`, player and server sessions, automatic error capture
-// and the client tracker's gateway, all feeding one Tracker → EventSink. Every method validates its arguments
-// (refusing with one warning per distinct reason), never yields and never throws on bad input.
+// and the client tracker's gateway, all feeding one Tracker → EventSink. Every method checks its arguments (refusing
+// with one warning per distinct reason), never yields and never throws on bad input. `track` checks only the shape of
+// its arguments at call time; the delivery worker validates its name and props when it seals (see Tracker).
 import { Players, ScriptContext } from "@rbxts/services";
 import { ClientMessage, Props } from "../../shared/protocol";
 import {
@@ -10,10 +11,8 @@ import {
 	checkProgression,
 	checkProps,
 	checkReceipt,
-	copyIfValidProps,
 	copyProps,
 	EconomyEvent,
-	isUsableName,
 	ProgressionStatus,
 } from "../../shared/validate";
 import { EventSink } from "../delivery/pipeline";
@@ -24,7 +23,7 @@ import { economyShape, EventShape, funnelShape, ProgressionAttempts, progression
 import { FirstVisitStore } from "./first-visit";
 import { readServerFacts, robloxSessionSources } from "./player-facts";
 import { Sessions, SessionSources } from "./sessions";
-import { Tracker, TrackingCounters, Warnings } from "./tracker";
+import { NO_PROPS, SessionRef, Tracker, TrackingCounters, Warnings } from "./tracker";
 
 /** Listeners of what tracking refuses (the public signals). */
 export interface TrackingHooks {
@@ -65,6 +64,12 @@ export interface TrackingStats extends TrackingCounters {
 /** Most purchase ids remembered to ignore a receipt processed twice on this server. */
 const MAX_REMEMBERED_PURCHASES = 1000;
 
+// The hot path's builtins as upvalues: one upvalue read instead of a global (and library) lookup per call.
+const clone = table.clone;
+const clock = os.clock;
+const metatableOf = getmetatable;
+const luaType = type;
+
 function isPlayer(value: unknown): value is Player {
 	return typeIs(value, "Instance") && value.IsA("Player");
 }
@@ -76,6 +81,7 @@ export class Tracking {
 	readonly gateway: ClientGateway;
 	private readonly progressions: ProgressionAttempts;
 	private readonly playerOf: (value: unknown) => Player | undefined;
+	private readonly byPlayer: ReadonlyMap<unknown, SessionRef>;
 	private readonly serverProps: Props;
 	private readonly serverSessionId: string;
 	private readonly serverStartMs: number;
@@ -94,6 +100,7 @@ export class Tracking {
 		this.sessions = new Sessions(this.tracker, deps.sources ?? robloxSessionSources(firstVisits), this.serverProps, {
 			startWaitSeconds: options.sessionStartWaitSeconds,
 		});
+		this.byPlayer = this.sessions.byPlayer;
 		this.errors = new ErrorCapture(
 			{ maxPerMinute: options.maxErrorsPerMinute, repeatSeconds: options.errorRepeatSeconds },
 			clock,
@@ -171,17 +178,30 @@ export class Tracking {
 	}
 
 	/**
-	 * The hot path of {@link track}: tracks and returns true for a player with an active session (seen before),
-	 * a valid name and valid plain props; otherwise returns false having done nothing, and {@link track} takes the
-	 * full path (which also explains a refusal). Cannot throw: it only indexes tables with the arguments, compares
-	 * and copies checked values, and the sink never throws (EventSink), so callers need no pcall.
+	 * The hot path of {@link track}: for a player with an active session, a string name and nil or plain-table props,
+	 * records the call (its session, the name, a shallow copy of the props and os.clock) and returns true; the
+	 * delivery worker validates the name and props when it seals (Tracker.buildInto), refusing them then with the
+	 * same reasons. Otherwise returns false having done nothing, and {@link track} takes the full path (which also
+	 * explains a refusal). Cannot throw: it only indexes tables with the arguments, compares and clones a plain
+	 * table, so callers need no pcall.
 	 */
 	trackFast(player: unknown, name: unknown, props?: unknown): boolean {
-		const session = this.sessions.byPlayer.get(player);
-		if (session === undefined || !isUsableName(name)) return false;
-		const copy = copyIfValidProps(props);
-		if (copy === undefined) return false;
-		this.tracker.emit(session.userId, session.id, "custom", name as string, copy);
+		const session = this.byPlayer.get(player);
+		if (session === undefined || luaType(name) !== "string") return false;
+		let copy = NO_PROPS as object;
+		if (props !== undefined) {
+			if (luaType(props) !== "table" || metatableOf(props as object) !== undefined) return false;
+			copy = clone(props as object);
+		}
+		const t = this.tracker;
+		const r = t.records;
+		const k = t.used;
+		r[k] = session;
+		r[k + 1] = name;
+		r[k + 2] = copy;
+		r[k + 3] = clock();
+		t.used = k + 4;
+		if (k >= t.limit) t.reached();
 		return true;
 	}
 

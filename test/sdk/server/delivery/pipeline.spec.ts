@@ -12,6 +12,7 @@ import {
 	track,
 	trackSteadily,
 } from "./helpers";
+import { fakePlayer, fakeTracking } from "../tracking/fakes";
 
 const MINUTE_MS = 60 * 1000;
 
@@ -111,6 +112,52 @@ describe("batching", () => {
 			expect(pipeline.flush()).toBe(true);
 			expect(os.clock() - before < 1).toBe(true);
 			expect(HarnessBackend.storedEventIds()).toEqual(ids);
+		},
+		MINUTE_MS,
+	);
+});
+
+describe("tracking's deferred records", () => {
+	it(
+		"counts them as queued, wakes for a full batch, and builds them (validation, ids) only when sealing",
+		() => {
+			const { pipeline } = startPipeline(
+				deliveryOptions({ flushSeconds: 60, maxBatchEvents: 10, maxQueuedEvents: 1000 }),
+			);
+			const { tracking } = fakeTracking({}, { sink: pipeline });
+			const ada = fakePlayer(1001);
+			tracking.track(ada, "warmup");
+			for (let i = 0; i < 23; i++) expect(tracking.track(ada, "tick", { i })).toBe(true);
+			expect(tracking.track(ada, "bad", { nested: { a: 1 } })).toBe(true);
+			// Nothing built yet: no refusal, all 25 counted as queued.
+			expect(tracking.stats().invalidCalls).toBe(0);
+			expect(pipeline.stats().queued).toBe(25);
+			task.wait(1);
+			// The worker built them: 24 valid (two full batches sent), one refused.
+			expect(tracking.stats().invalidCalls).toBe(1);
+			expect(batchRequests().map((r) => r.eventCount)).toEqual([10, 10]);
+			expect(pipeline.flush()).toBe(true);
+			const stored = HarnessBackend.storedEventIds();
+			expect(stored.size()).toBe(24);
+			expect(new Set(stored).size()).toBe(24);
+			for (let i = 1; i < stored.size(); i++) expect(stored[i - 1] < stored[i]).toBe(true);
+		},
+		MINUTE_MS,
+	);
+
+	it(
+		"drops records tracked after shutdown, counted",
+		() => {
+			const { pipeline, seen } = startPipeline(deliveryOptions({ flushSeconds: 1 }), { isStudio: true });
+			const { tracking } = fakeTracking({}, { sink: pipeline });
+			const ada = fakePlayer(1001);
+			tracking.track(ada, "before");
+			pipeline.shutdown();
+			expect(tracking.track(ada, "after", { late: true })).toBe(true);
+			expect(tracking.track(ada, "later")).toBe(true);
+			expect(pipeline.stats()).toMatchObject({ sent: 1, dropped: 2, queued: 0 });
+			task.wait();
+			expect(seen.dropped.map((d) => d.reason)).toContain("the server had already shut down");
 		},
 		MINUTE_MS,
 	);

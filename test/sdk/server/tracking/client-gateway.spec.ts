@@ -101,6 +101,11 @@ describe("client gateway", () => {
 		expect(event).toMatchObject({ userId: 1001, name: "ui_click" });
 		expect(event.props).toEqual({ button: "shop", client: true });
 		expect(sink.ofType("session_start")[0].props).toMatchObject({ device: "phone", touch: true });
-		expect(sink.events.filter((e) => e.userId === 999).size()).toBe(0);
+		expect(
+			sink
+				.all()
+				.filter((e) => e.userId === 999)
+				.size(),
+		).toBe(0);
 	});
 });

@@ -38,18 +38,75 @@ describe("track", () => {
 		expect(sink.ofType("custom").map((e) => e.props.level)).toEqual([1, 2, 3]);
 	});
 
-	it("refuses bad props and names once the player and a name are known, with the same reasons", () => {
+	it("accepts a known player's string name and plain props at once and refuses bad ones when sealed, with the same reasons", () => {
 		const { tracking, sink, warnings } = fakeTracking();
 		expect(tracking.track(ada, "level_up", { level: 1 })).toBe(true);
-		expect(tracking.track(ada, "level_up", { level: 0 / 0 })).toBe(false);
-		expect(tracking.track(ada, "", { level: 1 })).toBe(false);
+		sink.all();
+		// Accepted for processing: the player has a session, the name is a string, the props a plain table.
+		expect(tracking.track(ada, "level_up", { level: 0 / 0 })).toBe(true);
+		expect(tracking.track(ada, "", { level: 1 })).toBe(true);
+		// Not a table: refused at once.
 		expect(tracking.track(ada, "level_up", "level=1")).toBe(false);
+		expect(tracking.stats().invalidCalls).toBe(1);
+		expect(warnings.messages).toEqual(["track call ignored: props must be a table, got string"]);
+		// The worker's seal validates the rest.
 		expect(sink.ofType("custom").size()).toBe(1);
 		expect(tracking.stats().invalidCalls).toBe(3);
-		expect(warnings.messages[0]).toMatch("track call ignored: props must map string keys");
-		expect(warnings.messages[1]).toMatch("track call ignored: event name must have 1 to 128 characters");
-		expect(warnings.messages[2]).toBe("track call ignored: props must be a table, got string");
+		expect(warnings.messages[1]).toMatch("track call ignored: props must map string keys");
+		expect(warnings.messages[2]).toBe("track call ignored: event name must have 1 to 128 characters");
 	});
+
+	it("refuses nested tables, too many keys, bad keys and long strings when sealed, and tells listeners", () => {
+		const seen = new Array<string>();
+		const { tracking, sink } = fakeTracking(
+			{},
+			{ hooks: { invalidCall: (fn, reason) => seen.push(`${fn}: ${reason}`) } },
+		);
+		tracking.track(ada, "warmup");
+		sink.all();
+		const many: Record<string, number> = {};
+		for (let i = 1; i <= 65; i++) many[`k${i}`] = i;
+		const calls: unknown[] = [
+			{ nested: { a: 1 } },
+			many,
+			{ [""]: 1 },
+			{ [1]: "array" },
+			{ text: string.rep("x", 1025) },
+			{ big: math.huge },
+		];
+		for (const props of calls) expect(tracking.track(ada, "bad_props", props)).toBe(true);
+		expect(seen.size()).toBe(0);
+		expect(
+			sink
+				.ofType("custom")
+				.filter((e) => e.name === "bad_props")
+				.size(),
+		).toBe(0);
+		expect(tracking.stats().invalidCalls).toBe(calls.size());
+		expect(seen[1]).toBe("track: props may have at most 64 keys");
+		for (const reason of seen) expect(reason).toMatch("^track: props ");
+	});
+
+	it("does only the cheap part at call time: ids, times and validation come when the worker seals", () => {
+		const { tracking, sink } = fakeTracking();
+		tracking.track(ada, "warmup");
+		const before = sink.all().size();
+		for (let i = 0; i < 10; i++) expect(tracking.track(ada, "tick", { i })).toBe(true);
+		expect(sink.waiting()).toBe(10);
+		task.wait(0.5);
+		const sealedAt = DateTime.now().UnixTimestampMillis;
+		const events = sink.all();
+		expect(events.size() - before).toBe(10);
+		expect(sink.waiting()).toBe(0);
+		const ticks = events.filter((e) => e.name === "tick");
+		// Stamped with the call's time, not the seal's; ids unique and ordered by that time.
+		expect(sealedAt - ticks[0].time >= 499).toBe(true);
+		for (let i = 1; i < ticks.size(); i++) {
+			expect(ticks[i - 1].id < ticks[i].id).toBe(true);
+			expect(ticks[i - 1].time <= ticks[i].time).toBe(true);
+		}
+		expect(ticks.map((e) => e.props.i)).toEqual([0, 1, 2, 3, 4, 5, 6, 7, 8, 9]);
+	}, 5_000);
 
 	it("sends the props of a table with a metatable as a plain copy", () => {
 		const { tracking, sink } = fakeTracking();

@@ -1,17 +1,32 @@
 // Stand-ins for the specs: a sink that keeps events, warnings that are recorded, stand-in players (specs run in one
 // server VM without clients, so there are no real Players) and session sources answering from tables.
 import { Props, WireEvent } from "../../../../src/shared/protocol";
+import { DeferredEvents } from "../../../../src/server/delivery/pipeline";
 import { TrackingOptions, TRACKING_DEFAULTS } from "../../../../src/server/options";
 import { FirstVisit, SessionSources } from "../../../../src/server/tracking/sessions";
 import { Tracking, TrackingDeps } from "../../../../src/server/tracking/tracking";
 
+/** Keeps events; tracking's records are built (as the delivery worker does when it seals) whenever they are read. */
 export class RecordingSink {
-	readonly events = new Array<WireEvent>();
+	private readonly built = new Array<WireEvent>();
+	private source?: DeferredEvents;
 	enqueue(event: WireEvent): void {
-		this.events.push(event);
+		this.built.push(event);
+	}
+	attach(source: DeferredEvents): void {
+		this.source = source;
+	}
+	/** Builds what tracking recorded (the worker's seal), then returns every event so far. */
+	all(): WireEvent[] {
+		this.source?.buildInto(this.built);
+		return this.built;
+	}
+	/** Records not built yet. */
+	waiting(): number {
+		return this.source?.waiting() ?? 0;
 	}
 	ofType(eventType: WireEvent["type"]): WireEvent[] {
-		return this.events.filter((e) => e.type === eventType);
+		return this.all().filter((e) => e.type === eventType);
 	}
 }
 

@@ -96,8 +96,8 @@ describe("player sessions", () => {
 		task.wait(1);
 		tracking.sessions.end(1001);
 		task.wait(5);
-		expect(sink.events.map((e) => e.type)).toEqual(["session_start", "session_end"]);
-		expect(math.abs((sink.events[1].props.duration as number) - 1) < 0.05).toBe(true);
+		expect(sink.all().map((e) => e.type)).toEqual(["session_start", "session_end"]);
+		expect(math.abs((sink.all()[1].props.duration as number) - 1) < 0.05).toBe(true);
 	}, 10_000);
 
 	it("begin once per visit, and give events right after leaving the ended session", () => {
@@ -127,7 +127,7 @@ describe("player sessions", () => {
 		task.wait(4);
 		tracking.close();
 		tracking.close();
-		const types = sink.events.map((e) => `${e.type}:${e.name}:${e.userId}`);
+		const types = sink.all().map((e) => `${e.type}:${e.name}:${e.userId}`);
 		expect(types[0]).toBe("session_start:server:0");
 		expect(types[types.size() - 1]).toBe("session_end:server:0");
 		expect(sink.ofType("session_end").size()).toBe(3);
