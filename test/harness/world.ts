@@ -24,7 +24,7 @@
 //
 // Drive a world through its own methods (advance, run): vm.run / vm.advance on world.server or world.client(id)
 // move only that VM's clock, and its messages wait until the world catches up.
-import { LuauRuntimeError, RobloxVm, type ServicePlugin, type ThreadResult } from "./vm.js";
+import { LuauRuntimeError, RobloxVm, type ThreadResult, type VmOptions } from "./vm.js";
 import type { TreeNode } from "./project.js";
 
 /** A player joining the experience. */
@@ -51,29 +51,28 @@ export interface PlayerSpec {
 	groups?: Record<number, { rank: number; role?: string }>;
 }
 
-export interface WorldOptions {
-	/** The place's instance tree (from project.ts), built in the server VM. */
-	tree?: TreeNode;
-	/** Unix seconds at virtual time 0. */
-	epochSeconds?: number;
-	jobId?: string;
-	placeId?: number;
-	placeVersion?: number;
-	gameId?: number;
-	privateServerId?: string;
-	privateServerOwnerId?: number;
-	isStudio?: boolean;
-	signalBehavior?: "Deferred" | "Immediate";
+/** The place-wide settings every VM of the world shares are VmOptions' own; the rest is the world's. */
+export interface WorldOptions extends Pick<
+	VmOptions,
+	| "tree"
+	| "epochSeconds"
+	| "jobId"
+	| "placeId"
+	| "placeVersion"
+	| "gameId"
+	| "privateServerId"
+	| "privateServerOwnerId"
+	| "isStudio"
+	| "signalBehavior"
+	| "plugins"
+	| "echo"
+> {
 	/** Players.MaxPlayers (default 50). */
 	maxPlayers?: number;
-	/** Extra service plugins for every VM of the world. */
-	plugins?: ServicePlugin[];
 	/** Settings for the server VM's services (e.g. secrets, httpEnabled), put into H. */
 	config?: Record<string, unknown>;
 	/** Settings for every client VM (default none: clients get no secrets). */
 	clientConfig?: Record<string, unknown>;
-	/** Echo every VM's output to the console. */
-	echo?: boolean;
 }
 
 export type PlayerExitReason = "Unknown" | "PlatformKick" | "CreatorKick";
