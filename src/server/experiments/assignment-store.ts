@@ -4,6 +4,7 @@
 // shared with the game, UpdateAsync spends one read and one write; keys ≤ 50 characters, values ≤ 4 MB. Requests
 // yield and can fail. The game's own saves matter more: a request is only made while at least `reserve` requests
 // of its type are left, else it waits a little and tries again, a few times, then gives up.
+import { LazyDataStore } from "../lazy-data-store";
 import { DataStoreService } from "@rbxts/services";
 
 /** One kept assignment: the variation's key, the experiment's seed when it was drawn, unix seconds. */
@@ -80,8 +81,7 @@ export function mergeKept(current: KeptAssignments, additions: KeptAssignments):
 }
 
 export class DataStoreAssignments implements AssignmentPersistence {
-	private store?: DataStore;
-	private unavailable = false;
+	private readonly dataStore: LazyDataStore;
 
 	/**
 	 * @param storeName - the DataStore holding one key per player
@@ -89,12 +89,14 @@ export class DataStoreAssignments implements AssignmentPersistence {
 	 * @param attempts - tries per load or save (waiting `retrySeconds` between them)
 	 */
 	constructor(
-		private readonly storeName: string,
+		storeName: string,
 		private readonly debug = false,
 		private readonly reserve = 10,
 		private readonly attempts = 3,
 		private readonly retrySeconds = 2,
-	) {}
+	) {
+		this.dataStore = new LazyDataStore(storeName, (message) => this.log(message));
+	}
 
 	load(userId: number): LoadResult {
 		const result = this.withRetries("load", Enum.DataStoreRequestType.GetAsync, (store) => {
@@ -141,18 +143,7 @@ export class DataStoreAssignments implements AssignmentPersistence {
 	}
 
 	private open(): DataStore | undefined {
-		if (this.unavailable) return undefined;
-		if (!this.store) {
-			const [ok, store] = pcall(() => DataStoreService.GetDataStore(this.storeName));
-			if (!ok) {
-				// e.g. Studio without API access: asking again will not help.
-				this.unavailable = true;
-				this.log(`DataStore unavailable (${store})`);
-				return undefined;
-			}
-			this.store = store as DataStore;
-		}
-		return this.store;
+		return this.dataStore.get();
 	}
 
 	private log(message: string): void {

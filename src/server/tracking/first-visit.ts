@@ -3,6 +3,7 @@
 // skipped while the server's budget is low.
 // DataStore limits (shared/ROBLOX-LIMITS.md): StandardRead/StandardWrite 60 + 40 × players per minute per server,
 // shared with the game; keys ≤ 50 characters. Requests yield and can fail (Studio without API access, throttling).
+import { LazyDataStore } from "../lazy-data-store";
 import { DataStoreService } from "@rbxts/services";
 import { FirstVisit } from "./sessions";
 
@@ -15,14 +16,15 @@ interface StoredVisit {
 }
 
 export class FirstVisitStore {
-	private store?: DataStore;
-	private unavailable = false;
+	private readonly dataStore: LazyDataStore;
 
 	/** @param storeName - the DataStore holding one key per player (`u<UserId>`) */
 	constructor(
-		private readonly storeName: string,
+		storeName: string,
 		private readonly debug: boolean,
-	) {}
+	) {
+		this.dataStore = new LazyDataStore(storeName, (message) => this.log(message));
+	}
 
 	private budget(requestType: Enum.DataStoreRequestType): number {
 		const [ok, budget] = pcall(() => DataStoreService.GetRequestBudgetForRequestType(requestType));
@@ -36,16 +38,8 @@ export class FirstVisitStore {
 	/** The player's first visit; undefined when unknown (no budget, DataStore unavailable or failing). Yields. */
 	lookup(userId: number): FirstVisit | undefined {
 		// 1. DataStore unusable (e.g. Studio without API access) → unknown, without asking again.
-		if (this.unavailable) return undefined;
-		if (!this.store) {
-			const [ok, store] = pcall(() => DataStoreService.GetDataStore(this.storeName));
-			if (!ok) {
-				this.unavailable = true;
-				this.log(`DataStore unavailable (${store})`);
-				return undefined;
-			}
-			this.store = store as DataStore;
-		}
+		const store = this.dataStore.get();
+		if (!store) return undefined;
 		// 2. Not enough read budget left for the game → unknown.
 		if (this.budget(Enum.DataStoreRequestType.GetAsync) < BUDGET_RESERVE) {
 			this.log("skipped: read budget low");
@@ -53,7 +47,6 @@ export class FirstVisitStore {
 		}
 		// 3. One read.
 		const key = `u${userId}`;
-		const store = this.store;
 		const [ok, value] = pcall(() => store.GetAsync<StoredVisit>(key)[0]);
 		if (!ok) {
 			this.log(`read failed (${value})`);
