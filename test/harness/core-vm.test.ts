@@ -1,6 +1,18 @@
 // RobloxVm itself: lifecycle, results and errors of vm.run, output capture.
 import { describe, expect, it } from "vitest";
+import { under, type TreeNode } from "./project.js";
 import { LuauRuntimeError, RobloxVm } from "./vm.js";
+
+/** A tree of `count` tiny ModuleScripts under ReplicatedStorage.Mods, each returning its own number. */
+function manyModules(count: number): TreeNode {
+	const children: TreeNode[] = Array.from({ length: count }, (_, i) => ({
+		name: `M${i}`,
+		className: "ModuleScript",
+		source: `return function() return ${i} end`,
+		children: [],
+	}));
+	return under("ReplicatedStorage", { name: "Mods", className: "Folder", children });
+}
 
 describe("RobloxVm", () => {
 	it("keeps working across many create/destroy cycles and hands destroyed VMs' memory back", async () => {
@@ -71,6 +83,31 @@ describe("RobloxVm", () => {
 			).toEqual([true, "ReplicatedStorage"]);
 		} finally {
 			vm.destroy();
+		}
+	});
+
+	it("never mistakes a new Luau function for a collected host-function wrapper, within or across VMs", async () => {
+		// luau-web recognises its JS-function wrappers by address in a module-wide table; a wrapper freed by Luau's
+		// GC poisons its address for every state (see BOOT_SOURCE in vm.ts). loadstring and require compile through
+		// the host, and each compiled function crosses to JS and back, so a collected wrapper surfaces here as a
+		// wrong value or a broken VM. With a fresh wrapper per host call this failed in the first or second cycle.
+		for (let cycle = 0; cycle < 4; cycle++) {
+			const vm = await RobloxVm.create({ role: "server", services: false, tree: manyModules(100) });
+			const [loaded, sum] = await vm.run<[number, number]>(`
+				for i = 1, 1500 do local _ = loadstring("return " .. i) end
+				for i = 1, 3000 do local _ = table.create(1000, i) end -- garbage: collection runs
+				local loaded = 0
+				for i = 1, 1500 do
+					local ok, f = pcall(loadstring, "return " .. i)
+					if ok and type(f) == "function" and select(2, pcall(f)) == i then loaded += 1 end
+				end
+				local mods, sum = game:GetService("ReplicatedStorage").Mods, 0
+				for i = 0, 99 do sum += require(mods["M" .. i])() end
+				return loaded, sum`);
+			expect([loaded, sum]).toEqual([1500, (99 * 100) / 2]);
+			expect(await vm.unanchoredJsValues()).toBe(0);
+			vm.destroy();
+			await vm.retiring;
 		}
 	});
 });

@@ -26,7 +26,10 @@ type LuauModule = {
 	LuauState: { createAsync(env?: Record<string, unknown>): Promise<LuauStateLike> };
 	InternalLuauWasmModule: {
 		LUA_VALUE: symbol;
-		states: ({ luaValueCache: Map<number, Record<symbol, LuaValueData>> } | null)[];
+		states: ({
+			luaValueCache: Map<number, Record<symbol, LuaValueData>>;
+			jsValueCache: Map<unknown, unknown>;
+		} | null)[];
 	};
 };
 let luauModule: Promise<LuauModule> | undefined;
@@ -123,6 +126,26 @@ function coreServiceChunks(): string[] {
 type LuauFn = (...args: unknown[]) => unknown;
 
 /**
+ * luau-web 1.4.0 wraps a JS function in a new Luau object every time Luau reads it from a JS object (`host.compile`
+ * made a fresh wrapper per call), and it recognises wrappers by their address in a table that is global to the WASM
+ * module and never cleaned. Once Luau's GC frees a wrapper, a later Luau function or table allocated at that address,
+ * in any state, is sent to JS as the stale JS function ("illegal state: cannot transmit jfunction invalid -602", or
+ * silently the wrong function). So the boot chunk reads every host function exactly once into a Luau table, and the
+ * host keeps that table (and the JS host object's wrapper) referenced for the life of the process: no wrapper is
+ * ever collected. The regression test is in core-vm.test.ts.
+ */
+const BOOT_SOURCE = `
+local jsHost, keys = ...
+local host = {}
+for key in string.gmatch(keys, "[^,]+") do
+	host[key] = jsHost[key]
+end
+local keep = {}
+return { host = host, keepAlive = keep }, { jsHost = jsHost, host = host, keep = keep }
+`;
+const hostAnchors: unknown[] = [];
+
+/**
  * Every entry into the WASM module (calls, loadstring, table access, new states) goes through this one queue, for
  * all VMs of the process. Without JSPI, luau-web suspends the WASM stack (Asyncify) whenever Luau calls a JS
  * function, and it serializes only whole calls, so a loadstring or table access from another task during that
@@ -148,6 +171,8 @@ export class RobloxVm {
 	private state!: LuauStateLike;
 	private H!: { get(key: string): unknown; set(key: string, value: unknown): boolean };
 	private fns = new Map<string, LuauFn>();
+	/** The boot chunk's table of host-function wrappers; never released (see BOOT_SOURCE). */
+	private anchor: unknown;
 	private inflight = new Map<number, Promise<void>>();
 	private nextIo = 0;
 	private destroyed = false;
@@ -179,9 +204,13 @@ export class RobloxVm {
 			readFile: (path: string) => readFileSync(path, "utf8"),
 		};
 		for (const plugin of this.plugins) Object.assign(host, plugin.host?.(this) ?? {});
-		this.H = (await exclusive(() =>
-			callRaw(this.state.loadstring("return { host = ... }", "=harness.boot", true) as LuauFn, host),
-		)) as RobloxVm["H"];
+		const [H, anchor] = (await exclusive(async () =>
+			this.load(BOOT_SOURCE, "=harness.boot")(host, Object.keys(host).join(",")),
+		)) as [RobloxVm["H"], unknown];
+		this.H = H;
+		this.hostKeys = Object.keys(host).length;
+		this.anchor = anchor;
+		hostAnchors.push(anchor);
 		const o = this.options;
 		const settings: Record<string, unknown> = {
 			role: o.role,
@@ -192,7 +221,17 @@ export class RobloxVm {
 			...o.config,
 		};
 		await exclusive(() => {
-			for (const [k, v] of Object.entries(settings)) this.H.set(k, v);
+			// Objects in the config (e.g. a shared DataStoreBackend) are JS objects Luau holds a wrapper for; keep each
+			// referenced for good so the wrapper outlives the VM (see BOOT_SOURCE).
+			const keep = (anchor as RobloxVm["H"]).get("keep") as RobloxVm["H"];
+			let kept = 0;
+			for (const [k, v] of Object.entries(settings)) {
+				this.H.set(k, v);
+				if ((v !== null && typeof v === "object") || typeof v === "function") {
+					keep.set(String(++kept), v);
+					this.anchored++;
+				}
+			}
 		});
 		const chunks = [
 			...CORE_CHUNKS.map((f) => join(LUA_DIR, f)),
@@ -203,7 +242,7 @@ export class RobloxVm {
 		for (const path of chunks) {
 			const source = readFileSync(path, "utf8");
 			const name = "=harness/" + (path.startsWith(LUA_DIR) ? path.slice(LUA_DIR.length + 1) : path);
-			await exclusive(() => callRaw(this.state.loadstring(source, name, true) as LuauFn, this.H));
+			await exclusive(() => callRaw(this.load(source, name), this.H));
 		}
 		await this.callH(
 			"setGameInfo",
@@ -217,6 +256,15 @@ export class RobloxVm {
 		);
 		if (o.tree) await this.buildTree(o.tree);
 		for (const plugin of this.plugins) await plugin.ready?.(this);
+	}
+
+	/** Compiles a chunk; luau-web reports a compile or allocation failure as a string instead of a function. */
+	private load(source: string, chunkname: string): LuauFn {
+		const fn = this.state.loadstring(source, chunkname, true) as unknown;
+		if (typeof fn !== "function") {
+			throw new LuauRuntimeError(`loading ${chunkname} failed: ${typeof fn === "string" ? fn : typeof fn}`);
+		}
+		return fn as LuauFn;
 	}
 
 	private pushOutput(kind: OutputKind, text: string, at?: number): void {
@@ -240,6 +288,19 @@ export class RobloxVm {
 			return callRaw(fn, ...args);
 		});
 	}
+
+	/**
+	 * How many JS values this VM's state was handed besides the host object, its functions and the values kept
+	 * referenced for good (config objects, large I/O results). It must stay 0: any other JS object or function sent
+	 * into Luau leaves a wrapper that Luau's GC may free, which luau-web cannot survive (see BOOT_SOURCE).
+	 */
+	async unanchoredJsValues(): Promise<number> {
+		const { InternalLuauWasmModule: internal } = await loadLuau();
+		const handed = internal.states[this.state.stateIdx]?.jsValueCache.size ?? 0;
+		return handed - (this.hostKeys + 1 + this.anchored);
+	}
+	private hostKeys = 0;
+	private anchored = 0;
 
 	/** Builds instances under game from a description tree (see project.ts). */
 	async buildTree(tree: TreeNode): Promise<void> {
@@ -292,7 +353,18 @@ export class RobloxVm {
 			const batch = this.ready.splice(0);
 			for (const r of batch) {
 				this.inflight.delete(r.id);
-				await this.callH("deliverIo", r.id, r.ok, r.value);
+				// A JS object handed to Luau leaves a wrapper the GC must never free (see BOOT_SOURCE): objects cross as
+				// JSON, except large ones (luau-web cannot take a string argument of more than ~1.4 MB), which Luau keeps
+				// referenced for good.
+				const json = r.value !== null && typeof r.value === "object" ? JSON.stringify(r.value) : undefined;
+				if (json !== undefined && json.length <= 512 * 1024) {
+					await this.callH("deliverIoJson", r.id, r.ok, json);
+				} else if (json !== undefined) {
+					this.anchored++;
+					await this.callH("deliverIoObject", r.id, r.ok, r.value);
+				} else {
+					await this.callH("deliverIo", r.id, r.ok, r.value);
+				}
 			}
 		}
 	}
@@ -396,11 +468,16 @@ export class RobloxVm {
 			"=harness.retire",
 			true,
 		) as LuauFn;
+		const extra = await this.unanchoredJsValues();
+		if (extra !== 0) {
+			// A JS object or function other than the host's reached Luau; see BOOT_SOURCE for why that must not happen.
+			console.error(`VM ${this.name}: Luau was handed ${extra} JS values that nothing keeps referenced`);
+		}
 		const heapKb = Number(await callRaw(this.H.get("retire") as LuauFn));
 		const cache = internal.states[this.state.stateIdx]?.luaValueCache;
 		if (cache) {
 			for (const value of [...cache.values()]) {
-				if (value === (churn as unknown)) continue;
+				if (value === (churn as unknown) || value === this.anchor) continue;
 				const data = value[internal.LUA_VALUE];
 				if (data && !data.released) data.release();
 			}
