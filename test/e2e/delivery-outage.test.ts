@@ -5,8 +5,10 @@
 // servers sharing the experience's DataStore start together and drain the spill. The backend must end with exactly
 // the events tracked: none lost, none twice.
 //
-// Events are built the way tracking builds them (time-ordered ids from the SDK's IdGenerator) and handed to the
-// pipeline directly, so the test knows every id it tracked; tracking itself is tested elsewhere.
+// The scenario runs twice. First with events built the way tracking builds them (time-ordered ids from the SDK's
+// IdGenerator) and handed to the pipeline directly, so the test knows and compares every id it tracked. Then through
+// the public API a game uses (Vantage.start, Vantage.track with each player's running count), with the players'
+// sessions, compared by (player, count): every tracked call stored once, and nothing else but the sessions.
 import { mkdtempSync, rmSync } from "node:fs";
 import { createServer } from "node:net";
 import { tmpdir } from "node:os";
@@ -22,6 +24,15 @@ import { joinPlayer, World } from "../harness/world.js";
 import { ensureSdkBuilt, sdkTree } from "./sdk-build.js";
 
 const GAME_ID = 4343;
+const PUBLIC_GAME_ID = 4344;
+
+interface StoredEvent {
+	id: string;
+	userId: number;
+	type: string;
+	name: string;
+	props: Record<string, unknown>;
+}
 const PLAYERS = 100;
 const EPOCH = 1767225600;
 const SPILL_STORE = "VantageSpill";
@@ -75,6 +86,34 @@ function startScript(url: string, track: boolean): string {
 
 const STATS = `return _G.vantage.pipeline:stats(), _G.vantage.warnings`;
 
+/** Vantage.start on a server VM; with `track`, every player calls Vantage.track every 2 s until they leave. */
+function publicStartScript(url: string, track: boolean): string {
+	return `
+		local RS = game:GetService("ReplicatedStorage")
+		local Players = game:GetService("Players")
+		local Vantage = require(RS.Vantage).Vantage
+		assert(Vantage.start({ endpoint = "${url}", flushSeconds = 10, sessionStartWaitSeconds = 1 }), "start failed")
+		_G.counts = {}
+		if ${track} then
+			for _, player in Players:GetPlayers() do
+				task.spawn(function()
+					task.wait((player.UserId % 20) / 10)
+					local n = 0
+					while player.Parent == Players do
+						n += 1
+						assert(Vantage.track(player, "step", { n = n, zone = "forest", vip = player.UserId % 10 == 0 }))
+						_G.counts[tostring(player.UserId)] = n
+						task.wait(2)
+					end
+				end)
+			end
+		end
+	`;
+}
+
+const PUBLIC_STATS = `return require(game:GetService("ReplicatedStorage").Vantage).Vantage.stats()`;
+const OUTAGE_WARNING = "cannot deliver events to the backend right now; they are kept and retried";
+
 /** A free TCP port on loopback (the backend restarts on the same one). */
 async function freePort(): Promise<number> {
 	const probe = createServer();
@@ -104,20 +143,21 @@ describe("delivery through a backend outage and a shutdown", () => {
 		backend = undefined;
 	};
 
-	/** Every event id the backend stored for the game, in id order. */
-	const storedIds = async (): Promise<string[]> => {
-		const ids: string[] = [];
+	/** Every event the backend stored for a game, in id order. */
+	const storedEvents = async (gameId = GAME_ID): Promise<StoredEvent[]> => {
+		const events: StoredEvent[] = [];
 		let after: string | null = null;
 		do {
 			const query = new URLSearchParams({ limit: "1000", ...(after ? { after } : {}) });
-			const res = await fetch(`${url}/v1/games/${GAME_ID}/events?${query}`, { headers: { Authorization: adminAuth } });
+			const res = await fetch(`${url}/v1/games/${gameId}/events?${query}`, { headers: { Authorization: adminAuth } });
 			expect(res.status).toBe(200);
-			const page = (await res.json()) as { events: { id: string }[]; next: string | null };
-			for (const e of page.events) ids.push(e.id);
+			const page = (await res.json()) as { events: StoredEvent[]; next: string | null };
+			events.push(...page.events);
 			after = page.next;
 		} while (after);
-		return ids;
+		return events;
 	};
+	const storedIds = async (): Promise<string[]> => (await storedEvents()).map((e) => e.id);
 
 	beforeAll(async () => {
 		ensureSdkBuilt();
@@ -224,5 +264,96 @@ describe("delivery through a backend outage and a shutdown", () => {
 		expect(new Set(stored).size).toBe(stored.length);
 		expect(stored.length).toBe(tracked.length);
 		expect([...stored].sort()).toEqual([...tracked].sort());
+	}, 120_000);
+
+	it("the same through Vantage.start and Vantage.track: every call stored once, with the 100 sessions", async () => {
+		const publicKey = await provisionGameKey(dataDir, String(PUBLIC_GAME_ID));
+		const dataStores = new DataStoreBackend();
+		const config = { secrets: { vantage_game_key: publicKey }, dataStores };
+		const first = await World.create({
+			tree: sdkTree(),
+			gameId: PUBLIC_GAME_ID,
+			jobId: "public-1",
+			config,
+			epochSeconds: EPOCH,
+			maxPlayers: PLAYERS,
+		});
+		let counts: Record<string, number>;
+		try {
+			for (let i = 0; i < PLAYERS; i++) await joinPlayer(first.server, { userId: 2000 + i, name: `Player${i}` });
+			await first.run("server", publicStartScript(url, true));
+			await first.advance(210);
+			await stopBackend();
+			await first.advance(180);
+			const [duringOutage] = await first.run<[Record<string, number>]>("server", PUBLIC_STATS);
+			expect(duringOutage.spilled).toBeGreaterThan(3000);
+			await startBackend();
+			await first.advance(180);
+			const [afterOutage] = await first.run<[Record<string, number>]>("server", PUBLIC_STATS);
+			expect(afterOutage.drained).toBe(afterOutage.spilled);
+			await stopBackend();
+			await first.advance(30);
+			[counts] = await first.run<[Record<string, number>]>("server", `return _G.counts`);
+			const report = await first.shutdown({ keepServer: true });
+			expect(report.finished).toBe(true);
+			const [atClose] = await first.server.run<[Record<string, number>]>(PUBLIC_STATS);
+			expect(atClose).toMatchObject({ queued: 0, dropped: 0, rejected: 0 });
+			// A few lines about the outage (delivery, and the experiment config poll sharing its budget), no spam.
+			const warnings = first.server.lines("warn");
+			expect(warnings).toContain(`[Vantage] ${OUTAGE_WARNING}`);
+			expect(warnings.length).toBeLessThanOrEqual(4);
+			for (const line of warnings) {
+				expect(line).toMatch(/^\[Vantage\] (cannot deliver events|could not fetch the experiment config)/);
+			}
+			expect(httpPeakPerMinute(first.server)).toBeLessThanOrEqual(30);
+			expect(first.server.lines("error")).toEqual([]);
+		} finally {
+			await first.destroy();
+		}
+		expect(Object.keys(counts)).toHaveLength(PLAYERS);
+		expect(dataStores.keys(SPILL_STORE).some((k) => k.startsWith("c/"))).toBe(true);
+
+		await startBackend();
+		const next = await World.create({
+			tree: sdkTree(),
+			gameId: PUBLIC_GAME_ID,
+			jobId: "public-2",
+			config,
+			epochSeconds: EPOCH + 700,
+		});
+		try {
+			await next.run("server", publicStartScript(url, false));
+			for (let s = 0; s < 120 && dataStores.keys(SPILL_STORE).some((k) => k.startsWith("c/")); s++) {
+				await next.advance(1);
+			}
+			expect(dataStores.keys(SPILL_STORE)).toEqual([]);
+			expect(next.server.lines("error")).toEqual([]);
+		} finally {
+			await next.destroy();
+		}
+
+		const stored = await storedEvents(PUBLIC_GAME_ID);
+		expect(new Set(stored.map((e) => e.id)).size).toBe(stored.length);
+		const steps = stored.filter((e) => e.type === "custom" && e.name === "step");
+		const expected = Object.entries(counts).flatMap(([userId, n]) =>
+			Array.from({ length: n }, (_, i) => `${userId}:${i + 1}`),
+		);
+		expect(expected.length).toBeGreaterThan(29000);
+		const got = steps.map((e) => `${e.userId}:${String(e.props.n)}`);
+		expect(new Set(got).size).toBe(got.length); // no call stored twice, even under a new id
+		expect(got.sort()).toEqual(expected.sort());
+		// Besides the steps: each player's session, and the game server's own (user 0) from the first server.
+		const others = new Map<string, number>();
+		for (const e of stored) {
+			if (e.type === "custom" && e.name === "step") continue;
+			const key = `${e.type}:${e.userId === 0 ? "server" : "player"}`;
+			others.set(key, (others.get(key) ?? 0) + 1);
+		}
+		expect(Object.fromEntries(others)).toEqual({
+			"session_start:player": PLAYERS,
+			"session_end:player": PLAYERS,
+			"session_start:server": 1,
+			"session_end:server": 1,
+		});
 	}, 120_000);
 });
