@@ -20,7 +20,7 @@ import { startServer } from "../../server/server.js";
 import { fetchAdminAuth, provisionAdmin, provisionGameKey } from "../../server/testing/provision.js";
 import { DataStoreBackend } from "../harness/services/datastore.js";
 import { httpLog, httpPeakPerMinute } from "../harness/services/http.js";
-import { joinPlayer, World } from "../harness/world.js";
+import { joinPlayer, World, type WorldOptions } from "../harness/world.js";
 import { ensureSdkBuilt, sdkTree } from "./sdk-build.js";
 
 const GAME_ID = 4343;
@@ -114,6 +114,21 @@ function publicStartScript(url: string, track: boolean): string {
 const PUBLIC_STATS = `return require(game:GetService("ReplicatedStorage").Vantage).Vantage.stats()`;
 const OUTAGE_WARNING = "cannot deliver events to the backend right now; they are kept and retried";
 
+/**
+ * A game server of the experience with the SDK model. The first server of a scenario starts at EPOCH with room for
+ * every player; `later` servers start 700 s on, when the first has shut down.
+ */
+function gameServer(gameId: number, jobId: string, config: WorldOptions["config"], later = false): Promise<World> {
+	return World.create({
+		tree: sdkTree(),
+		gameId,
+		jobId,
+		config,
+		epochSeconds: later ? EPOCH + 700 : EPOCH,
+		...(later ? {} : { maxPlayers: PLAYERS }),
+	});
+}
+
 /** A free TCP port on loopback (the backend restarts on the same one). */
 async function freePort(): Promise<number> {
 	const probe = createServer();
@@ -176,14 +191,7 @@ describe("delivery through a backend outage and a shutdown", () => {
 	it("100 players, 10 minutes, a 3-minute outage, a shutdown while down: every tracked event stored exactly once", async () => {
 		const dataStores = new DataStoreBackend();
 		const config = { secrets: { vantage_game_key: gameKey }, dataStores };
-		const first = await World.create({
-			tree: sdkTree(),
-			gameId: GAME_ID,
-			jobId: "server-1",
-			config,
-			epochSeconds: EPOCH,
-			maxPlayers: PLAYERS,
-		});
+		const first = await gameServer(GAME_ID, "server-1", config);
 		let tracked: string[];
 		try {
 			for (let i = 0; i < PLAYERS; i++) await joinPlayer(first.server, { userId: 1000 + i, name: `Player${i}` });
@@ -234,11 +242,7 @@ describe("delivery through a backend outage and a shutdown", () => {
 
 		// The backend is back; two new servers of the experience start together and drain the spill.
 		await startBackend();
-		const next = await Promise.all(
-			["server-2", "server-3"].map((jobId) =>
-				World.create({ tree: sdkTree(), gameId: GAME_ID, jobId, config, epochSeconds: EPOCH + 700 }),
-			),
-		);
+		const next = await Promise.all(["server-2", "server-3"].map((jobId) => gameServer(GAME_ID, jobId, config, true)));
 		try {
 			// Both run at once: their DataStore and HTTP calls interleave as real servers' would.
 			await Promise.all(next.map((world) => world.run("server", startScript(url, false))));
@@ -270,14 +274,7 @@ describe("delivery through a backend outage and a shutdown", () => {
 		const publicKey = await provisionGameKey(dataDir, String(PUBLIC_GAME_ID));
 		const dataStores = new DataStoreBackend();
 		const config = { secrets: { vantage_game_key: publicKey }, dataStores };
-		const first = await World.create({
-			tree: sdkTree(),
-			gameId: PUBLIC_GAME_ID,
-			jobId: "public-1",
-			config,
-			epochSeconds: EPOCH,
-			maxPlayers: PLAYERS,
-		});
+		const first = await gameServer(PUBLIC_GAME_ID, "public-1", config);
 		let counts: Record<string, number>;
 		try {
 			for (let i = 0; i < PLAYERS; i++) await joinPlayer(first.server, { userId: 2000 + i, name: `Player${i}` });
@@ -314,13 +311,7 @@ describe("delivery through a backend outage and a shutdown", () => {
 		expect(dataStores.keys(SPILL_STORE).some((k) => k.startsWith("c/"))).toBe(true);
 
 		await startBackend();
-		const next = await World.create({
-			tree: sdkTree(),
-			gameId: PUBLIC_GAME_ID,
-			jobId: "public-2",
-			config,
-			epochSeconds: EPOCH + 700,
-		});
+		const next = await gameServer(PUBLIC_GAME_ID, "public-2", config, true);
 		try {
 			await next.run("server", publicStartScript(url, false));
 			for (let s = 0; s < 120 && dataStores.keys(SPILL_STORE).some((k) => k.startsWith("c/")); s++) {
