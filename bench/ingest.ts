@@ -17,6 +17,7 @@ import type { IngestEvent } from "../server/ingest/schema.js";
 import { configureConnection, openSqliteStore } from "../server/store/sqlite/sqlite-store.js";
 import { spawnServer } from "../server/testing/child-server.js";
 import { fetchGameAuth, provisionGameKey } from "../server/testing/provision.js";
+import { prng } from "./prng.js";
 
 const CROCKFORD = "0123456789ABCDEFGHJKMNPQRSTVWXYZ";
 
@@ -28,18 +29,6 @@ function base32(value: number, width: number): string {
 		n = Math.floor(n / 32);
 	}
 	return out;
-}
-
-/** A deterministic pseudo-random generator, so every run posts the same mix. */
-function prng(seed: number): () => number {
-	let state = seed >>> 0;
-	return () => {
-		state = (state + 0x6d2b79f5) >>> 0;
-		let x = state;
-		x = Math.imul(x ^ (x >>> 15), x | 1);
-		x ^= x + Math.imul(x ^ (x >>> 7), x | 61);
-		return ((x ^ (x >>> 14)) >>> 0) / 4294967296;
-	};
 }
 
 type Shape = Pick<IngestEvent, "type" | "name" | "props">;

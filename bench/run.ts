@@ -1,6 +1,7 @@
 // `npm run bench -- <name> [options]`: runs one benchmark by name. Each prints medians over several rounds.
 const BENCHMARKS: Record<string, () => Promise<{ run(args: string[]): Promise<void> }>> = {
 	ingest: () => import("./ingest.js"),
+	metrics: () => import("./metrics.js"),
 	sdk: () => import("./sdk.js"),
 };
 

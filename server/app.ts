@@ -7,6 +7,8 @@ import type { SigningKeyRing } from "./auth/signing-keys.js";
 import { tokenRoutes } from "./auth/token-routes.js";
 import { TokenService } from "./auth/tokens.js";
 import type { Config } from "./config.js";
+import { NO_DIGEST_KPIS, type DigestKpiSource } from "./digest/payload.js";
+import { digestRoutes } from "./digest/routes.js";
 import { InternalError, NotFoundError, ProblemError, ServiceUnavailableError, codeForStatus } from "./errors.js";
 import { experimentRoutes } from "./experiments/admin-routes.js";
 import { configRoutes } from "./experiments/config-routes.js";
@@ -16,6 +18,7 @@ import { problemResponse } from "./http/problem.js";
 import { ingestRoutes } from "./ingest/routes.js";
 import type { Logger } from "./logger.js";
 import { createMetrics, type Metrics } from "./metrics/metrics.js";
+import { metricsApiRoutes } from "./metrics/api-routes.js";
 import { metricsRoute } from "./metrics/routes.js";
 import { httpMetrics } from "./middleware/http-metrics/index.js";
 import { rateLimit, TokenBuckets } from "./middleware/rate-limit/index.js";
@@ -24,7 +27,9 @@ import { requestLogger } from "./middleware/request-logger/index.js";
 import { requireAdmin, requireGameToken } from "./middleware/require-token/index.js";
 import { adminCors, securityHeaders } from "./middleware/security/index.js";
 import { openApiRoutes } from "./openapi/routes.js";
+import { settingsRoutes } from "./settings/routes.js";
 import type { Store } from "./store/types.js";
+import { warehouseRoutes } from "./warehouse/admin-routes.js";
 
 export interface AppDeps {
 	store: Store;
@@ -38,6 +43,8 @@ export interface AppDeps {
 	keys: SigningKeyRing;
 	/** @default fresh metrics without process metrics */
 	metrics?: Metrics;
+	/** The KPIs of the daily digest's test send (the server passes the scheduler's source). @default NO_DIGEST_KPIS */
+	digestKpis?: DigestKpiSource;
 }
 
 /**
@@ -111,6 +118,13 @@ export function createApp(deps: AppDeps): Hono<AppEnv> {
 	);
 	// Experiments and flags: admin CRUD and results under /v1/admin, the SDK's config at /v1/config.
 	v1.route("/admin", experimentRoutes({ store, clock, requireRole }));
+	// Per-game settings (time zone, retention, digest webhook) and the digest's test send.
+	v1.route("/admin", settingsRoutes({ store, clock, requireRole }));
+	// The rollup job: status, and a game's rollups rebuilt from its raw events.
+	v1.route("/admin", warehouseRoutes({ store, requireRole }));
+	v1.route("/admin", digestRoutes({ store, clock, requireRole, kpis: deps.digestKpis ?? NO_DIGEST_KPIS }));
+	// Game analytics: every metric from the warehouse's rollups.
+	v1.route("/", metricsApiRoutes({ store, clock, guard: requireRole("viewer") }));
 	v1.route("/", configRoutes({ store, clock, guard: requireGameToken({ tokens, store, logger, scope: "config" }) }));
 	app.route("/v1", v1);
 

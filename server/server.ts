@@ -6,8 +6,11 @@ import { createAdaptorServer } from "@hono/node-server";
 import { createApp } from "./app.js";
 import { SigningKeyRing, signingKeyRingOptions } from "./auth/signing-keys.js";
 import type { Config } from "./config.js";
+import type { DigestKpiSource } from "./digest/payload.js";
+import { startDigests, type Digests } from "./digest/scheduler.js";
 import { startAdaptiveUpdates, type AdaptiveUpdates } from "./experiments/adaptive.js";
 import { createLogger, type Logger } from "./logger.js";
+import { metricsDigestKpis } from "./metrics/digest-kpis.js";
 import { createMetrics } from "./metrics/metrics.js";
 import { openSqliteStore } from "./store/sqlite/sqlite-store.js";
 
@@ -40,15 +43,29 @@ export interface RunningServer {
 export async function startServer(config: Config, options: StartServerOptions = {}): Promise<RunningServer> {
 	const logger = options.logger ?? createLogger({ level: config.logLevel });
 	mkdirSync(config.dataDir, { recursive: true });
-	const store = openSqliteStore({ path: join(config.dataDir, DATABASE_FILE) });
+	const store = openSqliteStore({
+		path: join(config.dataDir, DATABASE_FILE),
+		onWarehouseError: (error) => logger.error("warehouse job failed", { error }),
+	});
 
 	// createAdaptorServer + listen (rather than serve()) so a bind failure rejects here instead of crashing later.
 	let server: Server;
 	let adaptive: AdaptiveUpdates;
+	let digests: Digests;
+	// The daily digest's KPIs (the metrics engine's overview of the day), shared by the scheduler and the admin API's
+	// test send.
+	const digestKpis: DigestKpiSource = metricsDigestKpis(store, Date.now);
 	try {
 		// The first start generates the token-signing key (kept in the database, inside VANTAGE_DATA_DIR).
 		const keys = await SigningKeyRing.open({ store, clock: Date.now, ...signingKeyRingOptions(config) });
-		const app = createApp({ store, config, logger, keys, metrics: createMetrics({ processMetrics: true }) });
+		const app = createApp({
+			store,
+			config,
+			logger,
+			keys,
+			metrics: createMetrics({ processMetrics: true }),
+			digestKpis,
+		});
 		server = createAdaptorServer({ fetch: app.fetch }) as Server;
 		await new Promise<void>((resolve, reject) => {
 			server.once("error", reject);
@@ -59,6 +76,8 @@ export async function startServer(config: Config, options: StartServerOptions = 
 		});
 		// Adaptive experiments' weights are recomputed hourly; timers live here, never in createApp.
 		adaptive = startAdaptiveUpdates({ store, logger, clock: Date.now });
+		// Each game's daily digest, checked every minute; deliveries run in the background.
+		digests = startDigests({ store, logger, clock: Date.now, kpis: digestKpis });
 	} catch (error) {
 		await store.close();
 		throw error;
@@ -73,6 +92,7 @@ export async function startServer(config: Config, options: StartServerOptions = 
 		closing ??= (async () => {
 			await stopServer(server, options.shutdownGraceMs ?? 10_000);
 			await adaptive.stop();
+			await digests.stop();
 			await store.close();
 			logger.info("stopped", { url });
 		})();

@@ -1,11 +1,14 @@
+import BetterSqlite3 from "better-sqlite3";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { authenticateApiKey, parseApiKey } from "../auth/api-keys.js";
 import { verifyPassword } from "../auth/passwords.js";
+import type { IngestEvent } from "../ingest/schema.js";
+import { parseMetricQuery } from "../metrics/query.js";
 import { DATABASE_FILE } from "../server.js";
-import { openSqliteStore } from "../store/sqlite/sqlite-store.js";
+import { openSqliteStore, type SqliteStoreOptions } from "../store/sqlite/sqlite-store.js";
 import type { Store } from "../store/types.js";
 import { runCli } from "./run-cli.js";
 
@@ -15,7 +18,7 @@ beforeEach(() => {
 });
 afterEach(() => rmSync(dir, { recursive: true, force: true }));
 
-async function run(args: string[], stdin = ""): Promise<{ code: number; out: string; err: string }> {
+async function run(args: string[], stdin = "", now?: number): Promise<{ code: number; out: string; err: string }> {
 	let out = "";
 	let err = "";
 	const code = await runCli(args, {
@@ -23,6 +26,7 @@ async function run(args: string[], stdin = ""): Promise<{ code: number; out: str
 		stdout: { write: (s: string) => (out += s) },
 		stderr: { write: (s: string) => (err += s) },
 		readStdin: async () => stdin,
+		...(now === undefined ? {} : { now: () => now }),
 	});
 	return { code, out, err };
 }
@@ -31,8 +35,8 @@ function lastLine(text: string): string {
 	return text.trimEnd().split("\n").at(-1) ?? "";
 }
 
-async function withStore<T>(use: (store: Store) => Promise<T>): Promise<T> {
-	const store = openSqliteStore({ path: join(dir, DATABASE_FILE) });
+async function withStore<T>(use: (store: Store) => Promise<T>, options: Partial<SqliteStoreOptions> = {}): Promise<T> {
+	const store = openSqliteStore({ path: join(dir, DATABASE_FILE), ...options });
 	try {
 		return await use(store);
 	} finally {
@@ -136,5 +140,96 @@ describe("vantage help", () => {
 	it("prints usage", async () => {
 		expect((await run(["help"])).out).toContain("keys create --game");
 		expect((await run([])).code).toBe(2);
+	});
+});
+
+describe("vantage warehouse", () => {
+	const DAY = 86_400_000;
+	const D0 = Date.UTC(2025, 0, 1);
+	/** Noon of day 20 of the data. */
+	const NOW = D0 + 20 * DAY + 12 * 3_600_000;
+	/** The store as the server keeps it, minus the background job: batches stay in the inbox until folded. */
+	const quiet = { warehouse: "inline", autoFold: false } as const;
+
+	/** One event per day for days 0..19: player 1 on even days, player 2 on odd ones. */
+	function events(): IngestEvent[] {
+		return Array.from({ length: 20 }, (_, day) => ({
+			id: `w${String(day).padStart(4, "0")}`,
+			time: D0 + day * DAY + 3_600_000,
+			userId: 1 + (day % 2),
+			sessionId: `s${day}`,
+			type: "session_start",
+			name: "player",
+			props: {},
+		}));
+	}
+
+	async function ingest(store: Store, gameId: string): Promise<void> {
+		await store.createGame({ id: gameId, name: gameId, createdAt: D0 });
+		await store.ingestBatch(gameId, { batchId: "b1", sentAt: NOW, events: events(), rejected: [] }, NOW);
+	}
+
+	async function dau(store: Store, gameId: string): Promise<number[]> {
+		const query = { from: ["2025-01-01"], to: ["2025-01-20"] };
+		const { request } = parseMetricQuery("active-users", query, Math.floor(NOW / DAY));
+		const result = await store.warehouse.metric(gameId, request, NOW);
+		return (result.segments[0] as { days: { dau: number }[] }).days.map((d) => d.dau);
+	}
+
+	it("shows pending batches, and rebuilds a game's rollups from its raw events to the end", async () => {
+		await withStore((store) => ingest(store, "g1"), quiet);
+		expect((await run(["warehouse", "status"])).out).toBe("Pending batches: 1\nRebuilding games: 0\n");
+
+		// Fold, then lose a rollup table's rows: the metric goes blank until the rebuild refolds the raw events.
+		await withStore((store) => store.warehouse.catchUp().then(() => undefined), quiet);
+		const db = new BetterSqlite3(join(dir, DATABASE_FILE));
+		db.prepare("DELETE FROM wh_user_days WHERE game_id = 'g1'").run();
+		db.close();
+		expect(await withStore((store) => dau(store, "g1"), quiet)).toEqual(Array.from({ length: 20 }, () => 0));
+
+		const rebuilt = await run(["warehouse", "rebuild", "--game", "g1"]);
+		expect(rebuilt).toMatchObject({ code: 0, out: "Rebuilt the rollups of game g1: 20 events folded.\n" });
+		expect(await withStore((store) => dau(store, "g1"), quiet)).toEqual(Array.from({ length: 20 }, () => 1));
+		expect((await run(["warehouse", "status"])).out).toBe("Pending batches: 0\nRebuilding games: 0\n");
+	});
+
+	it("purges raw events past each game's retention, after folding them, and prints per game", async () => {
+		await withStore(async (store) => {
+			for (const id of ["g1", "g2", "g3"]) await ingest(store, id);
+			await store.updateGameSettings("g1", { rawRetentionDays: 7 }, D0);
+			await store.updateGameSettings("g2", { rawRetentionDays: 30 }, D0);
+		}, quiet);
+		// Nothing folded yet: the command folds before it purges, so the rollups keep every day.
+		const { code, out } = await run(["warehouse", "purge"], "", NOW);
+		expect(code).toBe(0);
+		// g1: days 0..13 are older than 7 days (the cutoff is noon of day 13, the events are at 01:00).
+		expect(out.split("\n").map((line) => line.split(/\s{2,}/))).toEqual([
+			["game", "retention days", "deleted raw events"],
+			["g1", "7", "14"],
+			["g2", "30", "0"],
+			[""],
+		]);
+		await withStore(async (store) => {
+			expect(await store.listEvents({ gameId: "g1", limit: 100 })).toHaveLength(6);
+			expect(await store.listEvents({ gameId: "g3", limit: 100 })).toHaveLength(20);
+			expect(await dau(store, "g1")).toEqual(Array.from({ length: 20 }, () => 1));
+		}, quiet);
+		// The rebuild warns that purged days cannot come back.
+		expect((await run(["warehouse", "rebuild", "--game", "g1"])).out).toContain("keeps raw events for 7 days");
+	});
+
+	it("says when no game has a retention", async () => {
+		expect((await run(["warehouse", "purge"])).out).toBe("No game has rawRetentionDays set; nothing to purge.\n");
+	});
+
+	it.each([
+		[["warehouse", "rebuild"], 2],
+		[["warehouse", "rebuild", "--game", "nope"], 1],
+		[["warehouse", "rebuild", "--game", "bad id"], 1],
+		[["warehouse", "explode"], 2],
+	])("fails cleanly for %j", async (args, code) => {
+		const result = await run(args);
+		expect(result.code).toBe(code);
+		expect(result.err).not.toBe("");
 	});
 });

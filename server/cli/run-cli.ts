@@ -6,7 +6,7 @@ import { createAdminUser, createGameKey, parseGameId, revokeGameKey, summarizeKe
 import { ADMIN_ROLES, GAME_SCOPES, type AdminRole, type GameScope } from "../auth/roles.js";
 import { SigningKeyRing, signingKeyRingOptions } from "../auth/signing-keys.js";
 import { ConfigError, loadConfig } from "../config.js";
-import { ProblemError } from "../errors.js";
+import { NotFoundError, ProblemError } from "../errors.js";
 import { DATABASE_FILE } from "../server.js";
 import { openSqliteStore } from "../store/sqlite/sqlite-store.js";
 import type { Store } from "../store/types.js";
@@ -36,6 +36,12 @@ export const USAGE = `Usage: npm run vantage -- <command>
   signing-keys list
   signing-keys rotate
       Makes a new token-signing key active; the old one verifies until its tokens expire.
+  warehouse status
+      Batches not yet folded into the rollups, and games whose rollups are being rebuilt.
+  warehouse rebuild --game <id>
+      Clears the game's rollups and refolds its raw events, to the end. Days already purged stay empty.
+  warehouse purge
+      Deletes raw events older than each game's rawRetentionDays now (rollups are kept).
 
 The database is the one in VANTAGE_DATA_DIR (default ./data), the same as the server's; the server may be running.
 `;
@@ -60,7 +66,9 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
 	try {
 		const config = loadConfig(io.env);
 		mkdirSync(config.dataDir, { recursive: true });
-		store = openSqliteStore({ path: join(config.dataDir, DATABASE_FILE) });
+		// The warehouse runs on this process's connection and only when a command asks: a command's work is done
+		// (and counted) before it returns, and no worker thread outlives it.
+		store = openSqliteStore({ path: join(config.dataDir, DATABASE_FILE), warehouse: "inline", autoFold: false });
 		const context = { store, io, now: io.now ?? Date.now, config };
 		const command = COMMANDS[`${group} ${action ?? ""}`];
 		if (!command) throw new UsageError(`Unknown command "${[group, action].filter(Boolean).join(" ")}".`);
@@ -196,6 +204,54 @@ const COMMANDS: Record<string, Command> = {
 		const ring = await SigningKeyRing.open({ store, clock: now, ...signingKeyRingOptions(config) });
 		const kid = await ring.rotate();
 		io.stdout.write(`New signing key ${kid} is active; running servers pick it up within a minute.\n`);
+	},
+
+	"warehouse status": async (_args, { store, io }) => {
+		const status = await store.warehouse.status();
+		// foldedEvents counts this process's folds, always 0 here: the server's own count is GET /v1/admin/warehouse.
+		io.stdout.write(`Pending batches: ${status.pendingBatches}\nRebuilding games: ${status.rebuilding}\n`);
+	},
+
+	"warehouse rebuild": async (args, { store, io }) => {
+		const { values } = parseArgs({ args, options: { game: { type: "string" } } });
+		if (!values.game) throw new UsageError("--game is required.");
+		const gameId = parseGameId(values.game);
+		if (!(await store.getGame(gameId))) throw new NotFoundError(`Game "${gameId}" does not exist.`);
+		// Folding what is pending first leaves only this game's raw events in the count below.
+		await store.warehouse.catchUp();
+		await store.warehouse.rebuild(gameId);
+		const { events } = await store.warehouse.catchUp();
+		io.stdout.write(`Rebuilt the rollups of game ${gameId}: ${events} events folded.\n`);
+		const { rawRetentionDays } = await store.getGameSettings(gameId);
+		if (rawRetentionDays !== null) {
+			io.stdout.write(
+				`Game ${gameId} keeps raw events for ${rawRetentionDays} days: days whose raw events were purged are now empty.\n`,
+			);
+		}
+	},
+
+	"warehouse purge": async (_args, { store, io, now }) => {
+		const retained = (await store.listGameSettings()).filter((s) => s.rawRetentionDays !== null);
+		if (retained.length === 0) {
+			io.stdout.write("No game has rawRetentionDays set; nothing to purge.\n");
+			return;
+		}
+		const at = now();
+		const deleted = new Map<string, number>();
+		// A purge waits for an empty inbox (no event may leave before the rollups have it) and deletes a bounded
+		// slice per game per call, so fold and purge until a call finds nothing more.
+		for (;;) {
+			await store.warehouse.catchUp();
+			const slice = await store.warehouse.purge(at);
+			if (slice.length === 0) break;
+			for (const { gameId, deleted: n } of slice) deleted.set(gameId, (deleted.get(gameId) ?? 0) + n);
+		}
+		io.stdout.write(
+			table(
+				["game", "retention days", "deleted raw events"],
+				retained.map((s) => [s.gameId, String(s.rawRetentionDays), String(deleted.get(s.gameId) ?? 0)]),
+			),
+		);
 	},
 };
 

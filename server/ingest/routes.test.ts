@@ -381,3 +381,92 @@ describe("GET /v1/games/:gameId/events", () => {
 		expect((await app.request(path, { headers: { Authorization: owner } })).status).toBe(200);
 	});
 });
+
+describe("GET /v1/games/:gameId/events by name and time", () => {
+	// Ten events one second apart from T0; names alternate; ids follow time.
+	const events = Array.from({ length: 10 }, (_, i) =>
+		makeEvent({ id: `t${i}`, time: T0 + i * 1000, name: i % 2 === 0 ? "jump" : "shop", userId: i % 3 }),
+	);
+	beforeEach(async () => {
+		const res = await app.request(BATCHES, jsonRequest(makeBatch(events, { batchId: "b-times" })));
+		expect(await res.json()).toMatchObject({ accepted: 10 });
+	});
+
+	const iso = (ms: number) => new Date(ms).toISOString();
+
+	it.each([
+		["unix ms", `?from=${T0 + 2000}&to=${T0 + 5000}`, ["t2", "t3", "t4"]],
+		["ISO date-times", `?from=${iso(T0 + 2000)}&to=${iso(T0 + 5000)}`, ["t2", "t3", "t4"]],
+		["an ISO offset", `?from=${encodeURIComponent("2025-01-01T02:00:07+02:00")}`, ["t7", "t8", "t9"]],
+		["an ISO date (UTC midnight)", "?to=2025-01-01", []],
+		["from alone (inclusive)", `?from=${T0 + 8000}`, ["t8", "t9"]],
+		["to alone (exclusive)", `?to=${T0 + 2000}`, ["t0", "t1"]],
+		["a name", "?name=shop", ["t1", "t3", "t5", "t7", "t9"]],
+		["a name and a range", `?name=jump&from=${T0 + 3000}&to=${T0 + 9000}`, ["t4", "t6", "t8"]],
+		["every filter", `?name=jump&from=${T0}&to=${T0 + 9000}&userId=0&type=custom&batchId=b-times`, ["t0", "t6"]],
+		["a name nobody sent", "?name=Jump", []],
+	])("filters by %s", async (_, query, ids) => {
+		expect((await storedEvents(query)).events.map((e) => e.id)).toEqual(ids);
+	});
+
+	it("pages through a filtered range with the next cursor", async () => {
+		const query = `name=jump&from=${iso(T0 + 1000)}&to=${T0 + 10_000}&limit=2`;
+		const seen: string[] = [];
+		let next: string | null = "";
+		for (let page = 0; next !== null && page < 10; page++) {
+			const body: ListEventsResponse = await storedEvents(`?${query}${next ? `&after=${next}` : ""}`);
+			seen.push(...body.events.map((e) => e.id));
+			next = body.next;
+		}
+		expect(seen).toEqual(["t2", "t4", "t6", "t8"]);
+	});
+
+	it.each([
+		["a misspelt filter", "?username=3", "username"],
+		["snake case", "?user_id=3", "user_id"],
+		["an export-only parameter", "?format=csv", "format"],
+	])("answers 400 naming an unknown parameter: %s", async (_, query, name) => {
+		const res = await app.request(`/v1/games/g1/events${query}`, { headers: { Authorization: analystAuth } });
+		const body = await expectProblem(res, 400, "validation_failed");
+		expect(body.detail).toBe(`Unknown query parameter: ${name}.`);
+		expect(body.errors).toEqual([{ path: name, message: "unknown parameter" }]);
+	});
+
+	it("names every unknown parameter, next to the other errors", async () => {
+		const res = await app.request("/v1/games/g1/events?foo=1&limit=0&bar=2", {
+			headers: { Authorization: analystAuth },
+		});
+		const body = await expectProblem(res, 400, "validation_failed");
+		expect(body.detail).toBe("Unknown query parameter: foo, bar.");
+		expect((body.errors as { path: string }[]).map((e) => e.path)).toEqual(["foo", "bar", "limit"]);
+	});
+
+	it.each([
+		["from equal to to", `?from=${T0}&to=${T0}`, "to"],
+		["from after to", `?from=${iso(T0 + 5000)}&to=${iso(T0)}`, "to"],
+		["a word", "?from=yesterday", "from"],
+		["an empty value", "?to=", "to"],
+		["a negative number", "?from=-5", "from"],
+		["seconds with a fraction", "?from=1735689600.5", "from"],
+		["a date-time without an offset", "?from=2025-01-01T00:00:00", "from"],
+		["a date-time without seconds", "?from=2025-01-01T00:00Z", "from"],
+		["an impossible date", "?to=2025-02-30", "to"],
+		["a time past the Date range", "?to=9999999999999999", "to"],
+		["an empty userId (not 0)", "?userId=", "userId"],
+		["an exponent userId", "?userId=1e3", "userId"],
+		["a userId past 2^53", "?userId=9007199254740993", "userId"],
+		["an empty name", "?name=", "name"],
+	])("answers 400 for %s", async (_, query, path) => {
+		const res = await app.request(`/v1/games/g1/events${query}`, { headers: { Authorization: analystAuth } });
+		const body = await expectProblem(res, 400, "validation_failed");
+		expect((body.errors as { path: string }[]).map((e) => e.path)).toEqual([path]);
+	});
+
+	it("answers 400 for a parameter given twice", async () => {
+		const res = await app.request("/v1/games/g1/events?name=jump&name=shop", {
+			headers: { Authorization: analystAuth },
+		});
+		const body = await expectProblem(res, 400, "validation_failed");
+		expect(body.errors).toEqual([{ path: "name", message: "given more than once" }]);
+	});
+});

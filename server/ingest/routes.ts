@@ -3,6 +3,7 @@ import { z } from "zod";
 import { parseGameId } from "../auth/provisioning.js";
 import type { Config } from "../config.js";
 import { ForbiddenError, ValidationError } from "../errors.js";
+import { EVENT_EXPORT_FORMATS, EVENT_EXPORT_MEDIA, exportEvents } from "../exports/events-export.js";
 import type { AppEnv } from "../http/app-env.js";
 import { readJsonBody } from "../http/read-json-body.js";
 import { timeStoreWrite, type Metrics } from "../metrics/metrics.js";
@@ -31,13 +32,69 @@ export interface IngestRoutesDeps {
 export const DEFAULT_EVENTS_LIMIT = 100;
 export const MAX_EVENTS_LIMIT = 1000;
 
-export const listEventsQuerySchema = z.object({
-	batchId: z.string().min(1).max(64).optional(),
-	userId: z.coerce.number().int().nonnegative().optional(),
-	type: z.enum(EVENT_TYPES).optional(),
-	limit: z.coerce.number().int().min(1).max(MAX_EVENTS_LIMIT).default(DEFAULT_EVENTS_LIMIT),
-	after: z.string().min(1).max(64).optional(),
-});
+/** The latest instant a JavaScript Date holds (unix ms): the upper limit of `from` and `to`. */
+const MAX_DATE_MS = 8_640_000_000_000_000;
+
+/**
+ * A point in time in a query: unix milliseconds, an ISO 8601 date (UTC midnight) or an ISO 8601 date-time with
+ * seconds and `Z` or an offset. A date-time without an offset is refused: it would mean the server's time zone.
+ */
+export const timeQueryParamSchema = z
+	.union([z.string().regex(/^\d{1,16}$/, "unix milliseconds"), z.iso.date(), z.iso.datetime({ offset: true })])
+	.transform((value) => (/^\d+$/.test(value) ? Number(value) : Date.parse(value)))
+	.pipe(z.number().max(MAX_DATE_MS));
+
+/** Filters shared by the events page and the export; every time is unix ms (or ISO 8601 on input). */
+const eventFilters = {
+	// Digits only: a coerced number would read `userId=` as 0 (the server's own events) and accept `1e3`.
+	userId: z
+		.string()
+		.regex(/^\d{1,16}$/, "a Roblox UserId (digits)")
+		.transform(Number)
+		.pipe(z.number().int())
+		.optional()
+		.describe("Only this player's events (Roblox UserId; 0 for server events)."),
+	type: z.enum(EVENT_TYPES).optional().describe("Only events of this type."),
+	name: z.string().min(1).max(128).optional().describe("Only events with exactly this name."),
+	from: timeQueryParamSchema
+		.optional()
+		.describe(
+			"Only events whose time is at or after this: unix milliseconds, or ISO 8601 (`2025-01-01`, " +
+				"`2025-01-01T12:00:00Z`, `2025-01-01T12:00:00+02:00`). Inclusive.",
+		),
+	to: timeQueryParamSchema
+		.optional()
+		.describe("Only events whose time is before this: unix milliseconds or ISO 8601, as `from`. Exclusive."),
+};
+
+/** `from` must come before `to`: an empty or reversed range is a mistake worth reporting. */
+function checkTimeRange(query: { from?: number | undefined; to?: number | undefined }, ctx: z.RefinementCtx): void {
+	if (query.from !== undefined && query.to !== undefined && query.from >= query.to) {
+		ctx.addIssue({ code: "custom", path: ["to"], message: "must be after from", input: query.to });
+	}
+}
+
+export const listEventsQuerySchema = z
+	.strictObject({
+		batchId: z.string().min(1).max(64).optional().describe("Only the events of this batch."),
+		...eventFilters,
+		limit: z.coerce
+			.number()
+			.int()
+			.min(1)
+			.max(MAX_EVENTS_LIMIT)
+			.default(DEFAULT_EVENTS_LIMIT)
+			.describe("Events per page."),
+		after: z.string().min(1).max(64).optional().describe("Cursor: the `next` of the previous page (an event id)."),
+	})
+	.superRefine(checkTimeRange);
+
+export const exportEventsQuerySchema = z
+	.strictObject({
+		format: z.enum(EVENT_EXPORT_FORMATS).describe("File format: ndjson, csv or parquet."),
+		...eventFilters,
+	})
+	.superRefine(checkTimeRange);
 
 /** An event as read back: as sent (time corrected for clock skew), plus where and when it arrived. */
 export const storedEventSchema = eventSchema.extend({
@@ -64,7 +121,10 @@ export interface ListEventsResponse {
  *   {@link IngestResult}.
  * - `POST /games/:gameId/batches` — the same, for SDKs that still name the game in the path; the token's game
  *   must be that game (else 403).
- * - `GET /games/:gameId/events?batchId=&userId=&type=&limit=&after=` — reads stored events back (analysts).
+ * - `GET /games/:gameId/events?batchId=&userId=&type=&name=&from=&to=&limit=&after=` — reads stored events back
+ *   (analysts).
+ * - `GET /games/:gameId/events/export?format=&userId=&type=&name=&from=&to=` — every matching event as one
+ *   NDJSON, CSV or Parquet download, streamed page by page (analysts).
  */
 export function ingestRoutes(deps: IngestRoutesDeps): Hono<AppEnv> {
 	const routes = new Hono<AppEnv>();
@@ -79,20 +139,57 @@ export function ingestRoutes(deps: IngestRoutesDeps): Hono<AppEnv> {
 
 	routes.get("/games/:gameId/events", deps.readGuard, async (c) => {
 		const gameId = parseGameId(c.req.param("gameId"));
-		const query = listEventsQuerySchema.safeParse(c.req.query());
-		if (!query.success) {
-			throw new ValidationError("The query is invalid.", describeIssues(query.error.issues));
-		}
-		const events = await deps.store.listEvents({ gameId, ...query.data });
+		const query = parseQuery(c, listEventsQuerySchema);
+		const events = await deps.store.listEvents({ gameId, ...query });
 		const last = events.at(-1);
 		const body: ListEventsResponse = {
 			events,
-			next: events.length === query.data.limit && last ? last.id : null,
+			next: events.length === query.limit && last ? last.id : null,
 		};
 		return c.json(body, 200);
 	});
 
+	routes.get("/games/:gameId/events/export", deps.readGuard, async (c) => {
+		const gameId = parseGameId(c.req.param("gameId"));
+		const { format, ...filters } = parseQuery(c, exportEventsQuerySchema);
+		const body = await exportEvents({ store: deps.store, query: { gameId, ...filters }, format });
+		const { contentType, extension } = EVENT_EXPORT_MEDIA[format];
+		return c.body(body, 200, {
+			"Content-Type": contentType,
+			"Content-Disposition": `attachment; filename="events-${gameId}.${extension}"`,
+			// The body is read from the store as it is sent: a cache or proxy must not keep it.
+			"Cache-Control": "no-store",
+		});
+	});
+
 	return routes;
+}
+
+/**
+ * Validates the query string against a strict schema.
+ * 1. a parameter given twice → 400: which one wins differs between clients and proxies;
+ * 2. an unknown parameter → 400 naming it: a misspelt filter must not silently widen the result;
+ * 3. any other invalid value → 400 with the schema's issues.
+ */
+function parseQuery<T extends z.ZodType>(c: Context<AppEnv>, schema: T): z.output<T> {
+	const repeated = Object.entries(c.req.queries())
+		.filter(([, values]) => values.length > 1)
+		.map(([name]) => ({ path: name, message: "given more than once" }));
+	if (repeated.length > 0) {
+		throw new ValidationError(
+			`Query parameter given more than once: ${repeated.map((r) => r.path).join(", ")}.`,
+			repeated,
+		);
+	}
+	const result = schema.safeParse(c.req.query());
+	if (result.success) return result.data;
+	const unknown = result.error.issues.flatMap((issue) => (issue.code === "unrecognized_keys" ? issue.keys : []));
+	const issues = [
+		...unknown.map((name) => ({ path: name, message: "unknown parameter" })),
+		...describeIssues(result.error.issues.filter((issue) => issue.code !== "unrecognized_keys")),
+	];
+	const detail = unknown.length > 0 ? `Unknown query parameter: ${unknown.join(", ")}.` : "The query is invalid.";
+	throw new ValidationError(detail, issues);
 }
 
 /**

@@ -79,6 +79,35 @@ describe("GET /openapi.json", () => {
 	});
 });
 
+describe("the events routes", () => {
+	type Parameter = { name: string; in: string; description?: string };
+	const parameters = (path: string) =>
+		((buildOpenApiDocument() as Doc).paths[path]?.get as unknown as { parameters: Parameter[] }).parameters.filter(
+			(p) => p.in === "query",
+		);
+
+	it("describe every query parameter, with the unit of times", () => {
+		const list = parameters("/v1/games/{gameId}/events");
+		const exported = parameters("/v1/games/{gameId}/events/export");
+		expect(list.map((p) => p.name)).toEqual(["batchId", "userId", "type", "name", "from", "to", "limit", "after"]);
+		expect(exported.map((p) => p.name)).toEqual(["format", "userId", "type", "name", "from", "to"]);
+		for (const p of [...list, ...exported]) expect(p.description, p.name).toMatch(/\w/);
+		for (const p of [...list, ...exported].filter((p) => p.name === "from" || p.name === "to")) {
+			expect(p.description).toContain("unix milliseconds");
+		}
+	});
+
+	it("document the export's three media types", () => {
+		const doc = buildOpenApiDocument() as Doc;
+		const ok = doc.paths["/v1/games/{gameId}/events/export"]?.get?.responses["200"] as { content: object };
+		expect(Object.keys(ok.content)).toEqual([
+			"application/x-ndjson",
+			"text/csv; charset=utf-8",
+			"application/vnd.apache.parquet",
+		]);
+	});
+});
+
 describe("GET /docs", () => {
 	it("serves a page and its script from the same origin, allowed by its CSP", async () => {
 		const page = await t.app.request("/docs");

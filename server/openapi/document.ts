@@ -11,7 +11,9 @@ import {
 } from "../auth/admin-routes.js";
 import { GAME_SCOPES } from "../auth/roles.js";
 import { tokenRequestSchema, tokenResponseSchema } from "../auth/token-routes.js";
+import { testDigestResultSchema } from "../digest/routes.js";
 import { PROBLEM_CODES } from "../errors.js";
+import { DEFAULT_EXPORT_PAGE_SIZE } from "../exports/events-export.js";
 import { adaptiveUpdateSchema } from "../experiments/adaptive.js";
 import { listExperimentsQuerySchema, resultsQuerySchema } from "../experiments/admin-routes.js";
 import { conditionSchema } from "../experiments/condition.js";
@@ -20,8 +22,16 @@ import { createFlagSchema, flagSchema, jsonValueSchema, updateFlagSchema } from 
 import { metricSchema } from "../experiments/metric.js";
 import { experimentResultsSchema } from "../experiments/results.js";
 import { sdkConfigSchema } from "../experiments/sdk-config.js";
-import { REPLAYED_HEADER, listEventsQuerySchema, listEventsResponseSchema } from "../ingest/routes.js";
+import {
+	REPLAYED_HEADER,
+	exportEventsQuerySchema,
+	listEventsQuerySchema,
+	listEventsResponseSchema,
+} from "../ingest/routes.js";
+import { METRIC_COMPONENTS, metricsPaths } from "../metrics/openapi.js";
 import { batchSchema, eventSchema, gameIdSchema, ingestResultSchema } from "../ingest/schema.js";
+import { gameSettingsSchema, updateGameSettingsSchema } from "../settings/settings.js";
+import { warehouseStatusSchema } from "../warehouse/admin-routes.js";
 
 /** The problem document every error answers with (RFC 9457). */
 export const problemSchema = z
@@ -55,6 +65,7 @@ const jwksSchema = z.object({
 });
 
 const COMPONENTS: Record<string, z.ZodType> = {
+	...METRIC_COMPONENTS,
 	Event: eventSchema,
 	Batch: batchSchema,
 	IngestResult: ingestResultSchema,
@@ -83,6 +94,10 @@ const COMPONENTS: Record<string, z.ZodType> = {
 	CreateFlagRequest: createFlagSchema,
 	UpdateFlagRequest: updateFlagSchema,
 	SdkConfig: sdkConfigSchema,
+	GameSettings: gameSettingsSchema,
+	UpdateGameSettingsRequest: updateGameSettingsSchema,
+	TestDigestResult: testDigestResultSchema,
+	WarehouseStatus: warehouseStatusSchema,
 };
 
 /** JSON Schemas (2020-12, what OpenAPI 3.1 uses) of every component, generated from the zod schemas that validate. */
@@ -274,6 +289,7 @@ export function buildOpenApiDocument(options: { version?: string } = {}): Record
 			},
 		},
 		paths: {
+			...metricsPaths({ gameIdParam: pathParam("gameId"), problem, adminAuth: ADMIN_AUTH }),
 			"/v1/oauth/token": {
 				post: {
 					operationId: "issueToken",
@@ -377,7 +393,46 @@ export function buildOpenApiDocument(options: { version?: string } = {}): Record
 					parameters: [pathParam("gameId"), ...queryParameters(listEventsQuerySchema)],
 					responses: {
 						"200": { description: "A page of events.", content: json("ListEventsResponse") },
-						"400": problem("Invalid query.", false),
+						"400": problem("Invalid query, an unknown parameter, or `from` not before `to`.", false),
+						...ADMIN_AUTH,
+					},
+				},
+			},
+			"/v1/games/{gameId}/events/export": {
+				get: {
+					operationId: "exportEvents",
+					summary: "Download every matching event as NDJSON, CSV or Parquet (analyst or owner)",
+					description:
+						"Streamed in id (≈ time) order as the client reads it, so exports of any size use little server " +
+						"memory. Columns: id, gameId, batchId, userId, sessionId, type, name, time (unix milliseconds), " +
+						"receivedAt (unix milliseconds), props (an object in NDJSON, JSON text in CSV and Parquet). CSV " +
+						"follows RFC 4180 (CRLF, UTF-8, header row). Parquet: strings UTF8, userId INT64, time and " +
+						"receivedAt INT64 unix milliseconds annotated as UTC timestamps, props JSON; one row group per " +
+						`${DEFAULT_EXPORT_PAGE_SIZE} events. A failure after the download started ends it early (the ` +
+						"file is then incomplete).",
+					tags: ["ingest"],
+					security: [{ adminToken: [] }],
+					parameters: [pathParam("gameId"), ...queryParameters(exportEventsQuerySchema)],
+					responses: {
+						"200": {
+							description: "The file, as an attachment named `events-<gameId>.<ndjson|csv|parquet>`.",
+							headers: {
+								"Content-Disposition": {
+									description: 'attachment; filename="events-<gameId>.<extension>"',
+									schema: { type: "string" },
+								},
+							},
+							content: {
+								"application/x-ndjson": {
+									schema: { type: "string", description: "One JSON object per line (LF)." },
+								},
+								"text/csv; charset=utf-8": { schema: { type: "string" } },
+								"application/vnd.apache.parquet": {
+									schema: { type: "string", contentMediaType: "application/vnd.apache.parquet" },
+								},
+							},
+						},
+						"400": problem("Invalid query, an unknown parameter, or `from` not before `to`.", false),
 						...ADMIN_AUTH,
 					},
 				},
@@ -598,6 +653,71 @@ export function buildOpenApiDocument(options: { version?: string } = {}): Record
 					{ parameters: [pathParam("gameId"), pathParam("key")] },
 				),
 			},
+			"/v1/admin/games/{gameId}/settings": {
+				get: adminOperation(
+					"getGameSettings",
+					"A game's settings: time zone, raw-event retention, daily digest (viewer)",
+					{
+						"200": ok("The settings (the defaults if never changed).", "GameSettings"),
+						"404": problem("Unknown game.", false),
+					},
+					{ parameters: [pathParam("gameId")] },
+				),
+				patch: adminOperation(
+					"updateGameSettings",
+					"Change a game's settings; members left out keep their value (owner)",
+					{
+						"200": ok("The settings as updated.", "GameSettings"),
+						"400": problem(
+							"Invalid settings: an unknown time zone, a URL that is not http(s) (or is the masked value), a value out of range, or an unknown member.",
+							false,
+						),
+						"404": problem("Unknown game.", false),
+						"415": problem("Not application/json.", false),
+					},
+					{
+						parameters: [pathParam("gameId")],
+						requestBody: { required: true, content: json("UpdateGameSettingsRequest") },
+					},
+				),
+			},
+			"/v1/admin/games/{gameId}/digest/test": {
+				post: adminOperation(
+					"testDigest",
+					"Post yesterday's daily digest to the game's webhook now, marked as a test, in one attempt (owner)",
+					{
+						"200": ok(
+							"What the webhook did; a refusal is an outcome here, not an error. The day's scheduled digest is not affected.",
+							"TestDigestResult",
+						),
+						"404": problem("Unknown game.", false),
+						"409": problem("The game has no digest webhook: set digestWebhookUrl first.", false),
+					},
+					{ parameters: [pathParam("gameId")] },
+				),
+			},
+			"/v1/admin/warehouse": {
+				get: adminOperation("getWarehouseStatus", "Where the rollup job stands: pending batches, rebuilds (viewer)", {
+					"200": ok("The warehouse's status.", "WarehouseStatus"),
+				}),
+			},
+			"/v1/admin/games/{gameId}/warehouse/rebuild": {
+				post: adminOperation(
+					"rebuildWarehouse",
+					"Clear a game's rollups and refold them from its raw events in the background (owner)",
+					{
+						"202": ok(
+							"The rollups are cleared and the rebuild is queued; poll GET /v1/admin/warehouse until `rebuilding` " +
+								"is 0. Until then the game's metrics are partial. Days whose raw events were purged (rawRetentionDays) " +
+								"cannot be refolded and stay empty.",
+							"WarehouseStatus",
+						),
+						"400": problem("Invalid game id.", false),
+						"404": problem("Unknown game.", false),
+					},
+					{ parameters: [pathParam("gameId")] },
+				),
+			},
 			"/healthz": {
 				get: {
 					operationId: "healthz",
@@ -641,10 +761,15 @@ function queryParameters(schema: z.ZodObject): Record<string, unknown>[] {
 		properties?: Record<string, unknown>;
 		required?: string[];
 	};
-	return Object.entries(json.properties ?? {}).map(([name, property]) => ({
-		name,
-		in: "query",
-		required: json.required?.includes(name) ?? false,
-		schema: property,
-	}));
+	return Object.entries(json.properties ?? {}).map(([name, property]) => {
+		// Documentation viewers show a parameter's own description, not its schema's.
+		const { description } = property as { description?: unknown };
+		return {
+			name,
+			in: "query",
+			required: json.required?.includes(name) ?? false,
+			...(typeof description === "string" ? { description } : {}),
+			schema: property,
+		};
+	});
 }

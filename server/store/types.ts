@@ -1,3 +1,4 @@
+import type { WarehouseService } from "../warehouse/service.js";
 import type { AdminRole, GameScope } from "../auth/roles.js";
 import type { ExperimentDefinition, ExperimentStatus } from "../experiments/experiment.js";
 import type { FlagDefinition } from "../experiments/flag.js";
@@ -17,6 +18,12 @@ export interface ListEventsQuery {
 	batchId?: string | undefined;
 	userId?: number | undefined;
 	type?: EventType | undefined;
+	/** Exact event name. */
+	name?: string | undefined;
+	/** Only events whose `time` is at or after this (unix ms, inclusive). */
+	from?: number | undefined;
+	/** Only events whose `time` is before this (unix ms, exclusive). */
+	to?: number | undefined;
 	/** Maximum number of events returned. */
 	limit: number;
 	/** Cursor: only events whose id sorts after this one (ids are time-ordered). */
@@ -127,11 +134,63 @@ export interface ExperimentMetricRow {
 	sumSquares: number;
 }
 
+/** Per-game settings; a game never configured has the defaults ({@link DEFAULT_GAME_SETTINGS}). */
+export interface GameSettings {
+	gameId: string;
+	/** IANA time zone of the game's days (daily metrics, the digest). */
+	timeZone: string;
+	/** Raw events older than this many days may be deleted; null keeps them forever. */
+	rawRetentionDays: number | null;
+	/** Where the daily digest is posted (Discord-compatible webhook); holds a secret token. Null: no digest. */
+	digestWebhookUrl: string | null;
+	/** Local hour (0–23, in `timeZone`) from which yesterday's digest is posted. */
+	digestHour: number;
+	/** Unix ms of the last change; null while the game has the defaults. */
+	updatedAt: number | null;
+}
+
+/** What a game without stored settings has. */
+export const DEFAULT_GAME_SETTINGS: Readonly<Omit<GameSettings, "gameId">> = Object.freeze({
+	timeZone: "UTC",
+	rawRetentionDays: null,
+	digestWebhookUrl: null,
+	digestHour: 9,
+	updatedAt: null,
+});
+
+/** Where a game's daily digest stands. */
+export interface DigestState {
+	gameId: string;
+	/** Local day (YYYY-MM-DD) of the last digest delivered or given up; null before the first. */
+	lastDay: string | null;
+	/** Delivery attempts (HTTP requests) of the last finished delivery. */
+	attempts: number;
+	/** Why the last finished delivery failed; null when it was delivered. */
+	lastError: string | null;
+	/** The day a process is delivering now, and until when (unix ms) its claim holds; null when none. */
+	claimedDay: string | null;
+	claimedUntil: number | null;
+	updatedAt: number;
+}
+
+/** How a digest delivery ended, for {@link Store.finishDigestDay}. */
+export interface DigestDayResult {
+	/** Local day (YYYY-MM-DD) the digest was for. */
+	day: string;
+	/** True when the day is done (delivered, or given up); false releases the claim so the day is tried again. */
+	settled: boolean;
+	attempts: number;
+	/** Null when delivered. */
+	error: string | null;
+}
+
 /**
  * Persistence contract of the backend. Every method is async so the SQLite engine and the scale path
  * (PostgreSQL + ClickHouse) share one interface and one contract test suite.
  */
 export interface Store {
+	/** Rollups, metric queries and experiment sums (off the event loop where the engine allows). */
+	readonly warehouse: WarehouseService;
 	/** Resolves if the store can serve queries; rejects otherwise (used by /readyz). */
 	ping(): Promise<void>;
 	/**
@@ -199,6 +258,26 @@ export interface Store {
 	/** As {@link updateExperiment}. */
 	updateFlag(record: FlagRecord): Promise<boolean>;
 	deleteFlag(gameId: string, key: string): Promise<boolean>;
+
+	/** A game's settings; {@link DEFAULT_GAME_SETTINGS} when none are stored (the game's existence is not checked). */
+	getGameSettings(gameId: string): Promise<GameSettings>;
+	/** Changes some settings (the others keep their value, or the default) and returns them all; the game must exist. */
+	updateGameSettings(
+		gameId: string,
+		changes: Partial<Omit<GameSettings, "gameId" | "updatedAt">>,
+		at: number,
+	): Promise<GameSettings>;
+	/** Every game's stored settings, by game id (games never configured are absent: they have the defaults). */
+	listGameSettings(): Promise<GameSettings[]>;
+
+	getDigestState(gameId: string): Promise<DigestState | undefined>;
+	/**
+	 * Claims a game's `day` for delivery until `until` (unix ms); false (nothing written) when that day or a later one
+	 * is already settled, or another unexpired claim holds. So two processes never deliver one day at once.
+	 */
+	claimDigestDay(gameId: string, day: string, at: number, until: number): Promise<boolean>;
+	/** Records how a claimed delivery ended and releases the claim; a settled day is never claimed again. */
+	finishDigestDay(gameId: string, result: DigestDayResult, at: number): Promise<void>;
 
 	/** Releases the underlying resources; further calls reject. Safe to call twice. */
 	close(): Promise<void>;

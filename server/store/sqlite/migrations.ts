@@ -1,3 +1,5 @@
+import { WAREHOUSE_MIGRATION } from "./warehouse-migration.js";
+
 /** One schema step. Versions start at 1 and increase by 1; an applied migration is never edited, only followed. */
 export interface Migration {
 	version: number;
@@ -31,6 +33,13 @@ export interface Migration {
  *   exposures and, per unit, its named metric events after exposure; (game_id, user_id, time, type) finds any
  *   event of a unit in a time range (retention, revenue over all purchases). `type` is the last column so both
  *   filter on it without reading the row. Each index costs ingest some write time (measured in the issue note).
+ *
+ * Notes on version 4:
+ * - game_settings holds only what differs from the defaults' row: a game without a row has UTC, raw events kept
+ *   forever and no digest, so games registered before this version need no backfill.
+ * - digest_state remembers the last local day whose digest was delivered or given up, so a restart (or a second
+ *   process on the same database) never posts a day twice; claimed_day/claimed_until is the lease of the process
+ *   delivering a day right now, so two processes never deliver the same day at once.
  */
 export const MIGRATIONS: readonly Migration[] = [
 	{
@@ -138,4 +147,29 @@ export const MIGRATIONS: readonly Migration[] = [
 			CREATE INDEX events_purchases ON events (game_id, time) WHERE type = 'purchase';
 		`,
 	},
+	{
+		version: 4,
+		name: "game_settings",
+		up: `
+			CREATE TABLE game_settings (
+				game_id TEXT PRIMARY KEY REFERENCES games (id),
+				time_zone TEXT NOT NULL DEFAULT 'UTC',
+				raw_retention_days INTEGER CHECK (raw_retention_days IS NULL OR raw_retention_days > 0),
+				digest_webhook_url TEXT,
+				digest_hour INTEGER NOT NULL DEFAULT 9 CHECK (digest_hour BETWEEN 0 AND 23),
+				updated_at INTEGER
+			) STRICT;
+
+			CREATE TABLE digest_state (
+				game_id TEXT PRIMARY KEY REFERENCES games (id),
+				last_day TEXT,
+				attempts INTEGER NOT NULL DEFAULT 0,
+				last_error TEXT,
+				claimed_day TEXT,
+				claimed_until INTEGER,
+				updated_at INTEGER NOT NULL
+			) STRICT;
+		`,
+	},
+	WAREHOUSE_MIGRATION,
 ];

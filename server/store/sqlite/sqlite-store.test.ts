@@ -5,7 +5,7 @@ import BetterSqlite3 from "better-sqlite3";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import type { IngestEvent, ValidatedBatch } from "../../ingest/schema.js";
 import { T0, makeEvent, makeEvents } from "../../testing/fixtures.js";
-import type { Store } from "../types.js";
+import type { ListEventsQuery, Store } from "../types.js";
 import { configureConnection, openSqliteStore } from "./sqlite-store.js";
 
 const RECEIVED = T0 + 1000;
@@ -152,6 +152,100 @@ describe("SqliteStore.listEvents", () => {
 
 	it("returns nothing for another game", async () => {
 		expect(await store.listEvents({ gameId: "g2", limit: 10 })).toEqual([]);
+	});
+});
+
+describe("SqliteStore.listEvents by name and time", () => {
+	// Ids and times deliberately disagree in places (a late id with an early time and the reverse), so a result
+	// that relied on ids following time would show here. Another game shares names and times.
+	const events: IngestEvent[] = Array.from({ length: 60 }, (_, i) =>
+		makeEvent({
+			id: `e-${String(i).padStart(3, "0")}`,
+			time: T0 + (i % 10 === 7 ? 59 - i : i) * 1000,
+			userId: i % 3,
+			type: i % 4 === 0 ? "progression" : "custom",
+			name: ["jump", "shop", "die"][i % 3],
+		}),
+	);
+	beforeEach(async () => {
+		await store.ingestBatch("g1", batch("b1", events), RECEIVED);
+		await store.ingestBatch("g2", batch("b1", events.slice(0, 20)), RECEIVED);
+	});
+
+	/** Every page of a query, following `after` like a client. */
+	async function allPages(query: Omit<ListEventsQuery, "after">): Promise<string[]> {
+		const ids: string[] = [];
+		for (let after: string | undefined, page = 0; page < 100; page++) {
+			const rows = await store.listEvents({ ...query, ...(after === undefined ? {} : { after }) });
+			ids.push(...rows.map((e) => e.id));
+			if (rows.length < query.limit) return ids;
+			after = rows.at(-1)?.id;
+		}
+		throw new Error("paging did not end");
+	}
+
+	it.each<[Pick<ListEventsQuery, "name" | "from" | "to" | "type" | "userId">]>([
+		[{ from: T0 + 10_000, to: T0 + 20_000 }],
+		[{ from: T0 + 50_000 }],
+		[{ to: T0 + 5_000 }],
+		[{ name: "shop" }],
+		[{ name: "shop", from: T0 + 5_000, to: T0 + 45_000 }],
+		[{ name: "die", type: "progression", userId: 2 }],
+		[{ from: T0 + 2_000, to: T0 + 3_000 }],
+		[{ from: T0 + 100_000 }],
+		[{ name: "none" }],
+	])("pages through %o exactly like filtering every event, at every page size", async (filter) => {
+		const expected = events
+			.filter(
+				(e) =>
+					(filter.from === undefined || e.time >= filter.from) &&
+					(filter.to === undefined || e.time < filter.to) &&
+					(filter.name === undefined || e.name === filter.name) &&
+					(filter.type === undefined || e.type === filter.type) &&
+					(filter.userId === undefined || e.userId === filter.userId),
+			)
+			.map((e) => e.id)
+			.sort();
+		for (const limit of [1, 2, 3, 7, 100]) {
+			expect(await allPages({ gameId: "g1", limit, ...filter }), `limit ${limit}`).toEqual(expected);
+		}
+	});
+
+	it("pages exactly through a range of more events than the id probe covers on later pages", async () => {
+		// 30,000 events in a game of their own; a few early ids carry late times, so ids do not follow time.
+		const many = Array.from({ length: 30_000 }, (_, i) =>
+			makeEvent({
+				id: `m-${String(i).padStart(6, "0")}`,
+				time: T0 + (i % 1000 === 500 && i < 10_000 ? 26_000 + Math.floor(i / 1000) : i),
+				name: "tick",
+			}),
+		);
+		await store.createGame({ id: "g3", name: "Game three", createdAt: T0 });
+		for (let i = 0; i < many.length; i += 10_000) {
+			await store.ingestBatch("g3", batch(`many-${i}`, many.slice(i, i + 10_000)), RECEIVED);
+		}
+		const from = T0 + 2_000;
+		const to = T0 + 27_000;
+		const expected = many
+			.filter((e) => e.time >= from && e.time < to)
+			.map((e) => e.id)
+			.sort();
+		expect(expected.length).toBeGreaterThan(20_000);
+		for (const query of [
+			{ from, to },
+			{ from, to, name: "tick" },
+		]) {
+			expect(await allPages({ gameId: "g3", limit: 4000, ...query })).toEqual(expected);
+		}
+	});
+
+	it("finds an event whose id is far from its time neighbours, on the first page and after a cursor", async () => {
+		// [10 s, 20 s) holds e-010…e-019 except e-017 (its time is 42 s), plus e-047 (time 12 s).
+		const range = { gameId: "g1", from: T0 + 10_000, to: T0 + 20_000, limit: 100 };
+		const inRange = ["e-010", "e-011", "e-012", "e-013", "e-014", "e-015", "e-016", "e-018", "e-019", "e-047"];
+		expect((await store.listEvents(range)).map((e) => e.id)).toEqual(inRange);
+		expect((await store.listEvents({ ...range, after: "e-012" })).map((e) => e.id)).toEqual(inRange.slice(3));
+		expect((await store.listEvents({ ...range, after: "e-047" })).map((e) => e.id)).toEqual([]);
 	});
 });
 

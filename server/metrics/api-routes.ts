@@ -1,0 +1,216 @@
+// The metrics API: GET /v1/games/{gameId}/metrics/{metric}. Answers come from the warehouse (a worker thread for
+// file databases), so a heavy query never holds up ingest.
+import { Hono, type MiddlewareHandler } from "hono";
+import { parseGameId } from "../auth/provisioning.js";
+import { NotFoundError, ValidationError } from "../errors.js";
+import { CSV_CONTENT_TYPE, toCsv } from "../exports/csv.js";
+import type { AppEnv } from "../http/app-env.js";
+import type { Store } from "../store/types.js";
+import { localDayFn } from "../warehouse/time-zone.js";
+import { METRIC_NAMES, MetricRequestError, type MetricEnvelope } from "./engine.js";
+import { parseMetricQuery } from "./query.js";
+
+export interface MetricsApiDeps {
+	store: Store;
+	clock: () => number;
+	/** Who may read metrics (aggregates only: viewers and up). */
+	guard: MiddlewareHandler<AppEnv>;
+}
+
+/**
+ * Routes relative to /v1:
+ * - `GET /games/:gameId/metrics` — the metric names;
+ * - `GET /games/:gameId/metrics/:metric?from=&to=&breakdown=&filter=&format=json|csv&…` — one metric.
+ */
+export function metricsApiRoutes(deps: MetricsApiDeps): Hono<AppEnv> {
+	const routes = new Hono<AppEnv>();
+
+	const game = async (raw: string): Promise<string> => {
+		const gameId = parseGameId(raw);
+		if (!(await deps.store.getGame(gameId))) throw new NotFoundError(`Game "${gameId}" does not exist.`);
+		return gameId;
+	};
+
+	routes.get("/games/:gameId/metrics", deps.guard, async (c) => {
+		await game(c.req.param("gameId"));
+		return c.json({ metrics: METRIC_NAMES }, 200);
+	});
+
+	// One route per metric, so each has its own documented path and parameters.
+	for (const metric of METRIC_NAMES) {
+		routes.get(`/games/:gameId/metrics/${metric}`, deps.guard, async (c) => {
+			const gameId = await game(c.req.param("gameId"));
+			const now = deps.clock();
+			const { timeZone } = await deps.store.getGameSettings(gameId);
+			const { request, format } = parseMetricQuery(metric, c.req.queries(), localDayFn(timeZone)(now));
+			let result: MetricEnvelope;
+			try {
+				result = await deps.store.warehouse.metric(gameId, request, now);
+			} catch (error) {
+				if (error instanceof MetricRequestError) {
+					throw new ValidationError("The metric query cannot be answered.", [
+						{ path: "breakdown", message: error.message },
+					]);
+				}
+				throw error;
+			}
+			if (format === "csv") {
+				const { columns, rows } = metricTable(result);
+				return c.body(toCsv(columns, rows), 200, {
+					"Content-Type": CSV_CONTENT_TYPE,
+					"Content-Disposition": `attachment; filename="${metric}-${gameId}-${result.from}-${result.to}.csv"`,
+				});
+			}
+			return c.json(result, 200);
+		});
+	}
+
+	return routes;
+}
+
+type Row = readonly unknown[];
+// The segments' shapes are the metric schemas (schemas.ts); the table code walks them by name.
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+type Seg = Record<string, any>;
+
+/** Any metric as one flat table: the segment first, then the metric's own columns. */
+export function metricTable(result: MetricEnvelope): { columns: string[]; rows: Row[] } {
+	const segments = result.segments as Seg[];
+	const rows: Row[] = [];
+	const each = (fn: (s: Seg, segment: string) => void) => {
+		for (const s of segments) fn(s, s.segment ?? "all");
+	};
+	switch (result.metric) {
+		case "active-users":
+			each((s, seg) => {
+				for (const d of s.days)
+					rows.push([seg, d.date, d.dau, d.newPlayers, d.returningPlayers, d.wau, d.mau, d.stickiness]);
+			});
+			return {
+				columns: ["segment", "date", "dau", "newPlayers", "returningPlayers", "wau", "mau", "stickiness"],
+				rows,
+			};
+		case "sessions":
+			each((s, seg) => {
+				for (const d of s.days) {
+					rows.push([seg, d.date, d.sessions, d.players, d.sessionsPerPlayer, d.medianSeconds, d.meanSeconds]);
+				}
+			});
+			return {
+				columns: ["segment", "date", "sessions", "players", "sessionsPerPlayer", "medianSeconds", "meanSeconds"],
+				rows,
+			};
+		case "retention":
+			each((s, seg) => {
+				for (const c of s.cohorts)
+					for (const d of c.days) rows.push([seg, c.cohort, c.players, d.day, d.players, d.rate]);
+			});
+			return { columns: ["segment", "cohort", "cohortPlayers", "day", "retainedPlayers", "rate"], rows };
+		case "funnel":
+			each((s, seg) => {
+				for (const st of s.steps) {
+					rows.push([
+						seg,
+						st.step,
+						st.name,
+						st.players,
+						st.conversionRate,
+						st.stepConversionRate,
+						st.dropOff,
+						st.medianSecondsFromPrevious,
+						st.medianSecondsFromStart,
+					]);
+				}
+			});
+			return {
+				columns: [
+					"segment",
+					"step",
+					"name",
+					"players",
+					"conversionRate",
+					"stepConversionRate",
+					"dropOff",
+					"medianSecondsFromPrevious",
+					"medianSecondsFromStart",
+				],
+				rows,
+			};
+		case "revenue":
+			each((s, seg) => {
+				for (const d of s.days) {
+					rows.push([seg, d.date, d.revenue, d.purchases, d.payers, d.dau, d.arpdau, d.arppu, d.payerConversion]);
+				}
+			});
+			return {
+				columns: [
+					"segment",
+					"date",
+					"revenueRobux",
+					"purchases",
+					"payers",
+					"dau",
+					"arpdau",
+					"arppu",
+					"payerConversion",
+				],
+				rows,
+			};
+		case "economy":
+			each((s, seg) => {
+				for (const c of s.currencies) {
+					for (const d of c.days)
+						rows.push([seg, c.currency, d.date, d.sources, d.sinks, d.net, d.supply, d.inflation]);
+				}
+			});
+			return { columns: ["segment", "currency", "date", "sources", "sinks", "net", "supply", "inflation"], rows };
+		case "progression":
+			each((s, seg) => {
+				for (const l of s.levels) {
+					rows.push([
+						seg,
+						l.path,
+						l.starts,
+						l.completes,
+						l.fails,
+						l.completionRate,
+						l.failRate,
+						l.attemptsToComplete,
+						l.meanSecondsToComplete,
+					]);
+				}
+			});
+			return {
+				columns: [
+					"segment",
+					"path",
+					"starts",
+					"completes",
+					"fails",
+					"completionRate",
+					"failRate",
+					"attemptsToComplete",
+					"meanSecondsToComplete",
+				],
+				rows,
+			};
+		case "kpi":
+			each((s, seg) => {
+				for (const g of s.groups) for (const d of g.days) rows.push([seg, g.group ?? "", d.date, d.value]);
+			});
+			return { columns: ["segment", "group", "date", "value"], rows };
+		case "trends":
+			each((s, seg) => {
+				for (const e of s.events) {
+					const label = e.event.type ? `${e.event.type}:${e.event.name}` : e.event.name;
+					for (const d of e.days ?? e.hours) rows.push([seg, label, d.date ?? d.hour, d.value]);
+				}
+			});
+			return { columns: ["segment", "event", result.interval === "hour" ? "hour" : "date", "value"], rows };
+		case "overview":
+			each((s) => {
+				for (const k of s.kpis) rows.push([k.key, k.label, k.unit, k.value, k.previous, k.change]);
+			});
+			return { columns: ["kpi", "label", "unit", "value", "previous", "change"], rows };
+	}
+}

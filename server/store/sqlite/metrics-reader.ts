@@ -1,0 +1,407 @@
+// The SQLite side of the metrics engine: rows from the rollup tables, or from raw events where no rollup fits
+// (segmented economy, progression and product breakdowns, prop-filtered KPIs, event-step funnels).
+import type BetterSqlite3 from "better-sqlite3";
+import type { PropValue } from "../../ingest/schema.js";
+import { MetricRequestError } from "../../metrics/engine.js";
+import type {
+	CohortCellRow,
+	CohortLastRow,
+	DayRange,
+	DayTotalsRow,
+	EconomyRow,
+	EventRef,
+	FunnelStepRow,
+	MetricsReader,
+	PlayerRow,
+	ProductRow,
+	ProgressionRow,
+	RawEventRow,
+	SessionRow,
+	UserDayRow,
+	UserEventRow,
+} from "../../metrics/reader.js";
+import {
+	MULTIPLE_VARIATIONS,
+	NO_VALUE,
+	NOT_EXPOSED,
+	type Dimension,
+	type SegmentSpec,
+} from "../../metrics/segments.js";
+import { productKey } from "../../warehouse/fold.js";
+import { localDayFn, localDayStart } from "../../warehouse/time-zone.js";
+
+type Params = Record<string, unknown>;
+
+interface SegmentSql {
+	/** JOIN clauses (players and exposures). */
+	joins: string;
+	/** The breakdown expression, or NULL. */
+	select: string;
+	/** WHERE conditions of the filters, each starting with AND. */
+	where: string;
+	params: Params;
+	/** Filters that need the event's day (new_vs_returning on raw events), checked in JS. */
+	needsFirstDay: boolean;
+}
+
+/**
+ * SQL of a segment spec over a table aliased `alias` with game_id and user_id. `dayExpr` is the row's local day, for
+ * new_vs_returning; without one (raw events), that dimension is resolved in JS from `p.first_day`.
+ */
+function segmentSql(spec: SegmentSpec, alias: string, dayExpr: string | null): SegmentSql {
+	const params: Params = {};
+	const joins: string[] = [];
+	let n = 0;
+	let needsFirstDay = false;
+	const expr = (dimension: Dimension): string => {
+		const i = n++;
+		switch (dimension.kind) {
+			case "attr":
+				params[`path${i}`] = `$.${dimension.name}`;
+				return `(CASE json_type(p.attrs, @path${i}) WHEN 'true' THEN 'true' WHEN 'false' THEN 'false'
+					ELSE coalesce(CAST(json_extract(p.attrs, @path${i}) AS TEXT), '${NO_VALUE}') END)`;
+			case "variant":
+				params[`exp${i}`] = dimension.experiment;
+				joins.push(
+					`LEFT JOIN wh_exposures x${i} ON x${i}.game_id = p.game_id AND x${i}.experiment = @exp${i}
+						AND x${i}.user_id = p.user_id`,
+				);
+				return `(CASE WHEN x${i}.user_id IS NULL THEN '${NOT_EXPOSED}'
+					WHEN json_array_length(x${i}.variations) > 1 THEN '${MULTIPLE_VARIATIONS}'
+					ELSE CAST(json_extract(x${i}.variation, '$') AS TEXT) END)`;
+			case "newVsReturning":
+				if (dayExpr === null) {
+					needsFirstDay = true;
+					return "NULL";
+				}
+				return `(CASE WHEN p.first_day = ${dayExpr} THEN 'new' ELSE 'returning' END)`;
+		}
+	};
+	const select = spec.breakdown ? expr(spec.breakdown) : "NULL";
+	let where = "";
+	for (const filter of spec.filters) {
+		const e = expr(filter.dimension);
+		if (e === "NULL") continue;
+		const i = n++;
+		params[`value${i}`] = filter.value;
+		where += ` AND ${e} = @value${i}`;
+	}
+	const playerJoin = `JOIN wh_players p ON p.game_id = ${alias}.game_id AND p.user_id = ${alias}.user_id`;
+	return { joins: [playerJoin, ...joins].join("\n"), select, where, params, needsFirstDay };
+}
+
+function segmented(spec: SegmentSpec): boolean {
+	return spec.breakdown !== undefined || spec.filters.length > 0;
+}
+
+export class SqliteMetricsReader implements MetricsReader {
+	readonly #db: BetterSqlite3.Database;
+	readonly #cache = new Map<string, BetterSqlite3.Statement>();
+
+	constructor(db: BetterSqlite3.Database) {
+		this.#db = db;
+	}
+
+	#all<T>(sql: string, params: Params): T[] {
+		return this.#statement(sql).all(params) as T[];
+	}
+
+	#statement(sql: string): BetterSqlite3.Statement {
+		let statement = this.#cache.get(sql);
+		if (!statement) {
+			statement = this.#db.prepare(sql);
+			if (this.#cache.size > 500) this.#cache.clear();
+			this.#cache.set(sql, statement);
+		}
+		return statement;
+	}
+
+	timeZone(gameId: string): string {
+		const row = this.#db.prepare("SELECT time_zone FROM wh_state WHERE game_id = ?").get(gameId) as
+			{ time_zone: string } | undefined;
+		return row?.time_zone ?? "UTC";
+	}
+
+	dayTotals(gameId: string, range: DayRange): DayTotalsRow[] {
+		return this.#all<DayTotalsRow>(
+			`SELECT day, dau, new_users AS newUsers, payers, revenue, purchases FROM wh_days
+			WHERE game_id = @gameId AND day BETWEEN @from AND @to ORDER BY day`,
+			{ gameId, from: range.from, to: range.to },
+		);
+	}
+
+	userDays(gameId: string, range: DayRange, spec: SegmentSpec): UserDayRow[] {
+		if (!segmented(spec)) {
+			return this.#all<UserDayRow>(
+				`SELECT d.day, d.user_id AS userId, p.first_day AS firstDay, d.events, d.revenue, d.purchases, NULL AS segment
+				FROM wh_user_days d JOIN wh_players p ON p.game_id = d.game_id AND p.user_id = d.user_id
+				WHERE d.game_id = @gameId AND d.day BETWEEN @from AND @to`,
+				{ gameId, from: range.from, to: range.to },
+			);
+		}
+		const seg = segmentSql(spec, "d", "d.day");
+		return this.#all<UserDayRow>(
+			`SELECT d.day, d.user_id AS userId, p.first_day AS firstDay, d.events, d.revenue, d.purchases,
+				${seg.select} AS segment
+			FROM wh_user_days d ${seg.joins}
+			WHERE d.game_id = @gameId AND d.day BETWEEN @from AND @to ${seg.where}`,
+			{ gameId, from: range.from, to: range.to, ...seg.params },
+		);
+	}
+
+	players(gameId: string, range: DayRange, spec: SegmentSpec): PlayerRow[] {
+		const seg = segmentSql(spec, "q", null);
+		return this.#all<PlayerRow>(
+			`SELECT q.user_id AS userId, q.first_day AS firstDay, q.last_day AS lastDay, q.first_time AS firstTime,
+				q.first_purchase_time AS firstPurchaseTime, ${seg.select} AS segment
+			FROM wh_players q ${seg.joins}
+			WHERE q.game_id = @gameId AND q.first_day BETWEEN @from AND @to ${seg.where}`,
+			{ gameId, from: range.from, to: range.to, ...seg.params },
+		);
+	}
+
+	firstPurchases(gameId: string, fromTime: number, toTime: number, spec: SegmentSpec): PlayerRow[] {
+		const seg = segmentSql(spec, "q", null);
+		return this.#all<PlayerRow>(
+			`SELECT q.user_id AS userId, q.first_day AS firstDay, q.last_day AS lastDay, q.first_time AS firstTime,
+				q.first_purchase_time AS firstPurchaseTime, ${seg.select} AS segment
+			FROM wh_players q ${seg.joins}
+			WHERE q.game_id = @gameId AND q.first_purchase_time >= @fromTime AND q.first_purchase_time < @toTime
+				${seg.where}`,
+			{ gameId, fromTime, toTime, ...seg.params },
+		);
+	}
+
+	cohortCells(gameId: string, range: DayRange): CohortCellRow[] {
+		return this.#all<CohortCellRow>(
+			`SELECT cohort_day AS cohortDay, day_offset AS offset, users, revenue FROM wh_cohorts
+			WHERE game_id = @gameId AND cohort_day BETWEEN @from AND @to`,
+			{ gameId, from: range.from, to: range.to },
+		);
+	}
+
+	cohortLast(gameId: string, range: DayRange): CohortLastRow[] {
+		return this.#all<CohortLastRow>(
+			`SELECT cohort_day AS cohortDay, max_offset AS maxOffset, users FROM wh_cohort_last
+			WHERE game_id = @gameId AND cohort_day BETWEEN @from AND @to AND users <> 0`,
+			{ gameId, from: range.from, to: range.to },
+		);
+	}
+
+	sessions(gameId: string, range: DayRange, spec: SegmentSpec): SessionRow[] {
+		const seg = segmented(spec) ? segmentSql(spec, "s", "s.day") : undefined;
+		return this.#all<SessionRow>(
+			`SELECT s.day, s.user_id AS userId, s.duration, ${seg?.select ?? "NULL"} AS segment
+			FROM wh_sessions s ${seg?.joins ?? ""}
+			WHERE s.game_id = @gameId AND s.day BETWEEN @from AND @to ${seg?.where ?? ""}`,
+			{ gameId, from: range.from, to: range.to, ...seg?.params },
+		);
+	}
+
+	userEvents(gameId: string, event: EventRef, range: DayRange, spec: SegmentSpec): UserEventRow[] {
+		const seg = segmented(spec) ? segmentSql(spec, "u", "u.day") : undefined;
+		const typeClause = event.type === undefined ? "" : "AND u.type = @type";
+		return this.#all<UserEventRow>(
+			`SELECT u.day, u.user_id AS userId, u.events, ${seg?.select ?? "NULL"} AS segment
+			FROM wh_user_events u ${seg?.joins ?? ""}
+			WHERE u.game_id = @gameId ${typeClause} AND u.name = @name AND u.day BETWEEN @from AND @to ${seg?.where ?? ""}`,
+			{
+				gameId,
+				name: event.name,
+				from: range.from,
+				to: range.to,
+				...(event.type && { type: event.type }),
+				...seg?.params,
+			},
+		);
+	}
+
+	eventHours(gameId: string, event: EventRef, fromHour: number, toHour: number): { hour: number; events: number }[] {
+		const typeClause = event.type === undefined ? "" : "AND type = @type";
+		return this.#all(
+			`SELECT hour, sum(events) AS events FROM wh_event_hours
+			WHERE game_id = @gameId ${typeClause} AND name = @name AND hour >= @fromHour AND hour < @toHour
+			GROUP BY hour ORDER BY hour`,
+			{ gameId, name: event.name, fromHour, toHour, ...(event.type && { type: event.type }) },
+		);
+	}
+
+	economy(gameId: string, range: DayRange, spec: SegmentSpec): EconomyRow[] {
+		if (!segmented(spec)) {
+			return this.#all<EconomyRow>(
+				`SELECT day, currency, flow, item_type AS itemType, item_id AS itemId, amount, events, NULL AS segment
+				FROM wh_economy WHERE game_id = @gameId AND day BETWEEN @from AND @to`,
+				{ gameId, from: range.from, to: range.to },
+			);
+		}
+		const groups = new Map<string, EconomyRow>();
+		for (const e of this.#rawByType(gameId, "economy", range, spec)) {
+			const str = (v: PropValue | undefined) => (v === undefined || v === null ? "" : String(v));
+			const row: EconomyRow = {
+				day: e.day,
+				currency: str(e.props.currency),
+				flow: str(e.props.flow),
+				itemType: str(e.props.itemType),
+				itemId: str(e.props.itemId),
+				amount: 0,
+				events: 0,
+				segment: e.segment,
+			};
+			const key = JSON.stringify([row.day, row.currency, row.flow, row.itemType, row.itemId, row.segment]);
+			const existing = groups.get(key) ?? row;
+			existing.amount += typeof e.props.amount === "number" ? e.props.amount : 0;
+			existing.events += 1;
+			groups.set(key, existing);
+		}
+		return [...groups.values()];
+	}
+
+	progression(gameId: string, range: DayRange, spec: SegmentSpec): ProgressionRow[] {
+		if (!segmented(spec)) {
+			return this.#all<ProgressionRow>(
+				`SELECT day, path, status, events, attempts, attempts_n AS attemptsN, seconds, seconds_n AS secondsN,
+					NULL AS segment
+				FROM wh_progression WHERE game_id = @gameId AND day BETWEEN @from AND @to`,
+				{ gameId, from: range.from, to: range.to },
+			);
+		}
+		const groups = new Map<string, ProgressionRow>();
+		for (const e of this.#rawByType(gameId, "progression", range, spec)) {
+			const status = e.props.status === undefined || e.props.status === null ? "" : String(e.props.status);
+			const key = JSON.stringify([e.day, e.name, status, e.segment]);
+			const row = groups.get(key) ?? {
+				day: e.day,
+				path: e.name,
+				status,
+				events: 0,
+				attempts: 0,
+				attemptsN: 0,
+				seconds: 0,
+				secondsN: 0,
+				segment: e.segment,
+			};
+			row.events += 1;
+			if (typeof e.props.attempt === "number") {
+				row.attempts += e.props.attempt;
+				row.attemptsN += 1;
+			}
+			if (typeof e.props.seconds === "number") {
+				row.seconds += e.props.seconds;
+				row.secondsN += 1;
+			}
+			groups.set(key, row);
+		}
+		return [...groups.values()];
+	}
+
+	products(gameId: string, range: DayRange, spec: SegmentSpec): ProductRow[] {
+		if (!segmented(spec)) {
+			return this.#all<ProductRow>(
+				`SELECT day, product, revenue, purchases, NULL AS segment FROM wh_products
+				WHERE game_id = @gameId AND day BETWEEN @from AND @to`,
+				{ gameId, from: range.from, to: range.to },
+			);
+		}
+		const groups = new Map<string, ProductRow>();
+		for (const e of this.#rawByType(gameId, "purchase", range, spec)) {
+			const product = productKey(e.name, e.props);
+			const key = JSON.stringify([e.day, product, e.segment]);
+			const row = groups.get(key) ?? { day: e.day, product, revenue: 0, purchases: 0, segment: e.segment };
+			row.revenue += typeof e.props.robux === "number" ? e.props.robux : 0;
+			row.purchases += 1;
+			groups.set(key, row);
+		}
+		return [...groups.values()];
+	}
+
+	funnelSteps(gameId: string, funnel: string, spec: SegmentSpec): FunnelStepRow[] {
+		if (spec.breakdown?.kind === "newVsReturning" || spec.filters.some((f) => f.dimension.kind === "newVsReturning")) {
+			throw new MetricRequestError("new_vs_returning does not apply to funnels: group funnels by player attributes");
+		}
+		const seg = segmented(spec) ? segmentSql(spec, "f", null) : undefined;
+		return this.#all<FunnelStepRow>(
+			`SELECT f.step, f.user_id AS userId, f.first_time AS time, f.step_name AS stepName,
+				${seg?.select ?? "NULL"} AS segment
+			FROM wh_funnel_steps f ${seg?.joins ?? ""}
+			WHERE f.game_id = @gameId AND f.funnel = @funnel ${seg?.where ?? ""}`,
+			{ gameId, funnel, ...seg?.params },
+		);
+	}
+
+	*rawEvents(
+		gameId: string,
+		event: EventRef,
+		fromTime: number,
+		toTime: number,
+		spec: SegmentSpec,
+	): Iterable<RawEventRow> {
+		const typeClause = event.type === undefined ? "" : "AND e.type = @type";
+		const params = { gameId, name: event.name, fromTime, toTime, ...(event.type && { type: event.type }) };
+		yield* this.#raw(
+			gameId,
+			`e.game_id = @gameId ${typeClause} AND e.name = @name AND e.time >= @fromTime AND e.time < @toTime`,
+			params,
+			spec,
+		);
+	}
+
+	latestEventTime(gameId: string): number | null {
+		const row = this.#db.prepare("SELECT max(time) AS t FROM events WHERE game_id = ?").get(gameId) as {
+			t: number | null;
+		};
+		return row.t;
+	}
+
+	/** Raw events of one type in a day range, with their local day. */
+	*#rawByType(
+		gameId: string,
+		type: string,
+		range: DayRange,
+		spec: SegmentSpec,
+	): Iterable<RawEventRow & { day: number }> {
+		const zone = this.timeZone(gameId);
+		const dayOf = localDayFn(zone);
+		const fromTime = range.from < -1e6 ? 0 : localDayStart(range.from, zone);
+		const toTime = localDayStart(range.to + 1, zone);
+		const rows = this.#raw(
+			gameId,
+			"e.game_id = @gameId AND e.time >= @fromTime AND e.time < @toTime AND e.type = @type",
+			{ gameId, fromTime, toTime, type },
+			spec,
+		);
+		for (const row of rows) yield { ...row, day: dayOf(row.time) };
+	}
+
+	*#raw(gameId: string, where: string, params: Params, spec: SegmentSpec): Iterable<RawEventRow> {
+		const seg = segmented(spec) ? segmentSql(spec, "e", null) : undefined;
+		const sql = `SELECT e.time, e.user_id AS userId, e.name, e.props, ${seg?.select ?? "NULL"} AS segment,
+				${seg ? "p.first_day" : "NULL"} AS firstDay
+			FROM events e ${seg?.joins ?? ""}
+			WHERE ${where} ${seg?.where ?? ""} ORDER BY e.time`;
+		const zone = seg?.needsFirstDay ? this.timeZone(gameId) : "UTC";
+		const dayOf = localDayFn(zone);
+		const newVsReturning = spec.filters.filter((f) => f.dimension.kind === "newVsReturning");
+		for (const row of this.#statement(sql).iterate({ ...params, ...seg?.params }) as Iterable<{
+			time: number;
+			userId: number;
+			name: string;
+			props: string;
+			segment: string | null;
+			firstDay: number | null;
+		}>) {
+			let segment = row.segment;
+			if (seg?.needsFirstDay) {
+				const status = row.firstDay === dayOf(row.time) ? "new" : "returning";
+				if (newVsReturning.some((f) => f.value !== status)) continue;
+				if (spec.breakdown?.kind === "newVsReturning") segment = status;
+			}
+			yield {
+				time: row.time,
+				userId: row.userId,
+				name: row.name,
+				props: JSON.parse(row.props) as Record<string, PropValue>,
+				segment,
+			};
+		}
+	}
+}
