@@ -3,8 +3,9 @@
 //
 //   npm run bench -- metrics [--sizes 1000000,10000000] [--rounds 5] [--ingest-batches 120]
 //
-// For each size a game is generated: players arrive over 120 days (players scale with the size: 1M ≈ 25k players),
-// each returns on a decaying set of days, plays sessions with custom, progression, economy and funnel events, 6% pay;
+// For each size a game is generated: players (--players, default 25,000 for every size; "scale" for ≈ 40 events per
+// player) arrive over 120 days, each returns on a decaying set of days, plays sessions with custom, progression,
+// economy and funnel events (more per session in a larger data set), 6% pay;
 // every player is exposed on install to a two-arm experiment whose treatment converts more. The events go through
 // the store's real ingest (batches of 10,000) into a database file, the warehouse worker folds them, then each query
 // runs `rounds` times through the worker (the API's path) and the median is printed.
@@ -40,12 +41,17 @@ interface Player {
  * Streams the game's events in batches of `batchSize`, day by day in time order (as game servers deliver them, so ids
  * — time-prefixed, like the SDK's — arrive in order).
  */
-export function* generate(totalEvents: number, batchSize: number, seed = 42): Generator<IngestEvent[]> {
+export function* generate(
+	totalEvents: number,
+	batchSize: number,
+	seed = 42,
+	players?: number,
+): Generator<IngestEvent[]> {
 	const random = prng(seed);
 	const int = (n: number) => Math.floor(random() * n);
 	const pick = <T>(items: readonly T[]) => items[int(items.length)]!;
-	// ≈ 40 events per player over their lifetime (≈ 4.5 active days of ≈ 9 events).
-	const playerCount = Math.max(100, Math.round(totalEvents / 40));
+	// Without a population, ≈ 40 events per player over their lifetime (≈ 4.5 active days of ≈ 9 events).
+	const playerCount = players ?? Math.max(100, Math.round(totalEvents / 40));
 	const byDay: Player[][] = Array.from({ length: DAYS }, () => []);
 	for (let p = 0; p < playerCount; p++) {
 		const player: Player = {
@@ -62,6 +68,9 @@ export function* generate(totalEvents: number, batchSize: number, seed = 42): Ge
 			if (random() < 0.25) break;
 		}
 	}
+	// Actions per session so the events add up to the total: session start and end, plus the install's extras.
+	const playerDays = byDay.reduce((a, list) => a + list.length, 0);
+	const actionsMean = Math.max(1, totalEvents / playerDays - 2 - (4 * playerCount) / playerDays);
 	let emitted = 0;
 	let seq = 0;
 	let batch: IngestEvent[] = [];
@@ -70,7 +79,8 @@ export function* generate(totalEvents: number, batchSize: number, seed = 42): Ge
 		for (const player of byDay[day]!) {
 			const { userId } = player;
 			const start = T0 + day * DAY + int(20 * 3_600_000);
-			const sessionId = `s${userId}-${day}`;
+			// Time-ordered, like the SDK's session ids.
+			const sessionId = `${start.toString(36).padStart(9, "0")}-${userId.toString(36)}`;
 			const seconds = 60 + int(1800);
 			const profile = { device: player.platform, country: player.country, premium: userId % 10 === 0 };
 			events.push({ time: start, userId, sessionId, type: "session_start", name: "player", props: profile });
@@ -97,7 +107,7 @@ export function* generate(totalEvents: number, batchSize: number, seed = 42): Ge
 					});
 				}
 			}
-			const actions = 4 + int(10);
+			const actions = Math.max(1, Math.round(actionsMean * (0.5 + random())));
 			for (let a = 0; a < actions; a++) {
 				t += 10_000 + int(60_000);
 				const r = random();
@@ -225,12 +235,16 @@ const QUERIES: Record<string, (store: Store) => Promise<unknown>> = {
 		),
 };
 
-async function buildDataset(dir: string, size: number): Promise<{ store: Store; ingestMs: number; foldMs: number }> {
+async function buildDataset(
+	dir: string,
+	size: number,
+	players: number | undefined,
+): Promise<{ store: Store; ingestMs: number; foldMs: number }> {
 	const store = openSqliteStore({ path: join(dir, `m${size}.db`), foldIntervalMs: 50 });
 	await store.createGame({ id: "g", name: "g", createdAt: T0 });
 	const t0 = performance.now();
 	let b = 0;
-	for (const events of generate(size, 10_000)) {
+	for (const events of generate(size, 10_000, 42, players)) {
 		await store.ingestBatch("g", { batchId: `b${b++}`, sentAt: NOW, events, rejected: [] }, NOW);
 	}
 	const ingestMs = performance.now() - t0;
@@ -334,21 +348,32 @@ export async function run(args: string[]): Promise<void> {
 			sizes: { type: "string", default: "1000000,10000000" },
 			rounds: { type: "string", default: "5" },
 			"ingest-batches": { type: "string", default: "120" },
+			players: { type: "string", default: "25000" },
 		},
 	});
 	const sizes = values.sizes.split(",").map(Number);
+	// "scale": players grow with the events (≈ 40 each); a number: one population for every size.
+	const players = values.players === "scale" ? undefined : Number(values.players);
 	const rounds = Number(values.rounds);
 	const dir = mkdtempSync(join(tmpdir(), "vantage-bench-metrics-"));
 	try {
 		const results: Record<number, Record<string, number>> = {};
 		let largest: Store | undefined;
 		for (const size of sizes) {
-			const { store, ingestMs, foldMs } = await buildDataset(dir, size);
+			const { store, ingestMs, foldMs } = await buildDataset(dir, size, players);
+			const counts = (await store.warehouse.metric(
+				"g",
+				{ metric: "active-users", range: { from: DAY0, to: DAY0 + DAYS - 1 }, spec },
+				NOW,
+			)) as unknown as { segments: { players: number; days: { dau: number }[] }[] };
+			const s = counts.segments[0]!;
+			const playerDays = s.days.reduce((a, d) => a + d.dau, 0);
 			const bytes = statSync(join(dir, `m${size}.db`)).size;
 			console.log(
 				`\n${size.toLocaleString("en")} events: ingest ${(ingestMs / 1000).toFixed(1)} s ` +
 					`(${Math.round(size / (ingestMs / 1000)).toLocaleString("en")} events/s), rollups caught up ` +
-					`${(foldMs / 1000).toFixed(1)} s after the last batch, database ${(bytes / 2 ** 20).toFixed(0)} MiB`,
+					`${(foldMs / 1000).toFixed(1)} s after the last batch, database ${(bytes / 2 ** 20).toFixed(0)} MiB; ` +
+					`${s.players.toLocaleString("en")} players, ${playerDays.toLocaleString("en")} player-days`,
 			);
 			results[size] = await measureQueries(store, rounds);
 			for (const [name, ms] of Object.entries(results[size]!))

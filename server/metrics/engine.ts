@@ -431,13 +431,19 @@ function funnel(
 		steps[stepIndex]!.push(time);
 	};
 	let source: "rollups" | "raw";
+	// Rollup funnels: each player's first arrival per step, one time each (NaN: not reached).
+	const arrivals = new Map<string | null, Map<number, Float64Array>>();
 	if (r.funnel !== undefined) {
 		source = "rollups";
-		const rows = ctx.reader.funnelSteps(ctx.gameId, r.funnel, r.spec);
-		const stepCount = rows.reduce((max, row) => Math.max(max, row.step), 0);
+		const rows = ctx.reader.funnelSteps(ctx.gameId, r.funnel, fromTime, toTime, r.spec);
+		const stepCount = ctx.reader.funnelStepCount(ctx.gameId, r.funnel);
 		const nameVotes = Array.from({ length: stepCount }, () => new Map<string, number>());
 		for (const row of rows) {
-			put(row.segment, row.userId, row.step - 1, row.time, stepCount);
+			let users = arrivals.get(row.segment);
+			if (!users) arrivals.set(row.segment, (users = new Map()));
+			let a = users.get(row.userId);
+			if (!a) users.set(row.userId, (a = new Float64Array(stepCount).fill(NaN)));
+			a[row.step - 1] = row.time;
 			const votes = nameVotes[row.step - 1]!;
 			votes.set(row.stepName, (votes.get(row.stepName) ?? 0) + 1);
 		}
@@ -453,14 +459,20 @@ function funnel(
 		});
 	}
 
-	const segmentKeys = r.spec.breakdown ? [...times.keys()].sort((a, b) => String(a).localeCompare(String(b))) : [null];
+	const keys = [...new Set([...times.keys(), ...arrivals.keys()])];
+	const segmentKeys = r.spec.breakdown ? keys.sort((a, b) => String(a).localeCompare(String(b))) : [null];
 	const segments = segmentKeys.map((segment) => {
-		const users = times.get(segment) ?? new Map<number, number[][]>();
 		const reached = names.map(() => 0);
 		const fromPrevious: number[][] = names.map(() => []);
 		const fromStart: number[][] = names.map(() => []);
-		for (const steps of users.values()) {
-			const path = walkFunnel(steps, fromTime, toTime, windowMs);
+		const paths: number[][] = [];
+		for (const steps of (times.get(segment) ?? new Map<number, number[][]>()).values()) {
+			paths.push(walkFunnel(steps, fromTime, toTime, windowMs));
+		}
+		for (const a of (arrivals.get(segment) ?? new Map<number, Float64Array>()).values()) {
+			paths.push(walkArrivals(a, fromTime, toTime, windowMs));
+		}
+		for (const path of paths) {
 			path.forEach((time, k) => {
 				reached[k]! += 1;
 				if (k > 0) {
@@ -490,6 +502,19 @@ function funnel(
 		};
 	});
 	return { source, windowDays: r.windowDays, segments };
+}
+
+/** {@link walkFunnel} for first arrivals: one time per step, NaN where the player never arrived. */
+export function walkArrivals(a: Float64Array, fromTime: number, toTime: number, windowMs: number): number[] {
+	const first = a[0]!;
+	if (!(first >= fromTime && first < toTime)) return [];
+	const path = [first];
+	for (let k = 1; k < a.length; k++) {
+		const t = a[k]!;
+		if (!(t >= path[k - 1]! && t <= first + windowMs)) break;
+		path.push(t);
+	}
+	return path;
 }
 
 /** One player's path through a funnel: the time of each step reached. */
@@ -532,7 +557,7 @@ function revenue(
 		for (const row of ctx.reader.dayTotals(ctx.gameId, r.range)) {
 			s.days.set(row.day, { dau: row.dau, payers: row.payers, revenue: row.revenue, purchases: row.purchases });
 		}
-		totals = new Map([[null, distinctTotals(ctx.reader.userDays(ctx.gameId, r.range, r.spec))]]);
+		totals = new Map([[null, ctx.reader.rangeTotals(ctx.gameId, r.range)]]);
 	} else {
 		const rows = ctx.reader.userDays(ctx.gameId, r.range, r.spec);
 		for (const row of rows) {
@@ -929,7 +954,9 @@ function kpi(
 		groupBy?: string;
 	},
 ): Body {
-	const useRollup = (r.measure === "count" || r.measure === "users") && r.where.length === 0 && !r.groupBy;
+	// Counts of the whole game come from the daily rollup; distinct players, sums, filters, groups and segments
+	// need each event's player and props.
+	const useRollup = r.measure === "count" && r.where.length === 0 && !r.groupBy && !isSegmented(r.spec);
 	// segment → group → day → accumulator
 	const data = new Map<string | null, Map<string | null, Map<number, SeriesAcc>>>();
 	const slot = (segment: string | null, group: string | null, day: number) => {
@@ -942,11 +969,7 @@ function kpi(
 		return a;
 	};
 	if (useRollup) {
-		for (const row of ctx.reader.userEvents(ctx.gameId, r.event, r.range, r.spec)) {
-			const a = slot(row.segment, null, row.day);
-			a.count += row.events;
-			if (row.userId > 0) a.users.add(row.userId);
-		}
+		for (const row of ctx.reader.eventDays(ctx.gameId, r.event, r.range)) slot(null, null, row.day).count += row.events;
 	} else {
 		const dayOf = localDayFn(ctx.timeZone);
 		const fromTime = localDayStart(r.range.from, ctx.timeZone);
@@ -1063,7 +1086,8 @@ function trends(
 				};
 			}),
 		}));
-	return { source: "rollups", interval: "day", measure: r.measure, segments };
+	const source = perEvent.every((result) => result.source === "rollups") ? "rollups" : "raw";
+	return { source, interval: "day", measure: r.measure, segments };
 }
 
 // ---- overview -----------------------------------------------------------------------------------------------
@@ -1104,7 +1128,7 @@ function periodKpis(ctx: Ctx, range: DayRange): Omit<OverviewKpi, "previous" | "
 	const revenueSum = sum(days.map((d) => d.revenue));
 	const sessionRows = ctx.reader.sessions(ctx.gameId, range, { filters: [] });
 	const lengths = sessionRows.flatMap((s) => (s.duration === null ? [] : [s.duration]));
-	const players = distinctTotals(ctx.reader.userDays(ctx.gameId, range, { filters: [] }));
+	const players = ctx.reader.rangeTotals(ctx.gameId, range);
 	let d1Size = 0;
 	let d1Retained = 0;
 	const sizes = new Map<number, number>();

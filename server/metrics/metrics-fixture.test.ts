@@ -324,7 +324,7 @@ describe("metrics on a hand-computed dataset", () => {
 			measure: "users",
 			where: [],
 		});
-		expect(users.source).toBe("rollups");
+		expect(users.source).toBe("raw");
 		expect(users.segments[0]!.groups[0].total).toBe(2);
 		const sum = await metric({
 			metric: "kpi",

@@ -59,11 +59,9 @@ export interface SessionRow {
 	segment: string | null;
 }
 
-export interface UserEventRow {
+export interface EventDayRow {
 	day: number;
-	userId: number;
 	events: number;
-	segment: string | null;
 }
 
 export interface EconomyRow {
@@ -125,6 +123,8 @@ export interface MetricsReader {
 	/** Whole-game totals per day (no segments). */
 	dayTotals(gameId: string, range: DayRange): DayTotalsRow[];
 	userDays(gameId: string, range: DayRange, spec: SegmentSpec): UserDayRow[];
+	/** Distinct active players and payers of the whole game over a range. */
+	rangeTotals(gameId: string, range: DayRange): { players: number; payers: number };
 	/** Players whose install day is in `range`. */
 	players(gameId: string, range: DayRange, spec: SegmentSpec): PlayerRow[];
 	/** Players whose first purchase time is in [fromTime, toTime). */
@@ -133,14 +133,18 @@ export interface MetricsReader {
 	cohortCells(gameId: string, range: DayRange): CohortCellRow[];
 	cohortLast(gameId: string, range: DayRange): CohortLastRow[];
 	sessions(gameId: string, range: DayRange, spec: SegmentSpec): SessionRow[];
-	userEvents(gameId: string, event: EventRef, range: DayRange, spec: SegmentSpec): UserEventRow[];
+	/** Whole-game event counts per local day (distinct players and segments come from raw events). */
+	eventDays(gameId: string, event: EventRef, range: DayRange): EventDayRow[];
 	/** Events per UTC hour (hours since the epoch) in [fromHour, toHour). */
 	eventHours(gameId: string, event: EventRef, fromHour: number, toHour: number): { hour: number; events: number }[];
 	/** Economy sums; with a segmented spec, from raw events. `range.from` may be -Infinity (all history). */
 	economy(gameId: string, range: DayRange, spec: SegmentSpec): EconomyRow[];
 	progression(gameId: string, range: DayRange, spec: SegmentSpec): ProgressionRow[];
 	products(gameId: string, range: DayRange, spec: SegmentSpec): ProductRow[];
-	funnelSteps(gameId: string, funnel: string, spec: SegmentSpec): FunnelStepRow[];
+	/** Every step arrival of the players whose first step-1 arrival is in [fromTime, toTime). */
+	funnelSteps(gameId: string, funnel: string, fromTime: number, toTime: number, spec: SegmentSpec): FunnelStepRow[];
+	/** The highest step number any player reached in the funnel (0: none). */
+	funnelStepCount(gameId: string, funnel: string): number;
 	/** Raw events of one kind with time in [fromTime, toTime), in time order. */
 	rawEvents(
 		gameId: string,

@@ -53,21 +53,43 @@ export interface ChunkFacts {
 	/** Key `${userId}:${day}`. */
 	userDays: Map<string, UserDayDelta>;
 	sessions: Map<string, SessionDelta>;
-	/** Key JSON [type, name, day, userId] → events. */
-	userEvents: Map<string, number>;
-	/** Key JSON [type, name, hour] (UTC hours since the epoch) → events. */
-	eventHours: Map<string, number>;
-	/** Key JSON [day, currency, flow, itemType, itemId] → amount and events. */
-	economy: Map<string, { amount: number; events: number }>;
-	/** Key JSON [day, path, status]. */
-	progression: Map<string, { events: number; attempts: number; attemptsN: number; seconds: number; secondsN: number }>;
-	/** Key JSON [day, product] → Robux and purchases. */
-	products: Map<string, { revenue: number; purchases: number }>;
-	/** Key JSON [funnel, step, userId] → the first arrival and its step name. */
-	funnelSteps: Map<string, { time: number; id: string; stepName: string }>;
-	/** Key JSON [experiment, userId] → first exposure, its variation (JSON), and every variation seen (JSON). */
-	exposures: Map<string, { time: number; id: string; variation: string; variations: Set<string> }>;
+	/** Events per (type, name, local day). Keys join the parts with \u0001; values repeat them. */
+	eventDays: Map<string, { type: string; name: string; day: number; events: number }>;
+	/** Events per (type, name, UTC hour since the epoch). */
+	eventHours: Map<string, { type: string; name: string; hour: number; events: number }>;
+	economy: Map<
+		string,
+		{ day: number; currency: string; flow: string; itemType: string; itemId: string; amount: number; events: number }
+	>;
+	progression: Map<
+		string,
+		{
+			day: number;
+			path: string;
+			status: string;
+			events: number;
+			attempts: number;
+			attemptsN: number;
+			seconds: number;
+			secondsN: number;
+		}
+	>;
+	/** Robux and purchases per (day, product). */
+	products: Map<string, { day: number; product: string; revenue: number; purchases: number }>;
+	/** A player's first arrival at a funnel step, and its step name. */
+	funnelSteps: Map<
+		string,
+		{ funnel: string; step: number; userId: number; time: number; id: string; stepName: string }
+	>;
+	/** A player's first exposure to an experiment, its variation (JSON), and every variation seen (JSON). */
+	exposures: Map<
+		string,
+		{ experiment: string; userId: number; time: number; id: string; variation: string; variations: Set<string> }
+	>;
 }
+
+/** Separator of map keys: cannot occur in the numbers and is no character a name would use. */
+const SEP = "\u0001";
 
 const HOUR_MS = 3_600_000;
 
@@ -96,7 +118,7 @@ export function emptyFacts(): ChunkFacts {
 		players: new Map(),
 		userDays: new Map(),
 		sessions: new Map(),
-		userEvents: new Map(),
+		eventDays: new Map(),
 		eventHours: new Map(),
 		economy: new Map(),
 		progression: new Map(),
@@ -106,10 +128,6 @@ export function emptyFacts(): ChunkFacts {
 	};
 }
 
-function add(map: Map<string, number>, key: string, n: number): void {
-	map.set(key, (map.get(key) ?? 0) + n);
-}
-
 /**
  * Folds events into `facts` (in place). Any order and any split into chunks gives the same applied result: every
  * delta is a sum, a minimum or an "earliest by (time, id)".
@@ -117,25 +135,36 @@ function add(map: Map<string, number>, key: string, n: number): void {
 export function foldEvents(facts: ChunkFacts, events: Iterable<FoldEvent>, dayOf: (time: number) => number): void {
 	for (const e of events) {
 		const day = dayOf(e.time);
-		add(facts.userEvents, JSON.stringify([e.type, e.name, day, e.userId]), 1);
-		add(facts.eventHours, JSON.stringify([e.type, e.name, Math.floor(e.time / HOUR_MS)]), 1);
+		const nameKey = e.type + SEP + e.name;
+		const dayKey = nameKey + SEP + day;
+		const ed = facts.eventDays.get(dayKey);
+		if (ed) ed.events += 1;
+		else facts.eventDays.set(dayKey, { type: e.type, name: e.name, day, events: 1 });
+		const hour = Math.floor(e.time / HOUR_MS);
+		const hourKey = nameKey + SEP + hour;
+		const eh = facts.eventHours.get(hourKey);
+		if (eh) eh.events += 1;
+		else facts.eventHours.set(hourKey, { type: e.type, name: e.name, hour, events: 1 });
 
 		if (e.userId > 0) foldPlayer(facts, e, day);
 		if (e.type === "economy") {
-			const key = JSON.stringify([
-				day,
-				str(e.props.currency),
-				str(e.props.flow),
-				str(e.props.itemType),
-				str(e.props.itemId),
-			]);
-			const row = facts.economy.get(key) ?? { amount: 0, events: 0 };
+			const currency = str(e.props.currency);
+			const flow = str(e.props.flow);
+			const itemType = str(e.props.itemType);
+			const itemId = str(e.props.itemId);
+			const key = day + SEP + currency + SEP + flow + SEP + itemType + SEP + itemId;
+			let row = facts.economy.get(key);
+			if (!row) facts.economy.set(key, (row = { day, currency, flow, itemType, itemId, amount: 0, events: 0 }));
 			row.amount += num(e.props.amount) ?? 0;
 			row.events += 1;
-			facts.economy.set(key, row);
 		} else if (e.type === "progression") {
-			const key = JSON.stringify([day, e.name, str(e.props.status)]);
-			const row = facts.progression.get(key) ?? { events: 0, attempts: 0, attemptsN: 0, seconds: 0, secondsN: 0 };
+			const status = str(e.props.status);
+			const key = day + SEP + e.name + SEP + status;
+			let row = facts.progression.get(key);
+			if (!row) {
+				row = { day, path: e.name, status, events: 0, attempts: 0, attemptsN: 0, seconds: 0, secondsN: 0 };
+				facts.progression.set(key, row);
+			}
 			row.events += 1;
 			const attempt = num(e.props.attempt);
 			if (attempt !== undefined) {
@@ -147,13 +176,13 @@ export function foldEvents(facts: ChunkFacts, events: Iterable<FoldEvent>, dayOf
 				row.seconds += seconds;
 				row.secondsN += 1;
 			}
-			facts.progression.set(key, row);
 		} else if (e.type === "purchase") {
-			const key = JSON.stringify([day, productKey(e.name, e.props)]);
-			const row = facts.products.get(key) ?? { revenue: 0, purchases: 0 };
+			const product = productKey(e.name, e.props);
+			const key = day + SEP + product;
+			let row = facts.products.get(key);
+			if (!row) facts.products.set(key, (row = { day, product, revenue: 0, purchases: 0 }));
 			row.revenue += num(e.props.robux) ?? 0;
 			row.purchases += 1;
-			facts.products.set(key, row);
 		}
 	}
 }
@@ -202,10 +231,11 @@ function foldPlayer(facts: ChunkFacts, e: FoldEvent, day: number): void {
 		case "funnel": {
 			const step = num(e.props.step);
 			if (step === undefined || !Number.isInteger(step) || step < 1) break;
-			const key = JSON.stringify([e.name, step, e.userId]);
+			const key = e.name + SEP + step + SEP + e.userId;
 			const seen = facts.funnelSteps.get(key);
 			if (!seen || earlier(e.time, e.id, seen.time, seen.id)) {
-				facts.funnelSteps.set(key, { time: e.time, id: e.id, stepName: str(e.props.stepName) });
+				const stepName = str(e.props.stepName);
+				facts.funnelSteps.set(key, { funnel: e.name, step, userId: e.userId, time: e.time, id: e.id, stepName });
 			}
 			break;
 		}
@@ -213,10 +243,18 @@ function foldPlayer(facts: ChunkFacts, e: FoldEvent, day: number): void {
 			const variation = e.props.variation;
 			if (variation === undefined || variation === null) break;
 			const json = JSON.stringify(variation);
-			const key = JSON.stringify([e.name, e.userId]);
+			const key = e.name + SEP + e.userId;
 			const seen = facts.exposures.get(key);
 			if (!seen) {
-				facts.exposures.set(key, { time: e.time, id: e.id, variation: json, variations: new Set([json]) });
+				const variations = new Set([json]);
+				facts.exposures.set(key, {
+					experiment: e.name,
+					userId: e.userId,
+					time: e.time,
+					id: e.id,
+					variation: json,
+					variations,
+				});
 			} else {
 				seen.variations.add(json);
 				if (earlier(e.time, e.id, seen.time, seen.id)) Object.assign(seen, { time: e.time, id: e.id, variation: json });

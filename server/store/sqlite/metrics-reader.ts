@@ -18,7 +18,7 @@ import type {
 	RawEventRow,
 	SessionRow,
 	UserDayRow,
-	UserEventRow,
+	EventDayRow,
 } from "../../metrics/reader.js";
 import {
 	MULTIPLE_VARIATIONS,
@@ -149,6 +149,14 @@ export class SqliteMetricsReader implements MetricsReader {
 		);
 	}
 
+	rangeTotals(gameId: string, range: DayRange): { players: number; payers: number } {
+		return this.#all<{ players: number; payers: number }>(
+			`SELECT count(DISTINCT user_id) AS players, count(DISTINCT CASE WHEN purchases > 0 THEN user_id END) AS payers
+			FROM wh_user_days WHERE game_id = @gameId AND day BETWEEN @from AND @to`,
+			{ gameId, from: range.from, to: range.to },
+		)[0]!;
+	}
+
 	players(gameId: string, range: DayRange, spec: SegmentSpec): PlayerRow[] {
 		const seg = segmentSql(spec, "q", null);
 		return this.#all<PlayerRow>(
@@ -198,21 +206,13 @@ export class SqliteMetricsReader implements MetricsReader {
 		);
 	}
 
-	userEvents(gameId: string, event: EventRef, range: DayRange, spec: SegmentSpec): UserEventRow[] {
-		const seg = segmented(spec) ? segmentSql(spec, "u", "u.day") : undefined;
-		const typeClause = event.type === undefined ? "" : "AND u.type = @type";
-		return this.#all<UserEventRow>(
-			`SELECT u.day, u.user_id AS userId, u.events, ${seg?.select ?? "NULL"} AS segment
-			FROM wh_user_events u ${seg?.joins ?? ""}
-			WHERE u.game_id = @gameId ${typeClause} AND u.name = @name AND u.day BETWEEN @from AND @to ${seg?.where ?? ""}`,
-			{
-				gameId,
-				name: event.name,
-				from: range.from,
-				to: range.to,
-				...(event.type && { type: event.type }),
-				...seg?.params,
-			},
+	eventDays(gameId: string, event: EventRef, range: DayRange): EventDayRow[] {
+		const typeClause = event.type === undefined ? "" : "AND type = @type";
+		return this.#all<EventDayRow>(
+			`SELECT day, sum(events) AS events FROM wh_event_days
+			WHERE game_id = @gameId ${typeClause} AND name = @name AND day BETWEEN @from AND @to
+			GROUP BY day ORDER BY day`,
+			{ gameId, name: event.name, from: range.from, to: range.to, ...(event.type && { type: event.type }) },
 		);
 	}
 
@@ -314,7 +314,14 @@ export class SqliteMetricsReader implements MetricsReader {
 		return [...groups.values()];
 	}
 
-	funnelSteps(gameId: string, funnel: string, spec: SegmentSpec): FunnelStepRow[] {
+	funnelStepCount(gameId: string, funnel: string): number {
+		const row = this.#statement(
+			"SELECT max(step) AS n FROM wh_funnel_steps WHERE game_id = @gameId AND funnel = @funnel",
+		).get({ gameId, funnel }) as { n: number | null };
+		return row.n ?? 0;
+	}
+
+	funnelSteps(gameId: string, funnel: string, fromTime: number, toTime: number, spec: SegmentSpec): FunnelStepRow[] {
 		if (spec.breakdown?.kind === "newVsReturning" || spec.filters.some((f) => f.dimension.kind === "newVsReturning")) {
 			throw new MetricRequestError("new_vs_returning does not apply to funnels: group funnels by player attributes");
 		}
@@ -323,8 +330,10 @@ export class SqliteMetricsReader implements MetricsReader {
 			`SELECT f.step, f.user_id AS userId, f.first_time AS time, f.step_name AS stepName,
 				${seg?.select ?? "NULL"} AS segment
 			FROM wh_funnel_steps f ${seg?.joins ?? ""}
-			WHERE f.game_id = @gameId AND f.funnel = @funnel ${seg?.where ?? ""}`,
-			{ gameId, funnel, ...seg?.params },
+			WHERE f.game_id = @gameId AND f.funnel = @funnel ${seg?.where ?? ""}
+				AND f.user_id IN (SELECT user_id FROM wh_funnel_steps WHERE game_id = @gameId AND funnel = @funnel
+					AND step = 1 AND first_time >= @fromTime AND first_time < @toTime)`,
+			{ gameId, funnel, fromTime, toTime, ...seg?.params },
 		);
 	}
 

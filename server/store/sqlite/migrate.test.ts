@@ -70,6 +70,7 @@ describe("migrate", () => {
 			"wh_cohorts",
 			"wh_days",
 			"wh_economy",
+			"wh_event_days",
 			"wh_event_hours",
 			"wh_exposures",
 			"wh_funnel_steps",
@@ -79,7 +80,6 @@ describe("migrate", () => {
 			"wh_sessions",
 			"wh_state",
 			"wh_user_days",
-			"wh_user_events",
 		]);
 	});
 

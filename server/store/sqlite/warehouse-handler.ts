@@ -20,7 +20,16 @@ export class WarehouseHandler {
 	#folded = 0;
 	#lastPurge = 0;
 
-	constructor(db: BetterSqlite3.Database, lock?: WriteLock) {
+	readonly #db: BetterSqlite3.Database;
+	readonly #checkpoints: boolean;
+
+	/**
+	 * @param checkpoints - whether this connection copies the WAL back into the database (the worker does, so the
+	 *   ingest connection, which then has auto-checkpoints off, never pays for it)
+	 */
+	constructor(db: BetterSqlite3.Database, lock?: WriteLock, checkpoints = false) {
+		this.#db = db;
+		this.#checkpoints = checkpoints;
 		this.warehouse = new SqliteWarehouse(db, lock ? { lock } : {});
 		this.#reader = new SqliteMetricsReader(db);
 		this.#sums = new ExperimentSums(db);
@@ -64,6 +73,8 @@ export class WarehouseHandler {
 			more = out.batches > 0 || out.rebuilding > 0;
 			if (!more || performance.now() - started > SLICE_MS) break;
 		}
+		// PASSIVE never waits for readers or writers: it copies what it can now and the rest next time.
+		if (this.#checkpoints) this.#db.pragma("wal_checkpoint(PASSIVE)");
 		if (!more && now - this.#lastPurge >= PURGE_EVERY_MS) {
 			this.#lastPurge = now;
 			this.warehouse.purgeExpired(now);

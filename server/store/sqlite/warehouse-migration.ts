@@ -43,6 +43,8 @@ export const WAREHOUSE_MIGRATION: Migration = {
 			PRIMARY KEY (game_id, user_id)
 		) STRICT, WITHOUT ROWID;
 		CREATE INDEX wh_players_first_day ON wh_players (game_id, first_day);
+		CREATE INDEX wh_players_first_purchase ON wh_players (game_id, first_purchase_time)
+			WHERE first_purchase_time IS NOT NULL;
 
 		CREATE TABLE wh_user_days (
 			game_id TEXT NOT NULL,
@@ -96,14 +98,13 @@ export const WAREHOUSE_MIGRATION: Migration = {
 		) STRICT, WITHOUT ROWID;
 		CREATE INDEX wh_sessions_day ON wh_sessions (game_id, day);
 
-		CREATE TABLE wh_user_events (
+		CREATE TABLE wh_event_days (
 			game_id TEXT NOT NULL,
 			type TEXT NOT NULL,
 			name TEXT NOT NULL,
 			day INTEGER NOT NULL,
-			user_id INTEGER NOT NULL,
 			events INTEGER NOT NULL,
-			PRIMARY KEY (game_id, type, name, day, user_id)
+			PRIMARY KEY (game_id, type, name, day)
 		) STRICT, WITHOUT ROWID;
 
 		CREATE TABLE wh_event_hours (
@@ -160,6 +161,8 @@ export const WAREHOUSE_MIGRATION: Migration = {
 			PRIMARY KEY (game_id, funnel, step, user_id)
 		) STRICT, WITHOUT ROWID;
 
+		CREATE INDEX wh_funnel_entries ON wh_funnel_steps (game_id, funnel, step, first_time);
+
 		CREATE TABLE wh_exposures (
 			game_id TEXT NOT NULL,
 			experiment TEXT NOT NULL,
@@ -181,7 +184,7 @@ export const ROLLUP_TABLES = [
 	"wh_cohorts",
 	"wh_cohort_last",
 	"wh_sessions",
-	"wh_user_events",
+	"wh_event_days",
 	"wh_event_hours",
 	"wh_economy",
 	"wh_progression",

@@ -22,7 +22,7 @@ export interface WarehouseWorkerData {
 const data = workerData as WarehouseWorkerData;
 const db = new BetterSqlite3(data.path);
 configureConnection(db, data.busyTimeoutMs);
-const handler = new WarehouseHandler(db, new WorkerWriteLock(data.lock));
+const handler = new WarehouseHandler(db, new WorkerWriteLock(data.lock), true);
 const port = parentPort!;
 
 port.on("message", (message: { id: number; call: WarehouseCall }) => {

@@ -46,13 +46,17 @@ function toFoldEvent(row: RawEventRow): FoldEvent {
 }
 
 /** Raw events a rebuild folds per step: one step is one short write transaction. */
-const REBUILD_STEP_EVENTS = 20_000;
+const REBUILD_STEP_EVENTS = 5_000;
+/** About how many inbox events one step folds (estimated from the ids' JSON length): ~20 ms of writes. */
+const STEP_EVENTS = 5_000;
 
 interface GamePlan {
 	zone: string;
 	cursorBefore: string | null;
 	cursorAfter: string | null;
 	events: FoldEvent[];
+	/** The events folded into deltas (read phase), applied in the write phase. */
+	facts?: ChunkFacts;
 	/** Ids the rebuild scan read in this step. */
 	scanned: Set<string>;
 }
@@ -85,6 +89,10 @@ export class SqliteWarehouse {
 			inboxSpan: p<[number, number], { n: number }>("SELECT count(*) AS n FROM ingest_log WHERE seq BETWEEN ? AND ?"),
 			event: p<[string, string], RawEventRow>(
 				"SELECT id, user_id, session_id, type, name, time, props FROM events WHERE game_id = ? AND id = ?",
+			),
+			range: p<[string, string, string, number], RawEventRow>(
+				`SELECT id, user_id, session_id, type, name, time, props FROM events
+				WHERE game_id = ? AND id >= ? AND id <= ? ORDER BY id LIMIT ?`,
 			),
 			scan: p<[string, string, number], RawEventRow>(
 				`SELECT id, user_id, session_id, type, name, time, props FROM events
@@ -120,13 +128,11 @@ export class SqliteWarehouse {
 			userDaysOf: p<[string, number], { day: number; revenue: number }>(
 				"SELECT day, revenue FROM wh_user_days WHERE game_id = ? AND user_id = ?",
 			),
-			userDay: p<[string, number, number], { events: number; revenue: number; purchases: number }>(
-				"SELECT events, revenue, purchases FROM wh_user_days WHERE game_id = ? AND day = ? AND user_id = ?",
-			),
-			upsertUserDay: p<[string, number, number, number, number, number]>(
+			upsertUserDay: p<[string, number, number, number, number, number], { events: number; purchases: number }>(
 				`INSERT INTO wh_user_days (game_id, day, user_id, events, revenue, purchases) VALUES (?, ?, ?, ?, ?, ?)
 				ON CONFLICT (game_id, day, user_id) DO UPDATE SET events = events + excluded.events,
-					revenue = revenue + excluded.revenue, purchases = purchases + excluded.purchases`,
+					revenue = revenue + excluded.revenue, purchases = purchases + excluded.purchases
+				RETURNING events, purchases`,
 			),
 			addDay: p<[string, number, number, number, number, number, number, number]>(
 				`INSERT INTO wh_days (game_id, day, dau, new_users, payers, revenue, purchases, events)
@@ -153,9 +159,9 @@ export class SqliteWarehouse {
 				ON CONFLICT (game_id, session_id) DO UPDATE SET day = excluded.day, start_time = excluded.start_time,
 					end_time = excluded.end_time, duration = excluded.duration`,
 			),
-			addUserEvents: p<[string, string, string, number, number, number]>(
-				`INSERT INTO wh_user_events (game_id, type, name, day, user_id, events) VALUES (?, ?, ?, ?, ?, ?)
-				ON CONFLICT (game_id, type, name, day, user_id) DO UPDATE SET events = events + excluded.events`,
+			addEventDays: p<[string, string, string, number, number]>(
+				`INSERT INTO wh_event_days (game_id, type, name, day, events) VALUES (?, ?, ?, ?, ?)
+				ON CONFLICT (game_id, type, name, day) DO UPDATE SET events = events + excluded.events`,
 			),
 			addEventHours: p<[string, string, string, number, number]>(
 				`INSERT INTO wh_event_hours (game_id, type, name, hour, events) VALUES (?, ?, ?, ?, ?)
@@ -183,11 +189,14 @@ export class SqliteWarehouse {
 				`SELECT first_time, first_id FROM wh_funnel_steps WHERE game_id = ? AND funnel = ? AND step = ?
 					AND user_id = ?`,
 			),
+			// Keeps the earliest arrival by (time, id): one statement, no read first.
 			upsertFunnelStep: p<[string, string, number, number, number, string, string]>(
 				`INSERT INTO wh_funnel_steps (game_id, funnel, step, user_id, first_time, first_id, step_name)
 				VALUES (?, ?, ?, ?, ?, ?, ?)
 				ON CONFLICT (game_id, funnel, step, user_id) DO UPDATE SET first_time = excluded.first_time,
-					first_id = excluded.first_id, step_name = excluded.step_name`,
+					first_id = excluded.first_id, step_name = excluded.step_name
+				WHERE excluded.first_time < wh_funnel_steps.first_time
+					OR (excluded.first_time = wh_funnel_steps.first_time AND excluded.first_id < wh_funnel_steps.first_id)`,
 			),
 			exposure: p<[string, string, number], { first_time: number; first_id: string; variations: string }>(
 				`SELECT first_time, first_id, variations FROM wh_exposures WHERE game_id = ? AND experiment = ?
@@ -346,7 +355,15 @@ export class SqliteWarehouse {
 			g.cursorAfter = rows.length < REBUILD_STEP_EVENTS ? null : rows.at(-1)!.id;
 			if (g.cursorAfter !== null) rebuilding++;
 		}
-		const inbox = this.#s.inbox.all(maxBatches);
+		// Batches up to about STEP_EVENTS events (at least one), so a write phase stays short whatever piled up.
+		const inbox: { seq: number; game_id: string; ids: string }[] = [];
+		let ids = 0;
+		for (const row of this.#s.inbox.iterate(maxBatches)) {
+			const count = row.ids.length / 20;
+			if (inbox.length > 0 && ids + count > STEP_EVENTS) break;
+			inbox.push(row);
+			ids += count;
+		}
 		for (const row of inbox) {
 			const state = this.#s.state.get(row.game_id) ?? {
 				game_id: row.game_id,
@@ -354,15 +371,39 @@ export class SqliteWarehouse {
 				rebuild_cursor: null,
 			};
 			const g = plan(state);
-			for (const id of JSON.parse(row.ids) as string[]) {
-				if (g.scanned.has(id)) continue;
+			const wanted = (JSON.parse(row.ids) as string[]).filter(
 				// A rebuild that goes on reaches every id past its new cursor itself.
-				if (g.cursorAfter !== null && g.cursorBefore !== null && id > g.cursorAfter) continue;
-				const event = this.#s.event.get(row.game_id, id);
-				if (event) g.events.push(toFoldEvent(event));
-			}
+				(id) => !g.scanned.has(id) && !(g.cursorAfter !== null && id > g.cursorAfter),
+			);
+			for (const event of this.#events(row.game_id, wanted)) g.events.push(toFoldEvent(event));
+		}
+		for (const g of games.values()) {
+			g.facts = emptyFacts();
+			foldEvents(g.facts, g.events, localDayFn(g.zone));
 		}
 		return { games, inbox, rebuilding };
+	}
+
+	/**
+	 * The stored events with these ids. A batch's ids are time-ordered and mostly adjacent in the key, so one range
+	 * read finds them far faster than a lookup each; ids the range read did not reach (a late event among new
+	 * ones) are looked up one by one.
+	 */
+	#events(gameId: string, ids: string[]): RawEventRow[] {
+		if (ids.length === 0) return [];
+		const sorted = [...ids].sort();
+		const wanted = new Set(sorted);
+		const limit = sorted.length * 2 + 64;
+		const rows = this.#s.range.all(gameId, sorted[0]!, sorted.at(-1)!, limit);
+		const found: RawEventRow[] = [];
+		for (const row of rows) {
+			if (wanted.delete(row.id)) found.push(row);
+		}
+		for (const id of wanted) {
+			const row = this.#s.event.get(gameId, id);
+			if (row) found.push(row);
+		}
+		return found;
 	}
 
 	#write(plan: Plan): FoldOutcome {
@@ -382,7 +423,11 @@ export class SqliteWarehouse {
 		let events = 0;
 		for (const [gameId, g] of plan.games) {
 			this.#ensureState(gameId);
-			this.#apply(gameId, g.zone, g.events);
+			if (g.events.length > 0) {
+				const dayOf = localDayFn(g.zone);
+				this.#applyPlayers(gameId, g.facts!, dayOf);
+				this.#applyFacts(gameId, g.facts!, dayOf);
+			}
 			this.#s.setState.run(g.zone, g.cursorAfter, g.events.length, now, gameId);
 			events += g.events.length;
 		}
@@ -406,16 +451,6 @@ export class SqliteWarehouse {
 				"UPDATE wh_state SET time_zone = ?, rebuild_cursor = '', folded_events = 0, updated_at = ? WHERE game_id = ?",
 			)
 			.run(zone, this.#clock(), gameId);
-	}
-
-	/** Applies one game's events to its rollups (inside the caller's transaction). */
-	#apply(gameId: string, zone: string, events: readonly FoldEvent[]): void {
-		if (events.length === 0) return;
-		const dayOf = localDayFn(zone);
-		const facts = emptyFacts();
-		foldEvents(facts, events, dayOf);
-		this.#applyPlayers(gameId, facts, dayOf);
-		this.#applyFacts(gameId, facts, dayOf);
 	}
 
 	/**
@@ -451,7 +486,9 @@ export class SqliteWarehouse {
 			list.push(ud);
 		}
 
-		for (const player of facts.players.values()) {
+		// In key order, so the writes land on neighbouring pages.
+		const players = [...facts.players.values()].sort((a, b) => a.userId - b.userId);
+		for (const player of players) {
 			const before = s.player.get(gameId, player.userId);
 			const firstTime = Math.min(before?.first_time ?? Infinity, player.firstTime);
 			const firstDay = dayOf(firstTime);
@@ -460,8 +497,10 @@ export class SqliteWarehouse {
 			const beforeDays = before && moved ? s.userDaysOf.all(gameId, player.userId) : [];
 
 			for (const ud of byUser.get(player.userId) ?? []) {
-				const existing = s.userDay.get(gameId, ud.day, player.userId);
-				s.upsertUserDay.run(gameId, ud.day, player.userId, ud.events, ud.revenue, ud.purchases);
+				// One statement: the row after the upsert tells whether it is new (its events are only this chunk's) and
+				// what it held before.
+				const after = s.upsertUserDay.get(gameId, ud.day, player.userId, ud.events, ud.revenue, ud.purchases)!;
+				const existing = after.events === ud.events ? undefined : { purchases: after.purchases - ud.purchases };
 				const d = dayDelta(ud.day);
 				d.events += ud.events;
 				d.revenue += ud.revenue;
@@ -492,6 +531,15 @@ export class SqliteWarehouse {
 				(before?.attrs_time == null ||
 					player.attrs.time < before.attrs_time ||
 					(player.attrs.time === before.attrs_time && player.attrs.id < (before.attrs_id ?? "")));
+			const firstPurchase = minOrNull(before?.first_purchase_time ?? null, player.firstPurchaseTime ?? null);
+			// Most chunks only add activity to a known player: write the row only when one of its facts moves.
+			const unchanged =
+				before &&
+				!takeAttrs &&
+				before.first_time === firstTime &&
+				before.last_day === lastDay &&
+				before.first_purchase_time === firstPurchase;
+			if (unchanged) continue;
 			s.upsertPlayer.run({
 				game_id: gameId,
 				user_id: player.userId,
@@ -501,7 +549,7 @@ export class SqliteWarehouse {
 				attrs_time: takeAttrs ? player.attrs!.time : null,
 				attrs_id: takeAttrs ? player.attrs!.id : null,
 				attrs: takeAttrs ? JSON.stringify(player.attrs!.props) : null,
-				first_purchase_time: minOrNull(before?.first_purchase_time ?? null, player.firstPurchaseTime ?? null),
+				first_purchase_time: firstPurchase,
 			});
 		}
 
@@ -530,34 +578,21 @@ export class SqliteWarehouse {
 			if (startOrDerived === null) continue;
 			s.upsertSession.run(gameId, session.sessionId, session.userId, dayOf(startOrDerived), start, end, duration);
 		}
-		for (const [key, n] of facts.userEvents) {
-			const [type, name, day, userId] = JSON.parse(key) as [string, string, number, number];
-			s.addUserEvents.run(gameId, type, name, day, userId, n);
+		for (const v of facts.eventDays.values()) s.addEventDays.run(gameId, v.type, v.name, v.day, v.events);
+		for (const v of facts.eventHours.values()) s.addEventHours.run(gameId, v.type, v.name, v.hour, v.events);
+		for (const v of facts.economy.values()) {
+			s.addEconomy.run(gameId, v.day, v.currency, v.flow, v.itemType, v.itemId, v.amount, v.events);
 		}
-		for (const [key, n] of facts.eventHours) {
-			const [type, name, hour] = JSON.parse(key) as [string, string, number];
-			s.addEventHours.run(gameId, type, name, hour, n);
+		for (const v of facts.progression.values()) {
+			s.addProgression.run(gameId, v.day, v.path, v.status, v.events, v.attempts, v.attemptsN, v.seconds, v.secondsN);
 		}
-		for (const [key, v] of facts.economy) {
-			const [day, currency, flow, itemType, itemId] = JSON.parse(key) as [number, string, string, string, string];
-			s.addEconomy.run(gameId, day, currency, flow, itemType, itemId, v.amount, v.events);
-		}
-		for (const [key, v] of facts.progression) {
-			const [day, path, status] = JSON.parse(key) as [number, string, string];
-			s.addProgression.run(gameId, day, path, status, v.events, v.attempts, v.attemptsN, v.seconds, v.secondsN);
-		}
-		for (const [key, v] of facts.products) {
-			const [day, product] = JSON.parse(key) as [number, string];
-			s.addProduct.run(gameId, day, product, v.revenue, v.purchases);
-		}
-		for (const [key, v] of facts.funnelSteps) {
-			const [funnel, step, userId] = JSON.parse(key) as [string, number, number];
-			const before = s.funnelStep.get(gameId, funnel, step, userId);
-			if (before && !(v.time < before.first_time || (v.time === before.first_time && v.id < before.first_id))) continue;
+		for (const v of facts.products.values()) s.addProduct.run(gameId, v.day, v.product, v.revenue, v.purchases);
+		for (const v of facts.funnelSteps.values()) {
+			const { funnel, step, userId } = v;
 			s.upsertFunnelStep.run(gameId, funnel, step, userId, v.time, v.id, v.stepName);
 		}
-		for (const [key, v] of facts.exposures) {
-			const [experiment, userId] = JSON.parse(key) as [string, number];
+		for (const v of facts.exposures.values()) {
+			const { experiment, userId } = v;
 			const before = s.exposure.get(gameId, experiment, userId);
 			const variations = new Set<string>(v.variations);
 			if (before) for (const seen of JSON.parse(before.variations) as string[]) variations.add(seen);

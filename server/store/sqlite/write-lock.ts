@@ -34,12 +34,15 @@ export class MainWriteLock {
 
 	async #wait(): Promise<void> {
 		Atomics.add(this.cells, WAITING, 1);
+		// A pending Atomics.waitAsync does not keep Node's event loop alive; this timer does, while ingest waits.
+		const keepAlive = setInterval(() => {}, 1000);
 		try {
 			while (Atomics.compareExchange(this.cells, STATE, 0, 1) !== 0) {
 				const result = Atomics.waitAsync(this.cells, STATE, 1, 50);
 				if (result.async) await result.value;
 			}
 		} finally {
+			clearInterval(keepAlive);
 			Atomics.sub(this.cells, WAITING, 1);
 		}
 	}
