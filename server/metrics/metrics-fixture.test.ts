@@ -104,6 +104,12 @@ function dataset(): IngestEvent[] {
 		...session(3, 2, 15, 400, US_DESKTOP),
 		ev(3, "purchase", "developer_product", at(2, 15, 2), { productId: 12, purchaseId: "p3", robux: 60 }),
 
+		// Experiment "shop": U1 sees variation 0, U2 variation 1, U3 both (so belongs to neither arm); U4 none.
+		ev(1, "exposure", "shop", at(0, 10, 0), { variation: 0 }),
+		ev(2, "exposure", "shop", at(0, 12, 0), { variation: 1 }),
+		ev(3, "exposure", "shop", at(1, 15, 0), { variation: 0 }),
+		ev(3, "exposure", "shop", at(1, 15, 3), { variation: 1 }),
+
 		...session(4, 2, 18, 100, GB_PHONE),
 		ev(4, "economy", "source:Coins", at(2, 18, 1), {
 			flow: "source",
@@ -342,6 +348,37 @@ describe("metrics on a hand-computed dataset", () => {
 			["11", 100],
 			["12", 60],
 		]);
+	});
+
+	it("breakdown by experiment variant, by any attribute, and filters", async () => {
+		const byVariant = await metric({
+			metric: "revenue",
+			range: RANGE,
+			spec: by("variant:shop"),
+			usdPerRobux: 1,
+			developerShare: 1,
+			ltvDays: [0],
+		});
+		// U1 (0) spent 100; U3 (both variations) 100; U2 (1) nothing; U4 never exposed.
+		expect(byVariant.segments.map((s) => [s.segment, s.revenue, s.players])).toEqual([
+			["(multiple)", 100, 1],
+			["(not exposed)", 0, 1],
+			["0", 100, 1],
+			["1", 0, 1],
+		]);
+		const byCountry = await metric({ metric: "sessions", range: RANGE, spec: by("attr:country") });
+		expect(byCountry.segments.map((s) => [s.segment, s.sessions])).toEqual([
+			["DE", 1],
+			["GB", 2],
+			["US", 5],
+		]);
+		const phoneOnly = await metric({
+			metric: "active-users",
+			range: RANGE,
+			spec: { filters: [{ dimension: { kind: "attr", name: "device", label: "platform" }, value: "phone" }] },
+		});
+		// Phones: U2 on D0, U4 on D2 and D3.
+		expect(phoneOnly.segments[0]!.days.map((d: { dau: number }) => d.dau)).toEqual([1, 0, 1, 1]);
 	});
 
 	it("breakdown by new vs returning splits each day's players", async () => {
