@@ -39,17 +39,19 @@ function metricSchema<T extends z.ZodRawShape>(segmentShape: T, extra: z.ZodRawS
 export const activeUsersSchema = metricSchema({
 	players: int("Distinct players active in the range."),
 	newPlayers: int("Players whose first event falls in the range."),
-	days: z.array(
-		z.object({
-			date: date("The day."),
-			dau: int("Daily active players: players with at least one event that day."),
-			newPlayers: int("Active players whose first event ever was that day."),
-			returningPlayers: int("dau − newPlayers."),
-			wau: int("Distinct players active in the 7 days ending that day."),
-			mau: int("Distinct players active in the 30 days ending that day."),
-			stickiness: rate("dau / mau."),
-		}),
-	),
+	days: z
+		.array(
+			z.object({
+				date: date("The day."),
+				dau: int("Daily active players: players with at least one event that day."),
+				newPlayers: int("Active players whose first event ever was that day."),
+				returningPlayers: int("dau − newPlayers."),
+				wau: int("Distinct players active in the 7 days ending that day."),
+				mau: int("Distinct players active in the 30 days ending that day."),
+				stickiness: rate("dau / mau."),
+			}),
+		)
+		.describe("One entry per day of the range."),
 });
 
 const sessionSummary = {
@@ -61,7 +63,9 @@ const sessionSummary = {
 };
 export const sessionsSchema = metricSchema({
 	...sessionSummary,
-	days: z.array(z.object({ date: date("The day the sessions started."), ...sessionSummary })),
+	days: z
+		.array(z.object({ date: date("The day the sessions started."), ...sessionSummary }))
+		.describe("One entry per day of the range."),
 });
 
 const retentionCell = z.object({
@@ -73,13 +77,15 @@ export const retentionSchema = metricSchema(
 	{
 		players: int("Players in the cohorts."),
 		average: z.array(retentionCell).describe("All cohorts together, weighted by size, over cohorts whose day N ended."),
-		cohorts: z.array(
-			z.object({
-				cohort: date("Install day: the day of the players' first event."),
-				players: int("Cohort size."),
-				days: z.array(retentionCell),
-			}),
-		),
+		cohorts: z
+			.array(
+				z.object({
+					cohort: date("Install day: the day of the players' first event."),
+					players: int("Cohort size."),
+					days: z.array(retentionCell).describe("One cell per day N asked for."),
+				}),
+			)
+			.describe("One entry per install day with at least one player."),
 	},
 	{
 		mode: z
@@ -95,18 +101,20 @@ export const funnelSchema = metricSchema(
 		completed: int("Players who reached the last step."),
 		conversionRate: rate("completed / entered."),
 		medianSecondsToConvert: z.number().nullable().describe("Median seconds from step 1 to the last step."),
-		steps: z.array(
-			z.object({
-				step: int("Step number, from 1."),
-				name: z.string().describe("The step's name (funnelStep stepName, or the event)."),
-				players: int("Players who reached this step in order within the window."),
-				conversionRate: rate("players / entered."),
-				stepConversionRate: rate("players / players of the previous step."),
-				dropOff: int("Players of the previous step who did not reach this one."),
-				medianSecondsFromPrevious: z.number().nullable().describe("Median seconds from the previous step."),
-				medianSecondsFromStart: z.number().nullable().describe("Median seconds from step 1."),
-			}),
-		),
+		steps: z
+			.array(
+				z.object({
+					step: int("Step number, from 1."),
+					name: z.string().describe("The step's name (funnelStep stepName, or the event)."),
+					players: int("Players who reached this step in order within the window."),
+					conversionRate: rate("players / entered."),
+					stepConversionRate: rate("players / players of the previous step."),
+					dropOff: int("Players of the previous step who did not reach this one."),
+					medianSecondsFromPrevious: z.number().nullable().describe("Median seconds from the previous step."),
+					medianSecondsFromStart: z.number().nullable().describe("Median seconds from step 1."),
+				}),
+			)
+			.describe("The funnel's steps in order."),
 	},
 	{ windowDays: int("Conversion window in days, counted from step 1.") },
 );
@@ -122,52 +130,66 @@ export const revenueSchema = metricSchema(
 		payerConversion: rate("payers / players."),
 		arpdau: z.number().nullable().describe("Robux per daily active player: revenue / Σ daily DAU."),
 		devexUsd: num("Estimated US dollars: revenue × developerShare × usdPerRobux."),
-		days: z.array(
-			z.object({
-				date: date("The day."),
-				revenue: num("Robux spent that day."),
-				purchases: int("Purchases that day."),
-				payers: int("Players with a purchase that day."),
-				dau: int("Daily active players."),
-				arpdau: z.number().nullable().describe("revenue / dau, Robux."),
-				arppu: z.number().nullable().describe("revenue / payers, Robux."),
-				payerConversion: rate("payers / dau."),
-			}),
-		),
-		ltv: z.object({
-			days: z.array(
+		days: z
+			.array(
 				z.object({
-					day: int("Day N after install."),
-					robuxPerPlayer: z
-						.number()
-						.nullable()
-						.describe("Cumulative Robux per player by day N, over cohorts whose day N ended (size-weighted)."),
+					date: date("The day."),
+					revenue: num("Robux spent that day."),
+					purchases: int("Purchases that day."),
+					payers: int("Players with a purchase that day."),
+					dau: int("Daily active players."),
+					arpdau: z.number().nullable().describe("revenue / dau, Robux."),
+					arppu: z.number().nullable().describe("revenue / payers, Robux."),
+					payerConversion: rate("payers / dau."),
 				}),
-			),
-			cohorts: z.array(
+			)
+			.describe("One entry per day of the range."),
+		ltv: z
+			.object({
+				days: z
+					.array(
+						z.object({
+							day: int("Day N after install."),
+							robuxPerPlayer: z
+								.number()
+								.nullable()
+								.describe("Cumulative Robux per player by day N, over cohorts whose day N ended (size-weighted)."),
+						}),
+					)
+					.describe("Per day N of ltvDays, over every cohort whose day N ended."),
+				cohorts: z
+					.array(
+						z.object({
+							cohort: date("Install day."),
+							players: int("Cohort size."),
+							robuxPerPlayer: z
+								.array(z.number().nullable())
+								.describe("Cumulative Robux per cohort player by each ltvDays day; null until that day ended."),
+						}),
+					)
+					.describe("One entry per install day with at least one player."),
+			})
+			.describe("Lifetime value: cumulative Robux per player by day N after install."),
+		topProducts: z
+			.array(
 				z.object({
-					cohort: date("Install day."),
-					players: int("Cohort size."),
-					robuxPerPlayer: z
-						.array(z.number().nullable())
-						.describe("Cumulative Robux per cohort player by each ltvDays day; null until that day ended."),
+					product: z.string().describe("Purchase event name and product id, e.g. developer_product:123456."),
+					revenue: num("Robux."),
+					purchases: int("Purchases."),
+					share: rate("Share of the range's revenue."),
 				}),
-			),
-		}),
-		topProducts: z.array(
-			z.object({
-				product: z.string().describe("Purchase event name and product id, e.g. developer_product:123456."),
-				revenue: num("Robux."),
-				purchases: int("Purchases."),
-				share: rate("Share of the range's revenue."),
-			}),
-		),
-		firstPurchase: z.object({
-			payers: int("Players whose first purchase ever falls in the range."),
-			medianDays: z.number().nullable().describe("Median days from install to first purchase."),
-			meanDays: z.number().nullable().describe("Mean days from install to first purchase."),
-			buckets: z.array(z.object({ label: z.string().describe("Days after install."), payers: int("Players.") })),
-		}),
+			)
+			.describe("The 20 products with the most Robux in the range."),
+		firstPurchase: z
+			.object({
+				payers: int("Players whose first purchase ever falls in the range."),
+				medianDays: z.number().nullable().describe("Median days from install to first purchase."),
+				meanDays: z.number().nullable().describe("Mean days from install to first purchase."),
+				buckets: z
+					.array(z.object({ label: z.string().describe("Days after install."), payers: int("Players.") }))
+					.describe("How many such payers bought first within each span of days."),
+			})
+			.describe("Days from install to first purchase, for players whose first purchase falls in the range."),
 	},
 	{
 		usdPerRobux: num("USD per Robux used for devexUsd."),
@@ -176,73 +198,86 @@ export const revenueSchema = metricSchema(
 );
 
 export const economySchema = metricSchema({
-	currencies: z.array(
-		z.object({
-			currency: z.string().describe("The currency (economy events' currency)."),
-			sources: num("Amount earned by players (flow source) in the range, in units of the currency."),
-			sinks: num("Amount spent (flow sink) in the range."),
-			net: num("sources − sinks."),
-			days: z.array(
-				z.object({
-					date: date("The day."),
-					sources: num("Amount earned that day."),
-					sinks: num("Amount spent that day."),
-					net: num("sources − sinks."),
-					supply: num("Money supply at the end of the day: cumulative net flow since the first economy event."),
-					inflation: z
-						.number()
-						.nullable()
-						.describe("net / supply at the start of the day (0.01 = 1% growth); null while that supply ≤ 0."),
-				}),
-			),
-			items: z
-				.array(
-					z.object({
-						flow: z.string().describe("source or sink."),
-						itemType: z.string().describe("Item type."),
-						itemId: z.string().describe("Item id."),
-						amount: num("Amount of the currency."),
-						events: int("Economy events."),
-					}),
-				)
-				.describe("The 50 largest flows by item."),
-		}),
-	),
+	currencies: z
+		.array(
+			z.object({
+				currency: z.string().describe("The currency (economy events' currency)."),
+				sources: num("Amount earned by players (flow source) in the range, in units of the currency."),
+				sinks: num("Amount spent (flow sink) in the range."),
+				net: num("sources − sinks."),
+				days: z
+					.array(
+						z.object({
+							date: date("The day."),
+							sources: num("Amount earned that day."),
+							sinks: num("Amount spent that day."),
+							net: num("sources − sinks."),
+							supply: num("Money supply at the end of the day: cumulative net flow since the first economy event."),
+							inflation: z
+								.number()
+								.nullable()
+								.describe("net / supply at the start of the day (0.01 = 1% growth); null while that supply ≤ 0."),
+						}),
+					)
+					.describe("One entry per day of the range."),
+				items: z
+					.array(
+						z.object({
+							flow: z.string().describe("source or sink."),
+							itemType: z.string().describe("Item type."),
+							itemId: z.string().describe("Item id."),
+							amount: num("Amount of the currency."),
+							events: int("Economy events."),
+						}),
+					)
+					.describe("The 50 largest flows by item."),
+			}),
+		)
+		.describe("One entry per currency."),
 });
 
 export const progressionSchema = metricSchema({
-	levels: z.array(
-		z.object({
-			path: z.string().describe('The progression path, e.g. "World1:Level2".'),
-			starts: int("start events."),
-			completes: int("complete events."),
-			fails: int("fail events."),
-			completionRate: rate("completes / starts."),
-			failRate: rate("fails / starts."),
-			attemptsToComplete: z
-				.number()
-				.nullable()
-				.describe("Mean attempt number on complete (1 = first try; counted by the SDK)."),
-			meanSecondsToComplete: z.number().nullable().describe("Mean seconds from start to complete."),
-		}),
-	),
+	levels: z
+		.array(
+			z.object({
+				path: z.string().describe('The progression path, e.g. "World1:Level2".'),
+				starts: int("start events."),
+				completes: int("complete events."),
+				fails: int("fail events."),
+				completionRate: rate("completes / starts."),
+				failRate: rate("fails / starts."),
+				attemptsToComplete: z
+					.number()
+					.nullable()
+					.describe("Mean attempt number on complete (1 = first try; counted by the SDK)."),
+				meanSecondsToComplete: z.number().nullable().describe("Mean seconds from start to complete."),
+			}),
+		)
+		.describe("One entry per progression path."),
 });
 
-const series = z.array(
-	z.object({ date: date("The day."), value: z.number().nullable().describe("The measure that day.") }),
-);
+const series = z
+	.array(z.object({ date: date("The day."), value: z.number().nullable().describe("The measure that day.") }))
+	.describe("One entry per day of the range.");
 export const kpiSchema = metricSchema(
 	{
-		groups: z.array(
-			z.object({
-				group: z.string().nullable().describe("The groupBy prop's value (null without groupBy)."),
-				total: z.number().nullable().describe("The measure over the whole range (users: distinct over the range)."),
-				days: series,
-			}),
-		),
+		groups: z
+			.array(
+				z.object({
+					group: z.string().nullable().describe("The groupBy prop's value (null without groupBy)."),
+					total: z.number().nullable().describe("The measure over the whole range (users: distinct over the range)."),
+					days: series,
+				}),
+			)
+			.describe("One entry per groupBy value (one group without groupBy)."),
 	},
 	{
-		event: z.object({ type: z.string().optional(), name: z.string() }).describe("The event measured."),
+		event: z
+			.object({
+				type: z.string().optional().describe("Event type, when the event was given as type:name."),
+				name: z.string().describe("Event name."),
+			})
+			.describe("The event measured."),
 		measure: z.string().describe("count (events), users (distinct players), sum or mean (of the numeric prop)."),
 		property: z.string().nullable().describe("The prop summed or averaged."),
 		where: z.array(z.string()).describe("Prop filters applied."),
@@ -252,16 +287,29 @@ export const kpiSchema = metricSchema(
 
 export const trendsSchema = metricSchema(
 	{
-		events: z.array(
-			z.object({
-				event: z.object({ type: z.string().optional(), name: z.string() }),
-				total: z.number().describe("The measure over the range."),
-				days: series.optional(),
-				hours: z
-					.array(z.object({ hour: z.string().describe("UTC hour start, ISO 8601."), value: z.number() }))
-					.optional(),
-			}),
-		),
+		events: z
+			.array(
+				z.object({
+					event: z
+						.object({
+							type: z.string().optional().describe("Event type, when the event was given as type:name."),
+							name: z.string().describe("Event name."),
+						})
+						.describe("The event: type (optional) and name."),
+					total: z.number().describe("The measure over the range."),
+					days: series.optional(),
+					hours: z
+						.array(
+							z.object({
+								hour: z.string().describe("UTC hour start, ISO 8601."),
+								value: z.number().describe("Events that hour."),
+							}),
+						)
+						.describe("Per UTC hour (interval=hour).")
+						.optional(),
+				}),
+			)
+			.describe("One entry per event asked for."),
 	},
 	{
 		interval: z.enum(["day", "hour"]).describe("Series interval."),
@@ -271,16 +319,18 @@ export const trendsSchema = metricSchema(
 
 export const overviewSchema = metricSchema(
 	{
-		kpis: z.array(
-			z.object({
-				key: z.string().describe("Stable id."),
-				label: z.string().describe("Readable name."),
-				unit: z.enum(["players", "robux", "seconds", "ratio", "count"]).describe("Unit of value and previous."),
-				value: z.number().nullable().describe("The KPI over the range."),
-				previous: z.number().nullable().describe("The KPI over the equally long period just before."),
-				change: z.number().nullable().describe("(value − previous) / previous; null when previous is 0 or null."),
-			}),
-		),
+		kpis: z
+			.array(
+				z.object({
+					key: z.string().describe("Stable id."),
+					label: z.string().describe("Readable name."),
+					unit: z.enum(["players", "robux", "seconds", "ratio", "count"]).describe("Unit of value and previous."),
+					value: z.number().nullable().describe("The KPI over the range."),
+					previous: z.number().nullable().describe("The KPI over the equally long period just before."),
+					change: z.number().nullable().describe("(value − previous) / previous; null when previous is 0 or null."),
+				}),
+			)
+			.describe("The headline KPIs."),
 	},
 	{
 		previousFrom: date("First day of the comparison period."),

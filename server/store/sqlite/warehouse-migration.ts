@@ -7,6 +7,7 @@ import type { Migration } from "./migrations.js";
  *   deletes them in the same transaction as the rollup updates, so every event is folded exactly once.
  * - wh_state: per game, the time zone the rollups are built in and, while a rebuild (backfill) runs, the id
  *   cursor up to which raw events have been re-folded. Existing games start with a rebuild, which is the backfill.
+ * - events_game_name_time also covers user_id and type (see the statement's comment);
  * - player- and user-day-level rollups serve breakdowns; wh_days, wh_cohorts and wh_cohort_last are kept in step
  *   with them so the common queries read a handful of rows per day whatever the event volume.
  */
@@ -173,6 +174,12 @@ export const WAREHOUSE_MIGRATION: Migration = {
 			variations TEXT NOT NULL,
 			PRIMARY KEY (game_id, experiment, user_id)
 		) STRICT, WITHOUT ROWID;
+
+		-- Experiment results read an event's player and type for every metric event after exposure: with both in the
+		-- name index the read never visits the table (1.1 s → a fraction at 10M events). Same name, so queries that
+		-- name the index keep working.
+		DROP INDEX events_game_name_time;
+		CREATE INDEX events_game_name_time ON events (game_id, name, time, user_id, type);
 	`,
 };
 
