@@ -32,7 +32,7 @@ export default tseslint.config(
 		},
 	},
 	{
-		files: ["server/**/*.ts", "test/**/*.ts", "bench/**/*.ts", "*.ts", "**/*.mjs", "*.js"],
+		files: ["server/**/*.ts", "test/**/*.ts", "bench/**/*.ts", "example/**/*.ts", "*.ts", "**/*.mjs", "*.js"],
 		ignores: ["test/sdk/**"],
 		extends: [js.configs.recommended, ...tseslint.configs.recommended],
 		languageOptions: {

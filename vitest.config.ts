@@ -4,7 +4,7 @@ import { defineConfig } from "vitest/config";
 // Luau harness under Jest Lua (test/run-sdk-specs.ts); end-to-end suites live in test/e2e.
 export default defineConfig({
 	test: {
-		include: ["server/**/*.test.ts", "test/harness/**/*.test.ts", "test/e2e/**/*.test.ts"],
+		include: ["server/**/*.test.ts", "test/harness/**/*.test.ts", "test/e2e/**/*.test.ts", "example/**/*.test.ts"],
 		environment: "node",
 		testTimeout: 30_000,
 		hookTimeout: 60_000,

@@ -2,6 +2,7 @@
 const BENCHMARKS: Record<string, () => Promise<{ run(args: string[]): Promise<void> }>> = {
 	ingest: () => import("./ingest.js"),
 	metrics: () => import("./metrics.js"),
+	sim: () => import("./sim.js"),
 	sdk: () => import("./sdk.js"),
 };
 

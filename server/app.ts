@@ -15,6 +15,7 @@ import { configRoutes } from "./experiments/config-routes.js";
 import type { AppEnv } from "./http/app-env.js";
 import { clientIp } from "./http/client-ip.js";
 import { problemResponse } from "./http/problem.js";
+import { ClientClockTrust } from "./ingest/client-clock-trust.js";
 import { ingestRoutes } from "./ingest/routes.js";
 import type { Logger } from "./logger.js";
 import { createMetrics, type Metrics } from "./metrics/metrics.js";
@@ -79,6 +80,8 @@ export function createApp(deps: AppDeps): Hono<AppEnv> {
 		key: (c) => c.get("game").gameId,
 		detail: "This game is sending batches faster than its rate limit.",
 	});
+	// Each game's trustClientClock, kept in memory for ingest; the settings routes invalidate it on a change.
+	const clientClock = new ClientClockTrust({ store, clock });
 
 	const app = new Hono<AppEnv>();
 	app.use(requestId(), requestLogger({ logger }), httpMetrics({ metrics }), securityHeaders());
@@ -112,6 +115,7 @@ export function createApp(deps: AppDeps): Hono<AppEnv> {
 			config,
 			clock,
 			metrics,
+			clientClock,
 			ingestGuard: every(requireGameToken({ tokens, store, logger, scope: "ingest" }), perGame),
 			readGuard: requireRole("analyst"),
 		}),
@@ -119,7 +123,7 @@ export function createApp(deps: AppDeps): Hono<AppEnv> {
 	// Experiments and flags: admin CRUD and results under /v1/admin, the SDK's config at /v1/config.
 	v1.route("/admin", experimentRoutes({ store, clock, requireRole }));
 	// Per-game settings (time zone, retention, digest webhook) and the digest's test send.
-	v1.route("/admin", settingsRoutes({ store, clock, requireRole }));
+	v1.route("/admin", settingsRoutes({ store, clock, requireRole, clientClock }));
 	// The rollup job: status, and a game's rollups rebuilt from its raw events.
 	v1.route("/admin", warehouseRoutes({ store, requireRole }));
 	v1.route("/admin", digestRoutes({ store, clock, requireRole, kpis: deps.digestKpis ?? NO_DIGEST_KPIS }));

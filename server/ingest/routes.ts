@@ -8,6 +8,7 @@ import type { AppEnv } from "../http/app-env.js";
 import { readJsonBody } from "../http/read-json-body.js";
 import { timeStoreWrite, type Metrics } from "../metrics/metrics.js";
 import type { Store, StoredEvent } from "../store/types.js";
+import type { ClientClockTrust } from "./client-clock-trust.js";
 import { correctClockSkew } from "./clock-skew.js";
 import { EVENT_TYPES, batchEnvelopeSchema, describeIssues, eventSchema, validateEvents } from "./schema.js";
 
@@ -20,6 +21,8 @@ export interface IngestRoutesDeps {
 	/** Server time in unix ms. */
 	clock: () => number;
 	metrics: Metrics;
+	/** Each game's `trustClientClock` setting, from memory (shared with the settings routes, which invalidate it). */
+	clientClock: Pick<ClientClockTrust, "trusts">;
 	/**
 	 * Runs before a batch is read: authenticates the game (scope `ingest`, sets `c.get("game")`) and rate-limits
 	 * it. Several middlewares combine into one with `every` from hono/combine.
@@ -96,7 +99,10 @@ export const exportEventsQuerySchema = z
 	})
 	.superRefine(checkTimeRange);
 
-/** An event as read back: as sent (time corrected for clock skew), plus where and when it arrived. */
+/**
+ * An event as read back: as sent (time corrected for clock skew, unless the game's `trustClientClock` is on), plus
+ * where and when it arrived.
+ */
 export const storedEventSchema = eventSchema.extend({
 	gameId: z.string(),
 	batchId: z.string(),
@@ -196,7 +202,7 @@ function parseQuery<T extends z.ZodType>(c: Context<AppEnv>, schema: T): z.outpu
  * 1. read the body within the limits (gzip inflated with its own limit);
  * 2. an invalid envelope → 400 validation_failed (nothing stored);
  * 3. each event validated on its own; invalid ones are reported by index, the others kept;
- * 4. event times corrected for the sender's clock skew (from `sentAt`);
+ * 4. event times corrected for the sender's clock skew (from `sentAt`), unless the game trusts its senders' clocks;
  * 5. stored atomically and idempotently by batchId, duplicates by event id.
  */
 async function ingestBatch(c: Context<AppEnv>, gameId: string, deps: IngestRoutesDeps): Promise<Response> {
@@ -211,7 +217,9 @@ async function ingestBatch(c: Context<AppEnv>, gameId: string, deps: IngestRoute
 	const { batchId, sentAt, sdk } = envelope.data;
 	const { events, rejected } = validateEvents(envelope.data.events);
 	// The validated events are fresh objects of this request: correct their times in place.
-	for (const event of events) event.time = correctClockSkew(event.time, sentAt, receivedAt);
+	if (!(await deps.clientClock.trusts(gameId))) {
+		for (const event of events) event.time = correctClockSkew(event.time, sentAt, receivedAt);
+	}
 
 	const { result, replayed } = await timeStoreWrite(deps.metrics, "ingest_batch", () =>
 		deps.store.ingestBatch(gameId, { batchId, sentAt, sdk, events, rejected }, receivedAt),

@@ -333,7 +333,9 @@ export function buildOpenApiDocument(options: { version?: string } = {}): Record
 					summary: "Send a batch of events (the game comes from the token)",
 					description:
 						"gzip (`Content-Encoding: gzip`) is accepted and recommended. Invalid events are reported by index in " +
-						"`rejected` and the rest are stored. A batchId seen before answers with the first answer and stores nothing.",
+						"`rejected` and the rest are stored. A batchId seen before answers with the first answer and stores nothing. " +
+						"Event times are moved by the sender's clock skew (arrival time minus `sentAt`, when over 5 s) unless the " +
+						"game's `trustClientClock` setting is on.",
 					tags: ["ingest"],
 					security: [{ gameToken: ["ingest"] }],
 					parameters: [
@@ -656,7 +658,7 @@ export function buildOpenApiDocument(options: { version?: string } = {}): Record
 			"/v1/admin/games/{gameId}/settings": {
 				get: adminOperation(
 					"getGameSettings",
-					"A game's settings: time zone, raw-event retention, daily digest (viewer)",
+					"A game's settings: time zone, raw-event retention, daily digest, client clock trust (viewer)",
 					{
 						"200": ok("The settings (the defaults if never changed).", "GameSettings"),
 						"404": problem("Unknown game.", false),

@@ -38,6 +38,7 @@ describe("GET /v1/admin/games/:gameId/settings", () => {
 			rawRetentionDays: null,
 			digestWebhookUrl: null,
 			digestHour: 9,
+			trustClientClock: false,
 			updatedAt: null,
 		});
 	});
@@ -59,6 +60,7 @@ describe("PATCH /v1/admin/games/:gameId/settings", () => {
 			rawRetentionDays: 90,
 			digestWebhookUrl: null,
 			digestHour: 7,
+			trustClientClock: false,
 			updatedAt: new Date(t.clock.now).toISOString(),
 		});
 		t.clock.now += 1000;
@@ -67,6 +69,19 @@ describe("PATCH /v1/admin/games/:gameId/settings", () => {
 		expect(await (await call()).json()).toMatchObject({ updatedAt: new Date(t.clock.now).toISOString() });
 		// What the store holds is what the warehouse reads.
 		expect(await t.store.getGameSettings("g1")).toMatchObject({ timeZone: "UTC", rawRetentionDays: null });
+	});
+
+	it("turns trustClientClock on and off, keeping the other settings", async () => {
+		await call({ body: { timeZone: "Europe/Berlin" } });
+		const on = await call({ body: { trustClientClock: true } });
+		expect(on.status).toBe(200);
+		expect(await on.json()).toMatchObject({ timeZone: "Europe/Berlin", trustClientClock: true });
+		expect(await (await call({ auth: await t.adminAuth("viewer") })).json()).toMatchObject({ trustClientClock: true });
+		expect((await t.store.getGameSettings("g1")).trustClientClock).toBe(true);
+
+		const off = await call({ body: { trustClientClock: false } });
+		expect(await off.json()).toMatchObject({ timeZone: "Europe/Berlin", trustClientClock: false });
+		expect((await t.store.getGameSettings("g1")).trustClientClock).toBe(false);
 	});
 
 	it("accepts a current IANA name that Node's zone list lacks, as sent", async () => {
@@ -111,6 +126,9 @@ describe("PATCH /v1/admin/games/:gameId/settings", () => {
 		["a negative hour", { digestHour: -1 }, "digestHour", /./],
 		["an hour as a string", { digestHour: "9" }, "digestHour", /./],
 		["a null hour", { digestHour: null }, "digestHour", /./],
+		["trustClientClock as a string", { trustClientClock: "true" }, "trustClientClock", /./],
+		["trustClientClock as a number", { trustClientClock: 1 }, "trustClientClock", /./],
+		["a null trustClientClock", { trustClientClock: null }, "trustClientClock", /./],
 		["an unknown member", { timezone: "UTC" }, "", /timezone/],
 	])("refuses %s with 400 validation_failed naming the member", async (_, body, path, message) => {
 		const res = await call({ body });
@@ -140,8 +158,9 @@ describe("roles", () => {
 			const res = await call({ auth, body: { digestHour: 3 } });
 			expect(res.status).toBe(403);
 			expect((await problem(res)).code).toBe("forbidden");
+			expect((await call({ auth, body: { trustClientClock: true } })).status).toBe(403);
 		}
-		expect((await t.store.getGameSettings("g1")).digestHour).toBe(9);
+		expect(await t.store.getGameSettings("g1")).toMatchObject({ digestHour: 9, trustClientClock: false });
 	});
 
 	it("lets nobody in without a token", async () => {

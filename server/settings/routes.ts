@@ -5,6 +5,7 @@ import type { AdminRole } from "../auth/roles.js";
 import { NotFoundError, ValidationError } from "../errors.js";
 import type { AppEnv } from "../http/app-env.js";
 import { readJsonBody } from "../http/read-json-body.js";
+import type { ClientClockTrust } from "../ingest/client-clock-trust.js";
 import { describeIssues } from "../ingest/schema.js";
 import type { Store } from "../store/types.js";
 import { gameSettingsResponse, updateGameSettingsSchema } from "./settings.js";
@@ -17,6 +18,8 @@ export interface SettingsRoutesDeps {
 	clock: () => number;
 	/** Admin-token middleware for a minimum role. */
 	requireRole: (role: AdminRole) => MiddlewareHandler<AppEnv>;
+	/** Ingest's memory of `trustClientClock` (shared through createApp): told of a change so the next batch sees it. */
+	clientClock: Pick<ClientClockTrust, "forget">;
 }
 
 /**
@@ -45,7 +48,9 @@ export function settingsRoutes(deps: SettingsRoutesDeps): Hono<AppEnv> {
 		const gameId = await game(c.req.param("gameId"));
 		const body = await readJsonBody(c.req.raw, BODY_LIMITS);
 		const changes = parse(updateGameSettingsSchema, body, "The settings are invalid.");
-		return c.json(gameSettingsResponse(await store.updateGameSettings(gameId, changes, clock())), 200);
+		const updated = await store.updateGameSettings(gameId, changes, clock());
+		deps.clientClock.forget(gameId);
+		return c.json(gameSettingsResponse(updated), 200);
 	});
 
 	return routes;

@@ -42,6 +42,7 @@ describe("updateGameSettingsSchema", () => {
 			digestHour: 23,
 			digestWebhookUrl: "http://example.com/h",
 			timeZone: "UTC",
+			trustClientClock: true,
 		};
 		expect(updateGameSettingsSchema.parse(bounds)).toEqual(bounds);
 		expect(updateGameSettingsSchema.parse({ rawRetentionDays: 1, digestHour: 0 })).toEqual({

@@ -94,6 +94,13 @@ export const updateGameSettingsSchema = z
 			.max(23)
 			.optional()
 			.describe("Hour of the day (0 to 23, in timeZone) from which yesterday's digest is posted; default 9."),
+		trustClientClock: z
+			.boolean()
+			.optional()
+			.describe(
+				"true: events keep the times their sender stamped, with no clock-skew correction (for simulations and " +
+					"imports that send history on purpose); default false. Applies from the next batch.",
+			),
 	})
 	.describe("Settings to change; members left out keep their value.");
 export type GameSettingsUpdate = z.output<typeof updateGameSettingsSchema>;
@@ -119,6 +126,12 @@ export const gameSettingsSchema = z
 			.min(0)
 			.max(23)
 			.describe("Hour of the day (0 to 23, in timeZone) from which yesterday's digest is posted."),
+		trustClientClock: z
+			.boolean()
+			.describe(
+				"Whether events keep the times their sender stamped (true) or are corrected for the sender's clock " +
+					"skew, measured from the batch's sentAt (false, the default).",
+			),
 		updatedAt: z.string().nullable().describe("When the settings last changed (ISO 8601); null: the defaults."),
 	})
 	.describe("A game's settings.");
@@ -132,6 +145,7 @@ export function gameSettingsResponse(settings: GameSettings): GameSettingsRespon
 		rawRetentionDays: settings.rawRetentionDays,
 		digestWebhookUrl: maskWebhookUrl(settings.digestWebhookUrl),
 		digestHour: settings.digestHour,
+		trustClientClock: settings.trustClientClock,
 		updatedAt: settings.updatedAt === null ? null : new Date(settings.updatedAt).toISOString(),
 	};
 }

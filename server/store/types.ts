@@ -145,6 +145,8 @@ export interface GameSettings {
 	digestWebhookUrl: string | null;
 	/** Local hour (0–23, in `timeZone`) from which yesterday's digest is posted. */
 	digestHour: number;
+	/** Events keep the times their sender stamped: ingest skips the clock-skew correction (history replays). */
+	trustClientClock: boolean;
 	/** Unix ms of the last change; null while the game has the defaults. */
 	updatedAt: number | null;
 }
@@ -155,6 +157,7 @@ export const DEFAULT_GAME_SETTINGS: Readonly<Omit<GameSettings, "gameId">> = Obj
 	rawRetentionDays: null,
 	digestWebhookUrl: null,
 	digestHour: 9,
+	trustClientClock: false,
 	updatedAt: null,
 });
 

@@ -19,9 +19,9 @@ export interface TestBackend {
 	close(): Promise<void>;
 }
 
-export async function startTestBackend(gameId: string): Promise<TestBackend> {
+export async function startTestBackend(gameId: string, env: Record<string, string> = {}): Promise<TestBackend> {
 	const dataDir = mkdtempSync(join(tmpdir(), "vantage-e2e-"));
-	const server = await startServer(loadConfig({ PORT: "0", HOST: "127.0.0.1", VANTAGE_DATA_DIR: dataDir }), {
+	const server = await startServer(loadConfig({ PORT: "0", HOST: "127.0.0.1", VANTAGE_DATA_DIR: dataDir, ...env }), {
 		logger: createLogger({ level: "error" }),
 	});
 	const gameKey = await provisionGameKey(dataDir, gameId);

@@ -26,6 +26,7 @@
 // move only that VM's clock, and its messages wait until the world catches up.
 import { LuauRuntimeError, RobloxVm, type ThreadResult, type VmOptions } from "./vm.js";
 import type { TreeNode } from "./project.js";
+import { marketplaceOf, type MarketplaceControl } from "./services/marketplace.js";
 
 /** A player joining the experience. */
 export interface PlayerSpec {
@@ -207,6 +208,14 @@ export class World {
 	/** Whether the server has shut down. */
 	get isClosed(): boolean {
 		return this.closed;
+	}
+
+	/**
+	 * The server's MarketplaceService from the host: answer purchase prompts, make players buy (services/marketplace.ts).
+	 * Products and passes come from config.marketplace.
+	 */
+	get marketplace(): MarketplaceControl {
+		return marketplaceOf(this.server);
 	}
 
 	/** Runs the place's Scripts on the server and LocalScripts on every connected client, as the engine does. */

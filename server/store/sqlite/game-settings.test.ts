@@ -1,8 +1,11 @@
 // SqliteStore: per-game settings and the digest state (migration 4). Kept apart from sqlite-store.test.ts so each
 // part of the store contract can grow on its own.
+import BetterSqlite3 from "better-sqlite3";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { T0 } from "../../testing/fixtures.js";
 import type { Store } from "../types.js";
+import { migrate } from "./migrate.js";
+import { MIGRATIONS } from "./migrations.js";
 import { openSqliteStore } from "./sqlite-store.js";
 
 let store: Store;
@@ -21,6 +24,7 @@ describe("SqliteStore game settings", () => {
 			rawRetentionDays: null,
 			digestWebhookUrl: null,
 			digestHour: 9,
+			trustClientClock: false,
 			updatedAt: null,
 		});
 		expect(await store.listGameSettings()).toEqual([]);
@@ -34,6 +38,7 @@ describe("SqliteStore game settings", () => {
 			rawRetentionDays: 90,
 			digestWebhookUrl: null,
 			digestHour: 9,
+			trustClientClock: false,
 			updatedAt: T0 + 1,
 		});
 		await store.updateGameSettings("g1", { digestWebhookUrl: "https://example.com/hook", digestHour: 0 }, T0 + 2);
@@ -44,6 +49,7 @@ describe("SqliteStore game settings", () => {
 			rawRetentionDays: null,
 			digestWebhookUrl: "https://example.com/hook",
 			digestHour: 0,
+			trustClientClock: false,
 			updatedAt: T0 + 3,
 		});
 		expect(await store.getGameSettings("g1")).toEqual(cleared);
@@ -51,9 +57,44 @@ describe("SqliteStore game settings", () => {
 		expect((await store.listGameSettings()).map((s) => s.gameId)).toEqual(["g1"]);
 	});
 
+	it("turns trustClientClock on and off without touching the other settings (migration 6)", async () => {
+		await store.updateGameSettings("g1", { timeZone: "Asia/Tokyo" }, T0 + 1);
+		const on = await store.updateGameSettings("g1", { trustClientClock: true }, T0 + 2);
+		expect(on).toMatchObject({ timeZone: "Asia/Tokyo", trustClientClock: true, updatedAt: T0 + 2 });
+		expect(await store.getGameSettings("g1")).toEqual(on);
+		expect((await store.listGameSettings())[0]).toEqual(on);
+		// A change of another setting keeps it.
+		expect(await store.updateGameSettings("g1", { digestHour: 5 }, T0 + 3)).toMatchObject({ trustClientClock: true });
+		expect(await store.updateGameSettings("g1", { trustClientClock: false }, T0 + 4)).toMatchObject({
+			timeZone: "Asia/Tokyo",
+			digestHour: 5,
+			trustClientClock: false,
+		});
+		expect((await store.getGameSettings("g2")).trustClientClock).toBe(false);
+	});
+
 	it("refuses settings of an unknown game and an hour outside 0..23", async () => {
 		await expect(store.updateGameSettings("nope", { digestHour: 3 }, T0)).rejects.toThrow(/FOREIGN KEY/);
 		await expect(store.updateGameSettings("g1", { digestHour: 24 }, T0)).rejects.toThrow(/CHECK/);
+	});
+});
+
+describe("migration 6 (trust_client_clock)", () => {
+	it("gives settings stored before it trustClientClock off, and refuses a value other than 0 or 1", () => {
+		const db = new BetterSqlite3(":memory:");
+		try {
+			migrate(db, MIGRATIONS.slice(0, 5));
+			db.prepare("INSERT INTO games (id, name, created_at) VALUES ('g1', 'Game one', 0)").run();
+			db.prepare("INSERT INTO game_settings (game_id, time_zone, updated_at) VALUES ('g1', 'Europe/Berlin', 1)").run();
+			expect(migrate(db, MIGRATIONS).applied).toEqual([6]);
+			expect(db.prepare("SELECT time_zone, trust_client_clock FROM game_settings").get()).toEqual({
+				time_zone: "Europe/Berlin",
+				trust_client_clock: 0,
+			});
+			expect(() => db.prepare("UPDATE game_settings SET trust_client_clock = 2").run()).toThrow(/CHECK/);
+		} finally {
+			db.close();
+		}
 	});
 });
 

@@ -172,4 +172,14 @@ export const MIGRATIONS: readonly Migration[] = [
 		`,
 	},
 	WAREHOUSE_MIGRATION,
+	// A game whose senders replay history on purpose (the demo simulation, an import) keeps its events' sent times:
+	// ingest skips the clock-skew correction for it. Off by default, so existing games behave as before.
+	{
+		version: 6,
+		name: "trust_client_clock",
+		up: `
+			ALTER TABLE game_settings
+				ADD COLUMN trust_client_clock INTEGER NOT NULL DEFAULT 0 CHECK (trust_client_clock IN (0, 1));
+		`,
+	},
 ];

@@ -133,6 +133,8 @@ interface GameSettingsRow {
 	raw_retention_days: number | null;
 	digest_webhook_url: string | null;
 	digest_hour: number;
+	/** 0 or 1 (a CHECK keeps it so). */
+	trust_client_clock: number;
 	updated_at: number | null;
 }
 
@@ -406,7 +408,8 @@ class SqliteStore implements Store {
 		);
 		this.#deleteFlag = db.prepare<[string, string]>("DELETE FROM flags WHERE game_id = ? AND key = ?");
 
-		const settingsColumns = "game_id, time_zone, raw_retention_days, digest_webhook_url, digest_hour, updated_at";
+		const settingsColumns =
+			"game_id, time_zone, raw_retention_days, digest_webhook_url, digest_hour, trust_client_clock, updated_at";
 		this.#selectGameSettings = db.prepare<[string], GameSettingsRow>(
 			`SELECT ${settingsColumns} FROM game_settings WHERE game_id = ?`,
 		);
@@ -415,10 +418,12 @@ class SqliteStore implements Store {
 		);
 		const upsertGameSettings = db.prepare<[GameSettingsRow]>(
 			`INSERT INTO game_settings (${settingsColumns})
-			VALUES (@game_id, @time_zone, @raw_retention_days, @digest_webhook_url, @digest_hour, @updated_at)
+			VALUES (@game_id, @time_zone, @raw_retention_days, @digest_webhook_url, @digest_hour, @trust_client_clock,
+				@updated_at)
 			ON CONFLICT (game_id) DO UPDATE SET time_zone = excluded.time_zone,
 				raw_retention_days = excluded.raw_retention_days, digest_webhook_url = excluded.digest_webhook_url,
-				digest_hour = excluded.digest_hour, updated_at = excluded.updated_at`,
+				digest_hour = excluded.digest_hour, trust_client_clock = excluded.trust_client_clock,
+				updated_at = excluded.updated_at`,
 		);
 		// Read, merge and write in one transaction, so two concurrent edits of different settings both survive.
 		this.#updateGameSettings = db.transaction(
@@ -433,6 +438,7 @@ class SqliteStore implements Store {
 					digestWebhookUrl:
 						changes.digestWebhookUrl === undefined ? current.digestWebhookUrl : changes.digestWebhookUrl,
 					digestHour: changes.digestHour ?? current.digestHour,
+					trustClientClock: changes.trustClientClock ?? current.trustClientClock,
 					updatedAt: at,
 				};
 				upsertGameSettings.run(fromGameSettings(next));
@@ -852,6 +858,7 @@ function toGameSettings(row: GameSettingsRow): GameSettings {
 		rawRetentionDays: row.raw_retention_days,
 		digestWebhookUrl: row.digest_webhook_url,
 		digestHour: row.digest_hour,
+		trustClientClock: row.trust_client_clock === 1,
 		updatedAt: row.updated_at,
 	};
 }
@@ -863,6 +870,7 @@ function fromGameSettings(settings: GameSettings): GameSettingsRow {
 		raw_retention_days: settings.rawRetentionDays,
 		digest_webhook_url: settings.digestWebhookUrl,
 		digest_hour: settings.digestHour,
+		trust_client_clock: settings.trustClientClock ? 1 : 0,
 		updated_at: settings.updatedAt,
 	};
 }

@@ -3,5 +3,6 @@
 import type { ServicePlugin } from "../vm.js";
 import { dataStorePlugin } from "./datastore.js";
 import { httpPlugin } from "./http.js";
+import { marketplacePlugin } from "./marketplace.js";
 
-export const builtinPlugins: ServicePlugin[] = [dataStorePlugin, httpPlugin];
+export const builtinPlugins: ServicePlugin[] = [dataStorePlugin, httpPlugin, marketplacePlugin];

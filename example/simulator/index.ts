@@ -1,0 +1,355 @@
+// The simulator: the example game's real scripts and the real Vantage SDK in the harness (a Luau VM emulating a Roblox
+// game server), played by synthetic players, sending to a real backend over the SDK's wire protocol.
+//
+// How 28 days pass in about a minute: the harness's scheduler skips idle virtual time (nothing is simulated between
+// timers), the game server is one VM without client VMs (a player's client is played by players.server.luau, which
+// calls what the game's remote handlers call), and Node only joins and removes players at their planned times;
+// everything a player does happens inside the VM on its virtual clock.
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
+import { nodeFromProject, type TreeNode } from "../../test/harness/project.js";
+import { RobloxVm } from "../../test/harness/vm.js";
+import { joinPlayer, leavePlayer, type PlayerSpec } from "../../test/harness/world.js";
+
+export interface SimulationOptions {
+	/** The backend's base URL. */
+	url: string;
+	/** The game key (the experience secret `vantage_game_key`). */
+	gameKey: string;
+	/** The game (universe) id. */
+	gameId: string;
+	/** Daily players at the steady state. @default 2000 */
+	players?: number;
+	/** Days of history before now. @default 28 */
+	days?: number;
+	/** Whether to play the history (the first start); false starts live play at once. */
+	seedHistory: boolean;
+	/** Whether to keep playing in real time after the history. */
+	live: boolean;
+	onProgress?: (done: number, total: number, label: string) => void;
+	signal?: AbortSignal;
+	/** Wall-clock now (unix ms). @default Date.now() */
+	now?: number;
+	/** Random seed of the population. @default 1 */
+	seed?: number;
+}
+
+export interface SimulationReport {
+	days: number;
+	sessions: number;
+	players: number;
+	/** Virtual seconds simulated. */
+	virtualSeconds: number;
+	wallSeconds: number;
+}
+
+const DAY = 86_400;
+/** Players.MaxPlayers of the simulated server (Roblox's largest standard size); a full server turns players away. */
+const MAX_PLAYERS = 100;
+const EXAMPLE = join(import.meta.dirname, "..");
+
+/** Countries with their share of players and a locale each. */
+const COUNTRIES: [string, number, string][] = [
+	["US", 0.3, "en-us"],
+	["BR", 0.12, "pt-br"],
+	["PH", 0.08, "en-us"],
+	["GB", 0.07, "en-gb"],
+	["DE", 0.07, "de-de"],
+	["MX", 0.07, "es-mx"],
+	["FR", 0.06, "fr-fr"],
+	["ID", 0.06, "id-id"],
+	["CA", 0.05, "en-us"],
+	["ES", 0.05, "es-es"],
+	["PL", 0.04, "pl-pl"],
+	["JP", 0.03, "ja-jp"],
+];
+
+interface SimPlayer {
+	userId: number;
+	country: string;
+	locale: string;
+	premium: boolean;
+	accountAge: number;
+	/** 0..1: how well they play (fewer fails). */
+	skill: number;
+	/** 0..1 chance per shop visit of buying a developer product; most players never pay. */
+	spend: number;
+	firstDay: number;
+	/** 0..1: how likely they come back tomorrow; moved by how their last session went. */
+	engagement: number;
+	churned: boolean;
+}
+
+/** A deterministic random stream (mulberry32). */
+function stream(seed: number): () => number {
+	let state = seed >>> 0;
+	return () => {
+		state = (state + 0x6d2b79f5) >>> 0;
+		let x = state;
+		x = Math.imul(x ^ (x >>> 15), x | 1);
+		x ^= x + Math.imul(x ^ (x >>> 7), x | 61);
+		return ((x ^ (x >>> 14)) >>> 0) / 4294967296;
+	};
+}
+
+/** The example game's instance tree with the simulated players' script and the backend's address. */
+export function simulatorTree(url: string): TreeNode {
+	const tree = nodeFromProject(join(EXAMPLE, "default.project.json"));
+	const sss = tree.children.find((c) => c.name === "ServerScriptService")!;
+	const gameScript = sss.children.find((c) => c.name === "Game")!;
+	// Days pass in seconds here: flush and poll on the virtual clock as rarely as a day's data allows, so the history
+	// takes a few thousand requests instead of a quarter of a million (a batch still holds at most 10,000 events).
+	gameScript.attributes = {
+		...gameScript.attributes,
+		VantageEndpoint: url,
+		VantageFlushSeconds: 3600,
+		VantageConfigRefreshSeconds: 3600,
+	};
+	sss.children.push({
+		name: "SimulatedPlayers",
+		className: "Script",
+		source: readFileSync(join(import.meta.dirname, "players.server.luau"), "utf8"),
+		children: [],
+	});
+	return tree;
+}
+
+/** Products and the pass as the Creator Hub would list them (the harness's MarketplaceService sells them). */
+const MARKETPLACE = {
+	products: {
+		1001: { name: "100 Coins", price: 25 },
+		1002: { name: "600 Coins", price: 99 },
+		1003: { name: "Skip Level", price: 49 },
+	},
+	passes: { 2001: { name: "VIP", price: 199 } },
+	autoRespond: "buy",
+};
+
+/**
+ * Plays the example game: `days` of history ending now (if `seedHistory`), then live in real time (if `live`) until
+ * `signal` aborts.
+ *
+ * @example
+ * await runSimulation({ url, gameKey, gameId: "1818", players: 2000, days: 28, seedHistory: true, live: false });
+ */
+export async function runSimulation(options: SimulationOptions): Promise<SimulationReport> {
+	const players = options.players ?? 2000;
+	const days = options.seedHistory ? (options.days ?? 28) : 0;
+	const random = stream(options.seed ?? 1);
+	const wallStart = Date.now();
+	const now = options.now ?? Date.now();
+	// Virtual time 0 is `days` days before now, so the history ends now.
+	const startSeconds = Math.floor(now / 1000) - days * DAY;
+
+	const vm = await RobloxVm.create({
+		role: "server",
+		name: "simulated game server",
+		tree: simulatorTree(options.url),
+		epochSeconds: startSeconds,
+		gameId: Number(options.gameId) || 0,
+		placeId: 18180,
+		echo: process.env.VANTAGE_SIM_ECHO === "1",
+		config: { secrets: { vantage_game_key: options.gameKey }, marketplace: MARKETPLACE, maxPlayers: MAX_PLAYERS },
+	});
+	await vm.callH("worldRunServerScripts");
+
+	const population: SimPlayer[] = [];
+	let nextUserId = 100_000_000 + Math.floor(random() * 1_000_000) * 100;
+	let sessions = 0;
+	const online = new Set<number>();
+	/** Planned departures (virtual seconds), across days: a session may run past midnight. */
+	const leaves: { at: number; userId: number }[] = [];
+
+	const newPlayer = (day: number): SimPlayer => {
+		let r = random();
+		let country = COUNTRIES[0]!;
+		for (const c of COUNTRIES) {
+			if (r < c[1]) {
+				country = c;
+				break;
+			}
+			r -= c[1];
+		}
+		const payer = random() < 0.07;
+		return {
+			userId: nextUserId++,
+			country: country[0],
+			locale: country[2],
+			premium: random() < 0.12,
+			accountAge: Math.floor(random() * 2000),
+			skill: random(),
+			// Payers' spend propensity is heavy-tailed: a few whales, many small spenders.
+			spend: payer ? Math.min(0.9, 0.05 / Math.max(0.02, random()) ** 0.7) : 0,
+			firstDay: day,
+			engagement: 0.3 + random() * 0.25,
+			churned: false,
+		};
+	};
+
+	/**
+	 * One day (or, live, a shorter slice) of play: who comes, when, for how long. `dayStart` is virtual seconds since
+	 * the VM's epoch. With `pace`, virtual time follows the wall clock (live play).
+	 */
+	const playDay = async (
+		day: number,
+		dayStart: number,
+		length: number,
+		pace?: (virtual: number) => number,
+	): Promise<void> => {
+		const share = length / DAY;
+		const weekday = new Date((startSeconds + dayStart) * 1000).getUTCDay();
+		const weekend = weekday === 0 || weekday === 6 ? 1.25 : 1;
+		const today: SimPlayer[] = [];
+		for (const p of population) {
+			if (p.churned) continue;
+			if (random() < p.engagement * share) today.push(p);
+			else if (random() < 0.15 * share) p.churned = true;
+		}
+		const arrivals = Math.round(share * Math.max(players * 0.2, players * weekend - today.length / share));
+		for (let i = 0; i < arrivals; i++) {
+			const p = newPlayer(day);
+			population.push(p);
+			today.push(p);
+		}
+		// Session start: a daily cycle peaking in the evening (UTC), within [0, length).
+		const plans = today.map((p) => {
+			let at = 0;
+			for (;;) {
+				const hour = random() * 24;
+				if (random() < 0.55 + 0.45 * Math.sin(((hour - 13) / 24) * 2 * Math.PI)) {
+					at = Math.floor(hour * 3600 * (length / DAY));
+					break;
+				}
+			}
+			// Session length: log-normal around 12 minutes, longer for engaged players.
+			const minutes = Math.exp(Math.log(12) + 0.8 * gaussian(random)) * (0.6 + p.engagement);
+			return { p, at, seconds: Math.max(60, Math.min(3 * 3600, Math.round(minutes * 60))) };
+		});
+		plans.sort((a, b) => a.at - b.at);
+		await vm.run(
+			`_G.VantageSimulator.addPlans(${luauString(
+				JSON.stringify(
+					plans.map((x) => ({
+						u: x.p.userId,
+						s: x.seconds,
+						k: Math.round(x.p.skill * 100) / 100,
+						b: Math.round(x.p.spend * 100) / 100,
+						seed: Math.floor(random() * 2 ** 31),
+					})),
+				),
+			)})`,
+		);
+		let clock = dayStart;
+		const advanceTo = async (t: number) => {
+			// Live: a second of virtual time per second of wall time, so events happen when they say they do.
+			while (pace && clock < t && !options.signal?.aborted) {
+				const wait = pace(clock + 1) - Date.now();
+				if (wait > 0) await sleep(Math.min(wait, 1000), options.signal);
+				await vm.advance(1);
+				clock += 1;
+			}
+			if (t > clock) {
+				await vm.advance(t - clock);
+				clock = t;
+			}
+		};
+		const processLeaves = async (until: number) => {
+			leaves.sort((a, b) => a.at - b.at);
+			while (leaves.length > 0 && leaves[0]!.at <= until) {
+				const leave = leaves.shift()!;
+				await advanceTo(leave.at);
+				if (online.delete(leave.userId)) await leavePlayer(vm, leave.userId);
+			}
+		};
+		for (const plan of plans) {
+			if (options.signal?.aborted) return;
+			const at = dayStart + plan.at;
+			await processLeaves(at);
+			await advanceTo(at);
+			if (online.has(plan.p.userId) || online.size >= MAX_PLAYERS) continue;
+			const spec: PlayerSpec = {
+				userId: plan.p.userId,
+				name: `Player${plan.p.userId}`,
+				accountAge: plan.p.accountAge,
+				premium: plan.p.premium,
+				locale: plan.p.locale,
+				country: plan.p.country,
+			};
+			await joinPlayer(vm, spec);
+			online.add(plan.p.userId);
+			leaves.push({ at: at + plan.seconds, userId: plan.p.userId });
+			sessions++;
+		}
+		await processLeaves(dayStart + length);
+		await advanceTo(dayStart + length);
+		// How each session went moves the player's will to return: fails push it down, progress up.
+		const outcomes = JSON.parse(((await vm.run(`return _G.VantageSimulator.takeOutcomes()`)) as string[])[0]!) as
+			Record<string, { f: number; c: number; d: string }> | unknown[];
+		if (!Array.isArray(outcomes)) {
+			const byId = new Map(population.map((p) => [String(p.userId), p]));
+			for (const [id, o] of Object.entries(outcomes)) {
+				const p = byId.get(id);
+				if (!p) continue;
+				const progress = o.c / Math.max(1, o.c + o.f);
+				const next = p.engagement * 0.85 + progress * 0.12 - (o.d === "hard" ? 0.03 : 0);
+				p.engagement = Math.min(0.75, Math.max(0.05, next));
+			}
+		}
+	};
+
+	try {
+		for (let day = 0; day < days; day++) {
+			if (options.signal?.aborted) break;
+			options.onProgress?.(day, days, `day ${day + 1} of ${days}`);
+			await playDay(day, day * DAY, DAY);
+		}
+		if (!options.signal?.aborted) options.onProgress?.(days, days, "history done");
+		// Everyone left at the end of the history; flush what the SDK still holds.
+		for (const userId of [...online]) {
+			online.delete(userId);
+			await leavePlayer(vm, userId);
+		}
+		await vm.run("require(game:GetService('ReplicatedStorage').Vantage).Vantage.flush()");
+		await vm.advance(30);
+
+		// Live: the same population model in real time, an hour-long slice at a time, until aborted.
+		let live = days * DAY + 30;
+		const liveWall = Date.now();
+		const liveBase = live;
+		const pace = (virtual: number) => liveWall + (virtual - liveBase) * 1000;
+		while (options.live && !options.signal?.aborted) {
+			await playDay(Math.floor(live / DAY), live, 3600, pace);
+			live += 3600;
+		}
+	} finally {
+		vm.destroy();
+	}
+	return {
+		days,
+		sessions,
+		players: population.length,
+		virtualSeconds: days * DAY,
+		wallSeconds: (Date.now() - wallStart) / 1000,
+	};
+}
+
+function gaussian(random: () => number): number {
+	const u = Math.max(1e-12, random());
+	return Math.sqrt(-2 * Math.log(u)) * Math.cos(2 * Math.PI * random());
+}
+
+function luauString(s: string): string {
+	return `"${s.replaceAll("\\", "\\\\").replaceAll('"', '\\"').replaceAll("\n", "\\n")}"`;
+}
+
+function sleep(ms: number, signal?: AbortSignal): Promise<void> {
+	return new Promise((resolve) => {
+		const done = () => {
+			clearTimeout(timer);
+			signal?.removeEventListener("abort", done);
+			resolve();
+		};
+		const timer = setTimeout(done, ms);
+		signal?.addEventListener("abort", done, { once: true });
+	});
+}
