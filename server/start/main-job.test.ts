@@ -204,3 +204,59 @@ describe("npm start arguments", () => {
 		expect(output.stdout).toContain("--players N");
 	}, 60_000);
 });
+
+describe("npm start with the simulated game", () => {
+	/** Starts `npm start -- <args>` and waits for a line of stdout to match `ready`. */
+	async function startUntil(
+		args: string[],
+		ready: RegExp,
+	): Promise<{ child: ChildProcess; output: { stdout: string; stderr: string } }> {
+		const { child, output } = npmStart(args);
+		await new Promise<void>((resolve, reject) => {
+			const timer = setTimeout(() => reject(new Error(`npm start did not get there:\n${show(output)}`)), 120_000);
+			const check = () => {
+				if (!ready.test(output.stdout)) return;
+				clearTimeout(timer);
+				resolve();
+			};
+			child.stdout?.on("data", check);
+			child.once("exit", (code) => {
+				clearTimeout(timer);
+				reject(new Error(`npm start exited with ${code}:\n${show(output)}`));
+			});
+		});
+		return { child, output };
+	}
+
+	it("seeds simulated history once, at its simulated days, then plays live; a second start does not seed again", async () => {
+		const first = await startUntil(["--players", "40", "--days", "2"], /^Live: /m);
+		expect(first.output.stdout).toMatch(/Seeding 2 days of history/);
+		expect(first.output.stdout).toMatch(/history done/);
+		const url = /^\s*Dashboard \/ API\s+(\S+)/m.exec(first.output.stdout)![1]!;
+		const password = /^\s*Admin password\s+(\S+)/m.exec(first.output.stdout)![1]!;
+		expect((await fetch(`${url}/healthz`)).status).toBe(200);
+		const token = ((await (await login(url, password)).json()) as { access_token: string }).access_token;
+		const from = new Date(Date.now() - 2 * 86_400_000).toISOString().slice(0, 10);
+		// The warehouse folds within about a second of ingest.
+		const today = new Date().toISOString().slice(0, 10);
+		let past: { date: string; dau: number }[] = [];
+		for (let i = 0; i < 50; i++) {
+			const res = await fetch(`${url}/v1/games/${DEMO_GAME_ID}/metrics/active-users?from=${from}`, {
+				headers: { Authorization: `Bearer ${token}` },
+			});
+			const days = ((await res.json()) as { segments: { days: { date: string; dau: number }[] }[] }).segments[0]!.days;
+			past = days.filter((d) => d.date < today);
+			if (past.some((d) => d.dau > 10)) break;
+			await new Promise((r) => setTimeout(r, 200));
+		}
+		// Players on the simulated days before today, though every batch arrived in the last minute.
+		expect(past.some((d) => d.dau > 10)).toBe(true);
+		await stop(first.child, "SIGTERM");
+		expectCleanStop(first.output, "SIGTERM");
+
+		const second = await startUntil(["--players", "40", "--days", "2"], /^Live: /m);
+		expect(second.output.stdout).not.toMatch(/Seeding/);
+		expect(second.output.stdout).toMatch(/Demo game found/);
+		await stop(second.child, "SIGTERM");
+	}, 240_000);
+});
