@@ -97,6 +97,14 @@ describe("GET /v1/games/:gameId/metrics/*", () => {
 		expect(filtered.segments[0]!.days.map((d) => d.dau)).toEqual([1, 1, 0]);
 	});
 
+	it("takes from and to as dates, ISO times or unix milliseconds (their local day)", async () => {
+		const asDates = await (await get("/v1/games/g1/metrics/active-users?from=2025-01-01&to=2025-01-03")).json();
+		const asTimes = await (
+			await get(`/v1/games/g1/metrics/active-users?from=2025-01-01T10:00:00Z&to=${Date.UTC(2025, 0, 3, 23)}`)
+		).json();
+		expect(asTimes).toEqual(asDates);
+	});
+
 	it("gives any metric as CSV", async () => {
 		const res = await get("/v1/games/g1/metrics/active-users?from=2025-01-01&to=2025-01-02&format=csv");
 		expect(res.headers.get("content-type")).toBe("text/csv; charset=utf-8");
@@ -120,6 +128,7 @@ describe("GET /v1/games/:gameId/metrics/*", () => {
 		const body = (await bad.json()) as { errors: { path: string }[] };
 		expect(body.errors.map((e) => e.path)).toEqual(["limit"]);
 		expect((await get("/v1/games/g1/metrics/retention?from=2025-02-30")).status).toBe(400);
+		expect((await get("/v1/games/g1/metrics/retention?from=yesterday")).status).toBe(400);
 		expect((await get("/v1/games/g1/metrics/retention?from=2025-01-05&to=2025-01-01")).status).toBe(400);
 		expect((await get("/v1/games/g1/metrics/retention?breakdown=shoe_size")).status).toBe(400);
 		expect((await get("/v1/games/g1/metrics/retention?breakdown=new_vs_returning")).status).toBe(400);

@@ -42,7 +42,8 @@ export function metricsApiRoutes(deps: MetricsApiDeps): Hono<AppEnv> {
 			const gameId = await game(c.req.param("gameId"));
 			const now = deps.clock();
 			const { timeZone } = await deps.store.getGameSettings(gameId);
-			const { request, format } = parseMetricQuery(metric, c.req.queries(), localDayFn(timeZone)(now));
+			const dayOf = localDayFn(timeZone);
+			const { request, format } = parseMetricQuery(metric, c.req.queries(), dayOf(now), dayOf);
 			let result: MetricEnvelope;
 			try {
 				result = await deps.store.warehouse.metric(gameId, request, now);

@@ -17,7 +17,7 @@ export const METRIC_COMPONENTS: Record<string, z.ZodType> = Object.fromEntries(
 );
 
 const DIMENSIONS =
-	"`platform` (device class: desktop, phone, tablet, console, vr), `country` (ISO 3166-1 alpha-2), `locale`, " +
+	"`platform` or `device` (device class: desktop, phone, tablet, console, vr), `country` (ISO 3166-1 alpha-2), `locale`, " +
 	"`premium`, `new_vs_returning` (new on the day of their first event), `variant:<experimentKey>` (variation of the " +
 	"player's first exposure) or `attr:<name>` (any prop of the player's first session_start, e.g. attr:serverType). " +
 	"Player attributes are those of the player's first session.";

@@ -59,6 +59,21 @@ function number(query: Query, name: string, issues: Issues, min: number, max: nu
 	return value;
 }
 
+/**
+ * A local day from `YYYY-MM-DD`, or from a time (ISO 8601 with a zone, or unix milliseconds): the game's local day
+ * that time falls in.
+ */
+export function parseDay(text: string, dayOf: (time: number) => number): number | undefined {
+	const date = dateToDay(text);
+	if (date !== undefined) return date;
+	if (/^\d{1,15}$/.test(text)) return dayOf(Number(text));
+	if (/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:\d{2})$/.test(text)) {
+		const time = Date.parse(text);
+		return Number.isFinite(time) ? dayOf(time) : undefined;
+	}
+	return undefined;
+}
+
 /** "1,7,30" or "0-30" (or both: "0-7,14,30"): distinct whole days, sorted. */
 export function parseDayList(text: string): number[] | string {
 	const days = new Set<number>();
@@ -112,6 +127,8 @@ export function parseMetricQuery(
 	metric: MetricName,
 	query: Query,
 	today: number,
+	/** The game's local day of a unix-ms time (for from/to given as times). @default UTC days */
+	dayOf: (time: number) => number = (time) => Math.floor(time / 86_400_000),
 ): { request: MetricRequest; format: "json" | "csv" } {
 	const issues = new Issues();
 	const allowed = new Set([...COMMON, ...METRIC_PARAMS[metric]]);
@@ -122,8 +139,10 @@ export function parseMetricQuery(
 	const date = (name: string): number | undefined => {
 		const text = one(query, name, issues);
 		if (text === undefined) return undefined;
-		const day = dateToDay(text);
-		return day === undefined ? issues.add(name, "must be a date YYYY-MM-DD") : day;
+		const day = parseDay(text, dayOf);
+		return day === undefined
+			? issues.add(name, "must be a date YYYY-MM-DD (or an ISO 8601 time or unix milliseconds: its local day)")
+			: day;
 	};
 	const to = date("to") ?? today;
 	const from = date("from") ?? to - (DEFAULT_RANGE_DAYS - 1);

@@ -28,6 +28,7 @@ export const MULTIPLE_VARIATIONS = "(multiple)";
 /** Short names for the attributes of the SDK's session profile. */
 const ALIASES: Record<string, string> = {
 	platform: "device",
+	device: "device",
 	country: "country",
 	locale: "locale",
 	premium: "premium",
