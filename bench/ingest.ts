@@ -17,7 +17,7 @@ import type { IngestEvent } from "../server/ingest/schema.js";
 import { configureConnection, openSqliteStore } from "../server/store/sqlite/sqlite-store.js";
 import { spawnServer } from "../server/testing/child-server.js";
 import { fetchGameAuth, provisionGameKey } from "../server/testing/provision.js";
-import { prng } from "./prng.js";
+import { mulberry32 as prng } from "../server/stats/prng.js";
 
 const CROCKFORD = "0123456789ABCDEFGHJKMNPQRSTVWXYZ";
 

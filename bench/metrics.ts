@@ -17,7 +17,7 @@ import type { MetricRequest } from "../server/metrics/engine.js";
 import type { IngestEvent } from "../server/ingest/schema.js";
 import { openSqliteStore } from "../server/store/sqlite/sqlite-store.js";
 import type { Store } from "../server/store/types.js";
-import { prng } from "./prng.js";
+import { mulberry32 as prng } from "../server/stats/prng.js";
 
 const DAY = 86_400_000;
 const DAYS = 120;

@@ -10,6 +10,7 @@ import { join } from "node:path";
 import { nodeFromProject, type TreeNode } from "../../test/harness/project.js";
 import { RobloxVm } from "../../test/harness/vm.js";
 import { joinPlayer, leavePlayer, type PlayerSpec } from "../../test/harness/world.js";
+import { mulberry32 as stream, sampleNormal } from "../../server/stats/prng.js";
 
 export interface SimulationOptions {
 	/** The backend's base URL. */
@@ -78,18 +79,6 @@ interface SimPlayer {
 	/** 0..1: how likely they come back tomorrow; moved by how their last session went. */
 	engagement: number;
 	churned: boolean;
-}
-
-/** A deterministic random stream (mulberry32). */
-function stream(seed: number): () => number {
-	let state = seed >>> 0;
-	return () => {
-		state = (state + 0x6d2b79f5) >>> 0;
-		let x = state;
-		x = Math.imul(x ^ (x >>> 15), x | 1);
-		x ^= x + Math.imul(x ^ (x >>> 7), x | 61);
-		return ((x ^ (x >>> 14)) >>> 0) / 4294967296;
-	};
 }
 
 /** The example game's instance tree with the simulated players' script and the backend's address. */
@@ -222,7 +211,7 @@ export async function runSimulation(options: SimulationOptions): Promise<Simulat
 				}
 			}
 			// Session length: log-normal around 12 minutes, longer for engaged players.
-			const minutes = Math.exp(Math.log(12) + 0.8 * gaussian(random)) * (0.6 + p.engagement);
+			const minutes = Math.exp(Math.log(12) + 0.8 * sampleNormal(random)) * (0.6 + p.engagement);
 			return { p, at, seconds: Math.max(60, Math.min(3 * 3600, Math.round(minutes * 60))) };
 		});
 		plans.sort((a, b) => a.at - b.at);
@@ -331,11 +320,6 @@ export async function runSimulation(options: SimulationOptions): Promise<Simulat
 		virtualSeconds: days * DAY,
 		wallSeconds: (Date.now() - wallStart) / 1000,
 	};
-}
-
-function gaussian(random: () => number): number {
-	const u = Math.max(1e-12, random());
-	return Math.sqrt(-2 * Math.log(u)) * Math.cos(2 * Math.PI * random());
 }
 
 function luauString(s: string): string {

@@ -50,12 +50,17 @@ function npmStart(args: string[]): { child: ChildProcess; output: { stdout: stri
 	return { child, output };
 }
 
-async function startNoSim(): Promise<Started> {
-	const { child, output } = npmStart(["--no-sim"]);
+/** Starts `npm start -- <args>` and waits until its stdout matches `ready` (rejects if it exits or takes too long). */
+async function startUntil(
+	args: string[],
+	ready: RegExp,
+	timeoutMs: number,
+): Promise<{ child: ChildProcess; output: { stdout: string; stderr: string } }> {
+	const { child, output } = npmStart(args);
 	await new Promise<void>((resolve, reject) => {
-		const timer = setTimeout(() => reject(new Error(`npm start did not come up:\n${show(output)}`)), 45_000);
+		const timer = setTimeout(() => reject(new Error(`npm start did not get there:\n${show(output)}`)), timeoutMs);
 		const check = () => {
-			if (!READY.test(output.stdout)) return;
+			if (!ready.test(output.stdout)) return;
 			clearTimeout(timer);
 			resolve();
 		};
@@ -65,6 +70,11 @@ async function startNoSim(): Promise<Started> {
 			reject(new Error(`npm start exited with ${code}:\n${show(output)}`));
 		});
 	});
+	return { child, output };
+}
+
+async function startNoSim(): Promise<Started> {
+	const { child, output } = await startUntil(["--no-sim"], READY, 45_000);
 	const field = (label: string) => {
 		const value = new RegExp(`^\\s*${label}\\s+(\\S+)`, "m").exec(output.stdout)?.[1];
 		if (!value) throw new Error(`no "${label}" in:\n${output.stdout}`);
@@ -206,30 +216,8 @@ describe("npm start arguments", () => {
 });
 
 describe("npm start with the simulated game", () => {
-	/** Starts `npm start -- <args>` and waits for a line of stdout to match `ready`. */
-	async function startUntil(
-		args: string[],
-		ready: RegExp,
-	): Promise<{ child: ChildProcess; output: { stdout: string; stderr: string } }> {
-		const { child, output } = npmStart(args);
-		await new Promise<void>((resolve, reject) => {
-			const timer = setTimeout(() => reject(new Error(`npm start did not get there:\n${show(output)}`)), 120_000);
-			const check = () => {
-				if (!ready.test(output.stdout)) return;
-				clearTimeout(timer);
-				resolve();
-			};
-			child.stdout?.on("data", check);
-			child.once("exit", (code) => {
-				clearTimeout(timer);
-				reject(new Error(`npm start exited with ${code}:\n${show(output)}`));
-			});
-		});
-		return { child, output };
-	}
-
 	it("seeds simulated history once, at its simulated days, then plays live; a second start does not seed again", async () => {
-		const first = await startUntil(["--players", "40", "--days", "2"], /^Live: /m);
+		const first = await startUntil(["--players", "40", "--days", "2"], /^Live: /m, 120_000);
 		expect(first.output.stdout).toMatch(/Seeding 2 days of history/);
 		expect(first.output.stdout).toMatch(/history done/);
 		const url = /^\s*Dashboard \/ API\s+(\S+)/m.exec(first.output.stdout)![1]!;
@@ -254,7 +242,7 @@ describe("npm start with the simulated game", () => {
 		await stop(first.child, "SIGTERM");
 		expectCleanStop(first.output, "SIGTERM");
 
-		const second = await startUntil(["--players", "40", "--days", "2"], /^Live: /m);
+		const second = await startUntil(["--players", "40", "--days", "2"], /^Live: /m, 120_000);
 		expect(second.output.stdout).not.toMatch(/Seeding/);
 		expect(second.output.stdout).toMatch(/Demo game found/);
 		await stop(second.child, "SIGTERM");
