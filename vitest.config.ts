@@ -1,10 +1,17 @@
 import { defineConfig } from "vitest/config";
 
-// Node-side suites: the backend (server/) and the harness's own tests (test/harness). The SDK specs run inside the
-// Luau harness under Jest Lua (test/run-sdk-specs.ts); end-to-end suites live in test/e2e.
+// Node-side suites: the backend (server/), the dashboard's pure browser modules (dashboard/src) and the harness's own
+// tests (test/harness). The SDK specs run inside the Luau harness under Jest Lua (test/run-sdk-specs.ts); end-to-end
+// suites (the SDK against the backend, the dashboard in Chromium) live in test/e2e.
 export default defineConfig({
 	test: {
-		include: ["server/**/*.test.ts", "test/harness/**/*.test.ts", "test/e2e/**/*.test.ts", "example/**/*.test.ts"],
+		include: [
+			"server/**/*.test.ts",
+			"dashboard/**/*.test.ts",
+			"test/harness/**/*.test.ts",
+			"test/e2e/**/*.test.ts",
+			"example/**/*.test.ts",
+		],
 		environment: "node",
 		testTimeout: 30_000,
 		hookTimeout: 60_000,

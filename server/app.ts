@@ -7,6 +7,9 @@ import type { SigningKeyRing } from "./auth/signing-keys.js";
 import { tokenRoutes } from "./auth/token-routes.js";
 import { TokenService } from "./auth/tokens.js";
 import type { Config } from "./config.js";
+import type { DashboardAssets } from "./dashboard/assets.js";
+import { dashboardRoutes } from "./dashboard/routes.js";
+import { DashboardSessions } from "./dashboard/sessions.js";
 import { NO_DIGEST_KPIS, type DigestKpiSource } from "./digest/payload.js";
 import { digestRoutes } from "./digest/routes.js";
 import { InternalError, NotFoundError, ProblemError, ServiceUnavailableError, codeForStatus } from "./errors.js";
@@ -15,6 +18,7 @@ import { configRoutes } from "./experiments/config-routes.js";
 import type { AppEnv } from "./http/app-env.js";
 import { clientIp } from "./http/client-ip.js";
 import { problemResponse } from "./http/problem.js";
+import { isHttpsRequest } from "./http/secure-request.js";
 import { ClientClockTrust } from "./ingest/client-clock-trust.js";
 import { ingestRoutes } from "./ingest/routes.js";
 import type { Logger } from "./logger.js";
@@ -46,6 +50,8 @@ export interface AppDeps {
 	metrics?: Metrics;
 	/** The KPIs of the daily digest's test send (the server passes the scheduler's source). @default NO_DIGEST_KPIS */
 	digestKpis?: DigestKpiSource;
+	/** The built dashboard (the server reads it from dashboard/dist). @default none: / says how to build it */
+	dashboardAssets?: DashboardAssets;
 }
 
 /**
@@ -69,12 +75,17 @@ export function createApp(deps: AppDeps): Hono<AppEnv> {
 		adminTtlSeconds: config.adminTokenTtlSeconds,
 		clockToleranceSeconds: config.clockToleranceSeconds,
 	});
-	const requireRole = (role: AdminRole) => requireAdmin({ tokens, store, logger, role });
+	// Dashboard logins: a session cookie that the admin guard accepts in place of an admin token.
+	const sessions = new DashboardSessions({ store, clock, ...config.dashboardSession });
+	const requireRole = (role: AdminRole) => requireAdmin({ tokens, store, logger, role, sessions });
+	// One budget per address for token requests, API logins and dashboard logins.
+	const perIpBuckets = new TokenBuckets({ ...config.tokenRateLimit, clock });
 	const perIp = rateLimit({
-		buckets: new TokenBuckets({ ...config.tokenRateLimit, clock }),
+		buckets: perIpBuckets,
 		key: clientIp,
 		detail: "Too many token or login requests from this address.",
 	});
+	const trustedProxies = new Set(config.trustedProxies);
 	const perGame = rateLimit({
 		buckets: new TokenBuckets({ ...config.gameRateLimit, clock }),
 		key: (c) => c.get("game").gameId,
@@ -100,6 +111,17 @@ export function createApp(deps: AppDeps): Hono<AppEnv> {
 	});
 
 	app.route("/", openApiRoutes());
+	// The dashboard: the app shell at /, its login and its assets; its data comes from the JSON APIs below.
+	app.route(
+		"/",
+		dashboardRoutes({
+			store,
+			sessions,
+			assets: deps.dashboardAssets,
+			loginLimit: (c) => perIpBuckets.take(clientIp(c)),
+			isHttps: (c) => isHttpsRequest(c, trustedProxies),
+		}),
+	);
 	app.route("/metrics", metricsRoute({ metrics, scrapeToken: config.metricsToken, adminGuard: requireRole("viewer") }));
 
 	// Every route below authenticates: a game access token, an admin token, or (token endpoint, login) a credential.

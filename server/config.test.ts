@@ -19,6 +19,8 @@ describe("loadConfig", () => {
 			tokenRateLimit: { perSecond: 1, burst: 20 },
 			corsOrigins: [],
 			metricsToken: undefined,
+			dashboardSession: { idleTimeoutMs: 30 * 60_000, absoluteTimeoutMs: 12 * 3_600_000 },
+			trustedProxies: [],
 		});
 	});
 
@@ -63,7 +65,7 @@ describe("loadConfig", () => {
 		expect(error.message).toMatch(/VANTAGE_MAX_BODY_BYTES/);
 	});
 
-	it("parses the auth, rate-limit and CORS variables", () => {
+	it("parses the auth, rate-limit, CORS and dashboard session variables", () => {
 		const config = loadConfig({
 			VANTAGE_ISSUER: "https://vantage.example.com",
 			VANTAGE_TOKEN_TTL_SECONDS: "300",
@@ -73,6 +75,9 @@ describe("loadConfig", () => {
 			VANTAGE_TOKEN_RATE_PER_MINUTE: "120",
 			VANTAGE_CORS_ORIGINS: "https://dash.example.com/, http://localhost:5173",
 			VANTAGE_METRICS_TOKEN: "m".repeat(32),
+			VANTAGE_SESSION_IDLE_MINUTES: "15",
+			VANTAGE_SESSION_MAX_HOURS: "8",
+			VANTAGE_TRUSTED_PROXIES: "10.0.0.2, ::1",
 		});
 		expect(config).toMatchObject({
 			issuer: "https://vantage.example.com",
@@ -82,6 +87,8 @@ describe("loadConfig", () => {
 			tokenRateLimit: { perSecond: 2, burst: 20 },
 			corsOrigins: ["https://dash.example.com", "http://localhost:5173"],
 			metricsToken: "m".repeat(32),
+			dashboardSession: { idleTimeoutMs: 15 * 60_000, absoluteTimeoutMs: 8 * 3_600_000 },
+			trustedProxies: ["10.0.0.2", "::1"],
 		});
 	});
 
@@ -92,6 +99,9 @@ describe("loadConfig", () => {
 		["VANTAGE_CORS_ORIGINS", "*"],
 		["VANTAGE_CORS_ORIGINS", "ftp://x.example.com"],
 		["VANTAGE_METRICS_TOKEN", "short"],
+		["VANTAGE_SESSION_IDLE_MINUTES", "4"],
+		["VANTAGE_SESSION_MAX_HOURS", "721"],
+		["VANTAGE_TRUSTED_PROXIES", "proxy.example.com"],
 	])("rejects %s=%s", (name, value) => {
 		expect(() => loadConfig({ [name]: value })).toThrow(ConfigError);
 	});
@@ -124,6 +134,9 @@ describe("CONFIG_VARIABLES", () => {
 			VANTAGE_TOKEN_BURST: String(parsedDefaults.tokenRateLimit.burst),
 			VANTAGE_CORS_ORIGINS: parsedDefaults.corsOrigins.join(","),
 			VANTAGE_METRICS_TOKEN: parsedDefaults.metricsToken ?? "",
+			VANTAGE_SESSION_IDLE_MINUTES: String(parsedDefaults.dashboardSession.idleTimeoutMs / 60_000),
+			VANTAGE_SESSION_MAX_HOURS: String(parsedDefaults.dashboardSession.absoluteTimeoutMs / 3_600_000),
+			VANTAGE_TRUSTED_PROXIES: parsedDefaults.trustedProxies.join(","),
 		});
 		for (const variable of CONFIG_VARIABLES) expect(variable.meaning.length).toBeGreaterThan(10);
 	});

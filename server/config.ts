@@ -28,6 +28,9 @@ export const CONFIG_DEFAULTS = {
 	VANTAGE_TOKEN_BURST: 20,
 	VANTAGE_CORS_ORIGINS: "",
 	VANTAGE_METRICS_TOKEN: "",
+	VANTAGE_SESSION_IDLE_MINUTES: 30,
+	VANTAGE_SESSION_MAX_HOURS: 12,
+	VANTAGE_TRUSTED_PROXIES: "",
 } as const satisfies Record<string, string | number>;
 
 export type ConfigVariableName = keyof typeof CONFIG_DEFAULTS;
@@ -51,6 +54,10 @@ const MEANINGS: Record<ConfigVariableName, string> = {
 	VANTAGE_TOKEN_BURST: "Token and login requests one IP address may send at once above that rate.",
 	VANTAGE_CORS_ORIGINS: "Comma-separated browser origins allowed to call the admin API; empty allows none.",
 	VANTAGE_METRICS_TOKEN: "Bearer token a Prometheus scraper sends to /metrics; empty means admin tokens only.",
+	VANTAGE_SESSION_IDLE_MINUTES: "A dashboard session ends after this many minutes without a request (5 to 1440).",
+	VANTAGE_SESSION_MAX_HOURS: "A dashboard session ends this many hours after login, however active (1 to 720).",
+	VANTAGE_TRUSTED_PROXIES:
+		"Comma-separated IPs of TLS-terminating proxies whose X-Forwarded-Proto is trusted; empty: none.",
 };
 
 /** One row of the environment documentation table. */
@@ -78,6 +85,15 @@ const origins = z
 			.filter(Boolean),
 	)
 	.pipe(z.array(z.url({ protocol: /^https?$/ }).transform((url) => new URL(url).origin)));
+const ipList = z
+	.string()
+	.transform((value) =>
+		value
+			.split(",")
+			.map((ip) => ip.trim())
+			.filter(Boolean),
+	)
+	.pipe(z.array(z.union([z.ipv4(), z.ipv6()])));
 
 const envSchema = z
 	.object({
@@ -114,6 +130,19 @@ const envSchema = z
 		VANTAGE_CORS_ORIGINS: origins.default([]),
 		// A scrape token shorter than 32 characters would be guessable; refuse it rather than run with it.
 		VANTAGE_METRICS_TOKEN: z.string().min(32).max(512).optional(),
+		VANTAGE_SESSION_IDLE_MINUTES: z.coerce
+			.number()
+			.int()
+			.min(5)
+			.max(1440)
+			.default(CONFIG_DEFAULTS.VANTAGE_SESSION_IDLE_MINUTES),
+		VANTAGE_SESSION_MAX_HOURS: z.coerce
+			.number()
+			.int()
+			.min(1)
+			.max(720)
+			.default(CONFIG_DEFAULTS.VANTAGE_SESSION_MAX_HOURS),
+		VANTAGE_TRUSTED_PROXIES: ipList.default([]),
 	} satisfies Record<ConfigVariableName, z.ZodType>)
 	.transform((env) => ({
 		port: env.PORT,
@@ -131,6 +160,11 @@ const envSchema = z
 		tokenRateLimit: { perSecond: env.VANTAGE_TOKEN_RATE_PER_MINUTE / 60, burst: env.VANTAGE_TOKEN_BURST },
 		corsOrigins: env.VANTAGE_CORS_ORIGINS,
 		metricsToken: env.VANTAGE_METRICS_TOKEN,
+		dashboardSession: {
+			idleTimeoutMs: env.VANTAGE_SESSION_IDLE_MINUTES * 60_000,
+			absoluteTimeoutMs: env.VANTAGE_SESSION_MAX_HOURS * 3_600_000,
+		},
+		trustedProxies: env.VANTAGE_TRUSTED_PROXIES,
 	}));
 
 /** The parsed, validated configuration. Frozen: nothing downstream re-reads the environment. */

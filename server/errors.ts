@@ -33,6 +33,8 @@ export const PROBLEM_CODES = [
 	"invalid_client",
 	"unsupported_grant_type",
 	"invalid_scope",
+	// A state change with the dashboard's session cookie but without its CSRF token.
+	"csrf_failed",
 ] as const;
 export type ProblemCode = (typeof PROBLEM_CODES)[number];
 
@@ -177,6 +179,17 @@ export class ForbiddenError extends ProblemError {
 						"WWW-Authenticate": `Bearer realm="${options.realm ?? "vantage"}", error="insufficient_scope", scope="${options.scope}"`,
 					};
 		super(403, options.scope === undefined ? "forbidden" : "insufficient_scope", "Forbidden", detail, {}, headers);
+	}
+}
+
+/**
+ * 403 for a state-changing request authenticated by the dashboard's session cookie without the session's CSRF token
+ * in `X-CSRF-Token` (a page of another site can make the browser send the cookie, never the header).
+ */
+export class CsrfError extends ProblemError {
+	override readonly name = "CsrfError";
+	constructor() {
+		super(403, "csrf_failed", "CSRF check failed", "The X-CSRF-Token header is missing or wrong: reload the page.");
 	}
 }
 

@@ -6,6 +6,7 @@ import { createAdaptorServer } from "@hono/node-server";
 import { createApp } from "./app.js";
 import { SigningKeyRing, signingKeyRingOptions } from "./auth/signing-keys.js";
 import type { Config } from "./config.js";
+import { loadDashboardAssets, type DashboardAssets } from "./dashboard/assets.js";
 import type { DigestKpiSource } from "./digest/payload.js";
 import { startDigests, type Digests } from "./digest/scheduler.js";
 import { startAdaptiveUpdates, type AdaptiveUpdates } from "./experiments/adaptive.js";
@@ -55,6 +56,13 @@ export async function startServer(config: Config, options: StartServerOptions = 
 	// The daily digest's KPIs (the metrics engine's overview of the day), shared by the scheduler and the admin API's
 	// test send.
 	const digestKpis: DigestKpiSource = metricsDigestKpis(store, Date.now);
+	// The dashboard's bundle (built by npm ci / npm start); without it the API still serves and / says how to build.
+	let dashboardAssets: DashboardAssets | undefined;
+	try {
+		dashboardAssets = loadDashboardAssets();
+	} catch (error) {
+		logger.warn("dashboard not built", { error });
+	}
 	try {
 		// The first start generates the token-signing key (kept in the database, inside VANTAGE_DATA_DIR).
 		const keys = await SigningKeyRing.open({ store, clock: Date.now, ...signingKeyRingOptions(config) });
@@ -65,6 +73,7 @@ export async function startServer(config: Config, options: StartServerOptions = 
 			keys,
 			metrics: createMetrics({ processMetrics: true }),
 			digestKpis,
+			dashboardAssets,
 		});
 		server = createAdaptorServer({ fetch: app.fetch }) as Server;
 		await new Promise<void>((resolve, reject) => {

@@ -284,7 +284,9 @@ export function buildOpenApiDocument(options: { version?: string } = {}): Record
 					type: "http",
 					scheme: "bearer",
 					bearerFormat: "JWT",
-					description: "From POST /v1/admin/login. Roles: owner > analyst > viewer.",
+					description:
+						"From POST /v1/admin/login. Roles: owner > analyst > viewer. The dashboard's page sends its session " +
+						"cookie instead (set by the login form at /login) and the session's X-CSRF-Token with every state change.",
 				},
 			},
 		},

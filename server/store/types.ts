@@ -70,6 +70,23 @@ export interface AdminUser {
 	disabledAt: number | null;
 }
 
+/**
+ * A dashboard login session (server side; the browser holds only the secret in an HttpOnly cookie). The secret is
+ * never stored: `id` is its SHA-256, so a copy of the database cannot be turned into a logged-in browser.
+ */
+export interface AdminSessionRecord {
+	/** Hex SHA-256 of the cookie's secret. */
+	id: string;
+	userId: string;
+	/** Sent back by the page in `X-CSRF-Token` with every state change made with the cookie. */
+	csrfToken: string;
+	createdAt: number;
+	/** Unix ms of the last request seen (updated at most once a minute); the idle timeout counts from here. */
+	lastSeenAt: number;
+	/** Unix ms after which the session is over however active it is (the absolute timeout). */
+	expiresAt: number;
+}
+
 /** A token-signing key pair; `privateJwk` never leaves the backend. */
 export interface SigningKeyRecord {
 	kid: string;
@@ -227,6 +244,16 @@ export interface Store {
 	listAdminUsers(): Promise<AdminUser[]>;
 	/** Changes a user's role and/or disables (or re-enables with null) them; false if no such user. */
 	updateAdminUser(id: string, changes: { role?: AdminRole; disabledAt?: number | null }): Promise<boolean>;
+
+	/** Stores a new dashboard session. */
+	insertAdminSession(session: AdminSessionRecord): Promise<void>;
+	getAdminSession(id: string): Promise<AdminSessionRecord | undefined>;
+	/** Records activity on a session; false if it is gone. */
+	touchAdminSession(id: string, at: number): Promise<boolean>;
+	/** Ends a session (logout); false if it was already gone. */
+	deleteAdminSession(id: string): Promise<boolean>;
+	/** Deletes sessions past `expiresAt` at `now` or idle since before `lastSeenBefore`; returns how many. */
+	deleteStaleAdminSessions(now: number, lastSeenBefore: number): Promise<number>;
 
 	/** Every signing key: the active one first, then the others newest first. */
 	listSigningKeys(): Promise<SigningKeyRecord[]>;

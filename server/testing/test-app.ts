@@ -4,6 +4,7 @@ import { createAdminUser, createGameKey } from "../auth/provisioning.js";
 import type { AdminRole, GameScope } from "../auth/roles.js";
 import { SigningKeyRing, signingKeyRingOptions } from "../auth/signing-keys.js";
 import { loadConfig } from "../config.js";
+import type { DashboardAssets } from "../dashboard/assets.js";
 import type { AppEnv } from "../http/app-env.js";
 import { createMetrics, type Metrics } from "../metrics/metrics.js";
 import { openSqliteStore } from "../store/sqlite/sqlite-store.js";
@@ -39,14 +40,24 @@ export interface TestApp {
  * const t = await createTestApp();
  * const res = await t.app.request("/v1/batches", jsonRequest(batch, { headers: { Authorization: await t.gameAuth("g1") } }));
  */
-export async function createTestApp(options: { env?: Record<string, string>; now?: number } = {}): Promise<TestApp> {
+export async function createTestApp(
+	options: { env?: Record<string, string>; now?: number; dashboardAssets?: DashboardAssets } = {},
+): Promise<TestApp> {
 	const config = loadConfig({ VANTAGE_TOKEN_BURST: "100000", VANTAGE_GAME_BURST: "100000", ...options.env });
 	const store = openSqliteStore({ path: ":memory:" });
 	const clock = { now: options.now ?? T0 + 1000 };
 	const keys = await SigningKeyRing.open({ store, clock: () => clock.now, ...signingKeyRingOptions(config) });
 	const metrics = createMetrics();
 	const { logger, lines } = memoryLogger();
-	const app = createApp({ store, config, logger, keys, metrics, clock: () => clock.now });
+	const app = createApp({
+		store,
+		config,
+		logger,
+		keys,
+		metrics,
+		clock: () => clock.now,
+		dashboardAssets: options.dashboardAssets,
+	});
 	let users = 0;
 
 	const gameKey = async (gameId: string, scopes?: GameScope[]) => {

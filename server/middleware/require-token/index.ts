@@ -1,10 +1,12 @@
 import type { Context, MiddlewareHandler } from "hono";
+import { getCookie } from "hono/cookie";
 import { roleAllows, type AdminRole, type GameScope } from "../../auth/roles.js";
 import { InvalidTokenError, type TokenService } from "../../auth/tokens.js";
-import { ForbiddenError, UnauthorizedError } from "../../errors.js";
+import { CSRF_HEADER, SESSION_COOKIE, csrfTokenMatches, type DashboardSessions } from "../../dashboard/sessions.js";
+import { CsrfError, ForbiddenError, UnauthorizedError } from "../../errors.js";
 import type { AppEnv } from "../../http/app-env.js";
 import type { Logger } from "../../logger.js";
-import type { Store } from "../../store/types.js";
+import type { AdminUser, Store } from "../../store/types.js";
 
 /** The realm named in every `WWW-Authenticate` challenge. */
 export const REALM = "vantage";
@@ -18,6 +20,9 @@ export interface RequireTokenOptions {
 	/** Rejections are logged at info with their reason (the client only ever sees a generic message). */
 	logger?: Logger;
 }
+
+/** Methods that change nothing (RFC 9110 §9.2.1): the only ones a cookie session may use without its CSRF token. */
+const SAFE_METHODS: ReadonlySet<string> = new Set(["GET", "HEAD", "OPTIONS"]);
 
 /**
  * Lets a request through only with a game access token carrying `scope`; sets `c.get("game")`.
@@ -46,24 +51,66 @@ export function requireGameToken(options: RequireTokenOptions & { scope: GameSco
 }
 
 /**
- * Lets a request through only with an admin token of a user who still exists, is not disabled and whose current
- * role is at least `role`; sets `c.get("admin")`.
+ * Lets a request through only for a user who still exists, is not disabled and whose current role is at least
+ * `role`; sets `c.get("admin")`. Who the user is comes from:
+ * 1. an `Authorization` header → the admin token in it (API clients; a cookie sent along is ignored);
+ * 2. else, with `sessions`, the dashboard's session cookie → its session (unknown, expired or logged out → 401); a
+ *    state change (anything but GET, HEAD, OPTIONS) must also carry the session's CSRF token in `X-CSRF-Token`
+ *    → else 403 csrf_failed, since another site's page can make the browser send the cookie but not the header;
+ * 3. neither → 401.
  *
  * @example
- * admin.get("/games", requireAdmin({ tokens, store, role: "viewer" }), handler);
+ * admin.get("/games", requireAdmin({ tokens, store, role: "viewer", sessions }), handler);
  */
-export function requireAdmin(options: RequireTokenOptions & { role: AdminRole }): MiddlewareHandler<AppEnv> {
+export function requireAdmin(
+	options: RequireTokenOptions & {
+		role: AdminRole;
+		/** The dashboard's login sessions: without them only admin tokens are accepted. */
+		sessions?: DashboardSessions;
+	},
+): MiddlewareHandler<AppEnv> {
 	return async (c, next) => {
-		const token = bearerToken(c);
-		const claims = await verified(c, options, () => options.tokens.verifyAdminToken(token));
-		const user = await options.store.getAdminUser(claims.userId);
-		if (!user || user.disabledAt !== null) throw reject(c, options, "admin user unknown or disabled");
+		const sessions = options.sessions;
+		const user =
+			sessions && c.req.header("authorization") === undefined && getCookie(c, SESSION_COOKIE) !== undefined
+				? await sessionUser(c, options, sessions)
+				: await tokenUser(c, options);
 		if (!roleAllows(user.role, options.role)) {
 			throw new ForbiddenError(`This needs the ${options.role} role or higher.`);
 		}
 		c.set("admin", { userId: user.id, email: user.email, role: user.role });
 		await next();
 	};
+}
+
+/** The user of the request's admin token, still existing and enabled. */
+async function tokenUser(c: Context<AppEnv>, options: RequireTokenOptions): Promise<AdminUser> {
+	const token = bearerToken(c);
+	const claims = await verified(c, options, () => options.tokens.verifyAdminToken(token));
+	const user = await options.store.getAdminUser(claims.userId);
+	if (!user || user.disabledAt !== null) throw reject(c, options, "admin user unknown or disabled");
+	return user;
+}
+
+/** The user of the request's dashboard session (resolving it checks they exist and are enabled), after CSRF. */
+async function sessionUser(
+	c: Context<AppEnv>,
+	options: RequireTokenOptions,
+	sessions: DashboardSessions,
+): Promise<AdminUser> {
+	const resolved = await sessions.resolve(getCookie(c, SESSION_COOKIE));
+	if (!resolved) {
+		options.logger?.info("session rejected", { requestId: c.get("requestId"), path: c.req.path });
+		throw new UnauthorizedError("The session has expired or ended: log in again.", {
+			realm: REALM,
+			invalidToken: true,
+		});
+	}
+	if (!SAFE_METHODS.has(c.req.method) && !csrfTokenMatches(resolved.session, c.req.header(CSRF_HEADER))) {
+		options.logger?.info("csrf check failed", { requestId: c.get("requestId"), path: c.req.path });
+		throw new CsrfError();
+	}
+	return resolved.user;
 }
 
 /** The bearer token of the request, or a 401 (without an error attribute when no credentials were sent). */

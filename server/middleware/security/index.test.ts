@@ -25,6 +25,29 @@ describe("security headers", () => {
 	});
 });
 
+describe("dashboard security headers", () => {
+	it("gives the dashboard's pages and assets a self-only policy without inline code", async () => {
+		const { app: a } = await app();
+		for (const path of ["/", "/login", "/logout", "/assets/main-x.js"]) {
+			const res = await a.request(path);
+			expect(res.headers.get("content-security-policy"), path).toBe(
+				"default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; " +
+					"object-src 'none'; base-uri 'none'; frame-ancestors 'none'; form-action 'self'",
+			);
+			expect(res.headers.get("x-frame-options")).toBe("DENY");
+			expect(res.headers.get("x-content-type-options")).toBe("nosniff");
+		}
+	});
+
+	it("keeps the API's policy on paths that only look like the dashboard's", async () => {
+		const { app: a } = await app();
+		for (const path of ["/assets", "/loginx", "/v1/admin/login", "/assetsx/main.js"]) {
+			const res = await a.request(path);
+			expect(res.headers.get("content-security-policy"), path).toBe("default-src 'none'; frame-ancestors 'none'");
+		}
+	});
+});
+
 describe("CORS", () => {
 	const preflight = (a: TestApp, path: string, origin: string) =>
 		a.app.request(path, {

@@ -5,11 +5,22 @@ import type { AppEnv } from "../../http/app-env.js";
 
 /** Paths of the API documentation page and its assets, which need a (still strict) CSP that lets them run. */
 export const DOCS_PATH = "/docs";
+/** The dashboard's pages (the app shell, the login form and logout) and its hashed assets under {@link ASSETS_PATH}. */
+export const DASHBOARD_PAGES: readonly string[] = ["/", "/login", "/logout"];
+export const ASSETS_PATH = "/assets";
+
+/** Whether a path belongs to the dashboard (its pages and assets), which gets {@link securityHeaders}' dashboard CSP. */
+export function isDashboardPath(path: string): boolean {
+	return DASHBOARD_PAGES.includes(path) || path.startsWith(`${ASSETS_PATH}/`);
+}
 
 /**
  * Security headers on every response (hono/secure-headers): no sniffing, no framing, no referrer, HSTS, and a
  * Content-Security-Policy of `default-src 'none'` for the API (JSON never needs to load anything). The docs page
  * gets `'self'` for its script, style and the fetch of /openapi.json — still no inline code and no third party.
+ * The dashboard gets `'self'` for everything it loads (its bundle and the JSON APIs) plus `data:` images (its
+ * favicon is inline), no plugins, no `<base>`, no framing and forms posting only to itself; no inline script or
+ * style, so injected markup cannot run.
  *
  * @example
  * app.use(securityHeaders());
@@ -37,7 +48,25 @@ export function securityHeaders(): MiddlewareHandler<AppEnv> {
 			formAction: ["'none'"],
 		},
 	});
-	return (c, next) => (c.req.path === DOCS_PATH || c.req.path.startsWith(`${DOCS_PATH}/`) ? docs : api)(c, next);
+	const dashboard = secureHeaders({
+		...common,
+		contentSecurityPolicy: {
+			defaultSrc: ["'self'"],
+			scriptSrc: ["'self'"],
+			styleSrc: ["'self'"],
+			imgSrc: ["'self'", "data:"],
+			connectSrc: ["'self'"],
+			objectSrc: ["'none'"],
+			baseUri: ["'none'"],
+			frameAncestors: ["'none'"],
+			formAction: ["'self'"],
+		},
+	});
+	return (c, next) => {
+		const path = c.req.path;
+		if (path === DOCS_PATH || path.startsWith(`${DOCS_PATH}/`)) return docs(c, next);
+		return (isDashboardPath(path) ? dashboard : api)(c, next);
+	};
 }
 
 /**

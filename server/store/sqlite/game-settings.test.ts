@@ -86,7 +86,7 @@ describe("migration 6 (trust_client_clock)", () => {
 			migrate(db, MIGRATIONS.slice(0, 5));
 			db.prepare("INSERT INTO games (id, name, created_at) VALUES ('g1', 'Game one', 0)").run();
 			db.prepare("INSERT INTO game_settings (game_id, time_zone, updated_at) VALUES ('g1', 'Europe/Berlin', 1)").run();
-			expect(migrate(db, MIGRATIONS).applied).toEqual([6]);
+			expect(migrate(db, MIGRATIONS.slice(0, 6)).applied).toEqual([6]);
 			expect(db.prepare("SELECT time_zone, trust_client_clock FROM game_settings").get()).toEqual({
 				time_zone: "Europe/Berlin",
 				trust_client_clock: 0,

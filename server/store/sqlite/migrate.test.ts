@@ -54,6 +54,7 @@ describe("migrate", () => {
 		await store.close();
 		expect(versions(path)).toEqual(MIGRATIONS.map((m) => m.version));
 		expect(tables(path)).toEqual([
+			"admin_sessions",
 			"admin_users",
 			"api_keys",
 			"batches",

@@ -182,4 +182,21 @@ export const MIGRATIONS: readonly Migration[] = [
 				ADD COLUMN trust_client_clock INTEGER NOT NULL DEFAULT 0 CHECK (trust_client_clock IN (0, 1));
 		`,
 	},
+	// Dashboard login sessions, keyed by the SHA-256 of the cookie's secret (never the secret itself). Deleting a user
+	// is not a thing (users are disabled), so the foreign key only guards against typos; the session check re-reads
+	// the user and refuses a disabled one.
+	{
+		version: 7,
+		name: "admin_sessions",
+		up: `
+			CREATE TABLE admin_sessions (
+				id TEXT PRIMARY KEY,
+				user_id TEXT NOT NULL REFERENCES admin_users (id),
+				csrf_token TEXT NOT NULL,
+				created_at INTEGER NOT NULL,
+				last_seen_at INTEGER NOT NULL,
+				expires_at INTEGER NOT NULL
+			) STRICT, WITHOUT ROWID;
+		`,
+	},
 ];

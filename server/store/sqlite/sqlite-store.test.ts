@@ -329,6 +329,52 @@ describe("SqliteStore admin users", () => {
 	});
 });
 
+describe("SqliteStore admin sessions", () => {
+	const session = {
+		id: "a".repeat(64),
+		userId: "u1",
+		csrfToken: "csrf-1",
+		createdAt: T0,
+		lastSeenAt: T0,
+		expiresAt: T0 + 10_000,
+	};
+	beforeEach(() =>
+		store.insertAdminUser({
+			id: "u1",
+			email: "ada@example.com",
+			passwordHash: "$argon2id$x",
+			role: "owner",
+			createdAt: T0,
+			disabledAt: null,
+		}),
+	);
+
+	it("stores, touches and deletes a session", async () => {
+		await store.insertAdminSession(session);
+		expect(await store.getAdminSession(session.id)).toEqual(session);
+		expect(await store.touchAdminSession(session.id, T0 + 500)).toBe(true);
+		// A touch never moves lastSeenAt back (two requests finishing out of order).
+		await store.touchAdminSession(session.id, T0 + 100);
+		expect((await store.getAdminSession(session.id))?.lastSeenAt).toBe(T0 + 500);
+		expect(await store.deleteAdminSession(session.id)).toBe(true);
+		expect(await store.deleteAdminSession(session.id)).toBe(false);
+		expect(await store.getAdminSession(session.id)).toBeUndefined();
+		expect(await store.touchAdminSession(session.id, T0 + 600)).toBe(false);
+	});
+
+	it("deletes sessions past their absolute expiry or idle for too long, and only those", async () => {
+		await store.insertAdminSession(session);
+		await store.insertAdminSession({ ...session, id: "b".repeat(64), expiresAt: T0 + 1_000 });
+		await store.insertAdminSession({ ...session, id: "c".repeat(64), lastSeenAt: T0 - 1 });
+		expect(await store.deleteStaleAdminSessions(T0 + 1_000, T0)).toBe(2);
+		expect(await store.getAdminSession(session.id)).toEqual(session);
+	});
+
+	it("refuses a session of an unknown user", async () => {
+		await expect(store.insertAdminSession({ ...session, userId: "nobody" })).rejects.toThrow();
+	});
+});
+
 describe("SqliteStore signing keys", () => {
 	const signingKey = (kid: string, createdAt: number) => ({
 		kid,

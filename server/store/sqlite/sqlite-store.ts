@@ -5,6 +5,7 @@ import type { FlagDefinition } from "../../experiments/flag.js";
 import type { EventType, IngestResult, ValidatedBatch } from "../../ingest/schema.js";
 import {
 	DEFAULT_GAME_SETTINGS,
+	type AdminSessionRecord,
 	type AdminUser,
 	type ApiKeyRecord,
 	type DigestDayResult,
@@ -95,6 +96,15 @@ interface AdminUserRow {
 	role: string;
 	created_at: number;
 	disabled_at: number | null;
+}
+
+interface AdminSessionRow {
+	id: string;
+	user_id: string;
+	csrf_token: string;
+	created_at: number;
+	last_seen_at: number;
+	expires_at: number;
 }
 
 interface SigningKeyRow {
@@ -217,6 +227,11 @@ class SqliteStore implements Store {
 	readonly #selectAdminUserByEmail;
 	readonly #listAdminUsers;
 	readonly #updateAdminUser;
+	readonly #insertAdminSession;
+	readonly #selectAdminSession;
+	readonly #touchAdminSession;
+	readonly #deleteAdminSession;
+	readonly #deleteStaleAdminSessions;
 	readonly #listSigningKeys;
 	readonly #addSigningKey;
 	readonly #insertEvent;
@@ -295,6 +310,21 @@ class SqliteStore implements Store {
 				role = coalesce(@role, role),
 				disabled_at = CASE WHEN @setDisabled = 1 THEN @disabledAt ELSE disabled_at END
 			WHERE id = @id`,
+		);
+		const sessionColumns = "id, user_id, csrf_token, created_at, last_seen_at, expires_at";
+		this.#insertAdminSession = db.prepare<[AdminSessionRow]>(
+			`INSERT INTO admin_sessions (${sessionColumns})
+			VALUES (@id, @user_id, @csrf_token, @created_at, @last_seen_at, @expires_at)`,
+		);
+		this.#selectAdminSession = db.prepare<[string], AdminSessionRow>(
+			`SELECT ${sessionColumns} FROM admin_sessions WHERE id = ?`,
+		);
+		this.#touchAdminSession = db.prepare<[number, string]>(
+			"UPDATE admin_sessions SET last_seen_at = max(last_seen_at, ?) WHERE id = ?",
+		);
+		this.#deleteAdminSession = db.prepare<[string]>("DELETE FROM admin_sessions WHERE id = ?");
+		this.#deleteStaleAdminSessions = db.prepare<[number, number]>(
+			"DELETE FROM admin_sessions WHERE expires_at <= ? OR last_seen_at < ?",
 		);
 		this.#listSigningKeys = db.prepare<[], SigningKeyRow>(
 			`SELECT kid, alg, private_jwk, public_jwk, created_at, retired_at FROM signing_keys
@@ -639,6 +669,43 @@ class SqliteStore implements Store {
 			setDisabled: changes.disabledAt === undefined ? 0 : 1,
 		});
 		return count === 1;
+	}
+
+	async insertAdminSession(session: AdminSessionRecord): Promise<void> {
+		this.#insertAdminSession.run({
+			id: session.id,
+			user_id: session.userId,
+			csrf_token: session.csrfToken,
+			created_at: session.createdAt,
+			last_seen_at: session.lastSeenAt,
+			expires_at: session.expiresAt,
+		});
+	}
+
+	async getAdminSession(id: string): Promise<AdminSessionRecord | undefined> {
+		const row = this.#selectAdminSession.get(id);
+		return (
+			row && {
+				id: row.id,
+				userId: row.user_id,
+				csrfToken: row.csrf_token,
+				createdAt: row.created_at,
+				lastSeenAt: row.last_seen_at,
+				expiresAt: row.expires_at,
+			}
+		);
+	}
+
+	async touchAdminSession(id: string, at: number): Promise<boolean> {
+		return this.#touchAdminSession.run(at, id).changes === 1;
+	}
+
+	async deleteAdminSession(id: string): Promise<boolean> {
+		return this.#deleteAdminSession.run(id).changes === 1;
+	}
+
+	async deleteStaleAdminSessions(now: number, lastSeenBefore: number): Promise<number> {
+		return this.#deleteStaleAdminSessions.run(now, lastSeenBefore).changes;
 	}
 
 	async listSigningKeys(): Promise<SigningKeyRecord[]> {

@@ -1,0 +1,135 @@
+// Overview: the headline KPIs of the range against the period before (DAU, new players, revenue, ARPDAU, session
+// length, concurrent players), each with its sparkline, and daily active players as the main chart, which follows
+// the breakdown and segment filters (the headline numbers are always the whole game's, as the overview metric is).
+import { useMemo } from "preact/hooks";
+import { metricPath } from "../api.js";
+import type { ActiveUsers, Overview, Revenue, Sessions } from "../api-types.js";
+import { Chart } from "../components/chart.js";
+import { KpiCard } from "../components/kpi-card.js";
+import { Empty, Failed, Loading } from "../components/states.js";
+import { previousRange, rangeLength } from "../dates.js";
+import { formatDate, formatValue } from "../format.js";
+import { useApi } from "../use-api.js";
+import type { PageProps } from "./index.js";
+import { hasPlayers, mainChart, overviewCards } from "./overview-data.js";
+
+const formatPlayers = (value: number) => formatValue(value, "players");
+
+export function OverviewPage({ state, range }: PageProps) {
+	const game = state.game;
+	const previous = previousRange(range);
+	const segmented = state.breakdown !== undefined || state.filters.length > 0;
+	const segment = { breakdown: state.breakdown, filter: state.filters };
+	const cards = useApi<[Overview, ActiveUsers, Revenue, Sessions, Sessions]>([
+		metricPath(game, "overview", range),
+		metricPath(game, "active-users", range),
+		metricPath(game, "revenue", range),
+		metricPath(game, "sessions", range),
+		metricPath(game, "sessions", previous),
+	]);
+	// With a breakdown or filters the main chart needs its own request; without, it reuses the cards' active users.
+	const segmentedUsers = useApi<[ActiveUsers]>(
+		segmented ? [metricPath(game, "active-users", { ...range, ...segment })] : null,
+	);
+
+	const data = cards.status === "done" ? cards.data : undefined;
+	const kpiCards = useMemo(
+		() =>
+			data &&
+			overviewCards({
+				overview: data[0],
+				activeUsers: data[1],
+				revenue: data[2],
+				sessions: data[3],
+				previousSessions: data[4],
+			}),
+		[data],
+	);
+	const mainUsers = segmented ? (segmentedUsers.status === "done" ? segmentedUsers.data[0] : undefined) : data?.[1];
+	const main = useMemo(() => mainUsers && mainChart(mainUsers), [mainUsers]);
+
+	const days = rangeLength(range);
+	const comparedWith = `the previous ${days} day${days === 1 ? "" : "s"}`;
+	const csv = (metric: string, extra: Record<string, string | string[] | undefined> = {}) =>
+		metricPath(game, metric, { ...range, ...extra, format: "csv" });
+
+	return (
+		<>
+			<header class="page-head">
+				<h1>Overview</h1>
+				<p class="muted">
+					{formatDate(range.from)} – {formatDate(range.to)}, compared with {formatDate(previous.from)} –{" "}
+					{formatDate(previous.to)}.{" "}
+					<a href={csv("overview")} download>
+						Headline numbers as CSV
+					</a>
+				</p>
+			</header>
+			{cards.status === "loading" ? <Loading label="Loading the headline numbers…" /> : null}
+			{cards.status === "failed" ? <Failed what="the overview" error={cards.error} onRetry={cards.retry} /> : null}
+			{data && kpiCards && !hasPlayers(data[0]) ? <NoPlayers game={game} /> : null}
+			{data && kpiCards && hasPlayers(data[0]) ? (
+				<>
+					<section class="kpis" aria-label="Headline numbers (whole game)">
+						{kpiCards.map((card) => (
+							<KpiCard key={card.key} card={card} comparedWith={comparedWith} csvHref={csv(card.csvMetric)} />
+						))}
+					</section>
+					<section class="panel" aria-labelledby="main-chart-title">
+						<div class="panel-head">
+							<h2 id="main-chart-title">Daily active players{state.breakdown ? ` by ${state.breakdown}` : ""}</h2>
+							<a
+								href={csv("active-users", segment)}
+								download
+								aria-label="Download the data of the daily active players chart as CSV"
+							>
+								CSV
+							</a>
+						</div>
+						{segmented ? (
+							<p class="muted small">
+								Breakdown and filters apply to this chart; the numbers above are for the whole game.
+							</p>
+						) : null}
+						{segmentedUsers.status === "failed" ? (
+							<Failed what="the breakdown" error={segmentedUsers.error} onRetry={segmentedUsers.retry} />
+						) : main ? (
+							<>
+								<Chart label="Daily active players" data={main} format={formatPlayers} />
+								{main.hidden > 0 ? (
+									<p class="muted small">
+										{main.hidden} smaller segment{main.hidden === 1 ? "" : "s"} not drawn: the CSV has them all.
+									</p>
+								) : null}
+							</>
+						) : (
+							<Loading label="Loading the chart…" />
+						)}
+					</section>
+				</>
+			) : null}
+		</>
+	);
+}
+
+/** What to do when the range has no player: usually the SDK is not sending yet. */
+function NoPlayers(props: { game: string }) {
+	return (
+		<Empty title="No players in this date range">
+			<p>
+				No sessions yet for game {props.game}: call <code>Vantage.start</code> in a server Script and play the game.
+			</p>
+			<ol>
+				<li>
+					Start the SDK from a server Script: <code>Vantage.start({`{ endpoint: "${location.origin}" }`})</code>.
+				</li>
+				<li>
+					Store the game key as the experience secret <code>vantage_game_key</code> (an owner creates one with{" "}
+					<code>npm run vantage -- keys create --game {props.game}</code>).
+				</li>
+				<li>Allow HTTP requests (Game Settings → Security) and play: events show here within seconds.</li>
+			</ol>
+			<p>Or pick a longer date range above.</p>
+		</Empty>
+	);
+}
