@@ -1,12 +1,16 @@
 // The simulator: the example game's real scripts and the real Vantage SDK in the harness (a Luau VM emulating a Roblox
 // game server), played by synthetic players, sending to a real backend over the SDK's wire protocol.
 //
-// How 28 days pass in about a minute: the harness's scheduler skips idle virtual time (nothing is simulated between
-// timers), the game server is one VM without client VMs (a player's client is played by players.server.luau, which
-// calls what the game's remote handlers call), and Node only joins and removes players at their planned times;
-// everything a player does happens inside the VM on its virtual clock.
+// How 28 days pass in about two minutes: the harness's scheduler skips idle virtual time (nothing is simulated between
+// timers), a game server is one VM without client VMs (a player's client is played by players.server.luau, which
+// calls what the game's remote handlers call; a client VM costs about 0.3 s to boot, more than a whole session), and
+// Node only joins and removes players at their planned times; everything a player does happens inside the VM on its
+// virtual clock. The players are spread over several game servers (one per 1,000 daily players, at most one per
+// core), each in its own worker thread, as a popular game runs many servers.
 import { readFileSync } from "node:fs";
+import { availableParallelism } from "node:os";
 import { join } from "node:path";
+import { Worker } from "node:worker_threads";
 import { nodeFromProject, type TreeNode } from "../../test/harness/project.js";
 import { RobloxVm } from "../../test/harness/vm.js";
 import { joinPlayer, leavePlayer, type PlayerSpec } from "../../test/harness/world.js";
@@ -33,6 +37,11 @@ export interface SimulationOptions {
 	now?: number;
 	/** Random seed of the population. @default 1 */
 	seed?: number;
+	/**
+	 * Game servers to run, each a harness VM in its own worker thread with its share of the players (a popular
+	 * game runs many servers). @default one per 1,000 daily players, at most one per CPU core; 1 runs in-process
+	 */
+	servers?: number;
 }
 
 export interface SimulationReport {
@@ -114,17 +123,108 @@ const MARKETPLACE = {
 	autoRespond: "buy",
 };
 
+/** The part of the options a server worker gets (functions and signals stay in the calling thread). */
+export type ServerOptions = Omit<SimulationOptions, "onProgress" | "signal" | "servers">;
+/** Which of the game's servers this is. */
+export interface Shard {
+	index: number;
+	count: number;
+}
+
+/** Messages from a server worker. */
+export type ServerMessage =
+	| { kind: "progress"; done: number; total: number }
+	| { kind: "done"; report: SimulationReport }
+	| { kind: "failed"; message: string };
+
+/** Servers for a population: one per 1,000 daily players, at most one per core, at least one. */
+export function defaultServers(players: number): number {
+	return Math.max(1, Math.min(availableParallelism(), Math.ceil(players / 1000)));
+}
+
 /**
  * Plays the example game: `days` of history ending now (if `seedHistory`), then live in real time (if `live`) until
- * `signal` aborts.
+ * `signal` aborts. With more than one server, each runs in a worker thread with its share of the players and its own
+ * population; progress counts the days every server has played.
  *
  * @example
  * await runSimulation({ url, gameKey, gameId: "1818", players: 2000, days: 28, seedHistory: true, live: false });
  */
 export async function runSimulation(options: SimulationOptions): Promise<SimulationReport> {
-	const players = options.players ?? 2000;
+	const { onProgress, signal, servers: requested, ...rest } = options;
+	const players = rest.players ?? 2000;
+	const count = requested ?? defaultServers(players);
+	if (!Number.isInteger(count) || count < 1)
+		throw new RangeError(`servers must be a whole number of at least 1, got ${requested}`);
+	if (count === 1) return playServer(options, { index: 0, count: 1 });
+
+	const wallStart = Date.now();
+	const done = new Array<number>(count).fill(0);
+	let total = 0;
+	const workers: Worker[] = [];
+	const running = Promise.all(
+		Array.from({ length: count }, (_, index) => {
+			const worker = new Worker(new URL("./worker-boot.mjs", import.meta.url), {
+				workerData: {
+					entry: new URL("./server-worker.ts", import.meta.url).href,
+					options: { ...rest, now: rest.now ?? Date.now() } satisfies ServerOptions,
+					shard: { index, count } satisfies Shard,
+				},
+			});
+			workers.push(worker);
+			return new Promise<SimulationReport>((resolve, reject) => {
+				worker.on("message", (message: ServerMessage) => {
+					if (message.kind === "progress") {
+						done[index] = message.done;
+						total = message.total * count;
+						onProgress?.(
+							done.reduce((a, b) => a + b, 0),
+							total,
+							`day ${Math.min(...done) + 1} of ${message.total} on ${count} servers`,
+						);
+					} else if (message.kind === "done") resolve(message.report);
+					else reject(new Error(`simulated server ${index + 1} of ${count} failed: ${message.message}`));
+				});
+				worker.on("error", (error) => reject(error));
+				worker.on("exit", (code) => reject(new Error(`simulated server ${index + 1} of ${count} exited (${code})`)));
+			});
+		}),
+	);
+	const abort = (): void => {
+		for (const worker of workers) worker.postMessage("abort");
+	};
+	signal?.addEventListener("abort", abort, { once: true });
+	if (signal?.aborted) abort();
+	let reports: SimulationReport[];
+	try {
+		reports = await running;
+	} catch (error) {
+		// One server failing stops the others.
+		for (const worker of workers) void worker.terminate();
+		throw error;
+	} finally {
+		signal?.removeEventListener("abort", abort);
+	}
+	return {
+		days: reports[0]!.days,
+		sessions: reports.reduce((a, r) => a + r.sessions, 0),
+		players: reports.reduce((a, r) => a + r.players, 0),
+		virtualSeconds: reports[0]!.virtualSeconds,
+		wallSeconds: (Date.now() - wallStart) / 1000,
+	};
+}
+
+/**
+ * One game server: its share of the daily players, its own population (seeded by the shard) and job id. Runs in the
+ * calling thread; `runSimulation` runs it in worker threads when there are several.
+ */
+export async function playServer(
+	options: ServerOptions & Pick<SimulationOptions, "onProgress" | "signal">,
+	shard: Shard,
+): Promise<SimulationReport> {
+	const players = Math.round((options.players ?? 2000) / shard.count);
 	const days = options.seedHistory ? (options.days ?? 28) : 0;
-	const random = stream(options.seed ?? 1);
+	const random = stream((options.seed ?? 1) * 7919 + shard.index);
 	const wallStart = Date.now();
 	const now = options.now ?? Date.now();
 	// Virtual time 0 is `days` days before now, so the history ends now.
@@ -137,13 +237,15 @@ export async function runSimulation(options: SimulationOptions): Promise<Simulat
 		epochSeconds: startSeconds,
 		gameId: Number(options.gameId) || 0,
 		placeId: 18180,
+		jobId: jobId(options.seed ?? 1, shard.index),
 		echo: process.env.VANTAGE_SIM_ECHO === "1",
 		config: { secrets: { vantage_game_key: options.gameKey }, marketplace: MARKETPLACE, maxPlayers: MAX_PLAYERS },
 	});
 	await vm.callH("worldRunServerScripts");
 
 	const population: SimPlayer[] = [];
-	let nextUserId = 100_000_000 + Math.floor(random() * 1_000_000) * 100;
+	// Each server's players have ids of their own.
+	let nextUserId = 100_000_000 + shard.index * 50_000_000 + Math.floor(random() * 100_000) * 100;
 	let sessions = 0;
 	const online = new Set<number>();
 	/** Planned departures (virtual seconds), across days: a session may run past midnight. */
@@ -187,14 +289,21 @@ export async function runSimulation(options: SimulationOptions): Promise<Simulat
 	): Promise<void> => {
 		const share = length / DAY;
 		const weekday = new Date((startSeconds + dayStart) * 1000).getUTCDay();
-		const weekend = weekday === 0 || weekday === 6 ? 1.25 : 1;
+		const weekend = weekday === 0 || weekday === 6 ? 1.2 : 1;
+		// Today's players: returning ones by their engagement, then new ones up to the day's target. The game's reach
+		// is what it is: when more would return than 80% of the target, each returns a little less often, so daily
+		// players stay near the target and new players are at least a fifth of them.
+		const target = players * weekend * share;
+		let expected = 0;
+		for (const p of population) if (!p.churned) expected += p.engagement * share;
+		const damp = expected > 0.8 * target ? (0.8 * target) / expected : 1;
 		const today: SimPlayer[] = [];
 		for (const p of population) {
 			if (p.churned) continue;
-			if (random() < p.engagement * share) today.push(p);
+			if (random() < p.engagement * share * damp) today.push(p);
 			else if (random() < 0.15 * share) p.churned = true;
 		}
-		const arrivals = Math.round(share * Math.max(players * 0.2, players * weekend - today.length / share));
+		const arrivals = Math.round(Math.max(0, target - today.length));
 		for (let i = 0; i < arrivals; i++) {
 			const p = newPlayer(day);
 			population.push(p);
@@ -320,6 +429,13 @@ export async function runSimulation(options: SimulationOptions): Promise<Simulat
 		virtualSeconds: days * DAY,
 		wallSeconds: (Date.now() - wallStart) / 1000,
 	};
+}
+
+/** A version 4 UUID for the server's JobId, the same for the same seed and server. */
+function jobId(seed: number, index: number): string {
+	const random = stream(seed * 104_729 + index + 1);
+	const hex = (n: number) => Array.from({ length: n }, () => Math.floor(random() * 16).toString(16)).join("");
+	return `${hex(8)}-${hex(4)}-4${hex(3)}-${"89ab"[Math.floor(random() * 4)]}${hex(3)}-${hex(12)}`;
 }
 
 function luauString(s: string): string {

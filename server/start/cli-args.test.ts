@@ -5,9 +5,9 @@ describe("parseStartArgs", () => {
 	it("takes the defaults when given nothing", () => {
 		expect(parseStartArgs([])).toEqual({
 			ok: true,
-			options: { noSim: false, players: 300, days: 28, help: false },
+			options: { noSim: false, players: 2000, days: 28, help: false },
 		});
-		expect(START_DEFAULTS).toEqual({ noSim: false, players: 300, days: 28, help: false });
+		expect(START_DEFAULTS).toEqual({ noSim: false, players: 2000, days: 28, help: false });
 	});
 
 	it.each([

@@ -4,7 +4,7 @@ import { parseArgs } from "node:util";
 export interface StartOptions {
 	/** Run the backend alone, without the simulated game. @default false */
 	noSim: boolean;
-	/** Simulated daily players. @default 300 (about a minute of seeding here; see the simulator benchmark) */
+	/** Simulated daily players. @default 2000 (two servers in worker threads; see the simulator benchmark) */
 	players: number;
 	/** Days of simulated history seeded on the first start. @default 28 */
 	days: number;
@@ -14,7 +14,7 @@ export interface StartOptions {
 
 export const START_DEFAULTS: Readonly<StartOptions> = Object.freeze({
 	noSim: false,
-	players: 300,
+	players: 2000,
 	days: 28,
 	help: false,
 });

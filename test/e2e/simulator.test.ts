@@ -42,6 +42,9 @@ describe("the simulator → backend", () => {
 			seedHistory: true,
 			live: false,
 			now,
+			// Two game servers, each in its own worker thread with half the players: the path npm start takes at its
+			// default population.
+			servers: 2,
 		});
 		// The warehouse folds what arrived (the backend's worker does it within about a second).
 		const deadline = Date.now() + 20_000;
@@ -67,6 +70,16 @@ describe("the simulator → backend", () => {
 	it("plays sessions of several hundred players a day", () => {
 		expect(report.days).toBe(DAYS);
 		expect(report.sessions).toBeGreaterThan(DAYS * 250);
+	});
+
+	it("plays on two game servers, each with its own players", async () => {
+		const from = new Date(now - DAYS * DAY).toISOString().slice(0, 10);
+		const kpi = await get<{ segments: { groups: { group: string | null; total: number }[] }[] }>(
+			`/v1/games/${GAME}/metrics/kpi?event=session_start:player&measure=users&groupBy=jobId&from=${from}`,
+		);
+		const groups = kpi.segments[0]!.groups;
+		expect(groups).toHaveLength(2);
+		for (const g of groups) expect(g.total).toBeGreaterThan(DAYS * 50);
 	});
 
 	it("lands history at its simulated times", async () => {
