@@ -24,6 +24,9 @@ const DAYS = 120;
 const T0 = Date.UTC(2026, 0, 1);
 const DAY0 = T0 / DAY;
 const NOW = T0 + DAYS * DAY + 3_600_000;
+/** The generated game's first day (unix ms) and its length in days. */
+export const GENERATED_START = T0;
+export const GENERATED_DAYS = DAYS;
 
 const PLATFORMS = ["desktop", "phone", "tablet", "console"];
 const COUNTRIES = ["US", "BR", "PH", "GB", "DE", "MX", "ID", "FR"];

@@ -1,5 +1,6 @@
 // `npm run bench -- <name> [options]`: runs one benchmark by name. Each prints medians over several rounds.
 const BENCHMARKS: Record<string, () => Promise<{ run(args: string[]): Promise<void> }>> = {
+	dashboard: () => import("./dashboard.js"),
 	ingest: () => import("./ingest.js"),
 	metrics: () => import("./metrics.js"),
 	sim: () => import("./sim.js"),
