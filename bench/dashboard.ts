@@ -30,6 +30,8 @@ interface PageLoad {
 	requests: number;
 	/** API path (without query) → milliseconds from request start to response end. */
 	api: Map<string, number>;
+	/** API path → full URL, to replay one at a time. */
+	urls: Map<string, string>;
 }
 
 export async function run(args: string[]): Promise<void> {
@@ -96,6 +98,20 @@ export async function run(args: string[]): Promise<void> {
 					await context.close();
 				}
 				report(id, loads);
+				// The same requests one at a time (the page sends them together, and the metrics worker answers one query
+				// after another, so in the page each waits for those before it).
+				const cookie = storageState.cookies.map((c) => `${c.name}=${c.value}`).join("; ");
+				for (const [path, url] of loads[0]!.urls) {
+					const times: number[] = [];
+					for (let round = 0; round < rounds; round++) {
+						const t = performance.now();
+						const res = await fetch(url, { headers: { Cookie: cookie, Accept: "application/json" } });
+						await res.arrayBuffer();
+						if (!res.ok) throw new Error(`${path} answered ${res.status}`);
+						times.push(performance.now() - t);
+					}
+					console.log(`  alone ${path}: ${median(times).toFixed(0)} ms median`);
+				}
 			}
 		} finally {
 			await server.close();
@@ -111,6 +127,7 @@ async function loadPage(page: Page, url: string, id: string): Promise<PageLoad> 
 	let bytes = 0;
 	let requests = 0;
 	const api = new Map<string, number>();
+	const urls = new Map<string, string>();
 	const failures: string[] = [];
 	page.on("requestfinished", (request) => {
 		void (async () => {
@@ -121,6 +138,7 @@ async function loadPage(page: Page, url: string, id: string): Promise<PageLoad> 
 			if (path.startsWith("/v1/")) {
 				const timing = request.timing();
 				api.set(path, Math.max(api.get(path) ?? 0, timing.responseEnd - timing.requestStart));
+				urls.set(path, request.url());
 			}
 		})();
 	});
@@ -142,7 +160,7 @@ async function loadPage(page: Page, url: string, id: string): Promise<PageLoad> 
 	})`)) as number;
 	await page.waitForLoadState("networkidle");
 	if (failures.length > 0) throw new Error(`failed requests on ${id}: ${failures.join(", ")}`);
-	return { renderMs, bytes, requests, api };
+	return { renderMs, bytes, requests, api, urls };
 }
 
 function median(values: number[]): number {
