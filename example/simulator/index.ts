@@ -4,8 +4,8 @@
 // How 28 days pass in about two minutes: the harness's scheduler skips idle virtual time (nothing is simulated between
 // timers), a game server is one VM without client VMs (a player's client is played by players.server.luau, which
 // calls what the game's remote handlers call; a client VM costs about 0.3 s to boot, more than a whole session), and
-// Node only joins and removes players at their planned times; everything a player does happens inside the VM on its
-// virtual clock. The players are spread over several game servers (one per 1,000 daily players, at most one per
+// the VM joins and removes players at their planned times by itself (the harness's player schedule, one host call a
+// day); everything a player does happens inside the VM on its virtual clock. The players are spread over several game servers (one per 1,000 daily players, at most one per
 // core), each in its own worker thread, as a popular game runs many servers.
 import { readFileSync } from "node:fs";
 import { availableParallelism } from "node:os";
@@ -13,7 +13,12 @@ import { join } from "node:path";
 import { Worker } from "node:worker_threads";
 import { nodeFromProject, type TreeNode } from "../../test/harness/project.js";
 import { RobloxVm } from "../../test/harness/vm.js";
-import { joinPlayer, leavePlayer, type PlayerSpec } from "../../test/harness/world.js";
+import {
+	schedulePlayers,
+	scheduledPlayerCounts,
+	type PlayerSpec,
+	type ScheduledPlayerChange,
+} from "../../test/harness/world.js";
 import { mulberry32 as stream, sampleNormal } from "../../server/stats/prng.js";
 
 export interface SimulationOptions {
@@ -246,10 +251,6 @@ export async function playServer(
 	const population: SimPlayer[] = [];
 	// Each server's players have ids of their own.
 	let nextUserId = 100_000_000 + shard.index * 50_000_000 + Math.floor(random() * 100_000) * 100;
-	let sessions = 0;
-	const online = new Set<number>();
-	/** Planned departures (virtual seconds), across days: a session may run past midnight. */
-	const leaves: { at: number; userId: number }[] = [];
 
 	const newPlayer = (day: number): SimPlayer => {
 		let r = random();
@@ -337,49 +338,37 @@ export async function playServer(
 				),
 			)})`,
 		);
-		let clock = dayStart;
-		const advanceTo = async (t: number) => {
+		// Who joins and leaves when: the VM runs the day's joins and leaves on its own clock.
+		await schedulePlayers(
+			vm,
+			plans.flatMap((plan): ScheduledPlayerChange[] => {
+				const at = dayStart + plan.at;
+				const p = plan.p;
+				const spec: PlayerSpec = {
+					userId: p.userId,
+					name: `Player${p.userId}`,
+					accountAge: p.accountAge,
+					premium: p.premium,
+					locale: p.locale,
+					country: p.country,
+				};
+				return [
+					{ at, join: spec },
+					{ at: at + plan.seconds, leave: p.userId },
+				];
+			}),
+		);
+		if (pace) {
 			// Live: a second of virtual time per second of wall time, so events happen when they say they do.
-			while (pace && clock < t && !options.signal?.aborted) {
+			for (let clock = dayStart; clock < dayStart + length && !options.signal?.aborted; clock++) {
 				const wait = pace(clock + 1) - Date.now();
 				if (wait > 0) await sleep(Math.min(wait, 1000), options.signal);
 				await vm.advance(1);
-				clock += 1;
 			}
-			if (t > clock) {
-				await vm.advance(t - clock);
-				clock = t;
-			}
-		};
-		const processLeaves = async (until: number) => {
-			leaves.sort((a, b) => a.at - b.at);
-			while (leaves.length > 0 && leaves[0]!.at <= until) {
-				const leave = leaves.shift()!;
-				await advanceTo(leave.at);
-				if (online.delete(leave.userId)) await leavePlayer(vm, leave.userId);
-			}
-		};
-		for (const plan of plans) {
-			if (options.signal?.aborted) return;
-			const at = dayStart + plan.at;
-			await processLeaves(at);
-			await advanceTo(at);
-			if (online.has(plan.p.userId) || online.size >= MAX_PLAYERS) continue;
-			const spec: PlayerSpec = {
-				userId: plan.p.userId,
-				name: `Player${plan.p.userId}`,
-				accountAge: plan.p.accountAge,
-				premium: plan.p.premium,
-				locale: plan.p.locale,
-				country: plan.p.country,
-			};
-			await joinPlayer(vm, spec);
-			online.add(plan.p.userId);
-			leaves.push({ at: at + plan.seconds, userId: plan.p.userId });
-			sessions++;
+		} else {
+			await vm.advance(length);
 		}
-		await processLeaves(dayStart + length);
-		await advanceTo(dayStart + length);
+		if (options.signal?.aborted) return;
 		// How each session went moves the player's will to return: fails push it down, progress up.
 		const outcomes = JSON.parse(((await vm.run(`return _G.VantageSimulator.takeOutcomes()`)) as string[])[0]!) as
 			Record<string, { f: number; c: number; d: string }> | unknown[];
@@ -395,6 +384,7 @@ export async function playServer(
 		}
 	};
 
+	let counts = { joined: 0, turnedAway: 0 };
 	try {
 		for (let day = 0; day < days; day++) {
 			if (options.signal?.aborted) break;
@@ -402,11 +392,9 @@ export async function playServer(
 			await playDay(day, day * DAY, DAY);
 		}
 		if (!options.signal?.aborted) options.onProgress?.(days, days, "history done");
-		// Everyone left at the end of the history; flush what the SDK still holds.
-		for (const userId of [...online]) {
-			online.delete(userId);
-			await leavePlayer(vm, userId);
-		}
+		// Without live play everyone leaves at the end of the history (with it, sessions go on into live play); then
+		// what the SDK still holds is flushed.
+		if (!options.live) await vm.callH("worldKickAll", "Unknown");
 		await vm.run("require(game:GetService('ReplicatedStorage').Vantage).Vantage.flush()");
 		await vm.advance(30);
 
@@ -419,12 +407,13 @@ export async function playServer(
 			await playDay(Math.floor(live / DAY), live, 3600, pace);
 			live += 3600;
 		}
+		counts = await scheduledPlayerCounts(vm);
 	} finally {
 		vm.destroy();
 	}
 	return {
 		days,
-		sessions,
+		sessions: counts.joined,
 		players: population.length,
 		virtualSeconds: days * DAY,
 		wallSeconds: (Date.now() - wallStart) / 1000,

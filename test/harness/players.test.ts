@@ -1,7 +1,16 @@
 // Players service and Player objects in a World: joins, leaves, kicks, LocalPlayer, what other services can read.
 import { afterEach, describe, expect, it } from "vitest";
 import { RobloxVm } from "./vm.js";
-import { inst, joinPlayer, leavePlayer, place, script, World } from "./world.js";
+import {
+	inst,
+	joinPlayer,
+	leavePlayer,
+	place,
+	schedulePlayers,
+	scheduledPlayerCounts,
+	script,
+	World,
+} from "./world.js";
 
 let world: World | undefined;
 afterEach(async () => {
@@ -304,6 +313,36 @@ describe("Players", () => {
 				"-solo Enum.PlayerExitReason.CreatorKick",
 			]);
 			expect(n).toBe(0);
+		} finally {
+			vm.destroy();
+		}
+	});
+
+	it("runs a lone server's planned joins and leaves on its own clock, turning away a full server's extra joins", async () => {
+		const vm = await RobloxVm.create({ role: "server", config: { maxPlayers: 2 } });
+		try {
+			await vm.run(`
+				_G.log = {}
+				game:GetService("Players").PlayerAdded:Connect(function(p) table.insert(_G.log, string.format("+%s@%d", p.Name, os.clock())) end)
+				game:GetService("Players").PlayerRemoving:Connect(function(p) table.insert(_G.log, string.format("-%s@%d", p.Name, os.clock())) end)
+			`);
+			const start = await vm.now();
+			await schedulePlayers(vm, [
+				{ at: start + 10, join: { userId: 1, name: "ann" } },
+				{ at: start + 20, join: { userId: 2, name: "bob" } },
+				{ at: start + 25, join: { userId: 1, name: "ann" } }, // already in the game
+				{ at: start + 30, join: { userId: 3, name: "cat" } }, // the server is full
+				{ at: start + 40, leave: 1 },
+				{ at: start + 50, join: { userId: 3, name: "cat" } },
+				{ at: start + 60, leave: 9 }, // never joined
+			]);
+			await vm.advance(5);
+			expect(await vm.run(`return #_G.log`)).toEqual([0]);
+			await vm.advance(60);
+			const [log] = await vm.run<[string[]]>(`return _G.log`);
+			const at = (s: number) => Math.floor(start + s);
+			expect(log).toEqual([`+ann@${at(10)}`, `+bob@${at(20)}`, `-ann@${at(40)}`, `+cat@${at(50)}`]);
+			expect(await scheduledPlayerCounts(vm)).toEqual({ joined: 3, turnedAway: 2 });
 		} finally {
 			vm.destroy();
 		}

@@ -533,6 +533,27 @@ export async function leavePlayer(vm: RobloxVm, userId: number, reason: PlayerEx
 	await vm.callH("worldPlayerLeave", userId, reason);
 }
 
+/** A planned join or leave on a lone server VM's clock (seconds since the VM started). */
+export type ScheduledPlayerChange =
+	{ at: number; join: PlayerSpec } | { at: number; leave: number; reason?: PlayerExitReason };
+
+/**
+ * Plans joins and leaves on a plain server RobloxVm: each happens when the VM's clock reaches its time, without a host
+ * call per player (for long simulations). A join into a full server, or of a player already in the game, is turned
+ * away; see {@link scheduledPlayerCounts}.
+ */
+export async function schedulePlayers(vm: RobloxVm, changes: ScheduledPlayerChange[]): Promise<void> {
+	// In slices: luau-web takes string arguments of at most about 1.4 MB.
+	for (let i = 0; i < changes.length; i += 1000) {
+		await vm.callH("worldSchedule", JSON.stringify(changes.slice(i, i + 1000)));
+	}
+}
+
+/** Scheduled joins that happened and that were turned away so far. */
+export async function scheduledPlayerCounts(vm: RobloxVm): Promise<{ joined: number; turnedAway: number }> {
+	return JSON.parse((await vm.callH("worldScheduleCounts")) as string) as { joined: number; turnedAway: number };
+}
+
 // Tree helpers for tests ------------------------------------------------------------------------------------------
 
 /** A place tree: services by class name, each with its children. */
