@@ -1,5 +1,6 @@
 // The docs' snippets are the example game's code: each block marked `<!-- from example/… -->` in README.md and
-// docs/*.md must appear, line for line, in that file (which the simulator's tests run).
+// docs/*.md must appear, line for line, in that file (which the simulator's tests run; example/roblox-ts, which
+// test/e2e/package-rbxts.test.ts compiles and plays).
 import { readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";

@@ -7,7 +7,7 @@
  *
  * @example
  * ```ts
- * import { Vantage } from "@vantage/sdk";
+ * import { Vantage } from "@rbxts/vantage";
  * Vantage.start({ endpoint: "https://vantage.example.com" });
  * Vantage.track(player, "level_up", { level: 3 });
  * ```

@@ -1,0 +1,145 @@
+// The SDK as a roblox-ts package, installed the way a roblox-ts game installs it: the package is built
+// (`--type package`) and `npm pack`ed, a throwaway copy of example/roblox-ts (a roblox-ts game template whose server
+// script is example/roblox-ts/src/server/main.server.ts) installs the tarball with npm, rbxtsc compiles the game, the
+// harness loads its Rojo project and plays it, and the event reaches the real backend.
+// Offline and deterministic: the game's other @rbxts packages are copied from this repository's node_modules (npm
+// then only unpacks the tarball, with --offline), and this repository's rbxtsc compiles the game.
+import { execFileSync } from "node:child_process";
+import { cpSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { buildPackage, PACKAGE_NAME } from "../../packaging/build.js";
+import { nodeFromProject, type TreeNode } from "../harness/project.js";
+import { World } from "../harness/world.js";
+import { startTestBackend, type TestBackend } from "./backend.js";
+import { repoRoot } from "./sdk-build.js";
+
+const GAME = "4313";
+/** What the game installs besides the SDK: its own runtime packages and roblox-ts's types. */
+const GAME_PACKAGES = ["services", "signal", "t", "compiler-types", "types"];
+
+interface PackResult {
+	filename: string;
+	files: { path: string }[];
+}
+
+function find(node: TreeNode, path: string[]): TreeNode {
+	let at = node;
+	for (const name of path) {
+		const child = at.children.find((c) => c.name === name);
+		if (!child) throw new Error(`no ${name} under ${at.name}`);
+		at = child;
+	}
+	return at;
+}
+
+describe("roblox-ts package → a roblox-ts game → backend", { timeout: 180_000 }, () => {
+	let server: TestBackend;
+	let tmp: string;
+	let gameDir: string;
+	let packed: PackResult;
+
+	beforeAll(async () => {
+		server = await startTestBackend(GAME);
+		tmp = mkdtempSync(join(tmpdir(), "vantage-rbxts-"));
+		// An empty npm cache of the test's own: nothing comes from a cache or the registry.
+		const env = { ...process.env, npm_config_cache: join(tmp, "npm-cache") };
+		const packageDir = buildPackage();
+		const packOut = execFileSync("npm", ["pack", packageDir, "--pack-destination", tmp, "--json"], {
+			cwd: repoRoot,
+			encoding: "utf8",
+			env,
+		});
+		[packed] = JSON.parse(packOut) as [PackResult];
+
+		// The game: example/roblox-ts as a user would have it after `npm install`, minus the SDK.
+		gameDir = join(tmp, "game");
+		cpSync(join(repoRoot, "example/roblox-ts"), gameDir, {
+			recursive: true,
+			filter: (src) => !/[/\\](node_modules|out|include)$/.test(src),
+		});
+		const manifest = JSON.parse(readFileSync(join(gameDir, "package.json"), "utf8")) as {
+			dependencies: Record<string, string>;
+			devDependencies: Record<string, string>;
+		};
+		delete manifest.dependencies[PACKAGE_NAME]; // npm install below adds it back, from the tarball
+		delete manifest.devDependencies["roblox-ts"]; // the compiler (and its typescript) is this repository's
+		delete manifest.devDependencies.typescript;
+		// Each copied package is listed in the game's manifest at its version, so npm keeps it (and, the package's
+		// dependencies being satisfied, fetches nothing).
+		for (const name of GAME_PACKAGES) {
+			cpSync(join(repoRoot, "node_modules/@rbxts", name), join(gameDir, "node_modules/@rbxts", name), {
+				recursive: true,
+				dereference: true,
+			});
+			const { version } = JSON.parse(
+				readFileSync(join(repoRoot, "node_modules/@rbxts", name, "package.json"), "utf8"),
+			) as { version: string };
+			const deps = name === "types" || name === "compiler-types" ? manifest.devDependencies : manifest.dependencies;
+			deps[`@rbxts/${name}`] = version;
+		}
+		writeFileSync(join(gameDir, "package.json"), JSON.stringify(manifest, null, "\t"));
+		execFileSync(
+			"npm",
+			["install", join(tmp, packed.filename), "--offline", "--no-audit", "--no-fund", "--ignore-scripts"],
+			{ cwd: gameDir, stdio: "pipe", env },
+		);
+		execFileSync(join(repoRoot, "node_modules/.bin/rbxtsc"), ["-p", "."], { cwd: gameDir, stdio: "pipe" });
+	});
+
+	afterAll(async () => {
+		await server?.close();
+		if (tmp) rmSync(tmp, { recursive: true, force: true });
+	});
+
+	it("packs the compiled package with its types and no runtime of its own", () => {
+		const files = packed.files.map((f) => f.path).sort();
+		expect(files).toContain("package.json");
+		expect(files).toContain("out/init.lua");
+		expect(files).toContain("out/index.d.ts");
+		expect(files.filter((f) => !/^out\/.*\.(lua|d\.ts)$/.test(f))).toEqual(["README.md", "package.json"]);
+		expect(files.some((f) => /RuntimeLib|Promise\.lua|tsbuildinfo/.test(f))).toBe(false);
+
+		const installed = join(gameDir, "node_modules", PACKAGE_NAME);
+		const manifest = JSON.parse(readFileSync(join(installed, "package.json"), "utf8")) as Record<string, unknown>;
+		expect(manifest).toMatchObject({ name: PACKAGE_NAME, main: "out/init.lua", types: "out/index.d.ts" });
+		// --type package: every module takes the runtime the game's roblox-ts put in _G, and finds the packages it
+		// imports through the game's node_modules folder.
+		const init = readFileSync(join(installed, "out/init.lua"), "utf8");
+		expect(init).toMatch(/^local TS = _G\[script\]$/m);
+		expect(init).toContain('TS.getModule(script, "@rbxts", "services")');
+		expect(init).not.toMatch(/include/);
+	});
+
+	it("compiles the game's script against the installed package", () => {
+		const main = readFileSync(join(gameDir, "out/server/main.server.luau"), "utf8");
+		expect(main).toContain('"rbxts_include", "node_modules", "@rbxts", "vantage", "out"');
+		expect(existsSync(join(gameDir, "include/RuntimeLib.lua"))).toBe(true);
+	});
+
+	it("plays the game in the harness: the example's PlayerAdded track reaches the backend", async () => {
+		const tree = nodeFromProject(join(gameDir, "default.project.json"));
+		const main = find(tree, ["ServerScriptService", "TS", "main"]);
+		expect(main.className).toBe("Script");
+		main.attributes = { ...main.attributes, VantageEndpoint: server.url };
+		const world = await World.create({
+			tree,
+			gameId: Number(GAME),
+			config: { secrets: { vantage_game_key: server.gameKey } },
+		});
+		try {
+			await world.start();
+			await world.addPlayer({ userId: 9101, name: "Ana" });
+			await world.advance(30);
+			const res = await fetch(`${server.url}/v1/games/${GAME}/events?userId=9101&type=custom`, {
+				headers: { Authorization: server.adminAuth },
+			});
+			expect(res.status).toBe(200);
+			const { events } = (await res.json()) as { events: { name: string; props: Record<string, unknown> }[] };
+			expect(events.map((e) => [e.name, e.props])).toEqual([["joined", { source: "lobby" }]]);
+		} finally {
+			await world.destroy();
+		}
+	});
+});
