@@ -16,6 +16,9 @@ export default tseslint.config(
 			"test/.build/",
 			"test/harness/.luau-web/",
 			"dashboard/dist/",
+			"dist/",
+			"example/roblox-ts/out/",
+			"example/roblox-ts/include/",
 			"**/*.d.ts",
 		],
 	},
@@ -33,7 +36,16 @@ export default tseslint.config(
 		},
 	},
 	{
-		files: ["server/**/*.ts", "test/**/*.ts", "bench/**/*.ts", "example/**/*.ts", "*.ts", "**/*.mjs", "*.js"],
+		files: [
+			"server/**/*.ts",
+			"test/**/*.ts",
+			"bench/**/*.ts",
+			"example/**/*.ts",
+			"packaging/**/*.ts",
+			"*.ts",
+			"**/*.mjs",
+			"*.js",
+		],
 		ignores: ["test/sdk/**"],
 		extends: [js.configs.recommended, ...tseslint.configs.recommended],
 		languageOptions: {

@@ -6,6 +6,7 @@ import type { AdminRole } from "./auth/roles.js";
 import type { SigningKeyRing } from "./auth/signing-keys.js";
 import { tokenRoutes } from "./auth/token-routes.js";
 import { TokenService } from "./auth/tokens.js";
+import { userRoutes } from "./auth/user-routes.js";
 import type { Config } from "./config.js";
 import type { DashboardAssets } from "./dashboard/assets.js";
 import { dashboardRoutes } from "./dashboard/routes.js";
@@ -15,12 +16,15 @@ import { digestRoutes } from "./digest/routes.js";
 import { InternalError, NotFoundError, ProblemError, ServiceUnavailableError, codeForStatus } from "./errors.js";
 import { experimentRoutes } from "./experiments/admin-routes.js";
 import { configRoutes } from "./experiments/config-routes.js";
+import { planningRoutes } from "./experiments/planning-routes.js";
 import type { AppEnv } from "./http/app-env.js";
 import { clientIp } from "./http/client-ip.js";
 import { problemResponse } from "./http/problem.js";
 import { isHttpsRequest } from "./http/secure-request.js";
 import { ClientClockTrust } from "./ingest/client-clock-trust.js";
 import { ingestRoutes } from "./ingest/routes.js";
+import { LiveEventHub } from "./live/event-hub.js";
+import { liveRoutes } from "./live/routes.js";
 import type { Logger } from "./logger.js";
 import { createMetrics, type Metrics } from "./metrics/metrics.js";
 import { metricsApiRoutes } from "./metrics/api-routes.js";
@@ -52,6 +56,8 @@ export interface AppDeps {
 	digestKpis?: DigestKpiSource;
 	/** The built dashboard (the server reads it from dashboard/dist). @default none: / says how to build it */
 	dashboardAssets?: DashboardAssets;
+	/** The live event stream's publisher (the server passes one it closes at shutdown). @default a new one */
+	liveEvents?: LiveEventHub;
 }
 
 /**
@@ -93,6 +99,7 @@ export function createApp(deps: AppDeps): Hono<AppEnv> {
 	});
 	// Each game's trustClientClock, kept in memory for ingest; the settings routes invalidate it on a change.
 	const clientClock = new ClientClockTrust({ store, clock });
+	const liveEvents = deps.liveEvents ?? new LiveEventHub();
 
 	const app = new Hono<AppEnv>();
 	app.use(requestId(), requestLogger({ logger }), httpMetrics({ metrics }), securityHeaders());
@@ -140,10 +147,17 @@ export function createApp(deps: AppDeps): Hono<AppEnv> {
 			clientClock,
 			ingestGuard: every(requireGameToken({ tokens, store, logger, scope: "ingest" }), perGame),
 			readGuard: requireRole("analyst"),
+			onStored: (gameId, batch) => liveEvents.publish(gameId, batch),
 		}),
 	);
+	// The live event stream (SSE), fed by ingest above; who may read raw events may watch them arrive.
+	v1.route("/", liveRoutes({ store, hub: liveEvents, guard: requireRole("analyst") }));
+	// Dashboard/admin users (owners).
+	v1.route("/admin", userRoutes({ store, clock, requireRole }));
 	// Experiments and flags: admin CRUD and results under /v1/admin, the SDK's config at /v1/config.
 	v1.route("/admin", experimentRoutes({ store, clock, requireRole }));
+	// The dashboard's planning aids: power calculator, assignment preview, exposures (read-only, viewers too).
+	v1.route("/admin", planningRoutes({ store, clock, requireRole }));
 	// Per-game settings (time zone, retention, digest webhook) and the digest's test send.
 	v1.route("/admin", settingsRoutes({ store, clock, requireRole, clientClock }));
 	// The rollup job: status, and a game's rollups rebuilt from its raw events.

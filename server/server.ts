@@ -10,6 +10,7 @@ import { loadDashboardAssets, type DashboardAssets } from "./dashboard/assets.js
 import type { DigestKpiSource } from "./digest/payload.js";
 import { startDigests, type Digests } from "./digest/scheduler.js";
 import { startAdaptiveUpdates, type AdaptiveUpdates } from "./experiments/adaptive.js";
+import { LiveEventHub } from "./live/event-hub.js";
 import { createLogger, type Logger } from "./logger.js";
 import { metricsDigestKpis } from "./metrics/digest-kpis.js";
 import { createMetrics } from "./metrics/metrics.js";
@@ -56,6 +57,8 @@ export async function startServer(config: Config, options: StartServerOptions = 
 	// The daily digest's KPIs (the metrics engine's overview of the day), shared by the scheduler and the admin API's
 	// test send.
 	const digestKpis: DigestKpiSource = metricsDigestKpis(store, Date.now);
+	// The live event stream's publisher: closed first at shutdown, so open dashboards' streams end and do not hold it.
+	const liveEvents = new LiveEventHub();
 	// The dashboard's bundle (built by npm ci / npm start); without it the API still serves and / says how to build.
 	let dashboardAssets: DashboardAssets | undefined;
 	try {
@@ -74,6 +77,7 @@ export async function startServer(config: Config, options: StartServerOptions = 
 			metrics: createMetrics({ processMetrics: true }),
 			digestKpis,
 			dashboardAssets,
+			liveEvents,
 		});
 		server = createAdaptorServer({ fetch: app.fetch }) as Server;
 		await new Promise<void>((resolve, reject) => {
@@ -99,6 +103,7 @@ export async function startServer(config: Config, options: StartServerOptions = 
 	let closing: Promise<void> | undefined;
 	const close = (): Promise<void> => {
 		closing ??= (async () => {
+			liveEvents.close();
 			await stopServer(server, options.shutdownGraceMs ?? 10_000);
 			await adaptive.stop();
 			await digests.stop();

@@ -6,6 +6,7 @@ import { GamePicker, RangePicker, SegmentPicker, ThemePicker } from "./component
 import { Empty, Failed, Loading } from "./components/states.js";
 import { todayIn } from "./dates.js";
 import { PAGES } from "./pages/index.js";
+import { GamesSection } from "./pages/settings.js";
 import { roleAllows, type PageSession } from "./session.js";
 import { formatViewState, parseViewState, resolveRange, type ViewState } from "./url-state.js";
 import { useApi } from "./use-api.js";
@@ -57,7 +58,7 @@ export function App(props: { session: PageSession }) {
 	let body;
 	if (games.status === "loading") body = <Loading label="Loading your games…" />;
 	else if (games.status === "failed") body = <Failed what="the games" error={games.error} onRetry={games.retry} />;
-	else if (!game) body = <NoGames />;
+	else if (!game) body = <NoGames owner={session.role === "owner"} />;
 	else if (!page) body = <Empty title="No such page">{<p>Pick a page from the navigation.</p>}</Empty>;
 	else if (settings.status === "failed")
 		body = <Failed what="the game's settings" error={settings.error} onRetry={settings.retry} />;
@@ -112,13 +113,17 @@ export function App(props: { session: PageSession }) {
 	);
 }
 
-function NoGames() {
+function NoGames(props: { owner: boolean }) {
 	return (
-		<Empty title="No games yet">
-			<p>
-				A game appears here once it has a key. On the backend machine, run{" "}
-				<code>npm run vantage -- keys create --game &lt;universeId&gt;</code>, then add the SDK to the game.
-			</p>
-		</Empty>
+		<>
+			<Empty title="No games yet">
+				<p>
+					A game appears here once it exists: {props.owner ? "add it below, then create its key in its settings, " : ""}
+					or on the backend machine run <code>npm run vantage -- keys create --game &lt;universeId&gt;</code>. Then add
+					the SDK to the game.
+				</p>
+			</Empty>
+			{props.owner ? <GamesSection owner current="" /> : null}
+		</>
 	);
 }

@@ -6,6 +6,7 @@ import { ForbiddenError, ValidationError } from "../errors.js";
 import { EVENT_EXPORT_FORMATS, EVENT_EXPORT_MEDIA, exportEvents } from "../exports/events-export.js";
 import type { AppEnv } from "../http/app-env.js";
 import { readJsonBody } from "../http/read-json-body.js";
+import type { StoredBatch } from "../live/event-hub.js";
 import { timeStoreWrite, type Metrics } from "../metrics/metrics.js";
 import type { Store, StoredEvent } from "../store/types.js";
 import type { ClientClockTrust } from "./client-clock-trust.js";
@@ -30,6 +31,8 @@ export interface IngestRoutesDeps {
 	ingestGuard: MiddlewareHandler<AppEnv>;
 	/** Runs before events are read back: an admin token with the analyst role or higher. */
 	readGuard: MiddlewareHandler<AppEnv>;
+	/** Told of every newly stored batch (not of a replay), after the write: feeds the live event stream. */
+	onStored?: (gameId: string, batch: StoredBatch) => void;
 }
 
 export const DEFAULT_EVENTS_LIMIT = 100;
@@ -177,7 +180,7 @@ export function ingestRoutes(deps: IngestRoutesDeps): Hono<AppEnv> {
  * 2. an unknown parameter → 400 naming it: a misspelt filter must not silently widen the result;
  * 3. any other invalid value → 400 with the schema's issues.
  */
-function parseQuery<T extends z.ZodType>(c: Context<AppEnv>, schema: T): z.output<T> {
+export function parseQuery<T extends z.ZodType>(c: Context<AppEnv>, schema: T): z.output<T> {
 	const repeated = Object.entries(c.req.queries())
 		.filter(([, values]) => values.length > 1)
 		.map(([name]) => ({ path: name, message: "given more than once" }));
@@ -232,6 +235,7 @@ async function ingestBatch(c: Context<AppEnv>, gameId: string, deps: IngestRoute
 		deps.metrics.events.inc({ outcome: "accepted" }, result.accepted);
 		deps.metrics.events.inc({ outcome: "duplicate" }, result.duplicates);
 		deps.metrics.events.inc({ outcome: "rejected" }, result.rejected.length);
+		deps.onStored?.(gameId, { batchId, receivedAt, events });
 	}
 	return c.json(result, 200);
 }

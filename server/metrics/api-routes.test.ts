@@ -26,11 +26,13 @@ function event(i: number, userId: number, dayOffset: number, extra: Partial<Inge
 	};
 }
 
-async function send(events: IngestEvent[]): Promise<void> {
+async function send(events: IngestEvent[], batchId = "b-1"): Promise<void> {
 	// sentAt equal to the events' clock: no skew correction moves them.
 	const res = await t.app.request(
 		"/v1/batches",
-		jsonRequest(makeBatch(events, { sentAt: t.clock.now }), { headers: { Authorization: await t.gameAuth("g1") } }),
+		jsonRequest(makeBatch(events, { sentAt: t.clock.now, batchId }), {
+			headers: { Authorization: await t.gameAuth("g1") },
+		}),
 	);
 	expect(res.status).toBe(200);
 }
@@ -140,6 +142,93 @@ describe("GET /v1/games/:gameId/metrics/*", () => {
 	it("needs an admin token", async () => {
 		expect((await t.app.request("/v1/games/g1/metrics/retention")).status).toBe(401);
 		expect((await get("/v1/games/g1/metrics/retention", await t.gameAuth("g1"))).status).toBe(401);
+	});
+});
+
+describe("CSV tables of nested parts", () => {
+	const csv = async (path: string) =>
+		parseCsv(await (await get(path)).text(), { columns: true }) as Record<string, string>[];
+
+	it("gives retention's average curve, revenue's LTV and products and economy's items as their own tables", async () => {
+		const average = await csv(
+			"/v1/games/g1/metrics/retention?from=2025-01-01&to=2025-01-03&days=0,1&format=csv&table=average",
+		);
+		expect(average.map((r) => [r.day, r.retainedPlayers, r.rate])).toEqual([
+			["0", "3", "1"],
+			["1", "1", "0.3333333333333333"],
+		]);
+		const ltv = await csv("/v1/games/g1/metrics/revenue?from=2025-01-01&to=2025-01-03&ltvDays=0&format=csv&table=ltv");
+		// 25 Robux over the three players installed in the range; 25 over the first day's two.
+		expect(ltv[0]).toMatchObject({ segment: "all", cohort: "all", cohortPlayers: "3", day: "0" });
+		expect(Number(ltv[0]!.robuxPerPlayer)).toBeCloseTo(25 / 3);
+		expect(ltv.find((r) => r.cohort === "2025-01-01")).toMatchObject({ cohortPlayers: "2", robuxPerPlayer: "12.5" });
+		const products = await (
+			await get("/v1/games/g1/metrics/revenue?from=2025-01-01&to=2025-01-03&format=csv&table=products")
+		).text();
+		expect(products.trim().split(/\r?\n/)).toEqual([
+			"segment,product,revenueRobux,purchases,share",
+			"all,developer_product:5,25,1,1",
+		]);
+		const res = await get("/v1/games/g1/metrics/economy?format=csv&table=items");
+		expect(res.headers.get("content-disposition")).toMatch(/filename="economy-items-g1-/);
+		expect((await res.text()).split(/\r?\n/)[0]).toBe("segment,currency,flow,itemType,itemId,amount,events");
+	});
+
+	it("refuses a table the metric does not have, and a table without format=csv", async () => {
+		const wrong = await get("/v1/games/g1/metrics/revenue?format=csv&table=items");
+		expect(wrong.status).toBe(400);
+		expect(((await wrong.json()) as { errors: { message: string }[] }).errors[0]!.message).toBe(
+			"must be one of days, ltv, products",
+		);
+		expect((await get("/v1/games/g1/metrics/retention?table=average")).status).toBe(400);
+		expect((await get("/v1/games/g1/metrics/sessions?format=csv&table=days")).status).toBe(400);
+	});
+});
+
+describe("GET /v1/games/:gameId/metrics/event-names", () => {
+	type Answer = {
+		from: string | null;
+		events: { event: string; events: number; lastDate: string }[];
+		funnels: { name: string; events: number }[];
+	};
+
+	it("lists every event kind, the most frequent first, and the funnels", async () => {
+		await send(
+			[
+				event(10, 1, 1, { type: "funnel", name: "onboarding", props: { step: 1, stepName: "spawned" } }),
+				event(11, 2, 1, { type: "funnel", name: "onboarding", props: { step: 1, stepName: "spawned" } }),
+				event(12, 2, 1, { type: "funnel", name: "tutorial", props: { step: 1, stepName: "start" } }),
+			],
+			"b-2",
+		);
+		await t.store.warehouse.catchUp();
+		const all = (await (await get("/v1/games/g1/metrics/event-names")).json()) as Answer;
+		expect(all.from).toBeNull();
+		expect(all.events.map((e) => [e.event, e.events])).toEqual([
+			["custom:ping", 2],
+			["funnel:onboarding", 2],
+			["session_start:player", 2],
+			["funnel:tutorial", 1],
+			["purchase:developer_product", 1],
+		]);
+		expect(all.events.find((e) => e.event === "custom:ping")!.lastDate).toBe("2025-01-03");
+		expect(all.funnels).toEqual([
+			{ name: "onboarding", events: 2 },
+			{ name: "tutorial", events: 1 },
+		]);
+		// Only the days asked for: day 0 had the sessions and the purchase.
+		const day0 = (await (await get("/v1/games/g1/metrics/event-names?from=2025-01-01&to=2025-01-01")).json()) as Answer;
+		expect(day0.from).toBe("2025-01-01");
+		expect(day0.events.map((e) => e.event).sort()).toEqual(["purchase:developer_product", "session_start:player"]);
+		expect(day0.funnels).toEqual([]);
+	});
+
+	it("refuses unknown parameters and bad dates, needs a viewer and a known game", async () => {
+		expect((await get("/v1/games/g1/metrics/event-names?limit=3")).status).toBe(400);
+		expect((await get("/v1/games/g1/metrics/event-names?from=2025-02-30")).status).toBe(400);
+		expect((await get("/v1/games/g1/metrics/event-names?from=2025-01-05&to=2025-01-01")).status).toBe(400);
+		expect((await get("/v1/games/nope/metrics/event-names")).status).toBe(404);
+		expect((await t.app.request("/v1/games/g1/metrics/event-names")).status).toBe(401);
 	});
 });
 

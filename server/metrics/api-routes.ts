@@ -8,7 +8,9 @@ import type { AppEnv } from "../http/app-env.js";
 import type { Store } from "../store/types.js";
 import { localDayFn } from "../warehouse/time-zone.js";
 import { METRIC_NAMES, MetricRequestError, type MetricEnvelope } from "./engine.js";
-import { parseMetricQuery } from "./query.js";
+import { eventNamesAnswer } from "./event-names.js";
+import { parseDay, parseMetricQuery, type CsvTable } from "./query.js";
+import type { DayRange } from "./reader.js";
 
 export interface MetricsApiDeps {
 	store: Store;
@@ -20,7 +22,8 @@ export interface MetricsApiDeps {
 /**
  * Routes relative to /v1:
  * - `GET /games/:gameId/metrics` — the metric names;
- * - `GET /games/:gameId/metrics/:metric?from=&to=&breakdown=&filter=&format=json|csv&…` — one metric.
+ * - `GET /games/:gameId/metrics/:metric?from=&to=&breakdown=&filter=&format=json|csv&…` — one metric;
+ * - `GET /games/:gameId/metrics/event-names?from=&to=` — the event kinds and funnels the game sent (for pickers).
  */
 export function metricsApiRoutes(deps: MetricsApiDeps): Hono<AppEnv> {
 	const routes = new Hono<AppEnv>();
@@ -36,6 +39,13 @@ export function metricsApiRoutes(deps: MetricsApiDeps): Hono<AppEnv> {
 		return c.json({ metrics: METRIC_NAMES }, 200);
 	});
 
+	routes.get("/games/:gameId/metrics/event-names", deps.guard, async (c) => {
+		const gameId = await game(c.req.param("gameId"));
+		const { timeZone } = await deps.store.getGameSettings(gameId);
+		const range = parseEventNamesQuery(c.req.queries(), localDayFn(timeZone));
+		return c.json(eventNamesAnswer(gameId, range, await deps.store.warehouse.eventNames(gameId, range)), 200);
+	});
+
 	// One route per metric, so each has its own documented path and parameters.
 	for (const metric of METRIC_NAMES) {
 		routes.get(`/games/:gameId/metrics/${metric}`, deps.guard, async (c) => {
@@ -43,7 +53,7 @@ export function metricsApiRoutes(deps: MetricsApiDeps): Hono<AppEnv> {
 			const now = deps.clock();
 			const { timeZone } = await deps.store.getGameSettings(gameId);
 			const dayOf = localDayFn(timeZone);
-			const { request, format } = parseMetricQuery(metric, c.req.queries(), dayOf(now), dayOf);
+			const { request, format, table } = parseMetricQuery(metric, c.req.queries(), dayOf(now), dayOf);
 			let result: MetricEnvelope;
 			try {
 				result = await deps.store.warehouse.metric(gameId, request, now);
@@ -56,10 +66,11 @@ export function metricsApiRoutes(deps: MetricsApiDeps): Hono<AppEnv> {
 				throw error;
 			}
 			if (format === "csv") {
-				const { columns, rows } = metricTable(result);
+				const { columns, rows } = metricTable(result, table);
+				const name = table ? `${metric}-${table}` : metric;
 				return c.body(toCsv(columns, rows), 200, {
 					"Content-Type": CSV_CONTENT_TYPE,
-					"Content-Disposition": `attachment; filename="${metric}-${gameId}-${result.from}-${result.to}.csv"`,
+					"Content-Disposition": `attachment; filename="${name}-${gameId}-${result.from}-${result.to}.csv"`,
 				});
 			}
 			return c.json(result, 200);
@@ -69,13 +80,38 @@ export function metricsApiRoutes(deps: MetricsApiDeps): Hono<AppEnv> {
 	return routes;
 }
 
+/** `from` and `to` of the event-names route, each optional (unbounded); null when neither is given. */
+function parseEventNamesQuery(query: Record<string, string[]>, dayOf: (time: number) => number): DayRange | null {
+	const issues: { path: string; message: string }[] = [];
+	for (const name of Object.keys(query)) {
+		if (name !== "from" && name !== "to") issues.push({ path: name, message: "unknown parameter; allowed: from, to" });
+	}
+	const day = (name: "from" | "to"): number | undefined => {
+		const values = query[name];
+		if (!values) return undefined;
+		const parsed = values.length === 1 ? parseDay(values[0]!, dayOf) : undefined;
+		if (parsed === undefined) issues.push({ path: name, message: "give once, as a date YYYY-MM-DD" });
+		return parsed;
+	};
+	const from = day("from");
+	const to = day("to");
+	if (from !== undefined && to !== undefined && from > to)
+		issues.push({ path: "from", message: "must not be after to" });
+	if (issues.length > 0) throw new ValidationError("The query is invalid.", issues);
+	if (from === undefined && to === undefined) return null;
+	return { from: from ?? -1e9, to: to ?? 1e9 };
+}
+
 type Row = readonly unknown[];
 // The segments' shapes are the metric schemas (schemas.ts); the table code walks them by name.
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 type Seg = Record<string, any>;
 
-/** Any metric as one flat table: the segment first, then the metric's own columns. */
-export function metricTable(result: MetricEnvelope): { columns: string[]; rows: Row[] } {
+/**
+ * Any metric as one flat table: the segment first, then the metric's own columns. `table` picks a nested part of the
+ * answer (see CSV_TABLES); each metric's first table is its default.
+ */
+export function metricTable(result: MetricEnvelope, table?: CsvTable): { columns: string[]; rows: Row[] } {
 	const segments = result.segments as Seg[];
 	const rows: Row[] = [];
 	const each = (fn: (s: Seg, segment: string) => void) => {
@@ -102,6 +138,12 @@ export function metricTable(result: MetricEnvelope): { columns: string[]; rows: 
 				rows,
 			};
 		case "retention":
+			if (table === "average") {
+				each((s, seg) => {
+					for (const d of s.average) rows.push([seg, d.day, d.players, d.rate]);
+				});
+				return { columns: ["segment", "day", "retainedPlayers", "rate"], rows };
+			}
 			each((s, seg) => {
 				for (const c of s.cohorts)
 					for (const d of c.days) rows.push([seg, c.cohort, c.players, d.day, d.players, d.rate]);
@@ -138,6 +180,25 @@ export function metricTable(result: MetricEnvelope): { columns: string[]; rows: 
 				rows,
 			};
 		case "revenue":
+			if (table === "ltv") {
+				// The average over cohorts first (cohort "all"), then each cohort.
+				each((s, seg) => {
+					const players = (s.ltv.cohorts as { players: number }[]).reduce((a, c) => a + c.players, 0);
+					for (const d of s.ltv.days) rows.push([seg, "all", players, d.day, d.robuxPerPlayer]);
+					for (const c of s.ltv.cohorts) {
+						(c.robuxPerPlayer as (number | null)[]).forEach((value, i) => {
+							rows.push([seg, c.cohort, c.players, s.ltv.days[i]?.day, value]);
+						});
+					}
+				});
+				return { columns: ["segment", "cohort", "cohortPlayers", "day", "robuxPerPlayer"], rows };
+			}
+			if (table === "products") {
+				each((s, seg) => {
+					for (const p of s.topProducts) rows.push([seg, p.product, p.revenue, p.purchases, p.share]);
+				});
+				return { columns: ["segment", "product", "revenueRobux", "purchases", "share"], rows };
+			}
 			each((s, seg) => {
 				for (const d of s.days) {
 					rows.push([seg, d.date, d.revenue, d.purchases, d.payers, d.dau, d.arpdau, d.arppu, d.payerConversion]);
@@ -158,6 +219,14 @@ export function metricTable(result: MetricEnvelope): { columns: string[]; rows: 
 				rows,
 			};
 		case "economy":
+			if (table === "items") {
+				each((s, seg) => {
+					for (const c of s.currencies) {
+						for (const i of c.items) rows.push([seg, c.currency, i.flow, i.itemType, i.itemId, i.amount, i.events]);
+					}
+				});
+				return { columns: ["segment", "currency", "flow", "itemType", "itemId", "amount", "events"], rows };
+			}
 			each((s, seg) => {
 				for (const c of s.currencies) {
 					for (const d of c.days)

@@ -1,8 +1,8 @@
 // The metrics API in the OpenAPI document: one path per metric, its parameters and its response component.
 import type { z } from "zod";
 import type { MetricName } from "./engine.js";
-import { DEFAULT_DEVELOPER_SHARE, DEFAULT_USD_PER_ROBUX, MAX_RANGE_DAYS, METRIC_PARAMS } from "./query.js";
-import { METRIC_SCHEMAS } from "./schemas.js";
+import { CSV_TABLES, DEFAULT_DEVELOPER_SHARE, DEFAULT_USD_PER_ROBUX, MAX_RANGE_DAYS, METRIC_PARAMS } from "./query.js";
+import { eventNamesSchema, METRIC_SCHEMAS } from "./schemas.js";
 
 function componentId(metric: MetricName): string {
 	return `Metric${metric
@@ -12,9 +12,12 @@ function componentId(metric: MetricName): string {
 }
 
 /** Response components, by id (merged into the document's components). */
-export const METRIC_COMPONENTS: Record<string, z.ZodType> = Object.fromEntries(
-	Object.entries(METRIC_SCHEMAS).map(([metric, schema]) => [componentId(metric as MetricName), schema]),
-);
+export const METRIC_COMPONENTS: Record<string, z.ZodType> = {
+	...Object.fromEntries(
+		Object.entries(METRIC_SCHEMAS).map(([metric, schema]) => [componentId(metric as MetricName), schema]),
+	),
+	EventNames: eventNamesSchema,
+};
 
 const DIMENSIONS =
 	"`platform` or `device` (device class: desktop, phone, tablet, console, vr), `country` (ISO 3166-1 alpha-2), `locale`, " +
@@ -127,6 +130,13 @@ const PARAMETERS: Record<string, unknown> = {
 	},
 	groupBy: query("groupBy", "A prop whose values split the KPI into groups. Reads raw events."),
 	events: query("events", "1-10 comma-separated events (`name` or `type:name`). Required."),
+	table: query(
+		"table",
+		`With format=csv, which part of the answer the table holds (the first is the default): ${Object.entries(CSV_TABLES)
+			.map(([metric, tables]) => `${metric}: ${tables.join(", ")}`)
+			.join("; ")}.`,
+		{ type: "string", enum: [...new Set(Object.values(CSV_TABLES).flat())] },
+	),
 	interval: query("interval", "day (default) or hour (UTC hours, counts for the whole game, ≤ 31 days).", {
 		type: "string",
 		enum: ["day", "hour"],
@@ -174,6 +184,31 @@ export function metricsPaths(h: {
 					"404": h.problem("No such game.", false),
 					...h.adminAuth,
 				},
+			},
+		},
+	};
+	paths["/v1/games/{gameId}/metrics/event-names"] = {
+		get: {
+			operationId: "listEventNames",
+			summary: "The event kinds and funnels the game sent, for pickers (viewer and up)",
+			description:
+				"From the daily event rollup: every `type:name` with its count and last day, and the funnels " +
+				"(Vantage.funnelStep) by name. Without `from` and `to`, all history.",
+			tags: ["metrics"],
+			security: [{ adminToken: [] }],
+			parameters: [
+				h.gameIdParam,
+				query("from", "First local day counted, YYYY-MM-DD. Default: unbounded.", { type: "string", format: "date" }),
+				query("to", "Last local day counted, YYYY-MM-DD. Default: unbounded.", { type: "string", format: "date" }),
+			],
+			responses: {
+				"200": {
+					description: "The event kinds, the most frequent first, and the funnels.",
+					content: { "application/json": { schema: { $ref: "#/components/schemas/EventNames" } } },
+				},
+				"400": h.problem("Invalid or unknown parameter.", false),
+				"404": h.problem("No such game.", false),
+				...h.adminAuth,
 			},
 		},
 	};

@@ -22,15 +22,26 @@ const COMMON = ["from", "to", "breakdown", "filter", "format"];
 export const METRIC_PARAMS: Record<MetricName, string[]> = {
 	"active-users": [],
 	sessions: [],
-	retention: ["mode", "days"],
+	retention: ["mode", "days", "table"],
 	funnel: ["funnel", "steps", "window"],
-	revenue: ["usdPerRobux", "developerShare", "ltvDays"],
-	economy: [],
+	revenue: ["usdPerRobux", "developerShare", "ltvDays", "table"],
+	economy: ["table"],
 	progression: [],
 	kpi: ["event", "measure", "property", "where", "groupBy"],
 	trends: ["events", "measure", "interval"],
 	overview: [],
 };
+
+/**
+ * The tables a metric's CSV can hold (`table=`), the default first: an answer with nested parts (retention's average
+ * curve, revenue's LTV and products, economy's items) flattens into one table per part.
+ */
+export const CSV_TABLES = {
+	retention: ["cohorts", "average"],
+	revenue: ["days", "ltv", "products"],
+	economy: ["days", "items"],
+} as const satisfies Partial<Record<MetricName, readonly string[]>>;
+export type CsvTable = (typeof CSV_TABLES)[keyof typeof CSV_TABLES][number];
 
 type Query = Record<string, string[]>;
 
@@ -129,7 +140,7 @@ export function parseMetricQuery(
 	today: number,
 	/** The game's local day of a unix-ms time (for from/to given as times). @default UTC days */
 	dayOf: (time: number) => number = (time) => Math.floor(time / 86_400_000),
-): { request: MetricRequest; format: "json" | "csv" } {
+): { request: MetricRequest; format: "json" | "csv"; table?: CsvTable } {
 	const issues = new Issues();
 	const allowed = new Set([...COMMON, ...METRIC_PARAMS[metric]]);
 	for (const name of Object.keys(query)) {
@@ -164,11 +175,15 @@ export function parseMetricQuery(
 	const formatText = one(query, "format", issues) ?? "json";
 	if (formatText !== "json" && formatText !== "csv") issues.add("format", "must be json or csv");
 	const format = formatText === "csv" ? "csv" : "json";
+	const tables: readonly string[] = (CSV_TABLES as Partial<Record<MetricName, readonly string[]>>)[metric] ?? [];
+	const table = one(query, "table", issues);
+	if (table !== undefined && !tables.includes(table)) issues.add("table", `must be one of ${tables.join(", ")}`);
+	if (table !== undefined && format !== "csv") issues.add("table", "applies to format=csv");
 
 	const range = { from, to };
 	const request = parseSpecific(metric, query, issues, range, spec);
 	if (issues.list.length > 0 || !request) throw new ValidationError("The metric query is invalid.", issues.list);
-	return { request, format };
+	return { request, format, ...(table !== undefined && { table: table as CsvTable }) };
 }
 
 function parseSpecific(

@@ -64,6 +64,15 @@ export interface EventDayRow {
 	events: number;
 }
 
+/** An event kind the game sent, with how many of it. */
+export interface EventNameRow {
+	type: string;
+	name: string;
+	events: number;
+	/** Last local day with such an event. */
+	lastDay: number;
+}
+
 export interface EconomyRow {
 	day: number;
 	currency: string;
@@ -135,6 +144,8 @@ export interface MetricsReader {
 	sessions(gameId: string, range: DayRange, spec: SegmentSpec): SessionRow[];
 	/** Whole-game event counts per local day (distinct players and segments come from raw events). */
 	eventDays(gameId: string, event: EventRef, range: DayRange): EventDayRow[];
+	/** Every event kind (type and name) with events in `range` (all history when null), the most frequent first. */
+	eventNames(gameId: string, range: DayRange | null): EventNameRow[];
 	/** Events per UTC hour (hours since the epoch) in [fromHour, toHour). */
 	eventHours(gameId: string, event: EventRef, fromHour: number, toHour: number): { hour: number; events: number }[];
 	/** Economy sums; with a segmented spec, from raw events. `range.from` may be -Infinity (all history). */

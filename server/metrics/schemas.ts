@@ -338,6 +338,33 @@ export const overviewSchema = metricSchema(
 	},
 );
 
+/** GET /v1/games/{gameId}/metrics/event-names: not a metric, the list the pickers offer. */
+export const eventNamesSchema = z.object({
+	gameId: z.string().describe("The game."),
+	from: z.string().nullable().describe("First local day counted (YYYY-MM-DD), or null for all history."),
+	to: z.string().nullable().describe("Last local day counted (YYYY-MM-DD), or null for all history."),
+	events: z
+		.array(
+			z.object({
+				event: z.string().describe("`type:name`, as the metrics' `event`, `events` and `steps` parameters take it."),
+				type: z.string().describe("Event type (session_start, custom, purchase, funnel, …)."),
+				name: z.string().describe("Event name (a funnel event's name is the funnel's)."),
+				events: z.number().int().describe("Events of this kind in the range."),
+				lastDate: z.string().describe("Last local day with such an event (YYYY-MM-DD)."),
+			}),
+		)
+		.describe("Every event kind with events in the range, the most frequent first."),
+	funnels: z
+		.array(
+			z.object({
+				name: z.string().describe("The funnel's name, as the funnel metric's `funnel` parameter takes it."),
+				events: z.number().int().describe("Funnel step events in the range."),
+			}),
+		)
+		.describe("Funnels tracked with Vantage.funnelStep that had steps in the range, by name."),
+});
+export type EventNames = z.infer<typeof eventNamesSchema>;
+
 export const METRIC_SCHEMAS = {
 	"active-users": activeUsersSchema,
 	sessions: sessionsSchema,

@@ -10,6 +10,8 @@ import {
 	loginRequestSchema,
 } from "../auth/admin-routes.js";
 import { GAME_SCOPES } from "../auth/roles.js";
+import { USER_COMPONENTS, userPaths } from "../auth/user-openapi.js";
+import { LIVE_COMPONENTS, livePaths } from "../live/openapi.js";
 import { tokenRequestSchema, tokenResponseSchema } from "../auth/token-routes.js";
 import { testDigestResultSchema } from "../digest/routes.js";
 import { PROBLEM_CODES } from "../errors.js";
@@ -20,6 +22,7 @@ import { conditionSchema } from "../experiments/condition.js";
 import { createExperimentSchema, experimentSchema, updateExperimentSchema } from "../experiments/experiment.js";
 import { createFlagSchema, flagSchema, jsonValueSchema, updateFlagSchema } from "../experiments/flag.js";
 import { metricSchema } from "../experiments/metric.js";
+import { PLANNING_COMPONENTS, planningPaths } from "../experiments/planning-openapi.js";
 import { experimentResultsSchema } from "../experiments/results.js";
 import { sdkConfigSchema } from "../experiments/sdk-config.js";
 import {
@@ -66,6 +69,9 @@ const jwksSchema = z.object({
 
 const COMPONENTS: Record<string, z.ZodType> = {
 	...METRIC_COMPONENTS,
+	...USER_COMPONENTS,
+	...LIVE_COMPONENTS,
+	...PLANNING_COMPONENTS,
 	Event: eventSchema,
 	Batch: batchSchema,
 	IngestResult: ingestResultSchema,
@@ -292,6 +298,14 @@ export function buildOpenApiDocument(options: { version?: string } = {}): Record
 		},
 		paths: {
 			...metricsPaths({ gameIdParam: pathParam("gameId"), problem, adminAuth: ADMIN_AUTH }),
+			...userPaths({ problem, adminAuth: ADMIN_AUTH }),
+			...livePaths({ gameIdParam: pathParam("gameId"), problem, adminAuth: ADMIN_AUTH, retryAfter, queryParameters }),
+			...planningPaths({
+				gameIdParam: pathParam("gameId"),
+				keyParam: pathParam("key"),
+				problem,
+				adminAuth: ADMIN_AUTH,
+			}),
 			"/v1/oauth/token": {
 				post: {
 					operationId: "issueToken",

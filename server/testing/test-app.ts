@@ -6,6 +6,7 @@ import { SigningKeyRing, signingKeyRingOptions } from "../auth/signing-keys.js";
 import { loadConfig } from "../config.js";
 import type { DashboardAssets } from "../dashboard/assets.js";
 import type { AppEnv } from "../http/app-env.js";
+import type { LiveEventHub } from "../live/event-hub.js";
 import { createMetrics, type Metrics } from "../metrics/metrics.js";
 import { openSqliteStore } from "../store/sqlite/sqlite-store.js";
 import type { Store } from "../store/types.js";
@@ -41,7 +42,13 @@ export interface TestApp {
  * const res = await t.app.request("/v1/batches", jsonRequest(batch, { headers: { Authorization: await t.gameAuth("g1") } }));
  */
 export async function createTestApp(
-	options: { env?: Record<string, string>; now?: number; dashboardAssets?: DashboardAssets } = {},
+	options: {
+		env?: Record<string, string>;
+		now?: number;
+		dashboardAssets?: DashboardAssets;
+		/** The live event stream's publisher, for tests that watch its streams. */
+		liveEvents?: LiveEventHub;
+	} = {},
 ): Promise<TestApp> {
 	const config = loadConfig({ VANTAGE_TOKEN_BURST: "100000", VANTAGE_GAME_BURST: "100000", ...options.env });
 	const store = openSqliteStore({ path: ":memory:" });
@@ -57,6 +64,7 @@ export async function createTestApp(
 		metrics,
 		clock: () => clock.now,
 		dashboardAssets: options.dashboardAssets,
+		liveEvents: options.liveEvents,
 	});
 	let users = 0;
 

@@ -1,6 +1,7 @@
 // The warehouse as the rest of the backend sees it: metric queries, experiment sums and the rollup job, all behind
 // one async interface so they can run in a worker thread (file databases) or in-process (":memory:" in tests).
 import type { MetricEnvelope, MetricRequest } from "../metrics/engine.js";
+import type { DayRange, EventNameRow } from "../metrics/reader.js";
 import type { ExperimentMetricQuery, ExperimentMetricRow } from "../store/types.js";
 
 export interface WarehouseStatus {
@@ -22,6 +23,8 @@ export interface WarehouseService {
 	/** Computes a metric from the rollups (raw events where none fits); `now` fixes "today". */
 	metric(gameId: string, request: MetricRequest, now: number): Promise<MetricEnvelope>;
 	experimentMetricSums(query: ExperimentMetricQuery): Promise<ExperimentMetricRow[]>;
+	/** The event kinds a game sent in `range` (all history when null), from the rollups. */
+	eventNames(gameId: string, range: DayRange | null): Promise<EventNameRow[]>;
 	/** Folds every pending batch and finishes every rebuild now (the job does this continuously on its own). */
 	catchUp(): Promise<FoldResult>;
 	/** Clears one game's rollups and rebuilds them from its raw events (backfill). */
@@ -36,6 +39,7 @@ export interface WarehouseService {
 export type WarehouseCall =
 	| { op: "metric"; gameId: string; request: MetricRequest; now: number }
 	| { op: "experimentMetricSums"; query: ExperimentMetricQuery }
+	| { op: "eventNames"; gameId: string; range: DayRange | null }
 	| { op: "catchUp" }
 	| { op: "rebuild"; gameId: string }
 	| { op: "purge"; now: number }

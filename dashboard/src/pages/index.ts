@@ -1,11 +1,21 @@
-// The dashboard's pages. The navigation lists exactly these, so a page appears once it works; issue 11 still plans
-// Retention, Funnels, Revenue, Economy, Progression, Trends, Live, Players, Experiments, Flags and Settings.
+// The dashboard's pages. The navigation lists exactly these (those the signed-in role may see), in this order.
 // Adding one: a component taking PageProps in pages/<id>.tsx, then an entry below.
 import type { FunctionComponent } from "preact";
 import type { DateRange } from "../dates.js";
 import type { PageSession, Role } from "../session.js";
 import type { ViewState } from "../url-state.js";
 import { OverviewPage } from "./overview.js";
+import { EconomyPage } from "./economy.js";
+import { FunnelsPage } from "./funnels.js";
+import { ProgressionPage } from "./progression.js";
+import { RetentionPage } from "./retention.js";
+import { RevenuePage } from "./revenue.js";
+import { TrendsPage } from "./trends.js";
+import { ExperimentsPage } from "./experiments.js";
+import { FlagsPage } from "./flags.js";
+import { LivePage } from "./live.js";
+import { PlayersPage } from "./players.js";
+import { SettingsPage } from "./settings.js";
 
 export interface PageProps {
 	/** The whole view (URL state); `state.game` is set. */
@@ -30,4 +40,17 @@ export interface PageDef {
 
 export const PAGES: readonly PageDef[] = [
 	{ id: "overview", label: "Overview", analytics: true, component: OverviewPage },
+	{ id: "retention", label: "Retention", analytics: true, component: RetentionPage },
+	{ id: "funnels", label: "Funnels", analytics: true, component: FunnelsPage },
+	{ id: "revenue", label: "Revenue", analytics: true, component: RevenuePage },
+	{ id: "economy", label: "Economy", analytics: true, component: EconomyPage },
+	{ id: "progression", label: "Progression", analytics: true, component: ProgressionPage },
+	{ id: "trends", label: "Trends & KPIs", analytics: true, component: TrendsPage },
+	// Live reads raw events: analysts and owners. Players is listed for viewers too, and tells them why it is not theirs.
+	{ id: "live", label: "Live", analytics: false, role: "analyst", component: LivePage },
+	{ id: "players", label: "Players", analytics: false, component: PlayersPage },
+	// Viewers read experiments and flags; the pages offer writes to analysts and owners only, as the API allows.
+	{ id: "experiments", label: "Experiments", analytics: false, component: ExperimentsPage },
+	{ id: "flags", label: "Flags", analytics: false, component: FlagsPage },
+	{ id: "settings", label: "Settings", analytics: false, component: SettingsPage },
 ];

@@ -19,6 +19,7 @@ import type {
 	SessionRow,
 	UserDayRow,
 	EventDayRow,
+	EventNameRow,
 } from "../../metrics/reader.js";
 import {
 	MULTIPLE_VARIATIONS,
@@ -213,6 +214,16 @@ export class SqliteMetricsReader implements MetricsReader {
 			WHERE game_id = @gameId ${typeClause} AND name = @name AND day BETWEEN @from AND @to
 			GROUP BY day ORDER BY day`,
 			{ gameId, name: event.name, from: range.from, to: range.to, ...(event.type && { type: event.type }) },
+		);
+	}
+
+	eventNames(gameId: string, range: DayRange | null): EventNameRow[] {
+		// A few rows per event kind and day: cheap at any event volume.
+		return this.#all<EventNameRow>(
+			`SELECT type, name, sum(events) AS events, max(day) AS lastDay FROM wh_event_days
+			WHERE game_id = @gameId AND day BETWEEN @from AND @to
+			GROUP BY type, name ORDER BY events DESC, type, name`,
+			{ gameId, from: range?.from ?? -1e9, to: range?.to ?? 1e9 },
 		);
 	}
 

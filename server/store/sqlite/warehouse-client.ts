@@ -3,6 +3,7 @@
 import type BetterSqlite3 from "better-sqlite3";
 import { Worker } from "node:worker_threads";
 import { MetricRequestError, type MetricEnvelope, type MetricRequest } from "../../metrics/engine.js";
+import type { DayRange, EventNameRow } from "../../metrics/reader.js";
 import type {
 	FoldResult,
 	WarehouseCall,
@@ -22,6 +23,9 @@ abstract class Calls implements WarehouseService {
 	}
 	experimentMetricSums(query: ExperimentMetricQuery): Promise<ExperimentMetricRow[]> {
 		return this.call({ op: "experimentMetricSums", query }) as Promise<ExperimentMetricRow[]>;
+	}
+	eventNames(gameId: string, range: DayRange | null): Promise<EventNameRow[]> {
+		return this.call({ op: "eventNames", gameId, range }) as Promise<EventNameRow[]>;
 	}
 	catchUp(): Promise<FoldResult> {
 		return this.call({ op: "catchUp" }) as Promise<FoldResult>;

@@ -1,0 +1,433 @@
+// The analytics pages in a real browser: Debian's Chromium driven by playwright-core against the real backend, filled
+// the way users fill it — the example game's simulator (its real scripts and SDK in the harness) plays 200 daily
+// players for 7 days with the demo experiment running. Every page (Retention, Funnels, Revenue, Economy, Progression,
+// Trends & KPIs) must draw its charts with data (uPlot canvases with pixels and labelled axes; the retention heatmap's
+// cells with numbers), offer each chart's data as a CSV that downloads, pass axe-core without serious or critical
+// violations, log no console error and fail no request; the page options live in the URL and work from the keyboard;
+// a 375 px phone in dark mode scrolls no page sideways; a game without events says on every page what to call.
+// Screenshots go to .tmp/test-results/screenshots/. Without /usr/bin/chromium the suite fails (CI installs it).
+import { execFileSync } from "node:child_process";
+import { existsSync, mkdirSync, readFileSync } from "node:fs";
+import { createRequire } from "node:module";
+import { join } from "node:path";
+import { chromium, type Browser, type BrowserContext, type Page } from "playwright-core";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { setupDemoExperiment } from "../../example/simulator/setup.js";
+import { runSimulation } from "../../example/simulator/index.js";
+import { fetchAdminAuth, provisionAdmin, provisionGameKey } from "../../server/testing/provision.js";
+import { TEST_PASSWORD } from "../../server/testing/test-app.js";
+import { startTestBackend, type TestBackend } from "./backend.js";
+import { ensureSdkBuilt, repoRoot } from "./sdk-build.js";
+
+const CHROMIUM = "/usr/bin/chromium";
+const SCREENSHOTS = join(repoRoot, ".tmp", "test-results", "screenshots");
+const GAME = "1818";
+/** A game with a key but no event yet. */
+const EMPTY_GAME = "9999";
+const DAY = 86_400_000;
+const DAYS = 7;
+
+/** Each page: its id, and how many uPlot charts it draws with the simulator's data and no option changed. */
+const PAGES = [
+	{ id: "retention", charts: 1 },
+	{ id: "funnels", charts: 1 },
+	{ id: "revenue", charts: 4 },
+	{ id: "economy", charts: 2 },
+	{ id: "progression", charts: 2 },
+	{ id: "trends", charts: 1 },
+] as const;
+
+/** What went wrong in a page: console errors, uncaught exceptions, failed and refused requests. */
+function watch(page: Page): { problems: string[] } {
+	const problems: string[] = [];
+	page.on("console", (message) => {
+		if (message.type() === "error") problems.push(`console: ${message.text()}`);
+	});
+	page.on("pageerror", (error) => problems.push(`exception: ${error.message}`));
+	page.on("requestfailed", (request) => {
+		// A download link's request is handed to the download manager, which Chromium reports as aborted.
+		if (request.failure()?.errorText !== "net::ERR_ABORTED") {
+			problems.push(`request failed: ${request.url()} ${request.failure()?.errorText}`);
+		}
+	});
+	page.on("response", (response) => {
+		if (response.status() >= 400) problems.push(`HTTP ${response.status()}: ${response.url()}`);
+	});
+	return { problems };
+}
+
+const AXE_SOURCE = readFileSync(createRequire(import.meta.url).resolve("axe-core/axe.min.js"), "utf8");
+
+/** axe-core's serious and critical violations on the page as it is now (WCAG 2.x A and AA rules). */
+async function accessibilityViolations(page: Page): Promise<string[]> {
+	// Injected through the DevTools protocol, which the page's CSP does not govern.
+	await page.evaluate(AXE_SOURCE);
+	const result = (await page.evaluate(
+		`axe.run(document, { runOnly: { type: "tag", values: ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "best-practice"] } })`,
+	)) as { violations: { id: string; impact: string | null; help: string; nodes: { target: string[] }[] }[] };
+	return result.violations
+		.filter((v) => v.impact === "serious" || v.impact === "critical")
+		.map((v) => `${v.impact} ${v.id}: ${v.help} (${v.nodes.map((n) => n.target.join(" ")).join(", ")})`);
+}
+
+/** For every chart canvas in the page's main area, how many pixels are not transparent (uPlot drew something). */
+function canvasInk(page: Page): Promise<number[]> {
+	return page.evaluate(`[...document.querySelectorAll("main .chart canvas")].map((canvas) => {
+		const { data } = canvas.getContext("2d").getImageData(0, 0, canvas.width, canvas.height);
+		let ink = 0;
+		for (let i = 3; i < data.length; i += 4) if (data[i] > 0) ink++;
+		return ink;
+	})`);
+}
+
+/** Waits until the page has drawn `charts` charts and nothing is loading any more. */
+async function rendered(page: Page, charts: number): Promise<void> {
+	await expect.poll(() => page.locator("main .chart canvas").count(), { timeout: 20_000 }).toBe(charts);
+	await expect.poll(() => page.locator("main .state-loading").count(), { timeout: 20_000 }).toBe(0);
+}
+
+async function logIn(page: Page, email: string): Promise<void> {
+	await page.getByLabel("Email").fill(email);
+	await page.getByLabel("Password").fill(TEST_PASSWORD);
+	await page.getByRole("button", { name: "Sign in" }).click();
+}
+
+describe("the analytics pages in Chromium, on the simulator's data", () => {
+	let backend: TestBackend;
+	let browser: Browser;
+	let viewer: string;
+
+	// A setup failure (above all a missing Chromium) is kept and thrown by every test: vitest would report a failed
+	// beforeAll as skipped tests, and this suite must fail, never skip.
+	let setupError: unknown;
+	const ready = () => {
+		if (setupError !== undefined) throw setupError;
+	};
+
+	beforeAll(async () => {
+		try {
+			await setUp();
+		} catch (error) {
+			setupError = error;
+		}
+	}, 600_000);
+
+	async function setUp(): Promise<void> {
+		if (!existsSync(CHROMIUM)) throw new Error(`Chromium is missing at ${CHROMIUM}: apt-get install -y chromium`);
+		mkdirSync(SCREENSHOTS, { recursive: true });
+		// The bundle from the sources as they are now (the server reads dashboard/dist when it starts).
+		execFileSync(process.execPath, [join(repoRoot, "dashboard", "build.mjs")], { stdio: "pipe" });
+		ensureSdkBuilt();
+
+		// As in the simulator's own test (and npm start): the simulated server refreshes its token on a virtual clock
+		// where days pass in seconds, so this loopback backend's token limit is raised; history keeps its times.
+		backend = await startTestBackend(GAME, {
+			VANTAGE_TOKEN_RATE_PER_MINUTE: "100000",
+			VANTAGE_TOKEN_BURST: "100000",
+		});
+		await provisionGameKey(backend.dataDir, EMPTY_GAME);
+		const owner = await fetchAdminAuth(backend.url, await provisionAdmin(backend.dataDir, "owner"));
+		// The pages are for viewers: the browser signs in with the least role.
+		viewer = await provisionAdmin(backend.dataDir, "viewer");
+		const patch = await fetch(`${backend.url}/v1/admin/games/${GAME}/settings`, {
+			method: "PATCH",
+			headers: { Authorization: owner, "Content-Type": "application/json" },
+			body: JSON.stringify({ trustClientClock: true }),
+		});
+		if (patch.status !== 200) throw new Error(`settings: ${patch.status} ${await patch.text()}`);
+		const now = Date.now();
+		await setupDemoExperiment({ url: backend.url, gameId: GAME, adminAuth: owner, startAt: now - (DAYS + 1) * DAY });
+		await runSimulation({
+			url: backend.url,
+			gameKey: backend.gameKey,
+			gameId: GAME,
+			players: 200,
+			days: DAYS,
+			seedHistory: true,
+			live: false,
+			now,
+			servers: 1,
+		});
+		// Metrics read rollups: wait until the warehouse has folded every stored batch.
+		const deadline = Date.now() + 60_000;
+		for (;;) {
+			const res = await fetch(`${backend.url}/v1/admin/warehouse`, { headers: { Authorization: owner } });
+			const status = (await res.json()) as { pendingBatches: number; rebuilding: number };
+			if (status.pendingBatches === 0 && status.rebuilding === 0) break;
+			if (Date.now() > deadline) throw new Error(`rollups not ready: ${JSON.stringify(status)}`);
+			await new Promise((resolve) => setTimeout(resolve, 200));
+		}
+
+		browser = await chromium.launch({
+			executablePath: CHROMIUM,
+			args: [
+				"--headless",
+				"--no-sandbox",
+				"--disable-gpu",
+				"--disable-quic",
+				"--no-first-run",
+				"--disable-background-networking",
+				"--disable-component-update",
+				"--disable-sync",
+			],
+		});
+	}
+
+	afterAll(async () => {
+		await browser?.close();
+		await backend?.close();
+	});
+
+	/** A signed-in tab on `path`. */
+	async function open(
+		path: string,
+		options: { width?: number; colorScheme?: "light" | "dark" } = {},
+	): Promise<{ context: BrowserContext; page: Page; problems: string[] }> {
+		ready();
+		const context = await browser.newContext({
+			baseURL: backend.url,
+			viewport: { width: options.width ?? 1280, height: 900 },
+			colorScheme: options.colorScheme ?? "light",
+			acceptDownloads: true,
+		});
+		context.setDefaultTimeout(15_000);
+		const page = await context.newPage();
+		const watched = watch(page);
+		await page.goto(path);
+		await logIn(page, viewer);
+		await page.waitForURL((url) => url.pathname === "/");
+		return { context, page, ...watched };
+	}
+
+	/** Every CSV link of the main area answers 200 text/csv with a header row and data rows. */
+	async function checkCsvLinks(context: BrowserContext, page: Page): Promise<number> {
+		// Page code as source text: this file is type-checked without the DOM library.
+		const hrefs = (await page.evaluate(
+			`[...document.querySelectorAll("main a[download]")].map((a) => a.href)`,
+		)) as string[];
+		expect(hrefs.length).toBeGreaterThan(0);
+		for (const href of new Set(hrefs)) {
+			expect(new URL(href).searchParams.get("format"), href).toBe("csv");
+			const res = await context.request.get(href);
+			expect(res.status(), href).toBe(200);
+			expect(res.headers()["content-type"], href).toBe("text/csv; charset=utf-8");
+			const rows = (await res.text()).trim().split(/\r?\n/);
+			expect(rows[0], href).toMatch(/^segment,/);
+			expect(rows.length, href).toBeGreaterThan(1);
+		}
+		return hrefs.length;
+	}
+
+	for (const def of PAGES) {
+		it(`${def.id}: reachable from the navigation, draws its data, offers its CSVs, passes axe`, async () => {
+			const { context, page, problems } = await open(`/?game=${GAME}`);
+			try {
+				await page.locator(".kpi").first().waitFor();
+				// From the overview through the navigation, as a user gets there.
+				const label = (await page.locator(`nav a[href*="page=${def.id}"]`).textContent()) ?? "";
+				await page.getByRole("navigation", { name: "Pages" }).getByRole("link", { name: label }).click();
+				await expect.poll(() => new URL(page.url()).searchParams.get("page")).toBe(def.id);
+				expect(await page.locator("h1").textContent()).toBe(label);
+				// The shared pickers apply to every analytics page.
+				await page.getByLabel("Dates").waitFor();
+				await page.getByLabel("Breakdown").waitFor();
+				await rendered(page, def.charts);
+
+				const ink = await canvasInk(page);
+				expect(ink).toHaveLength(def.charts);
+				for (const pixels of ink) expect(pixels).toBeGreaterThan(50);
+				const charts = page.locator("main .chart");
+				for (let i = 0; i < def.charts; i++) {
+					const chart = charts.nth(i);
+					expect(await chart.getAttribute("data-x-ticks"), `${def.id} chart ${i} x`).toMatch(/\w/);
+					expect(await chart.getAttribute("data-y-ticks"), `${def.id} chart ${i} y`).toMatch(/\d/);
+					// The canvas is named for screen readers with what it shows.
+					expect(await chart.locator(".u-wrap").getAttribute("aria-label")).toMatch(/\d/);
+				}
+				if (def.id === "retention") {
+					const cells = await page.locator(".heat-table td.heat").allTextContents();
+					expect(cells.filter((c) => /^\d+(\.\d)?%$/.test(c)).length).toBeGreaterThan(5);
+					// Day 0 of every finished cohort is its install day: everyone played.
+					expect(await page.locator(".heat-table tbody tr").nth(1).locator("td.heat").first().textContent()).toBe(
+						"100%",
+					);
+				}
+				if (def.id === "funnels") {
+					// The simulated game's tracked funnel is chosen by itself, with its five steps.
+					expect(await page.getByLabel("Funnel", { exact: true }).inputValue()).toBe("onboarding");
+					expect(await page.locator("#funnel-steps tbody tr").count()).toBe(5);
+				}
+				if (def.id === "revenue") {
+					expect(await page.locator("#revenue-products tbody tr").count()).toBeGreaterThan(0);
+					expect(await page.locator(".stat").first().textContent()).toMatch(/Revenue\s*R\$ [\d,]+/);
+				}
+				if (def.id === "progression") {
+					expect(await page.locator("#progression-levels tbody th").first().textContent()).toBe("World1:Level1");
+				}
+				const links = await checkCsvLinks(context, page);
+				expect(links).toBeGreaterThanOrEqual(def.charts);
+
+				expect(await accessibilityViolations(page)).toEqual([]);
+				await page.screenshot({ path: join(SCREENSHOTS, `${def.id}.png`), fullPage: true });
+				expect(problems).toEqual([]);
+			} finally {
+				await context.close();
+			}
+		});
+	}
+
+	it("retention: rolling mode and a day set chosen by keyboard live in the URL and survive a reload", async () => {
+		const { context, page, problems } = await open(`/?page=retention&game=${GAME}`);
+		try {
+			await rendered(page, 1);
+			const classic = await page.locator(".heat-table tbody tr").first().locator("td.heat").nth(1).textContent();
+			await page.getByLabel("active that day or later (rolling)").focus();
+			await page.keyboard.press("Space");
+			await expect.poll(() => new URL(page.url()).searchParams.get("mode")).toBe("rolling");
+			await page.getByLabel("Days after install").fill("0-3");
+			await page.keyboard.press("Enter");
+			await expect.poll(() => new URL(page.url()).searchParams.get("days")).toBe("0-3");
+			await rendered(page, 1);
+			await expect
+				.poll(() => page.locator(".heat-table thead th").allTextContents())
+				.toEqual(["Cohort", "Players", "Day 0", "Day 1", "Day 2", "Day 3"]);
+			// Rolling counts a player on day 1 who came back on any later day: never fewer than classic.
+			const rolling = await page.locator(".heat-table tbody tr").first().locator("td.heat").nth(1).textContent();
+			expect(Number.parseFloat(rolling ?? "")).toBeGreaterThanOrEqual(Number.parseFloat(classic ?? ""));
+
+			// A day set the API would refuse is explained at once, and nothing is asked.
+			await page.getByLabel("Days after install").fill("0-999");
+			await page.getByRole("button", { name: "Apply" }).click();
+			expect(await page.getByRole("alert").textContent()).toContain("a range a-b needs a ≤ b ≤ 365");
+			expect(new URL(page.url()).searchParams.get("days")).toBe("0-3");
+
+			await page.reload();
+			await rendered(page, 1);
+			expect(await page.getByLabel("active that day or later (rolling)").isChecked()).toBe(true);
+			expect(await page.getByLabel("Days after install").inputValue()).toBe("0-3");
+			// The shell's pickers keep the page's options: a breakdown adds one curve per country.
+			await page.getByLabel("Breakdown").selectOption("country");
+			await expect.poll(() => new URL(page.url()).searchParams.get("breakdown")).toBe("country");
+			await expect.poll(() => new URL(page.url()).searchParams.get("mode")).toBe("rolling");
+			await rendered(page, 1);
+			expect(await page.locator("#retention-curve .u-legend").textContent()).toContain("US");
+			// The heatmap shows one country's cohorts, the largest first; picking another is kept in the URL.
+			const country = page.getByLabel("Show country");
+			expect(await country.inputValue()).toBe("US");
+			await country.selectOption("BR");
+			await expect.poll(() => new URL(page.url()).searchParams.get("segment")).toBe("BR");
+			expect(problems).toEqual([]);
+		} finally {
+			await context.close();
+		}
+	});
+
+	it("funnels: builds a funnel from events in order, with its own window", async () => {
+		const { context, page, problems } = await open(`/?page=funnels&game=${GAME}`);
+		try {
+			await rendered(page, 1);
+			await page.getByLabel("Events in order").check();
+			await page.getByLabel("Step 1", { exact: true }).selectOption("session_start:player");
+			await page.getByLabel("Step 2", { exact: true }).selectOption("custom:shop_opened");
+			await page.getByLabel("Window (days)").fill("3");
+			await page.getByRole("button", { name: "Show funnel" }).click();
+			await expect
+				.poll(() => new URL(page.url()).searchParams.getAll("steps"))
+				.toEqual(["session_start:player", "custom:shop_opened"]);
+			expect(new URL(page.url()).searchParams.get("window")).toBe("3");
+			await rendered(page, 1);
+			const steps = await page.locator("#funnel-steps tbody th").allTextContents();
+			expect(steps).toEqual(["1. session_start:player", "2. custom:shop_opened"]);
+			const players = await page.locator("#funnel-steps tbody tr").first().locator("td").first().textContent();
+			expect(Number((players ?? "").replace(/,/g, ""))).toBeGreaterThan(100);
+			const csv = await page.getByRole("link", { name: "Download the data of the funnel chart and table as CSV" });
+			const res = await context.request.get((await csv.getAttribute("href")) ?? "");
+			expect((await res.text()).split(/\r?\n/)[0]).toBe(
+				"segment,step,name,players,conversionRate,stepConversionRate,dropOff,medianSecondsFromPrevious,medianSecondsFromStart",
+			);
+			expect(problems).toEqual([]);
+		} finally {
+			await context.close();
+		}
+	});
+
+	it("trends & KPIs: adds an event to the trends and builds a KPI with a condition and a group", async () => {
+		const { context, page, problems } = await open(`/?page=trends&game=${GAME}`);
+		try {
+			await rendered(page, 1);
+			const before = await page.locator("#trends .chip").count();
+			expect(before).toBe(3);
+			await page.getByLabel("Event to add").selectOption("custom:shop_opened");
+			await page.getByRole("button", { name: "Add to chart" }).click();
+			await expect.poll(() => page.locator("#trends .chip").count()).toBe(4);
+			await page.getByLabel("players").check();
+			await expect.poll(() => new URL(page.url()).searchParams.get("measure")).toBe("users");
+
+			await page.locator("#kpi-event").selectOption("economy:source:Coins");
+			await page.locator("#kpi-measure").selectOption("sum");
+			await page.getByRole("button", { name: "Show KPI" }).click();
+			// A sum without its prop is explained before anything is asked.
+			await expect.poll(() => page.getByRole("alert").textContent()).toBe("A sum needs the numeric prop to add up.");
+			expect(new URL(page.url()).searchParams.get("kpiMeasure")).toBeNull();
+			await page.locator("#kpi-property").fill("amount");
+			await page.locator("#kpi-where").fill("amount>0");
+			await page.getByRole("button", { name: "Add condition" }).click();
+			await page.locator("#kpi-group").fill("itemType");
+			await page.getByRole("button", { name: "Show KPI" }).click();
+			await expect.poll(() => new URL(page.url()).searchParams.get("where")).toBe("amount>0");
+			await rendered(page, 2);
+			const totals = await page.locator("#kpi tbody tr").count();
+			expect(totals).toBeGreaterThan(0);
+			const ink = await canvasInk(page);
+			for (const pixels of ink) expect(pixels).toBeGreaterThan(50);
+			await checkCsvLinks(context, page);
+			expect(await accessibilityViolations(page)).toEqual([]);
+			await page.screenshot({ path: join(SCREENSHOTS, "trends-kpi.png"), fullPage: true });
+			expect(problems).toEqual([]);
+		} finally {
+			await context.close();
+		}
+	});
+
+	it("reads well on a 375 px phone in dark mode: no page scrolls sideways", async () => {
+		const { context, page, problems } = await open(`/?game=${GAME}`, { width: 375, colorScheme: "dark" });
+		try {
+			await page.locator(".kpi").first().waitFor();
+			for (const def of PAGES) {
+				await page.goto(`/?page=${def.id}&game=${GAME}`);
+				await rendered(page, def.charts);
+				expect(await page.evaluate("document.documentElement.scrollWidth"), def.id).toBeLessThanOrEqual(375);
+				expect(await accessibilityViolations(page), def.id).toEqual([]);
+				await page.screenshot({ path: join(SCREENSHOTS, `${def.id}-phone-dark.png`), fullPage: true });
+			}
+			expect(problems).toEqual([]);
+		} finally {
+			await context.close();
+		}
+	});
+
+	it("tells on every page of a game without events what to call", async () => {
+		const { context, page, problems } = await open(`/?game=${EMPTY_GAME}`);
+		const expected: Record<(typeof PAGES)[number]["id"], string> = {
+			retention: "call Vantage.start",
+			funnels: "No funnel step has arrived: call Vantage.funnelStep(player",
+			revenue: "No purchases yet: call Vantage.purchase(receiptInfo) from MarketplaceService.ProcessReceipt",
+			economy: "call Vantage.economy(player",
+			progression: 'call Vantage.progression(player, "start"',
+			trends: "Nothing has arrived from this game: call Vantage.start",
+		};
+		try {
+			await page.locator(".state-empty").first().waitFor();
+			for (const def of PAGES) {
+				await page.goto(`/?page=${def.id}&game=${EMPTY_GAME}`);
+				await expect.poll(() => page.locator("main .state-empty").count(), { timeout: 15_000 }).toBe(1);
+				expect(await page.locator("main .state-empty").textContent(), def.id).toContain(expected[def.id]);
+				expect(await accessibilityViolations(page), def.id).toEqual([]);
+				await page.screenshot({ path: join(SCREENSHOTS, `${def.id}-empty.png`), fullPage: true });
+			}
+			expect(problems).toEqual([]);
+		} finally {
+			await context.close();
+		}
+	});
+});
