@@ -65,59 +65,89 @@ export class InProcessWarehouse extends Calls {
 	}
 }
 
-/** The warehouse in a worker thread with its own connection to `path`. */
-export class WorkerWarehouse extends Calls {
-	readonly #worker: Worker;
-	readonly #pending = new Map<number, { resolve: (value: unknown) => void; reject: (error: Error) => void }>();
+/** One worker thread with its own connection, and the calls waiting for its answers. */
+class WorkerPort {
+	readonly worker: Worker;
+	readonly pending = new Map<number, { resolve: (value: unknown) => void; reject: (error: Error) => void }>();
 	#next = 0;
-	#closed: Promise<void> | undefined;
-	#failure: Error | undefined;
+	failure: Error | undefined;
 
 	constructor(data: WarehouseWorkerData, onError: (error: Error) => void) {
-		super();
 		const entry = new URL("./warehouse-worker.ts", import.meta.url).href;
-		this.#worker = new Worker(new URL("./warehouse-worker-boot.mjs", import.meta.url), {
+		this.worker = new Worker(new URL("./warehouse-worker-boot.mjs", import.meta.url), {
 			workerData: { ...data, entry },
 		});
-		this.#worker.on("message", (reply: WarehouseReply) => {
+		this.worker.on("message", (reply: WarehouseReply) => {
 			if (reply.id === -1 && !reply.ok) return onError(new Error(reply.error.message));
-			const waiter = this.#pending.get(reply.id);
+			const waiter = this.pending.get(reply.id);
 			if (!waiter) return;
-			this.#pending.delete(reply.id);
-			if (this.#pending.size === 0) this.#worker.unref();
+			this.pending.delete(reply.id);
+			if (this.pending.size === 0) this.worker.unref();
 			if (reply.ok) waiter.resolve(reply.value);
 			else
 				waiter.reject(
 					reply.error.request ? new MetricRequestError(reply.error.message) : new Error(reply.error.message),
 				);
 		});
-		this.#worker.on("error", (error) => {
-			this.#failure = error;
+		this.worker.on("error", (error) => {
+			this.failure = error;
 			onError(error);
-			for (const waiter of this.#pending.values()) waiter.reject(error);
-			this.#pending.clear();
+			for (const waiter of this.pending.values()) waiter.reject(error);
+			this.pending.clear();
 		});
 		// The job alone never keeps the process alive; a call waiting for its answer does.
-		this.#worker.unref();
+		this.worker.unref();
+	}
+
+	call(call: WarehouseCall): Promise<unknown> {
+		if (this.failure) return Promise.reject(this.failure);
+		const id = this.#next++;
+		return new Promise((resolve, reject) => {
+			this.pending.set(id, { resolve, reject });
+			this.worker.ref();
+			this.worker.postMessage({ id, call });
+		});
+	}
+
+	async close(): Promise<void> {
+		await this.worker.terminate();
+		for (const waiter of this.pending.values()) waiter.reject(new Error("the warehouse is closed"));
+		this.pending.clear();
+	}
+}
+
+/** Calls that only read: a second worker may answer them. */
+const READS = new Set<WarehouseCall["op"]>(["metric", "experimentMetricSums", "eventNames"]);
+
+/**
+ * The warehouse in worker threads with their own connections to `path`: one runs the job (folding, purges, rebuilds,
+ * checkpoints) and answers every call; a second one only answers reads (metrics, experiment sums, event names), so
+ * a dashboard page's several queries run side by side and none waits behind a fold slice. WAL lets both read while
+ * ingest writes.
+ */
+export class WorkerWarehouse extends Calls {
+	readonly #main: WorkerPort;
+	readonly #reader: WorkerPort;
+	#closed: Promise<void> | undefined;
+
+	constructor(data: WarehouseWorkerData, onError: (error: Error) => void) {
+		super();
+		this.#main = new WorkerPort(data, onError);
+		this.#reader = new WorkerPort({ ...data, autoFold: false }, onError);
 	}
 
 	protected call(call: WarehouseCall): Promise<unknown> {
 		if (this.#closed) return Promise.reject(new Error("the warehouse is closed"));
-		if (this.#failure) return Promise.reject(this.#failure);
-		const id = this.#next++;
-		return new Promise((resolve, reject) => {
-			this.#pending.set(id, { resolve, reject });
-			this.#worker.ref();
-			this.#worker.postMessage({ id, call });
-		});
+		// A read goes to the reader unless it is busier than the job's worker (whose fold slices it would wait behind).
+		const port =
+			READS.has(call.op) && !this.#reader.failure && this.#reader.pending.size <= this.#main.pending.size
+				? this.#reader
+				: this.#main;
+		return port.call(call);
 	}
 
 	close(): Promise<void> {
-		this.#closed ??= (async () => {
-			await this.#worker.terminate();
-			for (const waiter of this.#pending.values()) waiter.reject(new Error("the warehouse is closed"));
-			this.#pending.clear();
-		})();
+		this.#closed ??= Promise.all([this.#main.close(), this.#reader.close()]).then(() => undefined);
 		return this.#closed;
 	}
 }
