@@ -5,37 +5,27 @@
 // user, and that a viewer sees neither keys nor users and is refused a direct API write. Every page is checked for
 // console errors, failed requests (those refused on purpose are asserted) and axe-core's serious and critical
 // violations; screenshots go to .tmp/test-results/screenshots/. Without /usr/bin/chromium the suite fails.
-import { execFileSync } from "node:child_process";
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
-import { createRequire } from "node:module";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
-import { chromium, type Browser, type BrowserContext, type Page } from "playwright-core";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { loadConfig } from "../../server/config.js";
-import { createLogger } from "../../server/logger.js";
-import { startServer, type RunningServer } from "../../server/server.js";
-import { fetchAdminAuth, fetchGameAuth, provisionAdmin, provisionGameKey } from "../../server/testing/provision.js";
-import { TEST_PASSWORD } from "../../server/testing/test-app.js";
+import type { Browser, Page } from "playwright-core";
+import { afterAll, describe, expect, it } from "vitest";
+import { fetchAdminAuth, fetchGameAuth, provisionAdmin } from "../../server/testing/provision.js";
 import { startWebhookServer, type WebhookServer } from "../../server/testing/webhook-server.js";
+import { startTestBackend, type TestBackend, type WireEvent } from "./backend.js";
+import {
+	accessibilityViolations,
+	inTab,
+	launchChromium,
+	logIn,
+	openTab,
+	prepareDashboard,
+	saveScreenshot,
+	setUpOrFailEveryTest,
+	type Tab,
+} from "./browser.js";
 
-const CHROMIUM = "/usr/bin/chromium";
-const ROOT = join(import.meta.dirname, "..", "..");
-const SCREENSHOTS = join(ROOT, ".tmp", "test-results", "screenshots");
 const GAME = "5150";
 /** The player whose history the lookup reads. */
 const PLAYER = 777;
 const HOUR = 3_600_000;
-
-interface WireEvent {
-	id: string;
-	time: number;
-	userId: number;
-	sessionId: string;
-	type: string;
-	name: string;
-	props: Record<string, string | number | boolean | null>;
-}
 
 let seq = 0;
 function wireEvent(e: Omit<WireEvent, "id">): WireEvent {
@@ -90,39 +80,6 @@ async function ingest(baseUrl: string, auth: string, batchId: string, events: Wi
 	expect(await res.json()).toMatchObject({ rejected: [] });
 }
 
-/** What went wrong in a page: console errors, uncaught exceptions, failed and refused requests. */
-function watch(page: Page): { problems: string[] } {
-	const problems: string[] = [];
-	page.on("console", (message) => {
-		if (message.type() === "error") problems.push(`console: ${message.text()}`);
-	});
-	page.on("pageerror", (error) => problems.push(`exception: ${error.message}`));
-	page.on("requestfailed", (request) => {
-		// A closed EventSource (filter changed, page left) and download links end as aborted requests.
-		if (request.failure()?.errorText !== "net::ERR_ABORTED") {
-			problems.push(`request failed: ${request.url()} ${request.failure()?.errorText}`);
-		}
-	});
-	page.on("response", (response) => {
-		if (response.status() >= 400)
-			problems.push(`HTTP ${response.status()}: ${response.request().method()} ${response.url()}`);
-	});
-	return { problems };
-}
-
-const AXE_SOURCE = readFileSync(createRequire(import.meta.url).resolve("axe-core/axe.min.js"), "utf8");
-
-/** axe-core's serious and critical violations on the page as it is now (WCAG 2.x A and AA rules). */
-async function accessibilityViolations(page: Page): Promise<string[]> {
-	await page.evaluate(AXE_SOURCE);
-	const result = (await page.evaluate(
-		`axe.run(document, { runOnly: { type: "tag", values: ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "best-practice"] } })`,
-	)) as { violations: { id: string; impact: string | null; help: string; nodes: { target: string[] }[] }[] };
-	return result.violations
-		.filter((v) => v.impact === "serious" || v.impact === "critical")
-		.map((v) => `${v.impact} ${v.id}: ${v.help} (${v.nodes.map((n) => n.target.join(" ")).join(", ")})`);
-}
-
 /** Everything the page shows or holds in a form field: its text and every input's value (a value is a property, which
  * page.content() does not serialise). */
 function shownText(page: Page): Promise<string> {
@@ -131,92 +88,39 @@ function shownText(page: Page): Promise<string> {
 	);
 }
 
-async function logIn(page: Page, email: string, password = TEST_PASSWORD): Promise<void> {
-	await page.getByLabel("Email").fill(email);
-	await page.getByLabel("Password").fill(password);
-	await page.getByRole("button", { name: "Sign in" }).click();
-}
-
 // Each test drives a browser through several pages: well over vitest's default 30 s when the machine is busy.
 describe("the dashboard's Live, Players and Settings pages in Chromium", () => {
-	let server: RunningServer;
-	let dataDir: string;
+	let server: TestBackend;
 	let browser: Browser;
 	let hook: WebhookServer;
 	let owner: string;
 	let viewer: string;
 	let gameAuth: string;
 
-	// A setup failure (above all a missing Chromium) is thrown by every test, so the suite fails rather than skips.
-	let setupError: unknown;
-	const ready = () => {
-		if (setupError !== undefined) throw setupError;
-	};
-
-	beforeAll(async () => {
-		try {
-			await setUp();
-		} catch (error) {
-			setupError = error;
-		}
-	}, 120_000);
-
-	async function setUp(): Promise<void> {
-		if (!existsSync(CHROMIUM)) throw new Error(`Chromium is missing at ${CHROMIUM}: apt-get install -y chromium`);
-		mkdirSync(SCREENSHOTS, { recursive: true });
-		execFileSync(process.execPath, [join(ROOT, "dashboard", "build.mjs")], { stdio: "pipe" });
-		dataDir = mkdtempSync(join(tmpdir(), "vantage-dashboard-admin-"));
-		server = await startServer(loadConfig({ PORT: "0", HOST: "127.0.0.1", VANTAGE_DATA_DIR: dataDir }), {
-			logger: createLogger({ level: "error" }),
-			shutdownGraceMs: 1000,
-		});
-		const gameKey = await provisionGameKey(dataDir, GAME);
-		owner = await provisionAdmin(dataDir, "owner");
-		viewer = await provisionAdmin(dataDir, "viewer");
-		gameAuth = await fetchGameAuth(server.url, gameKey);
+	const ready = setUpOrFailEveryTest(async () => {
+		prepareDashboard();
+		server = await startTestBackend(GAME, {}, { shutdownGraceMs: 1000 });
+		owner = await provisionAdmin(server.dataDir, "owner");
+		viewer = await provisionAdmin(server.dataDir, "viewer");
+		gameAuth = await fetchGameAuth(server.url, server.gameKey);
 		await ingest(server.url, gameAuth, "history", playerHistory(Date.now()));
 		hook = await startWebhookServer();
-		browser = await chromium.launch({
-			executablePath: CHROMIUM,
-			args: [
-				"--headless",
-				"--no-sandbox",
-				"--disable-gpu",
-				"--disable-quic",
-				"--no-first-run",
-				"--disable-background-networking",
-				"--disable-component-update",
-				"--disable-sync",
-			],
-		});
-	}
+		browser = await launchChromium();
+	}, 120_000);
 
 	afterAll(async () => {
 		await browser?.close();
 		await hook?.close();
 		await server?.close();
-		if (dataDir) rmSync(dataDir, { recursive: true, force: true });
 	});
 
-	async function open(options: { width?: number; colorScheme?: "light" | "dark" } = {}): Promise<{
-		context: BrowserContext;
-		page: Page;
-		problems: string[];
-	}> {
+	async function open(options: { width?: number; colorScheme?: "light" | "dark" } = {}): Promise<Tab> {
 		ready();
-		const context = await browser.newContext({
-			baseURL: server.url,
-			viewport: { width: options.width ?? 1280, height: 900 },
-			colorScheme: options.colorScheme ?? "light",
-		});
-		context.setDefaultTimeout(10_000);
-		const page = await context.newPage();
-		return { context, page, ...watch(page) };
+		return openTab(browser, server.url, { ...options, timeout: 10_000 });
 	}
 
 	it("shows an event ingested after the Live page opened within 5 s; pauses, filters and links to the player", async () => {
-		const { context, page, problems } = await open();
-		try {
+		await inTab(open(), async ({ page, problems }) => {
 			await page.goto(`/?page=live&game=${GAME}`);
 			await logIn(page, owner);
 			await expect.poll(() => page.locator(".live-status [role=status]").textContent()).toBe("Live");
@@ -260,7 +164,7 @@ describe("the dashboard's Live, Players and Settings pages in Chromium", () => {
 			await page.locator(`tr[data-event-id="${held.id}"]`).waitFor({ timeout: 5000 });
 
 			expect(await accessibilityViolations(page)).toEqual([]);
-			await page.screenshot({ path: join(SCREENSHOTS, "live.png"), fullPage: true });
+			await saveScreenshot(page, "live.png", { fullPage: true });
 
 			// Filter by type: the stream starts over with purchases only (and the filter is in the URL).
 			await page.getByLabel("Type").selectOption("purchase");
@@ -292,14 +196,11 @@ describe("the dashboard's Live, Players and Settings pages in Chromium", () => {
 			await expect.poll(() => page.locator("#player-title").textContent()).toBe("Player 4321");
 			expect(new URL(page.url()).searchParams.get("user")).toBe("4321");
 			expect(problems).toEqual([]);
-		} finally {
-			await context.close();
-		}
+		});
 	}, 60_000);
 
 	it("looks a player up: sessions with their events in order, first seen, country, platform, purchases, variants", async () => {
-		const { context, page, problems } = await open();
-		try {
+		await inTab(open(), async ({ page, problems }) => {
 			await page.goto(`/?page=players&game=${GAME}`);
 			await logIn(page, owner);
 			await page.getByLabel("Roblox user id").fill(String(PLAYER));
@@ -345,22 +246,19 @@ describe("the dashboard's Live, Players and Settings pages in Chromium", () => {
 			]);
 
 			expect(await accessibilityViolations(page)).toEqual([]);
-			await page.screenshot({ path: join(SCREENSHOTS, "player-timeline.png"), fullPage: true });
+			await saveScreenshot(page, "player-timeline.png", { fullPage: true });
 
 			// A player without events in the period says so.
 			await page.getByLabel("Roblox user id").fill("999999");
 			await page.getByRole("button", { name: "Look up" }).click();
 			await expect.poll(() => page.locator(".state-empty h2").textContent()).toBe("No events of player 999999");
 			expect(problems).toEqual([]);
-		} finally {
-			await context.close();
-		}
+		});
 	}, 60_000);
 
 	it("settings: creates a key shown once, changes the time zone, sets a masked webhook and tests it, creates a user", async () => {
-		const { context, page, problems } = await open();
-		await context.grantPermissions(["clipboard-read", "clipboard-write"], { origin: server.url });
-		try {
+		await inTab(open(), async ({ context, page, problems }) => {
+			await context.grantPermissions(["clipboard-read", "clipboard-write"], { origin: server.url });
 			await page.goto(`/?page=settings&game=${GAME}`);
 			await logIn(page, owner);
 			await page.getByRole("heading", { name: `Keys of game ${GAME}` }).waitFor();
@@ -386,7 +284,7 @@ describe("the dashboard's Live, Players and Settings pages in Chromium", () => {
 				body: "grant_type=client_credentials",
 			});
 			expect(token.status).toBe(200);
-			await page.screenshot({ path: join(SCREENSHOTS, "settings-key-once.png"), fullPage: true });
+			await saveScreenshot(page, "settings-key-once.png", { fullPage: true });
 			expect(await shownText(page)).toContain(apiKey);
 			await page.getByRole("button", { name: "Done, hide it" }).click();
 			expect(await page.locator("#new-key").count()).toBe(0);
@@ -433,7 +331,7 @@ describe("the dashboard's Live, Players and Settings pages in Chromium", () => {
 				});
 			expect(await (await login()).json()).toMatchObject({ role: "analyst" });
 			expect(await accessibilityViolations(page)).toEqual([]);
-			await page.screenshot({ path: join(SCREENSHOTS, "settings-owner.png"), fullPage: true });
+			await saveScreenshot(page, "settings-owner.png", { fullPage: true });
 			await page.getByRole("button", { name: "Done, hide it" }).click();
 			const row = page.locator('tr[data-user-email="new.analyst@example.com"]');
 			await row.getByLabel("Role of new.analyst@example.com").selectOption("viewer");
@@ -449,16 +347,13 @@ describe("the dashboard's Live, Players and Settings pages in Chromium", () => {
 			).toBe(0);
 			expect(await page.content()).not.toMatch(/argon2/);
 			expect(problems).toEqual([]);
-		} finally {
-			await context.close();
-		}
+		});
 	}, 60_000);
 
 	it("hides keys, users and the Live page from a viewer, explains Players, and the API refuses a viewer's write", async () => {
-		const { context, page, problems } = await open({ width: 375, colorScheme: "dark" });
-		const asked: string[] = [];
-		page.on("request", (request) => asked.push(new URL(request.url()).pathname));
-		try {
+		await inTab(open({ width: 375, colorScheme: "dark" }), async ({ page, problems }) => {
+			const asked: string[] = [];
+			page.on("request", (request) => asked.push(new URL(request.url()).pathname));
 			await page.goto(`/?page=settings&game=${GAME}`);
 			await logIn(page, viewer);
 			await page.getByRole("heading", { name: `Game ${GAME}` }).waitFor();
@@ -475,7 +370,7 @@ describe("the dashboard's Live, Players and Settings pages in Chromium", () => {
 			expect(await shownText(page)).not.toContain("very-secret-token");
 			expect(await page.evaluate("document.documentElement.scrollWidth")).toBeLessThanOrEqual(375);
 			expect(await accessibilityViolations(page)).toEqual([]);
-			await page.screenshot({ path: join(SCREENSHOTS, "settings-viewer-phone-dark.png"), fullPage: true });
+			await saveScreenshot(page, "settings-viewer-phone-dark.png", { fullPage: true });
 
 			// Players: a plain-words reason instead of the lookup.
 			await page.getByRole("link", { name: "Players" }).click();
@@ -518,8 +413,6 @@ describe("the dashboard's Live, Players and Settings pages in Chromium", () => {
 				await fetch(`${server.url}/v1/admin/games/${GAME}/settings`, { headers: { Authorization: ownerAuth } })
 			).json();
 			expect(settings).not.toMatchObject({ timeZone: "Asia/Tokyo" });
-		} finally {
-			await context.close();
-		}
+		});
 	}, 60_000);
 });

@@ -6,25 +6,28 @@
 // violations, log no console error and fail no request; the page options live in the URL and work from the keyboard;
 // a 375 px phone in dark mode scrolls no page sideways; a game without events says on every page what to call.
 // Screenshots go to .tmp/test-results/screenshots/. Without /usr/bin/chromium the suite fails (CI installs it).
-import { execFileSync } from "node:child_process";
-import { existsSync, mkdirSync, readFileSync } from "node:fs";
-import { createRequire } from "node:module";
-import { join } from "node:path";
-import { chromium, type Browser, type BrowserContext, type Page } from "playwright-core";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { setupDemoExperiment } from "../../example/simulator/setup.js";
-import { runSimulation } from "../../example/simulator/index.js";
+import type { Browser, BrowserContext, Page } from "playwright-core";
+import { afterAll, describe, expect, it } from "vitest";
 import { fetchAdminAuth, provisionAdmin, provisionGameKey } from "../../server/testing/provision.js";
-import { TEST_PASSWORD } from "../../server/testing/test-app.js";
-import { startTestBackend, type TestBackend } from "./backend.js";
-import { ensureSdkBuilt, repoRoot } from "./sdk-build.js";
+import { simulateDemoGame, startSimulatorBackend, type TestBackend } from "./backend.js";
+import {
+	accessibilityViolations,
+	canvasInk,
+	expectAxisLabels,
+	expectInk,
+	inTab,
+	launchChromium,
+	logIn,
+	openTab,
+	prepareDashboard,
+	saveScreenshot,
+	setUpOrFailEveryTest,
+	type Tab,
+} from "./browser.js";
 
-const CHROMIUM = "/usr/bin/chromium";
-const SCREENSHOTS = join(repoRoot, ".tmp", "test-results", "screenshots");
 const GAME = "1818";
 /** A game with a key but no event yet. */
 const EMPTY_GAME = "9999";
-const DAY = 86_400_000;
 const DAYS = 7;
 
 /** Each page: its id, and how many uPlot charts it draws with the simulator's data and no option changed. */
@@ -37,59 +40,10 @@ const PAGES = [
 	{ id: "trends", charts: 1 },
 ] as const;
 
-/** What went wrong in a page: console errors, uncaught exceptions, failed and refused requests. */
-function watch(page: Page): { problems: string[] } {
-	const problems: string[] = [];
-	page.on("console", (message) => {
-		if (message.type() === "error") problems.push(`console: ${message.text()}`);
-	});
-	page.on("pageerror", (error) => problems.push(`exception: ${error.message}`));
-	page.on("requestfailed", (request) => {
-		// A download link's request is handed to the download manager, which Chromium reports as aborted.
-		if (request.failure()?.errorText !== "net::ERR_ABORTED") {
-			problems.push(`request failed: ${request.url()} ${request.failure()?.errorText}`);
-		}
-	});
-	page.on("response", (response) => {
-		if (response.status() >= 400) problems.push(`HTTP ${response.status()}: ${response.url()}`);
-	});
-	return { problems };
-}
-
-const AXE_SOURCE = readFileSync(createRequire(import.meta.url).resolve("axe-core/axe.min.js"), "utf8");
-
-/** axe-core's serious and critical violations on the page as it is now (WCAG 2.x A and AA rules). */
-async function accessibilityViolations(page: Page): Promise<string[]> {
-	// Injected through the DevTools protocol, which the page's CSP does not govern.
-	await page.evaluate(AXE_SOURCE);
-	const result = (await page.evaluate(
-		`axe.run(document, { runOnly: { type: "tag", values: ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "best-practice"] } })`,
-	)) as { violations: { id: string; impact: string | null; help: string; nodes: { target: string[] }[] }[] };
-	return result.violations
-		.filter((v) => v.impact === "serious" || v.impact === "critical")
-		.map((v) => `${v.impact} ${v.id}: ${v.help} (${v.nodes.map((n) => n.target.join(" ")).join(", ")})`);
-}
-
-/** For every chart canvas in the page's main area, how many pixels are not transparent (uPlot drew something). */
-function canvasInk(page: Page): Promise<number[]> {
-	return page.evaluate(`[...document.querySelectorAll("main .chart canvas")].map((canvas) => {
-		const { data } = canvas.getContext("2d").getImageData(0, 0, canvas.width, canvas.height);
-		let ink = 0;
-		for (let i = 3; i < data.length; i += 4) if (data[i] > 0) ink++;
-		return ink;
-	})`);
-}
-
 /** Waits until the page has drawn `charts` charts and nothing is loading any more. */
 async function rendered(page: Page, charts: number): Promise<void> {
 	await expect.poll(() => page.locator("main .chart canvas").count(), { timeout: 20_000 }).toBe(charts);
 	await expect.poll(() => page.locator("main .state-loading").count(), { timeout: 20_000 }).toBe(0);
-}
-
-async function logIn(page: Page, email: string): Promise<void> {
-	await page.getByLabel("Email").fill(email);
-	await page.getByLabel("Password").fill(TEST_PASSWORD);
-	await page.getByRole("button", { name: "Sign in" }).click();
 }
 
 describe("the analytics pages in Chromium, on the simulator's data", () => {
@@ -97,81 +51,16 @@ describe("the analytics pages in Chromium, on the simulator's data", () => {
 	let browser: Browser;
 	let viewer: string;
 
-	// A setup failure (above all a missing Chromium) is kept and thrown by every test: vitest would report a failed
-	// beforeAll as skipped tests, and this suite must fail, never skip.
-	let setupError: unknown;
-	const ready = () => {
-		if (setupError !== undefined) throw setupError;
-	};
-
-	beforeAll(async () => {
-		try {
-			await setUp();
-		} catch (error) {
-			setupError = error;
-		}
-	}, 600_000);
-
-	async function setUp(): Promise<void> {
-		if (!existsSync(CHROMIUM)) throw new Error(`Chromium is missing at ${CHROMIUM}: apt-get install -y chromium`);
-		mkdirSync(SCREENSHOTS, { recursive: true });
-		// The bundle from the sources as they are now (the server reads dashboard/dist when it starts).
-		execFileSync(process.execPath, [join(repoRoot, "dashboard", "build.mjs")], { stdio: "pipe" });
-		ensureSdkBuilt();
-
-		// As in the simulator's own test (and npm start): the simulated server refreshes its token on a virtual clock
-		// where days pass in seconds, so this loopback backend's token limit is raised; history keeps its times.
-		backend = await startTestBackend(GAME, {
-			VANTAGE_TOKEN_RATE_PER_MINUTE: "100000",
-			VANTAGE_TOKEN_BURST: "100000",
-		});
+	const ready = setUpOrFailEveryTest(async () => {
+		prepareDashboard();
+		backend = await startSimulatorBackend(GAME);
 		await provisionGameKey(backend.dataDir, EMPTY_GAME);
 		const owner = await fetchAdminAuth(backend.url, await provisionAdmin(backend.dataDir, "owner"));
 		// The pages are for viewers: the browser signs in with the least role.
 		viewer = await provisionAdmin(backend.dataDir, "viewer");
-		const patch = await fetch(`${backend.url}/v1/admin/games/${GAME}/settings`, {
-			method: "PATCH",
-			headers: { Authorization: owner, "Content-Type": "application/json" },
-			body: JSON.stringify({ trustClientClock: true }),
-		});
-		if (patch.status !== 200) throw new Error(`settings: ${patch.status} ${await patch.text()}`);
-		const now = Date.now();
-		await setupDemoExperiment({ url: backend.url, gameId: GAME, adminAuth: owner, startAt: now - (DAYS + 1) * DAY });
-		await runSimulation({
-			url: backend.url,
-			gameKey: backend.gameKey,
-			gameId: GAME,
-			players: 200,
-			days: DAYS,
-			seedHistory: true,
-			live: false,
-			now,
-			servers: 1,
-		});
-		// Metrics read rollups: wait until the warehouse has folded every stored batch.
-		const deadline = Date.now() + 60_000;
-		for (;;) {
-			const res = await fetch(`${backend.url}/v1/admin/warehouse`, { headers: { Authorization: owner } });
-			const status = (await res.json()) as { pendingBatches: number; rebuilding: number };
-			if (status.pendingBatches === 0 && status.rebuilding === 0) break;
-			if (Date.now() > deadline) throw new Error(`rollups not ready: ${JSON.stringify(status)}`);
-			await new Promise((resolve) => setTimeout(resolve, 200));
-		}
-
-		browser = await chromium.launch({
-			executablePath: CHROMIUM,
-			args: [
-				"--headless",
-				"--no-sandbox",
-				"--disable-gpu",
-				"--disable-quic",
-				"--no-first-run",
-				"--disable-background-networking",
-				"--disable-component-update",
-				"--disable-sync",
-			],
-		});
-	}
+		await simulateDemoGame(backend, GAME, owner, { players: 200, days: DAYS, rollupTimeoutMs: 60_000 });
+		browser = await launchChromium();
+	}, 600_000);
 
 	afterAll(async () => {
 		await browser?.close();
@@ -179,24 +68,13 @@ describe("the analytics pages in Chromium, on the simulator's data", () => {
 	});
 
 	/** A signed-in tab on `path`. */
-	async function open(
-		path: string,
-		options: { width?: number; colorScheme?: "light" | "dark" } = {},
-	): Promise<{ context: BrowserContext; page: Page; problems: string[] }> {
+	async function open(path: string, options: { width?: number; colorScheme?: "light" | "dark" } = {}): Promise<Tab> {
 		ready();
-		const context = await browser.newContext({
-			baseURL: backend.url,
-			viewport: { width: options.width ?? 1280, height: 900 },
-			colorScheme: options.colorScheme ?? "light",
-			acceptDownloads: true,
-		});
-		context.setDefaultTimeout(15_000);
-		const page = await context.newPage();
-		const watched = watch(page);
-		await page.goto(path);
-		await logIn(page, viewer);
-		await page.waitForURL((url) => url.pathname === "/");
-		return { context, page, ...watched };
+		const tab = await openTab(browser, backend.url, { ...options, acceptDownloads: true, timeout: 15_000 });
+		await tab.page.goto(path);
+		await logIn(tab.page, viewer);
+		await tab.page.waitForURL((url) => url.pathname === "/");
+		return tab;
 	}
 
 	/** Every CSV link of the main area answers 200 text/csv with a header row and data rows. */
@@ -220,8 +98,7 @@ describe("the analytics pages in Chromium, on the simulator's data", () => {
 
 	for (const def of PAGES) {
 		it(`${def.id}: reachable from the navigation, draws its data, offers its CSVs, passes axe`, async () => {
-			const { context, page, problems } = await open(`/?game=${GAME}`);
-			try {
+			await inTab(open(`/?game=${GAME}`), async ({ context, page, problems }) => {
 				await page.locator(".kpi").first().waitFor();
 				// From the overview through the navigation, as a user gets there.
 				const label = (await page.locator(`nav a[href*="page=${def.id}"]`).textContent()) ?? "";
@@ -233,16 +110,13 @@ describe("the analytics pages in Chromium, on the simulator's data", () => {
 				await page.getByLabel("Breakdown").waitFor();
 				await rendered(page, def.charts);
 
-				const ink = await canvasInk(page);
+				const ink = await canvasInk(page, "main .chart canvas");
 				expect(ink).toHaveLength(def.charts);
-				for (const pixels of ink) expect(pixels).toBeGreaterThan(50);
+				expectInk(ink);
 				const charts = page.locator("main .chart");
 				for (let i = 0; i < def.charts; i++) {
-					const chart = charts.nth(i);
-					expect(await chart.getAttribute("data-x-ticks"), `${def.id} chart ${i} x`).toMatch(/\w/);
-					expect(await chart.getAttribute("data-y-ticks"), `${def.id} chart ${i} y`).toMatch(/\d/);
-					// The canvas is named for screen readers with what it shows.
-					expect(await chart.locator(".u-wrap").getAttribute("aria-label")).toMatch(/\d/);
+					// Labelled axes, and the canvas named for screen readers with what it shows.
+					await expectAxisLabels(charts.nth(i), { x: /\w/, y: /\d/, ariaLabel: /\d/ }, `${def.id} chart ${i}`);
 				}
 				if (def.id === "retention") {
 					const cells = await page.locator(".heat-table td.heat").allTextContents();
@@ -268,17 +142,14 @@ describe("the analytics pages in Chromium, on the simulator's data", () => {
 				expect(links).toBeGreaterThanOrEqual(def.charts);
 
 				expect(await accessibilityViolations(page)).toEqual([]);
-				await page.screenshot({ path: join(SCREENSHOTS, `${def.id}.png`), fullPage: true });
+				await saveScreenshot(page, `${def.id}.png`, { fullPage: true });
 				expect(problems).toEqual([]);
-			} finally {
-				await context.close();
-			}
+			});
 		});
 	}
 
 	it("retention: rolling mode and a day set chosen by keyboard live in the URL and survive a reload", async () => {
-		const { context, page, problems } = await open(`/?page=retention&game=${GAME}`);
-		try {
+		await inTab(open(`/?page=retention&game=${GAME}`), async ({ page, problems }) => {
 			await rendered(page, 1);
 			const classic = await page.locator(".heat-table tbody tr").first().locator("td.heat").nth(1).textContent();
 			await page.getByLabel("active that day or later (rolling)").focus();
@@ -317,14 +188,11 @@ describe("the analytics pages in Chromium, on the simulator's data", () => {
 			await country.selectOption("BR");
 			await expect.poll(() => new URL(page.url()).searchParams.get("segment")).toBe("BR");
 			expect(problems).toEqual([]);
-		} finally {
-			await context.close();
-		}
+		});
 	});
 
 	it("funnels: builds a funnel from events in order, with its own window", async () => {
-		const { context, page, problems } = await open(`/?page=funnels&game=${GAME}`);
-		try {
+		await inTab(open(`/?page=funnels&game=${GAME}`), async ({ context, page, problems }) => {
 			await rendered(page, 1);
 			await page.getByLabel("Events in order").check();
 			await page.getByLabel("Step 1", { exact: true }).selectOption("session_start:player");
@@ -346,14 +214,11 @@ describe("the analytics pages in Chromium, on the simulator's data", () => {
 				"segment,step,name,players,conversionRate,stepConversionRate,dropOff,medianSecondsFromPrevious,medianSecondsFromStart",
 			);
 			expect(problems).toEqual([]);
-		} finally {
-			await context.close();
-		}
+		});
 	});
 
 	it("trends & KPIs: adds an event to the trends and builds a KPI with a condition and a group", async () => {
-		const { context, page, problems } = await open(`/?page=trends&game=${GAME}`);
-		try {
+		await inTab(open(`/?page=trends&game=${GAME}`), async ({ context, page, problems }) => {
 			await rendered(page, 1);
 			const before = await page.locator("#trends .chip").count();
 			expect(before).toBe(3);
@@ -378,56 +243,47 @@ describe("the analytics pages in Chromium, on the simulator's data", () => {
 			await rendered(page, 2);
 			const totals = await page.locator("#kpi tbody tr").count();
 			expect(totals).toBeGreaterThan(0);
-			const ink = await canvasInk(page);
-			for (const pixels of ink) expect(pixels).toBeGreaterThan(50);
+			expectInk(await canvasInk(page, "main .chart canvas"));
 			await checkCsvLinks(context, page);
 			expect(await accessibilityViolations(page)).toEqual([]);
-			await page.screenshot({ path: join(SCREENSHOTS, "trends-kpi.png"), fullPage: true });
+			await saveScreenshot(page, "trends-kpi.png", { fullPage: true });
 			expect(problems).toEqual([]);
-		} finally {
-			await context.close();
-		}
+		});
 	});
 
 	it("reads well on a 375 px phone in dark mode: no page scrolls sideways", async () => {
-		const { context, page, problems } = await open(`/?game=${GAME}`, { width: 375, colorScheme: "dark" });
-		try {
+		await inTab(open(`/?game=${GAME}`, { width: 375, colorScheme: "dark" }), async ({ page, problems }) => {
 			await page.locator(".kpi").first().waitFor();
 			for (const def of PAGES) {
 				await page.goto(`/?page=${def.id}&game=${GAME}`);
 				await rendered(page, def.charts);
 				expect(await page.evaluate("document.documentElement.scrollWidth"), def.id).toBeLessThanOrEqual(375);
 				expect(await accessibilityViolations(page), def.id).toEqual([]);
-				await page.screenshot({ path: join(SCREENSHOTS, `${def.id}-phone-dark.png`), fullPage: true });
+				await saveScreenshot(page, `${def.id}-phone-dark.png`, { fullPage: true });
 			}
 			expect(problems).toEqual([]);
-		} finally {
-			await context.close();
-		}
+		});
 	});
 
 	it("tells on every page of a game without events what to call", async () => {
-		const { context, page, problems } = await open(`/?game=${EMPTY_GAME}`);
-		const expected: Record<(typeof PAGES)[number]["id"], string> = {
-			retention: "call Vantage.start",
-			funnels: "No funnel step has arrived: call Vantage.funnelStep(player",
-			revenue: "No purchases yet: call Vantage.purchase(receiptInfo) from MarketplaceService.ProcessReceipt",
-			economy: "call Vantage.economy(player",
-			progression: 'call Vantage.progression(player, "start"',
-			trends: "Nothing has arrived from this game: call Vantage.start",
-		};
-		try {
+		await inTab(open(`/?game=${EMPTY_GAME}`), async ({ page, problems }) => {
+			const expected: Record<(typeof PAGES)[number]["id"], string> = {
+				retention: "call Vantage.start",
+				funnels: "No funnel step has arrived: call Vantage.funnelStep(player",
+				revenue: "No purchases yet: call Vantage.purchase(receiptInfo) from MarketplaceService.ProcessReceipt",
+				economy: "call Vantage.economy(player",
+				progression: 'call Vantage.progression(player, "start"',
+				trends: "Nothing has arrived from this game: call Vantage.start",
+			};
 			await page.locator(".state-empty").first().waitFor();
 			for (const def of PAGES) {
 				await page.goto(`/?page=${def.id}&game=${EMPTY_GAME}`);
 				await expect.poll(() => page.locator("main .state-empty").count(), { timeout: 15_000 }).toBe(1);
 				expect(await page.locator("main .state-empty").textContent(), def.id).toContain(expected[def.id]);
 				expect(await accessibilityViolations(page), def.id).toEqual([]);
-				await page.screenshot({ path: join(SCREENSHOTS, `${def.id}-empty.png`), fullPage: true });
+				await saveScreenshot(page, `${def.id}-empty.png`, { fullPage: true });
 			}
 			expect(problems).toEqual([]);
-		} finally {
-			await context.close();
-		}
+		});
 	});
 });

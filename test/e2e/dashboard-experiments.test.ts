@@ -5,89 +5,32 @@
 // calculator, starts it, toggles and retargets a flag, and makes sure a viewer sees no write controls and is refused
 // when writing anyway. No console error, no failed request but the refused one, no serious axe-core violation;
 // screenshots go to .tmp/test-results/screenshots/. Without /usr/bin/chromium the suite fails (CI installs it).
-import { execFileSync } from "node:child_process";
-import { existsSync, mkdirSync, readFileSync } from "node:fs";
-import { createRequire } from "node:module";
-import { join } from "node:path";
-import { chromium, type Browser, type BrowserContext, type Page } from "playwright-core";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import type { Browser } from "playwright-core";
+import { afterAll, describe, expect, it } from "vitest";
 import { formatEffect } from "../../dashboard/src/pages/experiments-data.js";
-import { DIFFICULTY_EXPERIMENT, setupDemoExperiment } from "../../example/simulator/setup.js";
-import { runSimulation } from "../../example/simulator/index.js";
+import { DIFFICULTY_EXPERIMENT } from "../../example/simulator/setup.js";
 import type { PlanResult } from "../../server/experiments/planning.js";
 import type { ExperimentResults } from "../../server/experiments/results.js";
 import { fetchAdminAuth, provisionAdmin } from "../../server/testing/provision.js";
-import { TEST_PASSWORD } from "../../server/testing/test-app.js";
-import { startTestBackend, type TestBackend } from "./backend.js";
-import { ensureSdkBuilt } from "./sdk-build.js";
+import { simulateDemoGame, startSimulatorBackend, type TestBackend } from "./backend.js";
+import {
+	accessibilityViolations,
+	canvasInk,
+	expectInk,
+	inTab,
+	launchChromium,
+	logIn,
+	openTab,
+	prepareDashboard,
+	saveScreenshot,
+	setUpOrFailEveryTest,
+	type Refusal,
+	type Tab,
+} from "./browser.js";
 
-const CHROMIUM = "/usr/bin/chromium";
-const ROOT = join(import.meta.dirname, "..", "..");
-const SCREENSHOTS = join(ROOT, ".tmp", "test-results", "screenshots");
 const GAME = "1818";
 const DAY = 86_400_000;
 const DAYS = 5;
-
-/** Requests a test refuses on purpose: recorded, not counted as problems. */
-type Refusal = { method: string; path: string; status: number };
-
-/** What went wrong in a page: console errors, uncaught exceptions, failed requests (refusals expected aside). */
-function watch(page: Page, expected: Refusal[] = []): { problems: string[]; refused: Refusal[] } {
-	const problems: string[] = [];
-	const refused: Refusal[] = [];
-	const isExpected = (method: string, url: string, status: number) =>
-		expected.some((r) => r.method === method && new URL(url).pathname === r.path && r.status === status);
-	page.on("console", (message) => {
-		if (message.type() !== "error") return;
-		// Chromium logs every 4xx fetch as "Failed to load resource"; the refusals a test provokes are expected.
-		const url = message.location().url;
-		if (/Failed to load resource/.test(message.text()) && expected.some((r) => url.endsWith(r.path))) return;
-		problems.push(`console: ${message.text()}`);
-	});
-	page.on("pageerror", (error) => problems.push(`exception: ${error.message}`));
-	page.on("requestfailed", (request) => {
-		if (request.failure()?.errorText !== "net::ERR_ABORTED") {
-			problems.push(`request failed: ${request.url()} ${request.failure()?.errorText}`);
-		}
-	});
-	page.on("response", (response) => {
-		if (response.status() < 400) return;
-		const method = response.request().method();
-		if (isExpected(method, response.url(), response.status())) {
-			refused.push({ method, path: new URL(response.url()).pathname, status: response.status() });
-		} else problems.push(`HTTP ${response.status()}: ${method} ${response.url()}`);
-	});
-	return { problems, refused };
-}
-
-const AXE_SOURCE = readFileSync(createRequire(import.meta.url).resolve("axe-core/axe.min.js"), "utf8");
-
-/** axe-core's serious and critical violations on the page as it is now (WCAG 2.x A and AA rules). */
-async function accessibilityViolations(page: Page): Promise<string[]> {
-	await page.evaluate(AXE_SOURCE);
-	const result = (await page.evaluate(
-		`axe.run(document, { runOnly: { type: "tag", values: ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "best-practice"] } })`,
-	)) as { violations: { id: string; impact: string | null; help: string; nodes: { target: string[] }[] }[] };
-	return result.violations
-		.filter((v) => v.impact === "serious" || v.impact === "critical")
-		.map((v) => `${v.impact} ${v.id}: ${v.help} (${v.nodes.map((n) => n.target.join(" ")).join(", ")})`);
-}
-
-/** For every uPlot canvas on the page, how many pixels are not transparent. */
-function canvasInk(page: Page): Promise<number[]> {
-	return page.evaluate(`[...document.querySelectorAll(".chart canvas")].map((canvas) => {
-		const { data } = canvas.getContext("2d").getImageData(0, 0, canvas.width, canvas.height);
-		let ink = 0;
-		for (let i = 3; i < data.length; i += 4) if (data[i] > 0) ink++;
-		return ink;
-	})`);
-}
-
-async function logIn(page: Page, email: string): Promise<void> {
-	await page.getByLabel("Email").fill(email);
-	await page.getByLabel("Password").fill(TEST_PASSWORD);
-	await page.getByRole("button", { name: "Sign in" }).click();
-}
 
 const integer = new Intl.NumberFormat("en-US");
 
@@ -99,74 +42,16 @@ describe("experiments and flags in Chromium", () => {
 	let viewerEmail: string;
 	let owner: string;
 
-	let setupError: unknown;
-	const ready = () => {
-		if (setupError !== undefined) throw setupError;
-	};
-
-	beforeAll(async () => {
-		try {
-			await setUp();
-		} catch (error) {
-			setupError = error;
-		}
-	}, 300_000);
-
-	async function setUp(): Promise<void> {
-		if (!existsSync(CHROMIUM)) throw new Error(`Chromium is missing at ${CHROMIUM}: apt-get install -y chromium`);
-		mkdirSync(SCREENSHOTS, { recursive: true });
-		// The bundle from the sources as they are now (the server reads dashboard/dist when it starts).
-		execFileSync(process.execPath, [join(ROOT, "dashboard", "build.mjs")], { stdio: "pipe" });
-		ensureSdkBuilt();
-		// The simulated server refreshes its token on the virtual clock: the per-address token limit is raised.
-		server = await startTestBackend(GAME, { VANTAGE_TOKEN_RATE_PER_MINUTE: "100000", VANTAGE_TOKEN_BURST: "100000" });
+	const ready = setUpOrFailEveryTest(async () => {
+		prepareDashboard();
+		server = await startSimulatorBackend(GAME);
 		ownerEmail = await provisionAdmin(server.dataDir, "owner");
 		analystEmail = await provisionAdmin(server.dataDir, "analyst");
 		viewerEmail = await provisionAdmin(server.dataDir, "viewer");
 		owner = await fetchAdminAuth(server.url, ownerEmail);
-		const patch = await fetch(`${server.url}/v1/admin/games/${GAME}/settings`, {
-			method: "PATCH",
-			headers: { Authorization: owner, "Content-Type": "application/json" },
-			body: JSON.stringify({ trustClientClock: true }),
-		});
-		if (patch.status !== 200) throw new Error(`settings: ${patch.status}`);
-		const now = Date.now();
-		await setupDemoExperiment({ url: server.url, gameId: GAME, adminAuth: owner, startAt: now - (DAYS + 1) * DAY });
-		await runSimulation({
-			url: server.url,
-			gameKey: server.gameKey,
-			gameId: GAME,
-			players: 200,
-			days: DAYS,
-			seedHistory: true,
-			live: false,
-			now,
-			servers: 1,
-		});
-		const deadline = Date.now() + 30_000;
-		for (;;) {
-			const status = (await (await api("/v1/admin/warehouse")).json()) as {
-				pendingBatches: number;
-				rebuilding: number;
-			};
-			if (status.pendingBatches === 0 && status.rebuilding === 0) break;
-			if (Date.now() > deadline) throw new Error(`rollups not ready: ${JSON.stringify(status)}`);
-			await new Promise((resolve) => setTimeout(resolve, 200));
-		}
-		browser = await chromium.launch({
-			executablePath: CHROMIUM,
-			args: [
-				"--headless",
-				"--no-sandbox",
-				"--disable-gpu",
-				"--disable-quic",
-				"--no-first-run",
-				"--disable-background-networking",
-				"--disable-component-update",
-				"--disable-sync",
-			],
-		});
-	}
+		await simulateDemoGame(server, GAME, owner, { players: 200, days: DAYS, rollupTimeoutMs: 30_000 });
+		browser = await launchChromium();
+	}, 300_000);
 
 	afterAll(async () => {
 		await browser?.close();
@@ -182,26 +67,13 @@ describe("experiments and flags in Chromium", () => {
 		});
 	}
 
-	async function open(options: { width?: number; expected?: Refusal[] } = {}): Promise<{
-		context: BrowserContext;
-		page: Page;
-		problems: string[];
-		refused: Refusal[];
-	}> {
+	async function open(options: { width?: number; expected?: Refusal[] } = {}): Promise<Tab> {
 		ready();
-		const context = await browser.newContext({
-			baseURL: server.url,
-			viewport: { width: options.width ?? 1280, height: 900 },
-			colorScheme: "light",
-		});
-		context.setDefaultTimeout(15_000);
-		const page = await context.newPage();
-		return { context, page, ...watch(page, options.expected) };
+		return openTab(browser, server.url, { ...options, timeout: 15_000 });
 	}
 
 	it("lists obby_difficulty and shows its results as the API computes them: CI plots, table, warnings, trend", async () => {
-		const { context, page, problems } = await open();
-		try {
+		await inTab(open(), async ({ page, problems }) => {
 			await page.goto(`/?page=experiments&game=${GAME}`);
 			await logIn(page, ownerEmail);
 			const row = page.locator(`tr[data-experiment="${DIFFICULTY_EXPERIMENT}"]`);
@@ -216,7 +88,7 @@ describe("experiments and flags in Chromium", () => {
 			expect(exposures.units).toBeGreaterThan(200);
 			await expect.poll(() => row.locator("td.num").textContent()).toBe(integer.format(exposures.units));
 			expect(await accessibilityViolations(page)).toEqual([]);
-			await page.screenshot({ path: join(SCREENSHOTS, "experiments-list.png"), fullPage: true });
+			await saveScreenshot(page, "experiments-list.png", { fullPage: true });
 
 			await page.getByRole("link", { name: `Results of ${DIFFICULTY_EXPERIMENT}` }).click();
 			await expect.poll(() => new URL(page.url()).searchParams.get("experiment")).toBe(DIFFICULTY_EXPERIMENT);
@@ -256,10 +128,10 @@ describe("experiments and flags in Chromium", () => {
 			expect(await page.getByRole("region", { name: "Warnings for day1_retention" }).count()).toBe(1);
 			// The daily trends: uPlot drew each, with axis labels.
 			await expect.poll(async () => (await canvasInk(page)).length).toBe(2);
-			for (const ink of await canvasInk(page)) expect(ink).toBeGreaterThan(50);
+			expectInk(await canvasInk(page));
 			expect(await primary.locator(".chart").getAttribute("data-x-ticks")).toMatch(/[A-Z][a-z]{2} \d/);
 			expect(await accessibilityViolations(page)).toEqual([]);
-			await page.screenshot({ path: join(SCREENSHOTS, "experiment-results.png"), fullPage: true });
+			await saveScreenshot(page, "experiment-results.png", { fullPage: true });
 
 			// Absolute effects: percentage points for a rate.
 			await page.getByLabel("Effect as").selectOption("absolute");
@@ -268,15 +140,12 @@ describe("experiments and flags in Chromium", () => {
 			await page.reload();
 			await primary.locator("svg.ci-plot").waitFor();
 			expect(problems).toEqual([]);
-		} finally {
-			await context.close();
-		}
+		});
 	});
 
 	it("creates an experiment through the form with its preview and power calculator, starts it and opens its results", async () => {
 		const create = { method: "POST", path: `/v1/admin/games/${GAME}/experiments`, status: 409 };
-		const { context, page, problems, refused } = await open({ expected: [create] });
-		try {
+		await inTab(open({ expected: [create] }), async ({ page, problems, refused }) => {
 			await page.goto(`/?page=experiments&game=${GAME}`);
 			await logIn(page, analystEmail);
 			await page.getByRole("link", { name: "New experiment" }).click();
@@ -292,7 +161,7 @@ describe("experiments and flags in Chromium", () => {
 				"Name the event that counts as a conversion.",
 			);
 			expect(await accessibilityViolations(page)).toEqual([]);
-			await page.screenshot({ path: join(SCREENSHOTS, "experiment-form-errors.png"), fullPage: true });
+			await saveScreenshot(page, "experiment-form-errors.png", { fullPage: true });
 
 			// What only the server knows, said next to its field too: the key is taken.
 			await page.locator("#key").fill(DIFFICULTY_EXPERIMENT);
@@ -380,7 +249,7 @@ describe("experiments and flags in Chromium", () => {
 			);
 			expect(await page.locator(".power tbody tr").count()).toBe(4);
 			expect(await accessibilityViolations(page)).toEqual([]);
-			await page.screenshot({ path: join(SCREENSHOTS, "experiment-form-planned.png"), fullPage: true });
+			await saveScreenshot(page, "experiment-form-planned.png", { fullPage: true });
 
 			// Saved as a draft, back on the list; then started after a confirmation.
 			await page.getByRole("button", { name: "Create draft" }).click();
@@ -407,22 +276,19 @@ describe("experiments and flags in Chromium", () => {
 			await expect.poll(() => section.textContent()).toContain("No players counted yet");
 			expect(await page.getByRole("region", { name: "Warnings for converted" }).count()).toBe(1);
 			expect(await accessibilityViolations(page)).toEqual([]);
-			await page.screenshot({ path: join(SCREENSHOTS, "experiment-new-results.png"), fullPage: true });
+			await saveScreenshot(page, "experiment-new-results.png", { fullPage: true });
 			expect(problems).toEqual([]);
-		} finally {
-			await context.close();
-		}
+		});
 	});
 
 	it("creates a flag, switches it on and off, and retargets it", async () => {
-		const { context, page, problems } = await open();
-		const flag = async () =>
-			(await (await api(`/v1/admin/games/${GAME}/flags/double_coins`)).json()) as {
-				enabled: boolean;
-				coverage: number;
-				condition: unknown;
-			};
-		try {
+		await inTab(open(), async ({ page, problems }) => {
+			const flag = async () =>
+				(await (await api(`/v1/admin/games/${GAME}/flags/double_coins`)).json()) as {
+					enabled: boolean;
+					coverage: number;
+					condition: unknown;
+				};
 			await page.goto(`/?page=flags&game=${GAME}`);
 			await logIn(page, analystEmail);
 			await page.getByRole("button", { name: "New flag" }).click();
@@ -448,51 +314,47 @@ describe("experiments and flags in Chromium", () => {
 			expect(await item.locator(".flag-state").textContent()).toBe("On for 50% of matching players");
 			expect(await flag()).toMatchObject({ enabled: true, coverage: 0.5, condition: { premium: true } });
 			expect(await accessibilityViolations(page)).toEqual([]);
-			await page.screenshot({ path: join(SCREENSHOTS, "flags.png"), fullPage: true });
+			await saveScreenshot(page, "flags.png", { fullPage: true });
 
 			await page.getByRole("switch", { name: "double_coins is on" }).click();
 			await page.getByRole("switch", { name: "double_coins is off" }).waitFor();
 			expect((await flag()).enabled).toBe(false);
 			expect(problems).toEqual([]);
-		} finally {
-			await context.close();
-		}
+		});
 	});
 
 	it("shows a viewer everything read-only, and the API refuses the viewer's write", async () => {
 		const path = `/v1/admin/games/${GAME}/experiments/${DIFFICULTY_EXPERIMENT}`;
-		const { context, page, problems, refused } = await open({
-			width: 375,
-			expected: [{ method: "PATCH", path, status: 403 }],
-		});
-		try {
-			await page.goto(`/?page=experiments&game=${GAME}`);
-			await logIn(page, viewerEmail);
-			await page.locator(`tr[data-experiment="${DIFFICULTY_EXPERIMENT}"]`).waitFor();
-			expect(await page.getByRole("link", { name: "New experiment" }).count()).toBe(0);
-			for (const name of [/^Start /, /^Stop /, /^Edit /, /^Delete /]) {
-				expect(await page.getByRole("button", { name }).count()).toBe(0);
-			}
-			expect(await page.getByRole("link", { name: /^Edit / }).count()).toBe(0);
-			expect(await page.locator("main").textContent()).toContain("an analyst or owner can change them");
+		await inTab(
+			open({ width: 375, expected: [{ method: "PATCH", path, status: 403 }] }),
+			async ({ page, problems, refused }) => {
+				await page.goto(`/?page=experiments&game=${GAME}`);
+				await logIn(page, viewerEmail);
+				await page.locator(`tr[data-experiment="${DIFFICULTY_EXPERIMENT}"]`).waitFor();
+				expect(await page.getByRole("link", { name: "New experiment" }).count()).toBe(0);
+				for (const name of [/^Start /, /^Stop /, /^Edit /, /^Delete /]) {
+					expect(await page.getByRole("button", { name }).count()).toBe(0);
+				}
+				expect(await page.getByRole("link", { name: /^Edit / }).count()).toBe(0);
+				expect(await page.locator("main").textContent()).toContain("an analyst or owner can change them");
 
-			// Results are the viewer's to read, and fit a phone without sideways scrolling of the page.
-			await page.getByRole("link", { name: `Results of ${DIFFICULTY_EXPERIMENT}` }).click();
-			await page.locator("svg.ci-plot").first().waitFor();
-			expect(await page.evaluate("document.documentElement.scrollWidth")).toBeLessThanOrEqual(375);
-			expect(await accessibilityViolations(page)).toEqual([]);
-			await page.screenshot({ path: join(SCREENSHOTS, "experiment-results-viewer-phone.png"), fullPage: true });
+				// Results are the viewer's to read, and fit a phone without sideways scrolling of the page.
+				await page.getByRole("link", { name: `Results of ${DIFFICULTY_EXPERIMENT}` }).click();
+				await page.locator("svg.ci-plot").first().waitFor();
+				expect(await page.evaluate("document.documentElement.scrollWidth")).toBeLessThanOrEqual(375);
+				expect(await accessibilityViolations(page)).toEqual([]);
+				await saveScreenshot(page, "experiment-results-viewer-phone.png", { fullPage: true });
 
-			// Flags: the state in words, no switch, no editing.
-			await page.getByRole("link", { name: "Flags", exact: true }).click();
-			await page.locator('[data-flag="double_coins"]').waitFor();
-			expect(await page.getByRole("switch").count()).toBe(0);
-			expect(await page.getByRole("button", { name: "New flag" }).count()).toBe(0);
-			expect(await page.getByRole("button", { name: /^Edit targeting/ }).count()).toBe(0);
+				// Flags: the state in words, no switch, no editing.
+				await page.getByRole("link", { name: "Flags", exact: true }).click();
+				await page.locator('[data-flag="double_coins"]').waitFor();
+				expect(await page.getByRole("switch").count()).toBe(0);
+				expect(await page.getByRole("button", { name: "New flag" }).count()).toBe(0);
+				expect(await page.getByRole("button", { name: /^Edit targeting/ }).count()).toBe(0);
 
-			// A write sent anyway, with the session's own CSRF token: the server refuses it.
-			// (A script string: this file compiles without the DOM's types.)
-			const answer = (await page.evaluate(`(async () => {
+				// A write sent anyway, with the session's own CSRF token: the server refuses it.
+				// (A script string: this file compiles without the DOM's types.)
+				const answer = (await page.evaluate(`(async () => {
 				const token = document.querySelector('meta[name="csrf-token"]').content;
 				const res = await fetch(${JSON.stringify(path)}, {
 					method: "PATCH",
@@ -501,12 +363,11 @@ describe("experiments and flags in Chromium", () => {
 				});
 				return { status: res.status, code: (await res.json()).code };
 			})()`)) as { status: number; code: string };
-			expect(answer).toEqual({ status: 403, code: "forbidden" });
-			expect(refused).toEqual([{ method: "PATCH", path, status: 403 }]);
-			expect(((await (await api(path)).json()) as { status: string }).status).toBe("running");
-			expect(problems).toEqual([]);
-		} finally {
-			await context.close();
-		}
+				expect(answer).toEqual({ status: 403, code: "forbidden" });
+				expect(refused).toEqual([{ method: "PATCH", path, status: 403 }]);
+				expect(((await (await api(path)).json()) as { status: string }).status).toBe("running");
+				expect(problems).toEqual([]);
+			},
+		);
 	});
 });
