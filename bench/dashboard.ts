@@ -112,6 +112,21 @@ export async function run(args: string[]): Promise<void> {
 					}
 					console.log(`  alone ${path}: ${median(times).toFixed(0)} ms median`);
 				}
+				// And all at once from Node, as the page sends them, without the browser.
+				const together = new Map<string, number[]>();
+				for (let round = 0; round < rounds; round++) {
+					await Promise.all(
+						[...loads[0]!.urls].map(async ([path, url]) => {
+							const t = performance.now();
+							const res = await fetch(url, { headers: { Cookie: cookie, Accept: "application/json" } });
+							await res.arrayBuffer();
+							together.set(path, [...(together.get(path) ?? []), performance.now() - t]);
+						}),
+					);
+				}
+				for (const [path, times] of together) {
+					console.log(`  together ${path}: ${median(times).toFixed(0)} ms median`);
+				}
 			}
 		} finally {
 			await server.close();
