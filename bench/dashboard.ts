@@ -32,6 +32,8 @@ interface PageLoad {
 	api: Map<string, number>;
 	/** API path → full URL, to replay one at a time. */
 	urls: Map<string, string>;
+	/** The metric requests sent again from the page, all at once: path → milliseconds. */
+	refetch: [string, number][];
 }
 
 export async function run(args: string[]): Promise<void> {
@@ -143,6 +145,7 @@ async function loadPage(page: Page, url: string, id: string): Promise<PageLoad> 
 	let requests = 0;
 	const api = new Map<string, number>();
 	const urls = new Map<string, string>();
+	let refetch: [string, number][] = [];
 	const failures: string[] = [];
 	page.on("requestfinished", (request) => {
 		void (async () => {
@@ -174,8 +177,16 @@ async function loadPage(page: Page, url: string, id: string): Promise<PageLoad> 
 		check();
 	})`)) as number;
 	await page.waitForLoadState("networkidle");
+	// The page's API requests once more from inside the page, all at once, timed by the page's own clock.
+	const metricUrls = [...urls.values()].filter((u) => new URL(u).pathname.includes("/metrics/"));
+	refetch = (await page.evaluate(`Promise.all(${JSON.stringify(metricUrls)}.map(async (url) => {
+		const started = performance.now();
+		const res = await fetch(url, { headers: { Accept: "application/json" } });
+		await res.text();
+		return [new URL(url).pathname, performance.now() - started];
+	}))`)) as [string, number][];
 	if (failures.length > 0) throw new Error(`failed requests on ${id}: ${failures.join(", ")}`);
-	return { renderMs, bytes, requests, api, urls };
+	return { renderMs, bytes, requests, api, urls, refetch };
 }
 
 function median(values: number[]): number {
@@ -191,6 +202,11 @@ function report(id: string, loads: PageLoad[]): void {
 		`${id}: first render ${render.toFixed(0)} ms (median of ${loads.length}; ${loads.map((l) => l.renderMs.toFixed(0)).join(", ")}), ` +
 			`first load ${(first.bytes / 1024).toFixed(1)} KB in ${first.requests} responses`,
 	);
+	const again = new Map<string, number[]>();
+	for (const l of loads) for (const [path, ms] of l.refetch) again.set(path, [...(again.get(path) ?? []), ms]);
+	for (const [path, times] of again) {
+		console.log(`  in page, sent again together ${path}: ${median(times).toFixed(0)} ms median`);
+	}
 	const paths = [...new Set(loads.flatMap((l) => [...l.api.keys()]))].sort();
 	for (const path of paths) {
 		const times = loads.map((l) => l.api.get(path)).filter((t): t is number => t !== undefined);
