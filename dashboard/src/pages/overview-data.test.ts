@@ -1,6 +1,13 @@
 import { describe, expect, it } from "vitest";
 import type { ActiveUsers, Overview, Revenue, Sessions } from "../api-types.js";
-import { averageConcurrent, hasPlayers, mainChart, overviewCards, relativeChange } from "./overview-data.js";
+import {
+	averageConcurrent,
+	hasPlayers,
+	mainChart,
+	overviewCards,
+	relativeChange,
+	sessionsWithin,
+} from "./overview-data.js";
 
 const envelope = {
 	gameId: "g1",
@@ -122,5 +129,23 @@ describe("overview numbers", () => {
 		const split = mainChart(activeUsers(many));
 		expect(split.series.map((s) => s.label)).toEqual(["s7", "s6", "s5", "s4", "s3", "s2"]);
 		expect(split.hidden).toBe(2);
+	});
+});
+
+describe("sessionsWithin", () => {
+	it("keeps the days of one period of a two-period answer, so the cards see the same as two requests", () => {
+		const both = sessions([
+			{ date: "2025-01-01", sessions: 48, meanSeconds: 1800 },
+			{ date: "2025-01-02", sessions: 24, meanSeconds: 3600 },
+			{ date: "2025-01-03", sessions: 96, meanSeconds: 900 },
+			{ date: "2025-01-04", sessions: 10, meanSeconds: null },
+		]);
+		const previous = sessionsWithin(both, { from: "2025-01-01", to: "2025-01-02" });
+		const current = sessionsWithin(both, { from: "2025-01-03", to: "2025-01-04" });
+		expect(previous.segments[0]!.days.map((d) => d.date)).toEqual(["2025-01-01", "2025-01-02"]);
+		expect(current.segments[0]!.days.map((d) => d.date)).toEqual(["2025-01-03", "2025-01-04"]);
+		expect([previous.from, previous.to]).toEqual(["2025-01-01", "2025-01-02"]);
+		expect(averageConcurrent(previous)).toBe(1);
+		expect(averageConcurrent(current)).toBe(0.5);
 	});
 });

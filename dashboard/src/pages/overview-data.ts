@@ -49,6 +49,22 @@ export function averageConcurrent(sessions: Sessions): number | null {
 	return known && days.length > 0 ? seconds / (days.length * SECONDS_PER_DAY) : null;
 }
 
+/**
+ * The days of `sessions` within `range` (dates inclusive). The overview asks for the current and the previous period
+ * in one request and splits the answer, so a page load sends one query fewer; only `days` is read from the parts.
+ */
+export function sessionsWithin(sessions: Sessions, range: { from: string; to: string }): Sessions {
+	return {
+		...sessions,
+		from: range.from,
+		to: range.to,
+		segments: sessions.segments.map((s) => ({
+			...s,
+			days: s.days.filter((d) => d.date >= range.from && d.date <= range.to),
+		})),
+	};
+}
+
 /** The per-day concurrency estimate of {@link averageConcurrent}. */
 export function dailyConcurrent(sessions: Sessions): (number | null)[] {
 	return (sessions.segments[0]?.days ?? []).map((d) =>

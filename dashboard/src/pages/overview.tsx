@@ -11,7 +11,7 @@ import { previousRange, rangeLength } from "../dates.js";
 import { formatDate, formatValue } from "../format.js";
 import { useApi } from "../use-api.js";
 import type { PageProps } from "./index.js";
-import { hasPlayers, mainChart, overviewCards } from "./overview-data.js";
+import { hasPlayers, mainChart, overviewCards, sessionsWithin } from "./overview-data.js";
 
 const formatPlayers = (value: number) => formatValue(value, "players");
 
@@ -20,12 +20,12 @@ export function OverviewPage({ state, range }: PageProps) {
 	const previous = previousRange(range);
 	const segmented = state.breakdown !== undefined || state.filters.length > 0;
 	const segment = { breakdown: state.breakdown, filter: state.filters };
-	const cards = useApi<[Overview, ActiveUsers, Revenue, Sessions, Sessions]>([
+	// Sessions of this and the previous period in one request (split below): one query fewer per page load.
+	const cards = useApi<[Overview, ActiveUsers, Revenue, Sessions]>([
 		metricPath(game, "overview", range),
 		metricPath(game, "active-users", range),
 		metricPath(game, "revenue", range),
-		metricPath(game, "sessions", range),
-		metricPath(game, "sessions", previous),
+		metricPath(game, "sessions", { from: previous.from, to: range.to }),
 	]);
 	// With a breakdown or filters the main chart needs its own request; without, it reuses the cards' active users.
 	const segmentedUsers = useApi<[ActiveUsers]>(
@@ -40,8 +40,8 @@ export function OverviewPage({ state, range }: PageProps) {
 				overview: data[0],
 				activeUsers: data[1],
 				revenue: data[2],
-				sessions: data[3],
-				previousSessions: data[4],
+				sessions: sessionsWithin(data[3], range),
+				previousSessions: sessionsWithin(data[3], previous),
 			}),
 		[data],
 	);
