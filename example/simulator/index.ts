@@ -3,7 +3,9 @@
 //
 // How 28 days pass in about two minutes: the harness's scheduler skips idle virtual time (nothing is simulated between
 // timers), a game server is one VM without client VMs (a player's client is played by players.server.luau, which
-// calls what the game's remote handlers call; a client VM costs about 0.3 s to boot, more than a whole session), and
+// calls what the game's remote handlers call, and by a stand-in that sends again what the game's real client sent on
+// the player's platform, recorded once per platform at the start; a client VM costs about 0.3 s to boot, more than a
+// whole session), and
 // the VM joins and removes players at their planned times by itself (the harness's player schedule, one host call a
 // day); everything a player does happens inside the VM on its virtual clock. The players are spread over several game servers (one per 1,000 daily players, at most one per
 // core), each in its own worker thread, as a popular game runs many servers.
@@ -16,7 +18,10 @@ import { RobloxVm } from "../../test/harness/vm.js";
 import {
 	schedulePlayers,
 	scheduledPlayerCounts,
+	setClientRecordings,
+	World,
 	type PlayerSpec,
+	type RecordedClientMessage,
 	type ScheduledPlayerChange,
 } from "../../test/harness/world.js";
 import { mulberry32 as stream, sampleNormal } from "../../server/stats/prng.js";
@@ -47,7 +52,15 @@ export interface SimulationOptions {
 	 * game runs many servers). @default one per 1,000 daily players, at most one per CPU core; 1 runs in-process
 	 */
 	servers?: number;
+	/**
+	 * What each device's real client (the example's LocalScript with VantageClient) sends the server, by platform
+	 * (see recordClients). @default recorded when the simulation starts
+	 */
+	clientRecordings?: ClientRecordings;
 }
+
+/** Recorded client messages by platform name. */
+export type ClientRecordings = Record<string, RecordedClientMessage[]>;
 
 export interface SimulationReport {
 	days: number;
@@ -79,8 +92,26 @@ const COUNTRIES: [string, number, string][] = [
 	["JP", 0.03, "ja-jp"],
 ];
 
+/**
+ * Platforms (Enum.Platform names) with their share of players and how they play: Roblox is mostly played on phones
+ * and tablets, then computers, then consoles, a little in VR. A game never learns the platform (VantageClient reports
+ * the device class from the input the client has); `session` scales the session length (phone sessions are shorter).
+ */
+const PLATFORMS: [platform: string, share: number, session: number][] = [
+	["Android", 0.34, 0.8],
+	["IOS", 0.22, 0.8],
+	["Windows", 0.27, 1.25],
+	["OSX", 0.04, 1.2],
+	["PS5", 0.06, 1.3],
+	["XBoxOne", 0.05, 1.3],
+	["MetaOS", 0.02, 0.9],
+];
+
 interface SimPlayer {
 	userId: number;
+	platform: string;
+	/** Session length factor of the platform. */
+	sessionScale: number;
 	country: string;
 	locale: string;
 	premium: boolean;
@@ -164,6 +195,8 @@ export async function runSimulation(options: SimulationOptions): Promise<Simulat
 	if (count === 1) return playServer(options, { index: 0, count: 1 });
 
 	const wallStart = Date.now();
+	// Every server replays the same recordings: record them once.
+	const clientRecordings = rest.clientRecordings ?? (await recordClients());
 	const done = new Array<number>(count).fill(0);
 	let total = 0;
 	const workers: Worker[] = [];
@@ -172,7 +205,7 @@ export async function runSimulation(options: SimulationOptions): Promise<Simulat
 			const worker = new Worker(new URL("./worker-boot.mjs", import.meta.url), {
 				workerData: {
 					entry: new URL("./server-worker.ts", import.meta.url).href,
-					options: { ...rest, now: rest.now ?? Date.now() } satisfies ServerOptions,
+					options: { ...rest, now: rest.now ?? Date.now(), clientRecordings } satisfies ServerOptions,
 					shard: { index, count } satisfies Shard,
 				},
 			});
@@ -247,6 +280,7 @@ export async function playServer(
 		config: { secrets: { vantage_game_key: options.gameKey }, marketplace: MARKETPLACE, maxPlayers: MAX_PLAYERS },
 	});
 	await vm.callH("worldRunServerScripts");
+	await setClientRecordings(vm, options.clientRecordings ?? (await recordClients()));
 
 	const population: SimPlayer[] = [];
 	// Each server's players have ids of their own.
@@ -263,8 +297,19 @@ export async function playServer(
 			r -= c[1];
 		}
 		const payer = random() < 0.07;
+		let q = random();
+		let platform = PLATFORMS[0]!;
+		for (const p of PLATFORMS) {
+			if (q < p[1]) {
+				platform = p;
+				break;
+			}
+			q -= p[1];
+		}
 		return {
 			userId: nextUserId++,
+			platform: platform[0],
+			sessionScale: platform[2],
 			country: country[0],
 			locale: country[2],
 			premium: random() < 0.12,
@@ -321,7 +366,7 @@ export async function playServer(
 				}
 			}
 			// Session length: log-normal around 12 minutes, longer for engaged players.
-			const minutes = Math.exp(Math.log(12) + 0.8 * sampleNormal(random)) * (0.6 + p.engagement);
+			const minutes = Math.exp(Math.log(12) + 0.8 * sampleNormal(random)) * (0.6 + p.engagement) * p.sessionScale;
 			return { p, at, seconds: Math.max(60, Math.min(3 * 3600, Math.round(minutes * 60))) };
 		});
 		plans.sort((a, b) => a.at - b.at);
@@ -351,9 +396,12 @@ export async function playServer(
 					premium: p.premium,
 					locale: p.locale,
 					country: p.country,
+					platform: p.platform,
 				};
 				return [
-					{ at, join: spec },
+					// The player's client: what the real client sent on that platform, sent again (a client VM per
+					// session would cost more than the session).
+					{ at, join: spec, client: p.platform },
 					{ at: at + plan.seconds, leave: p.userId },
 				];
 			}),
@@ -418,6 +466,36 @@ export async function playServer(
 		virtualSeconds: days * DAY,
 		wallSeconds: (Date.now() - wallStart) / 1000,
 	};
+}
+
+/**
+ * Runs the example game's real client (its LocalScript, VantageClient) once per platform in a harness World and
+ * records what it sends the server in its first seconds: the device report and the client's own events. Simulated
+ * players' stand-in clients send these again, so history has each player's device and the client's events without a
+ * client VM per session (about 0.3 s each). The recording's server has no backend (its address refuses connections),
+ * so nothing of it reaches the data.
+ */
+export async function recordClients(
+	platforms: readonly string[] = PLATFORMS.map((p) => p[0]),
+): Promise<ClientRecordings> {
+	const tree = nodeFromProject(join(EXAMPLE, "default.project.json"));
+	const gameScript = tree.children
+		.find((c) => c.name === "ServerScriptService")!
+		.children.find((c) => c.name === "Game")!;
+	gameScript.attributes = { ...gameScript.attributes, VantageEndpoint: "http://127.0.0.1:9" };
+	const world = await World.create({ tree, placeId: 18180, gameId: 1818, config: { marketplace: MARKETPLACE } });
+	try {
+		await world.start();
+		const recordings: ClientRecordings = {};
+		let userId = 1;
+		for (const platform of platforms) {
+			recordings[platform] = await world.recordClientMessages({ userId: userId++, name: "Recorder", platform }, 15);
+			if (recordings[platform].length === 0) throw new Error(`the example's client sent nothing on ${platform}`);
+		}
+		return recordings;
+	} finally {
+		await world.destroy();
+	}
 }
 
 /** A version 4 UUID for the server's JobId, the same for the same seed and server. */

@@ -82,6 +82,26 @@ describe("the simulator → backend", () => {
 		for (const g of groups) expect(g.total).toBeGreaterThan(DAYS * 50);
 	});
 
+	it("has players on every kind of device, each reported by the game's real client", async () => {
+		const from = new Date(now - DAYS * DAY).toISOString().slice(0, 10);
+		const byDevice = await get<{ segments: { groups: { group: string | null; total: number }[] }[] }>(
+			`/v1/games/${GAME}/metrics/kpi?event=session_start:player&measure=users&groupBy=device&from=${from}`,
+		);
+		const totals = Object.fromEntries(byDevice.segments[0]!.groups.map((g) => [g.group, g.total]));
+		// Phones lead, then computers, then consoles; VR is rare. Every session knows its device.
+		expect(Object.keys(totals).sort()).toEqual(["console", "desktop", "phone", "vr"]);
+		expect(totals.phone!).toBeGreaterThan(totals.desktop!);
+		expect(totals.desktop!).toBeGreaterThan(totals.console!);
+		expect(totals.console!).toBeGreaterThan(totals.vr!);
+		// The example's LocalScript tracks client_loaded through VantageClient: one per session.
+		const loaded = await get<{ segments: { groups: { total: number }[] }[] }>(
+			`/v1/games/${GAME}/metrics/kpi?event=custom:client_loaded&measure=count&from=${from}`,
+		);
+		const count = loaded.segments[0]!.groups.reduce((a, g) => a + g.total, 0);
+		expect(count).toBeGreaterThan(report.sessions * 0.9);
+		expect(count).toBeLessThanOrEqual(report.sessions);
+	});
+
 	it("lands history at its simulated times", async () => {
 		const from = new Date(now - DAYS * DAY).toISOString().slice(0, 10);
 		const to = new Date(now).toISOString().slice(0, 10);

@@ -9,6 +9,7 @@ import {
 	schedulePlayers,
 	scheduledPlayerCounts,
 	script,
+	setClientRecordings,
 	World,
 } from "./world.js";
 
@@ -343,6 +344,55 @@ describe("Players", () => {
 			const at = (s: number) => Math.floor(start + s);
 			expect(log).toEqual([`+ann@${at(10)}`, `+bob@${at(20)}`, `-ann@${at(40)}`, `+cat@${at(50)}`]);
 			expect(await scheduledPlayerCounts(vm)).toEqual({ joined: 3, turnedAway: 2 });
+		} finally {
+			vm.destroy();
+		}
+	});
+
+	it("records what a real client sends and replays it for a lone server's planned players (stand-in clients)", async () => {
+		// The server's RemoteEvent and a handler that logs who sent what; the client reports its device and a number.
+		const serverScript = script(
+			"Remotes",
+			`
+			local remote = Instance.new("RemoteEvent")
+			remote.Name = "Report"
+			remote.Parent = game:GetService("ReplicatedStorage")
+			_G.got = {}
+			remote.OnServerEvent:Connect(function(player, info, n)
+				table.insert(_G.got, string.format("%s %s %s@%d", player.Name, info.touch and "touch" or "mouse", tostring(n), os.clock()))
+			end)
+			`,
+		);
+		const clientScript = script(
+			"Reporter",
+			`
+			local UIS = game:GetService("UserInputService")
+			local remote = game:GetService("ReplicatedStorage"):WaitForChild("Report")
+			task.wait(2)
+			remote:FireServer({ touch = UIS.TouchEnabled }, 7)
+			`,
+			"LocalScript",
+		);
+		const tree = place({ ServerScriptService: [serverScript], ReplicatedFirst: [clientScript] });
+		world = await World.create({ tree });
+		await world.start();
+		const phone = await world.recordClientMessages({ userId: 50, name: "rec", platform: "IOS" }, 5);
+		expect(phone).toEqual([{ after: expect.closeTo(2, 1), remote: "ReplicatedStorage.Report", a: expect.anything() }]);
+		// The recording played a real client; the lone server replays it for players with no client VM.
+		const vm = await RobloxVm.create({ role: "server", tree });
+		try {
+			await vm.callH("worldRunServerScripts");
+			await setClientRecordings(vm, { phone });
+			const start = await vm.now();
+			await schedulePlayers(vm, [
+				{ at: start + 10, join: { userId: 1, name: "ann" }, client: "phone" },
+				{ at: start + 10, join: { userId: 2, name: "bob" } }, // no stand-in client: sends nothing
+				{ at: start + 20, join: { userId: 3, name: "cat" }, client: "phone" },
+				{ at: start + 21, leave: 3 }, // gone before the message was due: nothing arrives from cat
+			]);
+			await vm.advance(60);
+			const [got] = await vm.run<[string[]]>(`return _G.got`);
+			expect(got).toEqual([`ann touch 7@${Math.floor(start + 12)}`]);
 		} finally {
 			vm.destroy();
 		}

@@ -156,6 +156,8 @@ export class World {
 	private started = false;
 	private closed = false;
 	private closePending = -1;
+	/** Clients whose messages to the server are being recorded: userId → the messages, with the frame they were sent. */
+	private recorders = new Map<number, { frame: number; raw: string }[]>();
 
 	private constructor(
 		private readonly options: WorldOptions,
@@ -266,6 +268,35 @@ export class World {
 		this.clientNodes.set(spec.userId, node);
 		if (this.started) this.absorb(node, await vm.callH("worldRunClientScripts", this.localHorizon(node)));
 		return vm;
+	}
+
+	/**
+	 * Joins a player, runs the world for `seconds` and records the RemoteEvent messages the player's client sent the
+	 * server, then the player leaves. Each message keeps its remote (by full name: replication ids differ between VMs),
+	 * its encoded arguments and when it was sent after the join, so a lone server VM can replay it for other players
+	 * (a stand-in client: see ScheduledPlayerChange's `client`) without running a client VM per player.
+	 */
+	async recordClientMessages(spec: PlayerSpec, seconds: number): Promise<RecordedClientMessage[]> {
+		if (!this.started) throw new Error("world: start the world before recording a client");
+		const joinFrame = this.frame;
+		const recorded: { frame: number; raw: string }[] = [];
+		this.recorders.set(spec.userId, recorded);
+		try {
+			await this.addPlayer(spec);
+			await this.advance(seconds);
+		} finally {
+			this.recorders.delete(spec.userId);
+		}
+		const messages: RecordedClientMessage[] = [];
+		for (const { frame, raw } of recorded) {
+			const m = JSON.parse(raw) as { k: string; r?: string; a?: unknown };
+			if (m.k !== "ev") continue; // only RemoteEvent messages: a RemoteFunction waits for an answer
+			const remote = (await this.server.callH("worldRemoteName", m.r)) as string;
+			if (remote === "") continue;
+			messages.push({ after: Math.max(0, (frame - joinFrame) / FPS), remote, a: m.a });
+		}
+		await this.removePlayer(spec.userId);
+		return messages;
 	}
 
 	/**
@@ -429,6 +460,7 @@ export class World {
 				this.inflight.push({ raw, seq: ++this.seq, deliverFrame: sentFrame + 1, to });
 			}
 		} else {
+			this.recorders.get(node.userId!)?.push({ frame: sentFrame, raw });
 			this.inflight.push({ raw, seq: ++this.seq, deliverFrame: sentFrame + 1, from: node.userId });
 		}
 	}
@@ -533,9 +565,31 @@ export async function leavePlayer(vm: RobloxVm, userId: number, reason: PlayerEx
 	await vm.callH("worldPlayerLeave", userId, reason);
 }
 
-/** A planned join or leave on a lone server VM's clock (seconds since the VM started). */
+/** A RemoteEvent message a client sent the server (World.recordClientMessages), to be replayed by stand-in clients. */
+export interface RecordedClientMessage {
+	/** Seconds after the player joined. */
+	after: number;
+	/** The RemoteEvent's full name, e.g. "ReplicatedStorage.Remotes.Fell". */
+	remote: string;
+	/** The message's arguments as the harness encodes them between VMs. */
+	a: unknown;
+}
+
+/**
+ * A planned join or leave on a lone server VM's clock (seconds since the VM started). A join may name a client
+ * recording (see {@link setClientRecordings}): a stand-in client then sends its messages again, at the recorded times
+ * after the join, while the player is in the game.
+ */
 export type ScheduledPlayerChange =
-	{ at: number; join: PlayerSpec } | { at: number; leave: number; reason?: PlayerExitReason };
+	{ at: number; join: PlayerSpec; client?: string } | { at: number; leave: number; reason?: PlayerExitReason };
+
+/** Gives a lone server VM named client recordings for the joins of {@link schedulePlayers} to replay. */
+export async function setClientRecordings(
+	vm: RobloxVm,
+	recordings: Record<string, RecordedClientMessage[]>,
+): Promise<void> {
+	await vm.callH("worldClientRecordings", JSON.stringify(recordings));
+}
 
 /**
  * Plans joins and leaves on a plain server RobloxVm: each happens when the VM's clock reaches its time, without a host
