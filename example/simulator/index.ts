@@ -59,7 +59,7 @@ export interface SimulationOptions {
 	clientRecordings?: ClientRecordings;
 }
 
-/** Recorded client messages by platform name. */
+/** Recorded client messages by the name of the platform they were recorded on. */
 export type ClientRecordings = Record<string, RecordedClientMessage[]>;
 
 export interface SimulationReport {
@@ -95,21 +95,24 @@ const COUNTRIES: [string, number, string][] = [
 /**
  * Platforms (Enum.Platform names) with their share of players and how they play: Roblox is mostly played on phones
  * and tablets, then computers, then consoles, a little in VR. A game never learns the platform (VantageClient reports
- * the device class from the input the client has); `session` scales the session length (phone sessions are shorter).
+ * the device class from the input the client has), so platforms with the same input share one client recording
+ * (`client`); `session` scales the session length (phone sessions are shorter).
  */
-const PLATFORMS: [platform: string, share: number, session: number][] = [
-	["Android", 0.34, 0.8],
-	["IOS", 0.22, 0.8],
-	["Windows", 0.27, 1.25],
-	["OSX", 0.04, 1.2],
-	["PS5", 0.06, 1.3],
-	["XBoxOne", 0.05, 1.3],
-	["MetaOS", 0.02, 0.9],
+const PLATFORMS: [platform: string, share: number, session: number, client: string][] = [
+	["Android", 0.34, 0.8, "IOS"],
+	["IOS", 0.22, 0.8, "IOS"],
+	["Windows", 0.27, 1.25, "Windows"],
+	["OSX", 0.04, 1.2, "Windows"],
+	["PS5", 0.06, 1.3, "PS5"],
+	["XBoxOne", 0.05, 1.3, "PS5"],
+	["MetaOS", 0.02, 0.9, "MetaOS"],
 ];
 
 interface SimPlayer {
 	userId: number;
 	platform: string;
+	/** The client recording of the platform's input (see PLATFORMS). */
+	client: string;
 	/** Session length factor of the platform. */
 	sessionScale: number;
 	country: string;
@@ -309,6 +312,7 @@ export async function playServer(
 		return {
 			userId: nextUserId++,
 			platform: platform[0],
+			client: platform[3],
 			sessionScale: platform[2],
 			country: country[0],
 			locale: country[2],
@@ -401,7 +405,7 @@ export async function playServer(
 				return [
 					// The player's client: what the real client sent on that platform, sent again (a client VM per
 					// session would cost more than the session).
-					{ at, join: spec, client: p.platform },
+					{ at, join: spec, client: p.client },
 					{ at: at + plan.seconds, leave: p.userId },
 				];
 			}),
@@ -476,7 +480,7 @@ export async function playServer(
  * so nothing of it reaches the data.
  */
 export async function recordClients(
-	platforms: readonly string[] = PLATFORMS.map((p) => p[0]),
+	platforms: readonly string[] = [...new Set(PLATFORMS.map((p) => p[3]))],
 ): Promise<ClientRecordings> {
 	const tree = nodeFromProject(join(EXAMPLE, "default.project.json"));
 	const gameScript = tree.children

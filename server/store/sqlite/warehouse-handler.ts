@@ -10,6 +10,8 @@ import type { WriteLock } from "./write-lock.js";
 
 /** Longest the job folds before it lets queued calls run. */
 const SLICE_MS = 100;
+/** Longest time between WAL checkpoints while the job has work left (it checkpoints whenever it runs out). */
+const CHECKPOINT_EVERY_MS = 1000;
 /** How often raw events past their retention are purged. */
 const PURGE_EVERY_MS = 10 * 60_000;
 
@@ -19,6 +21,7 @@ export class WarehouseHandler {
 	readonly #sums: ExperimentSums;
 	#folded = 0;
 	#lastPurge = 0;
+	#lastCheckpoint = 0;
 
 	readonly #db: BetterSqlite3.Database;
 	readonly #checkpoints: boolean;
@@ -75,8 +78,13 @@ export class WarehouseHandler {
 			more = out.batches > 0 || out.rebuilding > 0;
 			if (!more || performance.now() - started > SLICE_MS) break;
 		}
-		// PASSIVE never waits for readers or writers: it copies what it can now and the rest next time.
-		if (this.#checkpoints) this.#db.pragma("wal_checkpoint(PASSIVE)");
+		// PASSIVE never waits for readers or writers: it copies what it can now and the rest next time. While work piles
+		// up, at most once a second: the hot rollup pages change in every slice, and copying them ten times a second
+		// cost the fold about a tenth of its time.
+		if (this.#checkpoints && (!more || now - this.#lastCheckpoint >= CHECKPOINT_EVERY_MS)) {
+			this.#lastCheckpoint = now;
+			this.#db.pragma("wal_checkpoint(PASSIVE)");
+		}
 		if (!more && now - this.#lastPurge >= PURGE_EVERY_MS) {
 			this.#lastPurge = now;
 			this.warehouse.purgeExpired(now);
