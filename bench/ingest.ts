@@ -120,10 +120,19 @@ const MIX: { share: number; draw: (d: Draw) => Shape }[] = [
 	},
 	{
 		share: 0.01,
+		// The consent props ingest validates (server/privacy/consent.ts); each is also sealed into a consent record.
 		draw: ({ pick, random }) => ({
 			type: "consent",
-			name: "analytics",
-			props: { granted: random() < 0.8, policyVersion: 3, region: pick(["EEA", "UK", "other"]) },
+			name: "consent",
+			props: {
+				policyVersion: "3",
+				analytics: random() < 0.8,
+				experiments: random() < 0.7,
+				personalization: random() < 0.5,
+				region: pick(["DE", "GB", "US", "BR", "PH"]),
+				uiVersion: "prompt-1",
+				source: "prompt",
+			},
 		}),
 	},
 ];

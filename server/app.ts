@@ -36,6 +36,11 @@ import { requestLogger } from "./middleware/request-logger/index.js";
 import { requireAdmin, requireGameToken } from "./middleware/require-token/index.js";
 import { adminCors, securityHeaders } from "./middleware/security/index.js";
 import { openApiRoutes } from "./openapi/routes.js";
+import { auditEventsRead, auditPlayersRead } from "./privacy/audit.js";
+import { createErasure, type Erasure } from "./privacy/erasure.js";
+import { privacyRoutes } from "./privacy/routes.js";
+import { consentRoutes } from "./privacy/consent-routes.js";
+import type { PlayerKeyring } from "./privacy/player-keys.js";
 import { settingsRoutes } from "./settings/routes.js";
 import type { Store } from "./store/types.js";
 import { warehouseRoutes } from "./warehouse/admin-routes.js";
@@ -58,6 +63,16 @@ export interface AppDeps {
 	dashboardAssets?: DashboardAssets;
 	/** The live event stream's publisher (the server passes one it closes at shutdown). @default a new one */
 	liveEvents?: LiveEventHub;
+	/**
+	 * Erasure jobs and ingest's guard against erased players (the server passes the pair whose unfinished jobs it
+	 * resumes, with the player keyring's shredding). @default a new pair shredding keys in `playerKeys`, if given
+	 */
+	erasure?: Erasure;
+	/**
+	 * The per-player keys that seal personal fields (the same keyring the store's consentSealer uses); the consent API
+	 * opens records with it. @default none: a player's consent records answer 503
+	 */
+	playerKeys?: PlayerKeyring;
 }
 
 /**
@@ -100,6 +115,15 @@ export function createApp(deps: AppDeps): Hono<AppEnv> {
 	// Each game's trustClientClock, kept in memory for ingest; the settings routes invalidate it on a change.
 	const clientClock = new ClientClockTrust({ store, clock });
 	const liveEvents = deps.liveEvents ?? new LiveEventHub();
+	const playerKeys = deps.playerKeys;
+	const erasure =
+		deps.erasure ??
+		createErasure({
+			store,
+			clock,
+			logger,
+			...(playerKeys ? { shredPlayerKey: (gameId: string, userId: number) => playerKeys.shred(gameId, userId) } : {}),
+		});
 
 	const app = new Hono<AppEnv>();
 	app.use(requestId(), requestLogger({ logger }), httpMetrics({ metrics }), securityHeaders());
@@ -148,16 +172,21 @@ export function createApp(deps: AppDeps): Hono<AppEnv> {
 			ingestGuard: every(requireGameToken({ tokens, store, logger, scope: "ingest" }), perGame),
 			readGuard: requireRole("analyst"),
 			onStored: (gameId, batch) => liveEvents.publish(gameId, batch),
+			erasures: erasure.guard,
+			onEventsRead: auditEventsRead(store, clock),
 		}),
 	);
 	// The live event stream (SSE), fed by ingest above; who may read raw events may watch them arrive.
-	v1.route("/", liveRoutes({ store, hub: liveEvents, guard: requireRole("analyst") }));
+	v1.route(
+		"/",
+		liveRoutes({ store, hub: liveEvents, guard: requireRole("analyst"), onWatch: auditEventsRead(store, clock) }),
+	);
 	// Dashboard/admin users (owners).
 	v1.route("/admin", userRoutes({ store, clock, requireRole }));
 	// Experiments and flags: admin CRUD and results under /v1/admin, the SDK's config at /v1/config.
 	v1.route("/admin", experimentRoutes({ store, clock, requireRole }));
 	// The dashboard's planning aids: power calculator, assignment preview, exposures (read-only, viewers too).
-	v1.route("/admin", planningRoutes({ store, clock, requireRole }));
+	v1.route("/admin", planningRoutes({ store, clock, requireRole, onPlayersRead: auditPlayersRead(store, clock) }));
 	// Per-game settings (time zone, retention, digest webhook) and the digest's test send.
 	v1.route("/admin", settingsRoutes({ store, clock, requireRole, clientClock }));
 	// The rollup job: status, and a game's rollups rebuilt from its raw events.
@@ -165,6 +194,20 @@ export function createApp(deps: AppDeps): Hono<AppEnv> {
 	v1.route("/admin", digestRoutes({ store, clock, requireRole, kpis: deps.digestKpis ?? NO_DIGEST_KPIS }));
 	// Game analytics: every metric from the warehouse's rollups.
 	v1.route("/", metricsApiRoutes({ store, clock, guard: requireRole("viewer") }));
+	// Privacy: a player's access export and erasure (owners), erasure jobs, Roblox's Right-to-Erasure webhook.
+	v1.route(
+		"/",
+		privacyRoutes({
+			store,
+			clock,
+			jobs: erasure.jobs,
+			requireRole,
+			robloxWebhookSecret: config.robloxWebhookSecret,
+			playerKeys,
+		}),
+	);
+	// Consent: policy versions (owners publish), a player's records (analysts, audited), the game's summary.
+	v1.route("/", consentRoutes({ store, clock, requireRole, playerKeys: deps.playerKeys }));
 	v1.route("/", configRoutes({ store, clock, guard: requireGameToken({ tokens, store, logger, scope: "config" }) }));
 	app.route("/v1", v1);
 

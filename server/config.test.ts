@@ -21,6 +21,7 @@ describe("loadConfig", () => {
 			metricsToken: undefined,
 			dashboardSession: { idleTimeoutMs: 30 * 60_000, absoluteTimeoutMs: 12 * 3_600_000 },
 			trustedProxies: [],
+			masterKey: undefined,
 		});
 	});
 
@@ -137,7 +138,47 @@ describe("CONFIG_VARIABLES", () => {
 			VANTAGE_SESSION_IDLE_MINUTES: String(parsedDefaults.dashboardSession.idleTimeoutMs / 60_000),
 			VANTAGE_SESSION_MAX_HOURS: String(parsedDefaults.dashboardSession.absoluteTimeoutMs / 3_600_000),
 			VANTAGE_TRUSTED_PROXIES: parsedDefaults.trustedProxies.join(","),
+			VANTAGE_MASTER_KEY: parsedDefaults.masterKey?.toString("base64") ?? "",
+			VANTAGE_ROBLOX_WEBHOOK_SECRET: parsedDefaults.robloxWebhookSecret ?? "",
 		});
 		for (const variable of CONFIG_VARIABLES) expect(variable.meaning.length).toBeGreaterThan(10);
+	});
+});
+
+describe("VANTAGE_MASTER_KEY", () => {
+	it("decodes base64 of 32 bytes into the key", () => {
+		const key = Buffer.from(Array.from({ length: 32 }, (_, i) => i));
+		expect(loadConfig({ VANTAGE_MASTER_KEY: key.toString("base64") }).masterKey).toEqual(key);
+	});
+
+	it.each([
+		["16 bytes", Buffer.alloc(16, 1).toString("base64")],
+		["33 bytes", Buffer.alloc(33, 1).toString("base64")],
+		["not base64", "!".repeat(44)],
+	])("refuses %s, naming the variable but not the value", (_, value) => {
+		expect(() => loadConfig({ VANTAGE_MASTER_KEY: value })).toThrow(
+			/VANTAGE_MASTER_KEY: must be base64 of exactly 32 bytes/,
+		);
+		try {
+			loadConfig({ VANTAGE_MASTER_KEY: value });
+		} catch (error) {
+			expect((error as Error).message).not.toContain(value);
+		}
+	});
+});
+
+describe("VANTAGE_ROBLOX_WEBHOOK_SECRET", () => {
+	it("is kept as given, and unset when empty", () => {
+		expect(loadConfig({ VANTAGE_ROBLOX_WEBHOOK_SECRET: "a-webhook-secret-of-some-length" }).robloxWebhookSecret).toBe(
+			"a-webhook-secret-of-some-length",
+		);
+		expect(loadConfig({ VANTAGE_ROBLOX_WEBHOOK_SECRET: "" }).robloxWebhookSecret).toBeUndefined();
+	});
+
+	it("refuses a secret shorter than 16 characters, naming the variable but not the value", () => {
+		expect(() => loadConfig({ VANTAGE_ROBLOX_WEBHOOK_SECRET: "short-secret" })).toThrow(
+			/VANTAGE_ROBLOX_WEBHOOK_SECRET/,
+		);
+		expect(() => loadConfig({ VANTAGE_ROBLOX_WEBHOOK_SECRET: "short-secret" })).not.toThrow(/short-secret/);
 	});
 });

@@ -31,6 +31,8 @@ export const CONFIG_DEFAULTS = {
 	VANTAGE_SESSION_IDLE_MINUTES: 30,
 	VANTAGE_SESSION_MAX_HOURS: 12,
 	VANTAGE_TRUSTED_PROXIES: "",
+	VANTAGE_ROBLOX_WEBHOOK_SECRET: "",
+	VANTAGE_MASTER_KEY: "",
 } as const satisfies Record<string, string | number>;
 
 export type ConfigVariableName = keyof typeof CONFIG_DEFAULTS;
@@ -58,6 +60,9 @@ const MEANINGS: Record<ConfigVariableName, string> = {
 	VANTAGE_SESSION_MAX_HOURS: "A dashboard session ends this many hours after login, however active (1 to 720).",
 	VANTAGE_TRUSTED_PROXIES:
 		"Comma-separated IPs of TLS-terminating proxies whose X-Forwarded-Proto is trusted; empty: none.",
+	VANTAGE_ROBLOX_WEBHOOK_SECRET:
+		"Secret of Roblox's erasure webhook (POST /v1/webhooks/roblox; 16+ chars); empty: answers 503.",
+	VANTAGE_MASTER_KEY: "Base64 of 32 random bytes wrapping each player's data key; empty: one generated in master.key.",
 };
 
 /** One row of the environment documentation table. */
@@ -143,6 +148,14 @@ const envSchema = z
 			.max(720)
 			.default(CONFIG_DEFAULTS.VANTAGE_SESSION_MAX_HOURS),
 		VANTAGE_TRUSTED_PROXIES: ipList.default([]),
+		// The secret set on the webhook in Roblox's Creator Hub; a short one could be guessed and erasures forged.
+		VANTAGE_ROBLOX_WEBHOOK_SECRET: z.string().min(16).max(512).optional(),
+		// Refused unless it is exactly 32 bytes: a shorter key would silently weaken every player's key wrapping.
+		VANTAGE_MASTER_KEY: z
+			.string()
+			.regex(/^[A-Za-z0-9+/]{43}=?$/, "must be base64 of exactly 32 bytes (openssl rand -base64 32)")
+			.transform((value) => Buffer.from(value, "base64"))
+			.optional(),
 	} satisfies Record<ConfigVariableName, z.ZodType>)
 	.transform((env) => ({
 		port: env.PORT,
@@ -165,6 +178,8 @@ const envSchema = z
 			absoluteTimeoutMs: env.VANTAGE_SESSION_MAX_HOURS * 3_600_000,
 		},
 		trustedProxies: env.VANTAGE_TRUSTED_PROXIES,
+		robloxWebhookSecret: env.VANTAGE_ROBLOX_WEBHOOK_SECRET,
+		masterKey: env.VANTAGE_MASTER_KEY,
 	}));
 
 /** The parsed, validated configuration. Frozen: nothing downstream re-reads the environment. */

@@ -14,7 +14,11 @@ import { LiveEventHub } from "./live/event-hub.js";
 import { createLogger, type Logger } from "./logger.js";
 import { metricsDigestKpis } from "./metrics/digest-kpis.js";
 import { createMetrics } from "./metrics/metrics.js";
+import { createErasure } from "./privacy/erasure.js";
+import { consentSealer } from "./privacy/consent-records.js";
+import { PLAYER_KEYS_FILE, PlayerKeyring, loadMasterKey } from "./privacy/player-keys.js";
 import { openSqliteStore } from "./store/sqlite/sqlite-store.js";
+import type { Store } from "./store/types.js";
 
 export const DATABASE_FILE = "vantage.db";
 
@@ -45,10 +49,21 @@ export interface RunningServer {
 export async function startServer(config: Config, options: StartServerOptions = {}): Promise<RunningServer> {
 	const logger = options.logger ?? createLogger({ level: config.logLevel });
 	mkdirSync(config.dataDir, { recursive: true });
-	const store = openSqliteStore({
-		path: join(config.dataDir, DATABASE_FILE),
-		onWarehouseError: (error) => logger.error("warehouse job failed", { error }),
-	});
+	// Personal fields are sealed with per-player keys kept in their own file (see privacy/player-keys.ts), wrapped by
+	// the master key; a wrong master key stops the start here, before anything is written.
+	const masterKey = loadMasterKey({ configured: config.masterKey, dataDir: config.dataDir, logger });
+	const playerKeys = PlayerKeyring.open({ path: join(config.dataDir, PLAYER_KEYS_FILE), masterKey });
+	let store: Store;
+	try {
+		store = openSqliteStore({
+			path: join(config.dataDir, DATABASE_FILE),
+			consentSealer: consentSealer(playerKeys),
+			onWarehouseError: (error) => logger.error("warehouse job failed", { error }),
+		});
+	} catch (error) {
+		playerKeys.close();
+		throw error;
+	}
 
 	// createAdaptorServer + listen (rather than serve()) so a bind failure rejects here instead of crashing later.
 	let server: Server;
@@ -59,6 +74,13 @@ export async function startServer(config: Config, options: StartServerOptions = 
 	const digestKpis: DigestKpiSource = metricsDigestKpis(store, Date.now);
 	// The live event stream's publisher: closed first at shutdown, so open dashboards' streams end and do not hold it.
 	const liveEvents = new LiveEventHub();
+	// Erasure jobs run in the background; jobs a previous process left unfinished are resumed once listening.
+	const erasure = createErasure({
+		store,
+		clock: Date.now,
+		logger,
+		shredPlayerKey: (gameId, userId) => playerKeys.shred(gameId, userId),
+	});
 	// The dashboard's bundle (built by npm ci / npm start); without it the API still serves and / says how to build.
 	let dashboardAssets: DashboardAssets | undefined;
 	try {
@@ -78,6 +100,8 @@ export async function startServer(config: Config, options: StartServerOptions = 
 			digestKpis,
 			dashboardAssets,
 			liveEvents,
+			erasure,
+			playerKeys,
 		});
 		server = createAdaptorServer({ fetch: app.fetch }) as Server;
 		await new Promise<void>((resolve, reject) => {
@@ -91,8 +115,11 @@ export async function startServer(config: Config, options: StartServerOptions = 
 		adaptive = startAdaptiveUpdates({ store, logger, clock: Date.now });
 		// Each game's daily digest, checked every minute; deliveries run in the background.
 		digests = startDigests({ store, logger, clock: Date.now, kpis: digestKpis });
+		const resumed = await erasure.jobs.resume();
+		if (resumed > 0) logger.info("erasure jobs resumed", { jobs: resumed });
 	} catch (error) {
 		await store.close();
+		playerKeys.close();
 		throw error;
 	}
 
@@ -107,7 +134,10 @@ export async function startServer(config: Config, options: StartServerOptions = 
 			await stopServer(server, options.shutdownGraceMs ?? 10_000);
 			await adaptive.stop();
 			await digests.stop();
+			// A running erasure finishes (or fails and is resumed next start) before the store closes under it.
+			await erasure.jobs.idle();
 			await store.close();
+			playerKeys.close();
 			logger.info("stopped", { url });
 		})();
 		return closing;

@@ -6,6 +6,7 @@ import { createAdminUser, createGameKey, parseGameId, revokeGameKey, summarizeKe
 import { ADMIN_ROLES, GAME_SCOPES, type AdminRole, type GameScope } from "../auth/roles.js";
 import { SigningKeyRing, signingKeyRingOptions } from "../auth/signing-keys.js";
 import { ConfigError, loadConfig } from "../config.js";
+import { verifyAuditChain } from "../privacy/audit.js";
 import { NotFoundError, ProblemError } from "../errors.js";
 import { DATABASE_FILE } from "../server.js";
 import { openSqliteStore } from "../store/sqlite/sqlite-store.js";
@@ -42,6 +43,9 @@ export const USAGE = `Usage: npm run vantage -- <command>
       Clears the game's rollups and refolds its raw events, to the end. Days already purged stay empty.
   warehouse purge
       Deletes raw events older than each game's rawRetentionDays now (rollups are kept).
+  audit verify
+      Checks the privacy audit log's hash chain; prints the head to keep elsewhere, or the first broken entry
+      (exit code 1).
 
 The database is the one in VANTAGE_DATA_DIR (default ./data), the same as the server's; the server may be running.
 `;
@@ -72,8 +76,7 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
 		const context = { store, io, now: io.now ?? Date.now, config };
 		const command = COMMANDS[`${group} ${action ?? ""}`];
 		if (!command) throw new UsageError(`Unknown command "${[group, action].filter(Boolean).join(" ")}".`);
-		await command(rest, context);
-		return 0;
+		return (await command(rest, context)) ?? 0;
 	} catch (error) {
 		if (error instanceof UsageError) {
 			io.stderr.write(`${error.message}\n\n${USAGE}`);
@@ -100,7 +103,8 @@ interface Context {
 	config: ReturnType<typeof loadConfig>;
 }
 
-type Command = (args: string[], context: Context) => Promise<void>;
+/** Resolves to nothing (exit code 0) or the exit code to end with. */
+type Command = (args: string[], context: Context) => Promise<void | number>;
 
 const COMMANDS: Record<string, Command> = {
 	"keys create": async (args, { store, io, now }) => {
@@ -253,6 +257,22 @@ const COMMANDS: Record<string, Command> = {
 			),
 		);
 	},
+};
+
+// The privacy audit log (server/privacy/audit.ts): exit code 1 when the chain is broken.
+COMMANDS["audit verify"] = async (args, { store, io }) => {
+	parseArgs({ args, options: {} });
+	const verdict = await verifyAuditChain(store);
+	if (verdict.ok) {
+		const head = verdict.head === null ? "none (empty log)" : `${verdict.head.seq} ${verdict.head.hash}`;
+		io.stdout.write(`Audit log intact: ${verdict.entries} entries.\nHead: ${head}\n`);
+		return 0;
+	}
+	io.stdout.write(
+		`Audit log BROKEN at entry ${verdict.brokenAt}: ${verdict.reason}.\n` +
+			`Entries before it that check out: ${verdict.entries}.\n`,
+	);
+	return 1;
 };
 
 function parseScopes(raw: string): GameScope[] {

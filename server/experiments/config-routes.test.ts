@@ -1,5 +1,6 @@
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { createTestApp, type TestApp } from "../testing/test-app.js";
+import { OPT_IN_REGIONS } from "../privacy/consent.js";
 import type { SdkConfig } from "./sdk-config.js";
 
 let t: TestApp;
@@ -23,6 +24,14 @@ async function admin(path: string, body: unknown, method = "POST"): Promise<Resp
 async function getConfig(headers: Record<string, string> = {}): Promise<Response> {
 	return t.app.request("/v1/config", { headers: { Authorization: game, ...headers } });
 }
+
+/** The consent block of a game without policies or a consentDefault setting. */
+const DEFAULT_CONSENT = {
+	policyVersion: null,
+	categories: ["analytics", "experiments", "personalization"],
+	optInRegions: [...OPT_IN_REGIONS],
+	defaultMode: "opt-in",
+} satisfies SdkConfig["consent"];
 
 const BASE = { variations: [{ key: "control" }, { key: "treatment" }] };
 const WEIGHTED = [
@@ -79,6 +88,7 @@ describe("GET /v1/config", () => {
 					hashVersion: 2,
 				},
 			],
+			consent: DEFAULT_CONSENT,
 		} satisfies SdkConfig);
 	});
 
@@ -115,7 +125,7 @@ describe("GET /v1/config", () => {
 		await admin("/flags", { key: "mine" });
 		const other = await t.gameAuth("g2", ["config"]);
 		const res = await t.app.request("/v1/config", { headers: { Authorization: other } });
-		expect(await res.json()).toEqual({ gameId: "g2", experiments: [], flags: [] });
+		expect(await res.json()).toEqual({ gameId: "g2", experiments: [], flags: [], consent: DEFAULT_CONSENT });
 	});
 
 	it("serves drafts only for their forced QA users, and follows the schedule", async () => {

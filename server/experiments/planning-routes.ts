@@ -1,7 +1,7 @@
 // Planning and watching experiments from the dashboard, mounted at /v1/admin next to the experiment CRUD: the power
 // calculator (players and days a test needs at the game's traffic), the assignment preview (who would land where),
 // and the exposed players of an experiment. None changes anything, so viewers may call them all.
-import { Hono, type MiddlewareHandler } from "hono";
+import { Hono, type Context, type MiddlewareHandler } from "hono";
 import { z } from "zod";
 import { parseGameId } from "../auth/provisioning.js";
 import type { AdminRole } from "../auth/roles.js";
@@ -35,6 +35,11 @@ export interface PlanningRoutesDeps {
 	store: Store;
 	clock: () => number;
 	requireRole: (role: AdminRole) => MiddlewareHandler<AppEnv>;
+	/**
+	 * Told before a preview of recent players is answered (it lists their UserIds): the privacy audit log records the
+	 * read. @default none
+	 */
+	onPlayersRead?: (c: Context<AppEnv>, read: { gameId: string; players: number }) => Promise<void>;
 }
 
 /**
@@ -86,6 +91,7 @@ export function planningRoutes(deps: PlanningRoutesDeps): Hono<AppEnv> {
 		}
 		const now = clock();
 		const recent = await recentPlayers(store, gameId, sample, now);
+		await deps.onPlayersRead?.(c, { gameId, players: recent.length });
 		return c.json(
 			{
 				source: "recent",

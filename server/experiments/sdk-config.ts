@@ -2,6 +2,7 @@
 // the shape of the SDK's ExperimentConfig (src/shared/assignment.ts), with a strong ETag over the content.
 import { createHash } from "node:crypto";
 import { z } from "zod";
+import { sdkConsentConfigSchema, type SdkConsentConfig } from "../privacy/consent.js";
 import type { ExperimentRecord, FlagRecord } from "../store/types.js";
 import { conditionSchema } from "./condition.js";
 import { assignmentSchema } from "./experiment.js";
@@ -49,6 +50,10 @@ export const sdkConfigSchema = z.object({
 	gameId: z.string(),
 	experiments: z.array(sdkExperimentSchema).describe("By key."),
 	flags: z.array(sdkFlagSchema).describe("Every flag of the game (enabled or not), by key."),
+	// Added after the first SDKs: they ignore members they do not know, so the document stays compatible.
+	consent: sdkConsentConfigSchema
+		.optional()
+		.describe("The game's consent rules: current policy version, categories, opt-in regions, default elsewhere."),
 });
 export type SdkConfig = z.infer<typeof sdkConfigSchema>;
 
@@ -78,6 +83,7 @@ export function buildSdkConfig(
 	experiments: readonly ExperimentRecord[],
 	flags: readonly FlagRecord[],
 	now: number,
+	consent?: SdkConsentConfig,
 ): SdkConfig {
 	const served: SdkExperiment[] = [];
 	for (const record of [...experiments].sort((a, b) => compareKeys(a.key, b.key))) {
@@ -88,6 +94,7 @@ export function buildSdkConfig(
 		gameId,
 		experiments: served,
 		flags: [...flags].sort((a, b) => compareKeys(a.key, b.key)).map(sdkFlag),
+		...(consent ? { consent } : {}),
 	};
 }
 

@@ -152,14 +152,32 @@ describe("POST /v1/batches under fuzzing", () => {
 			fc.constant(null),
 		);
 		const propKey = fc.string({ minLength: 1, maxLength: 20 }).filter((k) => k !== "__proto__");
-		const validEvent = fc.record({
+		const genericEvent = fc.record({
 			time: fc.nat(),
 			userId: fc.nat(),
 			sessionId: fc.string({ maxLength: 128 }),
-			type: fc.constantFrom(...EVENT_TYPES),
+			// Consent events have props of their own (privacy/consent.ts), drawn below.
+			type: fc.constantFrom(...EVENT_TYPES.filter((type) => type !== "consent")),
 			name: fc.string({ minLength: 1, maxLength: 128 }),
 			props: fc.dictionary(propKey, propValue, { maxKeys: MAX_PROPS }),
 		});
+		const consentEvent = fc.record({
+			time: fc.nat(),
+			userId: fc.integer({ min: 1, max: 2 ** 40 }),
+			sessionId: fc.string({ maxLength: 128 }),
+			type: fc.constant("consent" as const),
+			name: fc.string({ minLength: 1, maxLength: 128 }),
+			props: fc.record({
+				policyVersion: fc.constantFrom("1", "2025-01", "v2.1"),
+				analytics: fc.boolean(),
+				experiments: fc.boolean(),
+				personalization: fc.boolean(),
+				region: fc.constantFrom("DE", "US", "ZZ"),
+				uiVersion: fc.string({ minLength: 1, maxLength: 64 }),
+				source: fc.constantFrom("prompt" as const, "api" as const),
+			}),
+		});
+		const validEvent = fc.oneof({ arbitrary: genericEvent, weight: 9 }, { arbitrary: consentEvent, weight: 1 });
 		const invalidEvent = fc
 			.oneof(fc.anything(), fc.record({ id: fc.string(), type: fc.string() }))
 			.filter((e) => !eventSchema.safeParse(e).success);

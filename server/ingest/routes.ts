@@ -8,10 +8,19 @@ import type { AppEnv } from "../http/app-env.js";
 import { readJsonBody } from "../http/read-json-body.js";
 import type { StoredBatch } from "../live/event-hub.js";
 import { timeStoreWrite, type Metrics } from "../metrics/metrics.js";
-import type { Store, StoredEvent } from "../store/types.js";
+import type { IngestOutcome, Store, StoredEvent } from "../store/types.js";
+import type { ErasureGuard } from "../privacy/erasure-guard.js";
+import { withoutConsentDetails } from "../privacy/consent.js";
 import type { ClientClockTrust } from "./client-clock-trust.js";
 import { correctClockSkew } from "./clock-skew.js";
-import { EVENT_TYPES, batchEnvelopeSchema, describeIssues, eventSchema, validateEvents } from "./schema.js";
+import {
+	EVENT_TYPES,
+	batchEnvelopeSchema,
+	describeIssues,
+	eventSchema,
+	validateEvents,
+	type IngestResult,
+} from "./schema.js";
 
 /** Set on the answer to a batchId seen before: the body is the first answer and nothing was written. */
 export const REPLAYED_HEADER = "Idempotent-Replayed";
@@ -33,6 +42,22 @@ export interface IngestRoutesDeps {
 	readGuard: MiddlewareHandler<AppEnv>;
 	/** Told of every newly stored batch (not of a replay), after the write: feeds the live event stream. */
 	onStored?: (gameId: string, batch: StoredBatch) => void;
+	/** Drops events of players erased from the game before they are stored (server/privacy). @default none */
+	erasures?: Pick<ErasureGuard, "admit">;
+	/**
+	 * Told of every admin read of raw events (page or export) before it is answered, with the player when the read
+	 * is filtered to one: the privacy audit log records it. @default none
+	 */
+	onEventsRead?: (c: Context<AppEnv>, read: EventsRead) => Promise<void>;
+}
+
+/** An admin read of raw events, as the audit log records it. */
+export interface EventsRead {
+	gameId: string;
+	/** The player the read was filtered to, if any. */
+	userId: number | undefined;
+	/** "page" (GET …/events) or an export format. */
+	kind: string;
 }
 
 export const DEFAULT_EVENTS_LIMIT = 100;
@@ -149,6 +174,7 @@ export function ingestRoutes(deps: IngestRoutesDeps): Hono<AppEnv> {
 	routes.get("/games/:gameId/events", deps.readGuard, async (c) => {
 		const gameId = parseGameId(c.req.param("gameId"));
 		const query = parseQuery(c, listEventsQuerySchema);
+		await deps.onEventsRead?.(c, { gameId, userId: query.userId, kind: "page" });
 		const events = await deps.store.listEvents({ gameId, ...query });
 		const last = events.at(-1);
 		const body: ListEventsResponse = {
@@ -161,6 +187,7 @@ export function ingestRoutes(deps: IngestRoutesDeps): Hono<AppEnv> {
 	routes.get("/games/:gameId/events/export", deps.readGuard, async (c) => {
 		const gameId = parseGameId(c.req.param("gameId"));
 		const { format, ...filters } = parseQuery(c, exportEventsQuerySchema);
+		await deps.onEventsRead?.(c, { gameId, userId: filters.userId, kind: format });
 		const body = await exportEvents({ store: deps.store, query: { gameId, ...filters }, format });
 		const { contentType, extension } = EVENT_EXPORT_MEDIA[format];
 		return c.body(body, 200, {
@@ -224,9 +251,20 @@ async function ingestBatch(c: Context<AppEnv>, gameId: string, deps: IngestRoute
 		for (const event of events) event.time = correctClockSkew(event.time, sentAt, receivedAt);
 	}
 
-	const { result, replayed } = await timeStoreWrite(deps.metrics, "ingest_batch", () =>
-		deps.store.ingestBatch(gameId, { batchId, sentAt, sdk, events, rejected }, receivedAt),
-	);
+	// Events of players erased from this game (a spill drained after the erasure) are dropped, never stored.
+	const admission = await deps.erasures?.admit(gameId, events);
+	const kept = admission?.kept ?? events;
+	let outcome: IngestOutcome;
+	try {
+		outcome = await timeStoreWrite(deps.metrics, "ingest_batch", () =>
+			deps.store.ingestBatch(gameId, { batchId, sentAt, sdk, events: kept, rejected }, receivedAt),
+		);
+	} finally {
+		admission?.done();
+	}
+	const { replayed } = outcome;
+	const result: IngestResult =
+		!replayed && admission && admission.dropped > 0 ? { ...outcome.result, erased: admission.dropped } : outcome.result;
 	if (replayed) {
 		deps.metrics.batches.inc({ outcome: "replayed" });
 		c.header(REPLAYED_HEADER, "true");
@@ -235,7 +273,8 @@ async function ingestBatch(c: Context<AppEnv>, gameId: string, deps: IngestRoute
 		deps.metrics.events.inc({ outcome: "accepted" }, result.accepted);
 		deps.metrics.events.inc({ outcome: "duplicate" }, result.duplicates);
 		deps.metrics.events.inc({ outcome: "rejected" }, result.rejected.length);
-		deps.onStored?.(gameId, { batchId, receivedAt, events });
+		// The live stream shows what the events table keeps: a consent event's choice is only in its sealed record.
+		deps.onStored?.(gameId, { batchId, receivedAt, events: withoutConsentDetails(kept) });
 	}
 	return c.json(result, 200);
 }

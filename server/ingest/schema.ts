@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { consentEventProblems } from "../privacy/consent.js";
 
 /** Event types the SDK sends. Order is irrelevant; never remove one (stored events keep their type). */
 export const EVENT_TYPES = [
@@ -134,6 +135,12 @@ export const ingestResultSchema = z.object({
 	accepted: z.number().int().nonnegative().describe("Events stored by this request."),
 	duplicates: z.number().int().nonnegative().describe("Events whose id was already stored for this game."),
 	rejected: z.array(rejectedEventSchema).describe("Invalid events, by index; the rest of the batch is kept."),
+	erased: z
+		.number()
+		.int()
+		.positive()
+		.optional()
+		.describe("Events of players erased from the game (GDPR), dropped unstored; absent when none. Not retryable."),
 });
 export type IngestResult = z.infer<typeof ingestResultSchema>;
 
@@ -153,20 +160,27 @@ export function describeIssues(issues: z.ZodError["issues"]): { path: string; me
 /**
  * Validates the events of an already-valid envelope one by one (valid ones on a fast path, see {@link fastValidEvent}).
  * 1. each valid event is kept (in order);
- * 2. each invalid one becomes `{index, code, message}` in `rejected`.
+ * 2. each invalid one becomes `{index, code, message}` in `rejected`;
+ * 3. a consent event must also have consent props and a player ({@link consentEventProblems}): it is the proof of
+ *    the player's choice, so one that could not serve as proof is refused, never stored half-understood.
  */
 export function validateEvents(events: readonly unknown[]): { events: IngestEvent[]; rejected: RejectedEvent[] } {
 	const valid: IngestEvent[] = [];
 	const rejected: RejectedEvent[] = [];
+	const keep = (event: IngestEvent, index: number) => {
+		const problems = event.type === "consent" ? consentEventProblems(event) : [];
+		if (problems.length === 0) valid.push(event);
+		else rejected.push({ index, code: "invalid_event", message: problems.join("; ") });
+	};
 	events.forEach((raw, index) => {
 		const fast = fastValidEvent(raw);
 		if (fast) {
-			valid.push(fast);
+			keep(fast, index);
 			return;
 		}
 		const result = eventSchema.safeParse(raw);
 		if (result.success) {
-			valid.push(result.data);
+			keep(result.data, index);
 			return;
 		}
 		const message = describeIssues(result.error.issues)

@@ -4,7 +4,7 @@ import { z } from "zod";
 import { parseGameId } from "../auth/provisioning.js";
 import { NotFoundError, RateLimitedError } from "../errors.js";
 import type { AppEnv } from "../http/app-env.js";
-import { parseQuery, storedEventSchema } from "../ingest/routes.js";
+import { parseQuery, storedEventSchema, type EventsRead } from "../ingest/routes.js";
 import { EVENT_TYPES } from "../ingest/schema.js";
 import type { Store } from "../store/types.js";
 import type { LiveEventHub, LiveSubscription } from "./event-hub.js";
@@ -44,6 +44,8 @@ export interface LiveRoutesDeps {
 	guard: MiddlewareHandler<AppEnv>;
 	/** Pause between heartbeat comments (which keep proxies from closing an idle stream), in ms. @default 15000 */
 	heartbeatMs?: number;
+	/** Told of every stream opened (a read of every player's raw events): the privacy audit log records it. */
+	onWatch?: (c: Context<AppEnv>, read: EventsRead) => Promise<void>;
 }
 
 /**
@@ -62,6 +64,7 @@ export function liveRoutes(deps: LiveRoutesDeps): Hono<AppEnv> {
 		const gameId = parseGameId(c.req.param("gameId"));
 		const filter = parseQuery(c, liveEventsQuerySchema);
 		if (!(await deps.store.getGame(gameId))) throw new NotFoundError(`Game "${gameId}" does not exist.`);
+		await deps.onWatch?.(c, { gameId, userId: undefined, kind: "live" });
 		const subscription = deps.hub.subscribe({ gameId, userId: c.get("admin").userId, filter });
 		if (!subscription) {
 			throw new RateLimitedError(

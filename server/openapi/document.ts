@@ -32,6 +32,8 @@ import {
 	listEventsResponseSchema,
 } from "../ingest/routes.js";
 import { METRIC_COMPONENTS, metricsPaths } from "../metrics/openapi.js";
+import { PRIVACY_COMPONENTS, privacyPaths } from "../privacy/openapi.js";
+import { CONSENT_COMPONENTS, consentPaths } from "../privacy/consent-openapi.js";
 import { batchSchema, eventSchema, gameIdSchema, ingestResultSchema } from "../ingest/schema.js";
 import { gameSettingsSchema, updateGameSettingsSchema } from "../settings/settings.js";
 import { warehouseStatusSchema } from "../warehouse/admin-routes.js";
@@ -72,6 +74,8 @@ const COMPONENTS: Record<string, z.ZodType> = {
 	...USER_COMPONENTS,
 	...LIVE_COMPONENTS,
 	...PLANNING_COMPONENTS,
+	...PRIVACY_COMPONENTS,
+	...CONSENT_COMPONENTS,
 	Event: eventSchema,
 	Batch: batchSchema,
 	IngestResult: ingestResultSchema,
@@ -238,6 +242,10 @@ the last good config when a poll fails.
   $lt $lte $exists\`; \`$and\`/\`$or\` take lists and \`$not\` one condition. Only strings, finite numbers and
   booleans count as values; equality is strict; \`$gt\`… compare numbers only; on an absent attribute only
   \`$exists: false\`, \`$ne\` and \`$nin\` hold.
+- \`consent\`: \`policyVersion\` (the version in effect; null before the game publishes one; a player's stored answer
+  to another version means asking again), \`categories\` (analytics, experiments, personalization), \`optInRegions\`
+  (EEA, UK, CH: players there must opt in; treat an unknown country as one of them) and \`defaultMode\` (the game's
+  \`consentDefault\` setting, for every other country: \`opt-in\` or \`opt-out\`).
 `;
 
 /**
@@ -299,6 +307,8 @@ export function buildOpenApiDocument(options: { version?: string } = {}): Record
 		paths: {
 			...metricsPaths({ gameIdParam: pathParam("gameId"), problem, adminAuth: ADMIN_AUTH }),
 			...userPaths({ problem, adminAuth: ADMIN_AUTH }),
+			...privacyPaths({ gameIdParam: pathParam("gameId"), problem, adminAuth: ADMIN_AUTH }),
+			...consentPaths({ gameIdParam: pathParam("gameId"), problem, adminAuth: ADMIN_AUTH }),
 			...livePaths({ gameIdParam: pathParam("gameId"), problem, adminAuth: ADMIN_AUTH, retryAfter, queryParameters }),
 			...planningPaths({
 				gameIdParam: pathParam("gameId"),

@@ -39,6 +39,7 @@ describe("GET /v1/admin/games/:gameId/settings", () => {
 			digestWebhookUrl: null,
 			digestHour: 9,
 			trustClientClock: false,
+			consentDefault: "opt-in",
 			updatedAt: null,
 		});
 	});
@@ -61,6 +62,7 @@ describe("PATCH /v1/admin/games/:gameId/settings", () => {
 			digestWebhookUrl: null,
 			digestHour: 7,
 			trustClientClock: false,
+			consentDefault: "opt-in",
 			updatedAt: new Date(t.clock.now).toISOString(),
 		});
 		t.clock.now += 1000;

@@ -1,6 +1,7 @@
 // Per-game settings: what a valid change is, and how settings are shown. The webhook URL carries a secret token
 // (Discord's do), so it leaves the backend masked, and a masked value sent back is refused rather than stored.
 import { z } from "zod";
+import { CONSENT_MODES } from "../privacy/consent.js";
 import type { GameSettings } from "../store/types.js";
 
 /** Longest webhook URL accepted; Discord's are about 120 characters. */
@@ -101,6 +102,13 @@ export const updateGameSettingsSchema = z
 				"true: events keep the times their sender stamped, with no clock-skew correction (for simulations and " +
 					"imports that send history on purpose); default false. Applies from the next batch.",
 			),
+		consentDefault: z
+			.enum(CONSENT_MODES)
+			.optional()
+			.describe(
+				"Consent outside the EEA, the UK and Switzerland (always opt-in there): opt-in asks players first, opt-out " +
+					"tracks them until they refuse; default opt-in. The SDK gets it from /v1/config.",
+			),
 	})
 	.describe("Settings to change; members left out keep their value.");
 export type GameSettingsUpdate = z.output<typeof updateGameSettingsSchema>;
@@ -132,6 +140,11 @@ export const gameSettingsSchema = z
 				"Whether events keep the times their sender stamped (true) or are corrected for the sender's clock " +
 					"skew, measured from the batch's sentAt (false, the default).",
 			),
+		consentDefault: z
+			.enum(CONSENT_MODES)
+			.describe(
+				"Consent outside the EEA, the UK and Switzerland (always opt-in there): opt-in (the default) or opt-out.",
+			),
 		updatedAt: z.string().nullable().describe("When the settings last changed (ISO 8601); null: the defaults."),
 	})
 	.describe("A game's settings.");
@@ -146,6 +159,7 @@ export function gameSettingsResponse(settings: GameSettings): GameSettingsRespon
 		digestWebhookUrl: maskWebhookUrl(settings.digestWebhookUrl),
 		digestHour: settings.digestHour,
 		trustClientClock: settings.trustClientClock,
+		consentDefault: settings.consentDefault,
 		updatedAt: settings.updatedAt === null ? null : new Date(settings.updatedAt).toISOString(),
 	};
 }

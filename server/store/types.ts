@@ -1,4 +1,7 @@
 import type { WarehouseService } from "../warehouse/service.js";
+import type { PrivacyStore } from "../privacy/privacy-store.js";
+import type { ConsentStore } from "../privacy/consent-store.js";
+import { DEFAULT_CONSENT_MODE, type ConsentMode } from "../privacy/consent.js";
 import type { AdminRole, GameScope } from "../auth/roles.js";
 import type { ExperimentDefinition, ExperimentStatus } from "../experiments/experiment.js";
 import type { FlagDefinition } from "../experiments/flag.js";
@@ -164,6 +167,8 @@ export interface GameSettings {
 	digestHour: number;
 	/** Events keep the times their sender stamped: ingest skips the clock-skew correction (history replays). */
 	trustClientClock: boolean;
+	/** Players outside the regions with their own rule (EEA, UK, CH: opt-in) are asked first, or tracked until they refuse. */
+	consentDefault: ConsentMode;
 	/** Unix ms of the last change; null while the game has the defaults. */
 	updatedAt: number | null;
 }
@@ -175,6 +180,7 @@ export const DEFAULT_GAME_SETTINGS: Readonly<Omit<GameSettings, "gameId">> = Obj
 	digestWebhookUrl: null,
 	digestHour: 9,
 	trustClientClock: false,
+	consentDefault: DEFAULT_CONSENT_MODE,
 	updatedAt: null,
 });
 
@@ -211,6 +217,10 @@ export interface DigestDayResult {
 export interface Store {
 	/** Rollups, metric queries and experiment sums (off the event loop where the engine allows). */
 	readonly warehouse: WarehouseService;
+	/** Privacy: the audit log, erasure jobs and tombstones, one player's data (server/privacy). */
+	readonly privacy: PrivacyStore;
+	/** Consent policies, consent records (the proof of each choice, sealed) and their tallies (server/privacy). */
+	readonly consent: ConsentStore;
 	/** Resolves if the store can serve queries; rejects otherwise (used by /readyz). */
 	ping(): Promise<void>;
 	/**

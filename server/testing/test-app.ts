@@ -8,6 +8,9 @@ import type { DashboardAssets } from "../dashboard/assets.js";
 import type { AppEnv } from "../http/app-env.js";
 import type { LiveEventHub } from "../live/event-hub.js";
 import { createMetrics, type Metrics } from "../metrics/metrics.js";
+import { randomBytes } from "node:crypto";
+import { consentSealer } from "../privacy/consent-records.js";
+import { PlayerKeyring } from "../privacy/player-keys.js";
 import { openSqliteStore } from "../store/sqlite/sqlite-store.js";
 import type { Store } from "../store/types.js";
 import { T0, memoryLogger } from "./fixtures.js";
@@ -20,6 +23,8 @@ export interface TestApp {
 	app: Hono<AppEnv>;
 	store: Store;
 	keys: SigningKeyRing;
+	/** The player keys (in memory, under a random master key) that seal consent records. */
+	playerKeys: PlayerKeyring;
 	metrics: Metrics;
 	lines: Record<string, unknown>[];
 	/** The app's clock (unix ms); tests move it. */
@@ -51,7 +56,8 @@ export async function createTestApp(
 	} = {},
 ): Promise<TestApp> {
 	const config = loadConfig({ VANTAGE_TOKEN_BURST: "100000", VANTAGE_GAME_BURST: "100000", ...options.env });
-	const store = openSqliteStore({ path: ":memory:" });
+	const playerKeys = PlayerKeyring.open({ path: ":memory:", masterKey: randomBytes(32) });
+	const store = openSqliteStore({ path: ":memory:", consentSealer: consentSealer(playerKeys) });
 	const clock = { now: options.now ?? T0 + 1000 };
 	const keys = await SigningKeyRing.open({ store, clock: () => clock.now, ...signingKeyRingOptions(config) });
 	const metrics = createMetrics();
@@ -65,6 +71,7 @@ export async function createTestApp(
 		clock: () => clock.now,
 		dashboardAssets: options.dashboardAssets,
 		liveEvents: options.liveEvents,
+		playerKeys,
 	});
 	let users = 0;
 
@@ -82,6 +89,7 @@ export async function createTestApp(
 		app,
 		store,
 		keys,
+		playerKeys,
 		metrics,
 		lines,
 		clock,
@@ -115,6 +123,9 @@ export async function createTestApp(
 			if (res.status !== 200) throw new Error(`login failed: ${res.status} ${await res.text()}`);
 			return `Bearer ${((await res.json()) as { access_token: string }).access_token}`;
 		},
-		close: () => store.close(),
+		close: async () => {
+			await store.close();
+			playerKeys.close();
+		},
 	};
 }

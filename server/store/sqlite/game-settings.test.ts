@@ -25,6 +25,7 @@ describe("SqliteStore game settings", () => {
 			digestWebhookUrl: null,
 			digestHour: 9,
 			trustClientClock: false,
+			consentDefault: "opt-in",
 			updatedAt: null,
 		});
 		expect(await store.listGameSettings()).toEqual([]);
@@ -39,6 +40,7 @@ describe("SqliteStore game settings", () => {
 			digestWebhookUrl: null,
 			digestHour: 9,
 			trustClientClock: false,
+			consentDefault: "opt-in",
 			updatedAt: T0 + 1,
 		});
 		await store.updateGameSettings("g1", { digestWebhookUrl: "https://example.com/hook", digestHour: 0 }, T0 + 2);
@@ -50,6 +52,7 @@ describe("SqliteStore game settings", () => {
 			digestWebhookUrl: "https://example.com/hook",
 			digestHour: 0,
 			trustClientClock: false,
+			consentDefault: "opt-in",
 			updatedAt: T0 + 3,
 		});
 		expect(await store.getGameSettings("g1")).toEqual(cleared);

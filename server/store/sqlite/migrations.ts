@@ -1,3 +1,5 @@
+import { CONSENT_MIGRATION } from "./consent-migration.js";
+import { PRIVACY_MIGRATION } from "./privacy-migration.js";
 import { WAREHOUSE_MIGRATION } from "./warehouse-migration.js";
 
 /** One schema step. Versions start at 1 and increase by 1; an applied migration is never edited, only followed. */
@@ -199,4 +201,6 @@ export const MIGRATIONS: readonly Migration[] = [
 			) STRICT, WITHOUT ROWID;
 		`,
 	},
+	PRIVACY_MIGRATION,
+	CONSENT_MIGRATION,
 ];

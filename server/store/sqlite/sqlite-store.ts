@@ -27,6 +27,10 @@ import { migrate } from "./migrate.js";
 import { InProcessWarehouse, WorkerWarehouse } from "./warehouse-client.js";
 import { MainWriteLock } from "./write-lock.js";
 import { MIGRATIONS, type Migration } from "./migrations.js";
+import { SqlitePrivacyStore } from "./privacy-store.js";
+import type { PrivacyStore } from "../../privacy/privacy-store.js";
+import type { ConsentSealer, ConsentStore, SealedConsent } from "../../privacy/consent-store.js";
+import { SqliteConsentStore, consentAppender } from "./consent-store.js";
 
 /**
  * Later pages of a name- or time-filtered event read re-probe the matching id range while it holds at most this
@@ -58,6 +62,11 @@ export interface SqliteStoreOptions {
 	foldIntervalMs?: number;
 	/** Called with errors of the background warehouse (logged by the server). */
 	onWarehouseError?: (error: Error) => void;
+	/**
+	 * Seals consent events for their records (server/privacy/consent-records.ts, with the player keys). Without it
+	 * the store refuses consent events rather than keep a player's choice in clear or lose its proof. @default none
+	 */
+	consentSealer?: ConsentSealer;
 }
 
 interface EventRow {
@@ -145,6 +154,8 @@ interface GameSettingsRow {
 	digest_hour: number;
 	/** 0 or 1 (a CHECK keeps it so). */
 	trust_client_clock: number;
+	/** 'opt-in' or 'opt-out' (a CHECK keeps it so). */
+	consent_default: string;
 	updated_at: number | null;
 }
 
@@ -190,7 +201,7 @@ export function openSqliteStore(options: SqliteStoreOptions): Store {
 						options.onWarehouseError ?? (() => {}),
 					)
 				: new InProcessWarehouse(db, { autoFold, intervalMs });
-		return new SqliteStore(db, warehouse, options.rollups ?? true, lock);
+		return new SqliteStore(db, warehouse, options.rollups ?? true, lock, options.consentSealer);
 	} catch (error) {
 		db.close();
 		throw error;
@@ -258,15 +269,30 @@ class SqliteStore implements Store {
 	readonly #finishDigestDay;
 
 	readonly warehouse: WarehouseService;
+	readonly privacy: PrivacyStore;
 	readonly #insertLog;
 	readonly #rollups: boolean;
 
 	readonly #lock: MainWriteLock | undefined;
 
-	constructor(db: BetterSqlite3.Database, warehouse: WarehouseService, rollups: boolean, lock?: MainWriteLock) {
+	readonly consent: ConsentStore;
+	readonly #consentSealer: ConsentSealer | undefined;
+	readonly #appendConsent;
+
+	constructor(
+		db: BetterSqlite3.Database,
+		warehouse: WarehouseService,
+		rollups: boolean,
+		lock?: MainWriteLock,
+		consentSealer?: ConsentSealer,
+	) {
+		this.consent = new SqliteConsentStore(db, lock);
+		this.#consentSealer = consentSealer;
+		this.#appendConsent = consentAppender(db);
 		this.#db = db;
 		this.#lock = lock;
 		this.warehouse = warehouse;
+		this.privacy = new SqlitePrivacyStore(db, lock);
 		this.#rollups = rollups;
 		this.#insertLog = db.prepare<[string, string]>("INSERT INTO ingest_log (game_id, ids) VALUES (?, ?)");
 		this.#ping = db.prepare<[], { ok: number }>("SELECT 1 AS ok");
@@ -373,6 +399,8 @@ class SqliteStore implements Store {
 			let duplicates = 0;
 			const acceptedIds: string[] = [];
 			for (const event of batch.events) {
+				// A consent event's choice goes sealed into its record; the events row keeps only what is not personal.
+				const consent = event.type === "consent" ? this.#sealConsent(gameId, event, receivedAt) : undefined;
 				const { changes } = this.#insertEvent.run(
 					gameId,
 					event.id,
@@ -383,11 +411,12 @@ class SqliteStore implements Store {
 					event.name,
 					event.time,
 					receivedAt,
-					JSON.stringify(event.props),
+					JSON.stringify(consent ? consent.storedProps : event.props),
 				);
 				if (changes === 1) {
 					accepted++;
 					acceptedIds.push(event.id);
+					if (consent) this.#appendConsent(gameId, event.id, event.userId, event.time, receivedAt, consent);
 				} else duplicates++;
 			}
 			// The warehouse folds these ids into the rollups; one row per batch keeps ingest's cost flat.
@@ -439,7 +468,8 @@ class SqliteStore implements Store {
 		this.#deleteFlag = db.prepare<[string, string]>("DELETE FROM flags WHERE game_id = ? AND key = ?");
 
 		const settingsColumns =
-			"game_id, time_zone, raw_retention_days, digest_webhook_url, digest_hour, trust_client_clock, updated_at";
+			"game_id, time_zone, raw_retention_days, digest_webhook_url, digest_hour, trust_client_clock, consent_default, " +
+			"updated_at";
 		this.#selectGameSettings = db.prepare<[string], GameSettingsRow>(
 			`SELECT ${settingsColumns} FROM game_settings WHERE game_id = ?`,
 		);
@@ -449,11 +479,11 @@ class SqliteStore implements Store {
 		const upsertGameSettings = db.prepare<[GameSettingsRow]>(
 			`INSERT INTO game_settings (${settingsColumns})
 			VALUES (@game_id, @time_zone, @raw_retention_days, @digest_webhook_url, @digest_hour, @trust_client_clock,
-				@updated_at)
+				@consent_default, @updated_at)
 			ON CONFLICT (game_id) DO UPDATE SET time_zone = excluded.time_zone,
 				raw_retention_days = excluded.raw_retention_days, digest_webhook_url = excluded.digest_webhook_url,
 				digest_hour = excluded.digest_hour, trust_client_clock = excluded.trust_client_clock,
-				updated_at = excluded.updated_at`,
+				consent_default = excluded.consent_default, updated_at = excluded.updated_at`,
 		);
 		// Read, merge and write in one transaction, so two concurrent edits of different settings both survive.
 		this.#updateGameSettings = db.transaction(
@@ -469,6 +499,7 @@ class SqliteStore implements Store {
 						changes.digestWebhookUrl === undefined ? current.digestWebhookUrl : changes.digestWebhookUrl,
 					digestHour: changes.digestHour ?? current.digestHour,
 					trustClientClock: changes.trustClientClock ?? current.trustClientClock,
+					consentDefault: changes.consentDefault ?? current.consentDefault,
 					updatedAt: at,
 				};
 				upsertGameSettings.run(fromGameSettings(next));
@@ -497,6 +528,13 @@ class SqliteStore implements Store {
 		);
 	}
 
+	#sealConsent(gameId: string, event: ValidatedBatch["events"][number], receivedAt: number): SealedConsent {
+		if (!this.#consentSealer) {
+			throw new Error("This store was opened without a consentSealer: it cannot record consent events.");
+		}
+		return this.#consentSealer.seal(gameId, event, receivedAt);
+	}
+
 	async ping(): Promise<void> {
 		this.#ping.get();
 	}
@@ -505,6 +543,9 @@ class SqliteStore implements Store {
 		// IMMEDIATE takes the write lock up front, so a concurrent writer in another process waits (busy_timeout)
 		// instead of failing when this read-then-write transaction upgrades its lock.
 		// The warehouse worker writes rollups between batches; the lock hands over without SQLite's sleeping retries.
+		// The players' keys of the batch's consent events are made (and on disk) before the transaction seals with them.
+		const consent = this.#consentSealer ? batch.events.filter((event) => event.type === "consent") : [];
+		if (consent.length > 0) this.#consentSealer?.prepare(gameId, consent, receivedAt);
 		const waiting = this.#lock?.acquire();
 		if (waiting) await waiting;
 		try {
@@ -926,6 +967,8 @@ function toGameSettings(row: GameSettingsRow): GameSettings {
 		digestWebhookUrl: row.digest_webhook_url,
 		digestHour: row.digest_hour,
 		trustClientClock: row.trust_client_clock === 1,
+		// The column has a CHECK constraint on the modes.
+		consentDefault: row.consent_default as GameSettings["consentDefault"],
 		updatedAt: row.updated_at,
 	};
 }
@@ -938,6 +981,7 @@ function fromGameSettings(settings: GameSettings): GameSettingsRow {
 		digest_webhook_url: settings.digestWebhookUrl,
 		digest_hour: settings.digestHour,
 		trust_client_clock: settings.trustClientClock ? 1 : 0,
+		consent_default: settings.consentDefault,
 		updated_at: settings.updatedAt,
 	};
 }
