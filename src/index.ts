@@ -18,30 +18,58 @@ import { version } from "./shared/version";
 import { DeliveryError, DeliveryPipeline, DeliveryStats, RejectedEvent } from "./server/delivery/pipeline";
 import { resolveOptions, StartOptions } from "./server/options";
 import { Tracking, TrackingStats } from "./server/tracking/tracking";
-import { ClientStartOptions, ClientTracker } from "./client/client-tracker";
+import { ClientConsentSignals, ClientConsentState, ClientStartOptions, ClientTracker } from "./client/client-tracker";
 import { WarnOnce } from "./shared/warn-once";
 import { EconomyEvent, ProgressionStatus } from "./shared/validate";
-import { Props } from "./shared/protocol";
+import { ConsentChoicesMessage as ConsentChoices, Props, ServerMessage } from "./shared/protocol";
+import { ConsentInfo, ConsentManager, ConsentStats, uniformChoices } from "./server/consent/consent-manager";
+import { DataStoreConsent } from "./server/consent/consent-store";
+import { parseChoices } from "./server/consent/rules";
+import { lookupCountry } from "./server/tracking/player-facts";
 import { Experiments, Variant } from "./server/experiments/experiments";
 import { PlayerAttributes } from "./server/experiments/attributes";
 import { createExperiments, sessionSourcesFor } from "./server/experiments/setup";
 
 export type { StartOptions } from "./server/options";
-export type { ClientStartOptions } from "./client/client-tracker";
+export type { ClientStartOptions, ClientConsentState } from "./client/client-tracker";
+export type { ConsentPromptOptions, ConsentPromptStyle } from "./client/consent-prompt";
+export type { ConsentTexts } from "./client/consent-strings";
+export type { ConsentChoicesMessage as ConsentChoices } from "./shared/protocol";
 export type { EconomyEvent, ProgressionStatus } from "./shared/validate";
 export type { Props, PropValue, EventType, DeviceClass, DeviceInfo } from "./shared/protocol";
 export type { DeliveryError, RejectedEvent } from "./server/delivery/pipeline";
 export type { Variant, VariantReason } from "./server/experiments/experiments";
+export type { ConsentInfo } from "./server/consent/consent-manager";
+export type { ConsentStartOptions } from "./server/options";
 
 /** Counters of what the SDK queued, sent, dropped and refused (`Vantage.stats()`). */
-export type Stats = Required<DeliveryStats> & TrackingStats;
+export type Stats = Required<DeliveryStats> & TrackingStats & ConsentStats;
 
 /** One line per distinct message for the whole SDK, so a bad call in a loop cannot flood the Output window. */
 const warnings = new WarnOnce();
 let tracking: Tracking | undefined;
 let pipeline: DeliveryPipeline | undefined;
 let client: ClientTracker | undefined;
+/** The client's consent signals exist before start, so a game can connect to them first. */
+const clientConsentSignals: ClientConsentSignals = {
+	consentChanged: new Signal<(state: ClientConsentState) => void>(),
+	promptRequested: new Signal<(state: ClientConsentState) => void>(),
+};
 let experiments: Experiments | undefined;
+let consentManager: ConsentManager | undefined;
+
+/** The message telling a player's client their consent state. */
+function consentMessage(info: ConsentInfo, prompt: boolean): ServerMessage {
+	return {
+		kind: "consent",
+		status: info.status,
+		choices: info.choices,
+		policyVersion: info.policyVersion,
+		optIn: info.optIn,
+		ask: info.ask,
+		prompt,
+	};
+}
 
 /** Runs a public function's body; an error inside the SDK is warned about once and never reaches game code. */
 function guard<T>(fn: string, fallback: T, body: () => T): T {
@@ -149,10 +177,26 @@ export namespace Vantage {
 			const sink = new DeliveryPipeline(resolved.delivery, warnings, {
 				signals: { eventsDropped, eventsRejected, deliveryError },
 			});
+			// Consent (when the game turns it on): the gate every player's events pass, fed by their kept answers.
+			let t: Tracking | undefined = undefined;
+			const manager =
+				resolved.consent === undefined
+					? undefined
+					: new ConsentManager({
+							persistence: new DataStoreConsent(resolved.consent.dataStore, resolved.debug),
+							region: lookupCountry,
+							emit: (userId, props) => t?.emitConsent(userId, props as unknown as Props),
+							notify: (player, info, prompt) => t?.sendToClient(player, consentMessage(info, prompt)),
+							changed: (player, info) => consent.onChanged.Fire(player, info),
+							now: () => DateTime.now().UnixTimestamp,
+							maxHeld: resolved.consent.maxWaitingEvents,
+							warn: (message) => warnings.warn(message),
+						});
 			// What the session lookups learn (country, first visit) also feeds experiments' targeting and strata.
 			const attributes = new PlayerAttributes();
-			const t = new Tracking({
+			t = new Tracking({
 				sink,
+				consent: manager,
 				warnings,
 				options: resolved.tracking,
 				sources: sessionSourcesFor(resolved, attributes),
@@ -161,17 +205,36 @@ export namespace Vantage {
 				hooks: {
 					invalidCall: (fn, reason) => invalidCall.Fire(fn, reason),
 					clientRejected: (player, reason) => clientRejected.Fire(player, reason),
+					playerJoined: manager ? (player) => manager.playerJoined(player) : undefined,
+					playerLeft: manager ? (userId) => manager.playerLeft(userId) : undefined,
+					consentAnswer: manager
+						? (player, choices, uiVersion) => {
+								const problem = manager.set(player.UserId, choices, "prompt", uiVersion);
+								if (problem !== undefined) warnings.warn(`consent answer not taken: ${problem}`);
+							}
+						: undefined,
 				},
 			});
+			const started = t;
+			consentManager = manager;
 			pipeline = sink;
 			tracking = t;
 			// BindToClose (at most 30 s): end the sessions at once, so their events are queued before the pipeline,
 			// which binds its own shutdown in start(), seals and sends or spills what is left.
-			game.BindToClose(() => guard("BindToClose", undefined, () => t.close()));
-			const x = createExperiments(resolved, warnings, attributes, t);
+			game.BindToClose(() => guard("BindToClose", undefined, () => started.close()));
+			const x = createExperiments(
+				resolved,
+				warnings,
+				attributes,
+				started,
+				(config) => {
+					if (manager && config.consent) manager.setConfig(config.consent);
+				},
+				manager,
+			);
 			experiments = x.experiments;
 			sink.start();
-			t.start();
+			started.start();
 			x.experiments.start();
 			x.config.start();
 			return true;
@@ -337,7 +400,8 @@ export namespace Vantage {
 	}
 
 	/**
-	 * Counters of what the SDK queued, sent, retried, spilled, dropped and refused, and how many sessions are active.
+	 * Counters of what the SDK queued, sent, retried, spilled, dropped and refused, how many sessions are active, and
+	 * (with consent on) the events discarded because a player refused or never answered.
 	 *
 	 * @example
 	 * ```ts
@@ -362,11 +426,87 @@ export namespace Vantage {
 			errorsReported: 0,
 			errorsSuppressed: 0,
 			activeSessions: 0,
+			consentDiscarded: 0,
+			consentHeldDropped: 0,
 		};
 		return guard("Vantage.stats", zero, () => {
 			if (!pipeline || !tracking) return zero;
-			return { ...zero, ...pipeline.stats(), ...tracking.stats() };
+			return { ...zero, ...pipeline.stats(), ...tracking.stats(), ...(consentManager?.stats ?? {}) };
 		});
+	}
+
+	/**
+	 * Player consent, when `Vantage.start({ consent = true })` turned it on: what each player in the game agreed to,
+	 * per category (analytics, experiments, personalization). Vantage asks where opt-in applies (the EEA, the UK,
+	 * Switzerland, unknown countries, and everywhere if the game's default is opt-in) through `VantageClient`'s
+	 * prompt, keeps the answer in DataStore with the policy version, and records nothing of a category a player
+	 * refused. A game with its own consent UI reads `get` and calls `set`.
+	 *
+	 * @example
+	 * ```lua
+	 * Vantage.consent.onChanged:Connect(function(player, info)
+	 *     print(player.Name, info.status, info.choices.analytics)
+	 * end)
+	 * -- from the game's settings menu: ask again
+	 * Vantage.consent.prompt(player)
+	 * ```
+	 */
+	export namespace consent {
+		/** Fires `(player, info)` when a player's consent is known or changes. */
+		export const onChanged = new Signal<(player: Player, info: ConsentInfo) => void>();
+
+		/** The player's consent; undefined when consent is off or the player is not in the game. */
+		export function get(player: Player): ConsentInfo | undefined {
+			return guard("Vantage.consent.get", undefined, () =>
+				typeIs(player, "Instance") && player.IsA("Player") ? consentManager?.get(player.UserId) : undefined,
+			);
+		}
+
+		/**
+		 * Records the player's answer given in the game's own UI: `{ analytics, experiments, personalization }`
+		 * booleans, or true / false for all. Sends a `consent` event (the backend's proof), keeps it in DataStore, and
+		 * sends or discards the player's waiting events. False (and a warning) when consent is off, the player is not
+		 * in the game, the choices are malformed or the game has published no consent policy.
+		 */
+		export function set(player: Player, choices: ConsentChoices | boolean, uiVersion?: string): boolean {
+			return guard("Vantage.consent.set", false, () => {
+				if (!consentManager) {
+					warnings.warn("Vantage.consent.set: consent is off (Vantage.start({ consent = true }) turns it on)");
+					return false;
+				}
+				if (!typeIs(player, "Instance") || !player.IsA("Player")) {
+					warnings.warn("Vantage.consent.set: the first argument must be a Player");
+					return false;
+				}
+				const parsed = typeIs(choices, "boolean") ? uniformChoices(choices) : parseChoices(choices);
+				if (!parsed) {
+					warnings.warn(
+						"Vantage.consent.set: choices must be true, false or { analytics, experiments, personalization }",
+					);
+					return false;
+				}
+				if (
+					uiVersion !== undefined &&
+					(!typeIs(uiVersion, "string") || uiVersion.size() === 0 || uiVersion.size() > 64)
+				) {
+					warnings.warn("Vantage.consent.set: uiVersion must be a string of 1 to 64 characters");
+					return false;
+				}
+				const problem = consentManager.set(player.UserId, parsed, "api", uiVersion);
+				if (problem !== undefined) warnings.warn(`Vantage.consent.set: ${problem}`);
+				return problem === undefined;
+			});
+		}
+
+		/** Shows the player the consent prompt (their client must run VantageClient); players may change their mind. */
+		export function prompt(player: Player): boolean {
+			return guard("Vantage.consent.prompt", false, () => {
+				if (!consentManager || !typeIs(player, "Instance") || !player.IsA("Player")) return false;
+				const problem = consentManager.prompt(player.UserId);
+				if (problem !== undefined) warnings.warn(`Vantage.consent.prompt: ${problem}`);
+				return problem === undefined;
+			});
+		}
 	}
 }
 
@@ -393,7 +533,7 @@ export namespace VantageClient {
 				warnings.warn("VantageClient.start expects an options table or nothing");
 				return false;
 			}
-			client = new ClientTracker(warnings);
+			client = new ClientTracker(warnings, clientConsentSignals);
 			client.start(options);
 			return true;
 		});
@@ -416,5 +556,53 @@ export namespace VantageClient {
 			}
 			return client.track(name, props);
 		});
+	}
+
+	/**
+	 * The local player's consent, as the server decided it (the server is where consent is kept and enforced: see
+	 * `Vantage.consent`). A game with its own consent UI listens to `promptRequested` and sends the player's answer
+	 * with `answer`.
+	 *
+	 * @example
+	 * ```lua
+	 * VantageClient.consent.promptRequested:Connect(function(state)
+	 *     MyConsentScreen.show(state.choices, function(choices)
+	 *         VantageClient.consent.answer(choices, "my-consent-screen-2")
+	 *     end)
+	 * end)
+	 * ```
+	 */
+	export namespace consent {
+		/** Fires `(state)` whenever the server sends this player's consent state (after start, and on every change). */
+		export const onChanged = clientConsentSignals.consentChanged;
+		/** Fires `(state)` when the player should be asked: no answer for the current policy version, or the game asked. */
+		export const promptRequested = clientConsentSignals.promptRequested;
+
+		/**
+		 * Opens the built-in prompt so the player can change their answer (e.g. from the game's settings menu). False
+		 * when the built-in prompt is turned off (`consentPrompt = false`) or the state has not arrived yet.
+		 */
+		export function prompt(): boolean {
+			return guard("VantageClient.consent.prompt", false, () => client?.showPrompt() ?? false);
+		}
+
+		/** The player's consent state, or undefined before the server sent it. */
+		export function get(): ClientConsentState | undefined {
+			return guard("VantageClient.consent.get", undefined, () => client?.consent());
+		}
+
+		/**
+		 * Sends the player's answer: `{ analytics, experiments, personalization }` booleans and the version of the UI
+		 * that asked (kept with the answer as proof of what the player saw). Returns false (and warns once) when invalid.
+		 */
+		export function answer(choices: ConsentChoices, uiVersion: string): boolean {
+			return guard("VantageClient.consent.answer", false, () => {
+				if (!client) {
+					warnings.warn("call VantageClient.start() before VantageClient.consent.answer");
+					return false;
+				}
+				return client.answerConsent(choices, uiVersion);
+			});
+		}
 	}
 }

@@ -3,9 +3,17 @@
 // validates, rate-limits and attributes every message to the sending Player. Checking here too only spares the
 // developer a silent refusal: a bad call warns once in the client's Output.
 import { ReplicatedStorage, ScriptContext } from "@rbxts/services";
-import { CLIENT_REMOTE_NAME, ClientMessage, MAX_PROP_STRING_LENGTH } from "../shared/protocol";
+import Signal from "@rbxts/signal";
+import {
+	CLIENT_REMOTE_NAME,
+	ClientMessage,
+	ConsentChoicesMessage,
+	MAX_PROP_STRING_LENGTH,
+	MAX_UI_VERSION_LENGTH,
+} from "../shared/protocol";
 import { checkName, checkProps, copyProps, MAX_CLIENT_PROPS } from "../shared/validate";
 import { WarnOnce } from "../shared/warn-once";
+import { ConsentPrompt, ConsentPromptOptions } from "./consent-prompt";
 import { readDevice } from "./device";
 
 /** Options for `VantageClient.start`. */
@@ -20,6 +28,38 @@ export interface ClientStartOptions {
 	 * @default 60
 	 */
 	waitSeconds?: number;
+	/**
+	 * The built-in consent prompt, shown when the server asks for an answer (where opt-in applies, or after a new
+	 * policy version): its style and texts, or false to show the game's own UI instead (listen to
+	 * `VantageClient.consent.promptRequested` and call `VantageClient.consent.answer`).
+	 * @default {} (the built-in prompt, default style)
+	 */
+	consentPrompt?: ConsentPromptOptions | false;
+}
+
+/** The local player's consent, as the server decided it (`VantageClient.consent.get()`). */
+export interface ClientConsentState {
+	/** "loading" (being looked up), "asking" (awaiting an answer), "answered", or "default" (no answer needed). */
+	status: string;
+	/** What applies now, per category. */
+	choices: ConsentChoicesMessage;
+	/** The policy version in effect, when the game has published one. */
+	policyVersion?: string;
+	/** Whether opt-in applies to this player. */
+	optIn: boolean;
+	/** Whether the player should be asked. */
+	ask: boolean;
+}
+
+export interface ClientConsentSignals {
+	consentChanged: Signal<(state: ClientConsentState) => void>;
+	promptRequested: Signal<(state: ClientConsentState) => void>;
+}
+
+function isChoices(value: unknown): value is ConsentChoicesMessage {
+	if (!typeIs(value, "table")) return false;
+	const c = value as Record<string, unknown>;
+	return typeIs(c.analytics, "boolean") && typeIs(c.experiments, "boolean") && typeIs(c.personalization, "boolean");
 }
 
 /** Messages kept while the RemoteEvent is not there yet; older ones are dropped past it. */
@@ -32,12 +72,29 @@ export class ClientTracker {
 	private pending = new Array<ClientMessage>();
 	private errorsSeen = new Set<string>();
 	private gaveUp = false;
+	private consentState?: ClientConsentState;
+	private prompt?: ConsentPrompt;
 
-	constructor(private readonly warnings: WarnOnce) {}
+	/**
+	 * @param signals.consentChanged - fires `(state)` whenever the server tells this client its consent state
+	 * @param signals.promptRequested - fires when the server asks this client to show the consent prompt
+	 */
+	constructor(
+		private readonly warnings: WarnOnce,
+		readonly signals: ClientConsentSignals = {
+			consentChanged: new Signal<(state: ClientConsentState) => void>(),
+			promptRequested: new Signal<(state: ClientConsentState) => void>(),
+		},
+	) {}
 
 	/** Finds the server's RemoteEvent (in its own thread: never yields the caller), then reports the device. */
 	start(options: ClientStartOptions): void {
 		const waitSeconds = options.waitSeconds ?? 60;
+		if (options.consentPrompt !== false) {
+			this.prompt = new ConsentPrompt(options.consentPrompt ?? {}, (choices, uiVersion) =>
+				this.answerConsent(choices, uiVersion),
+			);
+		}
 		if (options.captureErrors !== false) {
 			ScriptContext.Error.Connect((message, stack) => this.reportError(tostring(message), tostring(stack)));
 		}
@@ -52,6 +109,7 @@ export class ClientTracker {
 				return;
 			}
 			this.remote = found;
+			this.remote.OnClientEvent.Connect((message: unknown) => this.receive(message));
 			this.remote.FireServer({ kind: "device", device: readDevice() } satisfies ClientMessage);
 			for (const message of this.pending) this.remote.FireServer(message);
 			this.pending.clear();
@@ -67,6 +125,63 @@ export class ClientTracker {
 		}
 		this.send({ kind: "event", name: name as string, props: copyProps(props) });
 		return true;
+	}
+
+	/**
+	 * Opens the built-in prompt at the player's current choices (players may change their mind at any time). False
+	 * when the built-in prompt is turned off or the server has not sent the player's state yet.
+	 */
+	showPrompt(): boolean {
+		if (!this.prompt || !this.consentState) return false;
+		this.prompt.show(this.consentState.choices);
+		return true;
+	}
+
+	/** The consent state the server last sent, or undefined before it did. */
+	consent(): ClientConsentState | undefined {
+		return this.consentState;
+	}
+
+	/**
+	 * Sends the player's answer to the server (from the SDK's prompt or a game's own); the server records it, keeps
+	 * it and answers with the new state. Returns false (and warns once) when the call is invalid.
+	 */
+	answerConsent(choices: unknown, uiVersion: unknown): boolean {
+		if (!isChoices(choices)) {
+			this.warnings.warn("VantageClient.consent.answer needs { analytics, experiments, personalization } booleans");
+			return false;
+		}
+		if (!typeIs(uiVersion, "string") || uiVersion.size() < 1 || uiVersion.size() > MAX_UI_VERSION_LENGTH) {
+			this.warnings.warn(`VantageClient.consent.answer needs a uiVersion of 1 to ${MAX_UI_VERSION_LENGTH} characters`);
+			return false;
+		}
+		const copy = {
+			analytics: choices.analytics,
+			experiments: choices.experiments,
+			personalization: choices.personalization,
+		};
+		this.send({ kind: "consent", choices: copy, uiVersion });
+		return true;
+	}
+
+	/** A message from the server: the player's consent state (and whether to show the prompt). */
+	private receive(message: unknown): void {
+		if (!typeIs(message, "table")) return;
+		const m = message as Record<string, unknown>;
+		if (m.kind !== "consent" || !typeIs(m.status, "string") || !isChoices(m.choices)) return;
+		const state: ClientConsentState = {
+			status: m.status,
+			choices: m.choices,
+			policyVersion: typeIs(m.policyVersion, "string") ? m.policyVersion : undefined,
+			optIn: m.optIn === true,
+			ask: m.ask === true,
+		};
+		this.consentState = state;
+		this.signals.consentChanged.Fire(state);
+		if (m.prompt === true) {
+			this.signals.promptRequested.Fire(state);
+			this.prompt?.show(state.choices);
+		}
 	}
 
 	private reportError(message: string, stack: string): void {

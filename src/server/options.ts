@@ -66,6 +66,34 @@ export interface StartOptions extends DeliveryStartOptions {
 	 * @default "VantageAssignments"
 	 */
 	assignmentStore?: string | false;
+	/**
+	 * Player consent: `true` (or options) makes Vantage ask for and enforce each player's consent before anything
+	 * about them leaves memory. Players in the EEA, the UK and Switzerland (and anyone whose country is unknown) are
+	 * asked and tracked only after they agree; elsewhere the game's default set on the backend applies. Answers are
+	 * kept in DataStore with the policy version; a new version asks again. `VantageClient` shows the prompt.
+	 * `false` leaves consent to the game (everything is tracked).
+	 * @default false
+	 */
+	consent?: boolean | ConsentStartOptions;
+}
+
+/** Options of `Vantage.start({ consent = { ... } })`. */
+export interface ConsentStartOptions {
+	/**
+	 * Name of the DataStore keeping each player's answer (one key per player: one read per join, one write per answer).
+	 * @default "VantageConsent"
+	 */
+	dataStore?: string;
+	/**
+	 * Events kept per player while their answer is awaited (sent if they agree, discarded if not); the oldest go first.
+	 * @default 256
+	 */
+	maxWaitingEvents?: number;
+}
+
+export interface ConsentOptions {
+	dataStore: string;
+	maxWaitingEvents: number;
 }
 
 export interface ExperimentOptions {
@@ -112,6 +140,8 @@ export interface ResolvedOptions {
 	delivery: DeliveryOptions;
 	tracking: TrackingOptions;
 	experiments: ExperimentOptions;
+	/** Undefined: consent is left to the game. */
+	consent?: ConsentOptions;
 	debug: boolean;
 }
 
@@ -165,6 +195,24 @@ export function resolveExperimentOptions(options: StartOptions): ExperimentOptio
 	return o;
 }
 
+/** The consent options (undefined when consent is left to the game), or an error message. */
+export function resolveConsentOptions(options: StartOptions): ConsentOptions | undefined | string {
+	const c = options.consent;
+	if (c === undefined || c === false) return undefined;
+	if (c !== true && !typeIs(c, "table")) return "Vantage.start: `consent` must be true, false or an options table";
+	const o: ConsentOptions = {
+		dataStore: (c !== true ? c.dataStore : undefined) ?? "VantageConsent",
+		maxWaitingEvents: (c !== true ? c.maxWaitingEvents : undefined) ?? 256,
+	};
+	if (!typeIs(o.dataStore, "string") || o.dataStore.size() === 0 || o.dataStore.size() > 50) {
+		return "Vantage.start: `consent.dataStore` must be a DataStore name (1-50 characters)";
+	}
+	if (!typeIs(o.maxWaitingEvents, "number") || o.maxWaitingEvents < 0 || o.maxWaitingEvents % 1 !== 0) {
+		return "Vantage.start: `consent.maxWaitingEvents` must be a whole number of at least 0";
+	}
+	return o;
+}
+
 /** Merges options with defaults once; returns an error message for options that cannot work. */
 export function resolveOptions(options: StartOptions): ResolvedOptions | string {
 	if (!typeIs(options, "table")) return "Vantage.start expects an options table";
@@ -175,5 +223,7 @@ export function resolveOptions(options: StartOptions): ResolvedOptions | string 
 	if (typeIs(tracking, "string")) return tracking;
 	const experiments = resolveExperimentOptions(options);
 	if (typeIs(experiments, "string")) return experiments;
-	return { delivery, tracking, experiments, debug };
+	const consent = resolveConsentOptions(options);
+	if (typeIs(consent, "string")) return consent;
+	return { delivery, tracking, experiments, consent, debug };
 }

@@ -87,4 +87,30 @@ export interface DeviceInfo {
 export type ClientMessage =
 	| { kind: "event"; name: string; props?: Props }
 	| { kind: "device"; device: DeviceInfo }
-	| { kind: "error"; message: string; stack: string };
+	| { kind: "error"; message: string; stack: string }
+	| { kind: "consent"; choices: ConsentChoicesMessage; uiVersion: string };
+
+/** A player's consent choice per category, as it crosses between client and server. */
+export interface ConsentChoicesMessage {
+	analytics: boolean;
+	experiments: boolean;
+	personalization: boolean;
+}
+
+/** Longest `uiVersion` of a consent answer (names the prompt the player saw, e.g. "vantage-1" or a game's own). */
+export const MAX_UI_VERSION_LENGTH = 64;
+
+/**
+ * One message from the server to a player's client tracker (through the same RemoteEvent): the player's consent
+ * state, and whether to show the prompt now.
+ */
+export type ServerMessage = {
+	kind: "consent";
+	/** "loading" | "asking" | "answered" | "default" (see the server's consent rules). */
+	status: string;
+	choices: ConsentChoicesMessage;
+	policyVersion?: string;
+	optIn: boolean;
+	ask: boolean;
+	prompt: boolean;
+};

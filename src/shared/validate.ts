@@ -9,6 +9,7 @@ import {
 	DeviceInfo,
 	MAX_NAME_LENGTH,
 	MAX_PROP_STRING_LENGTH,
+	MAX_UI_VERSION_LENGTH,
 	MAX_PROPS,
 	PropValue,
 	Props,
@@ -257,6 +258,25 @@ export function parseClientMessage(message: unknown): ClientMessage | string {
 	if (m.kind === "error") {
 		if (!isErrorText(m.message, 1) || !isErrorText(m.stack, 0)) return "error report has the wrong shape";
 		return { kind: "error", message: m.message, stack: m.stack };
+	}
+	if (m.kind === "consent") {
+		const c = m.choices as Record<string, unknown> | undefined;
+		if (
+			!typeIs(c, "table") ||
+			!typeIs(c.analytics, "boolean") ||
+			!typeIs(c.experiments, "boolean") ||
+			!typeIs(c.personalization, "boolean")
+		) {
+			return "consent answer needs analytics, experiments and personalization booleans";
+		}
+		if (!typeIs(m.uiVersion, "string") || m.uiVersion.size() < 1 || m.uiVersion.size() > MAX_UI_VERSION_LENGTH) {
+			return `consent answer needs a uiVersion of 1 to ${MAX_UI_VERSION_LENGTH} characters`;
+		}
+		return {
+			kind: "consent",
+			choices: { analytics: c.analytics, experiments: c.experiments, personalization: c.personalization },
+			uiVersion: m.uiVersion,
+		};
 	}
 	return "unknown message kind";
 }

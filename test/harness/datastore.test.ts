@@ -4,7 +4,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import { DataStoreBackend, dataStoresOf } from "./services/datastore.js";
-import { RobloxVm, type ServicePlugin } from "./vm.js";
+import { RobloxVm, stringPieces, type ServicePlugin } from "./vm.js";
 import { World } from "./world.js";
 
 // Exposes the harness table H to test scripts (to add stand-in players).
@@ -283,6 +283,44 @@ describe("limits", () => {
 		);
 		expect(fits).toBe(true);
 		expect((dataStoresOf(vm).get("Big", "k") as string).length).toBe(4 * 1024 * 1024 - 2);
+	});
+
+	it("reads back a value of the full 4 MB, and one of nearly 4 MB full of escapes and multi-byte characters", async () => {
+		// Values this large reach Luau in pieces (luau-web cannot take one string of more than ~1.4 MB).
+		const vm = await server();
+		const [plain, mixed, mixedLength] = await vm.run<[boolean, boolean, number]>(
+			lua(`
+			local ds = DSS:GetDataStore("Big")
+			local plain = string.rep("a", 4 * 1024 * 1024 - 2)
+			ds:SetAsync("plain", plain)
+			-- Quotes, backslashes and control characters grow when escaped; é is 2 bytes, the emoji 4 (a surrogate
+			-- pair in JavaScript: a piece must never split one).
+			local mixed = { text = string.rep('a"b\\\\c\\né😀/', 260000), n = 42, list = { 1, "two", true } }
+			ds:SetAsync("mixed", mixed)
+			local gotPlain = ds:GetAsync("plain")
+			local gotMixed = ds:GetAsync("mixed")
+			return gotPlain == plain,
+				gotMixed.text == mixed.text and gotMixed.n == 42 and gotMixed.list[2] == "two",
+				#gotMixed.text
+			`),
+		);
+		expect([plain, mixed, mixedLength]).toEqual([true, true, 260000 * 13]);
+		const stored = dataStoresOf(vm).get("Big", "mixed") as { text: string };
+		expect(Buffer.byteLength(JSON.stringify(stored))).toBeGreaterThan(4.1e6);
+		expect(Buffer.byteLength(JSON.stringify(stored))).toBeLessThanOrEqual(4 * 1024 * 1024);
+	});
+
+	it("cuts what crosses to Luau into pieces that never split a surrogate pair", () => {
+		const text = "ab😀😀c😀";
+		for (let size = 1; size <= text.length; size++) {
+			const pieces = stringPieces(text, size);
+			expect(pieces.join("")).toBe(text);
+			for (const piece of pieces) {
+				expect(piece.length).toBeLessThanOrEqual(Math.max(size, 2));
+				// Each piece is valid UTF-16 on its own: no lone high surrogate at its end, no lone low one at its start.
+				expect(Buffer.from(piece, "utf8").toString("utf8")).toBe(piece);
+			}
+		}
 	});
 });
 

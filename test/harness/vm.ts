@@ -33,6 +33,29 @@ type LuauModule = {
 	};
 };
 let luauModule: Promise<LuauModule> | undefined;
+
+/**
+ * Most UTF-16 code units of one string handed to Luau in one call (at most 768 KB of UTF-8): luau-web copies a string
+ * argument onto a small stack and crashes on one of more than ~1.4 MB, so larger ones cross in pieces of this size.
+ */
+export const IO_PIECE_CHARS = 256 * 1024;
+
+/**
+ * Cuts `text` into pieces of at most `size` UTF-16 code units, never between the two halves of a surrogate pair: each
+ * piece is turned into UTF-8 on its own, so a split pair would arrive as two replacement characters.
+ */
+export function stringPieces(text: string, size: number): string[] {
+	const pieces: string[] = [];
+	for (let start = 0; start < text.length;) {
+		let end = Math.min(text.length, start + size);
+		const last = text.charCodeAt(end - 1);
+		// A pair at the cut moves whole into the next piece (or into this one, when it would leave it empty).
+		if (end < text.length && last >= 0xd800 && last <= 0xdbff) end += end - start > 1 ? -1 : 1;
+		pieces.push(text.slice(start, end));
+		start = end;
+	}
+	return pieces;
+}
 export function loadLuau(): Promise<LuauModule> {
 	luauModule ??= import(join(here, ".luau-web", "src", "index.js")) as Promise<LuauModule>;
 	return luauModule;
@@ -354,19 +377,51 @@ export class RobloxVm {
 			for (const r of batch) {
 				this.inflight.delete(r.id);
 				// A JS object handed to Luau leaves a wrapper the GC must never free (see BOOT_SOURCE): objects cross as
-				// JSON, except large ones (luau-web cannot take a string argument of more than ~1.4 MB), which Luau keeps
-				// referenced for good.
+				// JSON. luau-web cannot take a string argument of more than ~1.4 MB (it copies it onto a small stack and
+				// crashes), so large JSON and large strings cross in pieces that Luau joins (a 4 MB DataStore value, a
+				// spill chunk of 3.5 MB).
 				const json = r.value !== null && typeof r.value === "object" ? JSON.stringify(r.value) : undefined;
-				if (json !== undefined && json.length <= 512 * 1024) {
+				if (json !== undefined && json.length <= IO_PIECE_CHARS) {
 					await this.callH("deliverIoJson", r.id, r.ok, json);
 				} else if (json !== undefined) {
-					this.anchored++;
-					await this.callH("deliverIoObject", r.id, r.ok, r.value);
+					await this.deliverLarge(r.id, r.ok, r.value as object, json);
+				} else if (typeof r.value === "string" && r.value.length > IO_PIECE_CHARS) {
+					await this.sendPieces(r.id, "", r.value);
+					await this.callH("deliverIoPieces", r.id, r.ok, "string");
 				} else {
 					await this.callH("deliverIo", r.id, r.ok, r.value);
 				}
 			}
 		}
+	}
+
+	/**
+	 * Hands a large object result to Luau in pieces (lua/bridge.luau joins them). Its large string fields (a DataStore
+	 * value's JSON) cross as they are and the rest as JSON: Luau decodes JSON far slower than it joins pieces, and a
+	 * value's JSON would otherwise be escaped a second time. Anything else large crosses as one JSON text in pieces.
+	 */
+	private async deliverLarge(id: number, ok: boolean, value: object, json: string): Promise<void> {
+		if (!Array.isArray(value)) {
+			const rest: Record<string, unknown> = { ...(value as Record<string, unknown>) };
+			for (const [name, field] of Object.entries(rest)) {
+				if (name === "" || typeof field !== "string" || field.length <= IO_PIECE_CHARS) continue;
+				await this.sendPieces(id, name, field);
+				delete rest[name];
+			}
+			const restJson = JSON.stringify(rest);
+			if (restJson.length <= IO_PIECE_CHARS) {
+				await this.callH("deliverIoPieces", id, ok, "fields", restJson);
+				return;
+			}
+			await this.callH("dropIoPieces", id);
+		}
+		await this.sendPieces(id, "", json);
+		await this.callH("deliverIoPieces", id, ok, "json");
+	}
+
+	/** Sends `text` to Luau as pieces of field `name` ("" for the whole result) of I/O result `id`. */
+	private async sendPieces(id: number, name: string, text: string): Promise<void> {
+		for (const piece of stringPieces(text, IO_PIECE_CHARS)) await this.callH("ioPiece", id, name, piece);
 	}
 
 	/**

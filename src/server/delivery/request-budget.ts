@@ -18,7 +18,9 @@ export class RequestBudget {
 	) {}
 
 	private trim(now: number): void {
-		while (this.head < this.times.size() && this.times[this.head] <= now - this.windowSeconds) this.head += 1;
+		// The same sum as waitSeconds: with `now - window` instead, a request sent exactly one window earlier could be
+		// kept by one test and let through by the other (rounding of doubles), and the budget would open wide.
+		while (this.head < this.times.size() && this.times[this.head] + this.windowSeconds <= now) this.head += 1;
 		// Compact now and then so the array does not grow for the life of the server.
 		if (this.head > 64 && this.head * 2 > this.times.size()) {
 			const kept = new Array<number>();

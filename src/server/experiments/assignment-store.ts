@@ -4,8 +4,7 @@
 // shared with the game, UpdateAsync spends one read and one write; keys ≤ 50 characters, values ≤ 4 MB. Requests
 // yield and can fail. The game's own saves matter more: a request is only made while at least `reserve` requests
 // of its type are left, else it waits a little and tries again, a few times, then gives up.
-import { LazyDataStore } from "../lazy-data-store";
-import { DataStoreService } from "@rbxts/services";
+import { PlayerDataStore } from "../lazy-data-store";
 
 /** One kept assignment: the variation's key, the experiment's seed when it was drawn, unix seconds. */
 export interface KeptAssignment {
@@ -80,26 +79,18 @@ export function mergeKept(current: KeptAssignments, additions: KeptAssignments):
 	return merged;
 }
 
-export class DataStoreAssignments implements AssignmentPersistence {
-	private readonly dataStore: LazyDataStore;
-
+export class DataStoreAssignments extends PlayerDataStore implements AssignmentPersistence {
 	/**
 	 * @param storeName - the DataStore holding one key per player
 	 * @param reserve - requests of each type always left to the game
 	 * @param attempts - tries per load or save (waiting `retrySeconds` between them)
 	 */
-	constructor(
-		storeName: string,
-		private readonly debug = false,
-		private readonly reserve = 10,
-		private readonly attempts = 3,
-		private readonly retrySeconds = 2,
-	) {
-		this.dataStore = new LazyDataStore(storeName, (message) => this.log(message));
+	constructor(storeName: string, debug = false, reserve = 10, attempts = 3, retrySeconds = 2) {
+		super(storeName, "assignments", debug, { reserve, attempts, retrySeconds });
 	}
 
 	load(userId: number): LoadResult {
-		const result = this.withRetries("load", Enum.DataStoreRequestType.GetAsync, (store) => {
+		const result = this.request("load", Enum.DataStoreRequestType.GetAsync, (store) => {
 			const [value] = store.GetAsync(`u${userId}`);
 			return keptOf(value);
 		});
@@ -107,7 +98,7 @@ export class DataStoreAssignments implements AssignmentPersistence {
 	}
 
 	save(userId: number, additions: KeptAssignments): boolean {
-		const result = this.withRetries("save", Enum.DataStoreRequestType.UpdateAsync, (store) => {
+		const result = this.request("save", Enum.DataStoreRequestType.UpdateAsync, (store) => {
 			store.UpdateAsync<unknown, StoredValue>(`u${userId}`, (old) =>
 				// Tagged with the UserId (the transform's second return), so Roblox's erasure tooling finds the key.
 				// eslint-disable-next-line roblox-ts/no-user-defined-lua-tuple -- UpdateAsync reads multiple returns
@@ -116,37 +107,5 @@ export class DataStoreAssignments implements AssignmentPersistence {
 			return true;
 		});
 		return result.ok;
-	}
-
-	/** Runs one request when the budget allows, retrying a few times; the DataStore once, unusable for good. */
-	private withRetries<T>(
-		what: string,
-		requestType: Enum.DataStoreRequestType,
-		run: (store: DataStore) => T,
-	): { ok: true; value: T } | { ok: false; message: string } {
-		let message = "no attempt made";
-		for (let attempt = 1; attempt <= this.attempts; attempt++) {
-			if (attempt > 1) task.wait(this.retrySeconds);
-			const store = this.open();
-			if (!store) return { ok: false, message: "DataStore unavailable" };
-			const [budgetOk, budget] = pcall(() => DataStoreService.GetRequestBudgetForRequestType(requestType));
-			if (!budgetOk || !typeIs(budget, "number") || budget < this.reserve) {
-				message = "DataStore budget low";
-				continue;
-			}
-			const [ok, value] = pcall(() => run(store));
-			if (ok) return { ok: true, value: value as T };
-			message = tostring(value);
-			this.log(`${what} failed (${message})`);
-		}
-		return { ok: false, message };
-	}
-
-	private open(): DataStore | undefined {
-		return this.dataStore.get();
-	}
-
-	private log(message: string): void {
-		if (this.debug) print(`[Vantage] assignments: ${message}`);
 	}
 }

@@ -1,6 +1,7 @@
 // The experiment config a game server gets from `GET /v1/config` (server/experiments/sdk-config.ts builds it), checked
 // once when it arrives and turned into lookups by key. A malformed experiment or flag is left out (and named) instead
 // of rejecting the whole document, so one bad entry cannot take the others down.
+import { ConsentConfig, parseConsentConfig } from "../consent/rules";
 import { t } from "@rbxts/t";
 import { ExperimentConfig } from "../../shared/assignment";
 import { Condition } from "../../shared/conditions";
@@ -63,6 +64,8 @@ export interface ParsedConfig {
 	flags: ReadonlyMap<string, SdkFlag>;
 	/** Entries left out because they were malformed, e.g. `experiment "shop"`. */
 	skipped: string[];
+	/** The game's consent rules; undefined when the document has none or a malformed one (the rules stay as they were). */
+	consent?: ConsentConfig;
 }
 
 const isStrata = t.array(t.string);
@@ -147,7 +150,9 @@ export function parseConfig(body: unknown): ParsedConfig | undefined {
 		if (isFlag(item)) flags.set(item.key, item as unknown as SdkFlag);
 		else skipped.push(`flag ${describe(item)}`);
 	}
-	return { gameId: body.gameId ?? "", experiments, flags, skipped };
+	const consent = parseConsentConfig((body as { consent?: unknown }).consent);
+	if (consent === undefined && (body as { consent?: unknown }).consent !== undefined) skipped.push("consent");
+	return { gameId: body.gameId ?? "", experiments, flags, skipped, consent };
 }
 
 function describe(item: unknown): string {

@@ -2,6 +2,7 @@
 // config, the players' attributes and, for the modes that keep a player's variation (random, stratified, adaptive),
 // their kept assignments. Nothing here yields or throws: DataStore work runs in its own threads, and until a
 // player's kept assignments are loaded those modes answer with the deterministic hash (see `decide`).
+import { ConsentGate } from "../delivery/consent-gate";
 import { Players } from "@rbxts/services";
 import { assign, AssignmentReason } from "../../shared/assignment";
 import { evaluateCondition } from "../../shared/conditions";
@@ -24,6 +25,7 @@ import { evaluateFlag, isTruthy } from "./flags";
  * - `loading` / `storeUnavailable`: a random, stratified or adaptive experiment before the player's kept
  *   assignments are loaded (or when they cannot be): the deterministic hash's variation, not counted, no exposure;
  * - `invalidCall`: the arguments were not a Player and a key;
+ * - `consent`: the player has not agreed to experiments (consent on): control, not counted, no exposure;
  * - the rest come from `assign` (`notRunning`, `notCovered`, `notInNamespace`, `noHashValue`, ...): control.
  */
 export type VariantReason =
@@ -34,7 +36,8 @@ export type VariantReason =
 	| "conditionFailed"
 	| "loading"
 	| "storeUnavailable"
-	| "invalidCall";
+	| "invalidCall"
+	| "consent";
 
 /** A player's variant of an experiment. */
 export interface Variant {
@@ -67,6 +70,12 @@ export interface ExperimentsDeps {
 	present?: (player: Player) => boolean;
 	/** Resolves a public call's player argument. @default a Player Instance */
 	playerOf?: (value: unknown) => Player | undefined;
+	/**
+	 * The consent gate (consent on): a player who has not agreed to `experiments` gets control and is not counted; one
+	 * who has not agreed to `personalization` is targeted by their UserId alone (no country, locale, attributes).
+	 * @default everything allowed
+	 */
+	consent?: ConsentGate;
 	/** Unix seconds (kept assignments' time). @default os.time */
 	now?: () => number;
 	/** Seconds, for retrying a failed load. @default os.clock */
@@ -184,7 +193,10 @@ export class Experiments {
 		if (!config) return { index: 0, inExperiment: false, reason: "noConfig" };
 		const entry = config.experiments.get(key);
 		if (!entry) return { index: 0, inExperiment: false, reason: "unknownExperiment" };
-		const decision = this.decide(player, entry, this.deps.attributes.of(player));
+		let decision = this.decide(player, entry, this.attributesOf(player));
+		if (decision.reason !== "forced" && this.deps.consent?.allows(player.UserId, "experiments") === false) {
+			decision = { index: 0, inExperiment: false, reason: "consent", mode: decision.mode };
+		}
 		const variationKey = entry.config.variations[decision.index]?.key;
 		if (decision.inExperiment && decision.reason !== "forced" && variationKey !== undefined) {
 			this.logExposure(player, key, variationKey, decision);
@@ -292,7 +304,13 @@ export class Experiments {
 		}
 		const flag = this.deps.config()?.flags.get(key);
 		if (!flag) return undefined;
-		return evaluateFlag(flag, this.deps.attributes.of(player)).value;
+		return evaluateFlag(flag, this.attributesOf(player)).value;
+	}
+
+	/** What targeting may read of a player: everything known, or (personalization refused) the UserId alone. */
+	private attributesOf(player: Player): Attributes {
+		if (this.deps.consent?.allows(player.UserId, "personalization") === false) return { id: player.UserId };
+		return this.deps.attributes.of(player);
 	}
 
 	private invalid(fn: string, reason: string): Variant {

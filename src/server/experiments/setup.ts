@@ -1,5 +1,6 @@
 // Wiring of experiments into `Vantage.start`: the config client (its own token of scope `config` and its own small
 // request budget), kept assignments in DataStore, and exposures recorded through tracking.
+import { ConsentGate } from "../delivery/consent-gate";
 import { RequestBudget } from "../delivery/request-budget";
 import { TokenProvider } from "../delivery/token-provider";
 import { configRequestsPerMinute, ResolvedOptions } from "../options";
@@ -10,6 +11,7 @@ import { Tracking } from "../tracking/tracking";
 import { Warnings } from "../tracking/tracker";
 import { DataStoreAssignments } from "./assignment-store";
 import { PlayerAttributes, sharingFacts } from "./attributes";
+import { ParsedConfig } from "./config";
 import { ConfigClient } from "./config-client";
 import { Experiments } from "./experiments";
 
@@ -26,6 +28,8 @@ export function createExperiments(
 	warnings: Warnings,
 	attributes: PlayerAttributes,
 	tracking: Tracking,
+	onConfig?: (config: ParsedConfig) => void,
+	consent?: ConsentGate,
 ): { config: ConfigClient; experiments: Experiments } {
 	const { endpoint, gameKeySecret } = options.delivery;
 	const budget = new RequestBudget(configRequestsPerMinute(options.experiments.configRefreshSeconds));
@@ -36,6 +40,7 @@ export function createExperiments(
 		budget,
 		warnings,
 		debug: options.debug,
+		onUpdate: onConfig,
 	});
 	const store = options.experiments.assignmentStore;
 	const experiments = new Experiments({
@@ -48,6 +53,7 @@ export function createExperiments(
 		refuse: (fn, reason) => tracking.tracker.refuse(fn, reason),
 		warnings,
 		persistence: store === false ? undefined : new DataStoreAssignments(store, options.debug),
+		consent,
 	});
 	return { config, experiments };
 }

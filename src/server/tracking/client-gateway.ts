@@ -6,7 +6,7 @@
 // 3. attributed to the sending Player, whatever userId the payload claims.
 // Refused messages are counted (stats) and reported to listeners; nothing reaches game code as an error.
 import { ReplicatedStorage } from "@rbxts/services";
-import { CLIENT_REMOTE_NAME, ClientMessage } from "../../shared/protocol";
+import { CLIENT_REMOTE_NAME, ClientMessage, ServerMessage } from "../../shared/protocol";
 import { parseClientMessage } from "../../shared/validate";
 import { TokenBucket } from "./token-bucket";
 import { TrackingCounters } from "./tracker";
@@ -73,6 +73,14 @@ export class ClientGateway {
 		}
 		// 3. Attribute to the sender.
 		this.handle(player, parsed);
+	}
+
+	/** Sends a message to one player's client tracker; false before listen() (client events off). Never throws. */
+	send(player: Player, message: ServerMessage): boolean {
+		const remote = this.remote;
+		if (!remote) return false;
+		const [ok] = pcall(() => remote.FireClient(player, message));
+		return ok;
 	}
 
 	/** Forgets a player's bucket when they leave. */

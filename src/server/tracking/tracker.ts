@@ -1,7 +1,8 @@
 import { IdGenerator, prefixFromGuid } from "../../shared/ids";
 import { EventType, Props, WireEvent } from "../../shared/protocol";
 import { checkName, checkProps, isUsableName, isValidProps } from "../../shared/validate";
-import { DeferredEvents, EventSink } from "../delivery/pipeline";
+import { ConsentGate, GAME_DEFAULT_CONSENT, gatedOrHeld } from "../delivery/consent-gate";
+import { DeferredEvents, EventSink } from "../delivery/contracts";
 import { nowMs } from "./clock";
 
 /** Where warnings go: the SDK's WarnOnce (one line per distinct message), or a spec's recorder. */
@@ -41,7 +42,8 @@ export const NO_PROPS = {} as Props;
 const NO_SESSION: SessionRef = { id: "", userId: 0 };
 
 /**
- * The bottom of tracking. Calls are recorded cheaply (a few array stores: see {@link Tracking.trackFast}) and built
+ * The bottom of tracking. Every event passes the consent gate first: an event the gate refuses is not recorded at all
+ * (see consent-gate.ts). Calls are recorded cheaply (a few array stores: see {@link Tracking.trackFast}) and built
  * into wire events by the delivery worker when it seals ({@link buildInto}): a `track` call's name and props are
  * validated then (refusals counted and warned about as at call time), and every event gets its time-ordered id then.
  * Never yields, never throws.
@@ -74,6 +76,8 @@ export class Tracker implements DeferredEvents {
 		private readonly onInvalidCall?: (fn: string, reason: string) => void,
 		/** Unix milliseconds, read where exactness beats cost (session boundaries, building records). */
 		readonly now: () => number = nowMs,
+		/** Consulted before anything is recorded (Tracking.trackFast asks it too). */
+		readonly consent: ConsentGate = GAME_DEFAULT_CONSENT,
 	) {
 		this.ids = new IdGenerator(prefixFromGuid(serverGuid), now);
 		sink.attach(this);
@@ -92,8 +96,19 @@ export class Tracker implements DeferredEvents {
 		return false;
 	}
 
-	/** Queues one event whose arguments are checked already; `props` must be owned by the event. */
+	/**
+	 * Queues one event whose arguments are checked already; `props` must be owned by the event. Nothing is recorded
+	 * when the consent gate refuses the event's category for the player.
+	 */
 	emit(userId: number, sessionId: string, eventType: EventType, name: string, props: Props, time?: number): void {
+		if (
+			userId !== 0 &&
+			gatedOrHeld(this.consent, userId, eventType, () =>
+				this.emit(userId, sessionId, eventType, name, props, time ?? this.now()),
+			)
+		) {
+			return;
+		}
 		const k = this.used;
 		this.checked.set(k, { userId, sessionId, type: eventType, name, props, time });
 		const r = this.records;
@@ -101,6 +116,21 @@ export class Tracker implements DeferredEvents {
 		r[k + 1] = name;
 		r[k + 2] = props;
 		r[k + 3] = os.clock();
+		this.used = k + 4;
+		if (k >= this.limit) this.reached();
+	}
+
+	/**
+	 * Records a `track` call whose name and props are checked when built (as Tracking.trackFast does), with the
+	 * os.clock reading of the call: how an event that waited for the player's consent is recorded at its own time.
+	 */
+	recordCall(session: SessionRef, name: unknown, copy: object, clockAtCall: number): void {
+		const k = this.used;
+		const r = this.records;
+		r[k] = session;
+		r[k + 1] = name;
+		r[k + 2] = copy;
+		r[k + 3] = clockAtCall;
 		this.used = k + 4;
 		if (k >= this.limit) this.reached();
 	}

@@ -3,7 +3,7 @@
 // with one warning per distinct reason), never yields and never throws on bad input. `track` checks only the shape of
 // its arguments at call time; the delivery worker validates its name and props when it seals (see Tracker).
 import { Players, ScriptContext } from "@rbxts/services";
-import { ClientMessage, Props } from "../../shared/protocol";
+import { ClientMessage, ConsentChoicesMessage, Props, ServerMessage } from "../../shared/protocol";
 import {
 	checkEconomy,
 	checkFunnelStep,
@@ -15,7 +15,8 @@ import {
 	EconomyEvent,
 	ProgressionStatus,
 } from "../../shared/validate";
-import { EventSink } from "../delivery/pipeline";
+import { ConsentGate, GAME_DEFAULT_CONSENT } from "../delivery/consent-gate";
+import { EventSink } from "../delivery/contracts";
 import { TrackingOptions } from "../options";
 import { ClientGateway } from "./client-gateway";
 import { ErrorCapture, ErrorReport } from "./error-capture";
@@ -27,12 +28,23 @@ import { NO_PROPS, SessionRef, Tracker, TrackingCounters, Warnings } from "./tra
 
 /** Listeners of what tracking refuses (the public signals). */
 export interface TrackingHooks {
+	/** A player's client sent a consent answer (validated): the consent module takes it. */
+	consentAnswer?: (player: Player, choices: ConsentChoicesMessage, uiVersion: string) => void;
+	/** A player joined, before their session begins (the consent module starts looking up their answer). */
+	playerJoined?: (player: Player) => void;
+	/** A player left, after their session ended. */
+	playerLeft?: (userId: number) => void;
 	invalidCall?: (fn: string, reason: string) => void;
 	clientRejected?: (player: Player, reason: string) => void;
 }
 
 export interface TrackingDeps {
 	sink: EventSink;
+	/**
+	 * The consent gate every event passes before it is recorded (the consent module plugs in here).
+	 * @default GAME_DEFAULT_CONSENT (everything allowed: the game answers for consent itself)
+	 */
+	consent?: ConsentGate;
 	warnings: Warnings;
 	options: TrackingOptions;
 	/** Random text (HttpService:GenerateGUID) that makes this server's event ids unique. */
@@ -82,6 +94,7 @@ export class Tracking {
 	private readonly progressions: ProgressionAttempts;
 	private readonly playerOf: (value: unknown) => Player | undefined;
 	private readonly byPlayer: ReadonlyMap<unknown, SessionRef>;
+	private readonly consent: ConsentGate;
 	private readonly serverProps: Props;
 	private readonly serverSessionId: string;
 	private readonly serverStartMs: number;
@@ -93,7 +106,15 @@ export class Tracking {
 	constructor(private readonly deps: TrackingDeps) {
 		const options = deps.options;
 		const clock = deps.clock ?? os.clock;
-		this.tracker = new Tracker(deps.sink, deps.serverGuid, deps.warnings, deps.hooks?.invalidCall, deps.now);
+		this.consent = deps.consent ?? GAME_DEFAULT_CONSENT;
+		this.tracker = new Tracker(
+			deps.sink,
+			deps.serverGuid,
+			deps.warnings,
+			deps.hooks?.invalidCall,
+			deps.now,
+			this.consent,
+		);
 		this.serverProps = deps.serverProps ?? readServerFacts();
 		const firstVisits =
 			options.firstVisitStore === false ? undefined : new FirstVisitStore(options.firstVisitStore, !!deps.debug);
@@ -128,9 +149,9 @@ export class Tracking {
 	 */
 	start(): void {
 		this.tracker.emit(0, this.serverSessionId, "session_start", "server", copyProps(this.serverProps));
-		this.connections.push(Players.PlayerAdded.Connect((player) => this.sessions.begin(player)));
+		this.connections.push(Players.PlayerAdded.Connect((player) => this.playerJoined(player)));
 		this.connections.push(Players.PlayerRemoving.Connect((player) => this.playerLeft(player.UserId)));
-		for (const player of Players.GetPlayers()) this.sessions.begin(player);
+		for (const player of Players.GetPlayers()) this.playerJoined(player);
 		if (this.deps.options.captureErrors) {
 			this.connections.push(
 				ScriptContext.Error.Connect((message, stack, origin) => {
@@ -153,10 +174,27 @@ export class Tracking {
 		for (const connection of this.connections) connection.Disconnect();
 	}
 
+	private playerJoined(player: Player): void {
+		// Consent first: the player's events (session_start included) pass its gate from the start.
+		this.deps.hooks?.playerJoined?.(player);
+		this.sessions.begin(player);
+	}
+
 	private playerLeft(userId: number): void {
 		this.sessions.end(userId);
 		this.progressions.forget(userId);
 		this.gateway.forget(userId);
+		this.deps.hooks?.playerLeft?.(userId);
+	}
+
+	/** Records a player's `consent` event (never held back by the gate: it carries the answer itself). */
+	emitConsent(userId: number, props: Props): void {
+		this.tracker.emit(userId, this.sessions.sessionIdOf(userId), "consent", "player", props);
+	}
+
+	/** Sends a message to a player's client tracker (false when client events are off or the player has no client). */
+	sendToClient(player: Player, message: ServerMessage): boolean {
+		return this.gateway.send(player, message);
 	}
 
 	/** Emits an event for a checked player. */
@@ -172,27 +210,36 @@ export class Tracking {
 		return player;
 	}
 
-	/** `Vantage.track`: a custom event. */
+	/** `Vantage.track`: a custom event. True also when the consent gate keeps it (a valid call, not recorded). */
 	track(player: unknown, name: unknown, props?: unknown): boolean {
 		return this.trackFast(player, name, props) || this.trackChecked(player, name, props);
 	}
 
 	/**
 	 * The hot path of {@link track}: for a player with an active session, a string name and nil or plain-table props,
-	 * records the call (its session, the name, a shallow copy of the props and os.clock) and returns true; the
-	 * delivery worker validates the name and props when it seals (Tracker.buildInto), refusing them then with the
-	 * same reasons. Otherwise returns false having done nothing, and {@link track} takes the full path (which also
+	 * records the call (its session, the name, a shallow copy of the props and os.clock) unless the consent gate
+	 * refuses the player's analytics, and returns true; the delivery worker validates the name and props when it
+	 * seals (Tracker.buildInto), refusing them then with the same reasons. Otherwise returns false having done nothing, and {@link track} takes the full path (which also
 	 * explains a refusal). Cannot throw: it only indexes tables with the arguments, compares and clones a plain
 	 * table, so callers need no pcall.
 	 */
 	trackFast(player: unknown, name: unknown, props?: unknown): boolean {
 		const session = this.byPlayer.get(player);
 		if (session === undefined || luaType(name) !== "string") return false;
-		let copy = NO_PROPS as object;
-		if (props !== undefined) {
-			if (luaType(props) !== "table" || metatableOf(props as object) !== undefined) return false;
-			copy = clone(props as object);
+		if (props !== undefined && (luaType(props) !== "table" || metatableOf(props as object) !== undefined)) {
+			return false;
 		}
+		// The consent gate, before anything is copied or recorded (a custom event: analytics). An event that may wait
+		// for the player's answer is copied now and recorded, at its own time, if they grant analytics.
+		if (!this.consent.allows(session.userId, "analytics")) {
+			if (this.consent.hold !== undefined) {
+				const waiting = props !== undefined ? clone(props as object) : (NO_PROPS as object);
+				const at = clock();
+				this.consent.hold(session.userId, "analytics", () => this.tracker.recordCall(session, name, waiting, at));
+			}
+			return true;
+		}
+		const copy = props !== undefined ? clone(props as object) : (NO_PROPS as object);
 		const t = this.tracker;
 		const r = t.records;
 		const k = t.used;
@@ -266,6 +313,8 @@ export class Tracking {
 			this.emitFor(player, "custom", { name: message.name, props });
 		} else if (message.kind === "device") {
 			this.sessions.setDevice(player.UserId, message.device);
+		} else if (message.kind === "consent") {
+			this.deps.hooks?.consentAnswer?.(player, message.choices, message.uiVersion);
 		} else if (this.deps.options.captureErrors) {
 			this.errors.capture("client", player.UserId, message.message, message.stack);
 		}

@@ -199,6 +199,10 @@ describe("parseClientMessage", () => {
 			message: "m",
 			stack: "",
 		});
+		const choices = { analytics: true, experiments: false, personalization: true };
+		expect(
+			parseClientMessage({ kind: "consent", choices: { ...choices, extra: 1 }, uiVersion: "v1", userId: 5 }),
+		).toEqual({ kind: "consent", choices, uiVersion: "v1" });
 	});
 
 	it("refuses unknown kinds, wrong shapes and more than 32 props", () => {
@@ -215,6 +219,10 @@ describe("parseClientMessage", () => {
 			},
 			{ kind: "error", message: "", stack: "" },
 			{ kind: "error", message: string.rep("m", 5000), stack: "" },
+			{ kind: "consent", choices: { analytics: true, experiments: false }, uiVersion: "v1" },
+			{ kind: "consent", choices: { analytics: true, experiments: false, personalization: "yes" }, uiVersion: "v1" },
+			{ kind: "consent", choices: { analytics: true, experiments: false, personalization: true }, uiVersion: "" },
+			{ kind: "consent", choices: { analytics: true, experiments: false, personalization: true } },
 			42,
 		];
 		for (const message of bad) expect(typeIs(parseClientMessage(message), "string")).toBe(true);

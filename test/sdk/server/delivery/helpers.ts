@@ -1,9 +1,11 @@
 // Shared set-up for the delivery specs: pipelines pointed at the scripted backend (HarnessBackend), each with its
 // own spill DataStore, events with unique time-ordered ids, and a warning recorder.
+import { expect } from "@rbxts/jest-globals";
 import { HttpService } from "@rbxts/services";
 import { IdGenerator, prefixFromGuid } from "../../../../src/shared/ids";
 import { WireEvent } from "../../../../src/shared/protocol";
-import { DeliveryDeps, DeliveryPipeline, DeliveryError } from "../../../../src/server/delivery/pipeline";
+import { DeliveryDeps, DeliveryError } from "../../../../src/server/delivery/contracts";
+import { DeliveryPipeline } from "../../../../src/server/delivery/pipeline";
 import { DeliveryOptions, DeliveryStartOptions, resolveDeliveryOptions } from "../../../../src/server/delivery/options";
 
 /** Collects warnings instead of printing them. */
@@ -119,12 +121,42 @@ export function countIds(list: readonly string[]): Map<string, number> {
 	return counts;
 }
 
-/** Whether `stored` holds each of `expected` exactly once and nothing else. */
-export function exactlyOnce(expected: readonly string[], stored: readonly string[]): boolean {
-	if (expected.size() !== stored.size()) return false;
-	const counts = countIds(stored);
-	for (const id of expected) if (counts.get(id) !== 1) return false;
-	return true;
+/**
+ * What keeps `seen` from holding each of `expected` exactly once and nothing else: "<id> ×<n>" for an expected id
+ * seen n ≠ 1 times, "<id> unexpected" for an id not expected. Empty when each was seen exactly once.
+ */
+export function exactlyOnceProblems(expected: readonly string[], seen: readonly string[]): string[] {
+	const counts = countIds(seen);
+	const problems = new Array<string>();
+	const wanted = new Set<string>();
+	for (const id of expected) {
+		wanted.add(id);
+		const n = counts.get(id) ?? 0;
+		if (n !== 1) problems.push(`${id} ×${n}`);
+	}
+	for (const [id] of counts) if (!wanted.has(id)) problems.push(`${id} unexpected`);
+	return problems;
+}
+
+/**
+ * Event ids as the transport delivered them: every id of every POST /v1/batches the backend answered 200, in order,
+ * counted as they went over the wire, before the backend's de-duplication. A batch delivered twice lists its ids
+ * twice (the backend would answer the second from its first answer and store nothing: invisible in
+ * `storedEventIds`). Requests that failed (network, 4xx, 5xx) are not deliveries and are left out.
+ */
+export function deliveredIds(): string[] {
+	const out = new Array<string>();
+	for (const r of batchRequests(true)) {
+		if (r.outcome !== 200) continue;
+		for (const id of r.eventIds ?? []) out.push(id);
+	}
+	return out;
+}
+
+/** Each of `ids` delivered exactly once at the transport (and so stored exactly once), nothing else delivered. */
+export function expectDeliveredExactlyOnce(ids: readonly string[]): void {
+	expect(exactlyOnceProblems(ids, deliveredIds())).toEqual([]);
+	expect(exactlyOnceProblems(ids, HarnessBackend.storedEventIds())).toEqual([]);
 }
 
 /** Spill chunk keys ("c/…") and lease keys ("l/…") of a spill DataStore. */

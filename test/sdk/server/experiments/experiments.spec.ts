@@ -100,6 +100,35 @@ describe("getVariant", () => {
 		expect(exposures.size()).toBe(1);
 	});
 
+	it("follows the player's consent: control without exposure until they agree to experiments; no targeting on their data without personalization", () => {
+		const allowed = new Map<string, boolean>();
+		const consent = {
+			allows(userId: number, category: string) {
+				return allowed.get(`${userId} ${category}`) === true;
+			},
+		};
+		const targeted = experiment("shop", { coverage: 1, condition: { country: "CA" } });
+		const { experiments, attributes, exposures } = fakeExperiments(parsed([experiment("hud"), targeted]), {
+			consent,
+		});
+		const ada = fakePlayer(1001);
+		attributes.join(ada);
+		attributes.learn(1001, "country", "CA");
+		expect(experiments.getVariant(ada, "hud")).toMatchObject({
+			key: "control",
+			inExperiment: false,
+			reason: "consent",
+		});
+		expect(exposures.size()).toBe(0);
+		allowed.set("1001 experiments", true);
+		expect(experiments.getVariant(ada, "hud").inExperiment).toBe(true);
+		// Without personalization, the country is not read: the condition fails.
+		expect(experiments.getVariant(ada, "shop").reason).toBe("conditionFailed");
+		allowed.set("1001 personalization", true);
+		expect(experiments.getVariant(ada, "shop").inExperiment).toBe(true);
+		expect(exposures.map((e) => e.experiment)).toEqual(["hud", "shop"]);
+	});
+
 	it("leaves units outside the coverage on control, with the hash's reason", () => {
 		const { experiments } = fakeExperiments(parsed([experiment("shop", { coverage: 0.3 })]));
 		let covered = 0;

@@ -1,7 +1,7 @@
 // Stand-ins for the specs: a sink that keeps events, warnings that are recorded, stand-in players (specs run in one
 // server VM without clients, so there are no real Players) and session sources answering from tables.
 import { Props, WireEvent } from "../../../../src/shared/protocol";
-import { DeferredEvents } from "../../../../src/server/delivery/pipeline";
+import { DeferredEvents } from "../../../../src/server/delivery/contracts";
 import { TrackingOptions, TRACKING_DEFAULTS } from "../../../../src/server/options";
 import { FirstVisit, SessionSources } from "../../../../src/server/tracking/sessions";
 import { Tracking, TrackingDeps } from "../../../../src/server/tracking/tracking";
