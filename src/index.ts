@@ -21,7 +21,7 @@ import { Tracking, TrackingStats } from "./server/tracking/tracking";
 import { ClientConsentSignals, ClientConsentState, ClientStartOptions, ClientTracker } from "./client/client-tracker";
 import { WarnOnce } from "./shared/warn-once";
 import { EconomyEvent, ProgressionStatus } from "./shared/validate";
-import { ConsentChoicesMessage as ConsentChoices, Props, ServerMessage } from "./shared/protocol";
+import { ConsentChoices, Props, ServerMessage } from "./shared/protocol";
 import { ConsentInfo, ConsentManager, ConsentStats, uniformChoices } from "./server/consent/consent-manager";
 import { DataStoreConsent } from "./server/consent/consent-store";
 import { parseChoices } from "./server/consent/rules";
@@ -33,13 +33,14 @@ import { createExperiments, sessionSourcesFor } from "./server/experiments/setup
 export type { StartOptions } from "./server/options";
 export type { ClientStartOptions, ClientConsentState } from "./client/client-tracker";
 export type { ConsentPromptOptions, ConsentPromptStyle } from "./client/consent-prompt";
-export type { ConsentTexts } from "./client/consent-strings";
-export type { ConsentChoicesMessage as ConsentChoices } from "./shared/protocol";
+export type { ConsentTexts, ConsentTextOverrides } from "./client/consent-strings";
+export type { ConsentChoices } from "./shared/protocol";
 export type { EconomyEvent, ProgressionStatus } from "./shared/validate";
 export type { Props, PropValue, EventType, DeviceClass, DeviceInfo } from "./shared/protocol";
 export type { DeliveryError, RejectedEvent } from "./server/delivery/pipeline";
 export type { Variant, VariantReason } from "./server/experiments/experiments";
 export type { ConsentInfo } from "./server/consent/consent-manager";
+export type { ConsentStatus } from "./server/consent/rules";
 export type { ConsentStartOptions } from "./server/options";
 
 /** Counters of what the SDK queued, sent, dropped and refused (`Vantage.stats()`). */

@@ -135,12 +135,14 @@ export function simulatorTree(url: string): TreeNode {
 	const sss = tree.children.find((c) => c.name === "ServerScriptService")!;
 	const gameScript = sss.children.find((c) => c.name === "Game")!;
 	// Days pass in seconds here: flush and poll on the virtual clock as rarely as a day's data allows, so the history
-	// takes a few thousand requests instead of a quarter of a million (a batch still holds at most 10,000 events).
+	// takes a few thousand requests instead of a quarter of a million (a batch still holds at most 10,000 events), and
+	// looks for other servers' spilled batches hourly instead of every two minutes (a DataStore listing each).
 	gameScript.attributes = {
 		...gameScript.attributes,
 		VantageEndpoint: url,
 		VantageFlushSeconds: 3600,
 		VantageConfigRefreshSeconds: 3600,
+		VantageSpillDrainSeconds: 3600,
 	};
 	sss.children.push({
 		name: "SimulatedPlayers",

@@ -7,7 +7,7 @@ import Signal from "@rbxts/signal";
 import {
 	CLIENT_REMOTE_NAME,
 	ClientMessage,
-	ConsentChoicesMessage,
+	ConsentChoices,
 	MAX_PROP_STRING_LENGTH,
 	MAX_UI_VERSION_LENGTH,
 } from "../shared/protocol";
@@ -42,7 +42,7 @@ export interface ClientConsentState {
 	/** "loading" (being looked up), "asking" (awaiting an answer), "answered", or "default" (no answer needed). */
 	status: string;
 	/** What applies now, per category. */
-	choices: ConsentChoicesMessage;
+	choices: ConsentChoices;
 	/** The policy version in effect, when the game has published one. */
 	policyVersion?: string;
 	/** Whether opt-in applies to this player. */
@@ -56,7 +56,7 @@ export interface ClientConsentSignals {
 	promptRequested: Signal<(state: ClientConsentState) => void>;
 }
 
-function isChoices(value: unknown): value is ConsentChoicesMessage {
+function isChoices(value: unknown): value is ConsentChoices {
 	if (!typeIs(value, "table")) return false;
 	const c = value as Record<string, unknown>;
 	return typeIs(c.analytics, "boolean") && typeIs(c.experiments, "boolean") && typeIs(c.personalization, "boolean");

@@ -5,8 +5,8 @@
 // one). Its words come from consent-strings.ts in the player's language; a game can restyle it or replace any text,
 // or turn it off and show its own UI (VantageClient.consent.promptRequested / answer).
 import { GuiService, Players, UserInputService } from "@rbxts/services";
-import { ConsentChoicesMessage } from "../shared/protocol";
-import { consentTexts, ConsentTexts } from "./consent-strings";
+import { ConsentChoices } from "../shared/protocol";
+import { consentTexts, ConsentTextOverrides, ConsentTexts } from "./consent-strings";
 
 /** The prompt's version, sent with every answer given through it (with the language: "vantage-1/de"). */
 export const PROMPT_UI_VERSION = "vantage-1";
@@ -31,12 +31,12 @@ export interface ConsentPromptStyle {
 export interface ConsentPromptOptions {
 	style?: ConsentPromptStyle;
 	/** Replaces any of the prompt's strings (in every language). */
-	texts?: Partial<ConsentTexts>;
+	texts?: ConsentTextOverrides;
 	/** ScreenGui.DisplayOrder, above the game's own GUIs. @default 100 */
 	displayOrder?: number;
 }
 
-type Category = keyof ConsentChoicesMessage;
+type Category = keyof ConsentChoices;
 const CATEGORIES: Category[] = ["analytics", "experiments", "personalization"];
 
 const PANEL_MAX = new Vector2(520, 360);
@@ -46,12 +46,12 @@ const GAP = 8;
 
 export class ConsentPrompt {
 	private gui?: ScreenGui;
-	private choices: ConsentChoicesMessage = { analytics: false, experiments: false, personalization: false };
+	private choices: ConsentChoices = { analytics: false, experiments: false, personalization: false };
 
 	constructor(
 		private readonly options: ConsentPromptOptions,
 		/** Sends the player's answer (VantageClient.consent.answer). */
-		private readonly answer: (choices: ConsentChoicesMessage, uiVersion: string) => void,
+		private readonly answer: (choices: ConsentChoices, uiVersion: string) => void,
 	) {}
 
 	isOpen(): boolean {
@@ -59,7 +59,7 @@ export class ConsentPrompt {
 	}
 
 	/** Shows the prompt (once: showing it again while open does nothing), starting from the player's current choices. */
-	show(current?: ConsentChoicesMessage): void {
+	show(current?: ConsentChoices): void {
 		if (this.isOpen()) return;
 		const playerGui = Players.LocalPlayer?.FindFirstChildOfClass("PlayerGui");
 		if (!playerGui) return;
@@ -175,7 +175,7 @@ export class ConsentPrompt {
 		save.Activated.Connect(() => this.finish(this.choices, uiVersion));
 	}
 
-	private finish(choices: ConsentChoicesMessage, uiVersion: string): void {
+	private finish(choices: ConsentChoices, uiVersion: string): void {
 		const copy = {
 			analytics: choices.analytics,
 			experiments: choices.experiments,

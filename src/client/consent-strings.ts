@@ -121,6 +121,10 @@ const PT_BR: ConsentTexts = {
 	personalizationHelp: "Adaptar ofertas e conteúdo para você.",
 };
 
+/** Replacements for any of the prompt's strings (ConsentPromptOptions.texts). */
+// eslint-disable-next-line @typescript-eslint/no-empty-object-type -- a name of its own for the Luau twin and docs
+export interface ConsentTextOverrides extends Partial<ConsentTexts> {}
+
 /** The tables by language; "pt-br" before "pt" so Brazilian Portuguese is found first. */
 const TABLES: Record<string, ConsentTexts> = { en: EN, de: DE, fr: FR, es: ES, "pt-br": PT_BR, pt: PT_BR };
 
@@ -137,7 +141,7 @@ export const CONSENT_LANGUAGES = ["en", "de", "fr", "es", "pt-br"] as const;
  */
 export function consentTexts(
 	locale: string,
-	overrides?: Partial<ConsentTexts>,
+	overrides?: ConsentTextOverrides,
 ): { language: string; texts: ConsentTexts } {
 	const lower = locale.lower();
 	let language = "en";

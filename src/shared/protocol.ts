@@ -88,10 +88,10 @@ export type ClientMessage =
 	| { kind: "event"; name: string; props?: Props }
 	| { kind: "device"; device: DeviceInfo }
 	| { kind: "error"; message: string; stack: string }
-	| { kind: "consent"; choices: ConsentChoicesMessage; uiVersion: string };
+	| { kind: "consent"; choices: ConsentChoices; uiVersion: string };
 
 /** A player's consent choice per category, as it crosses between client and server. */
-export interface ConsentChoicesMessage {
+export interface ConsentChoices {
 	analytics: boolean;
 	experiments: boolean;
 	personalization: boolean;
@@ -108,7 +108,7 @@ export type ServerMessage = {
 	kind: "consent";
 	/** "loading" | "asking" | "answered" | "default" (see the server's consent rules). */
 	status: string;
-	choices: ConsentChoicesMessage;
+	choices: ConsentChoices;
 	policyVersion?: string;
 	optIn: boolean;
 	ask: boolean;

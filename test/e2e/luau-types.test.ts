@@ -13,8 +13,21 @@ import { ensureSdkBuilt, repoRoot } from "./sdk-build.js";
 
 const LUAU_ENTRY = join(repoRoot, "packaging/luau/Vantage.luau");
 /** Luau types with no TypeScript export of that name: the namespaces' types, and what roblox-ts types provide. */
-const LUAU_ONLY = ["VantageServer", "VantageClientApi", "Signal", "ReceiptInfo"];
-const NAMESPACES: Record<string, string> = { Vantage: "VantageServer", VantageClient: "VantageClientApi" };
+const LUAU_ONLY = [
+	"VantageServer",
+	"VantageClientApi",
+	"VantageConsent",
+	"VantageClientConsent",
+	"Signal",
+	"ReceiptInfo",
+];
+/** Each namespace (nested ones by their path) and the Luau type of its table. */
+const NAMESPACES: Record<string, string> = {
+	Vantage: "VantageServer",
+	VantageClient: "VantageClientApi",
+	"Vantage.consent": "VantageConsent",
+	"VantageClient.consent": "VantageClientConsent",
+};
 
 /** A TypeScript type written the way the Luau entry writes it. */
 function luauSpelling(tsType: string): string {
@@ -55,11 +68,17 @@ function typescriptApi(): { namespaces: Record<string, Record<string, Member>>; 
 
 	const namespaces: Record<string, Record<string, Member>> = {};
 	const types: Record<string, string[]> = {};
-	for (const symbol of checker.getExportsOfModule(index)) {
-		const name = symbol.getName();
-		if (symbol.flags & ts.SymbolFlags.Namespace) {
+	const readNamespace = (name: string, symbol: ts.Symbol): void => {
+		{
 			const members: Record<string, Member> = {};
 			for (const member of checker.getExportsOfModule(symbol)) {
+				if (member.flags & ts.SymbolFlags.Namespace) {
+					// A nested namespace is a table of its own, typed in Luau by its entry in NAMESPACES.
+					const path = `${name}.${member.getName()}`;
+					members[member.getName()] = { kind: "value", signature: NAMESPACES[path] ?? `(no Luau type for ${path})` };
+					readNamespace(path, member);
+					continue;
+				}
 				const type = checker.getTypeOfSymbol(member);
 				const [call] = type.getCallSignatures();
 				if (member.flags & ts.SymbolFlags.Function && call) {
@@ -70,7 +89,11 @@ function typescriptApi(): { namespaces: Record<string, Record<string, Member>>; 
 					});
 					members[member.getName()] = {
 						kind: "function",
-						signature: `(${params.join(", ")}) -> ${str(call.getReturnType())}`,
+						// A result that may be undefined is optional in Luau: `T | undefined` → `T?`.
+						signature: `(${params.join(", ")}) -> ${checker
+							.typeToString(call.getReturnType())
+							.replace(/^(\w+) \| undefined$/, "$1?")
+							.replace(/^void$/, "()")}`,
 					};
 				} else {
 					// A Signal<(a: A, b: B) => void> is Signal<A, B> in Luau.
@@ -87,6 +110,12 @@ function typescriptApi(): { namespaces: Record<string, Record<string, Member>>; 
 				}
 			}
 			namespaces[name] = members;
+		}
+	};
+	for (const symbol of checker.getExportsOfModule(index)) {
+		const name = symbol.getName();
+		if (symbol.flags & ts.SymbolFlags.Namespace) {
+			readNamespace(name, symbol);
 		} else if (symbol.flags & (ts.SymbolFlags.TypeAlias | ts.SymbolFlags.Interface | ts.SymbolFlags.Alias)) {
 			const target = symbol.flags & ts.SymbolFlags.Alias ? checker.getAliasedSymbol(symbol) : symbol;
 			if (!(target.flags & (ts.SymbolFlags.TypeAlias | ts.SymbolFlags.Interface))) continue;
@@ -193,7 +222,11 @@ describe("Luau entry ↔ TypeScript API", () => {
 				// `name: T?` / `name: (A | B)?` in Luau is `name?: T` / `name?: A | B` in TypeScript.
 				const fields = Object.entries(twin.fields)
 					.map(([f, t]) => {
-						const base = t.replace(/\?$/, "").replace(/^\((.*)\)$/, "$1");
+						// Roblox's enums are Enum.X in Luau and X to the TypeScript checker.
+						const base = t
+							.replace(/\?$/, "")
+							.replace(/^\((.*)\)$/, "$1")
+							.replace(/\bEnum\.(\w+)/g, "$1");
 						return `${f}${t.endsWith("?") ? "?" : ""}: ${unionOrder(base)}`;
 					})
 					.sort();
@@ -228,11 +261,13 @@ describe("Luau entry ↔ TypeScript API", () => {
 				return typed.Vantage == sdk.Vantage and typed.VantageClient == sdk.VantageClient, table.concat(keys, " ")`,
 			);
 			expect(same).toBe(true);
-			const expected = Object.entries(api.namespaces).flatMap(([ns, members]) =>
-				Object.entries(members).map(
-					([k, m]) => `${ns}.${k}:${m.kind === "function" ? "function" : k === "VERSION" ? "string" : "table"}`,
-				),
-			);
+			const expected = Object.entries(api.namespaces)
+				.filter(([ns]) => !ns.includes("."))
+				.flatMap(([ns, members]) =>
+					Object.entries(members).map(
+						([k, m]) => `${ns}.${k}:${m.kind === "function" ? "function" : k === "VERSION" ? "string" : "table"}`,
+					),
+				);
 			expect(keys.split(" ")).toEqual(expected.sort());
 		} finally {
 			await world.destroy();

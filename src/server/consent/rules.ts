@@ -7,19 +7,14 @@
 //   stays a refusal).
 // - Where opt-in applies and the player has not answered, their events wait (bounded, in memory) and are sent if they
 //   grant, discarded if they refuse or leave without answering: a player who never answers is never tracked.
+import { ConsentChoices } from "../../shared/protocol";
 import { ConsentCategory } from "../delivery/consent-gate";
 
 export type { ConsentCategory } from "../delivery/consent-gate";
+export type { ConsentChoices } from "../../shared/protocol";
 
 /** Every category, in the order the prompt lists them. */
 export const CONSENT_CATEGORIES: readonly ConsentCategory[] = ["analytics", "experiments", "personalization"];
-
-/** A player's choice, per category. */
-export interface ConsentChoices {
-	analytics: boolean;
-	experiments: boolean;
-	personalization: boolean;
-}
 
 /** How a region without its own rule treats a player who has not answered yet. */
 export type ConsentMode = "opt-in" | "opt-out";

@@ -51,6 +51,12 @@ export interface DeliveryStartOptions {
 	 * @default "VantageSpill"
 	 */
 	spillStore?: string;
+	/**
+	 * Seconds between looks for batches that other servers left in `spillStore` (one ListKeysAsync each, from the
+	 * server's DataStore budget); batches found are sent with their original times.
+	 * @default 120
+	 */
+	spillDrainSeconds?: number;
 }
 
 export interface DeliveryOptions {
@@ -63,6 +69,7 @@ export interface DeliveryOptions {
 	maxQueuedEvents: number;
 	spillAfterSeconds: number;
 	spillStore: string;
+	spillDrainSeconds: number;
 	debug: boolean;
 }
 
@@ -80,6 +87,7 @@ export const DELIVERY_DEFAULTS = {
 	maxQueuedEvents: 100000,
 	spillAfterSeconds: 60,
 	spillStore: "VantageSpill",
+	spillDrainSeconds: 120,
 } as const;
 
 function isNumberIn(value: unknown, min: number, max: number): value is number {
@@ -103,6 +111,7 @@ export function resolveDeliveryOptions(options: DeliveryStartOptions, debug: boo
 	const maxQueuedEvents = options.maxQueuedEvents ?? DELIVERY_DEFAULTS.maxQueuedEvents;
 	const spillAfterSeconds = options.spillAfterSeconds ?? DELIVERY_DEFAULTS.spillAfterSeconds;
 	const spillStore = options.spillStore ?? DELIVERY_DEFAULTS.spillStore;
+	const spillDrainSeconds = options.spillDrainSeconds ?? DELIVERY_DEFAULTS.spillDrainSeconds;
 	if (!isNumberIn(flushSeconds, 1, 3600)) return "Vantage.start: `flushSeconds` must be between 1 and 3600";
 	if (!isNumberIn(maxBatchEvents, 1, MAX_BATCH_EVENTS)) {
 		return `Vantage.start: \`maxBatchEvents\` must be between 1 and ${MAX_BATCH_EVENTS}`;
@@ -124,6 +133,9 @@ export function resolveDeliveryOptions(options: DeliveryStartOptions, debug: boo
 	if (!typeIs(spillStore, "string") || spillStore.size() === 0 || spillStore.size() > 50) {
 		return "Vantage.start: `spillStore` must be a DataStore name of 1 to 50 characters";
 	}
+	if (!isNumberIn(spillDrainSeconds, 10, 86400)) {
+		return "Vantage.start: `spillDrainSeconds` must be between 10 and 86400";
+	}
 	return {
 		endpoint,
 		gameKeySecret,
@@ -134,6 +146,7 @@ export function resolveDeliveryOptions(options: DeliveryStartOptions, debug: boo
 		maxQueuedEvents,
 		spillAfterSeconds,
 		spillStore,
+		spillDrainSeconds,
 		debug,
 	};
 }

@@ -48,7 +48,7 @@ export class SpillDrain {
 		private readonly life: Lifecycle,
 	) {
 		this.leaseSeconds = deps.leaseSeconds ?? 120;
-		this.drainInterval = deps.drainIntervalSeconds ?? 120;
+		this.drainInterval = deps.drainIntervalSeconds ?? options.spillDrainSeconds;
 		this.maxChunkBytes = deps.maxChunkBytes ?? MAX_CHUNK_BYTES;
 		this.store = new SpillStore(options.spillStore, serverId, this.leaseSeconds, deps.dataStoreReserve ?? 10, nowMs);
 	}

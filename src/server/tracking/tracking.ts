@@ -3,7 +3,7 @@
 // with one warning per distinct reason), never yields and never throws on bad input. `track` checks only the shape of
 // its arguments at call time; the delivery worker validates its name and props when it seals (see Tracker).
 import { Players, ScriptContext } from "@rbxts/services";
-import { ClientMessage, ConsentChoicesMessage, Props, ServerMessage } from "../../shared/protocol";
+import { ClientMessage, ConsentChoices, Props, ServerMessage } from "../../shared/protocol";
 import {
 	checkEconomy,
 	checkFunnelStep,
@@ -29,7 +29,7 @@ import { NO_PROPS, SessionRef, Tracker, TrackingCounters, Warnings } from "./tra
 /** Listeners of what tracking refuses (the public signals). */
 export interface TrackingHooks {
 	/** A player's client sent a consent answer (validated): the consent module takes it. */
-	consentAnswer?: (player: Player, choices: ConsentChoicesMessage, uiVersion: string) => void;
+	consentAnswer?: (player: Player, choices: ConsentChoices, uiVersion: string) => void;
 	/** A player joined, before their session begins (the consent module starts looking up their answer). */
 	playerJoined?: (player: Player) => void;
 	/** A player left, after their session ended. */

@@ -259,6 +259,27 @@ describe("memory bound", () => {
 
 describe("draining", () => {
 	it(
+		"looks for spilled batches every spillDrainSeconds (one listing each)",
+		() => {
+			const listings = (spillDrainSeconds?: number) => {
+				const options = deliveryOptions(spillDrainSeconds === undefined ? {} : { spillDrainSeconds });
+				const { pipeline } = startPipeline(options);
+				task.wait(1200);
+				pipeline.stop();
+				return HarnessBackend.dataStore
+					.requests(options.spillStore)
+					.filter((r) => r.method === "ListKeysAsync")
+					.size();
+			};
+			const byDefault = listings();
+			expect(byDefault >= 9 && byDefault <= 11).toBe(true); // every 120 s for 20 minutes
+			const rarely = listings(600);
+			expect(rarely >= 2 && rarely <= 3).toBe(true);
+		},
+		60 * MINUTE_MS,
+	);
+
+	it(
 		"two servers draining at the same time send every batch exactly once",
 		() => {
 			const store = deliveryOptions().spillStore;
