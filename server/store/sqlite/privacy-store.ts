@@ -2,7 +2,7 @@
 // player from a game with every aggregate kept exact. Runs on the store's own connection; writes take the same
 // write lock as ingest so the warehouse worker never writes between an erasure's reads and its writes.
 import type BetterSqlite3 from "better-sqlite3";
-import type { EventType, PropValue } from "../../ingest/schema.js";
+import type { PropValue } from "../../ingest/schema.js";
 import type {
 	AuditHead,
 	AuditRow,
@@ -13,8 +13,8 @@ import type {
 } from "../../privacy/privacy-store.js";
 import { emptyFacts, foldEvents, type FoldEvent } from "../../warehouse/fold.js";
 import { localDayFn } from "../../warehouse/time-zone.js";
-import type { StoredEvent } from "../types.js";
 import type { MainWriteLock } from "./write-lock.js";
+import { type EventRow, toStoredEvent } from "./event-rows.js";
 
 interface AuditDbRow {
 	seq: number;
@@ -41,19 +41,6 @@ interface JobRow {
 	finished_at: number | null;
 	result: string | null;
 	error: string | null;
-}
-
-interface EventRow {
-	game_id: string;
-	id: string;
-	batch_id: string;
-	user_id: number;
-	session_id: string;
-	type: string;
-	name: string;
-	time: number;
-	received_at: number;
-	props: string;
 }
 
 /** Tables whose rows a player's erasure must never touch even though they carry a user_id (the job's own row). */
@@ -598,20 +585,5 @@ function toJob(row: JobRow): PrivacyJobRecord {
 		finishedAt: row.finished_at,
 		result: row.result === null ? null : (JSON.parse(row.result) as Record<string, unknown>),
 		error: row.error,
-	};
-}
-
-function toStoredEvent(row: EventRow): StoredEvent {
-	return {
-		gameId: row.game_id,
-		id: row.id,
-		batchId: row.batch_id,
-		userId: row.user_id,
-		sessionId: row.session_id,
-		type: row.type as EventType,
-		name: row.name,
-		time: row.time,
-		receivedAt: row.received_at,
-		props: JSON.parse(row.props) as StoredEvent["props"],
 	};
 }

@@ -2,7 +2,7 @@ import BetterSqlite3 from "better-sqlite3";
 import type { AdminRole, GameScope } from "../../auth/roles.js";
 import type { ExperimentDefinition, ExperimentStatus } from "../../experiments/experiment.js";
 import type { FlagDefinition } from "../../experiments/flag.js";
-import type { EventType, IngestResult, ValidatedBatch } from "../../ingest/schema.js";
+import type { IngestResult, ValidatedBatch } from "../../ingest/schema.js";
 import {
 	DEFAULT_GAME_SETTINGS,
 	type AdminSessionRecord,
@@ -31,6 +31,7 @@ import { SqlitePrivacyStore } from "./privacy-store.js";
 import type { PrivacyStore } from "../../privacy/privacy-store.js";
 import type { ConsentSealer, ConsentStore, SealedConsent } from "../../privacy/consent-store.js";
 import { SqliteConsentStore, consentAppender } from "./consent-store.js";
+import { type EventRow, toStoredEvent } from "./event-rows.js";
 
 /**
  * Later pages of a name- or time-filtered event read re-probe the matching id range while it holds at most this
@@ -67,19 +68,6 @@ export interface SqliteStoreOptions {
 	 * the store refuses consent events rather than keep a player's choice in clear or lose its proof. @default none
 	 */
 	consentSealer?: ConsentSealer;
-}
-
-interface EventRow {
-	game_id: string;
-	id: string;
-	batch_id: string;
-	user_id: number;
-	session_id: string;
-	type: string;
-	name: string;
-	time: number;
-	received_at: number;
-	props: string;
 }
 
 interface GameRow {
@@ -849,22 +837,6 @@ class SqliteStore implements Store {
 		await this.warehouse.close();
 		if (this.#db.open) this.#db.close();
 	}
-}
-
-function toStoredEvent(row: EventRow): StoredEvent {
-	return {
-		gameId: row.game_id,
-		id: row.id,
-		batchId: row.batch_id,
-		userId: row.user_id,
-		sessionId: row.session_id,
-		// Only ever written from a validated event.
-		type: row.type as EventType,
-		name: row.name,
-		time: row.time,
-		receivedAt: row.received_at,
-		props: JSON.parse(row.props) as StoredEvent["props"],
-	};
 }
 
 function toGame(row: GameRow): Game {
