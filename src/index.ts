@@ -250,7 +250,8 @@ export namespace Vantage {
 	 * table of props. The name and props are validated when the event is sealed into a batch, off the game's hot path
 	 * (at most `flushSeconds` later): an invalid one is then refused — warned about once per reason, counted in
 	 * `Vantage.stats().invalidCalls` and reported through `Vantage.invalidCall` — although track returned true.
-	 * Other calls return false and are refused at once. Never throws, never yields.
+	 * Other calls return false and are refused at once. With consent on, a valid call for a player who has not agreed
+	 * to analytics also returns true: the event waits for their answer, or is not recorded. Never throws, never yields.
 	 *
 	 * @example
 	 * ```ts

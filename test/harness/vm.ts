@@ -314,7 +314,7 @@ export class RobloxVm {
 
 	/**
 	 * How many JS values this VM's state was handed besides the host object, its functions and the values kept
-	 * referenced for good (config objects, large I/O results). It must stay 0: any other JS object or function sent
+	 * referenced for good (config objects). It must stay 0: any other JS object or function sent
 	 * into Luau leaves a wrapper that Luau's GC may free, which luau-web cannot survive (see BOOT_SOURCE).
 	 */
 	async unanchoredJsValues(): Promise<number> {
