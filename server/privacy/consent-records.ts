@@ -66,7 +66,18 @@ export function consentSealer(keyring: PlayerKeyring): ConsentSealer {
 			},
 		};
 	};
-	return { prepare, seal };
+	const tallyOf = (row: Pick<ConsentRecordRow, "gameId" | "userId" | "eventId" | "details">) => {
+		const plaintext = keyring.open(
+			row.gameId,
+			row.userId,
+			row.details,
+			consentDetailsAad(row.gameId, row.userId, row.eventId),
+		);
+		if (!plaintext) return undefined;
+		const d = detailsSchema.parse(JSON.parse(plaintext.toString("utf8")));
+		return { source: d.source, analytics: d.analytics, experiments: d.experiments, personalization: d.personalization };
+	};
+	return { prepare, seal, tallyOf };
 }
 
 const choicesSchema = z

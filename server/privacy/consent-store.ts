@@ -62,6 +62,11 @@ export interface ConsentSealer {
 	prepare(gameId: string, events: readonly IngestEvent[], receivedAt: number): void;
 	/** Runs inside the ingest transaction, once per consent event (duplicates too: the engine drops what it skips). */
 	seal(gameId: string, event: IngestEvent, receivedAt: number): SealedConsent;
+	/**
+	 * What a stored record counted for in the tallies (its source and choice), read with the player's key; undefined
+	 * when the key is gone. An erasure uses it to take the player's records out of the tallies.
+	 */
+	tallyOf?(row: Pick<ConsentRecordRow, "gameId" | "userId" | "eventId" | "details">): ConsentTally | undefined;
 }
 
 /** Counts of a game's consent records, per policy version and choice. */

@@ -81,6 +81,18 @@ function dataset(): IngestEvent[] {
 		events.push(ev(ERASED, start + 4000, "funnel", "shop", { step: 1, stepName: "open" }));
 		events.push(ev(ERASED, start + 5000, "session_end", "player", { duration: 30 }));
 	}
+	// A kept player's consent choice, the same as the erased player's: the tallies must keep exactly this one.
+	events.push(
+		ev(STAYS_A, D0 + 2 * DAY + 8 * HOUR, "consent", "consent", {
+			policyVersion: "v1",
+			analytics: true,
+			experiments: true,
+			personalization: false,
+			uiVersion: "1",
+			region: "FR",
+			source: "prompt",
+		}),
+	);
 	// The erased player's consent choice (sealed into consent_records with their key).
 	events.push(
 		ev(ERASED, D0 + 2 * DAY + 7 * HOUR, "consent", "consent", {
@@ -239,6 +251,10 @@ describe("DELETE /v1/games/{gameId}/players/{userId}", () => {
 			await setUp(fresh, freshOwner, ERASED);
 			expect(rollups(backend, G1)).toEqual(rollups(fresh, G1));
 			expect(await metricAnswers(backend, owner, G1)).toEqual(await metricAnswers(fresh, freshOwner, G1));
+			// The consent summary's anonymous counts lose the player's record too.
+			const summary = async (b: PrivacyBackend, auth: string) =>
+				(await b.app.request(`/v1/games/${G1}/consent/summary`, { headers: { Authorization: auth } })).json();
+			expect(await summary(backend, owner)).toEqual(await summary(fresh, freshOwner));
 			// The other game still counts the player: it differs from the fresh one.
 			expect(rollups(backend, G2)).not.toEqual(rollups(fresh, G2));
 		} finally {

@@ -11,7 +11,7 @@ import type { Migration } from "./migrations.js";
  *   player-keys.db (server/privacy/player-keys.ts), so copies of this file cannot reveal it once the key is shredded.
  *   The primary key is the consent event's (game_id, id): a resent event never makes a second record.
  * - consent_tallies counts records per (policy version, source, choice) without any player: the dashboard's summary
- *   reads it instead of unsealing every record. It is a history (never decremented).
+ *   reads it instead of unsealing every record. An erasure takes the player's records out of it (read with their key).
  * - game_settings.consent_default: 'opt-in' unless the owner chooses 'opt-out'; regions with their own rule (EEA, UK,
  *   CH) are opt-in whatever it says.
  */

@@ -15,6 +15,7 @@ import { emptyFacts, foldEvents, type FoldEvent } from "../../warehouse/fold.js"
 import { localDayFn } from "../../warehouse/time-zone.js";
 import type { MainWriteLock } from "./write-lock.js";
 import { type EventRow, toStoredEvent } from "./event-rows.js";
+import type { ConsentSealer } from "../../privacy/consent-store.js";
 
 interface AuditDbRow {
 	seq: number;
@@ -57,9 +58,13 @@ export class SqlitePrivacyStore implements PrivacyStore {
 	readonly #db: BetterSqlite3.Database;
 	readonly #lock: MainWriteLock | undefined;
 
-	constructor(db: BetterSqlite3.Database, lock?: MainWriteLock) {
+	/** Reads what a consent record counted for in the tallies (with the player's key), for erasures. */
+	readonly #tallyOf: ConsentSealer["tallyOf"];
+
+	constructor(db: BetterSqlite3.Database, lock?: MainWriteLock, consentSealer?: ConsentSealer) {
 		this.#db = db;
 		this.#lock = lock;
+		this.#tallyOf = consentSealer?.tallyOf;
 	}
 
 	/** Runs `work` as one IMMEDIATE transaction under the ingest/warehouse write lock. */
@@ -307,6 +312,7 @@ export class SqlitePrivacyStore implements PrivacyStore {
 		}
 
 		if (state) this.#subtract(gameId, userId, state.time_zone, events);
+		this.#subtractConsentTallies(gameId, userId);
 
 		const deleted: Record<string, number> = {};
 		const deleteEvent = db.prepare<[string, string]>("DELETE FROM events WHERE game_id = ? AND id = ?");
@@ -321,6 +327,40 @@ export class SqlitePrivacyStore implements PrivacyStore {
 		}
 		const experimentsUpdated = this.#dropForcedVariations(gameId, userId, at);
 		return { done: true, deleted, experimentsUpdated };
+	}
+
+	/**
+	 * The consent tallies (anonymous counts behind the consent summary) lose the player's records, read with their key
+	 * before it is shredded; rows left at zero go, as a fresh count would never write them. A record whose key is
+	 * already gone cannot say what it counted for and stays counted.
+	 */
+	#subtractConsentTallies(gameId: string, userId: number): void {
+		const tallyOf = this.#tallyOf;
+		if (!tallyOf) return;
+		const db = this.#db;
+		const rows = db
+			.prepare<[string, number], { event_id: string; policy_version: string; details: Uint8Array }>(
+				"SELECT event_id, policy_version, details FROM consent_records WHERE game_id = ? AND user_id = ?",
+			)
+			.all(gameId, userId);
+		const decrement = db.prepare(
+			`UPDATE consent_tallies SET records = records - 1 WHERE game_id = ? AND policy_version = ? AND source = ?
+			AND analytics = ? AND experiments = ? AND personalization = ?`,
+		);
+		for (const row of rows) {
+			const tally = tallyOf({ gameId, userId, eventId: row.event_id, details: row.details });
+			if (!tally) continue;
+			const bit = (b: boolean) => (b ? 1 : 0);
+			decrement.run(
+				gameId,
+				row.policy_version,
+				tally.source,
+				bit(tally.analytics),
+				bit(tally.experiments),
+				bit(tally.personalization),
+			);
+		}
+		if (rows.length > 0) db.prepare("DELETE FROM consent_tallies WHERE game_id = ? AND records <= 0").run(gameId);
 	}
 
 	/**

@@ -280,7 +280,7 @@ class SqliteStore implements Store {
 		this.#db = db;
 		this.#lock = lock;
 		this.warehouse = warehouse;
-		this.privacy = new SqlitePrivacyStore(db, lock);
+		this.privacy = new SqlitePrivacyStore(db, lock, consentSealer);
 		this.#rollups = rollups;
 		this.#insertLog = db.prepare<[string, string]>("INSERT INTO ingest_log (game_id, ids) VALUES (?, ?)");
 		this.#ping = db.prepare<[], { ok: number }>("SELECT 1 AS ok");
