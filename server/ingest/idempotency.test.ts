@@ -44,6 +44,19 @@ async function stored(query: string): Promise<string[]> {
 }
 
 describe("idempotency over HTTP", () => {
+	it("replays a retry of a batch (even with a new sentAt) and refuses its batchId for other events with 409", async () => {
+		const events = makeEvents(3, "fp");
+		const first = await post(makeBatch(events, { batchId: "fp-1" }));
+		expect(first.status).toBe(200);
+		const retry = await post(makeBatch(events, { batchId: "fp-1", sentAt: Date.now() + 5000 }));
+		expect(retry.status).toBe(200);
+		expect(retry.headers.get(REPLAYED_HEADER)).toBe("true");
+		const reused = await post(makeBatch(makeEvents(2, "other"), { batchId: "fp-1" }));
+		expect(reused.status).toBe(409);
+		expect(((await reused.json()) as { detail: string }).detail).toMatch(/already used for other events/);
+		expect(await stored("batchId=fp-1")).toHaveLength(3);
+	});
+
 	it("stores each event once when the same batch is posted 3 times concurrently", async () => {
 		const batch = makeBatch([...makeEvents(200, "same"), { id: "broken" }], { batchId: "concurrent-1" });
 		const responses = await Promise.all([post(batch), post(batch), post(batch)]);

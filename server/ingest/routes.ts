@@ -1,8 +1,9 @@
+import { createHash } from "node:crypto";
 import { Hono, type Context, type MiddlewareHandler } from "hono";
 import { z } from "zod";
 import { parseGameId } from "../auth/provisioning.js";
 import type { Config } from "../config.js";
-import { ForbiddenError, ValidationError } from "../errors.js";
+import { ConflictError, ForbiddenError, ValidationError } from "../errors.js";
 import { EVENT_EXPORT_FORMATS, EVENT_EXPORT_MEDIA, exportEvents } from "../exports/events-export.js";
 import type { AppEnv } from "../http/app-env.js";
 import { readJsonBody } from "../http/read-json-body.js";
@@ -246,6 +247,8 @@ async function ingestBatch(c: Context<AppEnv>, gameId: string, deps: IngestRoute
 	const receivedAt = deps.clock();
 	const { batchId, sentAt, sdk } = envelope.data;
 	const { events, rejected } = validateEvents(envelope.data.events);
+	// What a retry repeats exactly (sentAt aside): the events as sent, before any correction.
+	const fingerprint = createHash("sha256").update(JSON.stringify(envelope.data.events)).digest("hex");
 	// The validated events are fresh objects of this request: correct their times in place.
 	if (!(await deps.clientClock.trusts(gameId))) {
 		for (const event of events) event.time = correctClockSkew(event.time, sentAt, receivedAt);
@@ -257,12 +260,18 @@ async function ingestBatch(c: Context<AppEnv>, gameId: string, deps: IngestRoute
 	let outcome: IngestOutcome;
 	try {
 		outcome = await timeStoreWrite(deps.metrics, "ingest_batch", () =>
-			deps.store.ingestBatch(gameId, { batchId, sentAt, sdk, events: kept, rejected }, receivedAt),
+			deps.store.ingestBatch(gameId, { batchId, sentAt, sdk, events: kept, rejected, fingerprint }, receivedAt),
 		);
 	} finally {
 		admission?.done();
 	}
 	const { replayed } = outcome;
+	if (outcome.conflict) {
+		deps.metrics.batches.inc({ outcome: "conflict" });
+		throw new ConflictError(
+			`batchId "${batchId}" was already used for other events: a retry resends the same events, a new batch takes a new batchId.`,
+		);
+	}
 	const result: IngestResult =
 		!replayed && admission && admission.dropped > 0 ? { ...outcome.result, erased: admission.dropped } : outcome.result;
 	if (replayed) {

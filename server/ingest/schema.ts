@@ -150,6 +150,8 @@ export interface ValidatedBatch {
 	sdk?: { name: string; version: string } | undefined;
 	events: IngestEvent[];
 	rejected: RejectedEvent[];
+	/** SHA-256 (hex) of the batch's events as sent: a retry has the same, a reused batchId with other events not. */
+	fingerprint?: string;
 }
 
 /** Formats zod issues as `path: message`, the path in dotted form ("props.level"). */

@@ -385,6 +385,10 @@ export function buildOpenApiDocument(options: { version?: string } = {}): Record
 							content: json("IngestResult"),
 						},
 						"400": problem("The envelope, JSON or gzip is invalid. Not retryable.", false),
+						"409": problem(
+							"The batchId was already used for other events (a retry must resend the same events; a new batch takes a new batchId). Not retryable.",
+							false,
+						),
 						...GAME_AUTH,
 						"413": problem("Compressed or inflated body over the limit. Split the batch and retry.", true),
 						"415": problem("Not application/json, or an encoding other than gzip. Not retryable.", false),

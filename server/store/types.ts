@@ -38,6 +38,8 @@ export interface IngestOutcome {
 	result: IngestResult;
 	/** True when the batchId was seen before: nothing was written and `result` is the first answer. */
 	replayed: boolean;
+	/** With `replayed`: the batchId was seen with different events (a client bug, not a retry). */
+	conflict?: boolean;
 }
 
 /** A game (Roblox universe) registered with Vantage. */

@@ -234,9 +234,22 @@ describe("game token verification", () => {
 });
 
 describe("admin token verification", () => {
-	it("rejects a game token on an admin route", async () => {
+	it("rejects a game token on an admin route, saying which kind the route takes", async () => {
 		const res = await t.app.request("/v1/admin/games", { headers: { Authorization: await t.gameAuth("g1") } });
 		expect(res.status).toBe(401);
+		expect(res.headers.get("www-authenticate")).toMatch(/error="invalid_token"/);
+		expect(((await res.json()) as { detail: string }).detail).toMatch(/takes an admin access token/);
+	});
+
+	it("rejects an admin token on a game route, saying which kind the route takes", async () => {
+		const res = await post((await t.adminAuth("owner")).replace(/^Bearer /, ""));
+		expect(res.status).toBe(401);
+		expect(((await res.json()) as { detail: string }).detail).toMatch(/takes a game access token/);
+		// A token of neither kind keeps the generic answer.
+		const forged = await post("eyJhbGciOiJub25lIn0.e30.");
+		expect(((await forged.json()) as { detail: string }).detail).toBe(
+			"The access token is invalid, expired or revoked.",
+		);
 	});
 
 	it("applies the stored role, not the token's, and stops a disabled user's token", async () => {

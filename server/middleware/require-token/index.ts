@@ -37,7 +37,10 @@ const SAFE_METHODS: ReadonlySet<string> = new Set(["GET", "HEAD", "OPTIONS"]);
 export function requireGameToken(options: RequireTokenOptions & { scope: GameScope }): MiddlewareHandler<AppEnv> {
 	return async (c, next) => {
 		const token = bearerToken(c);
-		const claims = await verified(c, options, () => options.tokens.verifyGameToken(token));
+		const claims = await verified(c, options, () => options.tokens.verifyGameToken(token), {
+			verify: () => options.tokens.verifyAdminToken(token),
+			message: "This route takes a game access token (POST /v1/oauth/token with a game key), not an admin token.",
+		});
 		const key = await options.store.getApiKey(claims.keyId);
 		if (!key || key.revokedAt !== null || key.gameId !== claims.gameId) {
 			throw reject(c, options, "api key revoked or unknown");
@@ -86,7 +89,10 @@ export function requireAdmin(
 /** The user of the request's admin token, still existing and enabled. */
 async function tokenUser(c: Context<AppEnv>, options: RequireTokenOptions): Promise<AdminUser> {
 	const token = bearerToken(c);
-	const claims = await verified(c, options, () => options.tokens.verifyAdminToken(token));
+	const claims = await verified(c, options, () => options.tokens.verifyAdminToken(token), {
+		verify: () => options.tokens.verifyGameToken(token),
+		message: "This route takes an admin access token (POST /v1/admin/login or an admin API key), not a game token.",
+	});
 	const user = await options.store.getAdminUser(claims.userId);
 	if (!user || user.disabledAt !== null) throw reject(c, options, "admin user unknown or disabled");
 	return user;
@@ -127,12 +133,30 @@ export function bearerToken(c: Context): string {
 	return match[1];
 }
 
-async function verified<T>(c: Context<AppEnv>, options: RequireTokenOptions, verify: () => Promise<T>): Promise<T> {
+/**
+ * The claims of a token `verify` accepts, or a 401. A token that fails but is a valid token of the other kind (a
+ * game token on an admin route, or the reverse) is refused saying so: the caller holds that token already, and
+ * "invalid, expired or revoked" would send them looking in the wrong place.
+ */
+async function verified<T>(
+	c: Context<AppEnv>,
+	options: RequireTokenOptions,
+	verify: () => Promise<T>,
+	otherKind: { verify: () => Promise<unknown>; message: string },
+): Promise<T> {
 	try {
 		return await verify();
 	} catch (error) {
-		if (error instanceof InvalidTokenError) throw reject(c, options, error.reason);
-		throw error;
+		if (!(error instanceof InvalidTokenError)) throw error;
+		const other = await otherKind.verify().then(
+			() => true,
+			() => false,
+		);
+		if (other) {
+			options.logger?.info("token rejected", { requestId: c.get("requestId"), path: c.req.path, reason: "other kind" });
+			throw new UnauthorizedError(otherKind.message, { realm: REALM, invalidToken: true });
+		}
+		throw reject(c, options, error.reason);
 	}
 }
 

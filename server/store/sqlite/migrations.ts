@@ -203,4 +203,12 @@ export const MIGRATIONS: readonly Migration[] = [
 	},
 	PRIVACY_MIGRATION,
 	CONSENT_MIGRATION,
+	// Notes on version 10: a batch remembers a fingerprint of its events (SHA-256 of their JSON as sent), so a batchId
+	// reused for different events is told apart from a retry (409 instead of a silent replay). Batches stored before
+	// have none and replay as before.
+	{
+		version: 10,
+		name: "batch_fingerprints",
+		up: `ALTER TABLE batches ADD COLUMN fingerprint TEXT;`,
+	},
 ];

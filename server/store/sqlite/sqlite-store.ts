@@ -284,8 +284,8 @@ class SqliteStore implements Store {
 		this.#rollups = rollups;
 		this.#insertLog = db.prepare<[string, string]>("INSERT INTO ingest_log (game_id, ids) VALUES (?, ?)");
 		this.#ping = db.prepare<[], { ok: number }>("SELECT 1 AS ok");
-		this.#selectBatch = db.prepare<[string, string], { response: string }>(
-			"SELECT response FROM batches WHERE game_id = ? AND batch_id = ?",
+		this.#selectBatch = db.prepare<[string, string], { response: string; fingerprint: string | null }>(
+			"SELECT response, fingerprint FROM batches WHERE game_id = ? AND batch_id = ?",
 		);
 		this.#insertGame = db.prepare<[string, string, number]>(
 			"INSERT INTO games (id, name, created_at) VALUES (?, ?, ?) ON CONFLICT (id) DO NOTHING",
@@ -376,12 +376,16 @@ class SqliteStore implements Store {
 			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
 			ON CONFLICT (game_id, id) DO NOTHING`,
 		);
-		this.#insertBatch = db.prepare<[string, string, number, string]>(
-			"INSERT INTO batches (game_id, batch_id, received_at, response) VALUES (?, ?, ?, ?)",
+		this.#insertBatch = db.prepare<[string, string, number, string, string | null]>(
+			"INSERT INTO batches (game_id, batch_id, received_at, response, fingerprint) VALUES (?, ?, ?, ?, ?)",
 		);
 		this.#ingest = db.transaction((gameId: string, batch: ValidatedBatch, receivedAt: number): IngestOutcome => {
 			const seen = this.#selectBatch.get(gameId, batch.batchId);
-			if (seen) return { result: JSON.parse(seen.response) as IngestResult, replayed: true };
+			if (seen) {
+				const conflict =
+					seen.fingerprint !== null && batch.fingerprint !== undefined && seen.fingerprint !== batch.fingerprint;
+				return { result: JSON.parse(seen.response) as IngestResult, replayed: true, ...(conflict ? { conflict } : {}) };
+			}
 
 			let accepted = 0;
 			let duplicates = 0;
@@ -410,7 +414,7 @@ class SqliteStore implements Store {
 			// The warehouse folds these ids into the rollups; one row per batch keeps ingest's cost flat.
 			if (this.#rollups && acceptedIds.length > 0) this.#insertLog.run(gameId, JSON.stringify(acceptedIds));
 			const response: IngestResult = { accepted, duplicates, rejected: batch.rejected };
-			this.#insertBatch.run(gameId, batch.batchId, receivedAt, JSON.stringify(response));
+			this.#insertBatch.run(gameId, batch.batchId, receivedAt, JSON.stringify(response), batch.fingerprint ?? null);
 			return { result: response, replayed: false };
 		});
 
