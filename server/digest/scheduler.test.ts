@@ -199,11 +199,17 @@ describe("startDigests", () => {
 	it("releases a day stopped while waiting to retry, so the next start delivers it", async () => {
 		const hook = await webhook(sequence(reply(503), reply(204)));
 		await store.updateGameSettings("a", { digestWebhookUrl: hook.url }, 0);
+		let waitingToRetry = false;
 		const first = start({
-			sleep: (_ms, signal) => new Promise((resolve) => signal.addEventListener("abort", () => resolve())),
+			sleep: (_ms, signal) => {
+				waitingToRetry = true;
+				return new Promise((resolve) => signal.addEventListener("abort", () => resolve()));
+			},
 		});
 		const pass = first.digests.runOnce();
-		await vi.waitFor(() => expect(hook.requests).toHaveLength(1));
+		// Stopped once the 503 came back and the retry waits (not while the first request is still in flight).
+		await vi.waitFor(() => expect(waitingToRetry).toBe(true));
+		expect(hook.requests).toHaveLength(1);
 		await first.digests.stop();
 		expect((await pass)[0]).toMatchObject({ outcome: "aborted", mayHaveArrived: false });
 		expect(await store.getDigestState("a")).toMatchObject({ lastDay: null, claimedDay: null });
