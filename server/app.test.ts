@@ -127,3 +127,21 @@ describe("problem documents", () => {
 		expect(await res.json()).toMatchObject({ code: "rate_limited", detail: "Slow down." });
 	});
 });
+
+describe("methods", () => {
+	it("answers 405 with Allow for a path that exists under other methods, 404 for one that does not", async () => {
+		const { app } = setup();
+		const put = await app.request("/v1/batches", { method: "PUT" });
+		expect(put.status).toBe(405);
+		expect(put.headers.get("allow")).toBe("POST");
+		expect(await put.json()).toMatchObject({ status: 405, code: "method_not_allowed" });
+		const del = await app.request("/healthz", { method: "DELETE" });
+		expect(del.status).toBe(405);
+		expect(del.headers.get("allow")).toBe("GET, HEAD");
+		const patch = await app.request("/v1/admin/games/g1/experiments/x", { method: "PUT" });
+		expect(patch.status).toBe(405);
+		expect(patch.headers.get("allow")?.split(", ")).toEqual(expect.arrayContaining(["GET", "PATCH", "DELETE"]));
+		expect((await app.request("/v1/nothing-here", { method: "PUT" })).status).toBe(404);
+		expect((await app.request("/v1/nothing-here")).status).toBe(404);
+	});
+});

@@ -211,7 +211,22 @@ export function createApp(deps: AppDeps): Hono<AppEnv> {
 	v1.route("/", configRoutes({ store, clock, guard: requireGameToken({ tokens, store, logger, scope: "config" }) }));
 	app.route("/v1", v1);
 
-	app.notFound((c) => problemResponse(c, withRequestId(new NotFoundError().toProblem(c.req.path), c)));
+	app.notFound((c) => {
+		// A path that exists for other methods is 405 with Allow (RFC 9110 §15.5.6), not 404.
+		const allowed = allowedMethods(app, c.req.path);
+		if (allowed.length > 0) {
+			const problem = new ProblemError(
+				405,
+				"method_not_allowed",
+				"Method not allowed",
+				`${c.req.method} is not allowed here; use ${allowed.join(", ")}.`,
+				{},
+				{ Allow: allowed.join(", ") },
+			);
+			return problemResponse(c, withRequestId(problem.toProblem(c.req.path), c), new Headers(problem.headers));
+		}
+		return problemResponse(c, withRequestId(new NotFoundError().toProblem(c.req.path), c));
+	});
 
 	app.onError((error, c) => {
 		const { problem, headers } = toProblem(error);
@@ -222,6 +237,22 @@ export function createApp(deps: AppDeps): Hono<AppEnv> {
 	});
 
 	return app;
+}
+
+const ROUTE_METHODS = ["GET", "POST", "PUT", "PATCH", "DELETE"] as const;
+
+/**
+ * The methods a route (not a middleware, which is registered for every method) answers at `path`; GET brings HEAD,
+ * which Hono serves with the GET handler.
+ */
+function allowedMethods(app: Hono<AppEnv>, path: string): string[] {
+	const allowed: string[] = [];
+	for (const method of ROUTE_METHODS) {
+		const [matches] = app.router.match(method, path) as unknown as [[[unknown, { method: string }], unknown][]];
+		if (matches.some(([[, route]]) => route.method === method)) allowed.push(method);
+	}
+	if (allowed.includes("GET")) allowed.splice(1, 0, "HEAD");
+	return allowed;
 }
 
 // Every failure leaves as one shape. HTTPException comes from Hono and third-party middleware; its headers
