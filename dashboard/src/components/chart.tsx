@@ -1,12 +1,12 @@
 // A daily time-series chart on uPlot: small, fast, canvas-drawn, no inline styles that the CSP would block (it sizes
 // through the CSSOM). Follows the container's width, redraws on theme changes, and says in words what it shows,
 // since a canvas is invisible to screen readers.
-import { useEffect, useRef, useState } from "preact/hooks";
 import uPlot from "uplot";
 import { formatCompact, formatDate, formatDayTick } from "../format.js";
 import { seriesStyle, withAlpha } from "../palette.js";
 import type { DailySeries } from "../pages/overview-data.js";
-import { currentTheme, onThemeChange, type Theme } from "../theme.js";
+import type { Theme } from "../theme.js";
+import { useUPlot } from "./use-uplot.js";
 
 export interface ChartProps {
 	/** What the chart shows, e.g. "Daily active players": its accessible name. */
@@ -114,39 +114,14 @@ function options(props: ChartProps, theme: Theme, width: number, ticks: string[]
  * <Chart label="Daily active players" data={{ x, series: [{ label: "DAU", values }] }} format={formatInteger} />
  */
 export function Chart(props: ChartProps) {
-	const host = useRef<HTMLDivElement>(null);
-	const [theme, setTheme] = useState<Theme>(currentTheme);
-	useEffect(() => onThemeChange(() => setTheme(currentTheme())), []);
-
-	useEffect(() => {
-		const el = host.current;
-		if (!el) return;
-		const ticks: string[][] = [];
-		const opts = options(props, theme, Math.max(el.clientWidth, 120), ticks);
-		opts.hooks = {
-			draw: [
-				() => {
-					el.dataset.xTicks = (ticks[0] ?? []).join("|");
-					el.dataset.yTicks = (ticks[1] ?? []).join("|");
-				},
-			],
-		};
-		const data: uPlot.AlignedData = [props.data.x, ...props.data.series.map((s) => s.values)];
-		const plot = new uPlot(opts, data, el);
-		// The canvas is what a screen reader cannot see: name it with the summary.
-		const wrap = plot.root.querySelector(".u-wrap");
-		wrap?.setAttribute("role", "img");
-		wrap?.setAttribute("aria-label", chartSummary(props.label, props.data, props.format));
-		const resize = new ResizeObserver(() => {
-			const width = Math.max(el.clientWidth, 120);
-			if (width !== plot.width) plot.setSize({ width, height: plot.height });
-		});
-		resize.observe(el);
-		return () => {
-			resize.disconnect();
-			plot.destroy();
-		};
-	}, [props.data, props.label, props.format, props.variant, props.height, theme]);
+	const host = useUPlot(
+		() => ({
+			options: (theme, width, ticks) => options(props, theme, width, ticks),
+			data: [props.data.x, ...props.data.series.map((s) => s.values)],
+			summary: chartSummary(props.label, props.data, props.format),
+		}),
+		[props.data, props.label, props.format, props.variant, props.height],
+	);
 
 	return <div ref={host} class={`chart chart-${props.variant ?? "main"}`} />;
 }

@@ -1,11 +1,11 @@
 // A uPlot chart for what the daily Chart does not draw: x as days, day numbers (retention and LTV curves) or
 // categories (funnel steps, levels), and series as lines or grouped bars. Sized through the CSSOM like Chart, redrawn
 // on theme changes, named for screen readers with a one-sentence summary, and its axis labels kept in data attributes.
-import { useEffect, useRef, useState } from "preact/hooks";
 import uPlot from "uplot";
 import { formatCompact, formatDate, formatDayTick } from "../format.js";
 import { seriesStyle, withAlpha } from "../palette.js";
-import { currentTheme, onThemeChange, type Theme } from "../theme.js";
+import type { Theme } from "../theme.js";
+import { useUPlot } from "./use-uplot.js";
 
 export interface PlotSeries {
 	label: string;
@@ -231,39 +231,15 @@ function axisKey(axis: PlotAxis): string {
  *   data={{ x: [0, 1], series: [{ label: "Players", values: [120, 80], bars: true }] }} format={formatInteger} />
  */
 export function Plot(props: PlotProps) {
-	const host = useRef<HTMLDivElement>(null);
-	const [theme, setTheme] = useState<Theme>(currentTheme);
-	useEffect(() => onThemeChange(() => setTheme(currentTheme())), []);
-
-	useEffect(() => {
-		const el = host.current;
-		if (!el) return;
-		const ticks: string[][] = [];
-		const opts = options(props, theme, Math.max(el.clientWidth, 120), ticks);
-		opts.hooks = {
-			draw: [
-				() => {
-					el.dataset.xTicks = (ticks[0] ?? []).join("|");
-					el.dataset.yTicks = (ticks[1] ?? []).join("|");
-				},
-			],
-		};
-		const data: uPlot.AlignedData = [props.data.x, ...props.data.series.map((s) => s.values)];
-		const plot = new uPlot(opts, data, el);
-		const wrap = plot.root.querySelector(".u-wrap");
-		wrap?.setAttribute("role", "img");
-		wrap?.setAttribute("aria-label", plotSummary(props.label, props.data, props.x, props.format));
-		const resize = new ResizeObserver(() => {
-			const width = Math.max(el.clientWidth, 120);
-			if (width !== plot.width) plot.setSize({ width, height: plot.height });
-		});
-		resize.observe(el);
-		return () => {
-			resize.disconnect();
-			plot.destroy();
-		};
+	const host = useUPlot(
+		() => ({
+			options: (theme, width, ticks) => options(props, theme, width, ticks),
+			data: [props.data.x, ...props.data.series.map((s) => s.values)],
+			summary: plotSummary(props.label, props.data, props.x, props.format),
+		}),
 		// The axis by its content: pages may build it anew on every render.
-	}, [props.data, props.label, props.format, props.yFormat, axisKey(props.x), props.height, theme]);
+		[props.data, props.label, props.format, props.yFormat, axisKey(props.x), props.height],
+	);
 
 	return <div ref={host} class="chart chart-main chart-plot" />;
 }
