@@ -19,6 +19,8 @@ export default tseslint.config(
 			"dist/",
 			"example/roblox-ts/out/",
 			"example/roblox-ts/include/",
+			"example/flamework/out/",
+			"example/flamework/include/",
 			"**/*.d.ts",
 		],
 	},
@@ -33,6 +35,13 @@ export default tseslint.config(
 			...robloxTs.configs.recommended.rules,
 			"@typescript-eslint/no-namespace": "off",
 			"@typescript-eslint/no-unused-vars": ["error", { argsIgnorePattern: "^_", varsIgnorePattern: "^_" }],
+		},
+	},
+	{
+		// The Flamework adapter is outside the SDK's own configs (it is compiled with Flamework's transformer).
+		files: ["src/flamework/**/*.ts"],
+		languageOptions: {
+			parserOptions: { project: ["./tsconfig.flamework.json"], tsconfigRootDir: import.meta.dirname },
 		},
 	},
 	{

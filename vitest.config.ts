@@ -11,6 +11,7 @@ export default defineConfig({
 			"test/harness/**/*.test.ts",
 			"test/e2e/**/*.test.ts",
 			"example/**/*.test.ts",
+			"test/docs/**/*.test.ts",
 		],
 		environment: "node",
 		testTimeout: 30_000,

@@ -13,7 +13,7 @@
 //
 // `--no-compile` packages the model already in out/ and include/ (npm run build has just compiled it).
 import { execFileSync } from "node:child_process";
-import { cpSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { cpSync, mkdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { pathToFileURL } from "node:url";
 import { nodeFromProject, type TreeNode } from "../test/harness/project.js";
@@ -79,7 +79,77 @@ export function buildPackage(): string {
 	};
 	writeFileSync(join(packageDir, "package.json"), JSON.stringify(pkg, null, "\t") + "\n");
 	cpSync(join(root, "packaging/README.package.md"), join(packageDir, "README.md"));
+	buildFlameworkAdapter(manifest.version);
 	return packageDir;
+}
+
+/** The Flamework version range the adapter is built against (peer dependency, optional). */
+const FLAMEWORK_RANGE = "^1.3.2";
+
+/**
+ * Compiles the Flamework adapter (src/flamework) with Flamework's transformer into the package as out/flamework,
+ * imported as "@rbxts/vantage/flamework" (typesVersions maps the subpath for TypeScript; roblox-ts then requires
+ * out/flamework). The rest of the package is the plain compile above: a game that does not import the adapter never
+ * loads it or Flamework.
+ *
+ * Flamework names each service by its package and path ("@rbxts/vantage:flamework/vantage-service@VantageService"),
+ * and a game's transformer computes the same name from the installed package's folder (path minus its first
+ * segment, `out`) with the prefix written in the package's flamework.build. So the adapter is compiled in a folder
+ * laid out like the installed package (package.json named @rbxts/vantage, src/ copied in, outDir `out`, and
+ * node_modules linked so roblox-ts finds the packages inside the project), and its flamework.build ships at the
+ * package root, where a game's transformer looks for it.
+ */
+function buildFlameworkAdapter(version: string): void {
+	const stage = join(dist, ".flamework");
+	rmSync(stage, { recursive: true, force: true });
+	mkdirSync(stage, { recursive: true });
+	writeFileSync(join(stage, "package.json"), JSON.stringify({ name: PACKAGE_NAME, version }, null, "\t") + "\n");
+	cpSync(join(root, "src"), join(stage, "src"), { recursive: true });
+	symlinkSync(join(root, "node_modules"), join(stage, "node_modules"), "dir");
+	const tsconfig = {
+		extends: "../../tsconfig.flamework.json",
+		compilerOptions: {
+			rootDir: "src",
+			baseUrl: "src",
+			outDir: "out",
+			noEmit: false,
+			typeRoots: ["node_modules/@rbxts", "node_modules/@flamework"],
+			plugins: [{ transform: "rbxts-transformer-flamework" }],
+		},
+		include: ["src/flamework"],
+	};
+	writeFileSync(join(stage, "tsconfig.json"), JSON.stringify(tsconfig, null, "\t") + "\n");
+	writeFileSync(join(stage, "default.project.json"), JSON.stringify({ name: "vantage", tree: { $path: "out" } }));
+	rbxtsc([
+		"-p",
+		join(stage, "tsconfig.json"),
+		"--type",
+		"package",
+		"--rojo",
+		join(stage, "default.project.json"),
+		"--luau=false",
+	]);
+	cpSync(join(stage, "out/flamework"), join(packageDir, "out/flamework"), { recursive: true });
+	// The transformer names every class it compiled; the package's build info keeps the adapter's.
+	const buildInfo = JSON.parse(readFileSync(join(stage, "flamework.build"), "utf8")) as {
+		identifiers: Record<string, string>;
+	};
+	buildInfo.identifiers = Object.fromEntries(
+		Object.entries(buildInfo.identifiers).filter(([internalId]) => internalId.includes(":out/flamework/")),
+	);
+	writeFileSync(join(packageDir, "flamework.build"), JSON.stringify(buildInfo, null, "\t") + "\n");
+	rmSync(stage, { recursive: true, force: true });
+
+	const manifestPath = join(packageDir, "package.json");
+	const pkg = JSON.parse(readFileSync(manifestPath, "utf8")) as Record<string, unknown>;
+	Object.assign(pkg, {
+		files: [...(pkg.files as string[]), "flamework.build"],
+		// Node-style resolution (roblox-ts's) of "@rbxts/vantage/flamework"; other paths resolve as before.
+		typesVersions: { "*": { flamework: ["out/flamework/index.d.ts"] } },
+		peerDependencies: { "@flamework/core": FLAMEWORK_RANGE },
+		peerDependenciesMeta: { "@flamework/core": { optional: true } },
+	});
+	writeFileSync(manifestPath, JSON.stringify(pkg, null, "\t") + "\n");
 }
 
 /** Scripts only: Rojo also turns each package's package.json into a ModuleScript, which the model does not need. */

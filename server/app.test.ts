@@ -1,9 +1,11 @@
+import { randomBytes } from "node:crypto";
 import { HTTPException } from "hono/http-exception";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { createApp } from "./app.js";
 import { SigningKeyRing } from "./auth/signing-keys.js";
 import { loadConfig } from "./config.js";
 import { ValidationError } from "./errors.js";
+import { MasterKeys } from "./privacy/master-keys.js";
 import { openSqliteStore } from "./store/sqlite/sqlite-store.js";
 import type { Store } from "./store/types.js";
 import { memoryLogger } from "./testing/fixtures.js";
@@ -12,7 +14,13 @@ let store: Store;
 let keys: SigningKeyRing;
 beforeEach(async () => {
 	store = openSqliteStore({ path: ":memory:" });
-	keys = await SigningKeyRing.open({ store, clock: Date.now, rotateAfterMs: 86_400_000, retainMs: 3_600_000 });
+	keys = await SigningKeyRing.open({
+		store,
+		secrets: new MasterKeys(randomBytes(32)),
+		clock: Date.now,
+		rotateAfterMs: 86_400_000,
+		retainMs: 3_600_000,
+	});
 });
 afterEach(() => store.close());
 

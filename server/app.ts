@@ -1,8 +1,11 @@
 import { Hono, type Context } from "hono";
 import { every } from "hono/combine";
 import { HTTPException } from "hono/http-exception";
+import { AdminLogin } from "./auth/admin-login.js";
 import { adminRoutes } from "./auth/admin-routes.js";
-import type { AdminRole } from "./auth/roles.js";
+import { sessionRoutes } from "./auth/session-routes.js";
+import { accessRoutes } from "./auth/access-routes.js";
+import type { AccessRequirement } from "./auth/game-access.js";
 import type { SigningKeyRing } from "./auth/signing-keys.js";
 import { tokenRoutes } from "./auth/token-routes.js";
 import { TokenService } from "./auth/tokens.js";
@@ -18,17 +21,19 @@ import { experimentRoutes } from "./experiments/admin-routes.js";
 import { configRoutes } from "./experiments/config-routes.js";
 import { planningRoutes } from "./experiments/planning-routes.js";
 import type { AppEnv } from "./http/app-env.js";
-import { clientIp } from "./http/client-ip.js";
+import { clientIp, compileTrustedProxies } from "./http/client-ip.js";
 import { problemResponse } from "./http/problem.js";
 import { isHttpsRequest } from "./http/secure-request.js";
 import { ClientClockTrust } from "./ingest/client-clock-trust.js";
 import { ingestRoutes } from "./ingest/routes.js";
+import { SdkVersionMonitor } from "./ingest/sdk-versions.js";
 import { LiveEventHub } from "./live/event-hub.js";
 import { liveRoutes } from "./live/routes.js";
 import type { Logger } from "./logger.js";
 import { createMetrics, type Metrics } from "./metrics/metrics.js";
 import { metricsApiRoutes } from "./metrics/api-routes.js";
 import { metricsRoute } from "./metrics/routes.js";
+import { auditAdminChanges } from "./middleware/admin-audit/index.js";
 import { httpMetrics } from "./middleware/http-metrics/index.js";
 import { rateLimit, TokenBuckets } from "./middleware/rate-limit/index.js";
 import { requestId } from "./middleware/request-id/index.js";
@@ -41,6 +46,7 @@ import { createErasure, type Erasure } from "./privacy/erasure.js";
 import { privacyRoutes } from "./privacy/routes.js";
 import { consentRoutes } from "./privacy/consent-routes.js";
 import type { PlayerKeyring } from "./privacy/player-keys.js";
+import type { MasterKeys } from "./privacy/master-keys.js";
 import { settingsRoutes } from "./settings/routes.js";
 import type { Store } from "./store/types.js";
 import { warehouseRoutes } from "./warehouse/admin-routes.js";
@@ -73,6 +79,8 @@ export interface AppDeps {
 	 * opens records with it. @default none: a player's consent records answer 503
 	 */
 	playerKeys?: PlayerKeyring;
+	/** Seals the users' TOTP secrets. @default the signing keys' master keys (`keys.secrets`) */
+	masterKeys?: MasterKeys;
 }
 
 /**
@@ -98,15 +106,20 @@ export function createApp(deps: AppDeps): Hono<AppEnv> {
 	});
 	// Dashboard logins: a session cookie that the admin guard accepts in place of an admin token.
 	const sessions = new DashboardSessions({ store, clock, ...config.dashboardSession });
-	const requireRole = (role: AdminRole) => requireAdmin({ tokens, store, logger, role, sessions });
+	const requireRole = (role: AccessRequirement) => requireAdmin({ tokens, store, logger, role, sessions });
+	// Who is a proxy (VANTAGE_TRUSTED_PROXIES) decides whether X-Forwarded-For names the client (http/client-ip.ts).
+	const trustProxy = compileTrustedProxies(config.trustedProxies);
+	const ipOf = (c: Context) => clientIp(c, trustProxy);
 	// One budget per address for token requests, API logins and dashboard logins.
 	const perIpBuckets = new TokenBuckets({ ...config.tokenRateLimit, clock });
 	const perIp = rateLimit({
 		buckets: perIpBuckets,
-		key: clientIp,
+		key: ipOf,
 		detail: "Too many token or login requests from this address.",
 	});
-	const trustedProxies = new Set(config.trustedProxies);
+	// Admin sign-in (API and dashboard form): per-account throttling and the second factor (auth/admin-login.ts).
+	const masterKeys = deps.masterKeys ?? keys.secrets;
+	const login = new AdminLogin({ store, clock, secrets: masterKeys, logger });
 	const perGame = rateLimit({
 		buckets: new TokenBuckets({ ...config.gameRateLimit, clock }),
 		key: (c) => c.get("game").gameId,
@@ -127,7 +140,12 @@ export function createApp(deps: AppDeps): Hono<AppEnv> {
 
 	const app = new Hono<AppEnv>();
 	app.use(requestId(), requestLogger({ logger }), httpMetrics({ metrics }), securityHeaders());
-	app.use("/v1/admin/*", adminCors(config.corsOrigins));
+	// Every admin state change is audited, after the route has answered (middleware/admin-audit).
+	app.use("/v1/*", auditAdminChanges({ store, clock, logger }));
+	app.use(
+		"/v1/admin/*",
+		adminCors(config.corsOrigins, (path) => allowedMethods(app, path)),
+	);
 
 	app.get("/healthz", (c) => c.json({ status: "ok" }));
 
@@ -149,18 +167,24 @@ export function createApp(deps: AppDeps): Hono<AppEnv> {
 			store,
 			sessions,
 			assets: deps.dashboardAssets,
-			loginLimit: (c) => perIpBuckets.take(clientIp(c)),
-			isHttps: (c) => isHttpsRequest(c, trustedProxies),
+			loginLimit: (c) => perIpBuckets.take(ipOf(c)),
+			login,
+			ipOf,
+			isHttps: (c) => isHttpsRequest(c, trustProxy),
 		}),
 	);
-	app.route("/metrics", metricsRoute({ metrics, scrapeToken: config.metricsToken, adminGuard: requireRole("viewer") }));
+	app.route("/metrics", metricsRoute({ metrics, scrapeToken: config.metricsToken, adminGuard: requireRole("admin") }));
 
 	// Every route below authenticates: a game access token, an admin token, or (token endpoint, login) a credential.
 	const { v1: token, wellKnown } = tokenRoutes({ store, tokens, keys, guard: perIp });
 	app.route("/.well-known", wellKnown);
 	const v1 = new Hono<AppEnv>();
 	v1.route("/", token);
-	v1.route("/admin", adminRoutes({ store, tokens, clock, loginGuard: perIp, requireRole }));
+	// The SDK versions each game's batches carry: ingest notes them, the games list shows them (outdated ones warned).
+	const sdkVersions = new SdkVersionMonitor({ logger, clock });
+	v1.route("/admin", adminRoutes({ store, tokens, clock, loginGuard: perIp, requireRole, sdkVersions, login, ipOf }));
+	// A user's sessions (listed, revoked one by one), password change and reset, and TOTP second factor.
+	v1.route("/admin", sessionRoutes({ store, clock, secrets: masterKeys, requireRole }));
 	v1.route(
 		"/",
 		ingestRoutes({
@@ -174,6 +198,7 @@ export function createApp(deps: AppDeps): Hono<AppEnv> {
 			onStored: (gameId, batch) => liveEvents.publish(gameId, batch),
 			erasures: erasure.guard,
 			onEventsRead: auditEventsRead(store, clock),
+			sdkVersions,
 		}),
 	);
 	// The live event stream (SSE), fed by ingest above; who may read raw events may watch them arrive.
@@ -183,6 +208,8 @@ export function createApp(deps: AppDeps): Hono<AppEnv> {
 	);
 	// Dashboard/admin users (owners).
 	v1.route("/admin", userRoutes({ store, clock, requireRole }));
+	// Who may see which game: grants of a role per game (instance admins and each game's owners manage them).
+	v1.route("/admin", accessRoutes({ store, clock, requireRole }));
 	// Experiments and flags: admin CRUD and results under /v1/admin, the SDK's config at /v1/config.
 	v1.route("/admin", experimentRoutes({ store, clock, requireRole }));
 	// The dashboard's planning aids: power calculator, assignment preview, exposures (read-only, viewers too).

@@ -22,6 +22,8 @@ describe("loadConfig", () => {
 			dashboardSession: { idleTimeoutMs: 30 * 60_000, absoluteTimeoutMs: 12 * 3_600_000 },
 			trustedProxies: [],
 			masterKey: undefined,
+			previousMasterKey: undefined,
+			production: false,
 		});
 	});
 
@@ -139,6 +141,8 @@ describe("CONFIG_VARIABLES", () => {
 			VANTAGE_SESSION_MAX_HOURS: String(parsedDefaults.dashboardSession.absoluteTimeoutMs / 3_600_000),
 			VANTAGE_TRUSTED_PROXIES: parsedDefaults.trustedProxies.join(","),
 			VANTAGE_MASTER_KEY: parsedDefaults.masterKey?.toString("base64") ?? "",
+			VANTAGE_MASTER_KEY_PREVIOUS: parsedDefaults.previousMasterKey?.toString("base64") ?? "",
+			NODE_ENV: parsedDefaults.production ? "production" : "development",
 			VANTAGE_ROBLOX_WEBHOOK_SECRET: parsedDefaults.robloxWebhookSecret ?? "",
 		});
 		for (const variable of CONFIG_VARIABLES) expect(variable.meaning.length).toBeGreaterThan(10);

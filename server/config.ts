@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { compileTrustedProxies } from "./http/client-ip.js";
 
 /** Log levels in increasing severity. */
 export const LOG_LEVELS = ["debug", "info", "warn", "error"] as const;
@@ -33,6 +34,8 @@ export const CONFIG_DEFAULTS = {
 	VANTAGE_TRUSTED_PROXIES: "",
 	VANTAGE_ROBLOX_WEBHOOK_SECRET: "",
 	VANTAGE_MASTER_KEY: "",
+	VANTAGE_MASTER_KEY_PREVIOUS: "",
+	NODE_ENV: "development",
 } as const satisfies Record<string, string | number>;
 
 export type ConfigVariableName = keyof typeof CONFIG_DEFAULTS;
@@ -59,10 +62,14 @@ const MEANINGS: Record<ConfigVariableName, string> = {
 	VANTAGE_SESSION_IDLE_MINUTES: "A dashboard session ends after this many minutes without a request (5 to 1440).",
 	VANTAGE_SESSION_MAX_HOURS: "A dashboard session ends this many hours after login, however active (1 to 720).",
 	VANTAGE_TRUSTED_PROXIES:
-		"Comma-separated IPs of TLS-terminating proxies whose X-Forwarded-Proto is trusted; empty: none.",
+		"Comma-separated IPs or CIDRs of proxies whose X-Forwarded-For and -Proto are believed; empty: none.",
 	VANTAGE_ROBLOX_WEBHOOK_SECRET:
 		"Secret of Roblox's erasure webhook (POST /v1/webhooks/roblox; 16+ chars); empty: answers 503.",
-	VANTAGE_MASTER_KEY: "Base64 of 32 random bytes wrapping each player's data key; empty: one generated in master.key.",
+	VANTAGE_MASTER_KEY:
+		"Base64 of 32 random bytes wrapping player keys and stored secrets; empty: generated in master.key (not production).",
+	VANTAGE_MASTER_KEY_PREVIOUS:
+		"While rotating the master key: the old key; what it wrapped is rewrapped under VANTAGE_MASTER_KEY at start.",
+	NODE_ENV: "production makes VANTAGE_MASTER_KEY required (no key generated into the data directory).",
 };
 
 /** One row of the environment documentation table. */
@@ -90,7 +97,8 @@ const origins = z
 			.filter(Boolean),
 	)
 	.pipe(z.array(z.url({ protocol: /^https?$/ }).transform((url) => new URL(url).origin)));
-const ipList = z
+// Addresses and CIDRs (IPv4, IPv6) as proxy-addr compiles them; a bad entry is named at start, not at the first request.
+const proxyList = z
 	.string()
 	.transform((value) =>
 		value
@@ -98,7 +106,21 @@ const ipList = z
 			.map((ip) => ip.trim())
 			.filter(Boolean),
 	)
-	.pipe(z.array(z.union([z.ipv4(), z.ipv6()])));
+	.pipe(
+		z.array(
+			z.string().refine(
+				(entry) => {
+					try {
+						compileTrustedProxies([entry]);
+						return true;
+					} catch {
+						return false;
+					}
+				},
+				{ message: "must be IP addresses or CIDR ranges (10.0.0.0/8, fd00::/8)" },
+			),
+		),
+	);
 
 const envSchema = z
 	.object({
@@ -147,7 +169,7 @@ const envSchema = z
 			.min(1)
 			.max(720)
 			.default(CONFIG_DEFAULTS.VANTAGE_SESSION_MAX_HOURS),
-		VANTAGE_TRUSTED_PROXIES: ipList.default([]),
+		VANTAGE_TRUSTED_PROXIES: proxyList.default([]),
 		// The secret set on the webhook in Roblox's Creator Hub; a short one could be guessed and erasures forged.
 		VANTAGE_ROBLOX_WEBHOOK_SECRET: z.string().min(16).max(512).optional(),
 		// Refused unless it is exactly 32 bytes: a shorter key would silently weaken every player's key wrapping.
@@ -156,6 +178,12 @@ const envSchema = z
 			.regex(/^[A-Za-z0-9+/]{43}=?$/, "must be base64 of exactly 32 bytes (openssl rand -base64 32)")
 			.transform((value) => Buffer.from(value, "base64"))
 			.optional(),
+		VANTAGE_MASTER_KEY_PREVIOUS: z
+			.string()
+			.regex(/^[A-Za-z0-9+/]{43}=?$/, "must be base64 of exactly 32 bytes (the master key being replaced)")
+			.transform((value) => Buffer.from(value, "base64"))
+			.optional(),
+		NODE_ENV: z.string().max(64).default(CONFIG_DEFAULTS.NODE_ENV),
 	} satisfies Record<ConfigVariableName, z.ZodType>)
 	.transform((env) => ({
 		port: env.PORT,
@@ -180,6 +208,8 @@ const envSchema = z
 		trustedProxies: env.VANTAGE_TRUSTED_PROXIES,
 		robloxWebhookSecret: env.VANTAGE_ROBLOX_WEBHOOK_SECRET,
 		masterKey: env.VANTAGE_MASTER_KEY,
+		previousMasterKey: env.VANTAGE_MASTER_KEY_PREVIOUS,
+		production: env.NODE_ENV === "production",
 	}));
 
 /** The parsed, validated configuration. Frozen: nothing downstream re-reads the environment. */

@@ -35,6 +35,10 @@ export const PROBLEM_CODES = [
 	"invalid_scope",
 	// A state change with the dashboard's session cookie but without its CSRF token.
 	"csrf_failed",
+	// A login whose password was right for an account with a second factor, sent without (or with a wrong) TOTP code.
+	"second_factor_required",
+	// Too many failed logins of one account: locked for a while, whoever tries (auth/login-throttle.ts).
+	"account_locked",
 ] as const;
 export type ProblemCode = (typeof PROBLEM_CODES)[number];
 

@@ -16,7 +16,11 @@ import { metricsDigestKpis } from "./metrics/digest-kpis.js";
 import { createMetrics } from "./metrics/metrics.js";
 import { createErasure } from "./privacy/erasure.js";
 import { consentSealer } from "./privacy/consent-records.js";
-import { PLAYER_KEYS_FILE, PlayerKeyring, loadMasterKey } from "./privacy/player-keys.js";
+import { PLAYER_KEYS_FILE, PlayerKeyring } from "./privacy/player-keys.js";
+import { loadMasterKeys } from "./privacy/master-keys.js";
+import { rewrapPlayerKeyVault, sealSecretsAtRest } from "./auth/secrets-at-rest.js";
+import { startBatchPruning, type BatchPruning } from "./ingest/batch-pruning.js";
+import { registerRunningServer } from "./running-servers.js";
 import { openSqliteStore } from "./store/sqlite/sqlite-store.js";
 import type { Store } from "./store/types.js";
 
@@ -27,6 +31,11 @@ export interface StartServerOptions {
 	logger?: Logger;
 	/** How long close() lets in-flight requests finish before cutting connections. @default 10000 */
 	shutdownGraceMs?: number;
+	/**
+	 * Where this server records its data directory and URL while it runs, so the CLI can warn when it opens another
+	 * directory (running-servers.ts). @default defaultRunDir() (per user, in the OS temp directory)
+	 */
+	runDir?: string;
 }
 
 export interface RunningServer {
@@ -50,14 +59,23 @@ export async function startServer(config: Config, options: StartServerOptions = 
 	const logger = options.logger ?? createLogger({ level: config.logLevel });
 	mkdirSync(config.dataDir, { recursive: true });
 	// Personal fields are sealed with per-player keys kept in their own file (see privacy/player-keys.ts), wrapped by
-	// the master key; a wrong master key stops the start here, before anything is written.
-	const masterKey = loadMasterKey({ configured: config.masterKey, dataDir: config.dataDir, logger });
-	const playerKeys = PlayerKeyring.open({ path: join(config.dataDir, PLAYER_KEYS_FILE), masterKey });
+	// the master key; a wrong master key stops the start here, before anything is written. With
+	// VANTAGE_MASTER_KEY_PREVIOUS (a rotation), the keys the old master key wrapped are rewrapped first.
+	const masterKeys = loadMasterKeys(config, logger);
+	const playerKeysPath = join(config.dataDir, PLAYER_KEYS_FILE);
+	const rewrapped = rewrapPlayerKeyVault(playerKeysPath, masterKeys);
+	if (rewrapped > 0) logger.info("player keys rewrapped under the new master key", { keys: rewrapped });
+	const playerKeys = PlayerKeyring.open({ path: playerKeysPath, masterKey: masterKeys.current });
 	let store: Store;
 	try {
 		store = openSqliteStore({
 			path: join(config.dataDir, DATABASE_FILE),
 			consentSealer: consentSealer(playerKeys),
+			// vantage.db holds pseudonyms, the vault maps them to UserIds (privacy/pseudonyms.ts).
+			players: playerKeys,
+			// Secrets in its tables (digest webhook URLs) are sealed by the master keys, like the signing keys.
+			secrets: masterKeys,
+			logger,
 			onWarehouseError: (error) => logger.error("warehouse job failed", { error }),
 		});
 	} catch (error) {
@@ -88,9 +106,18 @@ export async function startServer(config: Config, options: StartServerOptions = 
 	} catch (error) {
 		logger.warn("dashboard not built", { error });
 	}
+	let batchPruning: BatchPruning;
 	try {
-		// The first start generates the token-signing key (kept in the database, inside VANTAGE_DATA_DIR).
-		const keys = await SigningKeyRing.open({ store, clock: Date.now, ...signingKeyRingOptions(config) });
+		// Secrets kept in the database are sealed by the master keys: plain-text ones (databases from before schema 14)
+		// are sealed now, the previous master key's rewrapped; one no configured key opens stops the start here.
+		await sealSecretsAtRest(store, masterKeys, logger);
+		// The first start generates the token-signing key (kept in the database, sealed, inside VANTAGE_DATA_DIR).
+		const keys = await SigningKeyRing.open({
+			store,
+			secrets: masterKeys,
+			clock: Date.now,
+			...signingKeyRingOptions(config),
+		});
 		const app = createApp({
 			store,
 			config,
@@ -115,6 +142,8 @@ export async function startServer(config: Config, options: StartServerOptions = 
 		adaptive = startAdaptiveUpdates({ store, logger, clock: Date.now });
 		// Each game's daily digest, checked every minute; deliveries run in the background.
 		digests = startDigests({ store, logger, clock: Date.now, kpis: digestKpis });
+		// The batches idempotency table keeps a batchId as long as a resend could still be accepted (batch-pruning.ts).
+		batchPruning = startBatchPruning({ store, logger, clock: Date.now });
 		const resumed = await erasure.jobs.resume();
 		if (resumed > 0) logger.info("erasure jobs resumed", { jobs: resumed });
 	} catch (error) {
@@ -126,14 +155,20 @@ export async function startServer(config: Config, options: StartServerOptions = 
 	const address = server.address() as AddressInfo;
 	const url = `http://${urlHost(address.address)}:${address.port}`;
 	logger.info("listening", { url, host: address.address, port: address.port, dataDir: config.dataDir });
+	const unregister = registerRunningServer(
+		{ dataDir: config.dataDir, url, port: address.port },
+		options.runDir === undefined ? {} : { runDir: options.runDir },
+	);
 
 	let closing: Promise<void> | undefined;
 	const close = (): Promise<void> => {
 		closing ??= (async () => {
+			unregister();
 			liveEvents.close();
 			await stopServer(server, options.shutdownGraceMs ?? 10_000);
 			await adaptive.stop();
 			await digests.stop();
+			await batchPruning.stop();
 			// A running erasure finishes (or fails and is resumed next start) before the store closes under it.
 			await erasure.jobs.idle();
 			await store.close();

@@ -16,19 +16,20 @@ import { HttpService, RunService } from "@rbxts/services";
 import Signal from "@rbxts/signal";
 import { version } from "./shared/version";
 import { DeliveryError, DeliveryPipeline, DeliveryStats, RejectedEvent } from "./server/delivery/pipeline";
-import { resolveOptions, StartOptions } from "./server/options";
+import { keepLocal, resolveOptions, StartOptions } from "./server/options";
 import { Tracking, TrackingStats } from "./server/tracking/tracking";
 import { ClientConsentSignals, ClientConsentState, ClientStartOptions, ClientTracker } from "./client/client-tracker";
 import { WarnOnce } from "./shared/warn-once";
 import { EconomyEvent, ProgressionStatus } from "./shared/validate";
 import { ConsentChoices, Props, ServerMessage } from "./shared/protocol";
 import { ConsentInfo, ConsentManager, ConsentStats, uniformChoices } from "./server/consent/consent-manager";
-import { DataStoreConsent } from "./server/consent/consent-store";
+import { DataStoreConsent, MemoryConsent } from "./server/consent/consent-store";
 import { parseChoices } from "./server/consent/rules";
 import { lookupCountry } from "./server/tracking/player-facts";
 import { Experiments, Variant } from "./server/experiments/experiments";
 import { PlayerAttributes } from "./server/experiments/attributes";
 import { createExperiments, sessionSourcesFor } from "./server/experiments/setup";
+import { blockerMessage, findBlockers, readPlaceFacts, SendGate } from "./server/first-run";
 
 export type { StartOptions } from "./server/options";
 export type { ClientStartOptions, ClientConsentState } from "./client/client-tracker";
@@ -41,7 +42,7 @@ export type { DeliveryError, RejectedEvent } from "./server/delivery/pipeline";
 export type { Variant, VariantReason } from "./server/experiments/experiments";
 export type { ConsentInfo } from "./server/consent/consent-manager";
 export type { ConsentStatus } from "./server/consent/rules";
-export type { ConsentStartOptions } from "./server/options";
+export type { ConsentStartOptions, ExperimentConfigDocument } from "./server/options";
 
 /** Counters of what the SDK queued, sent, dropped and refused (`Vantage.stats()`). */
 export type Stats = Required<DeliveryStats> & TrackingStats & ConsentStats;
@@ -90,6 +91,10 @@ function experimentsOf(): Experiments | undefined {
 	return experiments;
 }
 
+/**
+ * The server side of the SDK: start it once from a server Script, then track events, read experiment variants and
+ * flags, and manage player consent. Every function returns at once and never throws into game code.
+ */
 export namespace Vantage {
 	/** The SDK's version. */
 	export const VERSION = version;
@@ -149,8 +154,9 @@ export namespace Vantage {
 	/**
 	 * Starts Vantage on the game server. Call once, from a server Script, before tracking. Sessions begin for players
 	 * already in the game and for every player who joins; `BindToClose` ends them and sends what is queued.
-	 * Returns false (and warns) when the options cannot work. In Studio with HTTP requests disabled it still starts,
-	 * with one warning, and events stay queued.
+	 * Returns false (and warns) when the options cannot work. When the place cannot send yet — HTTP requests off, no
+	 * game key secret, or an unpublished place — it still starts and says once what to do (docs/studio-and-debugging.md):
+	 * events are kept (an unpublished place runs as a dry run), and nothing is thrown into the game.
 	 *
 	 * @example
 	 * ```lua
@@ -175,8 +181,27 @@ export namespace Vantage {
 				warnings.warn(resolved);
 				return false;
 			}
-			const sink = new DeliveryPipeline(resolved.delivery, warnings, {
+			// First run: an unpublished place can neither send nor save, so it runs as a dry run (said once); HTTP off
+			// and a missing game key are said by the gate (once each) and keep the events until they are fixed.
+			const delivery = resolved.delivery;
+			const facts = readPlaceFacts(delivery.gameKeySecret);
+			const context = {
+				studio: facts.studio,
+				secretName: delivery.gameKeySecret,
+				maxQueuedEvents: delivery.maxQueuedEvents,
+			};
+			const unpublished = findBlockers(facts).includes("unpublished");
+			if (!delivery.dryRun && unpublished) {
+				warnings.warn(blockerMessage("unpublished", context));
+				delivery.dryRun = true;
+				keepLocal(resolved.tracking, resolved.experiments);
+			}
+			const gate = new SendGate(context, warnings);
+			// Said at start, before any event: a dry run makes no requests, so nothing blocks it.
+			if (!delivery.dryRun) gate.open();
+			const sink = new DeliveryPipeline(delivery, warnings, {
 				signals: { eventsDropped, eventsRejected, deliveryError },
+				gate,
 			});
 			// Consent (when the game turns it on): the gate every player's events pass, fed by their kept answers.
 			let t: Tracking | undefined = undefined;
@@ -184,7 +209,10 @@ export namespace Vantage {
 				resolved.consent === undefined
 					? undefined
 					: new ConsentManager({
-							persistence: new DataStoreConsent(resolved.consent.dataStore, resolved.debug),
+							// No DataStore in an unpublished place: answers last the play test.
+							persistence: unpublished
+								? new MemoryConsent()
+								: new DataStoreConsent(resolved.consent.dataStore, resolved.debug),
 							region: lookupCountry,
 							emit: (userId, props) => t?.emitConsent(userId, props as unknown as Props),
 							notify: (player, info, prompt) => t?.sendToClient(player, consentMessage(info, prompt)),
@@ -232,6 +260,7 @@ export namespace Vantage {
 					if (manager && config.consent) manager.setConfig(config.consent);
 				},
 				manager,
+				() => gate.open(),
 			);
 			experiments = x.experiments;
 			sink.start();
@@ -422,6 +451,8 @@ export namespace Vantage {
 			spilled: 0,
 			drained: 0,
 			requestsLastMinute: 0,
+			dryRunBatches: 0,
+			dryRunEvents: 0,
 			invalidCalls: 0,
 			clientRejected: 0,
 			clientRateLimited: 0,
@@ -512,6 +543,10 @@ export namespace Vantage {
 	}
 }
 
+/**
+ * The player side of the SDK: start it once from a LocalScript; it reports the device, forwards client events to the
+ * server (which validates and rate-limits them) and shows the consent prompt when the server asks.
+ */
 export namespace VantageClient {
 	/**
 	 * Starts the client tracker in a LocalScript: reports the device (input capabilities, screen size) and, unless

@@ -28,12 +28,13 @@ function useViewState(): [ViewState, (next: ViewState, options?: { replace?: boo
 }
 
 export function App(props: { session: PageSession }) {
-	const { session } = props;
 	const [state, navigate] = useViewState();
 	const games = useApi<[GamesAnswer]>(["/v1/admin/games"]);
 	const gameList = games.status === "done" ? games.data[0].games : undefined;
-	// No game in the URL (or one that is gone): the first game, without adding a history entry.
+	// No game in the URL (or one that is gone, or not shared with this user): the first game, without a history entry.
 	const game = gameList?.some((g) => g.id === state.game) ? state.game : gameList?.[0]?.id;
+	// Roles are per game: the pages see the role on the game shown now.
+	const session = { ...props.session, role: gameList?.find((g) => g.id === game)?.role ?? props.session.role };
 	useEffect(() => {
 		if (game !== undefined && game !== state.game) navigate({ ...state, game }, { replace: true });
 	});
@@ -58,7 +59,7 @@ export function App(props: { session: PageSession }) {
 	let body;
 	if (games.status === "loading") body = <Loading label="Loading your games…" />;
 	else if (games.status === "failed") body = <Failed what="the games" error={games.error} onRetry={games.retry} />;
-	else if (!game) body = <NoGames owner={session.role === "owner"} />;
+	else if (!game) body = <NoGames owner={session.admin} />;
 	else if (!page) body = <Empty title="No such page">{<p>Pick a page from the navigation.</p>}</Empty>;
 	else if (settings.status === "failed")
 		body = <Failed what="the game's settings" error={settings.error} onRetry={settings.retry} />;
@@ -81,7 +82,7 @@ export function App(props: { session: PageSession }) {
 				<div class="topbar-end">
 					<ThemePicker />
 					<span class="user" title={session.email}>
-						{session.email} <span class="role">{session.role}</span>
+						{session.email} <span class="role">{session.admin ? "admin" : session.role}</span>
 					</span>
 					<form method="post" action="/logout">
 						<input type="hidden" name="csrf" value={session.csrfToken} />
@@ -117,11 +118,19 @@ function NoGames(props: { owner: boolean }) {
 	return (
 		<>
 			<Empty title="No games yet">
-				<p>
-					A game appears here once it exists: {props.owner ? "add it below, then create its key in its settings, " : ""}
-					or on the backend machine run <code>npm run vantage -- keys create --game &lt;universeId&gt;</code>. Then add
-					the SDK to the game.
-				</p>
+				{props.owner ? (
+					<p>
+						A game appears here once it exists: add it below, then create its key in its settings, or on the backend
+						machine run <code>npm run vantage -- keys create --game &lt;universeId&gt;</code>. Then add the SDK to the
+						game.
+					</p>
+				) : (
+					<p>
+						You have no role on any game yet: an admin, or the owner of a game, adds you to it (Settings, Members), or
+						on the backend machine runs{" "}
+						<code>npm run vantage -- users grant --email &lt;you&gt; --game &lt;id&gt; --role viewer</code>.
+					</p>
+				)}
 			</Empty>
 			{props.owner ? <GamesSection owner current="" /> : null}
 		</>

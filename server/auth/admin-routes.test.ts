@@ -21,9 +21,9 @@ async function call(path: string, init: { method?: string; auth?: string; body?:
 }
 
 describe("POST /v1/admin/login", () => {
-	it("answers a token with the user's role", async () => {
+	it("answers a token; /me says whether the user is an instance admin and their roles per game", async () => {
 		const res = await call("/me", { auth: owner });
-		expect(await res.json()).toMatchObject({ role: "owner", email: expect.stringContaining("@example.com") });
+		expect(await res.json()).toMatchObject({ admin: true, games: [], email: expect.stringContaining("@example.com") });
 	});
 
 	it("answers the same 401 for a wrong password and an unknown email", async () => {
@@ -83,11 +83,37 @@ describe("games and keys", () => {
 		expect((await call("/keys/vk_x/revoke", { auth: owner, method: "POST" })).status).toBe(404);
 	});
 
-	it("lets viewers list games but not manage keys", async () => {
-		const viewer = await t.adminAuth("viewer");
-		expect((await call("/games", { auth: viewer })).status).toBe(200);
+	it("lets viewers list their games but not manage keys; other games do not exist for them", async () => {
+		await t.gameKey("g1");
+		await t.gameKey("g2");
+		const viewer = await t.adminAuth("viewer", ["g1"]);
+		const listed = await call("/games", { auth: viewer });
+		expect(((await listed.json()) as { games: unknown[] }).games).toEqual([
+			expect.objectContaining({ id: "g1", role: "viewer" }),
+		]);
 		expect((await call("/games", { auth: viewer, body: { id: "x" } })).status).toBe(403);
 		expect((await call("/games/g1/keys", { auth: viewer })).status).toBe(403);
+		expect((await call("/games/g2/keys", { auth: viewer })).status).toBe(404);
+	});
+
+	it("lets a game's owner revoke its keys, and no other game's", async () => {
+		const keyOf = async (gameId: string) => {
+			const listed = await call(`/games/${gameId}/keys`, { auth: owner });
+			return ((await listed.json()) as { keys: { id: string }[] }).keys[0]?.id ?? "";
+		};
+		await t.gameKey("o1");
+		await t.gameKey("o2");
+		await t.gameKey("o3");
+		const gameOwner = await t.adminAuth("owner", ["o1"]);
+		await t.store.access.putGrant({
+			userId: (await t.store.listAdminUsers()).at(-1)?.id ?? "",
+			gameId: "o3",
+			role: "analyst",
+			grantedAt: t.clock.now,
+		});
+		expect((await call(`/keys/${await keyOf("o2")}/revoke`, { auth: gameOwner, method: "POST" })).status).toBe(404);
+		expect((await call(`/keys/${await keyOf("o3")}/revoke`, { auth: gameOwner, method: "POST" })).status).toBe(403);
+		expect((await call(`/keys/${await keyOf("o1")}/revoke`, { auth: gameOwner, method: "POST" })).status).toBe(200);
 	});
 
 	it("answers 401 to every admin route without a token", async () => {

@@ -4,6 +4,7 @@ import { describeIssues, gameIdSchema } from "../ingest/schema.js";
 import type { AdminUser, ApiKeyRecord, Game, Store } from "../store/types.js";
 import { generateApiKey } from "./api-keys.js";
 import { MAX_PASSWORD_LENGTH, MIN_PASSWORD_LENGTH, hashPassword, type PasswordHashOptions } from "./passwords.js";
+import { existingGame, grantGameRole } from "./access-provisioning.js";
 import { GAME_SCOPES, type AdminRole, type GameScope } from "./roles.js";
 
 /**
@@ -87,10 +88,23 @@ export async function revokeGameKey(store: Store, keyId: string, now: number): P
 
 const EMAIL = /^[^\s@]{1,64}@[^\s@]{1,255}$/;
 
-/** Creates an admin user with an argon2id password hash; 400 for a weak password or bad email, 409 if taken. */
+/**
+ * Creates an admin user with an argon2id password hash; 400 for a weak password or bad email, 409 if taken. The user
+ * is an instance admin with `admin`, and gets the roles in `grants` (see access-provisioning.ts) — else they sign in
+ * to an empty dashboard until someone grants them a game.
+ */
 export async function createAdminUser(
 	store: Store,
-	input: { email: string; password: string; role: AdminRole; now: number; hashOptions?: PasswordHashOptions },
+	input: {
+		email: string;
+		password: string;
+		/** @default false */
+		admin?: boolean;
+		/** Roles on games, granted once the user exists; each game must exist (404 otherwise, the user stays). */
+		grants?: readonly { gameId: string; role: AdminRole }[];
+		now: number;
+		hashOptions?: PasswordHashOptions;
+	},
 ): Promise<AdminUser> {
 	const email = input.email.trim().toLowerCase();
 	if (!EMAIL.test(email))
@@ -100,14 +114,19 @@ export async function createAdminUser(
 			{ path: "password", message: "length" },
 		]);
 	}
+	// Every granted game must exist before the user does, so a typo creates nothing.
+	for (const grant of input.grants ?? []) await existingGame(store, grant.gameId);
 	const user: AdminUser = {
 		id: newId("usr_", input.now),
 		email,
 		passwordHash: await hashPassword(input.password, input.hashOptions),
-		role: input.role,
+		admin: input.admin ?? false,
 		createdAt: input.now,
 		disabledAt: null,
 	};
 	if (!(await store.insertAdminUser(user))) throw new ConflictError(`A user with email "${email}" already exists.`);
+	for (const grant of input.grants ?? []) {
+		await grantGameRole(store, { userId: user.id, gameId: grant.gameId, role: grant.role, now: input.now });
+	}
 	return user;
 }

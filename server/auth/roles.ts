@@ -3,8 +3,8 @@ export const GAME_SCOPES = ["ingest", "config"] as const;
 export type GameScope = (typeof GAME_SCOPES)[number];
 
 /**
- * Roles of dashboard/admin users, most powerful first.
- * - owner: manages games, API keys and everything below;
+ * Roles of dashboard/admin users on one game (granted per game, see access.ts), most powerful first.
+ * - owner: manages the game's API keys, members, settings and privacy requests, and everything below;
  * - analyst: reads raw events and results;
  * - viewer: reads game lists and dashboards, never raw events.
  */

@@ -1,4 +1,6 @@
+import { randomBytes } from "node:crypto";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { MasterKeys } from "../privacy/master-keys.js";
 import { openSqliteStore } from "../store/sqlite/sqlite-store.js";
 import type { Store } from "../store/types.js";
 import { T0 } from "../testing/fixtures.js";
@@ -10,7 +12,8 @@ const DAY = 24 * HOUR;
 let store: Store;
 let now: number;
 const open = (store_: Store = store) =>
-	SigningKeyRing.open({ store: store_, clock: () => now, rotateAfterMs: 30 * DAY, retainMs: 2 * HOUR });
+	SigningKeyRing.open({ store: store_, secrets, clock: () => now, rotateAfterMs: 30 * DAY, retainMs: 2 * HOUR });
+const secrets = new MasterKeys(randomBytes(32));
 
 beforeEach(() => {
 	store = openSqliteStore({ path: ":memory:" });

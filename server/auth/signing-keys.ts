@@ -8,6 +8,7 @@ import {
 	type JWTHeaderParameters,
 } from "jose";
 import type { Config } from "../config.js";
+import type { MasterKeys } from "../privacy/master-keys.js";
 import type { SigningKeyRecord, Store } from "../store/types.js";
 
 /** The one algorithm tokens are signed and verified with: Ed25519 (RFC 8037). Nothing else is accepted. */
@@ -15,6 +16,11 @@ export const SIGNING_ALG = "EdDSA";
 
 export interface SigningKeyRingOptions {
 	store: Store;
+	/**
+	 * The master keys that seal each private key in the store (envelope encryption, privacy/master-keys.ts): a copy
+	 * of the database alone cannot sign a token.
+	 */
+	secrets: MasterKeys;
 	/** Unix ms. */
 	clock: () => number;
 	/** Age after which a fresh key takes over signing. */
@@ -48,14 +54,15 @@ export class UnknownSigningKeyError extends Error {
 
 /**
  * The backend's token-signing keys, persisted in the store (so in VANTAGE_DATA_DIR).
- * - The first start generates an Ed25519 key pair; `kid` is its RFC 7638 thumbprint.
+ * - The first start generates an Ed25519 key pair; `kid` is its RFC 7638 thumbprint. The private key is stored sealed
+ *   by the master keys ({@link signingKeyAad}); only the active one is opened, in memory.
  * - Rotation adds a new active key and retires the old one, which keeps verifying (and stays in the JWKS) for
  *   `retainMs`, so tokens signed just before a rotation stay valid until they expire.
  * - A key older than `rotateAfterMs` is rotated automatically on the next refresh; the store's transaction makes
  *   several processes on one data directory add a single key between them.
  *
  * @example
- * const keys = await SigningKeyRing.open({ store, clock: Date.now, rotateAfterMs: 30 * DAY, retainMs: 2 * HOUR });
+ * const keys = await SigningKeyRing.open({ store, secrets, clock: Date.now, rotateAfterMs: 30 * DAY, retainMs: 2 * HOUR });
  * const { kid, privateKey } = await keys.signingKey();
  */
 export class SigningKeyRing {
@@ -117,6 +124,11 @@ export class SigningKeyRing {
 		return { keys: this.#keys.filter((k) => this.#usable(k)).map((k) => ({ ...k.publicJwk })) };
 	}
 
+	/** The master keys the private keys are sealed with (the same that seal the backend's other secrets). */
+	get secrets(): MasterKeys {
+		return this.#options.secrets;
+	}
+
 	/** Makes a new key active now; returns its kid. */
 	async rotate(): Promise<string> {
 		const kid = await this.#addKey({});
@@ -134,7 +146,8 @@ export class SigningKeyRing {
 
 	async #addKey(options: { unlessActiveNewerThan?: number }): Promise<string> {
 		const record = await createSigningKey(this.#options.clock());
-		await this.#options.store.addSigningKey(record, options);
+		const privateJwk = this.#options.secrets.seal(record.privateJwk, signingKeyAad(record.kid));
+		await this.#options.store.addSigningKey({ ...record, privateJwk }, options);
 		return record.kid;
 	}
 
@@ -154,7 +167,9 @@ export class SigningKeyRing {
 						publicKey: (await importJWK(publicJwk, SIGNING_ALG)) as CryptoKey,
 					});
 					if (record.retiredAt === null && !active) {
-						const privateKey = (await importJWK(JSON.parse(record.privateJwk) as JWK, SIGNING_ALG)) as CryptoKey;
+						// Sealed by the start step (auth/secrets-at-rest.ts) if it was stored before keys were sealed.
+						const privateJwk = this.#options.secrets.open(record.privateJwk, signingKeyAad(record.kid));
+						const privateKey = (await importJWK(JSON.parse(privateJwk) as JWK, SIGNING_ALG)) as CryptoKey;
 						active = { kid: record.kid, createdAt: record.createdAt, privateKey };
 					}
 				}
@@ -169,7 +184,10 @@ export class SigningKeyRing {
 	}
 }
 
-/** Generates an Ed25519 key pair as a store record; `kid` is the public key's RFC 7638 thumbprint. */
+/** What a signing key's sealed private JWK is bound to (AES-GCM additional data): its own row. */
+export const signingKeyAad = (kid: string) => `vantage signing key\0${kid}`;
+
+/** Generates an Ed25519 key pair as a store record (private JWK in plain text: the ring seals it before storing); `kid` is the public key's RFC 7638 thumbprint. */
 export async function createSigningKey(now: number): Promise<SigningKeyRecord> {
 	const { privateKey, publicKey } = await generateKeyPair(SIGNING_ALG, { crv: "Ed25519", extractable: true });
 	const publicJwk = await exportJWK(publicKey);

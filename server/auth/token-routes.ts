@@ -14,7 +14,7 @@ export const MAX_TOKEN_REQUEST_BYTES = 4096;
 
 /** The token request body (RFC 6749 §4.4.2), form-encoded or JSON. */
 export const tokenRequestSchema = z.object({
-	grant_type: z.literal("client_credentials"),
+	grant_type: z.literal("client_credentials").describe("Always client_credentials (RFC 6749 §4.4)."),
 	scope: z
 		.string()
 		.max(256)
@@ -25,7 +25,7 @@ export const tokenRequestSchema = z.object({
 /** The token response (RFC 6749 §5.1). */
 export const tokenResponseSchema = z.object({
 	access_token: z.string().describe("A JWT (EdDSA) to send as `Authorization: Bearer <access_token>`."),
-	token_type: z.literal("Bearer"),
+	token_type: z.literal("Bearer").describe("Always Bearer."),
 	expires_in: z.number().int().positive().describe("Seconds until the token expires; fetch a new one before."),
 	scope: z.string().describe("The scopes granted, space-separated."),
 });

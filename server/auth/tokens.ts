@@ -2,7 +2,7 @@ import { randomUUID } from "node:crypto";
 import { SignJWT, jwtVerify, type JWTPayload } from "jose";
 import { z } from "zod";
 import type { AdminUser, ApiKeyRecord } from "../store/types.js";
-import { ADMIN_ROLES, GAME_SCOPES, type AdminRole, type GameScope } from "./roles.js";
+import { GAME_SCOPES, type GameScope } from "./roles.js";
 import { SIGNING_ALG, type SigningKeyRing } from "./signing-keys.js";
 
 /** Verified tokens remembered at most (one per game server and admin session is the usual load). */
@@ -39,11 +39,12 @@ export interface GameTokenClaims {
 	tokenId: string;
 }
 
-/** What a verified admin token says (the role is re-read from the store by the middleware). */
+/** What a verified admin token says: who. What they may do is read from the store by the middleware per request. */
 export interface AdminTokenClaims {
 	userId: string;
-	role: AdminRole;
 	tokenId: string;
+	/** The login session the token belongs to (admin_sessions): the token is refused once the session is revoked. */
+	sessionId: string;
 }
 
 /** The token failed verification; `reason` is for logs only, never for the client. */
@@ -69,8 +70,8 @@ const gameClaims = z.object({
 
 const adminClaims = z.object({
 	sub: z.string().min(1).max(64),
-	role: z.enum(ADMIN_ROLES),
 	jti: z.string().min(1).max(64),
+	sid: z.string().min(1).max(128),
 });
 
 /**
@@ -106,8 +107,14 @@ export class TokenService {
 		);
 	}
 
-	issueAdminToken(user: AdminUser): Promise<IssuedToken> {
-		return this.#sign({ role: user.role }, user.id, ADMIN_AUDIENCE, this.#options.adminTtlSeconds);
+	/** An admin token of the login session `sessionId` (stored by the caller; see auth/sessions-routes.ts). */
+	issueAdminToken(user: AdminUser, sessionId: string): Promise<IssuedToken> {
+		return this.#sign({ sid: sessionId }, user.id, ADMIN_AUDIENCE, this.#options.adminTtlSeconds);
+	}
+
+	/** Seconds an admin token lives (its session row expires with it). */
+	get adminTtlSeconds(): number {
+		return this.#options.adminTtlSeconds;
 	}
 
 	async verifyGameToken(token: string): Promise<GameTokenClaims> {
@@ -122,7 +129,7 @@ export class TokenService {
 		const payload = await this.#verify(token, ADMIN_AUDIENCE, this.#options.adminTtlSeconds);
 		const claims = adminClaims.safeParse(payload);
 		if (!claims.success) throw new InvalidTokenError("malformed admin claims");
-		return { userId: claims.data.sub, role: claims.data.role, tokenId: claims.data.jti };
+		return { userId: claims.data.sub, tokenId: claims.data.jti, sessionId: claims.data.sid };
 	}
 
 	async #sign(claims: JWTPayload, subject: string, audience: string, ttlSeconds: number): Promise<IssuedToken> {

@@ -1,4 +1,5 @@
 // The admin users API in the OpenAPI document, built with the document's own helpers (see openapi/document.ts).
+import type { OpenApiFragment } from "../openapi/fragment.js";
 import type { z } from "zod";
 import {
 	adminUserSchema,
@@ -17,7 +18,7 @@ export const USER_COMPONENTS: Record<string, z.ZodType> = {
 const ref = (id: keyof typeof USER_COMPONENTS) => ({ $ref: `#/components/schemas/${id}` });
 const json = (id: keyof typeof USER_COMPONENTS) => ({ "application/json": { schema: ref(id) } });
 
-/** The users paths (owner only), with the document's problem responses and admin auth. */
+/** The users paths (instance admins only), with the document's problem responses and admin auth. */
 export function userPaths(h: {
 	problem: (description: string, retryable: boolean) => unknown;
 	adminAuth: Record<string, unknown>;
@@ -38,7 +39,7 @@ export function userPaths(h: {
 	const userId = { name: "userId", in: "path", required: true, schema: { type: "string", maxLength: 64 } };
 	return {
 		"/v1/admin/users": {
-			get: operation("listUsers", "List dashboard/admin users, without password hashes (owner)", {
+			get: operation("listUsers", "List dashboard/admin users, without password hashes (instance admin)", {
 				"200": {
 					description: "Users, oldest first.",
 					content: {
@@ -54,7 +55,7 @@ export function userPaths(h: {
 			}),
 			post: operation(
 				"createUser",
-				"Create a user with an initial password, or a generated one answered once (owner)",
+				"Create a user (optionally instance admin, with roles on games) with an initial password, or a generated one answered once (instance admin)",
 				{
 					"201": {
 						description: "Created (Cache-Control: no-store).",
@@ -62,6 +63,7 @@ export function userPaths(h: {
 						content: json("CreatedUser"),
 					},
 					"400": h.problem("Invalid email, role or password (12 to 1024 characters), or an unknown member.", false),
+					"404": h.problem("A game in `games` does not exist (nobody is created).", false),
 					"409": h.problem("A user with this email exists.", false),
 					"415": h.problem("Not application/json.", false),
 				},
@@ -71,12 +73,12 @@ export function userPaths(h: {
 		"/v1/admin/users/{userId}": {
 			patch: operation(
 				"updateUser",
-				"Change a user's role, disable or re-enable them; takes effect on their next request (owner)",
+				"Make a user instance admin or not, disable or re-enable them; takes effect on their next request (instance admin)",
 				{
 					"200": { description: "The user as updated.", content: json("AdminUser") },
 					"400": h.problem("Invalid change: an unknown role or member, or nothing to change.", false),
 					"404": h.problem("Unknown user.", false),
-					"409": h.problem("The caller's own account: another owner (or the CLI) must change it.", false),
+					"409": h.problem("The caller's own account: another admin (or the CLI) must change it.", false),
 					"415": h.problem("Not application/json.", false),
 				},
 				{ parameters: [userId], requestBody: { required: true, content: json("UpdateUserRequest") } },
@@ -84,3 +86,6 @@ export function userPaths(h: {
 		},
 	};
 }
+
+/** This module's part of the OpenAPI document (listed in openapi/fragments.ts). */
+export const usersOpenApi: OpenApiFragment = { components: USER_COMPONENTS, paths: userPaths };

@@ -25,7 +25,7 @@ const login = (email: string, password: string) => call("/login", { body: { emai
 interface User {
 	id: string;
 	email: string;
-	role: string;
+	admin: boolean;
 	createdAt: string;
 	disabledAt: string | null;
 }
@@ -38,11 +38,13 @@ describe("GET /v1/admin/users", () => {
 		const text = await res.text();
 		expect(text).not.toMatch(/argon2|hash|password/i);
 		const { users } = JSON.parse(text) as { users: User[] };
-		expect(users.map((u) => u.role)).toEqual(["owner", "viewer"]);
-		expect(Object.keys(users[0]!).sort()).toEqual(["createdAt", "disabledAt", "email", "id", "role"]);
+		expect(users.map((u) => u.admin)).toEqual([true, false]);
+		expect(Object.keys(users[0]!).sort()).toEqual(["admin", "createdAt", "disabledAt", "email", "id"]);
 	});
 
-	it("is for owners only", async () => {
+	it("is for instance admins only, not even a game's owner", async () => {
+		await t.gameKey("g1");
+		expect((await call("/users", { auth: await t.adminAuth("owner", ["g1"]) })).status).toBe(403);
 		expect((await call("/users")).status).toBe(401);
 		expect((await call("/users", { auth: await t.adminAuth("analyst") })).status).toBe(403);
 		expect((await call("/users", { auth: await t.adminAuth("viewer") })).status).toBe(403);
@@ -53,18 +55,18 @@ describe("POST /v1/admin/users", () => {
 	it("creates a user with the initial password given, who can then log in", async () => {
 		const res = await call("/users", {
 			auth: owner,
-			body: { email: "  New@Example.com ", role: "analyst", password: "a long enough password" },
+			body: { email: "  New@Example.com ", password: "a long enough password" },
 		});
 		expect(res.status).toBe(201);
 		const body = (await res.json()) as { user: User; generatedPassword?: string };
 		expect(body.generatedPassword).toBeUndefined();
-		expect(body.user).toMatchObject({ email: "new@example.com", role: "analyst", disabledAt: null });
+		expect(body.user).toMatchObject({ email: "new@example.com", admin: false, disabledAt: null });
 		expect(JSON.stringify(body)).not.toMatch(/argon2|a long enough password/);
-		expect(await (await login("new@example.com", "a long enough password")).json()).toMatchObject({ role: "analyst" });
+		expect(await (await login("new@example.com", "a long enough password")).json()).toMatchObject({ admin: false });
 	});
 
 	it("generates a password when none is given and answers it once, uncached", async () => {
-		const res = await call("/users", { auth: owner, body: { email: "gen@example.com", role: "viewer" } });
+		const res = await call("/users", { auth: owner, body: { email: "gen@example.com", admin: true } });
 		expect(res.status).toBe(201);
 		expect(res.headers.get("cache-control")).toBe("no-store");
 		const { generatedPassword } = (await res.json()) as { generatedPassword: string };
@@ -74,49 +76,70 @@ describe("POST /v1/admin/users", () => {
 		expect(await (await call("/users", { auth: owner })).text()).not.toContain(generatedPassword);
 	});
 
-	it("refuses a taken email, a short password, an unknown role or member, and non-owners", async () => {
-		const body = { email: "dup@example.com", role: "viewer" };
+	it("creates a user with roles on games, which they see at once", async () => {
+		await t.gameKey("g1");
+		await t.gameKey("g2");
+		const games = [{ gameId: "g1", role: "analyst" }];
+		const res = await call("/users", { auth: owner, body: { email: "ana@example.com", games } });
+		const { generatedPassword } = (await res.json()) as { generatedPassword: string };
+		const token = `Bearer ${((await (await login("ana@example.com", generatedPassword)).json()) as { access_token: string }).access_token}`;
+		const listed = (await (await call("/games", { auth: token })).json()) as { games: { id: string; role: string }[] };
+		expect(listed.games.map((g) => [g.id, g.role])).toEqual([["g1", "analyst"]]);
+		const unknownGame = { email: "x@example.com", games: [{ gameId: "nope", role: "viewer" }] };
+		expect((await call("/users", { auth: owner, body: unknownGame })).status).toBe(404);
+		// Nobody was created for the refused request.
+		expect((await login("x@example.com", "whatever it is")).status).toBe(401);
+		expect(await t.store.getAdminUserByEmail("x@example.com")).toBeUndefined();
+	});
+
+	it("refuses a taken email, a short password, an unknown role or member, and non-admins", async () => {
+		const body = { email: "dup@example.com" };
 		expect((await call("/users", { auth: owner, body })).status).toBe(201);
 		expect((await call("/users", { auth: owner, body })).status).toBe(409);
 		const short = await call("/users", { auth: owner, body: { ...body, email: "x@example.com", password: "short" } });
 		expect(short.status).toBe(400);
 		expect(await short.json()).toMatchObject({ code: "validation_failed", errors: [{ path: "password" }] });
-		expect((await call("/users", { auth: owner, body: { email: "y@example.com", role: "admin" } })).status).toBe(400);
+		const badRole = { email: "y@example.com", games: [{ gameId: "g1", role: "admin" }] };
+		expect((await call("/users", { auth: owner, body: badRole })).status).toBe(400);
+		expect((await call("/users", { auth: owner, body: { email: "y@example.com", role: "owner" } })).status).toBe(400);
 		expect((await call("/users", { auth: owner, body: { ...body, email: "z@example.com", isOwner: 1 } })).status).toBe(
 			400,
 		);
-		expect((await call("/users", { auth: owner, body: { email: "not-an-email", role: "viewer" } })).status).toBe(400);
+		expect((await call("/users", { auth: owner, body: { email: "not-an-email" } })).status).toBe(400);
 		const analyst = await t.adminAuth("analyst");
-		expect((await call("/users", { auth: analyst, body: { email: "w@example.com", role: "owner" } })).status).toBe(403);
+		expect((await call("/users", { auth: analyst, body: { email: "w@example.com", admin: true } })).status).toBe(403);
 		const plain = await t.app.request("/v1/admin/users", {
 			method: "POST",
 			headers: { Authorization: owner, "Content-Type": "text/plain" },
-			body: JSON.stringify({ email: "v@example.com", role: "viewer" }),
+			body: JSON.stringify({ email: "v@example.com" }),
 		});
 		expect(plain.status).toBe(415);
 	});
 });
 
 describe("PATCH /v1/admin/users/{userId}", () => {
-	async function created(role = "viewer"): Promise<{ user: User; password: string }> {
-		const res = await call("/users", { auth: owner, body: { email: `u${Math.random()}@example.com`, role } });
+	async function created(): Promise<{ user: User; password: string }> {
+		const res = await call("/users", { auth: owner, body: { email: `u${Math.random()}@example.com` } });
 		const body = (await res.json()) as { user: User; generatedPassword: string };
 		return { user: body.user, password: body.generatedPassword };
 	}
 	const patch = (id: string, body: unknown, auth = owner) => call(`/users/${id}`, { method: "PATCH", auth, body });
 
-	it("changes a role, which applies to the user's next request", async () => {
-		const { user, password } = await created("viewer");
+	it("makes a user instance admin, which applies to their next request", async () => {
+		await t.gameKey("g1");
+		const { user, password } = await created();
 		const token = `Bearer ${((await (await login(user.email, password)).json()) as { access_token: string }).access_token}`;
-		expect((await call("/games/g1/keys", { auth: token })).status).toBe(403);
-		const res = await patch(user.id, { role: "owner" });
+		expect((await call("/games/g1/keys", { auth: token })).status).toBe(404);
+		expect((await call("/users", { auth: token })).status).toBe(403);
+		const res = await patch(user.id, { admin: true });
 		expect(res.status).toBe(200);
-		expect(await res.json()).toMatchObject({ id: user.id, role: "owner", disabledAt: null });
+		expect(await res.json()).toMatchObject({ id: user.id, admin: true, disabledAt: null });
+		expect((await call("/games/g1/keys", { auth: token })).status).toBe(200);
 		expect((await call("/users", { auth: token })).status).toBe(200);
 	});
 
 	it("disables a user (their tokens stop at once) and enables them again", async () => {
-		const { user, password } = await created("analyst");
+		const { user, password } = await created();
 		const token = `Bearer ${((await (await login(user.email, password)).json()) as { access_token: string }).access_token}`;
 		const disabled = (await (await patch(user.id, { disabled: true })).json()) as User;
 		expect(disabled.disabledAt).toEqual(expect.any(String));
@@ -127,20 +150,21 @@ describe("PATCH /v1/admin/users/{userId}", () => {
 		expect((await call("/me", { auth: token })).status).toBe(200);
 	});
 
-	it("refuses the owner's own account, unknown users, empty or invalid changes, and non-owners", async () => {
+	it("refuses the admin's own account, unknown users, empty or invalid changes, and non-admins", async () => {
 		const { users } = (await (await call("/users", { auth: owner })).json()) as { users: User[] };
 		const self = users[0]!;
-		expect((await patch(self.id, { role: "viewer" })).status).toBe(409);
+		expect((await patch(self.id, { admin: false })).status).toBe(409);
 		expect((await patch(self.id, { disabled: true })).status).toBe(409);
-		expect((await patch("usr_nobody", { role: "viewer" })).status).toBe(404);
+		expect((await patch("usr_nobody", { admin: false })).status).toBe(404);
 		const { user } = await created();
 		expect((await patch(user.id, {})).status).toBe(400);
-		expect((await patch(user.id, { role: "root" })).status).toBe(400);
+		expect((await patch(user.id, { admin: "root" })).status).toBe(400);
+		expect((await patch(user.id, { role: "owner" })).status).toBe(400);
 		expect((await patch(user.id, { disabled: "yes" })).status).toBe(400);
-		expect((await patch(user.id, { role: "owner" }, await t.adminAuth("analyst"))).status).toBe(403);
+		expect((await patch(user.id, { admin: true }, await t.adminAuth("analyst"))).status).toBe(403);
 		// Nothing changed.
 		const after = (await (await call("/users", { auth: owner })).json()) as { users: User[] };
-		expect(after.users.find((u) => u.id === self.id)).toMatchObject({ role: "owner", disabledAt: null });
-		expect(after.users.find((u) => u.id === user.id)).toMatchObject({ role: "viewer", disabledAt: null });
+		expect(after.users.find((u) => u.id === self.id)).toMatchObject({ admin: true, disabledAt: null });
+		expect(after.users.find((u) => u.id === user.id)).toMatchObject({ admin: false, disabledAt: null });
 	});
 });

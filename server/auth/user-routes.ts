@@ -8,7 +8,8 @@ import { describeIssues } from "../ingest/schema.js";
 import type { AdminUser, Store } from "../store/types.js";
 import { MAX_PASSWORD_LENGTH, MIN_PASSWORD_LENGTH, type PasswordHashOptions } from "./passwords.js";
 import { createAdminUser } from "./provisioning.js";
-import { ADMIN_ROLES, type AdminRole } from "./roles.js";
+import type { AccessRequirement } from "./game-access.js";
+import { ADMIN_ROLES } from "./roles.js";
 
 /** A user change is a few short members; a password is the largest. */
 const BODY_LIMITS = { maxBodyBytes: 8 * 1024, maxInflatedBytes: 8 * 1024 };
@@ -16,9 +17,9 @@ const BODY_LIMITS = { maxBodyBytes: 8 * 1024, maxInflatedBytes: 8 * 1024 };
 /** An admin user as the API shows it: never the password hash. */
 export const adminUserSchema = z
 	.object({
-		id: z.string(),
-		email: z.string(),
-		role: z.enum(ADMIN_ROLES),
+		id: z.string().describe("The user's id."),
+		email: z.string().describe("The user's email address (lower case)."),
+		admin: z.boolean().describe("Instance admin: creates games and users, owner of every game."),
 		createdAt: z.string().describe("ISO 8601."),
 		disabledAt: z.string().nullable().describe("When the user was disabled (ISO 8601); null while enabled."),
 	})
@@ -27,7 +28,26 @@ export type AdminUserSummary = z.infer<typeof adminUserSchema>;
 
 export const createUserRequestSchema = z.strictObject({
 	email: z.string().min(3).max(320).describe("Their email address, the login name; stored lower-cased."),
-	role: z.enum(ADMIN_ROLES).describe("owner: everything; analyst: raw events and experiments; viewer: dashboards."),
+	admin: z
+		.boolean()
+		.optional()
+		.describe(
+			"Instance admin (setup: games, users, every game's keys and members; owner of every game). @default false",
+		),
+	games: z
+		.array(
+			z.strictObject({
+				gameId: z.string().max(64).describe("The game the role is on."),
+				role: z
+					.enum(ADMIN_ROLES)
+					.describe(
+						"owner: the game's keys, members and settings; analyst: raw events and experiments; viewer: dashboards.",
+					),
+			}),
+		)
+		.max(1000)
+		.optional()
+		.describe("Roles on games; without any (and not admin) the user sees no game until one is granted."),
 	password: z
 		.string()
 		.min(MIN_PASSWORD_LENGTH)
@@ -48,22 +68,22 @@ export const createdUserResponseSchema = z.object({
 
 export const updateUserRequestSchema = z
 	.strictObject({
-		role: z.enum(ADMIN_ROLES).optional().describe("The new role; applies to the user's next request."),
+		admin: z.boolean().optional().describe("Makes the user instance admin, or not; applies to their next request."),
 		disabled: z
 			.boolean()
 			.optional()
 			.describe("true disables the user (their sessions and tokens stop working at once); false enables them again."),
 	})
-	.refine((body) => body.role !== undefined || body.disabled !== undefined, {
-		message: "name role or disabled",
+	.refine((body) => body.admin !== undefined || body.disabled !== undefined, {
+		message: "name admin or disabled",
 	})
 	.describe("What to change; members left out keep their value.");
 
 export interface UserRoutesDeps {
 	store: Store;
 	clock: () => number;
-	/** Admin-token middleware for a minimum role. */
-	requireRole: (role: AdminRole) => MiddlewareHandler<AppEnv>;
+	/** Admin-token middleware for what a route needs (server/auth/game-access.ts). */
+	requireRole: (role: AccessRequirement) => MiddlewareHandler<AppEnv>;
 	/** Tests pass cheap argon2 parameters. @default the production parameters */
 	hashOptions?: PasswordHashOptions;
 }
@@ -73,24 +93,25 @@ export function summarizeUser(user: AdminUser): AdminUserSummary {
 	return {
 		id: user.id,
 		email: user.email,
-		role: user.role,
+		admin: user.admin,
 		createdAt: new Date(user.createdAt).toISOString(),
 		disabledAt: user.disabledAt === null ? null : new Date(user.disabledAt).toISOString(),
 	};
 }
 
 /**
- * Dashboard/admin users, mounted at /v1/admin; owners only (users decide who sees a studio's numbers).
+ * Dashboard/admin users, mounted at /v1/admin; instance admins only (users decide who sees a studio's numbers; a
+ * game's owner grants roles on the game to existing users, see access-routes.ts).
  *
  * - `GET /users` — every user, oldest first;
  * - `POST /users` — creates one; without a password, a generated one comes back once;
- * - `PATCH /users/:userId` — changes the role and/or disables (re-enables) a user. An owner cannot change their own
- *   account here: it would let the last owner lock everyone out (another owner, or the CLI, can).
+ * - `PATCH /users/:userId` — makes a user instance admin (or not) and/or disables (re-enables) them. An admin cannot
+ *   change their own account here: it would let the last admin lock everyone out (another admin, or the CLI, can).
  */
 export function userRoutes(deps: UserRoutesDeps): Hono<AppEnv> {
 	const { store } = deps;
 	const routes = new Hono<AppEnv>();
-	const owner = deps.requireRole("owner");
+	const owner = deps.requireRole("admin");
 
 	routes.get("/users", owner, async (c) => {
 		const users = await store.listAdminUsers();
@@ -102,7 +123,8 @@ export function userRoutes(deps: UserRoutesDeps): Hono<AppEnv> {
 		const generatedPassword = body.password === undefined ? randomBytes(18).toString("base64url") : undefined;
 		const user = await createAdminUser(store, {
 			email: body.email,
-			role: body.role,
+			admin: body.admin ?? false,
+			grants: body.games ?? [],
 			password: body.password ?? generatedPassword ?? "",
 			now: deps.clock(),
 			...(deps.hashOptions ? { hashOptions: deps.hashOptions } : {}),
@@ -122,10 +144,10 @@ export function userRoutes(deps: UserRoutesDeps): Hono<AppEnv> {
 		const user = userId.length <= 64 ? await store.getAdminUser(userId) : undefined;
 		if (!user) throw new NotFoundError(`User "${userId.slice(0, 64)}" does not exist.`);
 		if (user.id === c.get("admin").userId) {
-			throw new ConflictError("You cannot change your own role or disable yourself: ask another owner.");
+			throw new ConflictError("You cannot change your own admin role or disable yourself: ask another admin.");
 		}
-		const changes: { role?: AdminRole; disabledAt?: number | null } = {};
-		if (body.role !== undefined) changes.role = body.role;
+		const changes: { admin?: boolean; disabledAt?: number | null } = {};
+		if (body.admin !== undefined) changes.admin = body.admin;
 		// Disabling twice keeps the first time; enabling clears it.
 		if (body.disabled === true && user.disabledAt === null) changes.disabledAt = deps.clock();
 		if (body.disabled === false) changes.disabledAt = null;

@@ -1,5 +1,5 @@
 import BetterSqlite3 from "better-sqlite3";
-import { mkdtempSync, rmSync } from "node:fs";
+import { mkdtempSync, readdirSync, realpathSync, rmSync, symlinkSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
@@ -7,8 +7,13 @@ import { authenticateApiKey, parseApiKey } from "../auth/api-keys.js";
 import { verifyPassword } from "../auth/passwords.js";
 import type { IngestEvent } from "../ingest/schema.js";
 import { parseMetricQuery } from "../metrics/query.js";
-import { DATABASE_FILE } from "../server.js";
+import { loadConfig } from "../config.js";
+import { createLogger } from "../logger.js";
+import { registerRunningServer } from "../running-servers.js";
+import { DATABASE_FILE, startServer } from "../server.js";
 import { openSqliteStore, type SqliteStoreOptions } from "../store/sqlite/sqlite-store.js";
+import { randomBytes } from "node:crypto";
+import { PlayerKeyring } from "../privacy/player-keys.js";
 import type { Store } from "../store/types.js";
 import { runCli } from "./run-cli.js";
 
@@ -26,6 +31,8 @@ async function run(args: string[], stdin = "", now?: number): Promise<{ code: nu
 		stdout: { write: (s: string) => (out += s) },
 		stderr: { write: (s: string) => (err += s) },
 		readStdin: async () => stdin,
+		// A run directory of this test's own: servers other tests start on this machine must not add warnings.
+		runDir: join(dir, "run"),
 		...(now === undefined ? {} : { now: () => now }),
 	});
 	return { code, out, err };
@@ -92,17 +99,17 @@ describe("vantage keys", () => {
 
 describe("vantage users", () => {
 	it("creates a user with a generated password shown once, and manages role and access", async () => {
-		const { code, out } = await run(["users", "create", "--email", "Ada@Example.com", "--role", "owner"]);
+		const { code, out } = await run(["users", "create", "--email", "Ada@Example.com", "--admin"]);
 		expect(code).toBe(0);
 		const password = lastLine(out);
 		await withStore(async (store) => {
 			const user = await store.getAdminUserByEmail("ada@example.com");
-			expect(user?.role).toBe("owner");
+			expect(user?.admin).toBe(true);
 			expect(await verifyPassword(user?.passwordHash ?? "", password)).toBe(true);
 		});
-		expect((await run(["users", "set-role", "--email", "ada@example.com", "--role", "viewer"])).code).toBe(0);
+		expect((await run(["users", "set-admin", "--email", "ada@example.com", "--admin", "false"])).code).toBe(0);
 		expect((await run(["users", "disable", "--email", "ada@example.com"])).code).toBe(0);
-		expect((await run(["users", "list"])).out).toMatch(/ada@example\.com\s+viewer/);
+		expect((await run(["users", "list"])).out).toMatch(/ada@example\.com\s+\S+Z/);
 		await withStore(async (store) =>
 			expect((await store.getAdminUserByEmail("ada@example.com"))?.disabledAt).not.toBeNull(),
 		);
@@ -110,19 +117,65 @@ describe("vantage users", () => {
 
 	it("reads the password from stdin and refuses a short one", async () => {
 		expect(
-			(
-				await run(
-					["users", "create", "--email", "b@example.com", "--role", "analyst", "--password-stdin"],
-					"long enough password\n",
-				)
-			).code,
+			(await run(["users", "create", "--email", "b@example.com", "--password-stdin"], "long enough password\n")).code,
 		).toBe(0);
-		const short = await run(
-			["users", "create", "--email", "c@example.com", "--role", "analyst", "--password-stdin"],
-			"short",
-		);
+		const short = await run(["users", "create", "--email", "c@example.com", "--password-stdin"], "short");
 		expect(short.code).toBe(1);
 		expect(short.err).toMatch(/password/);
+	});
+
+	it("grants and revokes a role on one game, lists the game's members, and refuses a role without a game", async () => {
+		await run(["keys", "create", "--game", "g1"]);
+		await run(["keys", "create", "--game", "g2"]);
+		const bare = await run(["users", "create", "--email", "d@example.com", "--role", "owner"]);
+		expect(bare.code).toBe(2);
+		expect(bare.err).toMatch(/--game and --role go together/);
+		const created = await run(["users", "create", "--email", "d@example.com", "--game", "g1", "--role", "viewer"]);
+		expect(created.out).toContain("viewer of g1");
+		expect((await run(["users", "grant", "--email", "d@example.com", "--game", "g2", "--role", "analyst"])).code).toBe(
+			0,
+		);
+		expect((await run(["users", "list"])).out).toMatch(/d@example\.com\s+g1:viewer g2:analyst/);
+		expect((await run(["users", "members", "--game", "g2"])).out).toMatch(/d@example\.com\s+analyst\s+grant/);
+		expect((await run(["users", "revoke", "--email", "d@example.com", "--game", "g1"])).code).toBe(0);
+		await withStore(async (store) => {
+			const user = await store.getAdminUserByEmail("d@example.com");
+			expect((await store.access.listUserGrants(user?.id ?? "")).map((g) => g.gameId)).toEqual(["g2"]);
+		});
+		const again = await run(["users", "revoke", "--email", "d@example.com", "--game", "g1"]);
+		expect(again.code).toBe(1);
+		expect(again.err).toMatch(/no role on game "g1"/);
+		const unknown = await run(["users", "grant", "--email", "d@example.com", "--game", "nope", "--role", "owner"]);
+		expect(unknown.code).toBe(1);
+		expect(unknown.err).toMatch(/No game has the id or name "nope"/);
+	});
+
+	it("names the game of users create, grant, revoke and members by its name as well as its id", async () => {
+		await withStore(async (store) => {
+			await store.createGame({ id: "1818", name: "Obby Tycoon demo", createdAt: 0 });
+			await store.createGame({ id: "77", name: "Kart Racer", createdAt: 0 });
+		});
+		const created = await run([
+			"users",
+			"create",
+			"--email",
+			"e@example.com",
+			"--game",
+			"obby tycoon demo",
+			"--role",
+			"viewer",
+		]);
+		expect(created.out).toContain("viewer of 1818");
+		expect(
+			(await run(["users", "grant", "--email", "e@example.com", "--game", "Kart Racer", "--role", "analyst"])).code,
+		).toBe(0);
+		expect((await run(["users", "members", "--game", "kart racer"])).out).toMatch(/e@example\.com\s+analyst/);
+		const revoked = await run(["users", "revoke", "--email", "e@example.com", "--game", "Obby Tycoon demo"]);
+		expect(revoked.out).toContain("no role on game 1818");
+		await withStore(async (store) => {
+			const user = await store.getAdminUserByEmail("e@example.com");
+			expect((await store.access.listUserGrants(user?.id ?? "")).map((g) => g.gameId)).toEqual(["77"]);
+		});
 	});
 });
 
@@ -148,8 +201,15 @@ describe("vantage warehouse", () => {
 	const D0 = Date.UTC(2025, 0, 1);
 	/** Noon of day 20 of the data. */
 	const NOW = D0 + 20 * DAY + 12 * 3_600_000;
-	/** The store as the server keeps it, minus the background job: batches stay in the inbox until folded. */
-	const quiet = { warehouse: "inline", autoFold: false } as const;
+	/**
+	 * The store as the server keeps it, minus the background job: batches stay in the inbox until folded. Its player
+	 * vault maps the test's players to the pseudonyms the database holds (the CLI's commands here need none).
+	 */
+	const quiet = {
+		warehouse: "inline",
+		autoFold: false,
+		players: PlayerKeyring.open({ path: ":memory:", masterKey: randomBytes(32) }),
+	} as const;
 
 	/** One event per day for days 0..19: player 1 on even days, player 2 on odd ones. */
 	function events(): IngestEvent[] {
@@ -231,5 +291,119 @@ describe("vantage warehouse", () => {
 		const result = await run(args);
 		expect(result.code).toBe(code);
 		expect(result.err).not.toBe("");
+	});
+});
+
+describe("vantage --game <id or name>", () => {
+	async function games(...list: [string, string][]): Promise<void> {
+		await withStore(async (store) => {
+			for (const [id, name] of list) await store.createGame({ id, name, createdAt: 0 });
+		});
+	}
+
+	it("lists the games", async () => {
+		expect((await run(["games", "list"])).out).toBe("(none)\n");
+		await games(["1818", "Obby Tycoon demo"], ["77", "Kart Racer"]);
+		const { code, out } = await run(["games", "list"]);
+		expect(code).toBe(0);
+		expect(out.split("\n").map((line) => line.split(/\s{2,}/).slice(0, 2))).toEqual([
+			["id", "name"],
+			["1818", "Obby Tycoon demo"],
+			["77", "Kart Racer"],
+			[""],
+		]);
+	});
+
+	it("takes a game's name (any case) where it takes its id", async () => {
+		await games(["1818", "Obby Tycoon demo"], ["77", "Kart Racer"]);
+		const created = await run(["keys", "create", "--game", "obby tycoon DEMO"]);
+		expect(created.code).toBe(0);
+		expect(created.out).not.toContain("Created game");
+		expect(created.out).toContain("for game 1818");
+		const listed = await run(["keys", "list", "--game", "Obby Tycoon demo"]);
+		expect(listed.out).toContain("1818");
+		expect((await run(["keys", "list", "--game", "1818"])).out).toBe(listed.out);
+		expect((await run(["keys", "list", "--game", "Kart Racer"])).out).toBe("(none)\n");
+		expect((await run(["warehouse", "rebuild", "--game", "kart racer"])).out).toContain("game 77");
+	});
+
+	it("prefers a game's id over another game's name", async () => {
+		await games(["alpha", "beta"], ["beta", "Beta game"]);
+		expect((await run(["keys", "create", "--game", "beta"])).out).toContain("for game beta");
+	});
+
+	it("refuses a name several games share, listing them", async () => {
+		await games(["1", "Obby"], ["2", "obby"], ["3", "Other"]);
+		const { code, out, err } = await run(["keys", "list", "--game", "Obby"]);
+		expect(code).toBe(1);
+		expect(out).toBe("");
+		expect(err).toBe('2 games are named "Obby"; name one by its id:\n  1  Obby\n  2  obby\n');
+		expect((await run(["keys", "create", "--game", "obby"])).code).toBe(1);
+		await withStore(async (store) => expect(await store.listApiKeys()).toEqual([]));
+	});
+
+	it("refuses an unknown game, listing the games, where the game must exist", async () => {
+		const none = await run(["warehouse", "rebuild", "--game", "nope"]);
+		expect(none.code).toBe(1);
+		expect(none.err).toContain('No game has the id or name "nope". There are no games yet');
+		await games(["1818", "Obby Tycoon demo"]);
+		const { code, err } = await run(["keys", "list", "--game", "Obby"]);
+		expect(code).toBe(1);
+		expect(err).toBe('No game has the id or name "Obby". Games:\n  1818  Obby Tycoon demo\n');
+	});
+});
+
+describe("vantage and a running server on another data directory", () => {
+	/** A run directory with one server on `serverDir`, recorded the way a server records itself. */
+	function serverOn(serverDir: string, pid = process.pid): string {
+		const runDir = join(dir, "run");
+		registerRunningServer({ dataDir: serverDir, url: "http://127.0.0.1:8080", port: 8080 }, { runDir, pid });
+		return runDir;
+	}
+
+	it("warns, naming the server's directory, before a command on another directory", async () => {
+		const other = mkdtempSync(join(tmpdir(), "vantage-cli-other-"));
+		try {
+			serverOn(other);
+			const { code, err } = await run(["games", "list"]);
+			expect(code).toBe(0);
+			expect(err).toContain(`opens the data directory ${realpathSync(dir)}`);
+			expect(err).toContain(`pid ${process.pid} at http://127.0.0.1:8080 uses ${realpathSync(other)}`);
+			expect(err).toContain(`set VANTAGE_DATA_DIR=${realpathSync(other)}`);
+		} finally {
+			rmSync(other, { recursive: true, force: true });
+		}
+	});
+
+	it("stays quiet when the server uses the same directory, even through a symlink", async () => {
+		const link = join(tmpdir(), `vantage-cli-link-${process.pid}-${Date.now()}`);
+		symlinkSync(dir, link);
+		try {
+			serverOn(link);
+			expect((await run(["games", "list"])).err).toBe("");
+		} finally {
+			rmSync(link, { force: true });
+		}
+	});
+
+	it("ignores (and removes) the record of a server whose process is gone", async () => {
+		const runDir = serverOn("/somewhere/else", 2 ** 22 + 12345);
+		expect((await run(["games", "list"])).err).toBe("");
+		expect(readdirSync(runDir)).toEqual([]);
+	});
+
+	it("is told by a real server while it runs, and not after it closes", async () => {
+		const other = mkdtempSync(join(tmpdir(), "vantage-cli-other-"));
+		const server = await startServer(loadConfig({ PORT: "0", HOST: "127.0.0.1", VANTAGE_DATA_DIR: other }), {
+			logger: createLogger({ sink: { write: () => true } }),
+			runDir: join(dir, "run"),
+		});
+		try {
+			expect((await run(["games", "list"])).err).toContain(`${server.url} uses ${realpathSync(other)}`);
+		} finally {
+			await server.close();
+			rmSync(other, { recursive: true, force: true });
+		}
+		expect((await run(["games", "list"])).err).toBe("");
 	});
 });

@@ -2,15 +2,21 @@ import { randomBytes } from "node:crypto";
 import { mkdirSync } from "node:fs";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
-import { createAdminUser, createGameKey, parseGameId, revokeGameKey, summarizeKey } from "../auth/provisioning.js";
+import { createAdminUser, createGameKey, revokeGameKey, summarizeKey } from "../auth/provisioning.js";
+import { gameMembers, grantGameRole, revokeGameRole } from "../auth/access-provisioning.js";
 import { ADMIN_ROLES, GAME_SCOPES, type AdminRole, type GameScope } from "../auth/roles.js";
 import { SigningKeyRing, signingKeyRingOptions } from "../auth/signing-keys.js";
-import { ConfigError, loadConfig } from "../config.js";
+import { rewrapPlayerKeyVault, sealSecretsAtRest } from "../auth/secrets-at-rest.js";
+import { ConfigError, loadConfig, type Config } from "../config.js";
+import { createLogger } from "../logger.js";
+import { loadMasterKeys, type MasterKeys } from "../privacy/master-keys.js";
+import { MasterKeyError, PLAYER_KEYS_FILE } from "../privacy/player-keys.js";
 import { verifyAuditChain } from "../privacy/audit.js";
-import { NotFoundError, ProblemError } from "../errors.js";
+import { ProblemError } from "../errors.js";
 import { DATABASE_FILE } from "../server.js";
 import { openSqliteStore } from "../store/sqlite/sqlite-store.js";
-import type { Store } from "../store/types.js";
+import type { Game, Store } from "../store/types.js";
+import { dataDirWarning, listRunningServers } from "../running-servers.js";
 
 export interface CliIo {
 	env: Readonly<Record<string, string | undefined>>;
@@ -20,26 +26,40 @@ export interface CliIo {
 	readStdin: () => Promise<string>;
 	/** Unix ms. @default Date.now */
 	now?: () => number;
+	/** Where running servers record their data directory (running-servers.ts). @default defaultRunDir() */
+	runDir?: string;
 }
 
 export const USAGE = `Usage: npm run vantage -- <command>
 
-  keys create --game <id> [--name <label>] [--scopes ingest,config]
-      Creates a game key (and the game, if new). The key is printed once, alone on the last line.
-  keys list [--game <id>]
+  games list
+      The games: id, name, created.
+  keys create --game <id or name> [--name <label>] [--scopes ingest,config]
+      Creates a game key (and the game, if no game has that id or name). The key is printed once, alone on the
+      last line.
+  keys list [--game <id or name>]
   keys revoke <keyId>
-  users create --email <email> --role owner|analyst|viewer [--password-stdin]
+  users create --email <email> [--admin] [--game <id> --role owner|analyst|viewer] [--password-stdin]
+      --admin: instance admin (creates games and users; owner of every game). --game/--role: a role on one game.
       Without --password-stdin a random password is generated and printed once, alone on the last line.
   users list
-  users set-role --email <email> --role owner|analyst|viewer
+  users set-admin --email <email> --admin true|false
+  users grant --email <email> --game <id> --role owner|analyst|viewer
+      Gives the user that role on the game (replacing their role there); other games are not affected.
+  users revoke --email <email> --game <id>
+  users members --game <id>
+      Who can open the game: its grants and the instance admins.
   users disable --email <email>
   users enable --email <email>
   signing-keys list
   signing-keys rotate
       Makes a new token-signing key active; the old one verifies until its tokens expire.
+  keys rotate-master
+      With VANTAGE_MASTER_KEY (new) and VANTAGE_MASTER_KEY_PREVIOUS (old) set: rewraps everything the old master key
+      wrapped (player keys, signing keys, TOTP secrets) under the new one; the server does the same at start.
   warehouse status
       Batches not yet folded into the rollups, and games whose rollups are being rebuilt.
-  warehouse rebuild --game <id>
+  warehouse rebuild --game <id or name>
       Clears the game's rollups and refolds its raw events, to the end. Days already purged stay empty.
   warehouse purge
       Deletes raw events older than each game's rawRetentionDays now (rollups are kept).
@@ -47,11 +67,28 @@ export const USAGE = `Usage: npm run vantage -- <command>
       Checks the privacy audit log's hash chain; prints the head to keep elsewhere, or the first broken entry
       (exit code 1).
 
+A game is named by its id or its name (not case-sensitive); a name several games share is refused with the list.
 The database is the one in VANTAGE_DATA_DIR (default ./data), the same as the server's; the server may be running.
+A warning is printed when a running Vantage server uses another data directory.
 `;
 
 class UsageError extends Error {
 	override readonly name = "UsageError";
+}
+
+/** The master keys, as the server loads them; a key problem is a command failure (exit 1) with its reason. */
+function cliMasterKeys(config: Config, io: CliIo): MasterKeys {
+	try {
+		return loadMasterKeys(config, createLogger({ level: "warn", sink: io.stderr }));
+	} catch (error) {
+		if (error instanceof MasterKeyError) throw new CommandError(error.message);
+		throw error;
+	}
+}
+
+/** A command that cannot run as asked (exit code 1); the message says why and what to do. */
+class CommandError extends Error {
+	override readonly name = "CommandError";
 }
 
 /**
@@ -69,6 +106,12 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
 	let store: Store | undefined;
 	try {
 		const config = loadConfig(io.env);
+		// Before the directory is created: keys made in a directory no server reads would never work.
+		const warning = dataDirWarning(
+			config.dataDir,
+			listRunningServers(io.runDir === undefined ? {} : { runDir: io.runDir }),
+		);
+		if (warning) io.stderr.write(warning);
 		mkdirSync(config.dataDir, { recursive: true });
 		// The warehouse runs on this process's connection and only when a command asks: a command's work is done
 		// (and counted) before it returns, and no worker thread outlives it.
@@ -82,7 +125,7 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
 			io.stderr.write(`${error.message}\n\n${USAGE}`);
 			return 2;
 		}
-		if (error instanceof ProblemError || error instanceof ConfigError) {
+		if (error instanceof ProblemError || error instanceof ConfigError || error instanceof CommandError) {
 			io.stderr.write(`${error.message}\n`);
 			return 1;
 		}
@@ -107,6 +150,17 @@ interface Context {
 type Command = (args: string[], context: Context) => Promise<void | number>;
 
 const COMMANDS: Record<string, Command> = {
+	"games list": async (args, { store, io }) => {
+		parseArgs({ args, options: {} });
+		const games = await store.listGames();
+		io.stdout.write(
+			table(
+				["id", "name", "created"],
+				games.map((g) => [g.id, g.name, iso(g.createdAt)]),
+			),
+		);
+	},
+
 	"keys create": async (args, { store, io, now }) => {
 		const { values } = parseArgs({
 			args,
@@ -114,8 +168,10 @@ const COMMANDS: Record<string, Command> = {
 		});
 		if (!values.game) throw new UsageError("--game is required.");
 		const scopes = values.scopes === undefined ? undefined : parseScopes(values.scopes);
+		// An existing game by id or name; anything else is the id of a new game.
+		const gameId = (await findGame(store, values.game))?.id ?? values.game;
 		const created = await createGameKey(store, {
-			gameId: values.game,
+			gameId,
 			now: now(),
 			createGameIfMissing: true,
 			...(values.name === undefined ? {} : { name: values.name }),
@@ -131,7 +187,7 @@ const COMMANDS: Record<string, Command> = {
 
 	"keys list": async (args, { store, io }) => {
 		const { values } = parseArgs({ args, options: { game: { type: "string" } } });
-		const keys = await store.listApiKeys(values.game === undefined ? undefined : parseGameId(values.game));
+		const keys = await store.listApiKeys(values.game === undefined ? undefined : await gameNamed(store, values.game));
 		io.stdout.write(
 			table(
 				["id", "game", "name", "scopes", "created", "revoked"],
@@ -151,33 +207,85 @@ const COMMANDS: Record<string, Command> = {
 	"users create": async (args, { store, io, now }) => {
 		const { values } = parseArgs({
 			args,
-			options: { email: { type: "string" }, role: { type: "string" }, "password-stdin": { type: "boolean" } },
+			options: {
+				email: { type: "string" },
+				admin: { type: "boolean" },
+				game: { type: "string" },
+				role: { type: "string" },
+				"password-stdin": { type: "boolean" },
+			},
 		});
 		if (!values.email) throw new UsageError("--email is required.");
-		const role = parseRole(values.role);
+		// A role is per game since issue 15: a bare --role (the old global role) would silently mean something else.
+		if ((values.role === undefined) !== (values.game === undefined)) {
+			throw new UsageError("--game and --role go together (a role is per game); --admin makes an instance admin.");
+		}
+		const grants =
+			values.game === undefined ? [] : [{ gameId: await gameNamed(store, values.game), role: parseRole(values.role) }];
 		const generated = !values["password-stdin"];
 		const password = generated ? randomBytes(18).toString("base64url") : (await io.readStdin()).replace(/\r?\n$/, "");
-		const user = await createAdminUser(store, { email: values.email, password, role, now: now() });
-		io.stdout.write(`Created ${user.role} ${user.email} (${user.id}).\n`);
+		const admin = values.admin ?? false;
+		const user = await createAdminUser(store, { email: values.email, password, admin, grants, now: now() });
+		const what = [admin ? "instance admin" : "", ...grants.map((g) => `${g.role} of ${g.gameId}`)].filter(Boolean);
+		io.stdout.write(`Created ${user.email} (${user.id})${what.length ? `, ${what.join(", ")}` : ", no games yet"}.\n`);
 		if (generated) io.stdout.write(`Password (shown once):\n${password}\n`);
 	},
 
 	"users list": async (_args, { store, io }) => {
 		const users = await store.listAdminUsers();
-		io.stdout.write(
-			table(
-				["id", "email", "role", "created", "disabled"],
-				users.map((u) => [u.id, u.email, u.role, iso(u.createdAt), u.disabledAt === null ? "" : iso(u.disabledAt)]),
-			),
-		);
+		const rows = [];
+		for (const u of users) {
+			const grants = (await store.access.listUserGrants(u.id)).map((g) => `${g.gameId}:${g.role}`).join(" ");
+			const disabled = u.disabledAt === null ? "" : iso(u.disabledAt);
+			rows.push([u.id, u.email, u.admin ? "yes" : "", grants, iso(u.createdAt), disabled]);
+		}
+		io.stdout.write(table(["id", "email", "admin", "games", "created", "disabled"], rows));
 	},
 
-	"users set-role": async (args, context) => {
-		const { values } = parseArgs({ args, options: { email: { type: "string" }, role: { type: "string" } } });
+	"users set-admin": async (args, context) => {
+		const { values } = parseArgs({ args, options: { email: { type: "string" }, admin: { type: "string" } } });
 		const user = await userByEmail(context.store, values.email);
+		if (values.admin !== "true" && values.admin !== "false") throw new UsageError("--admin must be true or false.");
+		await context.store.updateAdminUser(user.id, { admin: values.admin === "true" });
+		context.io.stdout.write(`${user.email} is ${values.admin === "true" ? "now" : "no longer"} an instance admin.\n`);
+	},
+
+	"users grant": async (args, context) => {
+		const { values } = parseArgs({
+			args,
+			options: { email: { type: "string" }, game: { type: "string" }, role: { type: "string" } },
+		});
+		const user = await userByEmail(context.store, values.email);
+		if (!values.game) throw new UsageError("--game is required.");
 		const role = parseRole(values.role);
-		await context.store.updateAdminUser(user.id, { role });
-		context.io.stdout.write(`${user.email} is now ${role}.\n`);
+		const grant = await grantGameRole(context.store, {
+			userId: user.id,
+			gameId: await gameNamed(context.store, values.game),
+			role,
+			now: context.now(),
+		});
+		context.io.stdout.write(`${user.email} is now ${grant.role} of game ${grant.gameId}.\n`);
+	},
+
+	"users revoke": async (args, context) => {
+		const { values } = parseArgs({ args, options: { email: { type: "string" }, game: { type: "string" } } });
+		const user = await userByEmail(context.store, values.email);
+		if (!values.game) throw new UsageError("--game is required.");
+		const gameId = await gameNamed(context.store, values.game);
+		await revokeGameRole(context.store, { userId: user.id, gameId });
+		context.io.stdout.write(`${user.email} has no role on game ${gameId} any more.\n`);
+	},
+
+	"users members": async (args, { store, io }) => {
+		const { values } = parseArgs({ args, options: { game: { type: "string" } } });
+		if (!values.game) throw new UsageError("--game is required.");
+		const members = await gameMembers(store, await gameNamed(store, values.game));
+		io.stdout.write(
+			table(
+				["email", "role", "via", "granted", "disabled"],
+				members.map((m) => [m.email, m.role, m.via, m.grantedAt ?? "", m.disabled ? "yes" : ""]),
+			),
+		);
 	},
 
 	"users disable": async (args, context) => {
@@ -204,8 +312,27 @@ const COMMANDS: Record<string, Command> = {
 		);
 	},
 
+	"keys rotate-master": async (_args, { store, io, config }) => {
+		const keys = cliMasterKeys(config, io);
+		if (!keys.previous) {
+			throw new CommandError(
+				"Set VANTAGE_MASTER_KEY to the new master key and VANTAGE_MASTER_KEY_PREVIOUS to the old one (the server " +
+					"takes the same two), then run this again.",
+			);
+		}
+		const players = rewrapPlayerKeyVault(join(config.dataDir, PLAYER_KEYS_FILE), keys);
+		const { sealed, rewrapped } = await sealSecretsAtRest(store, keys);
+		io.stdout.write(
+			`Rewrapped under master key ${keys.currentId}: ${players} player keys, ${rewrapped} stored secrets` +
+				(sealed > 0 ? ` (and ${sealed} plain-text secrets sealed)` : "") +
+				`.\nNothing is wrapped by ${keys.previousId} any more: VANTAGE_MASTER_KEY_PREVIOUS can be removed.\n`,
+		);
+	},
+
 	"signing-keys rotate": async (_args, { store, io, now, config }) => {
-		const ring = await SigningKeyRing.open({ store, clock: now, ...signingKeyRingOptions(config) });
+		const secrets = cliMasterKeys(config, io);
+		await sealSecretsAtRest(store, secrets);
+		const ring = await SigningKeyRing.open({ store, secrets, clock: now, ...signingKeyRingOptions(config) });
 		const kid = await ring.rotate();
 		io.stdout.write(`New signing key ${kid} is active; running servers pick it up within a minute.\n`);
 	},
@@ -219,8 +346,7 @@ const COMMANDS: Record<string, Command> = {
 	"warehouse rebuild": async (args, { store, io }) => {
 		const { values } = parseArgs({ args, options: { game: { type: "string" } } });
 		if (!values.game) throw new UsageError("--game is required.");
-		const gameId = parseGameId(values.game);
-		if (!(await store.getGame(gameId))) throw new NotFoundError(`Game "${gameId}" does not exist.`);
+		const gameId = await gameNamed(store, values.game);
 		// Folding what is pending first leaves only this game's raw events in the count below.
 		await store.warehouse.catchUp();
 		await store.warehouse.rebuild(gameId);
@@ -274,6 +400,38 @@ COMMANDS["audit verify"] = async (args, { store, io }) => {
 	);
 	return 1;
 };
+
+/**
+ * The game `ref` names, or undefined when none does:
+ * 1. a game whose id is exactly `ref` (ids win: they are what the API and the SDK use);
+ * 2. else the one game whose name is `ref`, ignoring case and surrounding spaces;
+ * 3. several games of that name → an error listing them, so the user picks by id.
+ */
+async function findGame(store: Store, ref: string): Promise<Game | undefined> {
+	const games = await store.listGames();
+	const byId = games.find((g) => g.id === ref);
+	if (byId) return byId;
+	const wanted = ref.trim().toLowerCase();
+	const byName = games.filter((g) => g.name.trim().toLowerCase() === wanted);
+	if (byName.length > 1) {
+		throw new CommandError(`${byName.length} games are named "${ref}"; name one by its id:\n${gameList(byName)}`);
+	}
+	return byName[0];
+}
+
+/** The id of the existing game `ref` names ({@link findGame}); an unknown one is an error listing the games. */
+async function gameNamed(store: Store, ref: string): Promise<string> {
+	const game = await findGame(store, ref);
+	if (game) return game.id;
+	const games = await store.listGames();
+	const known =
+		games.length === 0 ? "There are no games yet (keys create --game <id> creates one)." : `Games:\n${gameList(games)}`;
+	throw new CommandError(`No game has the id or name "${ref}". ${known}`);
+}
+
+function gameList(games: readonly Game[]): string {
+	return games.map((g) => `  ${g.id}  ${g.name}`).join("\n");
+}
 
 function parseScopes(raw: string): GameScope[] {
 	const scopes = raw.split(/[\s,]+/).filter(Boolean);

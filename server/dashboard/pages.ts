@@ -1,7 +1,6 @@
 // The dashboard's server-rendered HTML: the app shell that loads the bundle, and the login form (no script at all).
 // Everything interpolated is escaped; nothing inline runs or styles (the CSP forbids it), so these pages only link
 // the hashed assets.
-import type { AdminRole } from "../auth/roles.js";
 import { ASSETS_PATH } from "../middleware/security/index.js";
 import type { DashboardAssets } from "./assets.js";
 
@@ -41,7 +40,8 @@ export interface ShellPageOptions {
 	assets: DashboardAssets;
 	/** The session's CSRF token: the app sends it back in X-CSRF-Token with every state change. */
 	csrfToken: string;
-	user: { email: string; role: AdminRole };
+	/** `admin`: instance admin (the page asks the games list for the role on each game). */
+	user: { email: string; admin: boolean };
 }
 
 /**
@@ -53,7 +53,7 @@ export function shellPage(options: ShellPageOptions): string {
 	const meta =
 		`<meta name="csrf-token" content="${escapeHtml(csrfToken)}">\n` +
 		`<meta name="vantage-user" content="${escapeHtml(user.email)}">\n` +
-		`<meta name="vantage-role" content="${escapeHtml(user.role)}">\n` +
+		`<meta name="vantage-admin" content="${user.admin ? "true" : "false"}">\n` +
 		`<script type="module" src="${ASSETS_PATH}/${escapeHtml(assets.script)}"></script>\n`;
 	return `${head("Vantage", assets, meta)}<body>
 <div id="app"><p class="boot" role="status">Loading the dashboard…</p></div>
@@ -88,8 +88,10 @@ ${message}<label for="email">Email</label>
 <input id="email" name="email" type="email" autocomplete="username" required maxlength="320" value="${escapeHtml(options.email ?? "")}">
 <label for="password">Password</label>
 <input id="password" name="password" type="password" autocomplete="current-password" required maxlength="1024">
+<label for="code">Authentication code <span class="login-optional">(if you set one up)</span></label>
+<input id="code" name="code" type="text" inputmode="numeric" autocomplete="one-time-code" pattern="[0-9 ]{6,8}" maxlength="8">
 ${next}<button type="submit">Sign in</button>
-<p class="login-hint">No account? An owner creates one with <code>npm run vantage -- users create --email you@example.com --role viewer</code>.</p>
+<p class="login-hint">No account? An admin creates one with <code>npm run vantage -- users create --email you@example.com --game &lt;gameId&gt; --role viewer</code>.</p>
 </form>
 </main>
 </body>

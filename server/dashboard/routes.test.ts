@@ -2,7 +2,8 @@ import { gunzipSync } from "node:zlib";
 import { afterEach, describe, expect, it } from "vitest";
 import { createAdminUser } from "../auth/provisioning.js";
 import type { AdminRole } from "../auth/roles.js";
-import { TEST_HASH_OPTIONS, TEST_PASSWORD, createTestApp, type TestApp } from "../testing/test-app.js";
+import { signingKeyAad } from "../auth/signing-keys.js";
+import { TEST_HASH_OPTIONS, TEST_PASSWORD, testUserAccess, createTestApp, type TestApp } from "../testing/test-app.js";
 import { dashboardAssets } from "./assets.js";
 import { safeNext } from "./routes.js";
 import { SESSION_COOKIE } from "./sessions.js";
@@ -38,7 +39,10 @@ async function setup(
 			await createAdminUser(app.store, {
 				email,
 				password: TEST_PASSWORD,
-				role,
+				...testUserAccess(
+					role,
+					(await app.store.listGames()).map((g) => g.id),
+				),
 				now: app.clock.now,
 				hashOptions: TEST_HASH_OPTIONS,
 			});
@@ -270,7 +274,7 @@ describe("the app shell and its assets", () => {
 		expect(res.headers.get("x-frame-options")).toBe("DENY");
 		const html = await res.text();
 		expect(html).toMatch(/<meta name="csrf-token" content="[A-Za-z0-9_-]{43}">/);
-		expect(html).toContain('<meta name="vantage-role" content="analyst">');
+		expect(html).toContain('<meta name="vantage-admin" content="false">');
 		expect(html).toContain('<script type="module" src="/assets/main-TEST0001.js"></script>');
 		expect(html).toContain('<link rel="stylesheet" href="/assets/main-TEST0001.css">');
 		// No inline script or style: the CSP would block it.
@@ -321,7 +325,7 @@ describe("the admin API with the session cookie", () => {
 		const { cookie } = await login(a, await a.user("viewer"));
 		const me = await api(a, "/v1/admin/me", { cookie });
 		expect(me.status).toBe(200);
-		expect(await me.json()).toMatchObject({ role: "viewer" });
+		expect(await me.json()).toMatchObject({ admin: false, games: [{ gameId: "g1", role: "viewer" }] });
 		expect((await api(a, "/v1/admin/games", { cookie })).status).toBe(200);
 		expect((await api(a, "/v1/games/g1/metrics/overview", { cookie })).status).toBe(200);
 		expect((await api(a, "/v1/admin/me", { cookie: `${SESSION_COOKIE}=${"x".repeat(43)}` })).status).toBe(401);
@@ -459,7 +463,10 @@ describe("secrets", () => {
 
 		const user = await a.store.getAdminUserByEmail(email);
 		const [signing] = await a.store.listSigningKeys();
-		const privateD = (JSON.parse(signing!.privateJwk) as { d: string }).d;
+		// Stored sealed by the master keys (auth/secrets-at-rest.ts); what must never show is the key inside.
+		const privateD = (
+			JSON.parse(a.keys.secrets.open(signing!.privateJwk, signingKeyAad(signing!.kid))) as { d: string }
+		).d;
 		const [keyRecord] = await a.store.listApiKeys("g1");
 		const secrets = {
 			gameKeySecret: gameKey.split(".").slice(1).join("."),

@@ -4,8 +4,10 @@
 import { Hono, type Context } from "hono";
 import { deleteCookie, getCookie, setCookie } from "hono/cookie";
 import type { ContentfulStatusCode } from "hono/utils/http-status";
-import { dummyPasswordHash, MAX_PASSWORD_LENGTH, verifyPassword } from "../auth/passwords.js";
-import { NotFoundError } from "../errors.js";
+import { AccountLockedError, SecondFactorRequiredError, type AdminLogin } from "../auth/admin-login.js";
+import { MAX_PASSWORD_LENGTH } from "../auth/passwords.js";
+import { InvalidCredentialsError, NotFoundError, RateLimitedError } from "../errors.js";
+import type { AdminUser } from "../store/types.js";
 import type { AppEnv } from "../http/app-env.js";
 import { readLimited } from "../http/read-json-body.js";
 import type { TakeResult } from "../middleware/rate-limit/token-bucket.js";
@@ -29,6 +31,10 @@ export interface DashboardRoutesDeps {
 	loginLimit: (c: Context<AppEnv>) => TakeResult;
 	/** Whether the browser reached us over HTTPS (decides the cookie's Secure attribute). */
 	isHttps: (c: Context<AppEnv>) => boolean;
+	/** The sign-in check shared with the API login: per-account throttling and the second factor. */
+	login: AdminLogin;
+	/** The client's address (trusted-proxy aware), for the audit log. */
+	ipOf: (c: Context<AppEnv>) => string;
 }
 
 /**
@@ -49,8 +55,8 @@ export function dashboardRoutes(deps: DashboardRoutesDeps): Hono<AppEnv> {
 			return redirect(c, query ? `/login?next=${encodeURIComponent(`/${query}`)}` : "/login");
 		}
 		if (!assets) return html(c, notBuiltPage(), 503);
-		const { email, role } = resolved.user;
-		return html(c, shellPage({ assets, csrfToken: resolved.session.csrfToken, user: { email, role } }));
+		const { email, admin } = resolved.user;
+		return html(c, shellPage({ assets, csrfToken: resolved.session.csrfToken, user: { email, admin } }));
 	});
 
 	routes.get("/login", async (c) => {
@@ -82,11 +88,20 @@ export function dashboardRoutes(deps: DashboardRoutesDeps): Hono<AppEnv> {
 			return html(c, loginPage({ assets, next, email, message: { text, kind: "error" } }), 429);
 		}
 		const password = (fields.get("password") ?? "").slice(0, MAX_PASSWORD_LENGTH);
-		const user = email ? await deps.store.getAdminUserByEmail(email) : undefined;
-		const passwordOk = await verifyPassword(user?.passwordHash ?? (await dummyPasswordHash()), password);
-		if (!user || !passwordOk || password.length === 0 || user.disabledAt !== null) {
-			const text = "The email or password is wrong.";
-			return html(c, loginPage({ assets, next, email, message: { text, kind: "error" } }), 401);
+		const code = (fields.get("code") ?? "").slice(0, 16);
+		let user: AdminUser;
+		try {
+			user = await deps.login.verify({ email, password, code }, { via: "dashboard", ip: deps.ipOf(c) });
+		} catch (error) {
+			const failed = (text: string, status: 401 | 429) =>
+				html(c, loginPage({ assets, next, email, message: { text, kind: "error" } }), status);
+			if (error instanceof InvalidCredentialsError) return failed("The email or password is wrong.", 401);
+			if (error instanceof SecondFactorRequiredError) return failed(error.detail, 401);
+			if (error instanceof AccountLockedError || error instanceof RateLimitedError) {
+				c.header("Retry-After", error.headers["Retry-After"] ?? "60");
+				return failed(error.detail, 429);
+			}
+			throw error;
 		}
 		// A session the browser still held (another login on this browser) ends: one cookie, one session.
 		await sessions.end(getCookie(c, SESSION_COOKIE));

@@ -9,7 +9,7 @@ const user: AdminUser = {
 	id: "u1",
 	email: "ada@example.com",
 	passwordHash: "$argon2id$x",
-	role: "analyst",
+	admin: false,
 	createdAt: T0,
 	disabledAt: null,
 };

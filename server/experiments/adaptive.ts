@@ -51,12 +51,19 @@ export function nextAdaptiveWeights(
 }
 
 export const adaptiveUpdateSchema = z.object({
-	experiment: z.string(),
+	experiment: z.string().describe("The experiment's key."),
 	updated: z.boolean().describe("False until every arm has 100 units: the weights are then unchanged."),
 	weights: z.array(z.number()).describe("The weights now served (each ≥ 0.01, summing to 1)."),
 	units: z.array(z.number().int()).describe("Units per arm the update saw."),
 	probabilityBest: z.array(z.number()).describe("Thompson-sampling probability that each arm is best."),
-	warnings: z.array(z.object({ code: z.string(), message: z.string() })),
+	warnings: z
+		.array(
+			z.object({
+				code: z.string().describe("Stable code of the warning."),
+				message: z.string().describe("What it means, for people."),
+			}),
+		)
+		.describe("Why the update may not be what was expected (too few units, …)."),
 });
 export type AdaptiveUpdate = z.infer<typeof adaptiveUpdateSchema>;
 

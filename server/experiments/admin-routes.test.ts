@@ -253,6 +253,46 @@ describe("status transitions", () => {
 		expect(ramp.status).toBe(200);
 	});
 
+	it("will not start an experiment without a primary metric, naming the field, until it is given one", async () => {
+		const { primaryMetric, ...bare } = SHOP;
+		await call("/experiments", { body: bare });
+		const refused = await patch({ status: "running" });
+		expect(refused.status).toBe(400);
+		expect(await problem(refused)).toMatchObject({
+			code: "validation_failed",
+			detail: expect.stringContaining("cannot start without a primary metric"),
+			errors: [{ path: "primaryMetric", message: "required to start the experiment" }],
+		});
+		expect((await (await call("/experiments/shop-layout")).json()) as { status: string }).toMatchObject({
+			status: "draft",
+		});
+		// Given in the same request, or before: it starts.
+		const started = await patch({ status: "running", primaryMetric });
+		expect(started.status).toBe(200);
+		expect(await started.json()).toMatchObject({ status: "running", primaryMetric });
+	});
+
+	it("will not create an experiment already running without a primary metric", async () => {
+		const { primaryMetric: _, ...bare } = SHOP;
+		const res = await call("/experiments", { body: { ...bare, status: "running" } });
+		expect(res.status).toBe(400);
+		expect((await problem(res)).errors).toEqual([
+			{ path: "primaryMetric", message: "required to start the experiment" },
+		]);
+		expect((await call("/experiments/shop-layout")).status).toBe(404);
+	});
+
+	it("will not take the primary metric away from a running experiment", async () => {
+		await call("/experiments", { body: SHOP });
+		await patch({ status: "running" });
+		const res = await patch({ primaryMetric: null });
+		expect(res.status).toBe(400);
+		expect((await problem(res)).errors?.[0]?.path).toBe("primaryMetric");
+		// Replacing it with another is fine (metrics are not frozen).
+		const other = { key: "opened", type: "conversion", event: "shop_open" };
+		expect((await patch({ primaryMetric: other })).status).toBe(200);
+	});
+
 	it("will not start an experiment whose end is past", async () => {
 		await call("/experiments", { body: { ...SHOP, endAt: new Date(t.clock.now - 1000).toISOString() } });
 		expect((await patch({ status: "running" })).status).toBe(400);

@@ -19,7 +19,8 @@ import {
 } from "./experiment.js";
 import { applyFlagUpdate, createFlagSchema, flagResponse, newFlag, updateFlagSchema } from "./flag.js";
 import { metricKeySchema } from "./metric.js";
-import { CORRECTIONS, analyzeExperiment } from "./results.js";
+import { CORRECTIONS } from "./results.js";
+import { sharedResultsAnalyzer, type ResultsAnalyzer } from "./results-analyzer.js";
 
 /** Experiment definitions with conditions and metrics stay well under this. */
 const BODY_LIMITS = { maxBodyBytes: 64 * 1024, maxInflatedBytes: 64 * 1024 };
@@ -43,6 +44,8 @@ export interface ExperimentRoutesDeps {
 	clock: () => number;
 	/** Admin-token middleware for a minimum role: viewers read, analysts and owners write. */
 	requireRole: (role: AdminRole) => MiddlewareHandler<AppEnv>;
+	/** Computes results off the event loop (a worker thread). @default the process's shared analyzer */
+	analyzer?: Pick<ResultsAnalyzer, "analyze">;
 }
 
 /**
@@ -140,7 +143,8 @@ export function experimentRoutes(deps: ExperimentRoutesDeps): Hono<AppEnv> {
 			metric,
 			excludeUserIds: Object.keys(d.forcedVariations).map(Number),
 		});
-		const results = analyzeExperiment(
+		// The sums come from the warehouse's worker; the statistics (seconds for a long experiment) run in another.
+		const results = await (deps.analyzer ?? sharedResultsAnalyzer).analyze(
 			{ experimentKey: record.key, variations: d.variations, assignment: d.assignment, metric, from, to, rows },
 			{ difference: query.difference, correction: query.correction },
 		);

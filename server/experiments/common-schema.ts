@@ -6,18 +6,21 @@ import { conditionDepth, MAX_CONDITION_DEPTH } from "./condition.js";
 /** Experiment and flag keys: unique per game, immutable, used as the exposure event name and the default seed. */
 export const entityKeySchema = z
 	.string()
-	.regex(/^[A-Za-z0-9][A-Za-z0-9_.-]{0,99}$/, "1-100 of A-Z a-z 0-9 _ . - starting with a letter or digit");
+	.regex(/^[A-Za-z0-9][A-Za-z0-9_.-]{0,99}$/, "1-100 of A-Z a-z 0-9 _ . - starting with a letter or digit")
+	.describe("The key: unique in the game, never changes; an experiment's key is the name of its exposure events.");
 
 export const variationKeySchema = z
 	.string()
-	.regex(/^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$/, "1-64 of A-Z a-z 0-9 _ . - starting with a letter or digit");
+	.regex(/^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$/, "1-64 of A-Z a-z 0-9 _ . - starting with a letter or digit")
+	.describe("The variation's key: what exposure events carry in props.variation.");
 
 /** A player attribute name (`id` is the UserId). `$` is reserved for condition operators. */
 export const attributeNameSchema = z
 	.string()
 	.min(1)
 	.max(128)
-	.refine((name) => !name.startsWith("$"), "attribute names cannot start with $");
+	.refine((name) => !name.startsWith("$"), "attribute names cannot start with $")
+	.describe("A player attribute name (`id` is the UserId), as the SDK's attributes name it.");
 
 /** A Roblox UserId written as decimal digits, as JSON object keys are (and as the SDK hashes it). */
 export const userIdKeySchema = z.string().regex(/^[1-9][0-9]{0,15}$/, "a UserId in decimal digits");

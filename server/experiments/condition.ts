@@ -35,6 +35,12 @@ export const MAX_CONDITION_DEPTH = 8;
 /** Longest `$in`/`$nin` list. */
 export const MAX_IN_LIST = 1000;
 
+/** Adds a description to this schema instance (the OpenAPI document reads it) and returns the same instance. */
+function described<T extends z.ZodType>(schema: T, description: string): T {
+	z.globalRegistry.add(schema, { description });
+	return schema;
+}
+
 const LOGICAL_KEYS: ReadonlySet<string> = new Set(["$and", "$or", "$not"]);
 
 const scalarSchema = z.union([z.string().max(1024), z.number(), z.boolean()]);
@@ -42,15 +48,15 @@ const scalarList = z.array(scalarSchema).max(MAX_IN_LIST);
 
 const operatorsSchema = z
 	.strictObject({
-		$eq: scalarSchema.optional(),
-		$ne: scalarSchema.optional(),
-		$in: scalarList.optional(),
-		$nin: scalarList.optional(),
-		$gt: z.number().optional(),
-		$gte: z.number().optional(),
-		$lt: z.number().optional(),
-		$lte: z.number().optional(),
-		$exists: z.boolean().optional(),
+		$eq: scalarSchema.optional().describe("Equal to (strict)."),
+		$ne: scalarSchema.optional().describe("Not equal to (also holds when the attribute is absent)."),
+		$in: scalarList.optional().describe("Equal to one of these."),
+		$nin: scalarList.optional().describe("Equal to none of these (also holds when the attribute is absent)."),
+		$gt: z.number().optional().describe("A number greater than this."),
+		$gte: z.number().optional().describe("A number greater than or equal to this."),
+		$lt: z.number().optional().describe("A number less than this."),
+		$lte: z.number().optional().describe("A number less than or equal to this."),
+		$exists: z.boolean().optional().describe("true: the attribute is present; false: it is absent."),
 	})
 	.refine((ops) => Object.keys(ops).length > 0, {
 		message: "an attribute test needs at least one operator",
@@ -65,13 +71,19 @@ const attributeTestSchema = z.union([scalarSchema, operatorsSchema], {
 const conditionObject = z
 	.object({
 		get $and() {
-			return z.array(conditionObject).min(1).max(50).optional();
+			const schema = z.array(conditionObject).min(1).max(50).optional();
+			z.globalRegistry.add(schema, { description: "Every one of these conditions holds." });
+			return schema;
 		},
 		get $or() {
-			return z.array(conditionObject).min(1).max(50).optional();
+			const schema = z.array(conditionObject).min(1).max(50).optional();
+			z.globalRegistry.add(schema, { description: "At least one of these conditions holds." });
+			return schema;
 		},
 		get $not() {
-			return conditionObject.optional();
+			const schema = conditionObject.optional();
+			z.globalRegistry.add(schema, { description: "This condition does not hold." });
+			return schema;
 		},
 	})
 	.catchall(attributeTestSchema)
@@ -84,6 +96,12 @@ const conditionObject = z
 			}
 		}
 	});
+// Described in place (not with .describe(), which returns a copy): the getters above refer to this very instance.
+described(
+	conditionObject,
+	"A targeting condition on player attributes: members are ANDed; an attribute maps to a value (equality) or " +
+		"to operators; $and/$or take lists of conditions, $not one.",
+);
 
 /**
  * A targeting condition. Top-level members are ANDed; an attribute maps to a scalar (equality) or to operators;

@@ -33,7 +33,9 @@ const DEFAULT_CONSENT = {
 	defaultMode: "opt-in",
 } satisfies SdkConfig["consent"];
 
-const BASE = { variations: [{ key: "control" }, { key: "treatment" }] };
+/** Running experiments need a primary metric; it is not part of what /v1/config serves. */
+const METRIC = { key: "bought", type: "conversion", event: "shop_purchase" };
+const BASE = { variations: [{ key: "control" }, { key: "treatment" }], primaryMetric: METRIC };
 const WEIGHTED = [
 	{ key: "control", weight: 0.25 },
 	{ key: "grid", weight: 0.75 },
@@ -45,6 +47,7 @@ describe("GET /v1/config", () => {
 			key: "shop",
 			status: "running",
 			variations: WEIGHTED,
+			primaryMetric: METRIC,
 			coverage: 0.5,
 			namespace: { id: "store", start: 0, end: 0.5 },
 			condition: { country: { $in: ["US"] } },

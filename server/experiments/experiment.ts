@@ -46,21 +46,38 @@ export const FROZEN_AFTER_START = [
  * DataStore), `stratified` (balanced within each combination of the `strata` attributes, e.g. platform, country),
  * `adaptive` (Thompson-sampling bandit on the primary metric; the backend recomputes the weights).
  */
-export const assignmentSchema = z.discriminatedUnion("mode", [
-	z.object({ mode: z.literal("deterministic") }),
-	z.object({ mode: z.literal("random") }),
-	z.object({ mode: z.literal("stratified"), strata: z.array(attributeNameSchema).min(1).max(4) }),
-	z.object({ mode: z.literal("adaptive") }),
-]);
+export const assignmentSchema = z
+	.discriminatedUnion("mode", [
+		z.object({
+			mode: z.literal("deterministic").describe("GrowthBook hash of the unit's attribute: no storage needed."),
+		}),
+		z.object({ mode: z.literal("random").describe("Drawn once per player and kept in DataStore.") }),
+		z.object({
+			mode: z.literal("stratified").describe("Balanced within each combination of the strata attributes."),
+			strata: z
+				.array(attributeNameSchema)
+				.min(1)
+				.max(4)
+				.describe("1 to 4 player attributes to balance on, e.g. platform, country."),
+		}),
+		z.object({
+			mode: z.literal("adaptive").describe("Thompson-sampling bandit on the primary metric; weights updated hourly."),
+		}),
+	])
+	.describe("How the SDK assigns units to variations; default deterministic. Frozen once started.");
 export type AssignmentMode = z.output<typeof assignmentSchema>;
 
 export const namespaceSchema = z
-	.object({ id: z.string().min(1).max(64), start: z.number().min(0).max(1), end: z.number().min(0).max(1) })
+	.object({
+		id: z.string().min(1).max(64).describe("The namespace's name, shared by mutually exclusive experiments."),
+		start: z.number().min(0).max(1).describe("Start of this experiment's slice, 0 to 1 (inclusive)."),
+		end: z.number().min(0).max(1).describe("End of this experiment's slice, 0 to 1 (exclusive)."),
+	})
 	.describe("Mutually exclusive experiments share a namespace id and take disjoint [start, end) slices.");
 
 const variationInputSchema = z.object({
 	key: variationKeySchema,
-	name: z.string().max(128).optional(),
+	name: z.string().max(128).optional().describe("Shown in the dashboard; default: the key."),
 	weight: weightSchema.optional().describe("Share of covered units; give all or none (equal shares)."),
 });
 
@@ -68,17 +85,23 @@ const isoTime = z.iso.datetime({ offset: true });
 
 /** Fields a create or update request may set; each request schema makes them optional. */
 const editableFields = {
-	name: z.string().min(1).max(128),
-	description: z.string().max(2000),
-	variations: z.array(variationInputSchema).min(2).max(20),
+	name: z.string().min(1).max(128).describe("Shown in the dashboard; default: the key."),
+	description: z.string().max(2000).describe("What the experiment tests and why, for people."),
+	variations: z
+		.array(variationInputSchema)
+		.min(2)
+		.max(20)
+		.describe("2 to 20 variations, control first. Frozen once started."),
 	...hashingFields,
 	namespace: namespaceSchema,
-	condition: conditionSchema,
+	condition: conditionSchema.describe("Targeting: only players whose attributes match take part."),
 	assignment: assignmentSchema,
-	startAt: isoTime,
-	endAt: isoTime,
-	primaryMetric: metricSchema,
-	guardrailMetrics: z.array(metricSchema).max(10),
+	startAt: isoTime.describe("ISO 8601 date-time the experiment starts; default: when it is started."),
+	endAt: isoTime.describe("ISO 8601 date-time it ends (the SDK then serves control); default: open-ended."),
+	primaryMetric: metricSchema.describe(
+		"The metric the result is judged on; required to start (status running), and the adaptive reward.",
+	),
+	guardrailMetrics: z.array(metricSchema).max(10).describe("Up to 10 metrics watched for harm, beside the primary."),
 	forcedVariations: z
 		.record(userIdKeySchema, variationKeySchema)
 		.refine((m) => Object.keys(m).length <= 1000, "at most 1000 forced users")
@@ -89,7 +112,9 @@ const editableFields = {
 export const createExperimentSchema = z
 	.strictObject({
 		key: entityKeySchema,
-		status: z.enum(["draft", "running"]).describe("Default draft."),
+		status: z
+			.enum(["draft", "running"])
+			.describe("Default draft. running starts it at once, which needs a primaryMetric."),
 		...editableFields,
 	})
 	.partial()
@@ -100,7 +125,9 @@ export type CreateExperimentRequest = z.output<typeof createExperimentSchema>;
 export const updateExperimentSchema = z
 	.strictObject({
 		...editableFields,
-		status: z.enum(EXPERIMENT_STATUSES),
+		status: z
+			.enum(EXPERIMENT_STATUSES)
+			.describe("draft → running (needs a primaryMetric) → stopped; a stopped experiment cannot restart."),
 		description: editableFields.description.nullable(),
 		namespace: editableFields.namespace.nullable(),
 		condition: editableFields.condition.nullable(),
@@ -179,7 +206,8 @@ export function newExperiment(gameId: string, input: CreateExperimentRequest, no
  * 1. a status change must follow {@link STATUS_TRANSITIONS} → else 409 conflict;
  * 2. outside draft, {@link FROZEN_AFTER_START} fields cannot change → 409 conflict;
  * 3. the merged definition must pass {@link definitionIssues} → else 400 validation_failed;
- * 4. starting sets startAt to now when unset; stopping sets endAt to now unless it is already past.
+ * 4. a running (or starting) experiment must have a primary metric → else 400 validation_failed naming `primaryMetric`;
+ * 5. starting sets startAt to now when unset; stopping sets endAt to now unless it is already past.
  */
 export function applyExperimentUpdate(
 	current: ExperimentRecord,
@@ -208,8 +236,22 @@ export function applyExperimentUpdate(
 			throw new ConflictError(`${changed.join(", ")} cannot change once the experiment has started.`);
 		}
 	}
+	// A running experiment keeps a primary metric: removing it would leave results with nothing to judge.
+	if (requested === "running" && !definition.primaryMetric) throw noPrimaryMetric();
 	const updated = { ...current, definition, updatedAt: now };
 	return requested === current.status ? updated : withStatus(updated, requested, now);
+}
+
+/**
+ * The 400 for starting (or keeping running) an experiment without a primary metric: its results, the sample-size
+ * plan and adaptive assignment all judge the experiment by that metric, so a running experiment without one would
+ * collect exposures no one can read a decision from.
+ */
+function noPrimaryMetric(): ValidationError {
+	return new ValidationError(
+		"An experiment cannot start without a primary metric: set primaryMetric (the metric its result is judged on) first.",
+		[{ path: "primaryMetric", message: "required to start the experiment" }],
+	);
 }
 
 type ExperimentDefinitionInput = Omit<ExperimentDefinition, "variations"> & {
@@ -238,6 +280,7 @@ function definedMembers(patch: UpdateExperimentRequest): Partial<ExperimentDefin
 function withStatus(record: ExperimentRecord, status: ExperimentStatus, now: number): ExperimentRecord {
 	const d = record.definition;
 	if (status === "running") {
+		if (!d.primaryMetric) throw noPrimaryMetric();
 		const startAt = d.startAt ?? now;
 		if (d.endAt !== null && d.endAt <= Math.max(startAt, now)) {
 			throw new ValidationError("The experiment's end is already past.", [
@@ -308,30 +351,43 @@ const isoOrNull = z.string().nullable();
 
 /** An experiment as the admin API answers. */
 export const experimentSchema = z.object({
-	gameId: z.string(),
-	key: z.string(),
-	status: z.enum(EXPERIMENT_STATUSES),
-	name: z.string(),
-	description: z.string(),
-	variations: z.array(z.object({ key: z.string(), name: z.string(), weight: z.number() })),
-	coverage: z.number(),
-	hashAttribute: z.string(),
-	seed: z.string(),
-	hashVersion: z.number().int(),
+	gameId: z.string().describe("The game's id."),
+	key: z.string().describe("The experiment's key: the name of its exposure events."),
+	status: z.enum(EXPERIMENT_STATUSES).describe("draft, running or stopped."),
+	name: z.string().describe("Shown in the dashboard."),
+	description: z.string().describe("What the experiment tests and why; empty if none."),
+	variations: z
+		.array(
+			z.object({
+				key: z.string().describe("The variation's key: exposure events carry it in props.variation."),
+				name: z.string().describe("Shown in the dashboard."),
+				weight: z.number().describe("Share of covered units, 0 to 1; the weights sum to 1."),
+			}),
+		)
+		.describe("Control first."),
+	coverage: z.number().describe("Share of eligible units that take part, 0 to 1."),
+	hashAttribute: z.string().describe('The attribute whose value is hashed ("id" = the UserId).'),
+	seed: z.string().describe("Hash seed (default: the key)."),
+	hashVersion: z.number().int().describe("GrowthBook hash version, 1 or 2."),
 	namespace: namespaceSchema.nullable(),
-	condition: conditionSchema.nullable(),
+	condition: conditionSchema.nullable().describe("Targeting; null: every player."),
 	assignment: assignmentSchema,
-	startAt: isoOrNull,
-	endAt: isoOrNull,
-	primaryMetric: metricSchema.nullable(),
-	guardrailMetrics: z.array(metricSchema),
-	forcedVariations: z.record(z.string(), z.string()),
+	startAt: isoOrNull.describe("ISO 8601 start; null for a draft that was never given one."),
+	endAt: isoOrNull.describe("ISO 8601 end; null while open-ended."),
+	primaryMetric: metricSchema.nullable().describe("The metric the result is judged on; null only in drafts."),
+	guardrailMetrics: z.array(metricSchema).describe("Metrics watched for harm."),
+	forcedVariations: z
+		.record(z.string(), z.string())
+		.describe("QA: UserId (decimal) → variation key; left out of results."),
 	adaptive: z
-		.object({ weights: z.array(z.number()), updatedAt: z.string() })
+		.object({
+			weights: z.array(z.number()).describe("The weights served, by variation, summing to 1."),
+			updatedAt: z.string().describe("ISO 8601 time of the update."),
+		})
 		.nullable()
 		.describe("Adaptive experiments: the weights of the last update, served in /v1/config."),
-	createdAt: z.string(),
-	updatedAt: z.string(),
+	createdAt: z.string().describe("ISO 8601 creation time."),
+	updatedAt: z.string().describe("ISO 8601 time of the last change."),
 });
 export type ExperimentResponse = z.input<typeof experimentSchema>;
 

@@ -12,14 +12,31 @@ export function exposureMetric(experimentKey: string): MetricDefinition {
 }
 
 export const exposuresSchema = z.object({
-	experiment: z.string(),
+	experiment: z.string().describe("The experiment's key."),
 	from: z.string().describe("The experiment's start (or creation), ISO 8601."),
 	to: z.string().describe("Its end, or now if earlier."),
 	units: z.number().int().describe("Players whose first exposure falls in the window (forced QA users aside)."),
-	variations: z.array(z.object({ key: z.string(), units: z.number().int() })),
-	excluded: z.object({ multipleVariations: z.number().int(), unknownVariation: z.number().int() }),
+	variations: z
+		.array(
+			z.object({
+				key: z.string().describe("The variation's key."),
+				units: z.number().int().describe("Players first exposed to it in the window."),
+			}),
+		)
+		.describe("Per variation, control first."),
+	excluded: z
+		.object({
+			multipleVariations: z.number().int().describe("Players exposed to more than one variation: left out."),
+			unknownVariation: z.number().int().describe("Players whose exposure named no variation of the experiment."),
+		})
+		.describe("Players left out, by reason."),
 	daily: z
-		.array(z.object({ date: z.string(), units: z.array(z.number().int()).describe("Per variation, control first.") }))
+		.array(
+			z.object({
+				date: z.string().describe("UTC day, YYYY-MM-DD."),
+				units: z.array(z.number().int()).describe("Per variation, control first."),
+			}),
+		)
 		.describe("Players first exposed on each UTC day."),
 });
 export type ExposuresAnswer = z.output<typeof exposuresSchema>;

@@ -30,13 +30,15 @@ const valueSchema = jsonValueSchema.refine(
 
 const flagVariationInput = z.object({
 	key: variationKeySchema,
-	value: valueSchema,
-	weight: weightSchema.optional(),
+	value: valueSchema.describe(
+		`The JSON value served to units in this variation (at most ${MAX_FLAG_VALUE_CHARS} characters).`,
+	),
+	weight: weightSchema.optional().describe("Share of covered units, 0 to 1; give all or none (equal shares)."),
 });
 
 const flagFields = {
-	name: z.string().min(1).max(128),
-	description: z.string().max(2000),
+	name: z.string().min(1).max(128).describe("Shown in the dashboard; default: the key."),
+	description: z.string().max(2000).describe("What the flag controls, for people."),
 	enabled: z.boolean().describe("Created off unless given."),
 	defaultValue: valueSchema.describe(
 		"Served when the flag is off, the condition fails or the unit is not covered. Created as false unless given.",
@@ -48,7 +50,7 @@ const flagFields = {
 		.describe('Created as [{ key: "on", value: true, weight: 1 }] unless given.'),
 	...hashingFields,
 	coverage: hashingFields.coverage.describe("Rollout: share of matching units that get a variation's value."),
-	condition: conditionSchema,
+	condition: conditionSchema.describe("Targeting: only units whose attributes match get a variation's value."),
 };
 
 /** Only `key` is required; defaults as {@link newFlag} says. */
@@ -134,20 +136,28 @@ function finishFlag(raw: FlagDefinitionInput): FlagDefinition {
 }
 
 export const flagSchema = z.object({
-	gameId: z.string(),
-	key: z.string(),
-	name: z.string(),
-	description: z.string(),
-	enabled: z.boolean(),
-	defaultValue: jsonValueSchema,
-	variations: z.array(z.object({ key: z.string(), value: jsonValueSchema, weight: z.number() })),
-	coverage: z.number(),
-	hashAttribute: z.string(),
-	seed: z.string(),
-	hashVersion: z.number().int(),
-	condition: conditionSchema.nullable(),
-	createdAt: z.string(),
-	updatedAt: z.string(),
+	gameId: z.string().describe("The game's id."),
+	key: z.string().describe("The flag's key, as the SDK's isOn/getValue name it."),
+	name: z.string().describe("Shown in the dashboard."),
+	description: z.string().describe("What the flag controls; empty if none."),
+	enabled: z.boolean().describe("Off: every unit gets defaultValue."),
+	defaultValue: jsonValueSchema.describe("Served when off, the condition fails or the unit is not covered."),
+	variations: z
+		.array(
+			z.object({
+				key: z.string().describe("The variation's key."),
+				value: jsonValueSchema.describe("The JSON value it serves."),
+				weight: z.number().describe("Share of covered units, 0 to 1; the weights sum to 1."),
+			}),
+		)
+		.describe("The values served to covered units, by weight."),
+	coverage: z.number().describe("Rollout: share of matching units that get a variation's value, 0 to 1."),
+	hashAttribute: z.string().describe('The attribute whose value is hashed ("id" = the UserId).'),
+	seed: z.string().describe("Hash seed (default: the key)."),
+	hashVersion: z.number().int().describe("GrowthBook hash version, 1 or 2."),
+	condition: conditionSchema.nullable().describe("Targeting; null: every unit."),
+	createdAt: z.string().describe("ISO 8601 creation time."),
+	updatedAt: z.string().describe("ISO 8601 time of the last change."),
 });
 export type FlagResponse = z.input<typeof flagSchema>;
 

@@ -8,9 +8,11 @@ export const DAY_MS = 86_400_000;
 /** Metric keys name a metric in `?metric=` and in results. */
 export const metricKeySchema = z
 	.string()
-	.regex(/^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$/, "1-64 of A-Z a-z 0-9 _ . - starting with a letter or digit");
+	.regex(/^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$/, "1-64 of A-Z a-z 0-9 _ . - starting with a letter or digit")
+	.describe("The metric's key: names it in `?metric=` and in results; unique within the experiment.");
 
-const eventName = z.string().min(1).max(128);
+const eventName = z.string().min(1).max(128).describe("The event name counted (an event's `name`).");
+const eventTypeFilter = z.enum(EVENT_TYPES).optional().describe("Only events of this type; default: any type.");
 const windowHours = z
 	.number()
 	.positive()
@@ -30,21 +32,21 @@ const windowHours = z
 export const metricSchema = z.discriminatedUnion("type", [
 	z.object({
 		key: metricKeySchema,
-		type: z.literal("conversion"),
+		type: z.literal("conversion").describe("1 if the player sent the event after exposure, else 0 (a proportion)."),
 		event: eventName,
-		eventType: z.enum(EVENT_TYPES).optional(),
+		eventType: eventTypeFilter,
 		windowHours,
 	}),
 	z.object({
 		key: metricKeySchema,
-		type: z.literal("count"),
+		type: z.literal("count").describe("How many such events the player sent after exposure (a mean)."),
 		event: eventName,
-		eventType: z.enum(EVENT_TYPES).optional(),
+		eventType: eventTypeFilter,
 		windowHours,
 	}),
 	z.object({
 		key: metricKeySchema,
-		type: z.literal("revenue"),
+		type: z.literal("revenue").describe("The sum of a purchase prop per player after exposure (a mean)."),
 		event: eventName.optional().describe("Only purchase events with this name (e.g. a product); default: all."),
 		valueProp: z
 			.string()
@@ -55,7 +57,7 @@ export const metricSchema = z.discriminatedUnion("type", [
 	}),
 	z.object({
 		key: metricKeySchema,
-		type: z.literal("retention"),
+		type: z.literal("retention").describe("1 if the player sent any event on day `day` after exposure, else 0."),
 		day: z.number().int().min(1).max(90).describe("Day N after exposure: 1 = the 24 hours after the first day."),
 	}),
 ]);

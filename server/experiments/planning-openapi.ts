@@ -1,5 +1,6 @@
 // The planning routes in the OpenAPI document: their components (from the zod schemas that validate and answer)
 // and paths, built with the document's own helpers so they share its problem responses and admin auth.
+import type { OpenApiFragment } from "../openapi/fragment.js";
 import type { z } from "zod";
 import { exposuresSchema } from "./exposures.js";
 import { planRequestSchema, planResultSchema } from "./planning.js";
@@ -100,3 +101,6 @@ export function planningPaths(h: {
 		},
 	};
 }
+
+/** This module's part of the OpenAPI document (listed in openapi/fragments.ts). */
+export const planningOpenApi: OpenApiFragment = { components: PLANNING_COMPONENTS, paths: planningPaths };

@@ -204,6 +204,7 @@ describe("GET /experiments/:key/exposures", () => {
 				status: "running",
 				startAt: new Date(T0 + DAY_MS).toISOString(),
 				variations: [{ key: "classic" }, { key: "hard" }],
+				primaryMetric: { key: "reached", type: "conversion", event: "World1:Level3" },
 				forcedVariations: { "5": "hard" },
 			},
 		});

@@ -18,7 +18,7 @@ export const MAX_PLAN_DAYS = 365;
 export const FORECAST_DAYS = [7, 14, 28, 56] as const;
 
 const proportionBaseline = z.strictObject({
-	kind: z.literal("proportion"),
+	kind: z.literal("proportion").describe("A rate: conversion or retention."),
 	rate: z
 		.number()
 		.gt(0)
@@ -26,7 +26,7 @@ const proportionBaseline = z.strictObject({
 		.describe("Control's conversion (or retention) rate, between 0 and 1 exclusive: 0.2 = 20% of players."),
 });
 const meanBaseline = z.strictObject({
-	kind: z.literal("mean"),
+	kind: z.literal("mean").describe("A mean per player, with its standard deviation."),
 	mean: z.number().describe("Control's mean per player (e.g. Robux spent, levels completed)."),
 	stdDev: z.number().positive().describe("Standard deviation of one player's value."),
 });
@@ -378,30 +378,41 @@ function achievedPower(
 
 /** The plan document (for the OpenAPI document). */
 export const planResultSchema = z.object({
-	method: z.string(),
-	assumptions: z.array(z.string()),
-	baseline: z.discriminatedUnion("kind", [proportionBaseline, meanBaseline]),
-	mde: z.object({ absolute: z.number(), relative: z.number().nullable() }),
-	alpha: z.number(),
+	method: z.string().describe("The sample-size formula used."),
+	assumptions: z.array(z.string()).describe("What the plan assumes, for people to check."),
+	baseline: z.discriminatedUnion("kind", [proportionBaseline, meanBaseline]).describe("The baseline as requested."),
+	mde: z
+		.object({
+			absolute: z.number().describe("In the metric's unit (rate points or the mean's unit)."),
+			relative: z.number().nullable().describe("As a share of the baseline; null when the baseline is 0."),
+		})
+		.describe("The minimum detectable effect, both ways."),
+	alpha: z.number().describe("Two-sided significance level."),
 	alphaPerComparison: z.number().describe("alpha ÷ comparisons (Bonferroni)."),
-	power: z.number(),
+	power: z.number().describe("Chance of detecting an effect of size mde."),
 	comparisons: z.number().int().describe("Treatments compared with control."),
 	variations: z
-		.array(z.object({ index: z.number().int(), weight: z.number(), units: z.number().int() }))
+		.array(
+			z.object({
+				index: z.number().int().describe("Position in the variations (0 = control)."),
+				weight: z.number().describe("Its share of the players taking part."),
+				units: z.number().int().describe("Players it needs."),
+			}),
+		)
 		.describe("Players each variation needs, control first."),
 	totalUnits: z.number().int().describe("Players the experiment needs in all."),
-	eligibleShare: z.number(),
+	eligibleShare: z.number().describe("Share of the game's players who take part."),
 	playersToReach: z.number().int().describe("Distinct players who must visit: totalUnits ÷ eligibleShare."),
 	traffic: z
 		.object({
-			from: z.string(),
-			to: z.string(),
+			from: z.string().describe("First day of the history (YYYY-MM-DD, the game's time zone)."),
+			to: z.string().describe("Last day of the history (YYYY-MM-DD, inclusive)."),
 			days: z.number().int().describe("Days of history from the first day with players."),
 			dailyActive: z.number().describe("Mean daily active players."),
 			dailyNew: z.number().describe("Mean new players a day."),
 			players: z.number().int().describe("Distinct players over the history."),
-			weeklyActive: z.number().int().nullable(),
-			monthlyActive: z.number().int().nullable(),
+			weeklyActive: z.number().int().nullable().describe("Distinct players over the last 7 days; null if shorter."),
+			monthlyActive: z.number().int().nullable().describe("Distinct players over the last 28 days; null if shorter."),
 		})
 		.nullable()
 		.describe("The game's traffic over the lookback (complete days); null without players."),
@@ -410,17 +421,24 @@ export const planResultSchema = z.object({
 		.int()
 		.nullable()
 		.describe("Days until enough players took part; null if unknown or > 365."),
-	settleDays: z.number().int(),
+	settleDays: z.number().int().describe("Days the metric needs after the last player joins."),
 	days: z.number().int().nullable().describe("enrollmentDays + settleDays."),
 	forecast: z
 		.array(
 			z.object({
-				days: z.number().int(),
+				days: z.number().int().describe("Days from the start."),
 				players: z.number().int().describe("Distinct players expected."),
 				units: z.number().int().describe("Of them taking part (× eligibleShare)."),
 				power: z.number().describe("Power for mde reached with them (the weakest comparison)."),
 			}),
 		)
 		.describe("After 7, 14, 28 and 56 days; empty without traffic."),
-	warnings: z.array(z.object({ code: z.string(), message: z.string() })),
+	warnings: z
+		.array(
+			z.object({
+				code: z.string().describe("Stable code of the warning."),
+				message: z.string().describe("What it means, for people."),
+			}),
+		)
+		.describe("What may make the plan unreliable (little traffic, …" + ")."),
 });

@@ -36,23 +36,27 @@ export const previewRequestSchema = z.strictObject({
 	namespace: namespaceSchema.nullable().optional(),
 	condition: conditionSchema.nullable().optional(),
 	assignment: assignmentSchema.optional(),
-	forcedVariations: z.record(userIdKeySchema, variationKeySchema).optional(),
+	forcedVariations: z
+		.record(userIdKeySchema, variationKeySchema)
+		.optional()
+		.describe("QA: UserId → variation key; counted apart as forced."),
 	sample: z
 		.discriminatedUnion("source", [
 			z.strictObject({
-				source: z.literal("recent"),
-				players: z.number().int().min(1).max(MAX_RECENT_PLAYERS).default(1000),
+				source: z.literal("recent").describe("The game's latest players, with their session attributes."),
+				players: z.number().int().min(1).max(MAX_RECENT_PLAYERS).default(1000).describe("How many players."),
 				days: z.number().int().min(1).max(30).default(7).describe("How far back to look for players."),
 			}),
 			z.strictObject({
-				source: z.literal("synthetic"),
-				players: z.number().int().min(1).max(MAX_SYNTHETIC_PLAYERS).default(10_000),
+				source: z.literal("synthetic").describe("UserIds firstUserId, firstUserId + 1, … without attributes."),
+				players: z.number().int().min(1).max(MAX_SYNTHETIC_PLAYERS).default(10_000).describe("How many players."),
 				firstUserId: z
 					.number()
 					.int()
 					.min(1)
 					.max(2 ** 52)
-					.default(1),
+					.default(1)
+					.describe("The first synthetic UserId."),
 			}),
 		])
 		.default({ source: "recent", players: 1000, days: 7 })
@@ -265,13 +269,18 @@ function toHashValue(value: unknown): string | undefined {
 	return String(value);
 }
 
-const decisionReason = z.enum(["assigned", "forced", "conditionFailed", "noHashValue", "notInNamespace", "notCovered"]);
+const decisionReason = z
+	.enum(["assigned", "forced", "conditionFailed", "noHashValue", "notInNamespace", "notCovered"])
+	.describe("Why the player gets that variation, or why none.");
 
 /** The preview document (for the OpenAPI document). */
 export const previewResultSchema = z.object({
-	source: z.enum(["recent", "synthetic"]),
+	source: z.enum(["recent", "synthetic"]).describe("Which players were previewed."),
 	window: z
-		.object({ from: z.string(), to: z.string() })
+		.object({
+			from: z.string().describe("ISO 8601 start (inclusive)."),
+			to: z.string().describe("ISO 8601 end (exclusive)."),
+		})
 		.nullable()
 		.describe("recent: the session starts read (ISO 8601); null for synthetic players."),
 	attributes: z.string().describe("Where the players' attributes came from."),
@@ -279,28 +288,38 @@ export const previewResultSchema = z.object({
 	inExperiment: z.number().int().describe("Of them taking part (forced QA users aside)."),
 	eligibleShare: z.number().describe("inExperiment ÷ players (forced aside): the power calculator's eligible share."),
 	matchingShare: z.number().describe("Share whose attributes match the targeting condition."),
-	variations: z.array(
-		z.object({
-			key: z.string(),
-			weight: z.number(),
-			players: z
-				.number()
-				.int()
-				.nullable()
-				.describe("Placed here by the hash; null in random, stratified and adaptive modes (drawn in game)."),
-			expected: z.number().describe("inExperiment × weight."),
-		}),
-	),
+	variations: z
+		.array(
+			z.object({
+				key: z.string().describe("The variation's key."),
+				weight: z.number().describe("Its weight, 0 to 1."),
+				players: z
+					.number()
+					.int()
+					.nullable()
+					.describe("Placed here by the hash; null in random, stratified and adaptive modes (drawn in game)."),
+				expected: z.number().describe("inExperiment × weight."),
+			}),
+		)
+		.describe("The split, control first."),
 	splitPValue: z.number().nullable().describe("Chi-square test of the counts against the weights."),
-	excluded: z.object({
-		conditionFailed: z.number().int(),
-		noHashValue: z.number().int(),
-		notInNamespace: z.number().int(),
-		notCovered: z.number().int(),
-	}),
-	forced: z.number().int(),
+	excluded: z
+		.object({
+			conditionFailed: z.number().int().describe("Players whose attributes fail the condition."),
+			noHashValue: z.number().int().describe("Players without a value of the hash attribute."),
+			notInNamespace: z.number().int().describe("Players outside the namespace slice."),
+			notCovered: z.number().int().describe("Players outside the coverage."),
+		})
+		.describe("Players not taking part, by reason."),
+	forced: z.number().int().describe("Forced QA players (not counted in the split)."),
 	missingAttributes: z.array(z.string()).describe("Condition attributes no previewed player has."),
 	examples: z
-		.array(z.object({ userId: z.number().int(), variation: z.string().nullable(), reason: decisionReason }))
+		.array(
+			z.object({
+				userId: z.number().int().describe("The player's UserId."),
+				variation: z.string().nullable().describe("The variation they would get; null when not taking part."),
+				reason: decisionReason,
+			}),
+		)
 		.describe(`The first ${PREVIEW_EXAMPLES} players.`),
 });

@@ -8,6 +8,8 @@ import { describe, expect, it } from "vitest";
 import type { IngestEvent } from "../ingest/schema.js";
 import { mulberry32 } from "../stats/index.js";
 import { openSqliteStore } from "../store/sqlite/sqlite-store.js";
+import { randomBytes } from "node:crypto";
+import { PlayerKeyring } from "../privacy/player-keys.js";
 import { T0 } from "../testing/fixtures.js";
 import { DAY_MS, HOUR_MS, type MetricDefinition } from "./metric.js";
 import { analyzeExperiment } from "./results.js";
@@ -23,7 +25,8 @@ const METRICS: MetricDefinition[] = [
 describe.skipIf(!process.env.VANTAGE_TIMING)("results query timing", () => {
 	it("answers each metric on ~1M events within seconds", { timeout: 600_000 }, async () => {
 		const dir = mkdtempSync(join(tmpdir(), "vantage-timing-"));
-		const store = openSqliteStore({ path: join(dir, "vantage.db") });
+		const players = PlayerKeyring.open({ path: ":memory:", masterKey: randomBytes(32) });
+		const store = openSqliteStore({ path: join(dir, "vantage.db"), players });
 		try {
 			await store.createGame({ id: "g1", name: "g1", createdAt: T0 });
 			const rng = mulberry32(1);

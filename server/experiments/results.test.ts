@@ -239,7 +239,8 @@ describe("GET …/experiments/:key/results", () => {
 	});
 
 	it("answers 400 for an unknown metric, no primary metric or an empty window", async () => {
-		await createExperiment({ key: "bare", variations: [{ key: "a" }, { key: "b" }] });
+		// A draft: an experiment without a primary metric cannot start.
+		await createExperiment({ key: "bare", status: "draft", variations: [{ key: "a" }, { key: "b" }] });
 		await createExperiment(SHOP);
 		const get = (path: string) => t.app.request(path, { headers: { Authorization: viewer } });
 		expect((await get("/v1/admin/games/g1/experiments/bare/results")).status).toBe(400);

@@ -97,48 +97,91 @@ export interface ExperimentResults {
 }
 
 const statResult = z
-	.object({ method: z.string(), assumptions: z.array(z.string()), warnings: z.array(z.unknown()) })
+	.object({
+		method: z.string().describe("The test or model used, e.g. two-proportion z-test."),
+		assumptions: z.array(z.string()).describe("What the method assumes, for people to check."),
+		warnings: z.array(z.unknown()).describe("What may make this result unreliable (low power, peeking, …)."),
+	})
 	.catchall(z.unknown());
-const interval = z.object({ lower: z.number().nullable(), upper: z.number().nullable() });
+const interval = z
+	.object({
+		lower: z.number().nullable().describe("Lower bound; null when it cannot be computed."),
+		upper: z.number().nullable().describe("Upper bound; null when it cannot be computed."),
+	})
+	.describe("95% confidence interval of the effect, in the unit of `difference`.");
+const warningsSchema = z
+	.array(
+		z.object({
+			code: z.string().describe("Stable code of the warning, e.g. srm or low_power."),
+			message: z.string().describe("What it means, for people."),
+		}),
+	)
+	.describe("What a reader of these results must know (sample ratio mismatch, low power, …).");
 
 /** The results document (for the OpenAPI document; non-finite numbers are sent as null). */
 export const experimentResultsSchema = z.object({
-	experiment: z.string(),
-	metric: metricSchema,
-	from: z.string(),
-	to: z.string(),
-	difference: z.enum(["relative", "absolute"]),
-	variations: z.array(
-		z.object({
-			index: z.number().int(),
-			key: z.string(),
-			n: z.number().int().describe("Units: users whose first exposure named this variation."),
-			sum: z.number().describe("Σ per-unit values (converted units for conversion and retention)."),
-			sumSquares: z.number(),
-			mean: z.number().describe("sum / n: the conversion rate of a binary metric."),
-		}),
-	),
+	experiment: z.string().describe("The experiment's key."),
+	metric: metricSchema.describe("The metric these results are of."),
+	from: z.string().describe("ISO 8601 start of the exposure window (inclusive)."),
+	to: z.string().describe("ISO 8601 end of the window (exclusive)."),
+	difference: z
+		.enum(["relative", "absolute"])
+		.describe("relative: effects as a share of control's mean (0.05 = +5%); absolute: in the metric's unit."),
+	variations: z
+		.array(
+			z.object({
+				index: z.number().int().describe("Position in the experiment's variations (0 = control)."),
+				key: z.string().describe("The variation's key."),
+				n: z.number().int().describe("Units: users whose first exposure named this variation."),
+				sum: z.number().describe("Σ per-unit values (converted units for conversion and retention)."),
+				sumSquares: z.number().describe("Σ of squared per-unit values (for the variance)."),
+				mean: z.number().describe("sum / n: the conversion rate of a binary metric."),
+			}),
+		)
+		.describe("Totals per variation, control first."),
 	srm: statResult.nullable().describe("Chi-square test of units against the planned weights; flagged at p < 0.001."),
-	comparisons: z.array(
-		z.object({
-			variation: z.string(),
-			frequentist: statResult.describe("z-test (binary metrics) or Welch t-test (means)."),
-			bayesian: statResult.describe("Beta-binomial (binary metrics) or Gaussian effect model (means)."),
-			sequential: statResult.describe("Always-valid confidence sequence (safe to peek), gbstats-style."),
-			adjustedPValue: z.number(),
-		}),
-	),
+	comparisons: z
+		.array(
+			z.object({
+				variation: z.string().describe("The treatment's key, compared with control."),
+				frequentist: statResult.describe("z-test (binary metrics) or Welch t-test (means)."),
+				bayesian: statResult.describe("Beta-binomial (binary metrics) or Gaussian effect model (means)."),
+				sequential: statResult.describe("Always-valid confidence sequence (safe to peek), gbstats-style."),
+				adjustedPValue: z.number().describe("The frequentist p-value after the multiple-comparison correction."),
+			}),
+		)
+		.describe("Each treatment against control."),
 	correction: statResult.nullable().describe("With two or more treatments (unless correction=none)."),
-	excluded: z.object({ multipleVariations: z.number().int(), unknownVariation: z.number().int() }),
-	warnings: z.array(z.object({ code: z.string(), message: z.string() })),
+	excluded: z
+		.object({
+			multipleVariations: z.number().int().describe("Units exposed to more than one variation: left out."),
+			unknownVariation: z.number().int().describe("Units whose exposure named no variation of the experiment."),
+		})
+		.describe("Units left out of the totals, by reason."),
+	warnings: warningsSchema,
 	timeSeries: z
 		.array(
 			z.object({
 				date: z.string().describe("UTC day (YYYY-MM-DD) of first exposure; cumulative up to it."),
-				variations: z.array(z.object({ key: z.string(), units: z.number().int(), mean: z.number() })),
-				comparisons: z.array(
-					z.object({ variation: z.string(), effect: z.number().nullable(), ci: interval, pValue: z.number() }),
-				),
+				variations: z
+					.array(
+						z.object({
+							key: z.string().describe("The variation's key."),
+							units: z.number().int().describe("Units exposed up to this day."),
+							mean: z.number().describe("Their mean metric value."),
+						}),
+					)
+					.describe("Per variation, cumulative."),
+				comparisons: z
+					.array(
+						z.object({
+							variation: z.string().describe("The treatment's key."),
+							effect: z.number().nullable().describe("Its effect against control (null when undefined)."),
+							ci: interval,
+							pValue: z.number().describe("Frequentist p-value up to this day."),
+						}),
+					)
+					.describe("Each treatment against control, cumulative."),
 			}),
 		)
 		.describe("Cumulative by first-exposure day: units exposed up to that day, each valued over the window."),

@@ -11,8 +11,8 @@ import { jsonValueSchema } from "./flag.js";
 const hashingFields = {
 	coverage: z.number().describe("Share of eligible units that take part, 0 to 1."),
 	hashAttribute: z.string().describe('The attribute whose value is hashed ("id" = the UserId).'),
-	seed: z.string(),
-	hashVersion: z.union([z.literal(1), z.literal(2)]),
+	seed: z.string().describe("Hash seed."),
+	hashVersion: z.union([z.literal(1), z.literal(2)]).describe("GrowthBook hash version, 1 or 2."),
 	condition: conditionSchema.optional().describe("Targeting: only units whose attributes match take part."),
 };
 
@@ -22,7 +22,12 @@ export const sdkExperimentSchema = z.object({
 		.enum(["running", "draft"])
 		.describe("draft: served only for its forced QA users (the SDK assigns nobody else)."),
 	variations: z
-		.array(z.object({ key: z.string(), weight: z.number() }))
+		.array(
+			z.object({
+				key: z.string().describe("The variation's key: exposure events carry it in props.variation."),
+				weight: z.number().describe("Share of covered units, 0 to 1."),
+			}),
+		)
 		.describe("Control first. Weights sum to 1; adaptive experiments serve their latest weights."),
 	...hashingFields,
 	namespace: z
@@ -38,16 +43,24 @@ export const sdkExperimentSchema = z.object({
 export type SdkExperiment = z.infer<typeof sdkExperimentSchema>;
 
 export const sdkFlagSchema = z.object({
-	key: z.string(),
-	enabled: z.boolean(),
+	key: z.string().describe("The flag's key."),
+	enabled: z.boolean().describe("Off: every unit gets defaultValue."),
 	defaultValue: jsonValueSchema.describe("Served when disabled, the condition fails or the unit is not covered."),
-	variations: z.array(z.object({ key: z.string(), value: jsonValueSchema, weight: z.number() })),
+	variations: z
+		.array(
+			z.object({
+				key: z.string().describe("The variation's key."),
+				value: jsonValueSchema.describe("The JSON value it serves."),
+				weight: z.number().describe("Share of covered units, 0 to 1."),
+			}),
+		)
+		.describe("The values served to covered units, by weight."),
 	...hashingFields,
 });
 export type SdkFlag = z.infer<typeof sdkFlagSchema>;
 
 export const sdkConfigSchema = z.object({
-	gameId: z.string(),
+	gameId: z.string().describe("The game the token belongs to."),
 	experiments: z.array(sdkExperimentSchema).describe("By key."),
 	flags: z.array(sdkFlagSchema).describe("Every flag of the game (enabled or not), by key."),
 	// Added after the first SDKs: they ignore members they do not know, so the document stays compatible.

@@ -20,6 +20,8 @@ let analystAuth: string;
 beforeEach(async () => {
 	t = await createTestApp({ now: NOW });
 	analystAuth = await t.adminAuth("analyst");
+	// The analyst's role is on g1: a game they have no role on answers 404 before any parameter is read.
+	await t.store.createGame({ id: "g1", name: "g1", createdAt: NOW });
 });
 afterEach(() => t.close());
 

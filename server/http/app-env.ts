@@ -1,5 +1,6 @@
 import type { RequestIdVariables } from "hono/request-id";
-import type { AdminRole, GameScope } from "../auth/roles.js";
+import type { CallerAccess } from "../auth/access.js";
+import type { GameScope } from "../auth/roles.js";
 
 /** The caller of a route behind `requireGameToken`: a game server holding a valid access token. */
 export interface GameCaller {
@@ -8,11 +9,15 @@ export interface GameCaller {
 	scopes: GameScope[];
 }
 
-/** The caller of a route behind `requireAdmin`, with the role as stored now (not as it was at login). */
-export interface AdminCaller {
+/**
+ * The caller of a route behind `requireAdmin`, with their access as stored now (not as it was at login): instance
+ * admin, and their role on each game granted to them.
+ */
+export interface AdminCaller extends CallerAccess {
 	userId: string;
 	email: string;
-	role: AdminRole;
+	/** The login session the request belongs to (a dashboard session or an admin token's `sid`). */
+	sessionId?: string;
 }
 
 /**

@@ -3,6 +3,7 @@ import fc from "fast-check";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { makeBatch } from "../testing/fixtures.js";
 import { createTestApp, type TestApp } from "../testing/test-app.js";
+import { MAX_EVENT_AGE_MS, MAX_EVENT_LEAD_MS } from "./event-time-window.js";
 import type { ListEventsResponse } from "./routes.js";
 import { EVENT_TYPES, MAX_PROPS, eventSchema } from "./schema.js";
 
@@ -145,6 +146,11 @@ describe("POST /v1/batches under fuzzing", () => {
 
 	it("stores every valid event of a mixed batch and reports exactly the invalid ones", async () => {
 		let run = 0;
+		// Inside the accepted time window (event-time-window.ts): a time outside it is refused, tested on its own.
+		const plausibleTime = fc.integer({
+			min: t.clock.now - MAX_EVENT_AGE_MS,
+			max: t.clock.now + MAX_EVENT_LEAD_MS,
+		});
 		const propValue = fc.oneof(
 			fc.string({ maxLength: 40 }),
 			fc.double({ noNaN: true, noDefaultInfinity: true }),
@@ -153,7 +159,7 @@ describe("POST /v1/batches under fuzzing", () => {
 		);
 		const propKey = fc.string({ minLength: 1, maxLength: 20 }).filter((k) => k !== "__proto__");
 		const genericEvent = fc.record({
-			time: fc.nat(),
+			time: plausibleTime,
 			userId: fc.nat(),
 			sessionId: fc.string({ maxLength: 128 }),
 			// Consent events have props of their own (privacy/consent.ts), drawn below.
@@ -162,7 +168,7 @@ describe("POST /v1/batches under fuzzing", () => {
 			props: fc.dictionary(propKey, propValue, { maxKeys: MAX_PROPS }),
 		});
 		const consentEvent = fc.record({
-			time: fc.nat(),
+			time: plausibleTime,
 			userId: fc.integer({ min: 1, max: 2 ** 40 }),
 			sessionId: fc.string({ maxLength: 128 }),
 			type: fc.constant("consent" as const),

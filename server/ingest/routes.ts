@@ -14,6 +14,8 @@ import type { ErasureGuard } from "../privacy/erasure-guard.js";
 import { withoutConsentDetails } from "../privacy/consent.js";
 import type { ClientClockTrust } from "./client-clock-trust.js";
 import { correctClockSkew } from "./clock-skew.js";
+import type { SdkVersionMonitor } from "./sdk-versions.js";
+import { IMPLAUSIBLE_TIME, implausibleTimeReason } from "./event-time-window.js";
 import {
 	EVENT_TYPES,
 	batchEnvelopeSchema,
@@ -50,6 +52,8 @@ export interface IngestRoutesDeps {
 	 * is filtered to one: the privacy audit log records it. @default none
 	 */
 	onEventsRead?: (c: Context<AppEnv>, read: EventsRead) => Promise<void>;
+	/** Told the `sdk` of every stored batch: warns once when a game runs an older SDK (server/ingest/sdk-versions). */
+	sdkVersions?: Pick<SdkVersionMonitor, "record">;
 }
 
 /** An admin read of raw events, as the audit log records it. */
@@ -133,14 +137,14 @@ export const exportEventsQuerySchema = z
  * where and when it arrived.
  */
 export const storedEventSchema = eventSchema.extend({
-	gameId: z.string(),
-	batchId: z.string(),
+	gameId: z.string().describe("The game the event belongs to."),
+	batchId: z.string().describe("The batch it arrived in."),
 	receivedAt: z.number().int().describe("Server time (unix ms) the batch arrived."),
 });
 
 /** Response of GET /v1/games/:gameId/events. `next` is the `after` cursor of the following page, if any. */
 export const listEventsResponseSchema = z.object({
-	events: z.array(storedEventSchema),
+	events: z.array(storedEventSchema).describe("Up to `limit` events, in id (≈ time) order."),
 	next: z.string().nullable().describe("Pass as `after` for the next page; null on the last page."),
 });
 
@@ -234,6 +238,7 @@ export function parseQuery<T extends z.ZodType>(c: Context<AppEnv>, schema: T): 
  * 2. an invalid envelope → 400 validation_failed (nothing stored);
  * 3. each event validated on its own; invalid ones are reported by index, the others kept;
  * 4. event times corrected for the sender's clock skew (from `sentAt`), unless the game trusts its senders' clocks;
+ *    an event whose time is then outside the window (event-time-window.ts) is refused as `implausible_time`;
  * 5. stored atomically and idempotently by batchId, duplicates by event id.
  */
 async function ingestBatch(c: Context<AppEnv>, gameId: string, deps: IngestRoutesDeps): Promise<Response> {
@@ -246,13 +251,16 @@ async function ingestBatch(c: Context<AppEnv>, gameId: string, deps: IngestRoute
 
 	const receivedAt = deps.clock();
 	const { batchId, sentAt, sdk } = envelope.data;
-	const { events, rejected } = validateEvents(envelope.data.events);
+	const trusted = await deps.clientClock.trusts(gameId);
+	const { events, rejected } = validateEvents(envelope.data.events, (event) => {
+		// The validated events are fresh objects of this request: correct their times in place, then judge the
+		// corrected time (an implausible one is refused, never moved into the window).
+		if (!trusted) event.time = correctClockSkew(event.time, sentAt, receivedAt);
+		const reason = implausibleTimeReason(event.time, receivedAt);
+		return reason === undefined ? undefined : { code: IMPLAUSIBLE_TIME, message: reason };
+	});
 	// What a retry repeats exactly (sentAt aside): the events as sent, before any correction.
 	const fingerprint = createHash("sha256").update(JSON.stringify(envelope.data.events)).digest("hex");
-	// The validated events are fresh objects of this request: correct their times in place.
-	if (!(await deps.clientClock.trusts(gameId))) {
-		for (const event of events) event.time = correctClockSkew(event.time, sentAt, receivedAt);
-	}
 
 	// Events of players erased from this game (a spill drained after the erasure) are dropped, never stored.
 	const admission = await deps.erasures?.admit(gameId, events);
@@ -266,6 +274,7 @@ async function ingestBatch(c: Context<AppEnv>, gameId: string, deps: IngestRoute
 		admission?.done();
 	}
 	const { replayed } = outcome;
+	if (!outcome.conflict) deps.sdkVersions?.record(gameId, sdk);
 	if (outcome.conflict) {
 		deps.metrics.batches.inc({ outcome: "conflict" });
 		throw new ConflictError(
@@ -282,6 +291,9 @@ async function ingestBatch(c: Context<AppEnv>, gameId: string, deps: IngestRoute
 		deps.metrics.events.inc({ outcome: "accepted" }, result.accepted);
 		deps.metrics.events.inc({ outcome: "duplicate" }, result.duplicates);
 		deps.metrics.events.inc({ outcome: "rejected" }, result.rejected.length);
+		const byCode = new Map<string, number>();
+		for (const { code } of result.rejected) byCode.set(code, (byCode.get(code) ?? 0) + 1);
+		for (const [code, count] of byCode) deps.metrics.rejectedEvents.inc({ code }, count);
 		// The live stream shows what the events table keeps: a consent event's choice is only in its sealed record.
 		deps.onStored?.(gameId, { batchId, receivedAt, events: withoutConsentDetails(kept) });
 	}

@@ -1,5 +1,6 @@
 import { z } from "zod";
 import { consentEventProblems } from "../privacy/consent.js";
+import { EVENT_TIME_WINDOW_TEXT, IMPLAUSIBLE_TIME } from "./event-time-window.js";
 
 /** Event types the SDK sends. Order is irrelevant; never remove one (stored events keep their type). */
 export const EVENT_TYPES = [
@@ -34,6 +35,41 @@ export type PropValue = z.infer<typeof propValue>;
 
 const propKey = z.string().min(1).max(128);
 
+/**
+ * Longest string prop value, in UTF-8 bytes: the SDK's own cap (`MAX_PROP_STRING_LENGTH` in src/shared/protocol.ts,
+ * where Luau measures strings in bytes), so what the SDK refuses or truncates is never stored from another sender.
+ */
+export const MAX_PROP_STRING_BYTES = 1024;
+
+/** Whether a string prop is within {@link MAX_PROP_STRING_BYTES}; cheap for the usual short value. */
+export function propStringFits(value: string): boolean {
+	// A UTF-16 code unit takes at most 3 UTF-8 bytes, and never less than 1.
+	if (value.length * 3 <= MAX_PROP_STRING_BYTES) return true;
+	if (value.length > MAX_PROP_STRING_BYTES) return false;
+	return utf8Length(value) <= MAX_PROP_STRING_BYTES;
+}
+
+/** Bytes of `value` in UTF-8 (as Buffer.byteLength counts; without Buffer, since the dashboard bundles this file). */
+function utf8Length(value: string): number {
+	let bytes = 0;
+	for (let i = 0; i < value.length; i++) {
+		const unit = value.charCodeAt(i);
+		if (unit < 0x80) bytes += 1;
+		else if (unit < 0x800) bytes += 2;
+		else if (unit >= 0xd800 && unit < 0xdc00 && i + 1 < value.length) {
+			const next = value.charCodeAt(i + 1);
+			// A surrogate pair is one code point of 4 bytes; a lone surrogate is written as U+FFFD (3 bytes).
+			if (next >= 0xdc00 && next < 0xe000) {
+				bytes += 4;
+				i++;
+			} else bytes += 3;
+		} else bytes += 3;
+	}
+	return bytes;
+}
+
+const PROP_STRING_TOO_LONG = `string props may have at most ${MAX_PROP_STRING_BYTES} bytes (UTF-8), as in the SDK`;
+
 // zod skips an own `__proto__` key when it rebuilds the record, so the prop would vanish silently; refuse it
 // on the raw input instead.
 export const propsSchema = z.preprocess(
@@ -45,24 +81,60 @@ export const propsSchema = z.preprocess(
 	},
 	z
 		.record(propKey, propValue)
-		.refine((value) => Object.keys(value).length <= MAX_PROPS, { message: `at most ${MAX_PROPS} props` }),
+		.refine((value) => Object.keys(value).length <= MAX_PROPS, { message: `at most ${MAX_PROPS} props` })
+		.superRefine((value, ctx) => {
+			for (const [key, prop] of Object.entries(value)) {
+				if (typeof prop === "string" && !propStringFits(prop)) {
+					ctx.addIssue({
+						code: "custom",
+						path: [key],
+						message: `${PROP_STRING_TOO_LONG}; this one has ${utf8Length(prop)}`,
+					});
+				}
+			}
+		}),
 );
 
 /** Unix time in milliseconds (integer, not negative). */
 const unixMs = z.number().int().nonnegative();
 
 /** One event as the SDK sends it. Unknown members are stripped so newer SDKs stay compatible. */
-export const eventSchema = z.object({
-	/** Time-ordered id, unique within the game; deduplication key. */
-	id: z.string().min(1).max(64),
-	time: unixMs,
-	/** Roblox UserId; 0 marks a server-level event with no player. */
-	userId: z.number().int().nonnegative(),
-	sessionId: z.string().max(128),
-	type: z.enum(EVENT_TYPES),
-	name: z.string().min(1).max(128),
-	props: propsSchema,
-});
+export const eventSchema = z
+	.object({
+		/** Time-ordered id, unique within the game; deduplication key. */
+		id: z
+			.string()
+			.min(1)
+			.max(64)
+			.describe("Time-ordered id (ULID), unique within the game: an event sent twice is stored once."),
+		time: unixMs.describe(
+			"When it happened: unix milliseconds (UTC), on the game server's clock. Corrected for the clock's skew " +
+				"unless the game trusts client clocks; refused as implausible_time outside the accepted window.",
+		),
+		/** Roblox UserId; 0 marks a server-level event with no player. */
+		userId: z.number().int().nonnegative().describe("The player's Roblox UserId; 0 for a game server's own event."),
+		sessionId: z
+			.string()
+			.max(128)
+			.describe("The player's session (one visit to one server), or the server's run for userId 0."),
+		type: z
+			.enum(EVENT_TYPES)
+			.describe(
+				"What kind of event. `exposure`: a player saw an experiment (name = experiment key, props.variation = " +
+					"variation key); `consent`: the player's consent choice (props: policyVersion, analytics, experiments, " +
+					"personalization, region, uiVersion, source); `session_start`/`session_end`: a visit (name `player`) " +
+					"or a server's run (name `server`).",
+			),
+		name: z
+			.string()
+			.min(1)
+			.max(128)
+			.describe("The event's name within its type: the game's own for custom; the experiment key for exposure."),
+		props: propsSchema.describe(
+			`Up to ${MAX_PROPS} properties: string, number, boolean or null values, keys of 1-128 characters.`,
+		),
+	})
+	.describe("One event as the SDK sends it. Unknown members are ignored.");
 export type IngestEvent = z.infer<typeof eventSchema>;
 
 /** The rules of {@link propsSchema} as one loop, without zod's per-key results; part of {@link fastValidEvent}. */
@@ -74,7 +146,11 @@ export function isValidProps(value: unknown): value is Record<string, PropValue>
 		if (!Object.hasOwn(value, key)) continue;
 		if (++count > MAX_PROPS || key.length < 1 || key.length > 128) return false;
 		const prop: unknown = (value as Record<string, unknown>)[key];
-		if (prop === null || typeof prop === "string" || typeof prop === "boolean") continue;
+		if (typeof prop === "string") {
+			if (!propStringFits(prop)) return false;
+			continue;
+		}
+		if (prop === null || typeof prop === "boolean") continue;
 		if (typeof prop !== "number" || !Number.isFinite(prop)) return false;
 	}
 	return true;
@@ -110,23 +186,54 @@ export function fastValidEvent(raw: unknown): IngestEvent | undefined {
  * is reported by index and never costs the others.
  */
 export const batchEnvelopeSchema = z.object({
-	batchId: z.string().min(1).max(64),
-	sentAt: unixMs,
-	sdk: z.object({ name: z.string().min(1).max(64), version: z.string().min(1).max(64) }).optional(),
-	events: z.array(z.unknown()).min(1).max(MAX_EVENTS_PER_BATCH),
+	batchId: z
+		.string()
+		.min(1)
+		.max(64)
+		.describe("Idempotency key: a retry resends the same events with the same batchId; new events take a new one."),
+	sentAt: unixMs.describe(
+		"When this attempt was sent: unix milliseconds on the sender's clock (set again on every retry); the server's " +
+			"arrival time minus sentAt estimates the sender's clock skew.",
+	),
+	sdk: z
+		.object({
+			name: z.string().min(1).max(64).describe("The SDK's name, e.g. `vantage-roblox`."),
+			version: z.string().min(1).max(64).describe("The SDK's version (semver), e.g. `0.1.0`."),
+		})
+		.optional()
+		.describe("Which SDK sent the batch: the backend warns about outdated ones."),
+	events: z
+		.array(z.unknown())
+		.min(1)
+		.max(MAX_EVENTS_PER_BATCH)
+		.describe(`1 to ${MAX_EVENTS_PER_BATCH} events, each checked on its own.`),
 });
 
 /** The batch envelope with every event valid (the shape the SDK builds). */
-export const batchSchema = batchEnvelopeSchema.extend({
-	events: z.array(eventSchema).min(1).max(MAX_EVENTS_PER_BATCH),
-});
+export const batchSchema = batchEnvelopeSchema
+	.extend({
+		events: z
+			.array(eventSchema)
+			.min(1)
+			.max(MAX_EVENTS_PER_BATCH)
+			.describe(`1 to ${MAX_EVENTS_PER_BATCH} events, each checked on its own: an invalid one costs only itself.`),
+	})
+	.describe("A batch of events from one game server.");
 export type IngestBatch = z.infer<typeof batchSchema>;
+
+/** Reason codes of a refused event: its shape or content, or its time (outside the window of event-time-window.ts). */
+export const REJECTION_CODES = ["invalid_event", IMPLAUSIBLE_TIME] as const;
 
 /** Why one event of a batch was not stored. `index` is its position in the request's `events` array. */
 export const rejectedEventSchema = z.object({
-	index: z.number().int().nonnegative(),
-	code: z.literal("invalid_event"),
-	message: z.string(),
+	index: z.number().int().nonnegative().describe("Position of the event in the request's `events` array (from 0)."),
+	code: z
+		.enum(REJECTION_CODES)
+		.describe(
+			"`invalid_event`: the event does not match the event schema; `implausible_time`: its time is outside the " +
+				`accepted window (${EVENT_TIME_WINDOW_TEXT}). Resending the same event gets the same answer.`,
+		),
+	message: z.string().describe("What is wrong, for people: the field and the rule, or the time and the window."),
 });
 export type RejectedEvent = z.infer<typeof rejectedEventSchema>;
 
@@ -164,15 +271,25 @@ export function describeIssues(issues: z.ZodError["issues"]): { path: string; me
  * 1. each valid event is kept (in order);
  * 2. each invalid one becomes `{index, code, message}` in `rejected`;
  * 3. a consent event must also have consent props and a player ({@link consentEventProblems}): it is the proof of
- *    the player's choice, so one that could not serve as proof is refused, never stored half-understood.
+ *    the player's choice, so one that could not serve as proof is refused, never stored half-understood;
+ * 4. `admit`, when given, sees each otherwise valid event (it may change it, e.g. correct its time) and refuses it by
+ *    returning a code and message; ingest uses it for the time window (event-time-window.ts).
  */
-export function validateEvents(events: readonly unknown[]): { events: IngestEvent[]; rejected: RejectedEvent[] } {
+export function validateEvents(
+	events: readonly unknown[],
+	admit?: (event: IngestEvent) => Omit<RejectedEvent, "index"> | undefined,
+): { events: IngestEvent[]; rejected: RejectedEvent[] } {
 	const valid: IngestEvent[] = [];
 	const rejected: RejectedEvent[] = [];
 	const keep = (event: IngestEvent, index: number) => {
 		const problems = event.type === "consent" ? consentEventProblems(event) : [];
-		if (problems.length === 0) valid.push(event);
-		else rejected.push({ index, code: "invalid_event", message: problems.join("; ") });
+		if (problems.length > 0) {
+			rejected.push({ index, code: "invalid_event", message: problems.join("; ") });
+			return;
+		}
+		const refusal = admit?.(event);
+		if (refusal) rejected.push({ index, ...refusal });
+		else valid.push(event);
 	};
 	events.forEach((raw, index) => {
 		const fast = fastValidEvent(raw);

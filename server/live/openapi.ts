@@ -1,4 +1,5 @@
 // The live event stream in the OpenAPI document, built with the document's own helpers (see openapi/document.ts).
+import type { OpenApiFragment } from "../openapi/fragment.js";
 import type { z } from "zod";
 import { LIVE_RETRY_MS, liveEventsMessageSchema, liveEventsQuerySchema } from "./routes.js";
 
@@ -67,3 +68,6 @@ export function livePaths(h: {
 		},
 	};
 }
+
+/** This module's part of the OpenAPI document (listed in openapi/fragments.ts). */
+export const liveOpenApi: OpenApiFragment = { components: LIVE_COMPONENTS, paths: livePaths };

@@ -172,7 +172,7 @@ describe("GET /v1/games/{gameId}/events/live", () => {
 		const user = await createAdminUser(t.store, {
 			email: "live@example.com",
 			password: TEST_PASSWORD,
-			role: "analyst",
+			grants: [{ gameId: "g1", role: "analyst" }],
 			now: t.clock.now,
 			hashOptions: TEST_HASH_OPTIONS,
 		});
@@ -222,7 +222,7 @@ describe("the live stream's heartbeat", () => {
 		const guard: MiddlewareHandler<AppEnv> = async (c, next) => {
 			state.checks++;
 			if (!state.allowed) throw new ForbiddenError("no longer allowed");
-			c.set("admin", { userId: "usr_1", email: "a@example.com", role: "analyst" });
+			c.set("admin", { userId: "usr_1", email: "a@example.com", admin: false, grants: new Map([["g1", "analyst"]]) });
 			await next();
 		};
 		const store = { getGame: async (id: string) => ({ id, name: id, createdAt: 0 }) };

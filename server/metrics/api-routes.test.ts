@@ -5,6 +5,8 @@ import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { parse as parseCsv } from "csv-parse/sync";
 import type { IngestEvent } from "../ingest/schema.js";
 import { openSqliteStore } from "../store/sqlite/sqlite-store.js";
+import { randomBytes } from "node:crypto";
+import { PlayerKeyring } from "../privacy/player-keys.js";
 import { T0, jsonRequest, makeBatch } from "../testing/fixtures.js";
 import { createTestApp, type TestApp } from "../testing/test-app.js";
 import { METRIC_NAMES } from "./engine.js";
@@ -240,7 +242,8 @@ describe("the warehouse worker", () => {
 	afterEach(() => rmSync(dir, { recursive: true, force: true }));
 
 	it("folds new batches on its own thread and answers metrics from it", async () => {
-		const store = openSqliteStore({ path: join(dir, "v.db"), foldIntervalMs: 20 });
+		const players = PlayerKeyring.open({ path: ":memory:", masterKey: randomBytes(32) });
+		const store = openSqliteStore({ path: join(dir, "v.db"), foldIntervalMs: 20, players });
 		try {
 			expect(store.warehouse.constructor.name).toBe("WorkerWarehouse");
 			await store.createGame({ id: "g", name: "g", createdAt: T0 });

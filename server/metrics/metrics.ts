@@ -9,6 +9,8 @@ export interface Metrics {
 	httpDuration: Histogram<"method" | "route" | "status">;
 	/** `vantage_events_total{outcome="accepted"|"duplicate"|"rejected"}` */
 	events: Counter<"outcome">;
+	/** `vantage_events_rejected_total{code="invalid_event"|"implausible_time"}`: the rejected events, by reason. */
+	rejectedEvents: Counter<"code">;
 	/** `vantage_batches_total{outcome="stored"|"replayed"}` */
 	batches: Counter<"outcome">;
 	/** `vantage_store_write_duration_seconds{operation}` */
@@ -50,6 +52,12 @@ export function createMetrics(options: MetricsOptions = {}): Metrics {
 			name: "vantage_events_total",
 			help: "Events received in batches, by outcome: accepted (stored), duplicate (already stored) or rejected (invalid).",
 			labelNames: ["outcome"],
+			registers: [registry],
+		}),
+		rejectedEvents: new Counter({
+			name: "vantage_events_rejected_total",
+			help: "Events refused in batches, by reason code: invalid_event (schema) or implausible_time (outside the time window).",
+			labelNames: ["code"],
 			registers: [registry],
 		}),
 		batches: new Counter({

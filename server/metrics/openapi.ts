@@ -1,4 +1,5 @@
 // The metrics API in the OpenAPI document: one path per metric, its parameters and its response component.
+import type { OpenApiFragment } from "../openapi/fragment.js";
 import type { z } from "zod";
 import type { MetricName } from "./engine.js";
 import { CSV_TABLES, DEFAULT_DEVELOPER_SHARE, DEFAULT_USD_PER_ROBUX, MAX_RANGE_DAYS, METRIC_PARAMS } from "./query.js";
@@ -243,3 +244,6 @@ export function metricsPaths(h: {
 	}
 	return paths;
 }
+
+/** This module's part of the OpenAPI document (listed in openapi/fragments.ts). */
+export const metricsOpenApi: OpenApiFragment = { components: METRIC_COMPONENTS, paths: metricsPaths };

@@ -124,3 +124,84 @@ describe("GET /docs", () => {
 		expect(await script.text()).toContain('fetch("/openapi.json")');
 	});
 });
+
+/**
+ * Every property of every object schema in the components, as `Component.path.to.property`, that has no description
+ * of its own (or, for a reference, on the component it points to).
+ */
+function undescribedProperties(schemas: Record<string, unknown>): string[] {
+	const missing: string[] = [];
+	const described = (node: Record<string, unknown>): boolean => {
+		if (typeof node.description === "string" && node.description.trim() !== "") return true;
+		if (typeof node.$ref === "string") {
+			const target = schemas[node.$ref.replace("#/components/schemas/", "")] as Record<string, unknown> | undefined;
+			return typeof target?.description === "string";
+		}
+		// A nullable or union member written as anyOf/oneOf: described when one of its branches is.
+		const branches = [...((node.anyOf as unknown[]) ?? []), ...((node.oneOf as unknown[]) ?? [])];
+		return branches.some((b) => b !== null && typeof b === "object" && described(b as Record<string, unknown>));
+	};
+	const walk = (node: unknown, at: string): void => {
+		if (Array.isArray(node)) {
+			node.forEach((child, i) => walk(child, `${at}[${i}]`));
+			return;
+		}
+		if (node === null || typeof node !== "object") return;
+		const record = node as Record<string, unknown>;
+		if (record.properties && typeof record.properties === "object") {
+			for (const [name, property] of Object.entries(record.properties as Record<string, unknown>)) {
+				if (!described(property as Record<string, unknown>)) missing.push(`${at}.${name}`);
+			}
+		}
+		for (const [key, child] of Object.entries(record)) {
+			if (key === "properties") {
+				for (const [name, property] of Object.entries(child as Record<string, unknown>))
+					walk(property, `${at}.${name}`);
+			} else if (typeof child === "object") walk(child, key === "items" ? `${at}[]` : at);
+		}
+	};
+	for (const [id, schema] of Object.entries(schemas)) walk(schema, id);
+	return missing;
+}
+
+describe("the document's schemas", () => {
+	it("describe every property (its meaning and unit)", () => {
+		expect(undescribedProperties(componentSchemas())).toEqual([]);
+	});
+
+	it("say what an exposure event is, and that times are unix milliseconds", () => {
+		const event = componentSchemas().Event as { properties: Record<string, { description: string }> };
+		expect(event.properties.time?.description).toContain("unix milliseconds");
+		expect(event.properties.type?.description).toMatch(/`exposure`.*name = experiment key, props\.variation/);
+		const doc = buildOpenApiDocument() as Doc & { paths: Record<string, { post?: { description?: string } }> };
+		expect(doc.paths["/v1/batches"]?.post?.description).toMatch(/implausible_time/);
+	});
+
+	it("finds an undescribed property, also in nested objects and array items", () => {
+		expect(
+			undescribedProperties({
+				A: { type: "object", properties: { ok: { type: "string", description: "x" }, bad: { type: "number" } } },
+				B: {
+					type: "object",
+					properties: {
+						list: {
+							type: "array",
+							description: "y",
+							items: { type: "object", properties: { inner: { type: "string" } } },
+						},
+						ref: { $ref: "#/components/schemas/A" },
+					},
+				},
+			}),
+		).toEqual(["A.bad", "B.ref", "B.list[].inner"]);
+	});
+});
+
+describe("the assembly of fragments", () => {
+	it("refuses a path or a component id defined by two fragments", () => {
+		const one = { paths: () => ({ "/x": { get: {} } }), components: { X: z.string() } };
+		const two = { paths: () => ({ "/x": { post: {} } }) };
+		expect(() => buildOpenApiDocument({ fragments: [one, two] })).toThrow(/"\/x" is in two fragments/);
+		expect(() => componentSchemas([one, { components: { X: z.number() } }])).toThrow(/"X" is defined twice/);
+	});
+});

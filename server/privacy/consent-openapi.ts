@@ -1,4 +1,5 @@
 // The consent API in the OpenAPI document, built with the document's own helpers (see openapi/document.ts).
+import type { OpenApiFragment } from "../openapi/fragment.js";
 import type { z } from "zod";
 import { consentPropsSchema } from "./consent.js";
 import { consentRecordSchema, playerConsentSchema } from "./consent-records.js";
@@ -26,10 +27,11 @@ const ref = (id: keyof typeof CONSENT_COMPONENTS) => ({
 const RECORDS_DESCRIPTION = `
 Every consent event a game sends (type \`consent\`, props as in ConsentEventProps) is also appended to the player's
 consent records, in the same transaction, even when the player refused analytics: the record is the proof. Records are
-never changed; only the player's erasure removes them. Player, time and policy version are stored in clear; the choice
-(categories, region, UI version, source) is sealed with the player's own key (AES-256-GCM, wrapped by the server's
-master key), so once an erasure shreds that key, no copy of the database can show it: such records answer with
-\`readable: false\`. The events table keeps only \`policyVersion\` of a consent event's props.
+never changed; only the player's erasure removes them. Time and policy version are stored in clear, the player as
+their pseudonym (the UserId is kept only in the player vault, player-keys.db, and answered here in its place); the
+choice (categories, region, UI version, source) is sealed with the player's own key (AES-256-GCM, wrapped by the
+server's master key), so once an erasure shreds that key, no copy of the database can show it or whose it was. A
+record whose key is missing answers with \`readable: false\` and null choices. The events table keeps only \`policyVersion\` of a consent event's props.
 
 Every call is recorded in the audit log (action \`consent.records_read\`, with the reader and the player's pseudonym).
 `;
@@ -113,3 +115,6 @@ export function consentPaths(h: {
 		},
 	};
 }
+
+/** This module's part of the OpenAPI document (listed in openapi/fragments.ts). */
+export const consentOpenApi: OpenApiFragment = { components: CONSENT_COMPONENTS, paths: consentPaths };

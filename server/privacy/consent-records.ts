@@ -82,7 +82,9 @@ export function consentSealer(keyring: PlayerKeyring): ConsentSealer {
 
 const choicesSchema = z
 	.object(
-		Object.fromEntries(CONSENT_CATEGORIES.map((category) => [category, z.boolean()])) as {
+		Object.fromEntries(
+			CONSENT_CATEGORIES.map((category) => [category, z.boolean().describe(`Whether ${category} was granted.`)]),
+		) as {
 			[K in (typeof CONSENT_CATEGORIES)[number]]: z.ZodBoolean;
 		},
 	)
@@ -93,7 +95,7 @@ export const consentRecordSchema = z
 		eventId: z.string().describe("The consent event's id."),
 		time: z.string().describe("When the player chose (ISO 8601)."),
 		receivedAt: z.string().describe("When the backend received it (ISO 8601)."),
-		policyVersion: z.string(),
+		policyVersion: z.string().describe("The policy version the player answered."),
 		knownPolicy: z.boolean().describe("Whether the game has published this policy version."),
 		readable: z
 			.boolean()
@@ -101,22 +103,25 @@ export const consentRecordSchema = z
 		choices: choicesSchema.nullable(),
 		region: z.string().nullable().describe("ISO 3166-1 alpha-2 country the rules were decided by."),
 		uiVersion: z.string().nullable().describe("The consent prompt's version, when the player answered it."),
-		source: z.enum(CONSENT_SOURCES).nullable(),
+		source: z
+			.enum(CONSENT_SOURCES)
+			.nullable()
+			.describe("prompt: the player answered the consent prompt; api: the game set it; null when unreadable."),
 	})
 	.describe("One consent record: the proof of a choice.");
 export type ConsentRecordView = z.output<typeof consentRecordSchema>;
 
 export const playerConsentSchema = z
 	.object({
-		gameId: z.string(),
-		userId: z.number().int(),
+		gameId: z.string().describe("The game."),
+		userId: z.number().int().describe("The player's Roblox UserId."),
 		currentPolicyVersion: z.string().nullable().describe("The game's policy version in effect now."),
 		state: z
 			.object({
-				policyVersion: z.string(),
+				policyVersion: z.string().describe("The policy version of the latest choice."),
 				choices: choicesSchema,
-				source: z.enum(CONSENT_SOURCES),
-				time: z.string(),
+				source: z.enum(CONSENT_SOURCES).describe("prompt: the player answered the prompt; api: the game set it."),
+				time: z.string().describe("When the player chose (ISO 8601)."),
 				upToDate: z.boolean().describe("Given under the current policy version (else the SDK asks the player again)."),
 			})
 			.nullable()

@@ -61,9 +61,9 @@ export const createConsentPolicySchema = z
 
 export const consentPolicySchema = z
 	.object({
-		version: z.string(),
-		summary: z.string().nullable(),
-		url: z.string().nullable(),
+		version: z.string().describe("The version's name, as players' records and /v1/config carry it."),
+		summary: z.string().nullable().describe("What changed, shown in the consent prompt; null if none."),
+		url: z.string().nullable().describe("Where the full policy is published; null if none."),
 		effectiveAt: z.string().describe("ISO 8601."),
 		createdAt: z.string().describe("ISO 8601."),
 		createdBy: z.string().describe("admin:<user id> of the owner who published it."),
@@ -79,30 +79,32 @@ export const consentPoliciesSchema = z
 	.describe("A game's consent policy versions.");
 
 const choiceCountsSchema = z.object({
-	records: z.number().int(),
+	records: z.number().int().describe("Consent records counted."),
 	analytics: z.number().int().describe("Records granting analytics."),
-	experiments: z.number().int(),
-	personalization: z.number().int(),
-	bySource: z.record(z.enum(CONSENT_SOURCES), z.number().int()),
+	experiments: z.number().int().describe("Records granting experiments."),
+	personalization: z.number().int().describe("Records granting personalization."),
+	bySource: z
+		.record(z.enum(CONSENT_SOURCES), z.number().int())
+		.describe("Records by source: prompt (the player answered) or api (the game set it)."),
 });
 
 export const consentSummarySchema = z
 	.object({
-		gameId: z.string(),
-		currentPolicyVersion: z.string().nullable(),
+		gameId: z.string().describe("The game."),
+		currentPolicyVersion: z.string().nullable().describe("The version in effect now; null before the first."),
 		totals: choiceCountsSchema.describe("Every consent record of the game."),
 		byPolicyVersion: z
 			.array(
 				choiceCountsSchema.extend({
-					policyVersion: z.string(),
+					policyVersion: z.string().describe("The policy version."),
 					players: z.number().int().describe("Distinct players with a record under this version (erased ones gone)."),
 					combinations: z
 						.array(
 							z.object({
-								analytics: z.boolean(),
-								experiments: z.boolean(),
-								personalization: z.boolean(),
-								records: z.number().int(),
+								analytics: z.boolean().describe("Analytics granted."),
+								experiments: z.boolean().describe("Experiments granted."),
+								personalization: z.boolean().describe("Personalization granted."),
+								records: z.number().int().describe("Records with exactly this choice."),
 							}),
 						)
 						.describe("Records per full choice, most frequent first."),

@@ -20,7 +20,8 @@ export interface ConsentPolicyRecord {
 
 /**
  * One consent record: the proof that a player made a choice. What proves it happened (player, time, policy version)
- * is kept in clear so it can be found and counted; the choice itself (categories, region, UI version, source) is
+ * is kept in clear so it can be found and counted (the player as their pseudonym in the database, as their UserId
+ * here: the store maps it, see pseudonyms.ts); the choice itself (categories, region, UI version, source) is
  * `details`, sealed with the player's key (server/privacy/consent-records.ts).
  */
 export interface ConsentRecordRow {

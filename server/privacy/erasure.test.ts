@@ -148,14 +148,23 @@ async function setUp(backend: PrivacyBackend, owner: string, without?: number): 
 	await backend.store.warehouse.catchUp();
 }
 
-/** Every rollup row of a game, sorted, without the game id. */
+/**
+ * Every rollup row of a game, sorted, without the game id; player columns hold pseudonyms, shown as the UserId they
+ * stand for in this backend (each backend draws its own pseudonyms).
+ */
 function rollups(backend: PrivacyBackend, gameId: string): Record<string, unknown[]> {
 	const db = new BetterSqlite3(backend.databaseFiles[0]!, { readonly: true });
 	try {
 		const out: Record<string, unknown[]> = {};
 		for (const table of ROLLUP_TABLES) {
 			out[table] = (db.prepare(`SELECT * FROM ${table} WHERE game_id = ?`).all(gameId) as Record<string, unknown>[])
-				.map(({ game_id: _, ...rest }) => JSON.stringify(rest))
+				.map(({ game_id: _, ...rest }) =>
+					JSON.stringify(
+						"user_id" in rest
+							? { ...rest, user_id: backend.playerKeys.userIdOf(gameId, rest.user_id as number) }
+							: rest,
+					),
+				)
 				.sort();
 		}
 		return out;
@@ -202,13 +211,25 @@ afterEach(() => backend.close());
 
 describe("DELETE /v1/games/{gameId}/players/{userId}", () => {
 	it("leaves no trace of the player in any table of any database file, and keeps the other game", async () => {
+		// vantage.db names the player by their pseudonym in each game (player-keys.db maps it to the UserId): the scan
+		// looks for the UserId and both pseudonyms.
+		const pseudonyms = {
+			[G1]: backend.playerKeys.pseudonymOf(G1, ERASED)!,
+			[G2]: backend.playerKeys.pseudonymOf(G2, ERASED)!,
+		};
+		const scan = (...ids: number[]) => ids.flatMap((id) => scanForUserId(backend.databaseFiles, id));
 		// The scan finds the player where their data is, before: it is able to fail.
-		const before = new Set(scanForUserId(backend.databaseFiles, ERASED).map((t) => t.table));
-		for (const table of ["events", "wh_players", "wh_user_days", "wh_sessions", "wh_exposures", "experiments"]) {
-			expect(before, table).toContain(table);
+		const byPseudonym = new Set(scan(pseudonyms[G1]!).map((t) => t.table));
+		for (const table of ["events", "wh_players", "wh_user_days", "wh_sessions", "wh_exposures", "consent_records"]) {
+			expect(byPseudonym, table).toContain(table);
 		}
-		expect(before).toContain("consent_records");
-		expect(before).toContain("player_keys");
+		expect(byPseudonym).toContain("player_keys");
+		const before = new Set(scan(ERASED).map((t) => t.table));
+		// Only where the UserId is not a player column: props and session ids quoting it, QA forced variations, the vault.
+		for (const table of ["events", "wh_sessions", "experiments", "player_keys"]) expect(before, table).toContain(table);
+		for (const table of ["wh_players", "wh_user_days", "wh_exposures", "consent_records"]) {
+			expect(before, table).not.toContain(table);
+		}
 
 		const res = await backend.app.request(`/v1/games/${G1}/players/${ERASED}`, {
 			method: "DELETE",
@@ -222,8 +243,9 @@ describe("DELETE /v1/games/{gameId}/players/{userId}", () => {
 		expect(job).toMatchObject({ status: "completed", gameIds: [G1], error: null });
 		expect(job.result).toMatchObject({ [G1]: { status: "erased", keyShredded: true, experimentsUpdated: ["exp1"] } });
 
-		// G2 was not asked about: only its rows still carry the UserId.
-		const afterG1 = scanForUserId(backend.databaseFiles, ERASED);
+		// G2 was not asked about: only its rows still carry the UserId or its pseudonym.
+		expect(scan(pseudonyms[G1]!)).toEqual([]);
+		const afterG1 = scan(ERASED, pseudonyms[G2]!);
 		expect(afterG1.length).toBeGreaterThan(0);
 		expect(afterG1.filter((t) => t.gameId !== G2)).toEqual([]);
 
@@ -235,7 +257,7 @@ describe("DELETE /v1/games/{gameId}/players/{userId}", () => {
 		expect(await waitForJob(backend, owner, ((await second.json()) as { id: string }).id)).toMatchObject({
 			status: "completed",
 		});
-		expect(scanForUserId(backend.databaseFiles, ERASED)).toEqual([]);
+		expect(scan(ERASED, pseudonyms[G1]!, pseudonyms[G2]!)).toEqual([]);
 	});
 
 	it("leaves every rollup and every metric equal to a fresh backend's fed the same events without the player", async () => {
@@ -440,7 +462,8 @@ describe("admin reads of player-level events", () => {
 			}),
 		});
 		expect(preview.status).toBe(200);
-		const entries = await backend.store.privacy.listAudit(0, 1000);
+		// The admin logins and changes of the setup are audited too (admin.*); this test is about the reads.
+		const entries = (await backend.store.privacy.listAudit(0, 1000)).filter((e) => !e.action.startsWith("admin."));
 		expect(entries.map((e) => [e.action, e.actor.startsWith("admin:"), e.subject, JSON.parse(e.details)])).toEqual([
 			[AUDIT_ACTIONS.eventsRead, true, await subjectOf(backend.store, G1, STAYS_A), { kind: "page" }],
 			[AUDIT_ACTIONS.gameEventsRead, true, null, { kind: "ndjson" }],

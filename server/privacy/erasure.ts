@@ -5,7 +5,8 @@
 // 2. the warehouse folds everything pending, so the rollups hold exactly what the raw events hold;
 // 3. one transaction subtracts the player from every aggregate and deletes every row keyed by the player
 //    (PrivacyStore.erasePlayer); it is retried while new events of other players are still being folded;
-// 4. the player's data key is shredded (what was sealed with it, e.g. consent details, is unreadable in backups);
+// 4. the player's vault row is shredded: their pseudonym, under which vantage.db held every row of theirs, resolves to
+//    nobody, and what was sealed with their data key (consent details) is unreadable, in backups too;
 // 5. the audit log records the erasure under the player's pseudonym: the proof that stays.
 // The job's row holds the UserId only until it completes.
 import { randomUUID } from "node:crypto";

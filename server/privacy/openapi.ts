@@ -1,5 +1,6 @@
 // The privacy routes in the OpenAPI document: their components (from the zod schemas that validate and answer) and
 // paths, built with the document's own helpers (see openapi/document.ts).
+import type { OpenApiFragment } from "../openapi/fragment.js";
 import type { z } from "zod";
 import { SIGNATURE_TOLERANCE_SECONDS } from "./roblox-signature.js";
 import { playerExportSchema, privacyJobSchema, robloxWebhookSchema, webhookAnswerSchema } from "./routes.js";
@@ -15,7 +16,9 @@ const EXPORT_DESCRIPTION = `
 Everything this backend holds on one player of one game, for an access or portability request (GDPR Art. 15 and 20):
 every raw event, every row of every table keyed by the player (rollups of their days, sessions, funnel steps,
 experiment exposures; consent records as stored, sealed, in base64), the consent records opened with the player's key
-(\`consent\`) and the experiments that force them into a variation. Nothing of any other player. Owners only: it is a dossier on one
+(\`consent\`) and the experiments that force them into a variation. Nothing of any other player. The database stores
+the player under a pseudonym (their UserId is kept only in the player vault, player-keys.db); the export shows the
+UserId in its place, in \`events\` and in every \`user_id\` of \`records\`. Owners only: it is a dossier on one
 person, meant for that person. Each download is recorded in the audit log (under the player's pseudonym).`;
 
 const ERASE_DESCRIPTION = `
@@ -23,8 +26,9 @@ Starts erasing the player from the game (GDPR Art. 17) and answers at once with 
 status URL). The job: stores a tombstone (a keyed hash of game and UserId, never the UserId) so ingest drops the
 player's later events (\`erased\` in the batch answer); lets the warehouse fold what is pending; subtracts the player
 from every rollup so every metric equals one computed without them; deletes every row keyed by the player (raw events,
-per-player rollups, consent records); drops their forced variations; shreds their data key; records the erasure in
-the audit log, the proof that remains. Requesting it again starts another job, which finds nothing left to delete.`;
+per-player rollups, consent records, all stored under the player's pseudonym); drops their forced variations; deletes
+their vault row (data key and pseudonym), after which the pseudonym in any backup of the database names nobody;
+records the erasure in the audit log, the proof that remains. Requesting it again starts another job, which finds nothing left to delete.`;
 
 const WEBHOOK_DESCRIPTION = `
 The endpoint to give Roblox's Creator Hub for the Right-to-Erasure webhook. Not an admin route: Roblox signs each
@@ -143,3 +147,6 @@ export function privacyPaths(h: {
 		},
 	};
 }
+
+/** This module's part of the OpenAPI document (listed in openapi/fragments.ts). */
+export const privacyOpenApi: OpenApiFragment = { components: PRIVACY_COMPONENTS, paths: privacyPaths };

@@ -110,6 +110,46 @@ describe("PlayerKeyring", () => {
 	});
 });
 
+describe("PlayerKeyring pseudonyms", () => {
+	it("gives each player of a game one random pseudonym, resolvable both ways until the player's row is shredded", () => {
+		const keyring = PlayerKeyring.open({ path: ":memory:", masterKey: randomBytes(32) });
+		const ids = keyring.pseudonymize("g1", [0, 42, 43, 42], T0);
+		expect(ids.get(0)).toBe(0);
+		const p42 = ids.get(42)!;
+		expect(Number.isSafeInteger(p42) && p42 > 0).toBe(true);
+		expect(new Set([p42, ids.get(43)]).size).toBe(2);
+		// The same player again: the same pseudonym; in another game: another one, and each row has a data key.
+		expect(keyring.pseudonymize("g1", [42], T0 + 1).get(42)).toBe(p42);
+		expect(keyring.pseudonymize("g2", [42], T0).get(42)).not.toBe(p42);
+		expect(keyring.hasKey("g1", 42)).toBe(true);
+		expect(keyring.userIdOf("g1", p42)).toBe(42);
+		expect(keyring.userIdOf("g2", p42)).toBeUndefined();
+		expect(keyring.shred("g1", 42)).toBe(true);
+		expect(keyring.userIdOf("g1", p42)).toBeUndefined();
+		expect(keyring.pseudonymOf("g1", 42)).toBeUndefined();
+		expect(() => keyring.pseudonymize("g1", [-1], T0)).toThrow(RangeError);
+		keyring.close();
+	});
+
+	it("agrees across connections to one vault file: one row per player, whoever saw them first", () => {
+		const masterKey = randomBytes(32);
+		const path = join(dir, PLAYER_KEYS_FILE);
+		const a = PlayerKeyring.open({ path, masterKey });
+		const b = PlayerKeyring.open({ path, masterKey });
+		const fromA = a.pseudonymize("g1", [42], T0).get(42);
+		expect(b.pseudonymize("g1", [42, 43], T0).get(42)).toBe(fromA);
+		expect(a.userIdOf("g1", b.pseudonymOf("g1", 43)!)).toBe(43);
+		expect(a.db.prepare("SELECT count(*) AS n FROM player_keys").get()).toEqual({ n: 2 });
+		// A row shredded through one connection is gone from the file: a fresh connection cannot resolve the player.
+		expect(b.shred("g1", 42)).toBe(true);
+		a.close();
+		const reopened = PlayerKeyring.open({ path, masterKey });
+		expect(reopened.pseudonymOf("g1", 42)).toBeUndefined();
+		reopened.close();
+		b.close();
+	});
+});
+
 describe("consent record sealing", () => {
 	it("binds sealed details to their record: details moved to another record of the player do not open", () => {
 		const keyring = PlayerKeyring.open({ path: ":memory:", masterKey: randomBytes(32) });
@@ -162,6 +202,7 @@ describe("encryption at rest: a backup of vantage.db after an erasure", () => {
 			warehouse: "inline",
 			autoFold: false,
 			consentSealer: consentSealer(keyring),
+			players: keyring,
 		});
 		await store.createGame({ id: "g1", name: "g1", createdAt: T0 });
 		const props = {
@@ -193,7 +234,7 @@ describe("encryption at rest: a backup of vantage.db after an erasure", () => {
 		expect(bytes.includes(text('"region"'))).toBe(false);
 
 		// With the key: the backup's record opens.
-		const rows = await openBackupRecords(backup);
+		const rows = await openBackupRecords(backup, keyring);
 		expect(rows).toHaveLength(1);
 		const opened = openConsentRecord(keyring, rows[0]!, new Set());
 		expect(opened).toMatchObject({
@@ -221,8 +262,8 @@ describe("encryption at rest: a backup of vantage.db after an erasure", () => {
 	});
 });
 
-async function openBackupRecords(path: string) {
-	const store = openSqliteStore({ path, warehouse: "inline", autoFold: false });
+async function openBackupRecords(path: string, players: PlayerKeyring) {
+	const store = openSqliteStore({ path, warehouse: "inline", autoFold: false, players });
 	try {
 		return await store.consent.listRecords("g1", 4242);
 	} finally {

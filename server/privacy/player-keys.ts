@@ -1,13 +1,17 @@
-// Encryption at rest with a key per player (crypto-shredding). Personal fields are sealed with AES-256-GCM under the
-// player's own 32-byte data key; each data key is stored wrapped (AES-256-GCM) by the master key from the
-// configuration. Erasure deletes the player's key row ({@link shredPlayerKey}): what was sealed with it is noise from
-// then on, in the live database and in every backup of it.
+// The player vault: per player of a game, one row holding their data key and their pseudonym (crypto-shredding).
+// - Pseudonym: vantage.db stores it instead of the Roblox UserId in every player column (raw events, rollups, consent
+//   records; see pseudonyms.ts), so nothing in vantage.db says who a player is without this file.
+// - Data key: personal fields (a consent record's choice) are sealed with AES-256-GCM under the player's own 32-byte
+//   key; each key is stored wrapped (AES-256-GCM) by the master key from the configuration.
+// - Secrets that make pseudonyms of UserIds (the audit log's and the erasure tombstones' HMAC key) live here too.
+// Erasure deletes the player's row ({@link shredPlayerKey}): the pseudonym resolves to nobody and what was sealed is
+// noise from then on, in the live vantage.db and in every backup of it.
 //
-// Why the keys live in their own database file (player-keys.db) and not in vantage.db: a backup of vantage.db taken
-// before an erasure would otherwise hold the player's wrapped key next to the data it seals, and the master key
-// (still configured) would unwrap it. Kept apart, what is sealed in a backup of vantage.db dies with the key; backups
-// of player-keys.db must expire within the erasure deadline. (Raw event props are not sealed, see the issue note:
-// vantage.db backups still hold an erased player's events until those backups expire.)
+// Why the vault is its own database file (player-keys.db) and not part of vantage.db: a backup of vantage.db taken
+// before an erasure would otherwise hold the player's UserId and wrapped key next to their data, and the master key
+// (still configured) would unwrap it. Kept apart, a backup of vantage.db names the player by a pseudonym that dies with
+// the vault row; backups of player-keys.db must expire within the erasure deadline. Event props are stored as sent
+// (they feed every metric): the SDK's props carry no UserId, a game's own props must not either (README).
 import { createCipheriv, createDecipheriv, createHash, randomBytes } from "node:crypto";
 import { chmodSync, readFileSync, statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
@@ -29,6 +33,8 @@ const TAG_BYTES = 16;
 const FORMAT_AES_256_GCM = 1;
 /** Unwrapped keys kept in memory; a hit still reads the key row, so an erasure elsewhere is seen at once. */
 const KEY_CACHE_SIZE = 10_000;
+/** Pseudonyms kept in memory (both directions): a game's active players, so ingest reads no key database row. */
+const PSEUDONYM_CACHE_SIZE = 200_000;
 
 /**
  * The schema of player-keys.db (its own history, separate from vantage.db's).
@@ -50,6 +56,25 @@ export const PLAYER_KEY_MIGRATIONS: readonly Migration[] = [
 				created_at INTEGER NOT NULL,
 				PRIMARY KEY (game_id, user_id)
 			) STRICT, WITHOUT ROWID;
+		`,
+	},
+	// The vault row of a player also holds their pseudonym: the only player id vantage.db stores. NULL only in rows
+	// written before this version, until the one-time conversion of vantage.db gives them one (pseudonyms.ts).
+	// Unique per game, so a pseudonym resolves to exactly one UserId.
+	{
+		version: 2,
+		name: "pseudonyms",
+		up: `
+			ALTER TABLE player_keys ADD COLUMN pseudonym INTEGER CHECK (pseudonym > 0 AND pseudonym <= ${Number.MAX_SAFE_INTEGER});
+			CREATE UNIQUE INDEX player_keys_pseudonym ON player_keys (game_id, pseudonym);
+
+			-- Keys that make pseudonyms of UserIds (the audit log's and the erasure tombstones' subjects): kept here, a
+			-- copy of vantage.db alone cannot test a guessed UserId against them.
+			CREATE TABLE vault_secrets (
+				name TEXT PRIMARY KEY,
+				value TEXT NOT NULL,
+				created_at INTEGER NOT NULL
+			) STRICT;
 		`,
 	},
 ];
@@ -125,7 +150,7 @@ export function loadMasterKey(options: { configured: Buffer | undefined; dataDir
 }
 
 /** AES-256-GCM: format byte, IV, ciphertext, tag. `aad` binds the value to where it belongs. */
-function seal(key: Buffer, plaintext: Buffer, aad: string): Buffer {
+export function seal(key: Buffer, plaintext: Buffer, aad: string): Buffer {
 	const iv = randomBytes(IV_BYTES);
 	const cipher = createCipheriv("aes-256-gcm", key, iv);
 	cipher.setAAD(Buffer.from(aad, "utf8"));
@@ -134,7 +159,7 @@ function seal(key: Buffer, plaintext: Buffer, aad: string): Buffer {
 }
 
 /** The inverse of {@link seal}; throws {@link SealedValueError} when the value does not authenticate. */
-function unseal(key: Buffer, sealed: Uint8Array, aad: string): Buffer {
+export function unseal(key: Buffer, sealed: Uint8Array, aad: string): Buffer {
 	const bytes = Buffer.from(sealed.buffer, sealed.byteOffset, sealed.byteLength);
 	if (bytes.length < 1 + IV_BYTES + TAG_BYTES || bytes[0] !== FORMAT_AES_256_GCM) {
 		throw new SealedValueError("The sealed value is truncated or of an unknown format.");
@@ -149,7 +174,7 @@ function unseal(key: Buffer, sealed: Uint8Array, aad: string): Buffer {
 	}
 }
 
-const wrapAad = (gameId: string, userId: number) => `vantage player key\0${gameId}\0${userId}`;
+export const wrapAad = (gameId: string, userId: number) => `vantage player key\0${gameId}\0${userId}`;
 
 interface KeyRow {
 	master_key_id: string;
@@ -180,6 +205,13 @@ export class PlayerKeyring {
 	readonly #select;
 	readonly #insert;
 	readonly #cache = new Map<string, { wrapped: Buffer; key: Buffer }>();
+	readonly #selectPseudonym;
+	readonly #selectUserId;
+	readonly #insertWithPseudonym;
+	readonly #setPseudonym;
+	/** `game NUL userId` → pseudonym, and `game NUL pseudonym` → userId: ingest and reads skip the key database. */
+	readonly #pseudonyms = new Map<string, number>();
+	readonly #userIds = new Map<string, number>();
 
 	/**
 	 * Opens (creating if needed) the key database and checks the master key against it:
@@ -225,6 +257,19 @@ export class PlayerKeyring {
 		this.#insert = db.prepare<[string, number, string, Buffer, number]>(
 			`INSERT INTO player_keys (game_id, user_id, master_key_id, wrapped, created_at) VALUES (?, ?, ?, ?, ?)
 			ON CONFLICT (game_id, user_id) DO NOTHING`,
+		);
+		this.#selectPseudonym = db.prepare<[string, number], { pseudonym: number | null }>(
+			"SELECT pseudonym FROM player_keys WHERE game_id = ? AND user_id = ?",
+		);
+		this.#selectUserId = db.prepare<[string, number], { user_id: number }>(
+			"SELECT user_id FROM player_keys WHERE game_id = ? AND pseudonym = ?",
+		);
+		this.#insertWithPseudonym = db.prepare<[string, number, string, Buffer, number, number]>(
+			`INSERT INTO player_keys (game_id, user_id, master_key_id, wrapped, created_at, pseudonym)
+			VALUES (?, ?, ?, ?, ?, ?)`,
+		);
+		this.#setPseudonym = db.prepare<[number, string, number]>(
+			"UPDATE player_keys SET pseudonym = ? WHERE game_id = ? AND user_id = ? AND pseudonym IS NULL",
 		);
 	}
 
@@ -275,14 +320,101 @@ export class PlayerKeyring {
 		return this.#select.get(gameId, userId) !== undefined;
 	}
 
-	/** {@link shredPlayerKey} on this keyring's database, also dropping the cached key. */
+	/**
+	 * The pseudonyms of the players, creating the vault row (data key and pseudonym) of each player seen for the first
+	 * time, all in one transaction of the key database that is committed before this returns: vantage.db never holds a
+	 * pseudonym the vault does not. userId 0 (no player) stays 0. Cached: a batch of known players reads nothing.
+	 * `avoid` rejects candidate pseudonyms (the one-time conversion keeps them apart from the UserIds it replaces).
+	 *
+	 * @example
+	 * const ids = keyring.pseudonymize("g1", [0, 123456, 123456], Date.now()); // Map { 0 → 0, 123456 → 8312…}
+	 */
+	pseudonymize(
+		gameId: string,
+		userIds: Iterable<number>,
+		now: number,
+		avoid?: (pseudonym: number) => boolean,
+	): Map<number, number> {
+		const out = new Map<number, number>();
+		let missing: number[] | undefined;
+		for (const userId of userIds) {
+			if (out.has(userId)) continue;
+			if (userId === 0) {
+				out.set(0, 0);
+				continue;
+			}
+			const known = this.pseudonymOf(gameId, userId);
+			if (known === undefined) (missing ??= []).push(userId);
+			else out.set(userId, known);
+		}
+		if (!missing) return out;
+		for (const userId of missing) {
+			if (!Number.isSafeInteger(userId) || userId < 0) throw new RangeError(`Not a UserId: ${userId}.`);
+		}
+		this.db
+			.transaction(() => {
+				for (const userId of missing) this.#assign(gameId, userId, now, avoid);
+			})
+			.immediate();
+		for (const userId of missing) {
+			const pseudonym = this.pseudonymOf(gameId, userId);
+			if (pseudonym === undefined) throw new Error(`The pseudonym of player ${userId} in game "${gameId}" vanished.`);
+			out.set(userId, pseudonym);
+		}
+		return out;
+	}
+
+	/** The player's pseudonym, or undefined when the vault has none (never seen, or erased). Creates nothing. */
+	pseudonymOf(gameId: string, userId: number): number | undefined {
+		if (userId === 0) return 0;
+		const cached = this.#pseudonyms.get(cacheKey(gameId, userId));
+		if (cached !== undefined) return cached;
+		const pseudonym = this.#selectPseudonym.get(gameId, userId)?.pseudonym ?? undefined;
+		if (pseudonym !== undefined) this.#rememberPseudonym(gameId, userId, pseudonym);
+		return pseudonym;
+	}
+
+	/** The UserId behind a pseudonym, or undefined once the player was erased (their vault row is gone). */
+	userIdOf(gameId: string, pseudonym: number): number | undefined {
+		if (pseudonym === 0) return 0;
+		const cached = this.#userIds.get(cacheKey(gameId, pseudonym));
+		if (cached !== undefined) return cached;
+		const userId = this.#selectUserId.get(gameId, pseudonym)?.user_id;
+		if (userId !== undefined) this.#rememberPseudonym(gameId, userId, pseudonym);
+		return userId;
+	}
+
+	/**
+	 * The secret called `name`, created with `create()` and stored in the key database on first use (every process on
+	 * this data directory reads the same one).
+	 */
+	secret(name: string, create: () => string): string {
+		const select = this.db.prepare<[string], { value: string }>("SELECT value FROM vault_secrets WHERE name = ?");
+		const existing = select.get(name);
+		if (existing) return existing.value;
+		this.db
+			.prepare("INSERT INTO vault_secrets (name, value, created_at) VALUES (?, ?, ?) ON CONFLICT (name) DO NOTHING")
+			.run(name, create(), Date.now());
+		return select.get(name)!.value;
+	}
+
+	/**
+	 * {@link shredPlayerKey} on this keyring's database, also dropping the cached key and pseudonym: the player's
+	 * pseudonym no longer resolves, here or for anyone holding a copy of vantage.db.
+	 */
 	shred(gameId: string, userId: number): boolean {
 		this.#cache.delete(cacheKey(gameId, userId));
+		const pseudonym =
+			this.#selectPseudonym.get(gameId, userId)?.pseudonym ?? this.#pseudonyms.get(cacheKey(gameId, userId));
+		this.#pseudonyms.delete(cacheKey(gameId, userId));
+		if (pseudonym != null) this.#userIds.delete(cacheKey(gameId, pseudonym));
 		return shredPlayerKey(this.db, gameId, userId);
 	}
 
 	close(): void {
 		this.#cache.clear();
+		this.#pseudonyms.clear();
+		this.#userIds.clear();
 		if (this.db.open) this.db.close();
 	}
 
@@ -326,6 +458,40 @@ export class PlayerKeyring {
 		return stored;
 	}
 
+	/**
+	 * Gives the player a pseudonym (inside the caller's transaction): a new vault row with a fresh data key, or the
+	 * pseudonym a row written before pseudonyms lacks. Random (53 bits), so it says nothing about the UserId or about
+	 * when the player came; drawn again on the rare clash with another player's.
+	 */
+	#assign(gameId: string, userId: number, now: number, avoid?: (pseudonym: number) => boolean): void {
+		const row = this.#selectPseudonym.get(gameId, userId);
+		if (row?.pseudonym != null) return;
+		for (let attempt = 0; attempt < 16; attempt++) {
+			const pseudonym = randomPseudonym();
+			if (avoid?.(pseudonym) || this.#selectUserId.get(gameId, pseudonym)) continue;
+			if (row) {
+				this.#setPseudonym.run(pseudonym, gameId, userId);
+			} else {
+				const wrapped = seal(this.#masterKey, randomBytes(KEY_BYTES), wrapAad(gameId, userId));
+				this.#insertWithPseudonym.run(gameId, userId, this.#masterKeyId, wrapped, now, pseudonym);
+			}
+			return;
+		}
+		throw new Error(`No free pseudonym found for a player of game "${gameId}".`);
+	}
+
+	#rememberPseudonym(gameId: string, userId: number, pseudonym: number): void {
+		if (this.#pseudonyms.size >= PSEUDONYM_CACHE_SIZE) {
+			const oldest = this.#pseudonyms.entries().next();
+			if (!oldest.done) {
+				this.#pseudonyms.delete(oldest.value[0]);
+				this.#userIds.delete(cacheKey(oldest.value[0].slice(0, oldest.value[0].indexOf("\0")), oldest.value[1]));
+			}
+		}
+		this.#pseudonyms.set(cacheKey(gameId, userId), pseudonym);
+		this.#userIds.set(cacheKey(gameId, pseudonym), userId);
+	}
+
 	#remember(id: string, wrapped: Buffer, key: Buffer): void {
 		if (this.#cache.size >= KEY_CACHE_SIZE) {
 			const oldest = this.#cache.keys().next();
@@ -336,3 +502,11 @@ export class PlayerKeyring {
 }
 
 const cacheKey = (gameId: string, userId: number) => `${gameId}\0${userId}`;
+
+/** A uniformly random integer in [1, 2^53): fits a SQLite INTEGER and a JavaScript number exactly. */
+function randomPseudonym(): number {
+	for (;;) {
+		const value = Number(randomBytes(8).readBigUInt64BE() >> 11n);
+		if (value > 0) return value;
+	}
+}

@@ -11,13 +11,14 @@ import { createApp } from "../app.js";
 import { createAdminUser, createGameKey } from "../auth/provisioning.js";
 import { SigningKeyRing, signingKeyRingOptions } from "../auth/signing-keys.js";
 import { loadConfig } from "../config.js";
+import { MasterKeys } from "./master-keys.js";
 import type { AppEnv } from "../http/app-env.js";
 import type { IngestEvent } from "../ingest/schema.js";
 import { DATABASE_FILE } from "../server.js";
 import { openSqliteStore } from "../store/sqlite/sqlite-store.js";
 import type { Store } from "../store/types.js";
 import { T0, memoryLogger } from "../testing/fixtures.js";
-import { TEST_HASH_OPTIONS, TEST_PASSWORD } from "../testing/test-app.js";
+import { TEST_HASH_OPTIONS, TEST_PASSWORD, testUserAccess } from "../testing/test-app.js";
 import { consentSealer } from "./consent-records.js";
 import { createErasure, type Erasure } from "./erasure.js";
 import { PLAYER_KEYS_FILE, PlayerKeyring } from "./player-keys.js";
@@ -30,6 +31,8 @@ export interface PrivacyBackend {
 	erasure: Erasure;
 	clock: { now: number };
 	dir: string;
+	/** The player vault (player-keys.db): data keys and pseudonyms. */
+	playerKeys: PlayerKeyring;
 	/** Every SQLite file the backend writes. */
 	databaseFiles: string[];
 	/** An owner's (or another role's) Authorization header. */
@@ -60,9 +63,15 @@ export async function openPrivacyBackend(
 		path: join(dir, DATABASE_FILE),
 		...(options.worker ? { warehouse: "worker", foldIntervalMs: 20 } : { warehouse: "inline", autoFold: false }),
 		consentSealer: consentSealer(playerKeys),
+		players: playerKeys,
 	});
 	const clock = { now: T0 + 40 * 86_400_000 };
-	const keys = await SigningKeyRing.open({ store, clock: () => clock.now, ...signingKeyRingOptions(config) });
+	const keys = await SigningKeyRing.open({
+		store,
+		secrets: new MasterKeys(randomBytes(32)),
+		clock: () => clock.now,
+		...signingKeyRingOptions(config),
+	});
 	const { logger } = memoryLogger("error");
 	const erasure = createErasure({
 		store,
@@ -78,13 +87,17 @@ export async function openPrivacyBackend(
 		erasure,
 		clock,
 		dir,
+		playerKeys,
 		databaseFiles: [join(dir, DATABASE_FILE), join(dir, PLAYER_KEYS_FILE)],
 		async adminAuth(role = "owner") {
 			const email = `privacy${++users}@example.com`;
 			await createAdminUser(store, {
 				email,
 				password: TEST_PASSWORD,
-				role,
+				...testUserAccess(
+					role,
+					(await store.listGames()).map((g) => g.id),
+				),
 				now: clock.now,
 				hashOptions: TEST_HASH_OPTIONS,
 			});

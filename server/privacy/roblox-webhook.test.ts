@@ -63,7 +63,8 @@ async function userEvents(gameId: string): Promise<number> {
 }
 
 async function auditActions(): Promise<string[]> {
-	return (await backend.store.privacy.listAudit(0, 1000)).map((e) => e.action);
+	// Admin logins and changes (admin.*) are audited too; these tests are about the webhook's entries.
+	return (await backend.store.privacy.listAudit(0, 1000)).map((e) => e.action).filter((a) => !a.startsWith("admin."));
 }
 
 /** Nothing was asked, nothing was erased: the player's events are all still there and no job exists. */

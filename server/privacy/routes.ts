@@ -3,7 +3,8 @@
 import { Hono, type MiddlewareHandler } from "hono";
 import { z } from "zod";
 import { parseGameId } from "../auth/provisioning.js";
-import type { AdminRole } from "../auth/roles.js";
+import { decideGameAccess } from "../auth/access.js";
+import { assertGameAccess, type AccessRequirement } from "../auth/game-access.js";
 import { InvalidJsonError, NotFoundError, ProblemError, ServiceUnavailableError, ValidationError } from "../errors.js";
 import type { AppEnv } from "../http/app-env.js";
 import { readLimited } from "../http/read-json-body.js";
@@ -31,15 +32,15 @@ export const userIdParamSchema = z
 export const privacyJobSchema = z
 	.object({
 		id: z.string().describe("The job id (UUID)."),
-		kind: z.literal("erasure"),
+		kind: z.literal("erasure").describe("What the job does: erase one player."),
 		source: z.enum(["admin", "roblox_webhook"]).describe("Who asked: an owner (DELETE route) or Roblox's webhook."),
 		status: z
 			.enum(["pending", "running", "completed", "failed"])
 			.describe("completed: the player is gone from every listed game this backend knows."),
-		gameIds: z.array(z.string()),
+		gameIds: z.array(z.string()).describe("The games the player is erased from."),
 		createdAt: z.string().describe("ISO 8601."),
-		startedAt: z.string().nullable(),
-		finishedAt: z.string().nullable(),
+		startedAt: z.string().nullable().describe("ISO 8601; null while pending."),
+		finishedAt: z.string().nullable().describe("ISO 8601; null until completed or failed."),
 		result: z
 			.record(z.string(), z.unknown())
 			.nullable()
@@ -53,10 +54,10 @@ export const privacyJobSchema = z
 
 /** The Right-to-Erasure notification Roblox posts (other EventTypes share the envelope). */
 export const robloxWebhookSchema = z.object({
-	NotificationId: z.string().min(1).max(128),
-	EventType: z.string().min(1).max(128),
-	EventTime: z.string().max(64).optional(),
-	EventPayload: z.unknown().optional(),
+	NotificationId: z.string().min(1).max(128).describe("Roblox's id of the notification: a redelivery repeats it."),
+	EventType: z.string().min(1).max(128).describe("RightToErasureRequest is acted on; others are acknowledged."),
+	EventTime: z.string().max(64).optional().describe("When Roblox raised it (ISO 8601)."),
+	EventPayload: z.unknown().optional().describe("For RightToErasureRequest: { UserId, GameIds }."),
 });
 
 const erasurePayloadSchema = z.object({
@@ -75,26 +76,28 @@ export const webhookAnswerSchema = z.object({
 	status: z
 		.enum(["accepted", "replayed", "ignored"])
 		.describe("accepted: a job was started; replayed: this NotificationId was seen before; ignored: not an erasure."),
-	jobId: z.string().nullable(),
+	jobId: z.string().nullable().describe("The erasure job's id; null when ignored."),
 	job: privacyJobSchema.nullable(),
 });
 
 /** The access export's envelope (the events are the stored events' shape; records are rows as stored). */
 export const playerExportSchema = z.object({
-	format: z.literal("vantage.player-export"),
-	version: z.literal(1),
-	gameId: z.string(),
-	userId: z.number().int(),
-	generatedAt: z.string(),
+	format: z.literal("vantage.player-export").describe("Names this document's format."),
+	version: z.literal(1).describe("The format's version."),
+	gameId: z.string().describe("The game."),
+	userId: z.number().int().describe("The player's Roblox UserId."),
+	generatedAt: z.string().describe("ISO 8601 time of the export."),
 	events: z.array(storedEventSchema).describe("Every raw event of the player, in id (≈ time) order."),
 	consent: playerConsentSchema
 		.nullable()
 		.describe("The player's consent records, opened with their key; null when this server has no player keyring."),
-	experiments: z.object({
-		forcedVariations: z
-			.record(z.string(), z.string())
-			.describe("Experiment key → the variation the player is forced into."),
-	}),
+	experiments: z
+		.object({
+			forcedVariations: z
+				.record(z.string(), z.string())
+				.describe("Experiment key → the variation the player is forced into."),
+		})
+		.describe("Where experiments single the player out."),
 	records: z
 		.record(z.string(), z.array(z.record(z.string(), z.unknown())))
 		.describe(
@@ -108,7 +111,7 @@ export interface PrivacyRoutesDeps {
 	store: Store;
 	clock: () => number;
 	jobs: ErasureJobs;
-	requireRole: (role: AdminRole) => MiddlewareHandler<AppEnv>;
+	requireRole: (role: AccessRequirement) => MiddlewareHandler<AppEnv>;
 	/** Opens the player's sealed consent records for the export. @default none: the export's `consent` is null */
 	playerKeys?: PlayerKeyring | undefined;
 	/** VANTAGE_ROBLOX_WEBHOOK_SECRET; undefined: the webhook answers 503. */
@@ -120,7 +123,7 @@ export interface PrivacyRoutesDeps {
  *
  * - `GET /games/:gameId/players/:userId/export` — everything held on the player, as JSON (owner);
  * - `DELETE /games/:gameId/players/:userId` — starts an erasure job, 202 with it (owner);
- * - `GET /admin/privacy/jobs/:jobId` — an erasure job's status (owner);
+ * - `GET /admin/privacy/jobs/:jobId` — an erasure job's status (owner of every game it erases from);
  * - `POST /webhooks/roblox` — Roblox's Right-to-Erasure notifications (signed; no admin auth).
  *
  * Owners only: an export is a dossier on one person meant for that person, and an erasure cannot be undone; analysts
@@ -204,10 +207,15 @@ export function privacyRoutes(deps: PrivacyRoutesDeps): Hono<AppEnv> {
 		return c.json(jobResponse(job), 202);
 	});
 
-	routes.get("/admin/privacy/jobs/:jobId", owner, async (c) => {
+	// The job names its games only in the store: a caller who is not owner of each one gets what an unknown job gets.
+	routes.get("/admin/privacy/jobs/:jobId", deps.requireRole("user"), async (c) => {
 		const jobId = c.req.param("jobId");
 		const job = /^[0-9a-f-]{36}$/.test(jobId) ? await store.privacy.getJob(jobId) : undefined;
-		if (!job) throw new NotFoundError(`Privacy job "${jobId.slice(0, 64)}" does not exist.`);
+		const missing = new NotFoundError(`Privacy job "${jobId.slice(0, 64)}" does not exist.`);
+		if (!job) throw missing;
+		const caller = c.get("admin");
+		if (job.gameIds.some((gameId) => decideGameAccess(caller, gameId, "owner") === "hidden")) throw missing;
+		for (const gameId of job.gameIds) assertGameAccess(caller, gameId, "owner");
 		return c.json(jobResponse(job), 200);
 	});
 

@@ -18,8 +18,9 @@ export function playerSubject(key: string, gameId: string, userId: number): stri
 
 /**
  * The pseudonym key of this data directory, created on first use (32 random bytes) and cached per store.
- * The key sits in the database with the pseudonyms: it keeps UserIds out of the tables and their dumps, it does
- * not protect against someone holding the whole database (see the README's privacy section).
+ * The store keeps it in the player vault (player-keys.db, beside the players' pseudonyms and keys), not in vantage.db:
+ * a copy of vantage.db alone cannot test guessed UserIds against the audit log's subjects or the tombstones. (A store
+ * opened without the vault keeps it in privacy_secrets until the first start with the vault moves it.)
  */
 export function subjectKey(store: Pick<Store, "privacy">): Promise<string> {
 	let cached = KEYS.get(store);

@@ -42,7 +42,7 @@ describe("ensureDemo", () => {
 		const key = await store.getApiKey(parseApiKey(demo.gameKey)!.id);
 		expect(key).toMatchObject({ gameId: DEMO_GAME_ID, revokedAt: null, scopes: ["ingest", "config"] });
 		const admin = await store.getAdminUserByEmail(DEMO_ADMIN_EMAIL);
-		expect(admin?.role).toBe("owner");
+		expect(admin?.admin).toBe(true);
 		expect(await verifyPassword(admin!.passwordHash, demo.adminPassword!)).toBe(true);
 
 		expect(demo).toMatchObject({ gameId: DEMO_GAME_ID, adminEmail: DEMO_ADMIN_EMAIL, historySeeded: false });

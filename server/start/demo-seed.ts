@@ -134,7 +134,7 @@ async function ensureAdmin(
 	await createAdminUser(store, {
 		email: DEMO_ADMIN_EMAIL,
 		password,
-		role: "owner",
+		admin: true,
 		now: options.now,
 		...(options.hashOptions ? { hashOptions: options.hashOptions } : {}),
 	});

@@ -148,8 +148,8 @@ describe("npm start -- --no-sim", () => {
 		expect((await login(started.url, "wrong password")).status).toBe(401);
 		const res = await login(started.url, started.password);
 		expect(res.status).toBe(200);
-		const { access_token: token, role } = (await res.json()) as { access_token: string; role: string };
-		expect(role).toBe("owner");
+		const { access_token: token, admin } = (await res.json()) as { access_token: string; admin: boolean };
+		expect(admin).toBe(true);
 		const settings = await fetch(`${started.url}/v1/admin/games/${DEMO_GAME_ID}/settings`, {
 			headers: { Authorization: `Bearer ${token}` },
 		});

@@ -1,8 +1,10 @@
 import type { WarehouseService } from "../warehouse/service.js";
 import type { PrivacyStore } from "../privacy/privacy-store.js";
 import type { ConsentStore } from "../privacy/consent-store.js";
+import type { SecurityStore } from "../auth/security-store.js";
 import { DEFAULT_CONSENT_MODE, type ConsentMode } from "../privacy/consent.js";
-import type { AdminRole, GameScope } from "../auth/roles.js";
+import type { AccessStore } from "../auth/access.js";
+import type { GameScope } from "../auth/roles.js";
 import type { ExperimentDefinition, ExperimentStatus } from "../experiments/experiment.js";
 import type { FlagDefinition } from "../experiments/flag.js";
 import type { MetricDefinition } from "../experiments/metric.js";
@@ -70,7 +72,8 @@ export interface AdminUser {
 	email: string;
 	/** A PHC string (argon2id). */
 	passwordHash: string;
-	role: AdminRole;
+	/** Instance admin: the setup role (games, users, every game's keys and members); owner on every game. */
+	admin: boolean;
 	createdAt: number;
 	disabledAt: number | null;
 }
@@ -223,6 +226,10 @@ export interface Store {
 	readonly privacy: PrivacyStore;
 	/** Consent policies, consent records (the proof of each choice, sealed) and their tallies (server/privacy). */
 	readonly consent: ConsentStore;
+	/** Secrets at rest, login throttling, second factors, session listing, idempotency pruning (server/auth). */
+	readonly security: SecurityStore;
+	/** Per-game grants of admin users (server/auth/access.ts). */
+	readonly access: AccessStore;
 	/** Resolves if the store can serve queries; rejects otherwise (used by /readyz). */
 	ping(): Promise<void>;
 	/**
@@ -254,8 +261,8 @@ export interface Store {
 	getAdminUser(id: string): Promise<AdminUser | undefined>;
 	getAdminUserByEmail(email: string): Promise<AdminUser | undefined>;
 	listAdminUsers(): Promise<AdminUser[]>;
-	/** Changes a user's role and/or disables (or re-enables with null) them; false if no such user. */
-	updateAdminUser(id: string, changes: { role?: AdminRole; disabledAt?: number | null }): Promise<boolean>;
+	/** Makes a user instance admin (or not) and/or disables (or re-enables with null) them; false if no such user. */
+	updateAdminUser(id: string, changes: { admin?: boolean; disabledAt?: number | null }): Promise<boolean>;
 
 	/** Stores a new dashboard session. */
 	insertAdminSession(session: AdminSessionRecord): Promise<void>;

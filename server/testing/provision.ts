@@ -3,7 +3,7 @@ import { createAdminUser, createGameKey } from "../auth/provisioning.js";
 import type { AdminRole } from "../auth/roles.js";
 import { DATABASE_FILE } from "../server.js";
 import { openSqliteStore } from "../store/sqlite/sqlite-store.js";
-import { TEST_HASH_OPTIONS, TEST_PASSWORD } from "./test-app.js";
+import { TEST_HASH_OPTIONS, TEST_PASSWORD, testUserAccess } from "./test-app.js";
 
 /**
  * Helpers for tests that run the real server (startServer or a child process): they write to the server's
@@ -20,7 +20,10 @@ export async function provisionGameKey(dataDir: string, gameId: string): Promise
 	}
 }
 
-/** Creates an admin user with {@link TEST_PASSWORD}; returns its email. */
+/**
+ * Creates an admin user with {@link TEST_PASSWORD}; returns its email. "owner" (the default) is an instance admin;
+ * another role is granted on every game of the database now (see {@link testUserAccess}).
+ */
 export async function provisionAdmin(dataDir: string, role: AdminRole = "owner"): Promise<string> {
 	const store = openSqliteStore({ path: join(dataDir, DATABASE_FILE) });
 	try {
@@ -28,7 +31,10 @@ export async function provisionAdmin(dataDir: string, role: AdminRole = "owner")
 		await createAdminUser(store, {
 			email,
 			password: TEST_PASSWORD,
-			role,
+			...testUserAccess(
+				role,
+				(await store.listGames()).map((g) => g.id),
+			),
 			now: Date.now(),
 			hashOptions: TEST_HASH_OPTIONS,
 		});

@@ -11,9 +11,23 @@ import { createMetrics, type Metrics } from "../metrics/metrics.js";
 import { randomBytes } from "node:crypto";
 import { consentSealer } from "../privacy/consent-records.js";
 import { PlayerKeyring } from "../privacy/player-keys.js";
+import { MasterKeys } from "../privacy/master-keys.js";
 import { openSqliteStore } from "../store/sqlite/sqlite-store.js";
 import type { Store } from "../store/types.js";
 import { T0, memoryLogger } from "./fixtures.js";
+
+/**
+ * What a test user of `role` is: "admin" an instance admin; "owner" an instance admin too unless `games` is given
+ * explicitly (`explicitGames`); analyst or viewer that role on `games`.
+ */
+export function testUserAccess(
+	role: AdminRole | "admin",
+	games: readonly string[],
+	explicitGames = false,
+): { admin: boolean; grants: { gameId: string; role: AdminRole }[] } {
+	if (role === "admin" || (role === "owner" && !explicitGames)) return { admin: true, grants: [] };
+	return { admin: false, grants: games.map((gameId) => ({ gameId, role })) };
+}
 
 /** Cheap argon2 parameters: test users are hashed quickly; production hashing is tested in passwords.test.ts. */
 export const TEST_HASH_OPTIONS = { memoryCost: 1024, timeCost: 1 };
@@ -33,8 +47,12 @@ export interface TestApp {
 	gameKey(gameId: string, scopes?: GameScope[]): Promise<string>;
 	/** A fresh key exchanged at the token endpoint: the `Authorization` header value for game routes. */
 	gameAuth(gameId: string, scopes?: GameScope[]): Promise<string>;
-	/** An admin user of `role` logged in: the `Authorization` header value for admin routes. */
-	adminAuth(role?: AdminRole): Promise<string>;
+	/**
+	 * A user logged in: the `Authorization` header value for admin routes. With `games`, the user has `role` on those
+	 * games only ("admin": an instance admin). Without, "owner" (the default) is an instance admin — what migration 13
+	 * makes of existing owners — and analyst or viewer is that role on every game of the store, now and later.
+	 */
+	adminAuth(role?: AdminRole | "admin", games?: readonly string[]): Promise<string>;
 	close(): Promise<void>;
 }
 
@@ -57,9 +75,14 @@ export async function createTestApp(
 ): Promise<TestApp> {
 	const config = loadConfig({ VANTAGE_TOKEN_BURST: "100000", VANTAGE_GAME_BURST: "100000", ...options.env });
 	const playerKeys = PlayerKeyring.open({ path: ":memory:", masterKey: randomBytes(32) });
-	const store = openSqliteStore({ path: ":memory:", consentSealer: consentSealer(playerKeys) });
+	const store = openSqliteStore({ path: ":memory:", consentSealer: consentSealer(playerKeys), players: playerKeys });
 	const clock = { now: options.now ?? T0 + 1000 };
-	const keys = await SigningKeyRing.open({ store, clock: () => clock.now, ...signingKeyRingOptions(config) });
+	const keys = await SigningKeyRing.open({
+		store,
+		secrets: new MasterKeys(randomBytes(32)),
+		clock: () => clock.now,
+		...signingKeyRingOptions(config),
+	});
 	const metrics = createMetrics();
 	const { logger, lines } = memoryLogger();
 	const app = createApp({
@@ -74,6 +97,19 @@ export async function createTestApp(
 		playerKeys,
 	});
 	let users = 0;
+	// Users of adminAuth(analyst|viewer) without games: members of every game, including the ones made after them
+	// (by the store's createGame, which the API, the CLI helpers and tests all go through).
+	const everyGameUsers: { userId: string; role: AdminRole }[] = [];
+	const createGame = store.createGame.bind(store);
+	store.createGame = async (game) => {
+		const created = await createGame(game);
+		if (created) {
+			for (const { userId, role } of everyGameUsers) {
+				await store.access.putGrant({ userId, gameId: game.id, role, grantedAt: clock.now });
+			}
+		}
+		return created;
+	};
 
 	const gameKey = async (gameId: string, scopes?: GameScope[]) => {
 		const created = await createGameKey(store, {
@@ -106,15 +142,17 @@ export async function createTestApp(
 			if (res.status !== 200) throw new Error(`token request failed: ${res.status} ${await res.text()}`);
 			return `Bearer ${((await res.json()) as { access_token: string }).access_token}`;
 		},
-		async adminAuth(role = "owner") {
+		async adminAuth(role = "owner", games) {
 			const email = `user${++users}@example.com`;
-			await createAdminUser(store, {
+			const existing = (await store.listGames()).map((g) => g.id);
+			const user = await createAdminUser(store, {
 				email,
 				password: TEST_PASSWORD,
-				role,
+				...testUserAccess(role, games ?? existing, games !== undefined),
 				now: clock.now,
 				hashOptions: TEST_HASH_OPTIONS,
 			});
+			if (games === undefined && role !== "owner" && role !== "admin") everyGameUsers.push({ userId: user.id, role });
 			const res = await app.request("/v1/admin/login", {
 				method: "POST",
 				headers: { "Content-Type": "application/json" },

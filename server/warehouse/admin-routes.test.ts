@@ -81,8 +81,9 @@ beforeEach(async () => {
 afterEach(() => t.close());
 
 describe("GET /v1/admin/warehouse", () => {
-	it("shows a viewer the warehouse's status", async () => {
-		const res = await call("/v1/admin/warehouse", { auth: await t.adminAuth("viewer") });
+	it("shows an instance admin the warehouse's status (every game's counts: not for a game's viewer)", async () => {
+		expect((await call("/v1/admin/warehouse", { auth: await t.adminAuth("viewer") })).status).toBe(403);
+		const res = await call("/v1/admin/warehouse", { auth: await t.adminAuth("admin") });
 		expect(res.status).toBe(200);
 		const body = (await res.json()) as Record<string, number>;
 		expect(Object.keys(body).sort()).toEqual(["foldedEvents", "pendingBatches", "rebuilding"]);

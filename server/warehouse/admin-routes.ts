@@ -4,7 +4,7 @@
 import { Hono, type MiddlewareHandler } from "hono";
 import { z } from "zod";
 import { parseGameId } from "../auth/provisioning.js";
-import type { AdminRole } from "../auth/roles.js";
+import type { AccessRequirement } from "../auth/game-access.js";
 import { NotFoundError } from "../errors.js";
 import type { AppEnv } from "../http/app-env.js";
 import type { Store } from "../store/types.js";
@@ -41,7 +41,7 @@ export const warehouseStatusSchema = z
 export interface WarehouseRoutesDeps {
 	store: Store;
 	/** Admin-token middleware for a minimum role. */
-	requireRole: (role: AdminRole) => MiddlewareHandler<AppEnv>;
+	requireRole: (role: AccessRequirement) => MiddlewareHandler<AppEnv>;
 }
 
 /**
@@ -58,7 +58,8 @@ export function warehouseRoutes(deps: WarehouseRoutesDeps): Hono<AppEnv> {
 	const { store } = deps;
 	const routes = new Hono<AppEnv>();
 
-	routes.get("/warehouse", deps.requireRole("viewer"), async (c) => c.json(await store.warehouse.status(), 200));
+	// The instance's rollup job (every game's backlog at once): instance admins.
+	routes.get("/warehouse", deps.requireRole("admin"), async (c) => c.json(await store.warehouse.status(), 200));
 
 	routes.post("/games/:gameId/warehouse/rebuild", deps.requireRole("owner"), async (c) => {
 		const gameId = parseGameId(c.req.param("gameId"));

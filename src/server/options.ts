@@ -1,12 +1,31 @@
 import { DeliveryOptions, DeliveryStartOptions, resolveDeliveryOptions } from "./delivery/options";
+import { parseConfig, ParsedConfig } from "./experiments/config";
+
+/**
+ * An experiment config given in the game (`experimentConfig`): the document `GET /v1/config` serves, as a Luau table.
+ * Each experiment: `key`, `status` ("running"), `variations` (`{ key, weight? }`, control first) and optionally
+ * `coverage`, `hashAttribute`, `seed`, `hashVersion`, `condition`; each flag: `key`, `enabled`, `variations`,
+ * `coverage`, `hashAttribute`, `seed`, `hashVersion`.
+ */
+export interface ExperimentConfigDocument {
+	experiments: unknown[];
+	flags?: unknown[];
+}
 
 /** Options for `Vantage.start`. Every field but `endpoint` has a documented default. */
 export interface StartOptions extends DeliveryStartOptions {
 	/**
-	 * Print what the SDK does to the Output window.
+	 * Print what the SDK does to the Output window: each event as it is queued (type, name, player, props) and each
+	 * batch's outcome (HTTP status, events accepted and rejected, the wait before a retry). Nothing when false.
 	 * @default false
 	 */
 	debug?: boolean;
+	/**
+	 * Experiments served before the backend's config arrives, and the only config of a dry run (which never fetches).
+	 * Malformed entries are left out with one warning.
+	 * @default undefined (experiments answer `noConfig` until the backend's config arrives)
+	 */
+	experimentConfig?: ExperimentConfigDocument;
 	/**
 	 * Send script errors (ScriptContext.Error on the server, and on clients running `VantageClient`) as `error`
 	 * events. The same error is sent at most once per {@link errorRepeatSeconds}, with a count of its repeats.
@@ -99,6 +118,8 @@ export interface ConsentOptions {
 export interface ExperimentOptions {
 	configRefreshSeconds: number;
 	assignmentStore: string | false;
+	/** The parsed `experimentConfig`. */
+	initialConfig?: ParsedConfig;
 }
 
 export const EXPERIMENT_DEFAULTS: ExperimentOptions = {
@@ -192,6 +213,13 @@ export function resolveExperimentOptions(options: StartOptions): ExperimentOptio
 	if (store !== false && (!typeIs(store, "string") || store.size() === 0 || store.size() > 50)) {
 		return "Vantage.start: `assignmentStore` must be a DataStore name (1-50 characters) or false";
 	}
+	if (options.experimentConfig !== undefined) {
+		const parsed = parseConfig(options.experimentConfig);
+		if (!parsed) {
+			return "Vantage.start: `experimentConfig` must be a config document: { experiments = { ... }, flags = { ... } }";
+		}
+		o.initialConfig = parsed;
+	}
 	return o;
 }
 
@@ -225,5 +253,15 @@ export function resolveOptions(options: StartOptions): ResolvedOptions | string 
 	if (typeIs(experiments, "string")) return experiments;
 	const consent = resolveConsentOptions(options);
 	if (typeIs(consent, "string")) return consent;
+	if (delivery.dryRun) keepLocal(tracking, experiments);
 	return { delivery, tracking, experiments, consent, debug };
+}
+
+/**
+ * A dry run writes nothing that would change later analytics: no first-visit records, no kept assignments
+ * (random, stratified and adaptive experiments assign by hash). Consent answers are still kept: they are the player's.
+ */
+export function keepLocal(tracking: TrackingOptions, experiments: ExperimentOptions): void {
+	tracking.firstVisitStore = false;
+	experiments.assignmentStore = false;
 }

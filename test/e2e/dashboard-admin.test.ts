@@ -1,8 +1,9 @@
 // The dashboard's Live, Players and Settings pages in a real browser: Debian's Chromium driven by playwright-core
 // against the real backend (started in-process on a temporary data directory, its dashboard freshly built). Checks that
 // an event ingested through /v1/batches after the Live page opened shows within 5 s, that a player's timeline reads
-// right, that an owner creates a key (shown once), changes the time zone, sets a webhook (shown masked) and creates a
-// user, and that a viewer sees neither keys nor users and is refused a direct API write. Every page is checked for
+// right, that an owner creates a key (shown once), changes the time zone, sets a webhook (shown masked), creates a
+// user with a role on the game and changes, revokes and grants that role in the game's members (a revoked member gets
+// 404 for the game), and that a viewer sees neither keys, members nor users and is refused a direct API write. Every page is checked for
 // console errors, failed requests (those refused on purpose are asserted) and axe-core's serious and critical
 // violations; screenshots go to .tmp/test-results/screenshots/. Without /usr/bin/chromium the suite fails.
 import type { Browser, Page } from "playwright-core";
@@ -317,7 +318,8 @@ describe("the dashboard's Live, Players and Settings pages in Chromium", () => {
 				.toMatch(/^Sent: the webhook accepted the test digest/);
 			expect(hook.requests.map((r) => r.path)).toEqual(["/api/webhooks/42/very-secret-token"]);
 
-			// A user with a generated password, shown once; their role changed, then disabled.
+			// A user with a generated password, shown once, and a role on this game; then a member whose role changes,
+			// who is revoked (the game then does not exist for them) and re-granted; then disabled.
 			await page.getByLabel("Email", { exact: true }).fill("new.analyst@example.com");
 			await page.getByLabel("Role", { exact: true }).selectOption("analyst");
 			await page.getByRole("button", { name: "Add user" }).click();
@@ -329,15 +331,38 @@ describe("the dashboard's Live, Players and Settings pages in Chromium", () => {
 					headers: { "Content-Type": "application/json" },
 					body: JSON.stringify({ email: "new.analyst@example.com", password }),
 				});
-			expect(await (await login()).json()).toMatchObject({ role: "analyst" });
+			const newUserAuth = async () =>
+				`Bearer ${((await (await login()).json()) as { access_token: string }).access_token}`;
+			const asNewUser = async (path: string) =>
+				fetch(`${server.url}${path}`, { headers: { Authorization: await newUserAuth() } });
+			expect(await (await asNewUser("/v1/admin/me")).json()).toMatchObject({
+				admin: false,
+				games: [{ gameId: GAME, role: "analyst" }],
+			});
 			expect(await accessibilityViolations(page)).toEqual([]);
 			await saveScreenshot(page, "settings-owner.png", { fullPage: true });
 			await page.getByRole("button", { name: "Done, hide it" }).click();
-			const row = page.locator('tr[data-user-email="new.analyst@example.com"]');
-			await row.getByLabel("Role of new.analyst@example.com").selectOption("viewer");
+			const member = page.locator('tr[data-member-email="new.analyst@example.com"]');
+			await member.getByLabel("Role of new.analyst@example.com").selectOption("viewer");
 			await expect
-				.poll(() => page.locator("#section-settings-users .feedback.ok").textContent())
-				.toBe("new.analyst@example.com is now viewer.");
+				.poll(() => page.locator("#section-settings-members .feedback.ok").textContent())
+				.toBe(`new.analyst@example.com is now viewer of game ${GAME}.`);
+			expect((await asNewUser(`/v1/games/${GAME}/events`)).status).toBe(403);
+			await member.getByRole("button", { name: "Revoke new.analyst@example.com" }).click();
+			await member.getByRole("button", { name: "Remove new.analyst@example.com from the game" }).click();
+			await expect.poll(() => member.count()).toBe(0);
+			expect((await asNewUser(`/v1/games/${GAME}/metrics/overview`)).status).toBe(404);
+			expect(await (await asNewUser("/v1/admin/games")).json()).toEqual({ games: [] });
+			await page.getByLabel("Member email").fill("new.analyst@example.com");
+			await page.getByLabel("Member role").selectOption("analyst");
+			await page.getByRole("button", { name: "Grant" }).click();
+			await expect.poll(() => member.locator("select").inputValue()).toBe("analyst");
+			expect((await asNewUser(`/v1/games/${GAME}/events`)).status).toBe(200);
+			// The owner's own member row has no controls either.
+			expect(
+				await page.locator(`tr[data-member-email="${owner}"] select, tr[data-member-email="${owner}"] button`).count(),
+			).toBe(0);
+			const row = page.locator('tr[data-user-email="new.analyst@example.com"]');
 			await row.getByRole("button", { name: "Disable new.analyst@example.com" }).click();
 			await expect.poll(() => row.locator("td").nth(3).textContent()).toMatch(/^Disabled /);
 			expect((await login()).status).toBe(401);
@@ -361,12 +386,14 @@ describe("the dashboard's Live, Players and Settings pages in Chromium", () => {
 			expect(nav).toContain("Settings");
 			expect(nav).toContain("Players");
 			expect(nav).not.toContain("Live");
-			// Read-only settings; no key, user or settings form, and the page never asked for keys or users.
+			// Read-only settings; no key, member, user or settings form, and the page never asked for them.
 			expect(await page.locator(".settings-page .facts").textContent()).toContain("Time zone");
 			expect(await page.getByRole("heading", { name: /Keys of game/ }).count()).toBe(0);
-			expect(await page.getByRole("heading", { name: "Users and roles" }).count()).toBe(0);
-			expect(await page.locator(".settings-page form").count()).toBe(0);
-			expect(asked.filter((p) => p.endsWith("/keys") || p === "/v1/admin/users")).toEqual([]);
+			expect(await page.getByRole("heading", { name: "Users", exact: true }).count()).toBe(0);
+			expect(await page.getByRole("heading", { name: /Members of game/ }).count()).toBe(0);
+			// (Their own account's forms, the password and two-step sign-in, are everyone's.)
+			expect(await page.locator(".settings-page section:not(#section-settings-account) form").count()).toBe(0);
+			expect(asked.filter((p) => p.endsWith("/keys") || p.endsWith("/members") || p === "/v1/admin/users")).toEqual([]);
 			expect(await shownText(page)).not.toContain("very-secret-token");
 			expect(await page.evaluate("document.documentElement.scrollWidth")).toBeLessThanOrEqual(375);
 			expect(await accessibilityViolations(page)).toEqual([]);

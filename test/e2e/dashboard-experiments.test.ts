@@ -370,4 +370,29 @@ describe("experiments and flags in Chromium", () => {
 			},
 		);
 	});
+
+	it("says next to the Start button why a draft without a primary metric cannot start", async () => {
+		const path = `/v1/admin/games/${GAME}/experiments/no_metric`;
+		const created = await api(`/v1/admin/games/${GAME}/experiments`, {
+			method: "POST",
+			body: { key: "no_metric", variations: [{ key: "a" }, { key: "b" }] },
+		});
+		expect(created.status).toBe(201);
+		try {
+			await inTab(open({ expected: [{ method: "PATCH", path, status: 400 }] }), async ({ page, problems, refused }) => {
+				await page.goto(`/?page=experiments&game=${GAME}`);
+				await logIn(page, analystEmail);
+				await page.getByRole("button", { name: "Start no_metric" }).click();
+				await page.getByRole("button", { name: "Start experiment" }).click();
+				const alert = page.locator('tr.confirm-row [role="alert"]');
+				await expect.poll(() => alert.textContent()).toContain("cannot start without a primary metric");
+				expect(refused).toEqual([{ method: "PATCH", path, status: 400 }]);
+				expect(((await (await api(path)).json()) as { status: string }).status).toBe("draft");
+				expect(await page.locator('tr[data-experiment="no_metric"] .badge').textContent()).toBe("Draft");
+				expect(problems).toEqual([]);
+			});
+		} finally {
+			await api(path, { method: "DELETE" });
+		}
+	});
 });

@@ -7,6 +7,7 @@ import { readFileSync } from "node:fs";
 import { gzipSync } from "node:zlib";
 import type { Browser } from "playwright-core";
 import { afterAll, describe, expect, it } from "vitest";
+import { LATEST_SDK_VERSION } from "../../server/ingest/sdk-versions.js";
 import { mulberry32 } from "../../server/stats/prng.js";
 import { fetchAdminAuth, fetchGameAuth, provisionAdmin, provisionGameKey } from "../../server/testing/provision.js";
 import { TEST_PASSWORD } from "../../server/testing/test-app.js";
@@ -29,6 +30,8 @@ import {
 const GAME = "4242";
 /** A game with a key but no event yet. */
 const EMPTY_GAME = "9999";
+/** A game whose server sends batches from an SDK older than the backend's (the version check's notice). */
+const OLD_SDK_GAME = "7777";
 const DAY = 86_400_000;
 const HISTORY_DAYS = 42;
 const HISTORY_PLAYERS = 120;
@@ -96,13 +99,18 @@ function history(now: number): WireEvent[] {
 	return events;
 }
 
-/** Posts events through the public ingest API in gzip batches, as game servers do. */
-async function ingest(baseUrl: string, auth: string, events: WireEvent[]): Promise<void> {
+/** Posts events through the public ingest API in gzip batches, as game servers do (the SDK's version by default). */
+async function ingest(
+	baseUrl: string,
+	auth: string,
+	events: WireEvent[],
+	sdkVersion = LATEST_SDK_VERSION,
+): Promise<void> {
 	for (let i = 0; i < events.length; i += 1000) {
 		const batch = {
 			batchId: `b-${i}`,
 			sentAt: Date.now(),
-			sdk: { name: "vantage-roblox", version: "0.1.0" },
+			sdk: { name: "vantage-roblox", version: sdkVersion },
 			events: events.slice(i, i + 1000),
 		};
 		const res = await fetch(`${baseUrl}/v1/batches`, {
@@ -126,6 +134,14 @@ describe("the dashboard in Chromium", () => {
 		await provisionGameKey(server.dataDir, EMPTY_GAME);
 		owner = await provisionAdmin(server.dataDir, "owner");
 		await ingest(server.url, await fetchGameAuth(server.url, server.gameKey), history(Date.now()));
+		const oldSdkKey = await provisionGameKey(server.dataDir, OLD_SDK_GAME);
+		const session = { userId: 1, sessionId: "s-old", type: "session_start", name: "player", props: {} };
+		await ingest(
+			server.url,
+			await fetchGameAuth(server.url, oldSdkKey),
+			[{ ...session, id: "e-old-1", time: Date.now() - 60_000 }],
+			"0.0.9",
+		);
 		await waitForRollups(server.url, await fetchAdminAuth(server.url, owner));
 		browser = await launchChromium();
 	}, 120_000);
@@ -184,6 +200,8 @@ describe("the dashboard in Chromium", () => {
 				"concurrent",
 			]);
 			for (const [key, value] of cards) expect(value, String(key)).toMatch(/\d/);
+			// Its servers run the latest SDK: no update notice.
+			expect(await page.locator(".sdk-notice").count()).toBe(0);
 			// Six weeks of history: the 30 days have a previous period, and the change against it is shown.
 			expect(await page.locator('[data-kpi="dau"] .kpi-change').textContent()).toMatch(
 				/[+−]\d+(\.\d)?% vs the previous 30 days/,
@@ -268,6 +286,19 @@ describe("the dashboard in Chromium", () => {
 			expect(new URL(page.url()).searchParams.get("game")).toBe(EMPTY_GAME);
 			expect(await accessibilityViolations(page)).toEqual([]);
 			await saveScreenshot(page, "overview-empty.png", { fullPage: true });
+			expect(problems).toEqual([]);
+		});
+	});
+
+	it("tells on the overview that a game's servers run an outdated SDK", async () => {
+		await inTab(open(), async ({ page, problems }) => {
+			await page.goto(`/?game=${OLD_SDK_GAME}`);
+			await logIn(page, owner, TEST_PASSWORD);
+			const notice = page.getByRole("status", { name: "SDK update" });
+			await expect.poll(() => notice.locator("h2").textContent()).toBe("Update the Vantage SDK");
+			expect(await notice.textContent()).toContain(`run SDK 0.0.9; the latest is ${LATEST_SDK_VERSION}`);
+			expect(await accessibilityViolations(page)).toEqual([]);
+			await saveScreenshot(page, "overview-outdated-sdk.png", { fullPage: true });
 			expect(problems).toEqual([]);
 		});
 	});

@@ -144,6 +144,7 @@ describe("experiments → backend", () => {
 				startAt,
 				variations: [{ key: "small" }, { key: "large" }],
 				assignment: { mode: "stratified", strata: ["country"] },
+				primaryMetric: { key: "purchased", type: "conversion", event: "shop_purchase" },
 			},
 			{
 				key: "us-only",
@@ -151,6 +152,7 @@ describe("experiments → backend", () => {
 				startAt,
 				variations: [{ key: "a" }, { key: "b" }],
 				condition: { country: "US" },
+				primaryMetric: { key: "purchased", type: "conversion", event: "shop_purchase" },
 			},
 		]) {
 			expect((await admin("POST", "/experiments", body)).status).toBe(201);

@@ -9,20 +9,16 @@ import { cpSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } 
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { buildPackage, PACKAGE_NAME } from "../../packaging/build.js";
+import { PACKAGE_NAME } from "../../packaging/build.js";
 import { nodeFromProject, type TreeNode } from "../harness/project.js";
 import { World } from "../harness/world.js";
 import { startTestBackend, type TestBackend } from "./backend.js";
+import { packSdk, type PackResult } from "./packed-sdk.js";
 import { repoRoot } from "./sdk-build.js";
 
 const GAME = "4313";
 /** What the game installs besides the SDK: its own runtime packages and roblox-ts's types. */
 const GAME_PACKAGES = ["services", "signal", "t", "compiler-types", "types"];
-
-interface PackResult {
-	filename: string;
-	files: { path: string }[];
-}
 
 function find(node: TreeNode, path: string[]): TreeNode {
 	let at = node;
@@ -45,13 +41,7 @@ describe("roblox-ts package → a roblox-ts game → backend", { timeout: 180_00
 		tmp = mkdtempSync(join(tmpdir(), "vantage-rbxts-"));
 		// An empty npm cache of the test's own: nothing comes from a cache or the registry.
 		const env = { ...process.env, npm_config_cache: join(tmp, "npm-cache") };
-		const packageDir = buildPackage();
-		const packOut = execFileSync("npm", ["pack", packageDir, "--pack-destination", tmp, "--json"], {
-			cwd: repoRoot,
-			encoding: "utf8",
-			env,
-		});
-		[packed] = JSON.parse(packOut) as [PackResult];
+		packed = await packSdk(tmp, env);
 
 		// The game: example/roblox-ts as a user would have it after `npm install`, minus the SDK.
 		gameDir = join(tmp, "game");
@@ -86,7 +76,7 @@ describe("roblox-ts package → a roblox-ts game → backend", { timeout: 180_00
 			{ cwd: gameDir, stdio: "pipe", env },
 		);
 		execFileSync(join(repoRoot, "node_modules/.bin/rbxtsc"), ["-p", "."], { cwd: gameDir, stdio: "pipe" });
-	});
+	}, 300_000); // the package build (two rbxtsc runs, maybe after another test's) and the game's
 
 	afterAll(async () => {
 		await server?.close();
@@ -98,7 +88,12 @@ describe("roblox-ts package → a roblox-ts game → backend", { timeout: 180_00
 		expect(files).toContain("package.json");
 		expect(files).toContain("out/init.lua");
 		expect(files).toContain("out/index.d.ts");
-		expect(files.filter((f) => !/^out\/.*\.(lua|d\.ts)$/.test(f))).toEqual(["README.md", "package.json"]);
+		// flamework.build: the Flamework adapter's (out/flamework) ids, read by a Flamework game's transformer only.
+		expect(files.filter((f) => !/^out\/.*\.(lua|d\.ts)$/.test(f))).toEqual([
+			"README.md",
+			"flamework.build",
+			"package.json",
+		]);
 		expect(files.some((f) => /RuntimeLib|Promise\.lua|tsbuildinfo/.test(f))).toBe(false);
 
 		const installed = join(gameDir, "node_modules", PACKAGE_NAME);

@@ -166,7 +166,7 @@ describe("the simulator → backend", () => {
 
 	it("uses only Vantage's public API in the example game", () => {
 		const index = readFileSync(join(repoRoot, "src/index.ts"), "utf8");
-		const serverApi = new Set([...index.matchAll(/export (?:function|const) (\w+)/g)].map((m) => m[1]!));
+		const serverApi = new Set([...index.matchAll(/export (?:function|const|namespace) (\w+)/g)].map((m) => m[1]!));
 		const files: string[] = [];
 		const walk = (dir: string) => {
 			for (const entry of readdirSync(dir)) {

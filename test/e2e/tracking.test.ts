@@ -217,7 +217,8 @@ describe("tracking → backend", () => {
 	});
 
 	it("starts in Studio with HTTP requests disabled: nothing thrown, one warning, events kept", async () => {
-		const world = await newWorld({ isStudio: true, config: { httpEnabled: false } });
+		// A published place (GameId and PlaceId set): an unpublished one runs as a dry run (test/e2e/first-run.test.ts).
+		const world = await newWorld({ isStudio: true, placeId: 1, config: { httpEnabled: false } });
 		const [ok] = await world.run<[boolean]>(
 			"server",
 			`return ${VANTAGE}.Vantage.start({ endpoint = "${server.url}", flushSeconds = 5 })`,

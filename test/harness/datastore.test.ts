@@ -139,6 +139,24 @@ describe("GlobalDataStore requests", () => {
 		expect([ok, err]).toEqual([false, "DataStore can't be accessed from client"]);
 	});
 
+	it("has no data stores in a Studio place that was never published (GameId or PlaceId 0)", async () => {
+		const unpublished = track(await RobloxVm.create({ role: "server", isStudio: true }));
+		expect(await errorOf(unpublished, `DSS:GetDataStore("Y")`)).toBe(
+			"You must publish this place to the web to access DataStore.",
+		);
+		expect(await errorOf(unpublished, `DSS:GetGlobalDataStore()`)).toBe(
+			"You must publish this place to the web to access DataStore.",
+		);
+		// Published (both ids set), Studio reaches the experience's data stores; a live server always has its ids.
+		const published = track(await RobloxVm.create({ role: "server", isStudio: true, gameId: 7, placeId: 8 }));
+		const [value] = await published.run<[number]>(
+			lua(`DSS:GetDataStore("Y"):SetAsync("k", 5) return DSS:GetDataStore("Y"):GetAsync("k")`),
+		);
+		expect(value).toBe(5);
+		const halfPublished = track(await RobloxVm.create({ role: "server", isStudio: true, gameId: 7 }));
+		expect(await errorOf(halfPublished, `DSS:GetDataStore("Y")`)).toMatch(/must publish this place/);
+	});
+
 	it("cancels UpdateAsync when the transform returns nil, and refuses a yielding transform", async () => {
 		const vm = await server();
 		const [cancelled, readLeft, writeLeft] = await vm.run(

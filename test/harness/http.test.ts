@@ -227,6 +227,9 @@ describe("availability", () => {
 		await vm.callH("setHttpEnabled", true);
 		const [code] = await vm.run(lua(`return Http:RequestAsync({Url = BASE}).StatusCode`));
 		expect(code).toBe(200);
+		// Tests can tell "no request was even tried" from "tried and refused": attempts count both.
+		expect(await vm.callH("httpAttempts")).toBe(4);
+		expect(await vm.callH("httpRequestsInWindow")).toBe(1);
 	});
 
 	it("refuses requests on a client", async () => {

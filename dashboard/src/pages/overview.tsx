@@ -3,7 +3,7 @@
 // the breakdown and segment filters (the headline numbers are always the whole game's, as the overview metric is).
 import { useMemo } from "preact/hooks";
 import { metricPath } from "../api.js";
-import type { ActiveUsers, Overview, Revenue, Sessions } from "../api-types.js";
+import type { ActiveUsers, GamesAnswer, GameSdk, Overview, Revenue, Sessions } from "../api-types.js";
 import { Chart } from "../components/chart.js";
 import { KpiCard } from "../components/kpi-card.js";
 import { Empty, Failed, Loading } from "../components/states.js";
@@ -31,6 +31,10 @@ export function OverviewPage({ state, range }: PageProps) {
 	const segmentedUsers = useApi<[ActiveUsers]>(
 		segmented ? [metricPath(game, "active-users", { ...range, ...segment })] : null,
 	);
+
+	// The games list says which SDK versions the game's servers run: an outdated one gets a notice above the numbers.
+	const games = useApi<[GamesAnswer]>(["/v1/admin/games"]);
+	const sdk = games.status === "done" ? games.data[0].games.find((g) => g.id === game)?.sdk : undefined;
 
 	const data = cards.status === "done" ? cards.data : undefined;
 	const kpiCards = useMemo(
@@ -65,6 +69,7 @@ export function OverviewPage({ state, range }: PageProps) {
 					</a>
 				</p>
 			</header>
+			{sdk?.outdated ? <OutdatedSdk sdk={sdk} /> : null}
 			{cards.status === "loading" ? <Loading label="Loading the headline numbers…" /> : null}
 			{cards.status === "failed" ? <Failed what="the overview" error={cards.error} onRetry={cards.retry} /> : null}
 			{data && kpiCards && !hasPlayers(data[0]) ? <NoPlayers game={game} /> : null}
@@ -109,6 +114,21 @@ export function OverviewPage({ state, range }: PageProps) {
 				</>
 			) : null}
 		</>
+	);
+}
+
+/** Some of the game's servers send batches from an SDK older than the backend's: say which and what to do. */
+function OutdatedSdk(props: { sdk: GameSdk }) {
+	const old = props.sdk.versions.filter((v) => v.outdated).map((v) => v.version);
+	return (
+		<section class="sdk-notice" role="status" aria-label="SDK update">
+			<h2>Update the Vantage SDK</h2>
+			<p>
+				Some of this game's servers run SDK {old.join(", ")}; the latest is {props.sdk.latest}. Update the SDK in the
+				game and publish it: new servers start with the new version, and this notice goes once no server has sent the
+				old one for a day. The changelog lists what changed.
+			</p>
+		</section>
 	);
 }
 

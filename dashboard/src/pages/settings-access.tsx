@@ -1,5 +1,6 @@
-// Owner-only settings: the game's keys and the users with their roles. The page renders these sections for owners
-// only (a viewer never even asks for them), and the API refuses everyone else anyway. A new key or a generated password
+// Owner-only settings: the game's keys and its members (who may open it, with which role); for instance admins, the
+// users. The page renders these sections only for those roles (a viewer never even asks for them), and the API
+// refuses everyone else anyway. A new key or a generated password
 // is shown once, with a copy button and a warning; afterwards only the key's id (its public prefix) is visible.
 import { useRef, useState } from "preact/hooks";
 import { sendJson } from "../api.js";
@@ -18,6 +19,7 @@ import {
 	type ApiKey,
 	type CreatedKey,
 	type CreatedUser,
+	type GameMember,
 } from "./settings-data.js";
 
 /**
@@ -213,10 +215,11 @@ export function KeysSection(props: { game: string }) {
 	);
 }
 
-export function UsersSection(props: { selfEmail: string }) {
+export function UsersSection(props: { selfEmail: string; game: string; onGranted: () => void }) {
 	const [users, setUsers] = useResource<{ users: AdminUser[] }>("/v1/admin/users");
 	const [email, setEmail] = useState("");
-	const [role, setRole] = useState<Role>("viewer");
+	const [role, setRole] = useState<Role | "">("viewer");
+	const [admin, setAdmin] = useState(false);
 	const [password, setPassword] = useState("");
 	const [generated, setGenerated] = useState<{ email: string; password: string } | undefined>(undefined);
 	const [feedback, setFeedback] = useState<Feedback>(undefined);
@@ -233,7 +236,8 @@ export function UsersSection(props: { selfEmail: string }) {
 		try {
 			const answer = await sendJson<CreatedUser>("POST", "/v1/admin/users", {
 				email: email.trim(),
-				role,
+				admin,
+				games: role ? [{ gameId: props.game, role }] : [],
 				...(password ? { password } : {}),
 			});
 			setUsers((u) => ({ users: [...u.users, answer.user] }));
@@ -242,14 +246,20 @@ export function UsersSection(props: { selfEmail: string }) {
 			);
 			setEmail("");
 			setPassword("");
-			setFeedback({ kind: "ok", text: `${answer.user.email} can now sign in as ${answer.user.role}.` });
+			setAdmin(false);
+			const what = [admin ? "instance admin" : "", role ? `${role} of game ${props.game}` : ""].filter(Boolean);
+			setFeedback({
+				kind: "ok",
+				text: `${answer.user.email} can now sign in${what.length ? ` as ${what.join(" and ")}` : ", with no game yet"}.`,
+			});
+			if (role) props.onGranted();
 		} catch (error) {
 			setFeedback({ kind: "error", text: errorText(error) });
 		} finally {
 			setBusy(false);
 		}
 	};
-	const update = async (user: AdminUser, change: { role?: Role; disabled?: boolean }, done: string) => {
+	const update = async (user: AdminUser, change: { admin?: boolean; disabled?: boolean }, done: string) => {
 		setBusy(true);
 		try {
 			const updated = await sendJson<AdminUser>("PATCH", `/v1/admin/users/${encodeURIComponent(user.id)}`, change);
@@ -265,8 +275,8 @@ export function UsersSection(props: { selfEmail: string }) {
 	return (
 		<SettingsSection
 			id="settings-users"
-			title="Users and roles"
-			lead="Roles: owner (everything), analyst (raw events, players, experiments), viewer (dashboards). Changes apply to the user's next request."
+			title="Users"
+			lead="Everyone who can sign in. An instance admin adds games and users and is owner of every game; everyone else sees only the games they have a role on (Members). Changes apply to the user's next request."
 		>
 			{users.status === "loading" ? <Loading label="Loading the users…" /> : null}
 			{users.status === "failed" ? <Failed what="the users" error={users.error} onRetry={users.retry} /> : null}
@@ -276,7 +286,7 @@ export function UsersSection(props: { selfEmail: string }) {
 						<thead>
 							<tr>
 								<th scope="col">Email</th>
-								<th scope="col">Role</th>
+								<th scope="col">Instance admin</th>
 								<th scope="col">Created</th>
 								<th scope="col">State</th>
 								<th scope="col">
@@ -295,23 +305,23 @@ export function UsersSection(props: { selfEmail: string }) {
 										</td>
 										<td>
 											{self ? (
-												user.role
+												user.admin ? (
+													"Yes"
+												) : (
+													"No"
+												)
 											) : (
-												<select
-													aria-label={`Role of ${user.email}`}
-													value={user.role}
+												<input
+													type="checkbox"
+													aria-label={`${user.email} is an instance admin`}
+													checked={user.admin}
 													disabled={busy}
 													onChange={(e) => {
-														const next = e.currentTarget.value as Role;
-														void update(user, { role: next }, `${user.email} is now ${next}.`);
+														const next = e.currentTarget.checked;
+														const done = `${user.email} is ${next ? "now" : "no longer"} an instance admin.`;
+														void update(user, { admin: next }, done);
 													}}
-												>
-													{ADMIN_ROLES.map((r) => (
-														<option key={r} value={r}>
-															{r}
-														</option>
-													))}
-												</select>
+												/>
 											)}
 										</td>
 										<td>{shortDate(user.createdAt)}</td>
@@ -366,14 +376,23 @@ export function UsersSection(props: { selfEmail: string }) {
 				</div>
 				<div class="field">
 					<label for="user-role">Role</label>
-					<select id="user-role" value={role} onChange={(e) => setRole(e.currentTarget.value as Role)}>
+					<select
+						id="user-role"
+						value={role}
+						aria-describedby="user-role-help"
+						onChange={(e) => setRole(e.currentTarget.value as Role | "")}
+					>
 						{ADMIN_ROLES.map((r) => (
 							<option key={r} value={r}>
 								{r} — {ROLE_HELP[r]}
 							</option>
 						))}
+						<option value="">none on this game</option>
 					</select>
 				</div>
+				<label class="check">
+					<input type="checkbox" checked={admin} onChange={(e) => setAdmin(e.currentTarget.checked)} /> Instance admin
+				</label>
 				<div class="field">
 					<label for="user-password">Initial password (optional)</label>
 					<input
@@ -391,9 +410,174 @@ export function UsersSection(props: { selfEmail: string }) {
 					Add user
 				</button>
 			</form>
+			<p id="user-role-help" class="muted small">
+				The role is on game {props.game}; other games are shared from their own Members section.
+			</p>
 			<p id="user-password-help" class="muted small">
 				12 characters or more; leave it empty and a strong one is generated and shown once.
 			</p>
+			<FeedbackLine feedback={feedback} />
+		</SettingsSection>
+	);
+}
+
+/**
+ * Who may open the game, with which role: grants (a role select and a revoke button each) and the instance admins
+ * (owner of every game, changed in Users). An owner gives an existing user a role by email. Nobody changes their own
+ * row: the API refuses it (409), so an owner cannot leave the game without one by mistake.
+ */
+export function MembersSection(props: { game: string; selfEmail: string }) {
+	const path = `/v1/admin/games/${encodeURIComponent(props.game)}/members`;
+	const [members, setMembers] = useResource<{ members: GameMember[] }>(path);
+	const [email, setEmail] = useState("");
+	const [role, setRole] = useState<Role>("viewer");
+	const [confirming, setConfirming] = useState<string | undefined>(undefined);
+	const [feedback, setFeedback] = useState<Feedback>(undefined);
+	const [busy, setBusy] = useState(false);
+
+	const put = (member: GameMember) =>
+		setMembers((m) => ({
+			members: [...m.members.filter((x) => x.userId !== member.userId), member].sort((a, b) =>
+				a.email.localeCompare(b.email),
+			),
+		}));
+	const grant = async (target: string, next: Role) => {
+		setBusy(true);
+		try {
+			put(await sendJson<GameMember>("POST", path, { email: target, role: next }));
+			setFeedback({ kind: "ok", text: `${target} is now ${next} of game ${props.game}.` });
+			return true;
+		} catch (error) {
+			setFeedback({ kind: "error", text: errorText(error) });
+			return false;
+		} finally {
+			setBusy(false);
+		}
+	};
+	const add = async (e: Event) => {
+		e.preventDefault();
+		if (!email.trim().includes("@")) {
+			setFeedback({ kind: "error", text: "Enter the email of an existing user (an admin adds users)." });
+			return;
+		}
+		if (await grant(email.trim().toLowerCase(), role)) setEmail("");
+	};
+	const revoke = async (member: GameMember) => {
+		setBusy(true);
+		try {
+			await sendJson<unknown>("DELETE", `${path}/${encodeURIComponent(member.userId)}`);
+			setMembers((m) => ({ members: m.members.filter((x) => x.userId !== member.userId) }));
+			setFeedback({ kind: "ok", text: `${member.email} no longer sees game ${props.game}.` });
+		} catch (error) {
+			setFeedback({ kind: "error", text: errorText(error) });
+		} finally {
+			setConfirming(undefined);
+			setBusy(false);
+		}
+	};
+
+	return (
+		<SettingsSection
+			id="settings-members"
+			title={`Members of game ${props.game}`}
+			lead="Only members see this game; to everyone else it does not exist. Changes apply to the member's next request."
+		>
+			{members.status === "loading" ? <Loading label="Loading the members…" /> : null}
+			{members.status === "failed" ? <Failed what="the members" error={members.error} onRetry={members.retry} /> : null}
+			{members.status === "done" ? (
+				<div class="table-scroll">
+					<table class="data-table members-table">
+						<thead>
+							<tr>
+								<th scope="col">Email</th>
+								<th scope="col">Role</th>
+								<th scope="col">State</th>
+								<th scope="col">
+									<span class="visually-hidden">Actions</span>
+								</th>
+							</tr>
+						</thead>
+						<tbody>
+							{members.data.members.map((member) => {
+								const fixed = member.email === props.selfEmail || member.via === "admin";
+								return (
+									<tr key={member.userId} data-member-email={member.email}>
+										<td class="break">
+											{member.email}
+											{member.email === props.selfEmail ? <span class="muted small"> (you)</span> : null}
+										</td>
+										<td>
+											{fixed ? (
+												`${member.role}${member.via === "admin" ? " (instance admin)" : ""}`
+											) : (
+												<select
+													aria-label={`Role of ${member.email}`}
+													value={member.role}
+													disabled={busy}
+													onChange={(e) => void grant(member.email, e.currentTarget.value as Role)}
+												>
+													{ADMIN_ROLES.map((r) => (
+														<option key={r} value={r}>
+															{r}
+														</option>
+													))}
+												</select>
+											)}
+										</td>
+										<td>{member.disabled ? "Disabled" : "Active"}</td>
+										<td class="nowrap">
+											{fixed ? null : confirming === member.userId ? (
+												<>
+													<button type="button" class="danger" disabled={busy} onClick={() => void revoke(member)}>
+														Remove {member.email} from the game
+													</button>{" "}
+													<button type="button" onClick={() => setConfirming(undefined)}>
+														Cancel
+													</button>
+												</>
+											) : (
+												<button
+													type="button"
+													aria-label={`Revoke ${member.email}`}
+													onClick={() => setConfirming(member.userId)}
+												>
+													Revoke
+												</button>
+											)}
+										</td>
+									</tr>
+								);
+							})}
+						</tbody>
+					</table>
+				</div>
+			) : null}
+			<form class="settings-form" onSubmit={add} aria-label="Add a member">
+				<div class="field">
+					<label for="member-email">Member email</label>
+					<input
+						id="member-email"
+						type="email"
+						value={email}
+						autoComplete="off"
+						maxLength={320}
+						onInput={(e) => setEmail(e.currentTarget.value)}
+					/>
+				</div>
+				<div class="field">
+					<label for="member-role">Member role</label>
+					<select id="member-role" value={role} onChange={(e) => setRole(e.currentTarget.value as Role)}>
+						{ADMIN_ROLES.map((r) => (
+							<option key={r} value={r}>
+								{r} — {ROLE_HELP[r]}
+							</option>
+						))}
+					</select>
+				</div>
+				<button type="submit" disabled={busy}>
+					Grant
+				</button>
+			</form>
 			<FeedbackLine feedback={feedback} />
 		</SettingsSection>
 	);

@@ -38,9 +38,21 @@ export interface CreatedKey {
 export interface AdminUser {
 	id: string;
 	email: string;
-	role: Role;
+	/** Instance admin: creates games and users, owner of every game. */
+	admin: boolean;
 	createdAt: string;
 	disabledAt: string | null;
+}
+
+/** GET /v1/admin/games/{id}/members: who can open the game. */
+export interface GameMember {
+	userId: string;
+	email: string;
+	role: Role;
+	/** "admin": an instance admin (owner of every game); their role is not changed here. */
+	via: "grant" | "admin";
+	grantedAt: string | null;
+	disabled: boolean;
 }
 
 /** POST /v1/admin/users: `generatedPassword` only when none was sent, in this answer only. */
@@ -65,12 +77,12 @@ export const KEY_SCOPES = [
 ] as const;
 
 export const ROLE_HELP: Record<Role, string> = {
-	owner: "everything, including keys, users and settings",
+	owner: "everything on this game, including its keys, members and settings",
 	analyst: "dashboards, raw events, players and experiments",
 	viewer: "dashboards only",
 };
 
-/** Only owners change settings, keys and users (the API refuses everyone else). */
+/** Only the game's owners change its settings, keys and members (the API refuses everyone else). */
 export function canManage(role: Role): boolean {
 	return role === "owner";
 }

@@ -1,11 +1,12 @@
-// Settings: the game's time zone, raw-event retention and daily digest webhook; the games; and, for owners only, the
-// game's keys and the users with their roles (settings-access.tsx). Everyone reads what the API lets their role read;
-// only owners see forms, and the API refuses any change from anyone else.
+// Settings: the game's time zone, raw-event retention and daily digest webhook; the games; for the game's owners, its
+// keys and members (who may open it, with which role); for instance admins, the users (settings-access.tsx). Everyone
+// reads what the API lets their role read; only owners see forms, and the API refuses any change from anyone else.
 import { useMemo, useState } from "preact/hooks";
 import { sendJson } from "../api.js";
 import { Failed, Loading } from "../components/states.js";
 import type { PageProps } from "./index.js";
-import { KeysSection, UsersSection } from "./settings-access.js";
+import { KeysSection, MembersSection, UsersSection } from "./settings-access.js";
+import { AccountSection } from "./settings-account.js";
 import {
 	ROLE_HELP,
 	browserTimeZones,
@@ -24,13 +25,16 @@ import { FeedbackLine, SettingsSection, errorText, useResource, type Feedback } 
 export function SettingsPage({ state, session }: PageProps) {
 	const game = state.game;
 	const owner = canManage(session.role);
+	// Adding a user with a role on this game changes its members: the members list loads again.
+	const [membersVersion, setMembersVersion] = useState(0);
 	const [settings, setSettings] = useResource<GameSettings>(`/v1/admin/games/${encodeURIComponent(game)}/settings`);
 	return (
 		<div class="admin-page settings-page">
 			<header class="page-head">
 				<h1>Settings</h1>
 				<p class="muted">
-					You are {session.role === "viewer" ? "a" : "an"} {session.role}: {ROLE_HELP[session.role]}.
+					You are {session.role === "viewer" ? "a" : "an"} {session.role} of this game: {ROLE_HELP[session.role]}.
+					{session.admin ? " As an instance admin you also add games and users." : ""}
 					{owner ? "" : " Only owners change settings; ask one if something here needs to change."}
 				</p>
 			</header>
@@ -38,7 +42,13 @@ export function SettingsPage({ state, session }: PageProps) {
 				<nav class="settings-nav" aria-label="Settings sections">
 					<a href="#section-settings-game">Game</a> <a href="#section-settings-digest">Digest</a>{" "}
 					<a href="#section-settings-games">Games</a> <a href="#section-settings-keys">Keys</a>{" "}
-					<a href="#section-settings-users">Users</a>
+					<a href="#section-settings-members">Members</a>
+					{session.admin ? (
+						<>
+							{" "}
+							<a href="#section-settings-users">Users</a>
+						</>
+					) : null}
 				</nav>
 			) : null}
 			{settings.status === "loading" ? <Loading label="Loading the game's settings…" /> : null}
@@ -51,12 +61,16 @@ export function SettingsPage({ state, session }: PageProps) {
 					<DigestSection settings={settings.data} owner={owner} onSaved={(saved) => setSettings(() => saved)} />
 				</>
 			) : null}
-			<GamesSection owner={owner} current={game} />
+			<GamesSection owner={session.admin} current={game} />
+			<AccountSection />
 			{owner ? (
 				<>
 					<KeysSection game={game} />
-					<UsersSection selfEmail={session.email} />
+					<MembersSection key={membersVersion} game={game} selfEmail={session.email} />
 				</>
+			) : null}
+			{session.admin ? (
+				<UsersSection selfEmail={session.email} game={game} onGranted={() => setMembersVersion((v) => v + 1)} />
 			) : null}
 		</div>
 	);

@@ -259,7 +259,7 @@ describe("admin token verification", () => {
 			t.app.request("/v1/admin/games", { method: "POST", headers, body: JSON.stringify({ id }) });
 		expect((await create("a1")).status).toBe(201);
 		const [user] = await t.store.listAdminUsers();
-		await t.store.updateAdminUser(user?.id ?? "", { role: "viewer" });
+		await t.store.updateAdminUser(user?.id ?? "", { admin: false });
 		expect((await create("a2")).status).toBe(403);
 		expect((await t.app.request("/v1/admin/me", { headers })).status).toBe(200);
 		await t.store.updateAdminUser(user?.id ?? "", { disabledAt: t.clock.now });

@@ -1,6 +1,7 @@
 import type { Context, MiddlewareHandler } from "hono";
 import { getCookie } from "hono/cookie";
-import { roleAllows, type AdminRole, type GameScope } from "../../auth/roles.js";
+import { accessRequirementCheck, type AccessRequirement } from "../../auth/game-access.js";
+import type { GameScope } from "../../auth/roles.js";
 import { InvalidTokenError, type TokenService } from "../../auth/tokens.js";
 import { CSRF_HEADER, SESSION_COOKIE, csrfTokenMatches, type DashboardSessions } from "../../dashboard/sessions.js";
 import { CsrfError, ForbiddenError, UnauthorizedError } from "../../errors.js";
@@ -54,8 +55,9 @@ export function requireGameToken(options: RequireTokenOptions & { scope: GameSco
 }
 
 /**
- * Lets a request through only for a user who still exists, is not disabled and whose current role is at least
- * `role`; sets `c.get("admin")`. Who the user is comes from:
+ * Lets a request through only for a user who still exists, is not disabled and whose current access meets `role`
+ * (see {@link AccessRequirement}: a role on the route's `:gameId`, instance admin, or any signed-in user); sets
+ * `c.get("admin")`. Who the user is comes from:
  * 1. an `Authorization` header → the admin token in it (API clients; a cookie sent along is ignored);
  * 2. else, with `sessions`, the dashboard's session cookie → its session (unknown, expired or logged out → 401); a
  *    state change (anything but GET, HEAD, OPTIONS) must also carry the session's CSRF token in `X-CSRF-Token`
@@ -67,27 +69,30 @@ export function requireGameToken(options: RequireTokenOptions & { scope: GameSco
  */
 export function requireAdmin(
 	options: RequireTokenOptions & {
-		role: AdminRole;
+		role: AccessRequirement;
 		/** The dashboard's login sessions: without them only admin tokens are accepted. */
 		sessions?: DashboardSessions;
 	},
 ): MiddlewareHandler<AppEnv> {
 	return async (c, next) => {
 		const sessions = options.sessions;
-		const user =
+		const { user, sessionId } =
 			sessions && c.req.header("authorization") === undefined && getCookie(c, SESSION_COOKIE) !== undefined
 				? await sessionUser(c, options, sessions)
 				: await tokenUser(c, options);
-		if (!roleAllows(user.role, options.role)) {
-			throw new ForbiddenError(`This needs the ${options.role} role or higher.`);
-		}
-		c.set("admin", { userId: user.id, email: user.email, role: user.role });
+		const grants = new Map((await options.store.access.listUserGrants(user.id)).map((g) => [g.gameId, g.role]));
+		const caller = { userId: user.id, email: user.email, admin: user.admin, grants, sessionId };
+		accessRequirementCheck(caller, options.role, c.req.param("gameId"));
+		c.set("admin", caller);
 		await next();
 	};
 }
 
-/** The user of the request's admin token, still existing and enabled. */
-async function tokenUser(c: Context<AppEnv>, options: RequireTokenOptions): Promise<AdminUser> {
+/** The user of the request's admin token, still existing and enabled, and the token's session, not revoked. */
+async function tokenUser(
+	c: Context<AppEnv>,
+	options: RequireTokenOptions,
+): Promise<{ user: AdminUser; sessionId: string }> {
 	const token = bearerToken(c);
 	const claims = await verified(c, options, () => options.tokens.verifyAdminToken(token), {
 		verify: () => options.tokens.verifyGameToken(token),
@@ -95,7 +100,10 @@ async function tokenUser(c: Context<AppEnv>, options: RequireTokenOptions): Prom
 	});
 	const user = await options.store.getAdminUser(claims.userId);
 	if (!user || user.disabledAt !== null) throw reject(c, options, "admin user unknown or disabled");
-	return user;
+	// Read on every request (a primary-key lookup): a session revoked or ended by a password change stops its token at once.
+	const session = await options.store.getAdminSession(claims.sessionId);
+	if (!session || session.userId !== user.id) throw reject(c, options, "session revoked");
+	return { user, sessionId: session.id };
 }
 
 /** The user of the request's dashboard session (resolving it checks they exist and are enabled), after CSRF. */
@@ -103,7 +111,7 @@ async function sessionUser(
 	c: Context<AppEnv>,
 	options: RequireTokenOptions,
 	sessions: DashboardSessions,
-): Promise<AdminUser> {
+): Promise<{ user: AdminUser; sessionId: string }> {
 	const resolved = await sessions.resolve(getCookie(c, SESSION_COOKIE));
 	if (!resolved) {
 		options.logger?.info("session rejected", { requestId: c.get("requestId"), path: c.req.path });
@@ -116,7 +124,7 @@ async function sessionUser(
 		options.logger?.info("csrf check failed", { requestId: c.get("requestId"), path: c.req.path });
 		throw new CsrfError();
 	}
-	return resolved.user;
+	return { user: resolved.user, sessionId: resolved.session.id };
 }
 
 /** The bearer token of the request, or a 401 (without an error attribute when no credentials were sent). */

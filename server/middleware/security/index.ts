@@ -72,16 +72,21 @@ export function securityHeaders(): MiddlewareHandler<AppEnv> {
 /**
  * CORS for the admin API only, for the listed dashboard origins; no origin at all by default, never a wildcard.
  * Game servers call from Roblox's servers, not browsers, so game routes never answer CORS. Bearer tokens, not
- * cookies, so no credentials mode.
+ * cookies, so no credentials mode. A preflight answers the methods the requested path has (`methodsOf`), so PATCH
+ * and DELETE routes work from the dashboard's origin and a method no route has is never advertised.
  *
  * @example
- * app.use("/v1/admin/*", adminCors(["https://dash.example.com"]));
+ * app.use("/v1/admin/*", adminCors(["https://dash.example.com"], (path) => allowedMethods(app, path)));
  */
-export function adminCors(origins: readonly string[]): MiddlewareHandler<AppEnv> {
+export function adminCors(
+	origins: readonly string[],
+	/** The methods a path answers. @default every method the admin API uses */
+	methodsOf: (path: string) => readonly string[] = () => ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE"],
+): MiddlewareHandler<AppEnv> {
 	const allowed = new Set(origins);
 	const handler = cors({
 		origin: (origin) => (allowed.has(origin) ? origin : null),
-		allowMethods: ["GET", "POST"],
+		allowMethods: (_origin, c) => [...methodsOf(c.req.path)],
 		allowHeaders: ["Authorization", "Content-Type"],
 		exposeHeaders: ["X-Request-Id", "Retry-After"],
 		maxAge: 600,

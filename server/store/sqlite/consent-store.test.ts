@@ -20,7 +20,13 @@ beforeEach(async () => {
 	dir = mkdtempSync(join(tmpdir(), "vantage-consent-"));
 	path = join(dir, "vantage.db");
 	keyring = PlayerKeyring.open({ path: ":memory:", masterKey: randomBytes(32) });
-	store = openSqliteStore({ path, warehouse: "inline", autoFold: false, consentSealer: consentSealer(keyring) });
+	store = openSqliteStore({
+		path,
+		warehouse: "inline",
+		autoFold: false,
+		consentSealer: consentSealer(keyring),
+		players: keyring,
+	});
 	await store.createGame({ id: "g1", name: "g1", createdAt: T0 });
 });
 afterEach(async () => {
@@ -55,7 +61,11 @@ describe("consent tables (migration 9)", () => {
 				/consent_records is append-only/,
 			);
 			expect(() => db.prepare("UPDATE consent_records SET details = x'00'").run()).toThrow(/append-only/);
-			expect(db.prepare("DELETE FROM consent_records WHERE game_id = 'g1' AND user_id = 42").run().changes).toBe(1);
+			// The record names the player by pseudonym (server/privacy/pseudonyms.ts).
+			const pseudonym = keyring.pseudonymOf("g1", 42);
+			expect(
+				db.prepare("DELETE FROM consent_records WHERE game_id = 'g1' AND user_id = ?").run(pseudonym).changes,
+			).toBe(1);
 		} finally {
 			db.close();
 		}
@@ -111,7 +121,12 @@ describe("consent tables (migration 9)", () => {
 	});
 
 	it("refuses a batch with a consent event when opened without a sealer, writing nothing", async () => {
-		const bare = openSqliteStore({ path: join(dir, "bare.db"), warehouse: "inline", autoFold: false });
+		const bare = openSqliteStore({
+			path: join(dir, "bare.db"),
+			warehouse: "inline",
+			autoFold: false,
+			players: keyring,
+		});
 		try {
 			await bare.createGame({ id: "g1", name: "g1", createdAt: T0 });
 			await expect(

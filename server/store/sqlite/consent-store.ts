@@ -11,6 +11,7 @@ import type {
 } from "../../privacy/consent-store.js";
 import type { ConsentSource } from "../../privacy/consent.js";
 import type { MainWriteLock } from "./write-lock.js";
+import type { PlayerPseudonyms } from "../../privacy/pseudonyms.js";
 
 interface PolicyRow {
 	game_id: string;
@@ -49,7 +50,9 @@ const RECORD_COLUMNS = "game_id, event_id, user_id, time, received_at, policy_ve
  *
  * @example
  * const append = consentAppender(db);
- * append("g1", event.id, event.userId, event.time, receivedAt, sealed); // inside the ingest transaction
+ * append("g1", event.id, pseudonym, event.time, receivedAt, sealed); // inside the ingest transaction
+ *
+ * `userId` is the player's pseudonym (server/privacy/pseudonyms.ts), as in every player row of vantage.db.
  */
 export function consentAppender(
 	db: BetterSqlite3.Database,
@@ -99,9 +102,11 @@ export class SqliteConsentStore implements ConsentStore {
 	readonly #listRecords;
 	readonly #tallies;
 	readonly #players;
+	readonly #pseudonyms: PlayerPseudonyms;
 
-	constructor(db: BetterSqlite3.Database, lock?: MainWriteLock) {
+	constructor(db: BetterSqlite3.Database, pseudonyms: PlayerPseudonyms, lock?: MainWriteLock) {
 		this.#db = db;
+		this.#pseudonyms = pseudonyms;
 		this.#lock = lock;
 		this.#selectPolicy = db.prepare<[string, string], { version: string }>(
 			"SELECT version FROM consent_policies WHERE game_id = ? AND version = ?",
@@ -169,10 +174,13 @@ export class SqliteConsentStore implements ConsentStore {
 	}
 
 	async listRecords(gameId: string, userId: number): Promise<ConsentRecordRow[]> {
-		return this.#listRecords.all(gameId, userId).map((row) => ({
+		// The rows hold the player's pseudonym; a player the vault does not know (or no longer knows) has none.
+		const pseudonym = this.#pseudonyms.pseudonymOf(gameId, userId);
+		if (pseudonym === undefined) return [];
+		return this.#listRecords.all(gameId, pseudonym).map((row) => ({
 			gameId: row.game_id,
 			eventId: row.event_id,
-			userId: row.user_id,
+			userId,
 			time: row.time,
 			receivedAt: row.received_at,
 			policyVersion: row.policy_version,

@@ -54,7 +54,9 @@ describe("migrate", () => {
 		await store.close();
 		expect(versions(path)).toEqual(MIGRATIONS.map((m) => m.version));
 		expect(tables(path)).toEqual([
+			"admin_login_throttle",
 			"admin_sessions",
+			"admin_totp",
 			"admin_users",
 			"api_keys",
 			"audit_head",
@@ -68,9 +70,11 @@ describe("migrate", () => {
 			"events",
 			"experiments",
 			"flags",
+			"game_grants",
 			"game_settings",
 			"games",
 			"ingest_log",
+			"player_id_state",
 			"privacy_jobs",
 			"privacy_secrets",
 			"roblox_notifications",

@@ -1,6 +1,8 @@
 import { CONSENT_MIGRATION } from "./consent-migration.js";
 import { PRIVACY_MIGRATION } from "./privacy-migration.js";
 import { WAREHOUSE_MIGRATION } from "./warehouse-migration.js";
+import { SECURITY_MIGRATION } from "./security-migration.js";
+import { ACCESS_MIGRATION } from "./access-migration.js";
 
 /** One schema step. Versions start at 1 and increase by 1; an applied migration is never edited, only followed. */
 export interface Migration {
@@ -211,4 +213,21 @@ export const MIGRATIONS: readonly Migration[] = [
 		name: "batch_fingerprints",
 		up: `ALTER TABLE batches ADD COLUMN fingerprint TEXT;`,
 	},
+	// Notes on version 11: player ids become pseudonyms (server/privacy/pseudonyms.ts). Converting the rows needs the
+	// player vault (player-keys.db), which SQL cannot reach: this version only records that the database's player ids
+	// are still UserIds, and the store converts them once when it is opened with the vault (pseudonym-conversion.ts).
+	{
+		version: 11,
+		name: "player_pseudonyms",
+		up: `
+			CREATE TABLE player_id_state (
+				id INTEGER PRIMARY KEY CHECK (id = 1),
+				pseudonymous INTEGER NOT NULL CHECK (pseudonymous IN (0, 1)),
+				converted_at INTEGER
+			) STRICT;
+			INSERT INTO player_id_state (id, pseudonymous) VALUES (1, 0);
+		`,
+	},
+	SECURITY_MIGRATION,
+	ACCESS_MIGRATION,
 ];

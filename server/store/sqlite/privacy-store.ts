@@ -16,6 +16,8 @@ import { localDayFn } from "../../warehouse/time-zone.js";
 import type { MainWriteLock } from "./write-lock.js";
 import { type EventRow, toStoredEvent } from "./event-rows.js";
 import type { ConsentSealer } from "../../privacy/consent-store.js";
+import { NoPlayerVaultError, type PlayerPseudonyms } from "../../privacy/pseudonyms.js";
+import { playerIdTables, playerIdsConverted } from "./pseudonym-conversion.js";
 
 interface AuditDbRow {
 	seq: number;
@@ -44,9 +46,6 @@ interface JobRow {
 	error: string | null;
 }
 
-/** Tables whose rows a player's erasure must never touch even though they carry a user_id (the job's own row). */
-const NOT_PLAYER_DATA = new Set(["privacy_jobs"]);
-
 /** Events read per page while looking for a player's events (about 10 ms of reading each). */
 const SCAN_PAGE = 20_000;
 
@@ -54,15 +53,26 @@ const AUDIT_COLUMNS = "seq, at, actor, action, game_id, subject, details, prev_h
 const JOB_COLUMNS =
 	"id, kind, source, status, game_ids, user_id, requested_by, created_at, started_at, finished_at, result, error";
 
+/** A pseudonym no row holds: what a player unknown to the vault is looked up by (pseudonyms are > 0). */
+const NOBODY = -1;
+
 export class SqlitePrivacyStore implements PrivacyStore {
 	readonly #db: BetterSqlite3.Database;
 	readonly #lock: MainWriteLock | undefined;
+	/** Player rows hold pseudonyms: this store is asked by UserId and answers with UserIds. */
+	readonly #players: PlayerPseudonyms;
 
 	/** Reads what a consent record counted for in the tallies (with the player's key), for erasures. */
 	readonly #tallyOf: ConsentSealer["tallyOf"];
 
-	constructor(db: BetterSqlite3.Database, lock?: MainWriteLock, consentSealer?: ConsentSealer) {
+	constructor(
+		db: BetterSqlite3.Database,
+		players: PlayerPseudonyms,
+		lock?: MainWriteLock,
+		consentSealer?: ConsentSealer,
+	) {
 		this.#db = db;
+		this.#players = players;
 		this.#lock = lock;
 		this.#tallyOf = consentSealer?.tallyOf;
 	}
@@ -79,9 +89,15 @@ export class SqlitePrivacyStore implements PrivacyStore {
 	}
 
 	async secret(name: string, create: () => string): Promise<string> {
+		// With the vault, secrets live beside the pseudonyms in player-keys.db, out of every copy of vantage.db.
+		if (this.#players.secret) return this.#players.secret(name, create);
 		const select = this.#db.prepare<[string], { value: string }>("SELECT value FROM privacy_secrets WHERE name = ?");
 		const existing = select.get(name);
 		if (existing) return existing.value;
+		// Converted to pseudonyms, the database's secrets are in the vault: one made here would differ from them.
+		if (playerIdsConverted(this.#db)) {
+			throw new NoPlayerVaultError(`The secret "${name}" is kept in the player vault (player-keys.db), not open here.`);
+		}
 		// Two processes may race to create it: the first insert wins and both read the winner back.
 		return this.#write(() => {
 			this.#db
@@ -226,22 +242,25 @@ export class SqlitePrivacyStore implements PrivacyStore {
 	}
 
 	async playerData(gameId: string, userId: number): Promise<PlayerData> {
+		// The rows hold the player's pseudonym; the export shows their UserId in its place.
+		const pseudonym = this.#players.pseudonymOf(gameId, userId) ?? NOBODY;
 		const read = this.#db.transaction((): PlayerData => {
 			const events = this.#db
 				.prepare<[string, number], EventRow>(
 					`SELECT game_id, id, batch_id, user_id, session_id, type, name, time, received_at, props FROM events
 					WHERE game_id = ? AND user_id = ? ORDER BY id`,
 				)
-				.all(gameId, userId)
-				.map(toStoredEvent);
+				.all(gameId, pseudonym)
+				.map((row) => toStoredEvent({ ...row, user_id: userId }));
 			const records: Record<string, Record<string, unknown>[]> = {};
 			for (const table of this.#playerTables()) {
 				if (table === "events") continue;
 				records[table] = this.#db
-					.prepare<[string, number, string], Record<string, unknown>>(
-						`SELECT * FROM "${table}" WHERE game_id = ? AND user_id IN (?, ?)`,
+					.prepare<[string, number], Record<string, unknown>>(
+						`SELECT * FROM "${table}" WHERE game_id = ? AND user_id = ?`,
 					)
-					.all(gameId, userId, String(userId));
+					.all(gameId, pseudonym)
+					.map((row) => ({ ...row, user_id: userId }));
 			}
 			return { events, records, forcedVariations: this.#forcedVariations(gameId, userId) };
 		});
@@ -249,12 +268,14 @@ export class SqlitePrivacyStore implements PrivacyStore {
 	}
 
 	async erasePlayer(gameId: string, userId: number, at: number): Promise<ErasePlayerOutcome> {
-		const { ids, scannedTo } = await this.#playerEventIds(gameId, userId);
+		// Rows hold the pseudonym; a player the vault does not know has none (their forced variations still go).
+		const pseudonym = this.#players.pseudonymOf(gameId, userId) ?? NOBODY;
+		const { ids, scannedTo } = await this.#playerEventIds(gameId, pseudonym);
 		// Freed pages are overwritten with zeros, so the player's rows do not linger in the file's free space.
 		const secureDelete = this.#db.pragma("secure_delete", { simple: true }) as number;
 		this.#db.pragma("secure_delete = ON");
 		try {
-			return await this.#write(() => this.#erase(gameId, userId, ids, scannedTo, at));
+			return await this.#write(() => this.#erase(gameId, { userId, pseudonym }, ids, scannedTo, at));
 		} finally {
 			this.#db.pragma(`secure_delete = ${secureDelete ? "ON" : "OFF"}`);
 		}
@@ -270,9 +291,17 @@ export class SqlitePrivacyStore implements PrivacyStore {
 	 *    counts carry no UserId and stay);
 	 * 4. aggregate rows left at zero that this erasure touched are deleted, as a fresh fold would never write them;
 	 * 5. every row keyed by (game_id, user_id), in any table, is deleted; forced variations naming the player go.
+	 * Rows are found by the player's pseudonym; forced variations (experiment configuration) name the UserId.
 	 */
-	#erase(gameId: string, userId: number, scanned: string[], scannedTo: string, at: number): ErasePlayerOutcome {
+	#erase(
+		gameId: string,
+		player: { userId: number; pseudonym: number },
+		scanned: string[],
+		scannedTo: string,
+		at: number,
+	): ErasePlayerOutcome {
 		const db = this.#db;
+		const { userId, pseudonym } = player;
 		if (db.prepare("SELECT 1 FROM ingest_log WHERE game_id = ? LIMIT 1").get(gameId)) {
 			return { done: false, reason: "unfolded_events" };
 		}
@@ -290,7 +319,7 @@ export class SqlitePrivacyStore implements PrivacyStore {
 			.prepare<[string, string, number], { id: string }>(
 				"SELECT id FROM events WHERE game_id = ? AND id > ? AND user_id = ?",
 			)
-			.all(gameId, scannedTo, userId)
+			.all(gameId, scannedTo, pseudonym)
 			.map((row) => row.id);
 		const byKey = db.prepare<[string, string], Omit<EventRow, "game_id" | "batch_id" | "received_at">>(
 			"SELECT id, user_id, session_id, type, name, time, props FROM events WHERE game_id = ? AND id = ?",
@@ -299,7 +328,7 @@ export class SqlitePrivacyStore implements PrivacyStore {
 		for (const id of [...scanned, ...tail]) {
 			const row = byKey.get(gameId, id);
 			// Gone since the scan (a retention purge): its rollup contribution is kept, as for every purged event.
-			if (!row || row.user_id !== userId) continue;
+			if (!row || row.user_id !== pseudonym) continue;
 			events.push({
 				id: row.id,
 				userId: row.user_id,
@@ -311,8 +340,8 @@ export class SqlitePrivacyStore implements PrivacyStore {
 			});
 		}
 
-		if (state) this.#subtract(gameId, userId, state.time_zone, events);
-		this.#subtractConsentTallies(gameId, userId);
+		if (state) this.#subtract(gameId, pseudonym, state.time_zone, events);
+		this.#subtractConsentTallies(gameId, player);
 
 		const deleted: Record<string, number> = {};
 		const deleteEvent = db.prepare<[string, string]>("DELETE FROM events WHERE game_id = ? AND id = ?");
@@ -320,9 +349,7 @@ export class SqlitePrivacyStore implements PrivacyStore {
 		for (const table of this.#playerTables()) {
 			// Deleted above by key; a delete by user_id would scan the game's events again, under the lock.
 			if (table === "events") continue;
-			const { changes } = db
-				.prepare(`DELETE FROM "${table}" WHERE game_id = ? AND user_id IN (?, ?)`)
-				.run(gameId, userId, String(userId));
+			const { changes } = db.prepare(`DELETE FROM "${table}" WHERE game_id = ? AND user_id = ?`).run(gameId, pseudonym);
 			if (changes > 0) deleted[table] = changes;
 		}
 		const experimentsUpdated = this.#dropForcedVariations(gameId, userId, at);
@@ -334,7 +361,7 @@ export class SqlitePrivacyStore implements PrivacyStore {
 	 * before it is shredded; rows left at zero go, as a fresh count would never write them. A record whose key is
 	 * already gone cannot say what it counted for and stays counted.
 	 */
-	#subtractConsentTallies(gameId: string, userId: number): void {
+	#subtractConsentTallies(gameId: string, { userId, pseudonym }: { userId: number; pseudonym: number }): void {
 		const tallyOf = this.#tallyOf;
 		if (!tallyOf) return;
 		const db = this.#db;
@@ -342,7 +369,7 @@ export class SqlitePrivacyStore implements PrivacyStore {
 			.prepare<[string, number], { event_id: string; policy_version: string; details: Uint8Array }>(
 				"SELECT event_id, policy_version, details FROM consent_records WHERE game_id = ? AND user_id = ?",
 			)
-			.all(gameId, userId);
+			.all(gameId, pseudonym);
 		const decrement = db.prepare(
 			`UPDATE consent_tallies SET records = records - 1 WHERE game_id = ? AND policy_version = ? AND source = ?
 			AND analytics = ? AND experiments = ? AND personalization = ?`,
@@ -368,7 +395,7 @@ export class SqlitePrivacyStore implements PrivacyStore {
 	 * without holding the write lock and without blocking the event loop for long. Ingest drops the player's events
 	 * before this runs, so the set only shrinks (retention) until the erasing transaction.
 	 */
-	async #playerEventIds(gameId: string, userId: number): Promise<{ ids: string[]; scannedTo: string }> {
+	async #playerEventIds(gameId: string, pseudonym: number): Promise<{ ids: string[]; scannedTo: string }> {
 		const page = this.#db.prepare<[string, string, number], { id: string; user_id: number }>(
 			"SELECT id, user_id FROM events WHERE game_id = ? AND id > ? ORDER BY id LIMIT ?",
 		);
@@ -376,13 +403,14 @@ export class SqlitePrivacyStore implements PrivacyStore {
 		let after = "";
 		for (;;) {
 			const rows = page.all(gameId, after, SCAN_PAGE);
-			for (const row of rows) if (row.user_id === userId) ids.push(row.id);
+			for (const row of rows) if (row.user_id === pseudonym) ids.push(row.id);
 			if (rows.length < SCAN_PAGE) return { ids, scannedTo: rows.at(-1)?.id ?? after };
 			after = rows.at(-1)!.id;
 			await new Promise((resolve) => setImmediate(resolve));
 		}
 	}
 
+	/** `userId` is the player's id as the rows hold it (their pseudonym). */
 	#subtract(gameId: string, userId: number, zone: string, events: FoldEvent[]): void {
 		const db = this.#db;
 		const player = db
@@ -521,24 +549,12 @@ export class SqlitePrivacyStore implements PrivacyStore {
 		}
 	}
 
-	/** Every table with both a game_id and a user_id column: the tables holding per-player rows, whoever added them. */
+	/**
+	 * Every table with a game_id and an INTEGER user_id column: the tables holding per-player rows, whoever added them
+	 * (the erasure job's own row aside).
+	 */
 	#playerTables(): string[] {
-		const tables = this.#db
-			.prepare<[], { name: string }>(
-				"SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' ORDER BY name",
-			)
-			.all()
-			.map((row) => row.name);
-		return tables.filter((table) => {
-			if (NOT_PLAYER_DATA.has(table)) return false;
-			const columns = new Set(
-				this.#db
-					.prepare<[string], { name: string }>("SELECT name FROM pragma_table_info(?)")
-					.all(table)
-					.map((c) => c.name),
-			);
-			return columns.has("game_id") && columns.has("user_id");
-		});
+		return playerIdTables(this.#db);
 	}
 
 	#forcedVariations(gameId: string, userId: number): Record<string, string> {

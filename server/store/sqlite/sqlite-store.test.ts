@@ -300,7 +300,7 @@ describe("SqliteStore admin users", () => {
 		id: "u1",
 		email: "ada@example.com",
 		passwordHash: "$argon2id$x",
-		role: "owner" as const,
+		admin: true,
 		createdAt: T0,
 		disabledAt: null,
 	};
@@ -313,19 +313,38 @@ describe("SqliteStore admin users", () => {
 		expect(await store.listAdminUsers()).toEqual([user]);
 	});
 
-	it("changes the role, disables and re-enables a user", async () => {
+	it("changes the admin role, disables and re-enables a user", async () => {
 		await store.insertAdminUser(user);
-		expect(await store.updateAdminUser("u1", { role: "viewer" })).toBe(true);
-		expect(await store.getAdminUser("u1")).toMatchObject({ role: "viewer", disabledAt: null });
+		expect(await store.updateAdminUser("u1", { admin: false })).toBe(true);
+		expect(await store.getAdminUser("u1")).toMatchObject({ admin: false, disabledAt: null });
 		await store.updateAdminUser("u1", { disabledAt: T0 + 5 });
-		expect(await store.getAdminUser("u1")).toMatchObject({ role: "viewer", disabledAt: T0 + 5 });
+		expect(await store.getAdminUser("u1")).toMatchObject({ admin: false, disabledAt: T0 + 5 });
 		await store.updateAdminUser("u1", { disabledAt: null });
 		expect((await store.getAdminUser("u1"))?.disabledAt).toBeNull();
-		expect(await store.updateAdminUser("nope", { role: "owner" })).toBe(false);
+		expect(await store.updateAdminUser("nope", { admin: true })).toBe(false);
 	});
 
-	it("refuses an unknown role", async () => {
-		await expect(store.insertAdminUser({ ...user, role: "root" as "owner" })).rejects.toThrow();
+	it("keeps one role per user and game, and refuses an unknown role", async () => {
+		await store.insertAdminUser({ ...user, admin: false });
+		await store.createGame({ id: "g1", name: "g1", createdAt: T0 });
+		await store.createGame({ id: "g2", name: "g2", createdAt: T0 });
+		await store.access.putGrant({ userId: "u1", gameId: "g1", role: "viewer", grantedAt: T0 });
+		await store.access.putGrant({ userId: "u1", gameId: "g1", role: "analyst", grantedAt: T0 + 1 });
+		await store.access.putGrant({ userId: "u1", gameId: "g2", role: "owner", grantedAt: T0 + 2 });
+		expect(await store.access.listUserGrants("u1")).toEqual([
+			{ userId: "u1", gameId: "g1", role: "analyst", grantedAt: T0 + 1 },
+			{ userId: "u1", gameId: "g2", role: "owner", grantedAt: T0 + 2 },
+		]);
+		expect((await store.access.listGameGrants("g2")).map((g) => g.userId)).toEqual(["u1"]);
+		expect(await store.access.deleteGrant("u1", "g2")).toBe(true);
+		expect(await store.access.deleteGrant("u1", "g2")).toBe(false);
+		await expect(
+			store.access.putGrant({ userId: "u1", gameId: "g1", role: "root" as "owner", grantedAt: T0 }),
+		).rejects.toThrow();
+		// A grant names a real user and a real game.
+		await expect(
+			store.access.putGrant({ userId: "u1", gameId: "nope", role: "owner", grantedAt: T0 }),
+		).rejects.toThrow();
 	});
 });
 
@@ -343,7 +362,7 @@ describe("SqliteStore admin sessions", () => {
 			id: "u1",
 			email: "ada@example.com",
 			passwordHash: "$argon2id$x",
-			role: "owner",
+			admin: true,
 			createdAt: T0,
 			disabledAt: null,
 		}),

@@ -1,5 +1,5 @@
 import BetterSqlite3 from "better-sqlite3";
-import type { AdminRole, GameScope } from "../../auth/roles.js";
+import type { GameScope } from "../../auth/roles.js";
 import type { ExperimentDefinition, ExperimentStatus } from "../../experiments/experiment.js";
 import type { FlagDefinition } from "../../experiments/flag.js";
 import type { IngestResult, ValidatedBatch } from "../../ingest/schema.js";
@@ -28,10 +28,22 @@ import { InProcessWarehouse, WorkerWarehouse } from "./warehouse-client.js";
 import { MainWriteLock } from "./write-lock.js";
 import { MIGRATIONS, type Migration } from "./migrations.js";
 import { SqlitePrivacyStore } from "./privacy-store.js";
+import { SqliteSecurityStore } from "./security-store.js";
+import { digestWebhookAad, type SecretSealer, type SecurityStore } from "../../auth/security-store.js";
+import { SqliteAccessStore } from "./access-store.js";
+import type { AccessStore } from "../../auth/access.js";
 import type { PrivacyStore } from "../../privacy/privacy-store.js";
 import type { ConsentSealer, ConsentStore, SealedConsent } from "../../privacy/consent-store.js";
 import { SqliteConsentStore, consentAppender } from "./consent-store.js";
 import { type EventRow, toStoredEvent } from "./event-rows.js";
+import { randomBytes } from "node:crypto";
+import type { Logger } from "../../logger.js";
+import { PlayerKeyring } from "../../privacy/player-keys.js";
+import { NO_PLAYER_VAULT, type PlayerPseudonyms } from "../../privacy/pseudonyms.js";
+import { convertToPseudonyms } from "./pseudonym-conversion.js";
+
+/** A batch's players: UserId → pseudonym (server/privacy/pseudonyms.ts). */
+type PlayerIds = ReadonlyMap<number, number>;
 
 /**
  * Later pages of a name- or time-filtered event read re-probe the matching id range while it holds at most this
@@ -68,6 +80,19 @@ export interface SqliteStoreOptions {
 	 * the store refuses consent events rather than keep a player's choice in clear or lose its proof. @default none
 	 */
 	consentSealer?: ConsentSealer;
+	/**
+	 * The player vault that maps UserIds to the pseudonyms vantage.db stores instead (server/privacy/pseudonyms.ts;
+	 * the player keyring). Opening a database of UserIds with it converts it once. @default for ":memory:", a vault
+	 * in memory that lives as long as the store; for a file, none: player ids are refused (NoPlayerVaultError)
+	 */
+	players?: PlayerPseudonyms;
+	/** Told of the one-time conversion to pseudonyms. @default none */
+	logger?: Logger;
+	/**
+	 * Seals the secrets the store keeps in its own tables (a game's digest webhook URL, which holds a token), with the
+	 * master keys. @default none: stored as given (tests); the server always passes its master keys
+	 */
+	secrets?: SecretSealer;
 }
 
 interface GameRow {
@@ -90,7 +115,7 @@ interface AdminUserRow {
 	id: string;
 	email: string;
 	password_hash: string;
-	role: string;
+	instance_admin: number;
 	created_at: number;
 	disabled_at: number | null;
 }
@@ -169,6 +194,10 @@ export function openSqliteStore(options: SqliteStoreOptions): Store {
 		configureConnection(db, options.busyTimeoutMs ?? 5000);
 		migrate(db, options.migrations ?? MIGRATIONS);
 		const memory = options.path === ":memory:" || options.path === "";
+		// A database in memory gets a vault in memory: both are gone together.
+		const ownVault = !options.players && memory ? memoryVault() : undefined;
+		const players = options.players ?? ownVault ?? NO_PLAYER_VAULT;
+		if (players !== NO_PLAYER_VAULT) convertToPseudonyms(db, players, { now: Date.now(), logger: options.logger });
 		const mode = options.warehouse ?? (memory ? "inline" : "worker");
 		if (mode === "worker" && memory) throw new Error("a worker warehouse needs a database file");
 		const autoFold = options.autoFold ?? true;
@@ -189,11 +218,25 @@ export function openSqliteStore(options: SqliteStoreOptions): Store {
 						options.onWarehouseError ?? (() => {}),
 					)
 				: new InProcessWarehouse(db, { autoFold, intervalMs });
-		return new SqliteStore(db, warehouse, options.rollups ?? true, lock, options.consentSealer);
+		const store = new SqliteStore(
+			db,
+			warehouse,
+			options.rollups ?? true,
+			players,
+			lock,
+			options.consentSealer,
+			ownVault,
+		);
+		if (options.secrets) store.sealSecretsWith(options.secrets);
+		return store;
 	} catch (error) {
 		db.close();
 		throw error;
 	}
+}
+
+function memoryVault(): PlayerKeyring {
+	return PlayerKeyring.open({ path: ":memory:", masterKey: randomBytes(32) });
 }
 
 /** Per-connection settings every connection to a Vantage database needs. */
@@ -258,29 +301,41 @@ class SqliteStore implements Store {
 
 	readonly warehouse: WarehouseService;
 	readonly privacy: PrivacyStore;
+	readonly security: SecurityStore;
+	#secrets: SecretSealer | undefined;
 	readonly #insertLog;
 	readonly #rollups: boolean;
 
 	readonly #lock: MainWriteLock | undefined;
 
 	readonly consent: ConsentStore;
+	readonly access: AccessStore;
 	readonly #consentSealer: ConsentSealer | undefined;
 	readonly #appendConsent;
+	readonly #players: PlayerPseudonyms;
+	/** The vault in memory of a store in memory, closed with it. */
+	readonly #ownVault: PlayerKeyring | undefined;
 
 	constructor(
 		db: BetterSqlite3.Database,
 		warehouse: WarehouseService,
 		rollups: boolean,
+		players: PlayerPseudonyms,
 		lock?: MainWriteLock,
 		consentSealer?: ConsentSealer,
+		ownVault?: PlayerKeyring,
 	) {
-		this.consent = new SqliteConsentStore(db, lock);
+		this.#players = players;
+		this.#ownVault = ownVault;
+		this.consent = new SqliteConsentStore(db, players, lock);
+		this.access = new SqliteAccessStore(db);
 		this.#consentSealer = consentSealer;
 		this.#appendConsent = consentAppender(db);
 		this.#db = db;
 		this.#lock = lock;
 		this.warehouse = warehouse;
-		this.privacy = new SqlitePrivacyStore(db, lock, consentSealer);
+		this.security = new SqliteSecurityStore(db, lock);
+		this.privacy = new SqlitePrivacyStore(db, players, lock, consentSealer);
 		this.#rollups = rollups;
 		this.#insertLog = db.prepare<[string, string]>("INSERT INTO ingest_log (game_id, ids) VALUES (?, ?)");
 		this.#ping = db.prepare<[], { ok: number }>("SELECT 1 AS ok");
@@ -305,10 +360,10 @@ class SqliteStore implements Store {
 		this.#revokeApiKey = db.prepare<[number, string]>(
 			"UPDATE api_keys SET revoked_at = ? WHERE id = ? AND revoked_at IS NULL",
 		);
-		const userColumns = "id, email, password_hash, role, created_at, disabled_at";
+		const userColumns = "id, email, password_hash, instance_admin, created_at, disabled_at";
 		this.#insertAdminUser = db.prepare<[AdminUserRow]>(
 			`INSERT INTO admin_users (${userColumns})
-			VALUES (@id, @email, @password_hash, @role, @created_at, @disabled_at)
+			VALUES (@id, @email, @password_hash, @instance_admin, @created_at, @disabled_at)
 			ON CONFLICT (email) DO NOTHING`,
 		);
 		this.#selectAdminUser = db.prepare<[string], AdminUserRow>(`SELECT ${userColumns} FROM admin_users WHERE id = ?`);
@@ -316,12 +371,12 @@ class SqliteStore implements Store {
 			`SELECT ${userColumns} FROM admin_users WHERE email = ?`,
 		);
 		this.#listAdminUsers = db.prepare<[], AdminUserRow>(`SELECT ${userColumns} FROM admin_users ORDER BY email`);
-		// A NULL role leaves it unchanged; @setDisabled tells "re-enable" (NULL) apart from "leave as is".
+		// A NULL admin leaves it unchanged; @setDisabled tells "re-enable" (NULL) apart from "leave as is".
 		this.#updateAdminUser = db.prepare<
-			[{ id: string; role: string | null; disabledAt: number | null; setDisabled: number }]
+			[{ id: string; admin: number | null; disabledAt: number | null; setDisabled: number }]
 		>(
 			`UPDATE admin_users SET
-				role = coalesce(@role, role),
+				instance_admin = coalesce(@admin, instance_admin),
 				disabled_at = CASE WHEN @setDisabled = 1 THEN @disabledAt ELSE disabled_at END
 			WHERE id = @id`,
 		);
@@ -338,7 +393,8 @@ class SqliteStore implements Store {
 		);
 		this.#deleteAdminSession = db.prepare<[string]>("DELETE FROM admin_sessions WHERE id = ?");
 		this.#deleteStaleAdminSessions = db.prepare<[number, number]>(
-			"DELETE FROM admin_sessions WHERE expires_at <= ? OR last_seen_at < ?",
+			// Token sessions (security-migration.ts) have no idle timeout: their token's lifetime bounds them.
+			"DELETE FROM admin_sessions WHERE expires_at <= ? OR (kind = 'dashboard' AND last_seen_at < ?)",
 		);
 		this.#listSigningKeys = db.prepare<[], SigningKeyRow>(
 			`SELECT kid, alg, private_jwk, public_jwk, created_at, retired_at FROM signing_keys
@@ -379,7 +435,7 @@ class SqliteStore implements Store {
 		this.#insertBatch = db.prepare<[string, string, number, string, string | null]>(
 			"INSERT INTO batches (game_id, batch_id, received_at, response, fingerprint) VALUES (?, ?, ?, ?, ?)",
 		);
-		this.#ingest = db.transaction((gameId: string, batch: ValidatedBatch, receivedAt: number): IngestOutcome => {
+		this.#ingest = db.transaction((gameId: string, batch: ValidatedBatch, receivedAt: number, ids: PlayerIds) => {
 			const seen = this.#selectBatch.get(gameId, batch.batchId);
 			if (seen) {
 				const conflict =
@@ -393,11 +449,13 @@ class SqliteStore implements Store {
 			for (const event of batch.events) {
 				// A consent event's choice goes sealed into its record; the events row keeps only what is not personal.
 				const consent = event.type === "consent" ? this.#sealConsent(gameId, event, receivedAt) : undefined;
+				// The row holds the player's pseudonym, never the UserId (server/privacy/pseudonyms.ts).
+				const player = ids.get(event.userId)!;
 				const { changes } = this.#insertEvent.run(
 					gameId,
 					event.id,
 					batch.batchId,
-					event.userId,
+					player,
 					event.sessionId,
 					event.type,
 					event.name,
@@ -408,14 +466,14 @@ class SqliteStore implements Store {
 				if (changes === 1) {
 					accepted++;
 					acceptedIds.push(event.id);
-					if (consent) this.#appendConsent(gameId, event.id, event.userId, event.time, receivedAt, consent);
+					if (consent) this.#appendConsent(gameId, event.id, player, event.time, receivedAt, consent);
 				} else duplicates++;
 			}
 			// The warehouse folds these ids into the rollups; one row per batch keeps ingest's cost flat.
 			if (this.#rollups && acceptedIds.length > 0) this.#insertLog.run(gameId, JSON.stringify(acceptedIds));
 			const response: IngestResult = { accepted, duplicates, rejected: batch.rejected };
 			this.#insertBatch.run(gameId, batch.batchId, receivedAt, JSON.stringify(response), batch.fingerprint ?? null);
-			return { result: response, replayed: false };
+			return { result: response, replayed: false } satisfies IngestOutcome;
 		});
 
 		const experimentColumns =
@@ -481,7 +539,7 @@ class SqliteStore implements Store {
 		this.#updateGameSettings = db.transaction(
 			(gameId: string, changes: Partial<Omit<GameSettings, "gameId" | "updatedAt">>, at: number): GameSettings => {
 				const row = this.#selectGameSettings.get(gameId);
-				const current = row ? toGameSettings(row) : { gameId, ...DEFAULT_GAME_SETTINGS };
+				const current = row ? toGameSettings(row, this.#secrets) : { gameId, ...DEFAULT_GAME_SETTINGS };
 				const next: GameSettings = {
 					gameId,
 					timeZone: changes.timeZone ?? current.timeZone,
@@ -494,7 +552,7 @@ class SqliteStore implements Store {
 					consentDefault: changes.consentDefault ?? current.consentDefault,
 					updatedAt: at,
 				};
-				upsertGameSettings.run(fromGameSettings(next));
+				upsertGameSettings.run(fromGameSettings(next, this.#secrets));
 				return next;
 			},
 		);
@@ -536,12 +594,19 @@ class SqliteStore implements Store {
 		// instead of failing when this read-then-write transaction upgrades its lock.
 		// The warehouse worker writes rollups between batches; the lock hands over without SQLite's sleeping retries.
 		// The players' keys of the batch's consent events are made (and on disk) before the transaction seals with them.
+		// The batch's new players get their vault rows (and pseudonyms) committed before their events are: known
+		// players come from the vault's cache. A replayed batch maps its players again, which creates nothing new.
+		const pseudonyms = this.#players.pseudonymize(
+			gameId,
+			batch.events.map((event) => event.userId),
+			receivedAt,
+		);
 		const consent = this.#consentSealer ? batch.events.filter((event) => event.type === "consent") : [];
 		if (consent.length > 0) this.#consentSealer?.prepare(gameId, consent, receivedAt);
 		const waiting = this.#lock?.acquire();
 		if (waiting) await waiting;
 		try {
-			return this.#ingest.immediate(gameId, batch, receivedAt);
+			return this.#ingest.immediate(gameId, batch, receivedAt, pseudonyms);
 		} finally {
 			this.#lock?.release();
 		}
@@ -559,6 +624,30 @@ class SqliteStore implements Store {
 	 *    after the range once.
 	 */
 	async listEvents(query: ListEventsQuery): Promise<StoredEvent[]> {
+		// Rows hold pseudonyms: a player filter reads by theirs (a player the vault does not know has no events), and
+		// each row shows its player's UserId. A row whose pseudonym the vault no longer resolves belongs to an erased
+		// player (erased by another process since, or a vault restored apart from the database): it is left out, and the
+		// page is read on to its limit.
+		let userId: number | undefined;
+		if (query.userId !== undefined) {
+			userId = this.#players.pseudonymOf(query.gameId, query.userId);
+			if (userId === undefined) return [];
+		}
+		const out: StoredEvent[] = [];
+		let after = query.after;
+		for (;;) {
+			const limit = query.limit - out.length;
+			const rows = this.#listEventRows({ ...query, userId, after, limit });
+			for (const row of rows) {
+				const player = this.#players.userIdOf(query.gameId, row.user_id);
+				if (player !== undefined) out.push(toStoredEvent({ ...row, user_id: player }));
+			}
+			if (rows.length < limit || out.length >= query.limit) return out;
+			after = rows.at(-1)!.id;
+		}
+	}
+
+	#listEventRows(query: ListEventsQuery): EventRow[] {
 		const params: Record<string, string | number> = { gameId: query.gameId, limit: query.limit };
 		const indexed: string[] = [];
 		const scanned: string[] = [];
@@ -593,11 +682,10 @@ class SqliteStore implements Store {
 		// Unary + keeps the planner off the name and time indexes here: sorting their range by id for every page
 		// would cost the whole range per page.
 		const where = ["game_id = @gameId", ...range, ...indexed.map((term) => `+${term}`), ...scanned].join(" AND ");
-		const rows = this.#eventQuery(
+		return this.#eventQuery(
 			`SELECT game_id, id, batch_id, user_id, session_id, type, name, time, received_at, props
 			FROM events WHERE ${where} ORDER BY id LIMIT @limit`,
 		).all(params) as EventRow[];
-		return rows.map(toStoredEvent);
 	}
 
 	/**
@@ -673,7 +761,7 @@ class SqliteStore implements Store {
 			id: user.id,
 			email: user.email,
 			password_hash: user.passwordHash,
-			role: user.role,
+			instance_admin: user.admin ? 1 : 0,
 			created_at: user.createdAt,
 			disabled_at: user.disabledAt,
 		});
@@ -694,10 +782,10 @@ class SqliteStore implements Store {
 		return this.#listAdminUsers.all().map(toAdminUser);
 	}
 
-	async updateAdminUser(id: string, changes: { role?: AdminRole; disabledAt?: number | null }): Promise<boolean> {
+	async updateAdminUser(id: string, changes: { admin?: boolean; disabledAt?: number | null }): Promise<boolean> {
 		const { changes: count } = this.#updateAdminUser.run({
 			id,
-			role: changes.role ?? null,
+			admin: changes.admin === undefined ? null : changes.admin ? 1 : 0,
 			disabledAt: changes.disabledAt ?? null,
 			setDisabled: changes.disabledAt === undefined ? 0 : 1,
 		});
@@ -776,7 +864,12 @@ class SqliteStore implements Store {
 	}
 
 	async experimentMetricSums(query: ExperimentMetricQuery): Promise<ExperimentMetricRow[]> {
-		return this.warehouse.experimentMetricSums(query);
+		// The excluded players (QA users forced into a variation) are named by UserId; the events hold pseudonyms.
+		const excludeUserIds = query.excludeUserIds.flatMap((userId) => {
+			const pseudonym = this.#players.pseudonymOf(query.gameId, userId);
+			return pseudonym === undefined ? [] : [pseudonym];
+		});
+		return this.warehouse.experimentMetricSums({ ...query, excludeUserIds });
 	}
 
 	async insertFlag(record: FlagRecord): Promise<boolean> {
@@ -800,9 +893,14 @@ class SqliteStore implements Store {
 		return this.#deleteFlag.run(gameId, key).changes === 1;
 	}
 
+	/** From now on, secrets in the store's tables are sealed with `secrets` (see {@link SqliteStoreOptions.secrets}). */
+	sealSecretsWith(secrets: SecretSealer): void {
+		this.#secrets = secrets;
+	}
+
 	async getGameSettings(gameId: string): Promise<GameSettings> {
 		const row = this.#selectGameSettings.get(gameId);
-		return row ? toGameSettings(row) : { gameId, ...DEFAULT_GAME_SETTINGS };
+		return row ? toGameSettings(row, this.#secrets) : { gameId, ...DEFAULT_GAME_SETTINGS };
 	}
 
 	async updateGameSettings(
@@ -814,7 +912,7 @@ class SqliteStore implements Store {
 	}
 
 	async listGameSettings(): Promise<GameSettings[]> {
-		return this.#listGameSettings.all().map(toGameSettings);
+		return this.#listGameSettings.all().map((row) => toGameSettings(row, this.#secrets));
 	}
 
 	async getDigestState(gameId: string): Promise<DigestState | undefined> {
@@ -840,6 +938,7 @@ class SqliteStore implements Store {
 	async close(): Promise<void> {
 		await this.warehouse.close();
 		if (this.#db.open) this.#db.close();
+		this.#ownVault?.close();
 	}
 }
 
@@ -865,8 +964,7 @@ function toAdminUser(row: AdminUserRow): AdminUser {
 		id: row.id,
 		email: row.email,
 		passwordHash: row.password_hash,
-		// The column has a CHECK constraint on the role names.
-		role: row.role as AdminRole,
+		admin: row.instance_admin === 1,
 		createdAt: row.created_at,
 		disabledAt: row.disabled_at,
 	};
@@ -935,12 +1033,14 @@ function toFlag(row: FlagRow): FlagRecord {
 	};
 }
 
-function toGameSettings(row: GameSettingsRow): GameSettings {
+/** A settings row as the API sees it; a sealed webhook URL is opened (a plain one, from before sealing, is as stored). */
+function toGameSettings(row: GameSettingsRow, secrets: SecretSealer | undefined): GameSettings {
+	const url = row.digest_webhook_url;
 	return {
 		gameId: row.game_id,
 		timeZone: row.time_zone,
 		rawRetentionDays: row.raw_retention_days,
-		digestWebhookUrl: row.digest_webhook_url,
+		digestWebhookUrl: url !== null && secrets?.isSealed(url) ? secrets.open(url, digestWebhookAad(row.game_id)) : url,
 		digestHour: row.digest_hour,
 		trustClientClock: row.trust_client_clock === 1,
 		// The column has a CHECK constraint on the modes.
@@ -949,12 +1049,13 @@ function toGameSettings(row: GameSettingsRow): GameSettings {
 	};
 }
 
-function fromGameSettings(settings: GameSettings): GameSettingsRow {
+function fromGameSettings(settings: GameSettings, secrets: SecretSealer | undefined): GameSettingsRow {
+	const url = settings.digestWebhookUrl;
 	return {
 		game_id: settings.gameId,
 		time_zone: settings.timeZone,
 		raw_retention_days: settings.rawRetentionDays,
-		digest_webhook_url: settings.digestWebhookUrl,
+		digest_webhook_url: url !== null && secrets ? secrets.seal(url, digestWebhookAad(settings.gameId)) : url,
 		digest_hour: settings.digestHour,
 		trust_client_clock: settings.trustClientClock ? 1 : 0,
 		consent_default: settings.consentDefault,

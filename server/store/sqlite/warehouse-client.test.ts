@@ -8,6 +8,8 @@ import type { IngestEvent } from "../../ingest/schema.js";
 import { parseMetricQuery } from "../../metrics/query.js";
 import type { Store } from "../types.js";
 import { openSqliteStore } from "./sqlite-store.js";
+import { randomBytes } from "node:crypto";
+import { PlayerKeyring } from "../../privacy/player-keys.js";
 
 const DAY = 86_400_000;
 const NOW = Date.UTC(2026, 5, 1, 12);
@@ -19,7 +21,8 @@ let store: Store;
 beforeEach(async () => {
 	dir = mkdtempSync(join(tmpdir(), "vantage-warehouse-client-"));
 	// No job on a timer: folding happens only when catchUp asks for it.
-	store = openSqliteStore({ path: join(dir, "w.db"), warehouse: "worker", autoFold: false });
+	const players = PlayerKeyring.open({ path: ":memory:", masterKey: randomBytes(32) });
+	store = openSqliteStore({ path: join(dir, "w.db"), warehouse: "worker", autoFold: false, players });
 	await store.createGame({ id: "g", name: "g", createdAt: NOW - 30 * DAY });
 });
 

@@ -73,3 +73,21 @@ export class DataStoreConsent extends PlayerDataStore implements ConsentPersiste
 		return result.ok;
 	}
 }
+
+/**
+ * Answers kept in this server's memory only, for a place that has no DataStore (an unpublished place in Studio: its
+ * requests error "You must publish this place to the web to access DataStore"). Each player is asked once per play
+ * test; nothing outlives it.
+ */
+export class MemoryConsent implements ConsentPersistence {
+	private readonly answers = new Map<number, StoredConsent>();
+
+	load(userId: number): ConsentLoad {
+		return { ok: true, stored: this.answers.get(userId) };
+	}
+
+	save(userId: number, answer: StoredConsent): boolean {
+		this.answers.set(userId, answer);
+		return true;
+	}
+}

@@ -3,6 +3,7 @@
 // lifecycle its parts share.
 import Signal from "@rbxts/signal";
 import { WireEvent } from "../../shared/protocol";
+import { SendGate } from "../first-run";
 
 /** Delivery counters, part of `Vantage.stats()`. */
 export interface DeliveryStats {
@@ -25,6 +26,10 @@ export interface DeliveryStats {
 	drained: number;
 	/** HTTP requests Vantage made in the last 60 seconds (tokens, batches, retries). */
 	requestsLastMinute: number;
+	/** Batches a dry run (the `dryRun` option, or an unpublished place) built and kept local instead of sending. */
+	dryRunBatches: number;
+	/** Events in those batches. */
+	dryRunEvents: number;
 }
 
 /**
@@ -108,6 +113,11 @@ export interface DeliveryDeps {
 	maxChunkBytes?: number;
 	/** Signals to fire (e.g. the public ones); missing ones are created. */
 	signals?: Partial<DeliverySignals>;
+	/**
+	 * Whether requests may be made (HTTP on, game key found), shared with the experiment config.
+	 * @default a SendGate of its own, reading HttpService.HttpEnabled and GetSecret(gameKeySecret)
+	 */
+	gate?: SendGate;
 }
 
 /** Where warnings go: the SDK's WarnOnce, or a spec's recorder. */

@@ -5,9 +5,18 @@ export interface DeliveryStartOptions {
 	/**
 	 * Name of the experience secret holding the game key (Creator Hub → experience → Secrets; in Studio, the
 	 * local secrets in Game Settings). The key never appears in Luau: it is only placed into a request header.
+	 * When the secret cannot be found (or the name is empty) Vantage says once what to do and keeps the events.
 	 * @default "vantage_game_key"
 	 */
 	gameKeySecret?: string;
+	/**
+	 * Keep events local: the whole pipeline runs (validation, consent gate, enrichment, batching) but nothing is sent
+	 * and nothing is saved to DataStore for delivery; each batch is counted in `stats().dryRunBatches` and
+	 * `dryRunEvents` (and printed with `debug`). Experiments assign from `experimentConfig` without fetching, by hash
+	 * (no kept assignments), and first visits are not looked up. An unpublished place always runs this way.
+	 * @default false
+	 */
+	dryRun?: boolean;
 	/**
 	 * Seconds between flushes of queued events. A batch also leaves early once it holds `maxBatchEvents` events or
 	 * `maxBatchBytes` bytes.
@@ -70,6 +79,7 @@ export interface DeliveryOptions {
 	spillAfterSeconds: number;
 	spillStore: string;
 	spillDrainSeconds: number;
+	dryRun: boolean;
 	debug: boolean;
 }
 
@@ -101,9 +111,10 @@ export function resolveDeliveryOptions(options: DeliveryStartOptions, debug: boo
 	}
 	const [endpoint] = options.endpoint.gsub("/+$", "");
 	const gameKeySecret = options.gameKeySecret ?? DELIVERY_DEFAULTS.gameKeySecret;
-	if (!typeIs(gameKeySecret, "string") || gameKeySecret.size() === 0) {
-		return "Vantage.start: `gameKeySecret` must name an experience secret";
-	}
+	// An empty name is a first-run problem (said once at start, events kept), not an unusable option.
+	if (!typeIs(gameKeySecret, "string")) return "Vantage.start: `gameKeySecret` must name an experience secret";
+	const dryRun = options.dryRun ?? false;
+	if (!typeIs(dryRun, "boolean")) return "Vantage.start: `dryRun` must be a boolean";
 	const flushSeconds = options.flushSeconds ?? DELIVERY_DEFAULTS.flushSeconds;
 	const maxBatchEvents = options.maxBatchEvents ?? DELIVERY_DEFAULTS.maxBatchEvents;
 	const maxBatchBytes = options.maxBatchBytes ?? DELIVERY_DEFAULTS.maxBatchBytes;
@@ -147,6 +158,7 @@ export function resolveDeliveryOptions(options: DeliveryStartOptions, debug: boo
 		spillAfterSeconds,
 		spillStore,
 		spillDrainSeconds,
+		dryRun,
 		debug,
 	};
 }

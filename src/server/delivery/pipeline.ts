@@ -10,7 +10,8 @@
 // DataStore, and every server drains what any server parked there. This file composes the parts and runs the worker.
 //
 // The worker's loop, one step at a time (`step`):
-//   1. HttpService disabled → nothing can be sent: one warning, events wait (bounded); in a live game they spill.
+//   1. HTTP requests off or no game key (first-run.ts) → nothing can be sent: one warning, events wait (bounded); in
+//      a live game they spill. A dry run skips this: it sends nothing anyway, and settles batches in step 5;
 //   2. build tracking's deferred records into events (validation, ids: DeferredEvents), then seal queued events into
 //      batches when the interval is up, a batch is full, or flush() asked;
 //   3. spill to DataStore: after `spillAfterSeconds` of failures, or when memory passes half of `maxQueuedEvents`;
@@ -87,7 +88,8 @@ export class DeliveryPipeline implements EventSink {
 			options,
 			deps,
 			serverId,
-			isStudio,
+			// Studio never spills, and a dry run keeps everything local (it must not drain other servers' batches).
+			isStudio || options.dryRun,
 			ids,
 			this.queue,
 			this.sender,
@@ -120,6 +122,7 @@ export class DeliveryPipeline implements EventSink {
 		pending[size - 1] = event;
 		const queued = size + queue.sealing + queue.readyEvents;
 		const max = this.options.maxQueuedEvents;
+		if (this.options.debug) this.report.queued(pending, size - 1);
 		if (queued > max) queue.evict();
 		if ((size >= queue.fullBatch || queued * 2 >= max) && !this.wakePending) this.wake();
 	}
@@ -130,8 +133,8 @@ export class DeliveryPipeline implements EventSink {
 	}
 
 	/**
-	 * Seals what is queued and waits (yielding) until it is sent, or until sending has to wait (backoff, budget,
-	 * HttpService disabled). Returns whether nothing is left in memory.
+	 * Seals what is queued and waits (yielding) until it is sent (in a dry run: settled locally), or until sending has
+	 * to wait (backoff, budget, HTTP off, no game key). Returns whether nothing is left in memory.
 	 */
 	flush(): boolean {
 		if (this.life.closing || this.worker === undefined) return this.queue.queued() === 0;
@@ -183,6 +186,8 @@ export class DeliveryPipeline implements EventSink {
 			spilled: counters.spilled,
 			drained: counters.drained,
 			requestsLastMinute: this.sender.budget.used(),
+			dryRunBatches: counters.dryRunBatches,
+			dryRunEvents: counters.dryRunEvents,
 		};
 	}
 
@@ -210,7 +215,10 @@ export class DeliveryPipeline implements EventSink {
 			deferred.watch(overCap, () => this.deferredReached());
 			return;
 		}
-		const wakeAt = math.min(queue.fullBatch - queue.pending.size(), math.ceil(max / 2) - other);
+		// Debugging: wake for every record, so each event is printed as it is queued rather than at the next seal.
+		const wakeAt = this.options.debug
+			? 1
+			: math.min(queue.fullBatch - queue.pending.size(), math.ceil(max / 2) - other);
 		deferred.watch(math.min(wakeAt, overCap), () => this.deferredReached());
 	}
 
@@ -247,14 +255,14 @@ export class DeliveryPipeline implements EventSink {
 		// The time before building: the seal below decides as if the records had been queued one by one.
 		const now = os.clock();
 		queue.collectSpread();
-		// 1. HttpService disabled
-		if (sender.checkHttpDisabled(now)) {
+		// 1. HTTP off or no game key
+		if (!this.options.dryRun && sender.checkCannotSend()) {
 			sender.failingSince ??= now;
 			if (spill.shouldSpill(now, true)) {
 				queue.sealPending();
 				spill.spillLive(false);
 			}
-			return math.max(0.1, math.min(sender.httpCheckAt, this.nextWake(now, false)) - now);
+			return math.max(0.1, math.min(sender.gate.checkAt, this.nextWake(now, false)) - now);
 		}
 		// 2. seal
 		const flushDue = now - queue.lastSealAt >= this.options.flushSeconds;

@@ -61,7 +61,9 @@ export class DeliveryQueue {
 			if (late.size() > 0) this.report.drop(late.size(), "the server had already shut down");
 			return;
 		}
+		const from = this.pending.size();
 		deferred.buildInto(this.pending);
+		if (this.report.debug) this.report.queued(this.pending, from);
 		if (this.queued() > this.options.maxQueuedEvents) this.evict();
 	}
 
@@ -72,7 +74,9 @@ export class DeliveryQueue {
 		while (deferred.waiting() > 0) {
 			// Shutting down: everything at once (shutdown seals right after).
 			if (this.life.stopped || this.life.closing) return this.collect();
+			const from = this.pending.size();
 			deferred.buildInto(this.pending, BUILD_PER_FRAME);
+			if (this.report.debug) this.report.queued(this.pending, from);
 			if (this.queued() > this.options.maxQueuedEvents) this.evict();
 			if (deferred.waiting() > 0) task.wait();
 		}

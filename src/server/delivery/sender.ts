@@ -1,8 +1,9 @@
 // The sender: one batch at a time over the transport, within the request budget, and what each answer means for
 // the queue (delivered, split, refused) and for the next attempt (capped exponential backoff with full jitter,
-// Retry-After, HTTP disabled). It owns the outage state the spill and drain decide on (`failures`, `failingSince`).
-import { HttpService } from "@rbxts/services";
+// Retry-After, HTTP off or no game key). It owns the outage state the spill and drain decide on (`failures`,
+// `failingSince`). A dry run settles every batch here without sending it.
 import { WireEvent } from "../../shared/protocol";
+import { Blocker, SendGate } from "../first-run";
 import { backoffSeconds } from "./backoff";
 import { batchBody, decodeEvents, SealedBatch, splitBatch } from "./batch";
 import { DeliveryDeps, nowMs, RejectedEvent } from "./contracts";
@@ -13,9 +14,6 @@ import { RequestBudget } from "./request-budget";
 import { TokenProvider } from "./token-provider";
 import { BatchTransport, RejectedByIndex, SendOutcome } from "./transport";
 
-/** Seconds between checks of HttpService.HttpEnabled while it is off. */
-const HTTP_RECHECK_SECONDS = 30;
-
 export class BatchSender {
 	/** Failed requests in a row (0: the backend answers). */
 	failures = 0;
@@ -23,9 +21,12 @@ export class BatchSender {
 	failingSince?: number;
 	/** No request before this os.clock (backoff, Retry-After, the request budget). */
 	blockedUntil = 0;
-	httpDisabled = false;
-	/** Next os.clock at which HttpService.HttpEnabled is read again. */
-	httpCheckAt = 0;
+	/** Nothing can be sent: HTTP requests are off or the game key's secret is missing (see first-run.ts). */
+	cannotSend = false;
+	/** HTTP on and the game key found (read again every RECHECK_SECONDS). */
+	readonly gate: SendGate;
+	/** Batches are settled locally, never sent (the `dryRun` option, or an unpublished place). */
+	readonly dryRun: boolean;
 	readonly budget: RequestBudget;
 	private readonly transport: BatchTransport;
 	private readonly random: () => number;
@@ -42,6 +43,13 @@ export class BatchSender {
 		private readonly onRecovered: (now: number) => void,
 	) {
 		this.budget = new RequestBudget(options.maxRequestsPerMinute);
+		this.dryRun = options.dryRun;
+		this.gate =
+			deps.gate ??
+			new SendGate(
+				{ studio: isStudio, secretName: options.gameKeySecret, maxQueuedEvents: options.maxQueuedEvents },
+				report.warnings,
+			);
 		const tokens = new TokenProvider(
 			`${options.endpoint}/v1/oauth/token`,
 			options.gameKeySecret,
@@ -56,6 +64,7 @@ export class BatchSender {
 
 	/** Sends one batch of `list` (the live queue or a drained chunk) and settles the outcome. */
 	send(batch: SealedBatch, list: SealedBatch[]): SendOutcome {
+		if (this.dryRun) return this.keepLocal(batch, list);
 		this.queue.inFlight = batch;
 		const outcome = this.transport.send(
 			() => batchBody(batch, nowMs()),
@@ -69,6 +78,28 @@ export class BatchSender {
 		return outcome;
 	}
 
+	/** Dry run: the batch is done without a request, counted (and printed with `debug`). */
+	private keepLocal(batch: SealedBatch, list: SealedBatch[]): SendOutcome {
+		this.queue.replace(list, batch, []);
+		const counters = this.report.counters;
+		counters.dryRunBatches += 1;
+		counters.dryRunEvents += batch.count;
+		if (this.report.debug) {
+			const names = new Map<string, number>();
+			const order = new Array<string>();
+			for (const e of decodeEvents(batch)) {
+				const label = `${e.type} "${e.name}"`;
+				if (!names.has(label)) order.push(label);
+				names.set(label, (names.get(label) ?? 0) + 1);
+			}
+			const kinds = order.map((label) => `${label} ×${names.get(label)}`).join(", ");
+			print(
+				`[Vantage] dry run: batch ${batch.id} not sent: ${batch.count} events, ${batch.eventsJson.size()} bytes of JSON (${kinds})`,
+			);
+		}
+		return { kind: "dryRun", events: batch.count };
+	}
+
 	private settle(outcome: SendOutcome, batch: SealedBatch, list: SealedBatch[]): void {
 		const now = os.clock();
 		const counters = this.report.counters;
@@ -79,14 +110,20 @@ export class BatchSender {
 				if (list !== this.queue.ready) counters.drained += outcome.accepted + outcome.duplicates;
 				if (outcome.rejected.size() > 0) this.reportRejected(batch, outcome.rejected);
 				this.recovered(now);
-				if (this.report.debug) print(`[Vantage] batch ${batch.id}: ${batch.count} events delivered`);
+				if (this.report.debug) {
+					print(
+						`[Vantage] batch ${batch.id}: HTTP ${outcome.status}, ${outcome.accepted} accepted, ${outcome.duplicates} duplicates, ${outcome.rejected.size()} rejected`,
+					);
+				}
 				return;
 			}
 			case "split": {
 				const halves = splitBatch(batch);
 				if (halves) {
 					this.queue.replace(list, batch, halves);
-					if (this.report.debug) print(`[Vantage] batch ${batch.id} too large (${outcome.status}); split`);
+					if (this.report.debug) {
+						print(`[Vantage] batch ${batch.id}: HTTP ${outcome.status}, too large: split in two and sent again`);
+					}
 				} else if (this.queue.replace(list, batch, [])) {
 					this.report.drop(batch.count, `an event too large for the backend (${outcome.message})`);
 				}
@@ -103,19 +140,29 @@ export class BatchSender {
 						willRetry: false,
 					});
 					this.report.drop(batch.count, `refused by the backend (${outcome.message})`);
+					if (this.report.debug) {
+						print(`[Vantage] batch ${batch.id}: ${outcome.message}: ${batch.count} events dropped, not retried`);
+					}
 				}
 				this.recovered(now);
 				return;
 			}
 			case "wait": {
 				this.blockedUntil = now + outcome.retryAfter;
+				if (this.report.debug) {
+					print(
+						`[Vantage] batch ${batch.id}: not sent, request budget used up (maxRequestsPerMinute); sending in ${"%.1f".format(outcome.retryAfter)} s`,
+					);
+				}
 				return;
 			}
 			case "disabled": {
-				this.setHttpDisabled(true, outcome.message);
-				this.httpCheckAt = now + HTTP_RECHECK_SECONDS;
+				this.gate.httpRefused();
+				this.setCannotSend("httpOff", outcome.message);
 				return;
 			}
+			case "dryRun":
+				return;
 			case "retry": {
 				counters.failedRequests += 1;
 				this.failures += 1;
@@ -135,7 +182,11 @@ export class BatchSender {
 								? "HttpService's request limit (500/min per server) is used up by the game; events are kept and retried"
 								: "cannot deliver events to the backend right now; they are kept and retried",
 					);
-				if (this.report.debug) print(`[Vantage] ${outcome.message}; retrying in ${"%.1f".format(delay)} s`);
+				if (this.report.debug) {
+					print(
+						`[Vantage] batch ${batch.id}: ${outcome.message}; ${batch.count} events kept, retrying in ${"%.1f".format(delay)} s`,
+					);
+				}
 				this.report.signals.deliveryError.Fire({
 					kind: outcome.cause,
 					status: outcome.status,
@@ -172,26 +223,31 @@ export class BatchSender {
 		this.report.signals.eventsRejected.Fire(details);
 	}
 
-	/** Whether HTTP requests are off (HttpService.HttpEnabled, read at most every HTTP_RECHECK_SECONDS). */
-	checkHttpDisabled(now: number): boolean {
-		if (now < this.httpCheckAt) return this.httpDisabled;
-		this.httpCheckAt = now + HTTP_RECHECK_SECONDS;
-		const [readable, enabled] = pcall(() => HttpService.HttpEnabled);
-		// Not readable here: let the next request find out (RequestAsync says so if requests are disabled).
-		this.setHttpDisabled(readable && enabled !== true, "HttpService.HttpEnabled is false");
-		return this.httpDisabled;
+	/**
+	 * Whether nothing can be sent now: HTTP requests off or no game key (the gate reads them at most every
+	 * RECHECK_SECONDS and says each problem once).
+	 */
+	checkCannotSend(): boolean {
+		this.gate.open();
+		const blocker = this.gate.blockers[0];
+		this.setCannotSend(
+			blocker,
+			blocker === "noSecret" ? "the game key's secret was not found" : "HttpService.HttpEnabled is false",
+		);
+		return this.cannotSend;
 	}
 
-	/** Warns (once per server) and signals when HTTP requests turn out to be disabled. */
-	private setHttpDisabled(disabled: boolean, message: string): void {
-		if (disabled && !this.httpDisabled) {
-			this.report.warnings.warn(
-				this.isStudio
-					? `HTTP requests are disabled (Game Settings → Security → Allow HTTP Requests): events are kept in memory (up to ${this.options.maxQueuedEvents}) and not sent`
-					: "HTTP requests are disabled for this experience (Game Settings → Security): events are kept and saved to DataStore until they can be sent",
-			);
-			this.report.signals.deliveryError.Fire({ kind: "disabled", message, willRetry: true });
+	/**
+	 * Signals (`deliveryError`, kind `disabled` or `auth`) when sending stops being possible: the gate has said why;
+	 * prints when it is possible again.
+	 */
+	private setCannotSend(blocker: Blocker | undefined, message: string): void {
+		const cannot = blocker !== undefined;
+		if (cannot && !this.cannotSend) {
+			const kind = blocker === "noSecret" ? "auth" : "disabled";
+			this.report.signals.deliveryError.Fire({ kind, message, willRetry: true });
 		}
-		this.httpDisabled = disabled;
+		if (!cannot && this.cannotSend && this.report.debug) print("[Vantage] requests are possible again: sending");
+		this.cannotSend = cannot;
 	}
 }

@@ -44,7 +44,7 @@ export function shutDown(parts: ShutdownParts): void {
 	parts.wake();
 	// 1. While the backend answers, keep sending; leave time for the spill.
 	while (
-		!sender.httpDisabled &&
+		!sender.cannotSend &&
 		sender.failures === 0 &&
 		parts.workerRunning() &&
 		queue.unsealed() + queue.ready.size() > 0 &&
@@ -60,12 +60,14 @@ export function shutDown(parts: ShutdownParts): void {
 	queue.sealPending();
 	// A chunk being drained is not finished: it stays in DataStore for another server.
 	spill.releaseDraining();
+	// A dry run settles what is left locally, as it settled everything before.
+	if (sender.dryRun) while (queue.ready.size() > 0) sender.send(queue.ready[0], queue.ready);
 	if (queue.ready.size() > 0 && spill.canSpill()) spill.spillBatches(queue.ready, deadline);
 	// 3. What could be neither sent nor parked is given up, counted.
 	if (queue.ready.size() > 0) {
 		const reason = spill.canSpill()
 			? "neither sent nor saved to DataStore before shutdown"
-			: "not sent before shutdown (HTTP off in Studio)";
+			: "not sent before shutdown (Studio keeps unsent events in memory only)";
 		parts.report.drop(queue.clearReady(), reason);
 	}
 	life.closed = true;

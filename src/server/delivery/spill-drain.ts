@@ -40,6 +40,7 @@ export class SpillDrain {
 		private readonly options: DeliveryOptions,
 		deps: DeliveryDeps,
 		serverId: string,
+		/** Studio, or a dry run: never spill or drain. */
 		private readonly isStudio: boolean,
 		private readonly ids: IdGenerator,
 		private readonly queue: DeliveryQueue,
@@ -53,7 +54,10 @@ export class SpillDrain {
 		this.store = new SpillStore(options.spillStore, serverId, this.leaseSeconds, deps.dataStoreReserve ?? 10, nowMs);
 	}
 
-	/** Studio never spills: its DataStore writes would land in the live experience and be drained there. */
+	/**
+	 * Studio never spills: its DataStore writes would land in the live experience and be drained there. A dry run
+	 * neither spills nor drains (it would settle other servers' batches without sending them).
+	 */
 	canSpill(): boolean {
 		return !this.isStudio;
 	}
@@ -251,7 +255,7 @@ export class SpillDrain {
 		const sender = this.sender;
 		const spillable = this.canSpill() && !this.life.closing;
 		// Spilling, during an outage, once there is something to spill.
-		if (spillable && sender.failingSince !== undefined && (this.queue.ready.size() > 1 || sender.httpDisabled)) {
+		if (spillable && sender.failingSince !== undefined && (this.queue.ready.size() > 1 || sender.cannotSend)) {
 			const outageSpill = math.max(this.nextOutageSpillAt, sender.failingSince + this.options.spillAfterSeconds);
 			at = math.min(at, math.max(outageSpill, this.spillRetryAt));
 		}

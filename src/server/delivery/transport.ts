@@ -19,10 +19,11 @@ export interface RejectedByIndex {
  *   `cause` says why: `network` (RequestAsync threw), `server` (5xx, 429, other statuses), `auth` (the game key is
  *   refused or missing: retrying soon will not help), `roblox-budget` (HttpService's 500/min was used up by the game);
  * - `wait`: nothing was sent: Vantage's own request budget is used up for `retryAfter` seconds;
- * - `disabled`: HttpService requests are disabled (Studio, or the experience's setting).
+ * - `disabled`: HttpService requests are disabled (Studio, or the experience's setting);
+ * - `dryRun`: nothing was sent: the batch was kept local (the `dryRun` option, or an unpublished place).
  */
 export type SendOutcome =
-	| { kind: "accepted"; accepted: number; duplicates: number; rejected: RejectedByIndex[] }
+	| { kind: "accepted"; status: number; accepted: number; duplicates: number; rejected: RejectedByIndex[] }
 	| { kind: "split"; status: number; message: string }
 	| { kind: "drop"; status: number; message: string }
 	| {
@@ -33,7 +34,8 @@ export type SendOutcome =
 			retryAfter?: number;
 	  }
 	| { kind: "wait"; retryAfter: number }
-	| { kind: "disabled"; message: string };
+	| { kind: "disabled"; message: string }
+	| { kind: "dryRun"; events: number };
 
 function problemSummary(body: string): { code?: string; eventsTooMany: boolean; detail: string } {
 	const [ok, decoded] = pcall(() => HttpService.JSONDecode(body));
@@ -83,6 +85,7 @@ export function classifyBatchResponse(status: number, headers: unknown, body: st
 			}
 			return {
 				kind: "accepted",
+				status,
 				accepted: answer.accepted,
 				duplicates: typeIs(answer.duplicates, "number") ? answer.duplicates : 0,
 				rejected,

@@ -30,8 +30,14 @@ export interface ConfigClientDeps {
 	/** Uniform in [0, 1), for retry jitter. @default math.random */
 	random?: () => number;
 	debug?: boolean;
-	/** Called with each new config (not on a 304). */
+	/** Called with each new config (not on a 304), the initial one included. */
 	onUpdate?: (config: ParsedConfig) => void;
+	/** The config served until the backend's arrives (the `experimentConfig` option). */
+	initial?: ParsedConfig;
+	/** Never fetch: serve `initial` (or nothing) for good (a dry run, an unpublished place). */
+	localOnly?: boolean;
+	/** Whether requests may be made now (HTTP on, game key found: the SendGate delivery shares). */
+	canRequest?: () => boolean;
 }
 
 /** First retry after a failed fetch, in seconds; doubles per failure up to `refreshSeconds`. */
@@ -48,6 +54,7 @@ export class ConfigClient {
 	constructor(private readonly deps: ConfigClientDeps) {
 		this.request = deps.request ?? ((r) => HttpService.RequestAsync(r));
 		this.random = deps.random ?? (() => math.random());
+		this.config = deps.initial;
 	}
 
 	/** The last good config, or undefined before the first one arrived. Never yields. */
@@ -59,6 +66,14 @@ export class ConfigClient {
 	start(): void {
 		if (this.running) return;
 		this.running = true;
+		if (this.config) {
+			if (this.config.skipped.size() > 0) {
+				this.deps.warnings.warn(`experimentConfig: left out malformed ${this.config.skipped.join(", ")}`);
+			}
+			this.log(`local config: ${this.config.experiments.size()} experiments, ${this.config.flags.size()} flags`);
+			this.deps.onUpdate?.(this.config);
+		}
+		if (this.deps.localOnly) return;
 		task.spawn(() => {
 			while (this.running) {
 				const outcome = this.refresh();
@@ -93,6 +108,10 @@ export class ConfigClient {
 	 * 4. 200 → the body must decode and parse ({@link parseConfig}), else failed; then it becomes the config.
 	 */
 	refresh(): ConfigFetchOutcome {
+		// HTTP off or no game key: delivery has said so once; nothing is tried until the gate opens.
+		if (this.deps.canRequest && !this.deps.canRequest()) {
+			return { kind: "failed", message: "requests are not possible", disabled: true };
+		}
 		let retried = false;
 		while (true) {
 			const token = this.deps.tokens.get();

@@ -30,6 +30,8 @@ export function createExperiments(
 	tracking: Tracking,
 	onConfig?: (config: ParsedConfig) => void,
 	consent?: ConsentGate,
+	/** Whether requests may be made now (shared with delivery). */
+	canRequest?: () => boolean,
 ): { config: ConfigClient; experiments: Experiments } {
 	const { endpoint, gameKeySecret } = options.delivery;
 	const budget = new RequestBudget(configRequestsPerMinute(options.experiments.configRefreshSeconds));
@@ -41,6 +43,9 @@ export function createExperiments(
 		warnings,
 		debug: options.debug,
 		onUpdate: onConfig,
+		initial: options.experiments.initialConfig,
+		localOnly: options.delivery.dryRun,
+		canRequest,
 	});
 	const store = options.experiments.assignmentStore;
 	const experiments = new Experiments({

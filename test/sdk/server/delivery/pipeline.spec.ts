@@ -501,9 +501,11 @@ describe("Studio and configuration problems", () => {
 			task.wait(30);
 			expect(missing.pipeline.stats()).toMatchObject({ queued: 3, dropped: 0 });
 			expect(missing.seen.errors[0].kind).toBe("auth");
+			// Missing: said once where to add it, and no request tried (the token endpoint never heard of it).
 			expect(missing.seen.warnings.lines).toEqual([
-				'the game key (secret "no_such_secret") is missing or refused by the backend; events are kept and retried',
+				'no game key: the secret "no_such_secret" was not found. Add it in the Creator Hub (your experience > Secrets); running servers keep the secrets they started with. Events are kept and saved to DataStore; a server started after the fix sends them.',
 			]);
+			expect(missing.pipeline.stats()).toMatchObject({ failedRequests: 0, requestsLastMinute: 0 });
 			expect(refused.pipeline.stats()).toMatchObject({ queued: 3, dropped: 0 });
 			expect(refused.seen.errors[0]).toMatchObject({ kind: "auth" });
 			// The key works again (e.g. the secret was fixed): after the capped wait, the events go out.

@@ -39,6 +39,7 @@ describe("classifyBatchResponse", () => {
 		);
 		expect(outcome).toEqual({
 			kind: "accepted",
+			status: 200,
 			accepted: 1,
 			duplicates: 1,
 			rejected: [{ index: 2, code: "invalid_event", message: "bad" }],

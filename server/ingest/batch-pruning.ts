@@ -1,0 +1,83 @@
+// The batches table remembers each batchId's answer so a resent batch is answered, not stored twice. It cannot grow
+// forever, and it need not: a batch is only ever resent by the SDK's retries (minutes) or after sitting in a DataStore
+// spill, which has no expiry (src/server/delivery/spill-store.ts) — but ingest refuses events older than
+// MAX_EVENT_AGE_DAYS (event-time-window.ts), and a batch's events are never newer than its arrival. A batch resent
+// after that window is refused event by event, whatever the table says, so its row can go. The window below adds a
+// margin for clock-skew correction on top.
+import type { Logger } from "../logger.js";
+import type { Store } from "../store/types.js";
+import { MAX_EVENT_AGE_DAYS } from "./event-time-window.js";
+
+const DAY_MS = 86_400_000;
+
+/** Days a batch's idempotency row is kept after it arrived: longer than any resend ingest would still accept. */
+export const BATCH_IDEMPOTENCY_DAYS = MAX_EVENT_AGE_DAYS + 7;
+export const BATCH_IDEMPOTENCY_MS = BATCH_IDEMPOTENCY_DAYS * DAY_MS;
+
+/** Rows deleted per transaction: a short write, so ingest waits at most a few milliseconds for the lock. */
+const PRUNE_SLICE = 2_000;
+
+export interface BatchPruningOptions {
+	store: Store;
+	/** Unix ms. */
+	clock: () => number;
+	logger?: Logger;
+	/** How often the table is pruned. @default 3600000 (hourly) */
+	intervalMs?: number;
+	/** @default {@link BATCH_IDEMPOTENCY_MS} */
+	keepMs?: number;
+}
+
+export interface BatchPruning {
+	/** One pass: deletes, slice by slice, every row older than the window; resolves with how many. */
+	runOnce(): Promise<number>;
+	/** Stops the timer and waits for a pass in progress. */
+	stop(): Promise<void>;
+}
+
+/**
+ * Prunes the batches idempotency table every `intervalMs` (and once at start). The timer does not keep the process
+ * alive; a pass never overlaps another.
+ *
+ * @example
+ * const pruning = startBatchPruning({ store, clock: Date.now, logger });
+ * await pruning.stop();
+ */
+export function startBatchPruning(options: BatchPruningOptions): BatchPruning {
+	const keepMs = options.keepMs ?? BATCH_IDEMPOTENCY_MS;
+	let running: Promise<number> | undefined;
+	const runOnce = (): Promise<number> => {
+		running ??= (async () => {
+			try {
+				const before = options.clock() - keepMs;
+				let total = 0;
+				for (;;) {
+					const deleted = await options.store.security.pruneBatches(before, PRUNE_SLICE);
+					total += deleted;
+					if (deleted < PRUNE_SLICE) break;
+					// Let requests run between slices.
+					await new Promise((resolve) => setImmediate(resolve));
+				}
+				if (total > 0)
+					options.logger?.info("batch idempotency rows pruned", { deleted: total, keepDays: keepMs / DAY_MS });
+				return total;
+			} finally {
+				running = undefined;
+			}
+		})();
+		return running;
+	};
+	const pass = () => {
+		runOnce().catch((error: unknown) => options.logger?.error("batch pruning failed", { error }));
+	};
+	const timer = setInterval(pass, options.intervalMs ?? 3_600_000);
+	timer.unref();
+	pass();
+	return {
+		runOnce,
+		async stop() {
+			clearInterval(timer);
+			await running?.catch(() => 0);
+		},
+	};
+}
