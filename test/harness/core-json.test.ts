@@ -184,6 +184,21 @@ describe("jsonDecode", () => {
 		expect(await vm.run(`return _G.json.decode('"raw é 😀"')`)).toEqual(["raw é 😀"]);
 	});
 
+	it("decodes a JSON text held in a string (escaped quotes throughout) and DEL, which JSON leaves unescaped", async () => {
+		const inner = JSON.stringify({ coins: 12, items: ["a\\b", 'say "hi"'], nested: { t: "\t" } });
+		const outer = JSON.stringify({ json: inner, del: "a\u007fb", plain: "x" });
+		expect(await vm.run(`local v = _G.json.decode(${luaLong(outer)}) return v.json, v.del, v.plain`)).toEqual([
+			inner,
+			"a\u007fb",
+			"x",
+		]);
+		// A raw control character below U+0020 stays refused, with or without escapes before it.
+		for (const bad of ['"a\u0001"', '"\\n\u0001"']) {
+			const [ok] = await vm.run<[boolean]>(`return (pcall(_G.json.decode, ${luaLong(bad)}))`);
+			expect(ok, JSON.stringify(bad)).toBe(false);
+		}
+	});
+
 	it('rejects invalid JSON with "Can\'t parse JSON"', async () => {
 		const invalid = [
 			"",
