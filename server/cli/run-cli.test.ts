@@ -179,6 +179,34 @@ describe("vantage users", () => {
 	});
 });
 
+describe("vantage and the audit log", () => {
+	it("records every admin action it makes, and nothing for reads or failures", async () => {
+		await run(["keys", "create", "--game", "g1"]);
+		await run(["users", "create", "--email", "a@example.com", "--game", "g1", "--role", "viewer"]);
+		await run(["users", "list"]);
+		await run(["keys", "list"]);
+		expect(
+			(await run(["users", "grant", "--email", "nobody@example.com", "--game", "g1", "--role", "owner"])).code,
+		).not.toBe(0);
+		await run(["users", "disable", "--email", "a@example.com"]);
+		const entries = await withStore((store) => store.privacy.listAudit(0, 100));
+		expect(entries.map((e) => [e.action, e.actor.startsWith("cli:"), JSON.parse(e.details).command])).toEqual([
+			["admin.change", true, "keys create"],
+			["admin.change", true, "users create"],
+			["admin.change", true, "users disable"],
+		]);
+		expect(JSON.parse(entries[1]!.details).args).toEqual([
+			"--email",
+			"a@example.com",
+			"--game",
+			"g1",
+			"--role",
+			"viewer",
+		]);
+		expect((await run(["audit", "verify"])).code).toBe(0);
+	});
+});
+
 describe("vantage signing-keys", () => {
 	it("rotates the signing key", async () => {
 		await run(["signing-keys", "rotate"]);

@@ -1,5 +1,6 @@
 import { randomBytes } from "node:crypto";
 import { mkdirSync } from "node:fs";
+import { userInfo } from "node:os";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
 import { createAdminUser, createGameKey, revokeGameKey, summarizeKey } from "../auth/provisioning.js";
@@ -11,7 +12,8 @@ import { ConfigError, loadConfig, type Config } from "../config.js";
 import { createLogger } from "../logger.js";
 import { loadMasterKeys, type MasterKeys } from "../privacy/master-keys.js";
 import { MasterKeyError, PLAYER_KEYS_FILE } from "../privacy/player-keys.js";
-import { verifyAuditChain } from "../privacy/audit.js";
+import { recordAudit, verifyAuditChain } from "../privacy/audit.js";
+import { ADMIN_CHANGE_ACTION } from "../middleware/admin-audit/index.js";
 import { ProblemError } from "../errors.js";
 import { DATABASE_FILE } from "../server.js";
 import { openSqliteStore } from "../store/sqlite/sqlite-store.js";
@@ -117,9 +119,12 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
 		// (and counted) before it returns, and no worker thread outlives it.
 		store = openSqliteStore({ path: join(config.dataDir, DATABASE_FILE), warehouse: "inline", autoFold: false });
 		const context = { store, io, now: io.now ?? Date.now, config };
-		const command = COMMANDS[`${group} ${action ?? ""}`];
+		const name = `${group} ${action ?? ""}`;
+		const command = COMMANDS[name];
 		if (!command) throw new UsageError(`Unknown command "${[group, action].filter(Boolean).join(" ")}".`);
-		return (await command(rest, context)) ?? 0;
+		const code = (await command(rest, context)) ?? 0;
+		if (code === 0 && !READ_ONLY_COMMANDS.has(name)) await auditCliChange(store, name, rest, context.now());
+		return code;
 	} catch (error) {
 		if (error instanceof UsageError) {
 			io.stderr.write(`${error.message}\n\n${USAGE}`);
@@ -137,6 +142,40 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
 	} finally {
 		await store?.close();
 	}
+}
+
+/** Commands that change nothing; every other command that succeeds is an admin action and goes in the audit log. */
+const READ_ONLY_COMMANDS: ReadonlySet<string> = new Set([
+	"games list",
+	"keys list",
+	"users list",
+	"users members",
+	"signing-keys list",
+	"warehouse status",
+	"audit verify",
+]);
+
+/**
+ * Records a CLI admin action in the hash-chained audit log, like the HTTP API's admin changes
+ * (middleware/admin-audit): actor `cli:<OS user>`, the command and its arguments (passwords only ever come from
+ * standard input, so the arguments hold no secret).
+ */
+async function auditCliChange(store: Store, command: string, args: readonly string[], at: number): Promise<void> {
+	let user = "unknown";
+	try {
+		user = userInfo().username;
+	} catch {
+		// No passwd entry for this uid (some containers): the entry still says the CLI made the change.
+	}
+	await recordAudit(
+		store,
+		{
+			action: ADMIN_CHANGE_ACTION,
+			actor: `cli:${user}`,
+			details: { command: command.trim(), args: args.map((a) => a.slice(0, 128)) },
+		},
+		at,
+	);
 }
 
 interface Context {
