@@ -144,6 +144,7 @@ describe("delivery through a backend outage and a shutdown", () => {
 	let url: string;
 	let gameKey: string;
 	let adminAuth: string;
+	let publicKey: string;
 	let backend: Awaited<ReturnType<typeof startServer>> | undefined;
 
 	const startBackend = async () => {
@@ -180,6 +181,8 @@ describe("delivery through a backend outage and a shutdown", () => {
 		port = await freePort();
 		await startBackend();
 		gameKey = await provisionGameKey(dataDir, String(GAME_ID));
+		// Both games exist before the analyst: an analyst's role is granted per game, on the games there are.
+		publicKey = await provisionGameKey(dataDir, String(PUBLIC_GAME_ID));
 		adminAuth = await fetchAdminAuth(url, await provisionAdmin(dataDir, "analyst"));
 	});
 
@@ -271,7 +274,6 @@ describe("delivery through a backend outage and a shutdown", () => {
 	}, 120_000);
 
 	it("the same through Vantage.start and Vantage.track: every call stored once, with the 100 sessions", async () => {
-		const publicKey = await provisionGameKey(dataDir, String(PUBLIC_GAME_ID));
 		const dataStores = new DataStoreBackend();
 		const config = { secrets: { vantage_game_key: publicKey }, dataStores };
 		const first = await gameServer(PUBLIC_GAME_ID, "public-1", config);
