@@ -7,8 +7,7 @@
 // Offline and deterministic, like package-rbxts.test.ts: the game's other packages are copied from this repository's
 // node_modules (npm only unpacks the tarball, with --offline), and this repository's rbxtsc and Flamework transformer
 // compile the game.
-import { execFileSync } from "node:child_process";
-import { cpSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -16,8 +15,7 @@ import { PACKAGE_NAME } from "../../packaging/build.js";
 import { nodeFromProject, type TreeNode } from "../harness/project.js";
 import { World } from "../harness/world.js";
 import { startTestBackend, type TestBackend } from "./backend.js";
-import { packSdk, type PackResult } from "./packed-sdk.js";
-import { repoRoot } from "./sdk-build.js";
+import { installGame, packSdk, type PackResult } from "./packed-sdk.js";
 
 const GAME = "4314";
 /** The experiment the example's RewardService reads through the injected VantageService. */
@@ -45,10 +43,6 @@ function find(node: TreeNode, path: string[]): TreeNode {
 	return at;
 }
 
-function versionOf(dir: string): string {
-	return (JSON.parse(readFileSync(join(dir, "package.json"), "utf8")) as { version: string }).version;
-}
-
 function filesUnder(dir: string): string[] {
 	return readdirSync(dir, { recursive: true, withFileTypes: true })
 		.filter((e) => e.isFile())
@@ -67,43 +61,18 @@ describe("Flamework adapter → a Flamework game → backend", { timeout: 240_00
 		const env = { ...process.env, npm_config_cache: join(tmp, "npm-cache") };
 		packed = await packSdk(tmp, env);
 
-		// The game: example/flamework as a user would have it after `npm install`, minus the SDK.
+		// The game: example/flamework as a user would have it after `npm install`, with this repository's compilers
+		// (roblox-ts, typescript, Flamework's transformer).
 		gameDir = join(tmp, "game");
-		cpSync(join(repoRoot, "example/flamework"), gameDir, {
-			recursive: true,
-			filter: (src) => !/[/\\](node_modules|out|include)$/.test(src),
+		installGame({
+			example: "example/flamework",
+			gameDir,
+			tarball: join(tmp, packed.filename),
+			env,
+			packages: [...RBXTS_PACKAGES.map((name) => `@rbxts/${name}`), "@flamework/core"],
+			repositoryTools: ["roblox-ts", "typescript", "rbxts-transformer-flamework"],
+			linkTools: ["rbxts-transformer-flamework"],
 		});
-		const manifest = JSON.parse(readFileSync(join(gameDir, "package.json"), "utf8")) as {
-			dependencies: Record<string, string>;
-			devDependencies: Record<string, string>;
-		};
-		delete manifest.dependencies[PACKAGE_NAME]; // npm install below adds it back, from the tarball
-		// The compilers (roblox-ts, typescript, Flamework's transformer) are this repository's.
-		delete manifest.devDependencies["roblox-ts"];
-		delete manifest.devDependencies.typescript;
-		delete manifest.devDependencies["rbxts-transformer-flamework"];
-		for (const name of RBXTS_PACKAGES) {
-			const from = join(repoRoot, "node_modules/@rbxts", name);
-			cpSync(from, join(gameDir, "node_modules/@rbxts", name), { recursive: true, dereference: true });
-			const deps = name === "types" || name === "compiler-types" ? manifest.devDependencies : manifest.dependencies;
-			deps[`@rbxts/${name}`] = versionOf(from);
-		}
-		const core = join(repoRoot, "node_modules/@flamework/core");
-		cpSync(core, join(gameDir, "node_modules/@flamework/core"), { recursive: true, dereference: true });
-		manifest.dependencies["@flamework/core"] = versionOf(core);
-		writeFileSync(join(gameDir, "package.json"), JSON.stringify(manifest, null, "\t"));
-		execFileSync(
-			"npm",
-			["install", join(tmp, packed.filename), "--offline", "--no-audit", "--no-fund", "--ignore-scripts"],
-			{ cwd: gameDir, stdio: "pipe", env },
-		);
-		// The transformer is a Node tool the game's tsconfig names; linked after npm install, which would prune it.
-		symlinkSync(
-			join(repoRoot, "node_modules/rbxts-transformer-flamework"),
-			join(gameDir, "node_modules/rbxts-transformer-flamework"),
-			"dir",
-		);
-		execFileSync(join(repoRoot, "node_modules/.bin/rbxtsc"), ["-p", "."], { cwd: gameDir, stdio: "pipe" });
 	}, 300_000); // three rbxtsc runs: the package, its Flamework adapter (maybe after another test's), the game
 
 	afterAll(async () => {

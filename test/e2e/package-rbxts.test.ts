@@ -4,8 +4,7 @@
 // harness loads its Rojo project and plays it, and the event reaches the real backend.
 // Offline and deterministic: the game's other @rbxts packages are copied from this repository's node_modules (npm
 // then only unpacks the tarball, with --offline), and this repository's rbxtsc compiles the game.
-import { execFileSync } from "node:child_process";
-import { cpSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -13,8 +12,7 @@ import { PACKAGE_NAME } from "../../packaging/build.js";
 import { nodeFromProject, type TreeNode } from "../harness/project.js";
 import { World } from "../harness/world.js";
 import { startTestBackend, type TestBackend } from "./backend.js";
-import { packSdk, type PackResult } from "./packed-sdk.js";
-import { repoRoot } from "./sdk-build.js";
+import { installGame, packSdk, type PackResult } from "./packed-sdk.js";
 
 const GAME = "4313";
 /** What the game installs besides the SDK: its own runtime packages and roblox-ts's types. */
@@ -43,39 +41,16 @@ describe("roblox-ts package → a roblox-ts game → backend", { timeout: 180_00
 		const env = { ...process.env, npm_config_cache: join(tmp, "npm-cache") };
 		packed = await packSdk(tmp, env);
 
-		// The game: example/roblox-ts as a user would have it after `npm install`, minus the SDK.
+		// The game: example/roblox-ts as a user would have it after `npm install`, with this repository's compiler.
 		gameDir = join(tmp, "game");
-		cpSync(join(repoRoot, "example/roblox-ts"), gameDir, {
-			recursive: true,
-			filter: (src) => !/[/\\](node_modules|out|include)$/.test(src),
+		installGame({
+			example: "example/roblox-ts",
+			gameDir,
+			tarball: join(tmp, packed.filename),
+			env,
+			packages: GAME_PACKAGES.map((name) => `@rbxts/${name}`),
+			repositoryTools: ["roblox-ts", "typescript"],
 		});
-		const manifest = JSON.parse(readFileSync(join(gameDir, "package.json"), "utf8")) as {
-			dependencies: Record<string, string>;
-			devDependencies: Record<string, string>;
-		};
-		delete manifest.dependencies[PACKAGE_NAME]; // npm install below adds it back, from the tarball
-		delete manifest.devDependencies["roblox-ts"]; // the compiler (and its typescript) is this repository's
-		delete manifest.devDependencies.typescript;
-		// Each copied package is listed in the game's manifest at its version, so npm keeps it (and, the package's
-		// dependencies being satisfied, fetches nothing).
-		for (const name of GAME_PACKAGES) {
-			cpSync(join(repoRoot, "node_modules/@rbxts", name), join(gameDir, "node_modules/@rbxts", name), {
-				recursive: true,
-				dereference: true,
-			});
-			const { version } = JSON.parse(
-				readFileSync(join(repoRoot, "node_modules/@rbxts", name, "package.json"), "utf8"),
-			) as { version: string };
-			const deps = name === "types" || name === "compiler-types" ? manifest.devDependencies : manifest.dependencies;
-			deps[`@rbxts/${name}`] = version;
-		}
-		writeFileSync(join(gameDir, "package.json"), JSON.stringify(manifest, null, "\t"));
-		execFileSync(
-			"npm",
-			["install", join(tmp, packed.filename), "--offline", "--no-audit", "--no-fund", "--ignore-scripts"],
-			{ cwd: gameDir, stdio: "pipe", env },
-		);
-		execFileSync(join(repoRoot, "node_modules/.bin/rbxtsc"), ["-p", "."], { cwd: gameDir, stdio: "pipe" });
 	}, 300_000); // the package build (two rbxtsc runs, maybe after another test's) and the game's
 
 	afterAll(async () => {
