@@ -4,6 +4,7 @@
 // everything again; this only offers it.
 import { useState } from "preact/hooks";
 import { sendJson } from "../api.js";
+import { TextField } from "../components/fields.js";
 import { Failed, Loading } from "../components/states.js";
 import { shortDate } from "./settings-data.js";
 import { FeedbackLine, SettingsSection, errorText, useResource, type Feedback } from "./settings-ui.js";
@@ -158,28 +159,24 @@ function TotpPart() {
 			</p>
 			{enabled ? (
 				<form class="settings-form" onSubmit={disable}>
-					<div class="field">
-						<label for="totp-off-password">Password</label>
-						<input
-							id="totp-off-password"
-							type="password"
-							autocomplete="current-password"
-							required
-							value={password}
-							onInput={(e) => setPassword(e.currentTarget.value)}
-						/>
-					</div>
-					<div class="field">
-						<label for="totp-off-code">Code</label>
-						<input
-							id="totp-off-code"
-							inputmode="numeric"
-							autocomplete="one-time-code"
-							required
-							value={code}
-							onInput={(e) => setCode(e.currentTarget.value)}
-						/>
-					</div>
+					<TextField
+						id="totp-off-password"
+						label="Password"
+						type="password"
+						autocomplete="current-password"
+						required
+						value={password}
+						onValue={setPassword}
+					/>
+					<TextField
+						id="totp-off-code"
+						label="Code"
+						inputmode="numeric"
+						autocomplete="one-time-code"
+						required
+						value={code}
+						onValue={setCode}
+					/>
 					<button type="submit">Turn off</button>
 				</form>
 			) : enrolment ? (
@@ -188,52 +185,30 @@ function TotpPart() {
 						<strong>Shown once.</strong> Scan or paste this into your authenticator app; the key is the same thing
 						typed.
 					</p>
-					<div class="field field-wide">
-						<label for="totp-uri">Setup link</label>
-						<input
-							id="totp-uri"
-							class="mono"
-							readOnly
-							value={enrolment.uri}
-							onFocus={(e) => e.currentTarget.select()}
-						/>
-					</div>
-					<div class="field">
-						<label for="totp-secret">Key</label>
-						<input
-							id="totp-secret"
-							class="mono"
-							readOnly
-							value={enrolment.secret}
-							onFocus={(e) => e.currentTarget.select()}
-						/>
-					</div>
-					<div class="field">
-						<label for="totp-confirm-code">Code from the app</label>
-						<input
-							id="totp-confirm-code"
-							inputmode="numeric"
-							autocomplete="one-time-code"
-							required
-							value={code}
-							onInput={(e) => setCode(e.currentTarget.value)}
-						/>
-					</div>
+					<TextField id="totp-uri" label="Setup link" wide mono value={enrolment.uri} />
+					<TextField id="totp-secret" label="Key" mono value={enrolment.secret} />
+					<TextField
+						id="totp-confirm-code"
+						label="Code from the app"
+						inputmode="numeric"
+						autocomplete="one-time-code"
+						required
+						value={code}
+						onValue={setCode}
+					/>
 					<button type="submit">Turn on</button>
 				</form>
 			) : (
 				<form class="settings-form" onSubmit={start}>
-					<div class="field">
-						<label for="totp-password">Password</label>
-						<input
-							id="totp-password"
-							type="password"
-							autocomplete="current-password"
-							required
-							value={password}
-							onInput={(e) => setPassword(e.currentTarget.value)}
-						/>
-					</div>
+					<TextField
+						id="totp-password"
+						label="Password"
+						type="password"
+						autocomplete="current-password"
+						required
+						value={password}
+						onValue={setPassword}
+					/>
 					<button type="submit">Set up two-step sign-in</button>
 				</form>
 			)}
@@ -265,30 +240,26 @@ function PasswordPart() {
 		<div class="account-part">
 			<h3>Password</h3>
 			<form class="settings-form" onSubmit={(e) => void change(e)}>
-				<div class="field">
-					<label for="password-current">Current password</label>
-					<input
-						id="password-current"
-						type="password"
-						autocomplete="current-password"
-						required
-						value={current}
-						onInput={(e) => setCurrent(e.currentTarget.value)}
-					/>
-				</div>
-				<div class="field">
-					<label for="password-new">New password (12 characters or more)</label>
-					<input
-						id="password-new"
-						type="password"
-						autocomplete="new-password"
-						required
-						minLength={12}
-						maxLength={1024}
-						value={next}
-						onInput={(e) => setNext(e.currentTarget.value)}
-					/>
-				</div>
+				<TextField
+					id="password-current"
+					label="Current password"
+					type="password"
+					autocomplete="current-password"
+					required
+					value={current}
+					onValue={setCurrent}
+				/>
+				<TextField
+					id="password-new"
+					label="New password (12 characters or more)"
+					type="password"
+					autocomplete="new-password"
+					required
+					minLength={12}
+					maxLength={1024}
+					value={next}
+					onValue={setNext}
+				/>
 				<button type="submit">Change password</button>
 			</form>
 			<FeedbackLine feedback={feedback} />
