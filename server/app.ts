@@ -18,8 +18,13 @@ import { NO_DIGEST_KPIS, type DigestKpiSource } from "./digest/payload.js";
 import { digestRoutes } from "./digest/routes.js";
 import { InternalError, NotFoundError, ProblemError, ServiceUnavailableError, codeForStatus } from "./errors.js";
 import { experimentRoutes } from "./experiments/admin-routes.js";
+import { metricLibraryRoutes } from "./experiments/metric-library-routes.js";
 import { configRoutes } from "./experiments/config-routes.js";
 import { planningRoutes } from "./experiments/planning-routes.js";
+import { resultsRoutes } from "./experiments/results-routes.js";
+import { digestAlertSource } from "./experiments/alerts.js";
+import { sharedResultsAnalyzer } from "./experiments/results-analyzer.js";
+import { layerRoutes } from "./experiments/layer-routes.js";
 import type { AppEnv } from "./http/app-env.js";
 import { clientIp, compileTrustedProxies } from "./http/client-ip.js";
 import { problemResponse } from "./http/problem.js";
@@ -212,13 +217,28 @@ export function createApp(deps: AppDeps): Hono<AppEnv> {
 	v1.route("/admin", accessRoutes({ store, clock, requireRole }));
 	// Experiments and flags: admin CRUD and results under /v1/admin, the SDK's config at /v1/config.
 	v1.route("/admin", experimentRoutes({ store, clock, requireRole }));
+	v1.route("/admin", resultsRoutes({ store, clock, requireRole }));
+	// The game's metric library: versioned metric definitions experiments pick from (viewers read, analysts write).
+	v1.route("/admin", metricLibraryRoutes({ store, clock, requireRole }));
 	// The dashboard's planning aids: power calculator, assignment preview, exposures (read-only, viewers too).
 	v1.route("/admin", planningRoutes({ store, clock, requireRole, onPlayersRead: auditPlayersRead(store, clock) }));
+	// Layers (namespaces) and the global holdout: viewers read, analysts change (audited as admin changes).
+	v1.route("/admin", layerRoutes({ store, clock, requireRole }));
 	// Per-game settings (time zone, retention, digest webhook) and the digest's test send.
 	v1.route("/admin", settingsRoutes({ store, clock, requireRole, clientClock }));
 	// The rollup job: status, and a game's rollups rebuilt from its raw events.
 	v1.route("/admin", warehouseRoutes({ store, requireRole }));
-	v1.route("/admin", digestRoutes({ store, clock, requireRole, kpis: deps.digestKpis ?? NO_DIGEST_KPIS }));
+	v1.route(
+		"/admin",
+		digestRoutes({
+			store,
+			clock,
+			requireRole,
+			kpis: deps.digestKpis ?? NO_DIGEST_KPIS,
+			// The test send lists guardrail regressions as the daily digest does (server.ts).
+			alerts: digestAlertSource({ store, analyzer: sharedResultsAnalyzer, clock }),
+		}),
+	);
 	// Game analytics: every metric from the warehouse's rollups.
 	v1.route("/", metricsApiRoutes({ store, clock, guard: requireRole("viewer") }));
 	// Privacy: a player's access export and erasure (owners), erasure jobs, Roblox's Right-to-Erasure webhook.

@@ -9,6 +9,8 @@ import type { Config } from "./config.js";
 import { loadDashboardAssets, type DashboardAssets } from "./dashboard/assets.js";
 import type { DigestKpiSource } from "./digest/payload.js";
 import { startDigests, type Digests } from "./digest/scheduler.js";
+import { digestAlertSource } from "./experiments/alerts.js";
+import { sharedResultsAnalyzer } from "./experiments/results-analyzer.js";
 import { startAdaptiveUpdates, type AdaptiveUpdates } from "./experiments/adaptive.js";
 import { LiveEventHub } from "./live/event-hub.js";
 import { createLogger, type Logger } from "./logger.js";
@@ -141,7 +143,9 @@ export async function startServer(config: Config, options: StartServerOptions = 
 		// Adaptive experiments' weights are recomputed hourly; timers live here, never in createApp.
 		adaptive = startAdaptiveUpdates({ store, logger, clock: Date.now });
 		// Each game's daily digest, checked every minute; deliveries run in the background.
-		digests = startDigests({ store, logger, clock: Date.now, kpis: digestKpis });
+		// Its guardrail section: regressions of each game's running experiments, computed in the results worker.
+		const alerts = digestAlertSource({ store, analyzer: sharedResultsAnalyzer, clock: Date.now });
+		digests = startDigests({ store, logger, clock: Date.now, kpis: digestKpis, alerts });
 		// The batches idempotency table keeps a batchId as long as a resend could still be accepted (batch-pruning.ts).
 		batchPruning = startBatchPruning({ store, logger, clock: Date.now });
 		const resumed = await erasure.jobs.resume();

@@ -27,8 +27,10 @@ import { DataStoreConsent, MemoryConsent } from "./server/consent/consent-store"
 import { parseChoices } from "./server/consent/rules";
 import { lookupCountry } from "./server/tracking/player-facts";
 import { Experiments, Variant } from "./server/experiments/experiments";
+import { isTruthy } from "./server/experiments/flags";
 import { PlayerAttributes } from "./server/experiments/attributes";
 import { createExperiments, sessionSourcesFor } from "./server/experiments/setup";
+import { ClientVariants } from "./server/experiments/client-variants";
 import { blockerMessage, findBlockers, readPlaceFacts, SendGate } from "./server/first-run";
 
 export type { StartOptions } from "./server/options";
@@ -57,6 +59,8 @@ const clientConsentSignals: ClientConsentSignals = {
 	consentChanged: new Signal<(state: ClientConsentState) => void>(),
 	promptRequested: new Signal<(state: ClientConsentState) => void>(),
 };
+/** Fires when the server sends the local player's variants; exists before start, like the consent signals. */
+const clientVariantsChanged = new Signal<() => void>();
 let experiments: Experiments | undefined;
 let consentManager: ConsentManager | undefined;
 
@@ -205,6 +209,8 @@ export namespace Vantage {
 			});
 			// Consent (when the game turns it on): the gate every player's events pass, fed by their kept answers.
 			let t: Tracking | undefined = undefined;
+			// Players' variants replicated to their clients (VantageClient.getVariant); created with experiments below.
+			let variants: ClientVariants | undefined = undefined;
 			const manager =
 				resolved.consent === undefined
 					? undefined
@@ -216,7 +222,10 @@ export namespace Vantage {
 							region: lookupCountry,
 							emit: (userId, props) => t?.emitConsent(userId, props as unknown as Props),
 							notify: (player, info, prompt) => t?.sendToClient(player, consentMessage(info, prompt)),
-							changed: (player, info) => consent.onChanged.Fire(player, info),
+							changed: (player, info) => {
+								variants?.changed(player.UserId);
+								consent.onChanged.Fire(player, info);
+							},
 							now: () => DateTime.now().UnixTimestamp,
 							maxHeld: resolved.consent.maxWaitingEvents,
 							warn: (message) => warnings.warn(message),
@@ -235,13 +244,19 @@ export namespace Vantage {
 					invalidCall: (fn, reason) => invalidCall.Fire(fn, reason),
 					clientRejected: (player, reason) => clientRejected.Fire(player, reason),
 					playerJoined: manager ? (player) => manager.playerJoined(player) : undefined,
-					playerLeft: manager ? (userId) => manager.playerLeft(userId) : undefined,
+					playerLeft: (userId) => {
+						manager?.playerLeft(userId);
+						variants?.forget(userId);
+					},
 					consentAnswer: manager
 						? (player, choices, uiVersion) => {
 								const problem = manager.set(player.UserId, choices, "prompt", uiVersion);
 								if (problem !== undefined) warnings.warn(`consent answer not taken: ${problem}`);
 							}
 						: undefined,
+					variantsRequested: (player) => variants?.subscribe(player),
+					clientExposure: (player, experiment, variation) =>
+						experiments ? experiments.exposeFromClient(player, experiment, variation) : "experiments are not running",
 				},
 			});
 			const started = t;
@@ -261,8 +276,10 @@ export namespace Vantage {
 				},
 				manager,
 				() => gate.open(),
+				manager ? (userId) => manager.get(userId)?.status === "loading" : undefined,
 			);
 			experiments = x.experiments;
+			variants = x.clientVariants;
 			sink.start();
 			started.start();
 			x.experiments.start();
@@ -354,7 +371,8 @@ export namespace Vantage {
 	 * The variant of an experiment a player should see. Never yields, never throws: it reads the config last fetched
 	 * (refreshed every `configRefreshSeconds`) and hashes the player (GrowthBook-compatible), so call it as often as
 	 * you like. The first call per player, experiment and session that puts the player in the experiment logs an
-	 * `exposure` event (props `variation`, `mode`); QA users forced into a variation are not logged.
+	 * `exposure` event (props `variation`, `mode`) — a read on the player's client (`VantageClient.getVariant`) counts
+	 * as that first call, so the exposure is logged once either way; QA users forced into a variation are not logged.
 	 * `key` is the variation to show: control's when the player does not take part (`inExperiment` false; `reason`
 	 * says why), undefined when the experiment is unknown — no config yet (`reason` "noConfig") or not served.
 	 * Random, stratified and adaptive experiments keep each player's variation in DataStore; until a joining
@@ -543,9 +561,18 @@ export namespace Vantage {
 	}
 }
 
+function clientFeatureValue(fn: string, flagKey: string): unknown {
+	if (!client) {
+		warnings.warn(`call VantageClient.start() before VantageClient.${fn}`);
+		return undefined;
+	}
+	return client.featureValue(flagKey, fn);
+}
+
 /**
  * The player side of the SDK: start it once from a LocalScript; it reports the device, forwards client events to the
- * server (which validates and rate-limits them) and shows the consent prompt when the server asks.
+ * server (which validates and rate-limits them), shows the consent prompt when the server asks, and reads the
+ * player's experiment variants and flags as the server replicates them.
  */
 export namespace VantageClient {
 	/**
@@ -570,7 +597,7 @@ export namespace VantageClient {
 				warnings.warn("VantageClient.start expects an options table or nothing");
 				return false;
 			}
-			client = new ClientTracker(warnings, clientConsentSignals);
+			client = new ClientTracker(warnings, clientConsentSignals, clientVariantsChanged);
 			client.start(options);
 			return true;
 		});
@@ -592,6 +619,101 @@ export namespace VantageClient {
 				return false;
 			}
 			return client.track(name, props);
+		});
+	}
+
+	/**
+	 * Fires when the server sends the local player's variants: the first time (reads stop answering "notReady"), and
+	 * whenever they change — a new experiment config, the player's consent or attributes, their kept assignments
+	 * loading. Re-read variants here if the UI should follow changes within the session.
+	 *
+	 * @example
+	 * ```ts
+	 * VantageClient.variantsChanged.Connect(() => applyShopLayout(VantageClient.getVariant("shop-layout")));
+	 * ```
+	 */
+	export const variantsChanged = clientVariantsChanged;
+
+	/**
+	 * The local player's variant of an experiment, the same as the server's `Vantage.getVariant(player, key)`
+	 * answers: the server decides it and replicates it to this player's client (the client makes no request, and
+	 * assigns nothing itself). Never yields, never throws. The first read of a variation that counts tells the server,
+	 * which logs the exposure once per player, experiment and session — whether the server, the client or both read
+	 * it. Until the server's answer arrives (usually within a second of `start`), it answers control-less: `key`
+	 * undefined and `reason` "notReady" — show your default, or wait first with {@link waitForVariants}. Draft
+	 * experiments are only known to players forced into them (QA); others get "unknownExperiment".
+	 *
+	 * @example
+	 * ```ts
+	 * VantageClient.start();
+	 * VantageClient.waitForVariants(5);
+	 * const variant = VantageClient.getVariant("shop-layout");
+	 * if (variant.key === "grid") showGridShop();
+	 * else showListShop();
+	 * ```
+	 */
+	export function getVariant(experimentKey: string): Variant {
+		const notReady: Variant = { index: 0, inExperiment: false, reason: "notReady" };
+		return guard("VantageClient.getVariant", notReady, () => {
+			if (!client) {
+				warnings.warn("call VantageClient.start() before VantageClient.getVariant");
+				return notReady;
+			}
+			return client.getVariant(experimentKey);
+		});
+	}
+
+	/**
+	 * Whether a feature flag is on for the local player, as the server's `Vantage.isOn(player, key)` answers (its
+	 * value is anything but nil, false, 0 or ""). Off until the server's answer arrives, and for unknown flags. Never
+	 * yields, never throws.
+	 *
+	 * @example
+	 * ```ts
+	 * if (VantageClient.isOn("winter-event")) showSnow();
+	 * ```
+	 */
+	export function isOn(flagKey: string): boolean {
+		return guard("VantageClient.isOn", false, () => isTruthy(clientFeatureValue("isOn", flagKey)));
+	}
+
+	/**
+	 * A feature flag's value for the local player, as the server's `Vantage.getFeatureValue` answers, or `fallback`
+	 * until the server's answer arrives, for unknown flags and when the flag serves null. Never yields, never throws.
+	 *
+	 * @example
+	 * ```ts
+	 * const maxPets = VantageClient.getFeatureValue("max-pets", 3) as number;
+	 * ```
+	 */
+	export function getFeatureValue(flagKey: string, fallback?: unknown): unknown {
+		const read = () => clientFeatureValue("getFeatureValue", flagKey) ?? fallback;
+		return guard("VantageClient.getFeatureValue", fallback, read);
+	}
+
+	/**
+	 * Yields until the server has sent the local player's variants, at most `timeoutSeconds`; returns whether they
+	 * arrived (at once when they already have). The only variants call that yields: call it where waiting is fine,
+	 * e.g. before building a UI whose layout is an experiment.
+	 *
+	 * @example
+	 * ```lua
+	 * VantageClient.start()
+	 * if not VantageClient.waitForVariants(5) then warn("showing the default shop") end
+	 * local variant = VantageClient.getVariant("shop-layout")
+	 * ```
+	 */
+	export function waitForVariants(timeoutSeconds = 10): boolean {
+		return guard("VantageClient.waitForVariants", false, () => {
+			if (!client) {
+				warnings.warn("call VantageClient.start() before VantageClient.waitForVariants");
+				return false;
+			}
+			if (!typeIs(timeoutSeconds, "number") || timeoutSeconds !== timeoutSeconds || timeoutSeconds < 0) {
+				warnings.warn("VantageClient.waitForVariants: the timeout must be a number of seconds, 0 or more");
+				return false;
+			}
+			return client.waitForVariants(timeoutSeconds);
 		});
 	}
 

@@ -57,6 +57,18 @@ export interface SimulationOptions {
 	 * (see recordClients). @default recorded when the simulation starts
 	 */
 	clientRecordings?: ClientRecordings;
+	/**
+	 * How much players differ in how long they play, for good: each player's sessions last their own factor times the
+	 * usual length, a factor drawn once per player from a log-normal with this sigma. Behaviour before an experiment
+	 * then predicts behaviour after it, as with real players (what CUPED uses). @default 0 (no such factor)
+	 */
+	playtimeSpread?: number;
+	/**
+	 * Called before each day of history is played, with the day's index and its start (unix ms), e.g. to start an
+	 * experiment after some days of play so returning players have a history before their first exposure. Days are
+	 * played one after another on every server, so only a single server (`servers: 1`) can pause for it.
+	 */
+	beforeDay?: (day: number, startMs: number) => Promise<void>;
 }
 
 /** Recorded client messages by the name of the platform they were recorded on. */
@@ -126,6 +138,8 @@ interface SimPlayer {
 	firstDay: number;
 	/** 0..1: how likely they come back tomorrow; moved by how their last session went. */
 	engagement: number;
+	/** Their own session length factor, for good (see SimulationOptions.playtimeSpread). */
+	playtime: number;
 	churned: boolean;
 }
 
@@ -165,7 +179,7 @@ const MARKETPLACE = {
 };
 
 /** The part of the options a server worker gets (functions and signals stay in the calling thread). */
-export type ServerOptions = Omit<SimulationOptions, "onProgress" | "signal" | "servers">;
+export type ServerOptions = Omit<SimulationOptions, "onProgress" | "signal" | "servers" | "beforeDay">;
 /** Which of the game's servers this is. */
 export interface Shard {
 	index: number;
@@ -192,11 +206,15 @@ export function defaultServers(players: number): number {
  * await runSimulation({ url, gameKey, gameId: "1818", players: 2000, days: 28, seedHistory: true, live: false });
  */
 export async function runSimulation(options: SimulationOptions): Promise<SimulationReport> {
-	const { onProgress, signal, servers: requested, ...rest } = options;
+	const { onProgress, signal, servers: requested, beforeDay, ...rest } = options;
 	const players = rest.players ?? 2000;
 	const count = requested ?? defaultServers(players);
 	if (!Number.isInteger(count) || count < 1)
 		throw new RangeError(`servers must be a whole number of at least 1, got ${requested}`);
+	if (beforeDay && count > 1) throw new RangeError(`beforeDay needs a single server (servers: 1), got ${count}`);
+	const spread = rest.playtimeSpread ?? 0;
+	if (!(spread >= 0 && spread <= 3))
+		throw new RangeError(`playtimeSpread must be in [0, 3], got ${rest.playtimeSpread}`);
 	if (count === 1) return playServer(options, { index: 0, count: 1 });
 
 	const wallStart = Date.now();
@@ -262,7 +280,7 @@ export async function runSimulation(options: SimulationOptions): Promise<Simulat
  * calling thread; `runSimulation` runs it in worker threads when there are several.
  */
 export async function playServer(
-	options: ServerOptions & Pick<SimulationOptions, "onProgress" | "signal">,
+	options: ServerOptions & Pick<SimulationOptions, "onProgress" | "signal" | "beforeDay">,
 	shard: Shard,
 ): Promise<SimulationReport> {
 	const players = Math.round((options.players ?? 2000) / shard.count);
@@ -291,6 +309,9 @@ export async function playServer(
 	// Each server's players have ids of their own.
 	let nextUserId = 100_000_000 + shard.index * 50_000_000 + Math.floor(random() * 100_000) * 100;
 
+	const spread = options.playtimeSpread ?? 0;
+	// A player who plays long sessions also comes back as much more often (at most daily).
+	const returnChance = (p: SimPlayer) => (spread > 0 ? Math.min(1, p.engagement * p.playtime) : p.engagement);
 	const newPlayer = (day: number): SimPlayer => {
 		let r = random();
 		let country = COUNTRIES[0]!;
@@ -325,6 +346,8 @@ export async function playServer(
 			spend: payer ? Math.min(0.9, 0.05 / Math.max(0.02, random()) ** 0.7) : 0,
 			firstDay: day,
 			engagement: 0.3 + random() * 0.25,
+			// Drawn last and only when asked, so populations without it stay as they were.
+			playtime: spread > 0 ? Math.exp(spread * sampleNormal(random)) : 1,
 			churned: false,
 		};
 	};
@@ -347,12 +370,12 @@ export async function playServer(
 		// players stay near the target and new players are at least a fifth of them.
 		const target = players * weekend * share;
 		let expected = 0;
-		for (const p of population) if (!p.churned) expected += p.engagement * share;
+		for (const p of population) if (!p.churned) expected += returnChance(p) * share;
 		const damp = expected > 0.8 * target ? (0.8 * target) / expected : 1;
 		const today: SimPlayer[] = [];
 		for (const p of population) {
 			if (p.churned) continue;
-			if (random() < p.engagement * share * damp) today.push(p);
+			if (random() < returnChance(p) * share * damp) today.push(p);
 			else if (random() < 0.15 * share) p.churned = true;
 		}
 		const arrivals = Math.round(Math.max(0, target - today.length));
@@ -372,7 +395,8 @@ export async function playServer(
 				}
 			}
 			// Session length: log-normal around 12 minutes, longer for engaged players.
-			const minutes = Math.exp(Math.log(12) + 0.8 * sampleNormal(random)) * (0.6 + p.engagement) * p.sessionScale;
+			const minutes =
+				Math.exp(Math.log(12) + 0.8 * sampleNormal(random)) * (0.6 + p.engagement) * p.sessionScale * p.playtime;
 			return { p, at, seconds: Math.max(60, Math.min(3 * 3600, Math.round(minutes * 60))) };
 		});
 		plans.sort((a, b) => a.at - b.at);
@@ -443,6 +467,7 @@ export async function playServer(
 		for (let day = 0; day < days; day++) {
 			if (options.signal?.aborted) break;
 			options.onProgress?.(day, days, `day ${day + 1} of ${days}`);
+			await options.beforeDay?.(day, (startSeconds + day * DAY) * 1000);
 			await playDay(day, day * DAY, DAY);
 		}
 		if (!options.signal?.aborted) options.onProgress?.(days, days, "history done");

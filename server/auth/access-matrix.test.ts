@@ -61,6 +61,8 @@ const SHOP = {
 	variations: [{ key: "control" }, { key: "grid" }],
 	primaryMetric: { key: "bought", type: "conversion", event: "shop_purchase" },
 };
+/** A library metric (metric-library-routes.ts). */
+const D1 = { key: "d1", type: "retention", day: 1 };
 const batch = (n: number) =>
 	makeBatch([makeEvent({ id: `01JGZ0000000000000000${String(n).padStart(5, "0")}`, time: NOW - 1000 })], {
 		batchId: `batch-${n}`,
@@ -163,6 +165,14 @@ const MATRIX: Record<string, Row> = {
 		access: "viewer",
 		call: () => ({ path: admin("/experiments/shop/results") }),
 	},
+	"GET /v1/admin/games/{gameId}/experiments/{key}/breakdown": {
+		access: "viewer",
+		call: () => ({ path: admin("/experiments/shop/breakdown?dimension=platform") }),
+	},
+	"GET /v1/admin/games/{gameId}/experiment-alerts": {
+		access: "viewer",
+		call: () => ({ path: admin("/experiment-alerts") }),
+	},
 	"POST /v1/admin/games/{gameId}/experiments/{key}/adaptive-update": {
 		access: "analyst",
 		call: () => ({ path: admin("/experiments/bandit/adaptive-update") }),
@@ -197,6 +207,69 @@ const MATRIX: Record<string, Row> = {
 		call: async (n) => {
 			await prepare("POST", admin("/flags"), { key: `gone-${n}` });
 			return { path: admin(`/flags/gone-${n}`) };
+		},
+	},
+	// Layers and the global holdout.
+	"GET /v1/admin/games/{gameId}/layers": { access: "viewer" },
+	"POST /v1/admin/games/{gameId}/layers": {
+		access: "analyst",
+		call: (n) => ({ path: admin("/layers"), body: { id: `new-${n}` } }),
+	},
+	"GET /v1/admin/games/{gameId}/layers/{layerId}": { access: "viewer", call: () => ({ path: admin("/layers/main") }) },
+	"PATCH /v1/admin/games/{gameId}/layers/{layerId}": {
+		access: "analyst",
+		call: (n) => ({ path: admin("/layers/main"), body: { description: `change ${n}` } }),
+	},
+	"DELETE /v1/admin/games/{gameId}/layers/{layerId}": {
+		access: "analyst",
+		call: async (n) => {
+			await prepare("POST", admin("/layers"), { id: `gone-${n}` });
+			return { path: admin(`/layers/gone-${n}`) };
+		},
+	},
+	"POST /v1/admin/games/{gameId}/layers/{layerId}/place": {
+		access: "analyst",
+		call: async (n) => {
+			await prepare("POST", admin("/experiments"), { ...SHOP, key: `placed-${n}` });
+			return { path: admin("/layers/main/place"), body: { experiment: `placed-${n}`, size: 0.01 } };
+		},
+	},
+	"GET /v1/admin/games/{gameId}/holdout": { access: "viewer" },
+	// The holdout as beforeAll set it (before the experiments started): unchanged, so allowed while they run.
+	"PUT /v1/admin/games/{gameId}/holdout": {
+		access: "analyst",
+		call: () => ({ path: admin("/holdout"), body: { percent: 5, seed: "matrix" } }),
+	},
+	"POST /v1/admin/games/{gameId}/holdout/results": {
+		access: "viewer",
+		call: () => ({
+			path: admin("/holdout/results"),
+			body: { metric: SHOP.primaryMetric, from: new Date(NOW - 86_400_000).toISOString() },
+		}),
+	},
+	// The metric library.
+	"GET /v1/admin/games/{gameId}/metric-library": { access: "viewer" },
+	"POST /v1/admin/games/{gameId}/metric-library": {
+		access: "analyst",
+		call: (n) => ({ path: admin("/metric-library"), body: { definition: { ...D1, key: `new-${n}` } } }),
+	},
+	"GET /v1/admin/games/{gameId}/metric-library/{key}": {
+		access: "viewer",
+		call: () => ({ path: admin("/metric-library/d1") }),
+	},
+	"PATCH /v1/admin/games/{gameId}/metric-library/{key}": {
+		access: "analyst",
+		call: (n) => ({ path: admin("/metric-library/d1"), body: { definition: { ...D1, description: `change ${n}` } } }),
+	},
+	"GET /v1/admin/games/{gameId}/metric-library/{key}/versions": {
+		access: "viewer",
+		call: () => ({ path: admin("/metric-library/d1/versions") }),
+	},
+	"POST /v1/admin/games/{gameId}/metric-library/{key}/archive": {
+		access: "analyst",
+		call: async (n) => {
+			await prepare("POST", admin("/metric-library"), { definition: { ...D1, key: `gone-${n}` } });
+			return { path: admin(`/metric-library/gone-${n}/archive`) };
 		},
 	},
 	// Settings, digest, rollups.
@@ -398,6 +471,8 @@ beforeAll(async () => {
 	// Game A's objects the rows read; B gets the same keys, so a leak would find something to show.
 	for (const gameId of [A, B]) {
 		const startAt = new Date(NOW - 7 * 86_400_000).toISOString();
+		// The holdout first: it cannot change once experiments run.
+		await prepare("PUT", `/v1/admin/games/${gameId}/holdout`, { percent: 5, seed: "matrix" });
 		await prepare("POST", `/v1/admin/games/${gameId}/experiments`, { ...SHOP, key: "shop", startAt });
 		await prepare("POST", `/v1/admin/games/${gameId}/experiments`, {
 			...SHOP,
@@ -407,6 +482,8 @@ beforeAll(async () => {
 			assignment: { mode: "adaptive" },
 		});
 		await prepare("POST", `/v1/admin/games/${gameId}/flags`, { key: "banner" });
+		await prepare("POST", `/v1/admin/games/${gameId}/metric-library`, { role: "guardrail", definition: D1 });
+		await prepare("POST", `/v1/admin/games/${gameId}/layers`, { id: "main" });
 	}
 });
 afterAll(() => t.close());

@@ -1,5 +1,5 @@
 import { randomBytes } from "node:crypto";
-import { mkdirSync } from "node:fs";
+import { mkdirSync, readFileSync } from "node:fs";
 import { userInfo } from "node:os";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
@@ -14,7 +14,19 @@ import { loadMasterKeys, type MasterKeys } from "../privacy/master-keys.js";
 import { MasterKeyError, PLAYER_KEYS_FILE } from "../privacy/player-keys.js";
 import { recordAudit, verifyAuditChain } from "../privacy/audit.js";
 import { ADMIN_CHANGE_ACTION } from "../middleware/admin-audit/index.js";
-import { ProblemError } from "../errors.js";
+import { ProblemError, ValidationError } from "../errors.js";
+import type { z } from "zod";
+import {
+	archiveLibraryMetric,
+	createLibraryMetric,
+	createLibraryMetricSchema,
+	libraryMetricResponse,
+	parseLibraryKey,
+	readLibraryMetric,
+	updateLibraryMetric,
+	updateLibraryMetricSchema,
+} from "../experiments/metric-library.js";
+import { describeIssues } from "../ingest/schema.js";
 import { DATABASE_FILE } from "../server.js";
 import { openSqliteStore } from "../store/sqlite/sqlite-store.js";
 import type { Game, Store } from "../store/types.js";
@@ -68,6 +80,19 @@ export const USAGE = `Usage: npm run vantage -- <command>
   audit verify
       Checks the privacy audit log's hash chain; prints the head to keep elsewhere, or the first broken entry
       (exit code 1).
+  metrics list --game <id or name> [--archived]
+      The game's metric library: each metric's latest version, type and role (--archived: archived ones too).
+  metrics show --game <id or name> --key <key> [--version <n>]
+      One library metric as JSON: its latest version, or version n.
+  metrics versions --game <id or name> --key <key>
+      Every version of a library metric: when, by whom, what.
+  metrics create --game <id or name> (--json '<definition>' | --file <path.json>) [--role goal|guardrail]
+      Adds a metric (version 1). The definition is a metric as experiments take it, e.g.
+      '{"key":"d1","type":"retention","day":1}'; its key names it in the library. Role default: goal.
+  metrics update --game <id or name> --key <key> [--json '<definition>' | --file <path.json>] [--role goal|guardrail]
+      A new version with the whole new definition and/or role (running experiments keep the version they pinned).
+  metrics archive --game <id or name> --key <key>
+      Hides the metric from new experiments; every version stays readable.
 
 A game is named by its id or its name (not case-sensitive); a name several games share is refused with the list.
 The database is the one in VANTAGE_DATA_DIR (default ./data), the same as the server's; the server may be running.
@@ -153,6 +178,9 @@ const READ_ONLY_COMMANDS: ReadonlySet<string> = new Set([
 	"signing-keys list",
 	"warehouse status",
 	"audit verify",
+	"metrics list",
+	"metrics show",
+	"metrics versions",
 ]);
 
 /**
@@ -161,21 +189,26 @@ const READ_ONLY_COMMANDS: ReadonlySet<string> = new Set([
  * standard input, so the arguments hold no secret).
  */
 async function auditCliChange(store: Store, command: string, args: readonly string[], at: number): Promise<void> {
+	await recordAudit(
+		store,
+		{
+			action: ADMIN_CHANGE_ACTION,
+			actor: cliActor(),
+			details: { command: command.trim(), args: args.map((a) => a.slice(0, 128)) },
+		},
+		at,
+	);
+}
+
+/** Who acts from the CLI, as the audit log and the metric library name them: `cli:<OS user>`. */
+function cliActor(): string {
 	let user = "unknown";
 	try {
 		user = userInfo().username;
 	} catch {
 		// No passwd entry for this uid (some containers): the entry still says the CLI made the change.
 	}
-	await recordAudit(
-		store,
-		{
-			action: ADMIN_CHANGE_ACTION,
-			actor: `cli:${user}`,
-			details: { command: command.trim(), args: args.map((a) => a.slice(0, 128)) },
-		},
-		at,
-	);
+	return `cli:${user}`;
 }
 
 interface Context {
@@ -439,6 +472,150 @@ COMMANDS["audit verify"] = async (args, { store, io }) => {
 	);
 	return 1;
 };
+
+// The game's metric library (server/experiments/metric-library.ts), the same rules as its admin API.
+COMMANDS["metrics list"] = async (args, { store, io }) => {
+	const { values } = parseArgs({ args, options: { game: { type: "string" }, archived: { type: "boolean" } } });
+	const gameId = await gameNamed(store, requiredOption(values.game, "--game"));
+	const metrics = await store.listLibraryMetrics(gameId, { includeArchived: values.archived ?? false });
+	io.stdout.write(
+		table(
+			["key", "type", "role", "version", "name", "updated", "archived"],
+			metrics.map((m) => [
+				m.key,
+				m.definition.type,
+				m.role,
+				String(m.version),
+				m.definition.name ?? "",
+				iso(m.createdAt),
+				m.archivedAt === null ? "" : iso(m.archivedAt),
+			]),
+		),
+	);
+};
+
+COMMANDS["metrics show"] = async (args, { store, io }) => {
+	const { values } = parseArgs({
+		args,
+		options: { game: { type: "string" }, key: { type: "string" }, version: { type: "string" } },
+	});
+	const gameId = await gameNamed(store, requiredOption(values.game, "--game"));
+	const key = parseLibraryKey(requiredOption(values.key, "--key"));
+	const version = values.version === undefined ? undefined : Number(values.version);
+	if (version !== undefined && !(Number.isInteger(version) && version >= 1)) {
+		throw new UsageError("--version must be a version number (1, 2, …).");
+	}
+	const { record, latest } = await readLibraryMetric(store, gameId, key, version);
+	io.stdout.write(`${JSON.stringify(libraryMetricResponse(record, latest.version), null, 2)}\n`);
+};
+
+COMMANDS["metrics versions"] = async (args, { store, io }) => {
+	const { values } = parseArgs({ args, options: { game: { type: "string" }, key: { type: "string" } } });
+	const gameId = await gameNamed(store, requiredOption(values.game, "--game"));
+	const key = parseLibraryKey(requiredOption(values.key, "--key"));
+	const versions = await store.listLibraryMetricVersions(gameId, key);
+	if (versions.length === 0) throw new CommandError(`The metric library of game ${gameId} has no metric "${key}".`);
+	io.stdout.write(
+		table(
+			["version", "role", "created", "by", "definition"],
+			versions.map((v) => [
+				String(v.version),
+				v.role,
+				iso(v.createdAt),
+				v.createdBy ?? "",
+				JSON.stringify(v.definition),
+			]),
+		),
+	);
+};
+
+COMMANDS["metrics create"] = async (args, { store, io, now }) => {
+	const { values } = parseArgs({ args, options: METRIC_WRITE_OPTIONS });
+	const gameId = await gameNamed(store, requiredOption(values.game, "--game"));
+	const definition = metricDefinitionArg(values);
+	if (definition === undefined) throw new UsageError("metrics create needs the definition: --json '<json>' or --file.");
+	const body = validCliInput(createLibraryMetricSchema, { definition, ...(values.role ? { role: values.role } : {}) });
+	const record = await cliProblems(() => createLibraryMetric(store, gameId, body, cliActor(), now()));
+	io.stdout.write(`Created metric ${record.key} (version 1, ${record.role}) in the library of game ${gameId}.\n`);
+};
+
+COMMANDS["metrics update"] = async (args, { store, io, now }) => {
+	const { values } = parseArgs({ args, options: { ...METRIC_WRITE_OPTIONS, key: { type: "string" } } });
+	const gameId = await gameNamed(store, requiredOption(values.game, "--game"));
+	const key = parseLibraryKey(requiredOption(values.key, "--key"));
+	const definition = metricDefinitionArg(values);
+	const body = validCliInput(updateLibraryMetricSchema, {
+		...(definition === undefined ? {} : { definition }),
+		...(values.role ? { role: values.role } : {}),
+	});
+	const { record, changed } = await cliProblems(() => updateLibraryMetric(store, gameId, key, body, cliActor(), now()));
+	io.stdout.write(
+		changed
+			? `Metric ${key} is now at version ${record.version} (${record.role}).\n`
+			: `Metric ${key} already has this definition and role (version ${record.version}); nothing changed.\n`,
+	);
+};
+
+COMMANDS["metrics archive"] = async (args, { store, io, now }) => {
+	const { values } = parseArgs({ args, options: { game: { type: "string" }, key: { type: "string" } } });
+	const gameId = await gameNamed(store, requiredOption(values.game, "--game"));
+	const key = parseLibraryKey(requiredOption(values.key, "--key"));
+	await archiveLibraryMetric(store, gameId, key, now());
+	io.stdout.write(`Archived metric ${key}: new experiments cannot pick it; its versions stay readable.\n`);
+};
+
+const METRIC_WRITE_OPTIONS = {
+	game: { type: "string" },
+	json: { type: "string" },
+	file: { type: "string" },
+	role: { type: "string" },
+} as const;
+
+function requiredOption(value: string | undefined, name: string): string {
+	if (value === undefined || value === "") throw new UsageError(`${name} is required.`);
+	return value;
+}
+
+/** The definition given with --json or --file (not both), parsed as JSON; undefined when neither is given. */
+function metricDefinitionArg(values: { json?: string | undefined; file?: string | undefined }): unknown {
+	if (values.json !== undefined && values.file !== undefined) throw new UsageError("Give --json or --file, not both.");
+	if (values.json === undefined && values.file === undefined) return undefined;
+	let text: string;
+	try {
+		text = values.json ?? readFileSync(values.file!, "utf8");
+	} catch (error) {
+		throw new CommandError(`Cannot read ${values.file}: ${(error as Error).message}`);
+	}
+	try {
+		return JSON.parse(text) as unknown;
+	} catch (error) {
+		throw new CommandError(`The definition is not JSON: ${(error as Error).message}`);
+	}
+}
+
+/** The input as the admin API would take it, or a command error listing every problem by path. */
+function validCliInput<T extends z.ZodType>(schema: T, input: unknown): z.output<T> {
+	const result = schema.safeParse(input);
+	if (result.success) return result.data;
+	throw new CommandError(problemLines("The metric is invalid:", describeIssues(result.error.issues)));
+}
+
+/** Runs a library change; a validation problem is printed with its paths, like the admin API's 400 lists them. */
+async function cliProblems<T>(change: () => Promise<T>): Promise<T> {
+	try {
+		return await change();
+	} catch (error) {
+		if (error instanceof ValidationError) {
+			const issues = (error.extensions as { errors?: { path: string; message: string }[] }).errors ?? [];
+			throw new CommandError(problemLines(error.message, issues));
+		}
+		throw error;
+	}
+}
+
+function problemLines(title: string, issues: readonly { path: string; message: string }[]): string {
+	return [title, ...issues.map((i) => `  ${i.path || "(definition)"}: ${i.message}`)].join("\n");
+}
 
 /**
  * The game `ref` names, or undefined when none does:

@@ -52,7 +52,8 @@ function expectWithinDiscordLimits(payload: DiscordWebhookPayload): void {
 		expect(field.name.length).toBeLessThanOrEqual(DISCORD_LIMITS.fieldName);
 		expect(field.value.length).toBeGreaterThan(0);
 		expect(field.value.length).toBeLessThanOrEqual(DISCORD_LIMITS.fieldValue);
-		expect(field.inline).toBe(true);
+		// KPIs side by side; only the guardrail section spans the embed.
+		expect(field.inline).toBe(!field.name.startsWith("⚠"));
 		total += field.name.length + field.value.length;
 	}
 	expect(total).toBeLessThanOrEqual(DISCORD_LIMITS.embedTotal);
@@ -186,5 +187,47 @@ describe("formatting", () => {
 		expect(clip("abcdef", 4)).toBe("abc…");
 		expect(clip("ab😀cd", 4)).toBe("ab…");
 		expect(clip("abc", 3)).toBe("abc");
+	});
+});
+
+describe("the guardrail section", () => {
+	const alert = (i: number) => ({
+		experiment: `exp-${i}`,
+		metric: "Crash rate",
+		variation: "grid",
+		message: `exp-${i}: grid harms Crash rate (lower is better): +200.0% (+0.1), always-valid p = 0.0001.`,
+	});
+
+	it("lists guardrail regressions first, spanning the embed, and counts them in the summary", () => {
+		const payload = buildDigestPayload(input({ alerts: [alert(1), alert(2)] }));
+		expectWithinDiscordLimits(payload);
+		const [first, ...rest] = payload.embeds[0].fields;
+		expect(first).toEqual({
+			name: "⚠ Guardrail regressions",
+			value: `• ${alert(1).message}\n• ${alert(2).message}`,
+			inline: false,
+		});
+		// Every KPI still follows.
+		expect(rest.map((f) => f.name)).toEqual(KPIS.map((k) => k.label));
+		expect(payload.content).toMatch(/ · ⚠ 2 guardrail regressions$/);
+	});
+
+	it("has no section without regressions, and says so when they could not be checked", () => {
+		const none = buildDigestPayload(input({ alerts: [] }));
+		expect(none.embeds[0].fields.map((f) => f.name)).toEqual(KPIS.map((k) => k.label));
+		expect(none.content).not.toMatch(/guardrail/);
+		const failed = buildDigestPayload(input({ alerts: null }));
+		expect(failed.embeds[0].fields[0]).toMatchObject({ name: "⚠ Guardrail regressions", inline: false });
+		expect(failed.embeds[0].fields[0]!.value).toMatch(/Could not be checked/);
+	});
+
+	it("keeps within Discord's limits with many regressions, saying how many more there are", () => {
+		const payload = buildDigestPayload(input({ alerts: Array.from({ length: 50 }, (_, i) => alert(i)) }));
+		expectWithinDiscordLimits(payload);
+		const value = payload.embeds[0].fields[0]!.value;
+		expect(value.length).toBeLessThanOrEqual(DISCORD_LIMITS.fieldValue);
+		expect(value).toMatch(/… and \d+ more$/);
+		const shown = value.split("\n").length - 1;
+		expect(value).toMatch(new RegExp(`… and ${50 - shown} more$`));
 	});
 });

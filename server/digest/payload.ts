@@ -27,6 +27,22 @@ export type DigestKpiSource = (gameId: string, day: string) => Promise<DigestKpi
  */
 export const NO_DIGEST_KPIS: DigestKpiSource = async () => [];
 
+/** A guardrail regression of a running experiment, as the digest lists it (experiments/alerts.ts makes them). */
+export interface DigestAlert {
+	experiment: string;
+	/** The guardrail metric's name. */
+	metric: string;
+	variation: string;
+	/** One line for people: what is harmed, by how much, with the always-valid p-value. */
+	message: string;
+}
+
+/** A game's current guardrail regressions. */
+export type DigestAlertSource = (gameId: string) => Promise<DigestAlert[]>;
+
+/** No alerts source: the digest has no guardrail section. */
+export const NO_DIGEST_ALERTS: DigestAlertSource = async () => [];
+
 /** Discord's documented limits of a webhook message (characters; Discord counts code points, `.length` is ≥ that). */
 export const DISCORD_LIMITS = {
 	content: 2000,
@@ -43,7 +59,8 @@ export const DISCORD_LIMITS = {
 export interface DiscordEmbedField {
 	name: string;
 	value: string;
-	inline: true;
+	/** KPIs sit side by side; the guardrail section spans the embed. */
+	inline: boolean;
 }
 
 export interface DiscordEmbed {
@@ -76,6 +93,11 @@ export interface DigestInput {
 	at: number;
 	/** A test sent from the admin API: said in the title and the summary. */
 	test?: boolean;
+	/**
+	 * Guardrail regressions of the game's running experiments: a section before the KPIs. Null: they could not be
+	 * computed (in time); the section says so. @default [] (no section)
+	 */
+	alerts?: readonly DigestAlert[] | null;
 }
 
 /** Vantage indigo. */
@@ -87,10 +109,12 @@ const NOTE_RESERVE = 64;
 
 /**
  * The digest message of one game and day.
- * 1. the summary (`content`): the game, the day and the first three KPIs with their change, on one line;
- * 2. one inline field per KPI (value, then change vs the day before), in the source's order, while Discord's field
+ * 1. the summary (`content`): the game, the day and the first three KPIs with their change, on one line, then the
+ *    number of guardrail regressions if any;
+ * 2. with guardrail regressions: a first, full-width field listing them, one line each (as many as fit in a field);
+ * 3. one inline field per KPI (value, then change vs the day before), in the source's order, while Discord's field
  *    count and embed total allow; the description says how many did not fit;
- * 3. every text is cut to its limit (ending in "…").
+ * 4. every text is cut to its limit (ending in "…").
  *
  * @example
  * buildDigestPayload({ gameId: "123", gameName: "Obby", day: "2025-01-01", timeZone: "UTC", at: Date.now(),
@@ -105,6 +129,12 @@ export function buildDigestPayload(input: DigestInput): DiscordWebhookPayload {
 
 	const fields: DiscordEmbedField[] = [];
 	let total = title.length + footer.length + intro.length + NOTE_RESERVE;
+	const alerts = alertsField(input.alerts === undefined ? [] : input.alerts);
+	if (alerts) {
+		fields.push(alerts);
+		total += alerts.name.length + alerts.value.length;
+	}
+	const kpiFields = fields.length;
 	for (const kpi of input.kpis) {
 		if (fields.length === DISCORD_LIMITS.fields) break;
 		const field = kpiField(kpi);
@@ -112,7 +142,7 @@ export function buildDigestPayload(input: DigestInput): DiscordWebhookPayload {
 		total += field.name.length + field.value.length;
 		fields.push(field);
 	}
-	const left = input.kpis.length - fields.length;
+	const left = input.kpis.length - (fields.length - kpiFields);
 	const note =
 		input.kpis.length === 0
 			? "No KPIs are available for this day yet."
@@ -122,7 +152,7 @@ export function buildDigestPayload(input: DigestInput): DiscordWebhookPayload {
 
 	return {
 		username: "Vantage",
-		content: clip(summaryLine(input, prefix), DISCORD_LIMITS.content),
+		content: clip(summaryLine(input, prefix) + alertsSummary(input.alerts ?? []), DISCORD_LIMITS.content),
 		embeds: [
 			{
 				title,
@@ -135,6 +165,37 @@ export function buildDigestPayload(input: DigestInput): DiscordWebhookPayload {
 		],
 		allowed_mentions: { parse: [] },
 	};
+}
+
+/**
+ * The guardrail section: one line per regression, as many as fit in a field; null when there is nothing to say.
+ * Alerts that could not be computed (null) get a one-line field saying so, so a silent digest never means "all well"
+ * by mistake.
+ */
+function alertsField(alerts: readonly DigestAlert[] | null): DiscordEmbedField | null {
+	const name = "⚠ Guardrail regressions";
+	if (alerts === null) {
+		return { name, value: "Could not be checked in time; see the experiments page.", inline: false };
+	}
+	if (alerts.length === 0) return null;
+	const lines: string[] = [];
+	let length = 0;
+	for (const [i, alert] of alerts.entries()) {
+		const line = `• ${escapeMarkdown(oneLine(alert.message))}`;
+		const more = `… and ${alerts.length - i} more`;
+		if (length + line.length + 1 + more.length > DISCORD_LIMITS.fieldValue) {
+			lines.push(more);
+			break;
+		}
+		lines.push(line);
+		length += line.length + 1;
+	}
+	return { name, value: clip(lines.join("\n"), DISCORD_LIMITS.fieldValue), inline: false };
+}
+
+function alertsSummary(alerts: readonly DigestAlert[] | null): string {
+	if (alerts === null || alerts.length === 0) return "";
+	return ` · ⚠ ${alerts.length} guardrail regression${alerts.length === 1 ? "" : "s"}`;
 }
 
 function summaryLine(input: DigestInput, prefix: string): string {

@@ -5,7 +5,7 @@ import type { AdminRole } from "../auth/roles.js";
 import { ConflictError, NotFoundError } from "../errors.js";
 import type { AppEnv } from "../http/app-env.js";
 import type { Store } from "../store/types.js";
-import type { DigestKpiSource } from "./payload.js";
+import type { DigestAlertSource, DigestKpiSource } from "./payload.js";
 import { sendTestDigest } from "./scheduler.js";
 
 export const testDigestResultSchema = z
@@ -39,6 +39,8 @@ export interface DigestRoutesDeps {
 	requireRole: (role: AdminRole) => MiddlewareHandler<AppEnv>;
 	/** The KPIs the digest shows (the same source the scheduler uses). */
 	kpis: DigestKpiSource;
+	/** Guardrail regressions the digest lists (the same source the scheduler uses). @default none */
+	alerts?: DigestAlertSource;
 	/** @default globalThis.fetch */
 	fetch?: typeof fetch;
 }

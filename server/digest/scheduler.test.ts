@@ -8,6 +8,7 @@ import { openSqliteStore } from "../store/sqlite/sqlite-store.js";
 import type { Store } from "../store/types.js";
 import type { DigestKpi, DigestKpiSource } from "./payload.js";
 import {
+	DIGEST_ALERTS_BUDGET_MS,
 	DIGEST_CLAIM_MS,
 	DIGEST_RETRY_PAUSE_MS,
 	sendTestDigest,
@@ -316,5 +317,44 @@ describe("sendTestDigest", () => {
 
 	it("answers undefined for a game without a webhook", async () => {
 		expect(await sendTestDigest({ store, clock: () => clock.now, kpis }, "a")).toBeUndefined();
+	});
+});
+
+describe("the digest's guardrail alerts", () => {
+	it("lists them, and still posts the digest (saying so) when they fail or take too long", async () => {
+		const hook = await webhook();
+		await store.updateGameSettings("a", { digestWebhookUrl: hook.url }, 0);
+		const alert = {
+			experiment: "shop",
+			metric: "Crash rate",
+			variation: "grid",
+			message: "shop: grid harms Crash rate.",
+		};
+		const fields = (i: number) =>
+			(JSON.parse(hook.requests[i]!.body) as { embeds: { fields: { name: string; value: string }[] }[] }).embeds[0]!
+				.fields;
+
+		await sendTestDigest({ store, clock: () => clock.now, kpis, alerts: async () => [alert] }, "a");
+		expect(fields(0)[0]).toMatchObject({ name: "⚠ Guardrail regressions", value: "• shop: grid harms Crash rate." });
+
+		const failing = async () => {
+			throw new Error("the warehouse is down");
+		};
+		await sendTestDigest({ store, clock: () => clock.now, kpis, alerts: failing }, "a");
+		expect(fields(1)[0]!.value).toMatch(/Could not be checked/);
+
+		vi.useFakeTimers({ toFake: ["setTimeout", "clearTimeout"] });
+		try {
+			const never = () => new Promise<never>(() => undefined);
+			const sent = sendTestDigest({ store, clock: () => clock.now, kpis, alerts: never }, "a");
+			await vi.advanceTimersByTimeAsync(DIGEST_ALERTS_BUDGET_MS);
+			vi.useRealTimers();
+			expect((await sent)?.outcome).toBe("delivered");
+		} finally {
+			vi.useRealTimers();
+		}
+		expect(fields(2)[0]!.value).toMatch(/Could not be checked/);
+		// KPIs follow the section every time.
+		expect(fields(2).map((f) => f.name)).toContain("Daily active players");
 	});
 });

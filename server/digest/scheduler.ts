@@ -13,7 +13,13 @@ import {
 	type Sleep,
 } from "./delivery.js";
 import { dueDigestDay, yesterdayIn } from "./local-day.js";
-import { buildDigestPayload, type DigestKpiSource, type DiscordWebhookPayload } from "./payload.js";
+import {
+	buildDigestPayload,
+	type DigestAlert,
+	type DigestAlertSource,
+	type DigestKpiSource,
+	type DiscordWebhookPayload,
+} from "./payload.js";
 
 /** How often the scheduler looks for due digests. */
 export const DIGEST_INTERVAL_MS = 60_000;
@@ -24,6 +30,11 @@ export const DIGEST_INTERVAL_MS = 60_000;
 export const DIGEST_CLAIM_MS = 30 * 60_000;
 /** After the KPIs (or the game) could not be read, the game's digest is tried again this much later. */
 export const DIGEST_RETRY_PAUSE_MS = 15 * 60_000;
+/**
+ * How long the guardrail alerts may take (their statistics run in the results worker): past it, or when they fail,
+ * the digest goes without them and says so, rather than late or not at all.
+ */
+export const DIGEST_ALERTS_BUDGET_MS = 20_000;
 
 export interface DigestsOptions {
 	store: Store;
@@ -32,6 +43,8 @@ export interface DigestsOptions {
 	clock: () => number;
 	/** A game's KPIs of one local day (the metrics engine). */
 	kpis: DigestKpiSource;
+	/** Guardrail regressions of the game's running experiments (experiments/alerts.ts). @default none */
+	alerts?: DigestAlertSource;
 	/** @default globalThis.fetch */
 	fetch?: typeof fetch;
 	/** @default {@link DIGEST_INTERVAL_MS} */
@@ -178,6 +191,8 @@ export interface TestDigestDeps {
 	store: Store;
 	clock: () => number;
 	kpis: DigestKpiSource;
+	/** Guardrail regressions of the game's running experiments. @default none */
+	alerts?: DigestAlertSource;
 	/** @default globalThis.fetch */
 	fetch?: typeof fetch;
 	/** @default {@link DEFAULT_DELIVERY} with one attempt */
@@ -217,14 +232,16 @@ export async function sendTestDigest(
 }
 
 async function composeDigest(
-	deps: { store: Store; clock: () => number; kpis: DigestKpiSource },
+	deps: { store: Store; clock: () => number; kpis: DigestKpiSource; alerts?: DigestAlertSource },
 	settings: GameSettings,
 	day: string,
 	test: boolean,
 ): Promise<DiscordWebhookPayload> {
 	const game = await deps.store.getGame(settings.gameId);
 	const kpis = await deps.kpis(settings.gameId, day);
+	const alerts = deps.alerts ? await alertsWithinBudget(deps.alerts, settings.gameId) : [];
 	return buildDigestPayload({
+		alerts,
 		gameId: settings.gameId,
 		gameName: game?.name ?? settings.gameId,
 		day,
@@ -233,6 +250,20 @@ async function composeDigest(
 		at: deps.clock(),
 		test,
 	});
+}
+
+/** The game's guardrail alerts, or null when they fail or take longer than {@link DIGEST_ALERTS_BUDGET_MS}. */
+async function alertsWithinBudget(source: DigestAlertSource, gameId: string): Promise<DigestAlert[] | null> {
+	let timer: NodeJS.Timeout | undefined;
+	const late = new Promise<null>((resolve) => {
+		timer = setTimeout(() => resolve(null), DIGEST_ALERTS_BUDGET_MS);
+		timer.unref();
+	});
+	try {
+		return await Promise.race([source(gameId).catch(() => null), late]);
+	} finally {
+		clearTimeout(timer);
+	}
 }
 
 /** `promise`, or a rejection as soon as `signal` aborts: a KPI query that hangs must not hold up shutdown. */

@@ -140,7 +140,7 @@ describe("adaptive updates through the API and the timer", () => {
 				logger,
 				clock: () => t.clock.now,
 				rng: mulberry32(5),
-				intervalMs: 60_000,
+				tickMs: 60_000,
 			});
 			await vi.advanceTimersByTimeAsync(59_000);
 			expect((await t.store.getExperiment("g1", "bandit"))?.adaptiveWeights).toBeNull();
@@ -153,6 +153,69 @@ describe("adaptive updates through the API and the timer", () => {
 			expect(vi.getTimerCount()).toBe(0);
 		} finally {
 			vi.useRealTimers();
+		}
+	});
+
+	it("updates each experiment on its own interval, counted from its stored last run across restarts", async () => {
+		const MINUTE = 60_000;
+		const send = (path: string, method: string, body: unknown) =>
+			t.app.request(`/v1/admin/games/g1/experiments${path}`, {
+				method,
+				headers: { Authorization: analyst, "Content-Type": "application/json" },
+				body: JSON.stringify(body),
+			});
+		// bandit (started at T0, now T0 + 1 h) runs every 5 minutes from now on; the interval may change while it runs.
+		const faster = await send("/bandit", "PATCH", { assignment: { mode: "adaptive", updateIntervalMinutes: 5 } });
+		expect(faster.status).toBe(200);
+		const slow = await send("", "POST", {
+			key: "slow",
+			status: "running",
+			startAt: new Date(T0).toISOString(),
+			variations: [{ key: "a" }, { key: "b" }],
+			assignment: { mode: "adaptive", updateIntervalMinutes: 120 },
+			primaryMetric: CONVERSION,
+		});
+		expect(slow.status).toBe(201);
+		for (const minutes of [4, 10_081]) {
+			const refused = await send("/bandit", "PATCH", {
+				assignment: { mode: "adaptive", updateIntervalMinutes: minutes },
+			});
+			expect(refused.status, `${minutes} minutes`).toBe(400);
+		}
+
+		const { logger } = memoryLogger();
+		const start = () => startAdaptiveUpdates({ store: t.store, logger, clock: () => t.clock.now, rng: mulberry32(5) });
+		const ran = async (job: ReturnType<typeof start>) => (await job.runOnce()).map((u) => u.experiment).sort();
+		let job = start();
+		try {
+			// T0 + 60 min: bandit is due (5 min since its start), slow is not (120 min).
+			expect(await ran(job)).toEqual(["bandit"]);
+			t.clock.now += 4 * MINUTE;
+			expect(await ran(job)).toEqual([]);
+			t.clock.now += MINUTE;
+			expect(await ran(job)).toEqual(["bandit"]);
+			// A restart forgets nothing: the last run is stored.
+			await job.stop();
+			job = start();
+			t.clock.now += 4 * MINUTE;
+			expect(await ran(job)).toEqual([]);
+			t.clock.now += MINUTE;
+			expect(await ran(job)).toEqual(["bandit"]);
+			// T0 + 120 min: slow's first update (nothing stored yet: it counts from its start).
+			t.clock.now = T0 + 120 * MINUTE;
+			expect(await ran(job)).toEqual(["bandit", "slow"]);
+			// Two hours later slow is due again, one minute after bandit's latest run.
+			t.clock.now += 119 * MINUTE;
+			expect(await ran(job)).toEqual(["bandit"]);
+			t.clock.now += MINUTE;
+			expect(await ran(job)).toEqual(["slow"]);
+			const runs = await t.store.allocation.listAdaptiveRuns();
+			expect(runs.map((r) => [r.experimentKey, r.ranAt])).toEqual([
+				["bandit", t.clock.now - MINUTE],
+				["slow", t.clock.now],
+			]);
+		} finally {
+			await job.stop();
 		}
 	});
 });

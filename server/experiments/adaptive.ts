@@ -1,7 +1,7 @@
 // Adaptive experiments: traffic weights recomputed from the primary metric by Thompson sampling, stored, and served
 // to the SDK in GET /v1/config. The step is pure; `updateAdaptiveExperiment` wires it to the store, and
-// `startAdaptiveUpdates` runs it for every running adaptive experiment on a timer (started by the server, never by
-// createApp).
+// `startAdaptiveUpdates` runs it for each running adaptive experiment when its own interval has passed, on a timer
+// (started by the server, never by createApp).
 import { randomInt } from "node:crypto";
 import { z } from "zod";
 import { ConflictError } from "../errors.js";
@@ -16,6 +16,7 @@ import {
 	type ThompsonResult,
 } from "../stats/index.js";
 import type { ExperimentRecord, Store } from "../store/types.js";
+import { ADAPTIVE_INTERVAL_BOUNDS } from "./experiment.js";
 import { isBinaryMetric, type MetricDefinition } from "./metric.js";
 import { sumsByArm } from "./results.js";
 
@@ -23,8 +24,37 @@ import { sumsByArm } from "./results.js";
 export const ADAPTIVE_FLOOR = 0.01;
 /** Weights first move once every arm has this many units. */
 export const ADAPTIVE_MIN_UNITS = 100;
-/** How often the server recomputes adaptive weights. @default one hour */
-export const ADAPTIVE_INTERVAL_MS = 3_600_000;
+/** How often an adaptive experiment's weights are recomputed when it does not say (`updateIntervalMinutes`): an hour. */
+export const ADAPTIVE_INTERVAL_MS = ADAPTIVE_INTERVAL_BOUNDS.default * 60_000;
+/** How often the job looks for adaptive experiments whose interval has passed. */
+export const ADAPTIVE_TICK_MS = 60_000;
+/** After a failed update, the job tries that experiment again this much later (not at every tick). */
+export const ADAPTIVE_RETRY_MS = ADAPTIVE_INTERVAL_BOUNDS.min * 60_000;
+
+/**
+ * An adaptive experiment's update interval in ms: its `updateIntervalMinutes`, else {@link ADAPTIVE_INTERVAL_MS}.
+ *
+ * @example
+ * adaptiveIntervalMs(record); // 3_600_000 unless the experiment says otherwise
+ */
+export function adaptiveIntervalMs(record: ExperimentRecord): number {
+	const a = record.definition.assignment;
+	return a.mode === "adaptive" && a.updateIntervalMinutes !== undefined
+		? a.updateIntervalMinutes * 60_000
+		: ADAPTIVE_INTERVAL_MS;
+}
+
+/**
+ * When an adaptive experiment's next update is due (unix ms): its interval after the last run, else after the last
+ * change of its weights, else after its start (or creation). Last runs are stored, so this holds across restarts.
+ *
+ * @example
+ * nextAdaptiveUpdateAt(record, lastRunAt); // lastRunAt + 60 min for an experiment with the default interval
+ */
+export function nextAdaptiveUpdateAt(record: ExperimentRecord, lastRunAt: number | undefined): number {
+	const since = lastRunAt ?? record.adaptiveUpdatedAt ?? record.definition.startAt ?? record.createdAt;
+	return since + adaptiveIntervalMs(record);
+}
 
 /**
  * The next weights of an adaptive experiment: Thompson sampling on the primary metric (Beta posteriors for a
@@ -79,7 +109,7 @@ export interface AdaptiveDeps {
  * 1. not running, not adaptive or without a primary metric → 409 conflict;
  * 2. the primary metric's sums per arm from the start to now (forced QA users left out);
  * 3. {@link nextAdaptiveWeights} from the current weights (the planned ones before the first update);
- * 4. stored only when they changed (`updated`).
+ * 4. stored only when they changed (`updated`); the time of the run is stored either way.
  */
 export async function updateAdaptiveExperiment(deps: AdaptiveDeps, record: ExperimentRecord): Promise<AdaptiveUpdate> {
 	const d = record.definition;
@@ -100,6 +130,8 @@ export async function updateAdaptiveExperiment(deps: AdaptiveDeps, record: Exper
 	const rng = deps.rng ?? mulberry32(randomInt(2 ** 32 - 1));
 	const result = nextAdaptiveWeights(d.primaryMetric, totals, current, rng);
 	if (result.updated) await deps.store.setAdaptiveWeights(record.gameId, record.key, result.weights, now);
+	// The run is recorded even when the weights stay: the next one is then an interval away (nextAdaptiveUpdateAt).
+	await deps.store.allocation.recordAdaptiveRun({ gameId: record.gameId, experimentKey: record.key, ranAt: now });
 	return {
 		experiment: record.key,
 		updated: result.updated,
@@ -112,19 +144,23 @@ export async function updateAdaptiveExperiment(deps: AdaptiveDeps, record: Exper
 
 export interface AdaptiveUpdatesOptions extends AdaptiveDeps {
 	logger: Logger;
-	/** @default {@link ADAPTIVE_INTERVAL_MS} */
-	intervalMs?: number;
+	/** How often the job looks for experiments that are due. @default {@link ADAPTIVE_TICK_MS} */
+	tickMs?: number;
 }
 
 export interface AdaptiveUpdates {
-	/** One pass over every running adaptive experiment (what the timer runs); a failing one is logged and skipped. */
+	/**
+	 * One pass (what the timer runs): updates every running adaptive experiment whose interval has passed
+	 * ({@link nextAdaptiveUpdateAt}); a failing one is logged, skipped and tried again {@link ADAPTIVE_RETRY_MS} later.
+	 */
 	runOnce(): Promise<AdaptiveUpdate[]>;
 	/** Clears the timer; resolves once a pass in progress has finished (so the store can close after it). */
 	stop(): Promise<void>;
 }
 
 /**
- * Recomputes the weights of every running adaptive experiment of every game every `intervalMs`. The timer does not
+ * Recomputes the weights of each running adaptive experiment of every game once its own interval
+ * (`updateIntervalMinutes`, default an hour) has passed since its last run, looking every `tickMs`. The timer does not
  * keep the process alive, and a pass never overlaps the previous one.
  *
  * @example
@@ -134,10 +170,19 @@ export interface AdaptiveUpdates {
  */
 export function startAdaptiveUpdates(options: AdaptiveUpdatesOptions): AdaptiveUpdates {
 	let running: Promise<AdaptiveUpdate[]> | undefined;
+	/** "gameId/key" → unix ms of the last failed update (in memory: a restart simply tries again). */
+	const failedAt = new Map<string, number>();
 	const pass = async (): Promise<AdaptiveUpdate[]> => {
 		const updates: AdaptiveUpdate[] = [];
+		const now = options.clock();
+		const lastRuns = new Map(
+			(await options.store.allocation.listAdaptiveRuns()).map((r) => [`${r.gameId}/${r.experimentKey}`, r.ranAt]),
+		);
 		for (const record of await options.store.listExperiments({ status: "running" })) {
 			if (record.definition.assignment.mode !== "adaptive" || !record.definition.primaryMetric) continue;
+			const id = `${record.gameId}/${record.key}`;
+			if (now < nextAdaptiveUpdateAt(record, lastRuns.get(id))) continue;
+			if (now < (failedAt.get(id) ?? -Infinity) + ADAPTIVE_RETRY_MS) continue;
 			try {
 				const update = await updateAdaptiveExperiment(options, record);
 				updates.push(update);
@@ -148,7 +193,9 @@ export function startAdaptiveUpdates(options: AdaptiveUpdatesOptions): AdaptiveU
 						weights: update.weights,
 					});
 				}
+				failedAt.delete(id);
 			} catch (error) {
+				failedAt.set(id, now);
 				options.logger.error("adaptive update failed", { gameId: record.gameId, experiment: record.key, error });
 			}
 		}
@@ -162,7 +209,7 @@ export function startAdaptiveUpdates(options: AdaptiveUpdatesOptions): AdaptiveU
 	};
 	const timer = setInterval(() => {
 		runOnce().catch((error: unknown) => options.logger.error("adaptive updates failed", { error }));
-	}, options.intervalMs ?? ADAPTIVE_INTERVAL_MS);
+	}, options.tickMs ?? ADAPTIVE_TICK_MS);
 	timer.unref();
 	const stop = async (): Promise<void> => {
 		clearInterval(timer);

@@ -167,6 +167,19 @@ describe("validation", () => {
 			{ assignment: { mode: "adaptive" }, primaryMetric: undefined },
 			"primaryMetric",
 		],
+		[
+			"adaptive on a ratio metric",
+			{
+				assignment: { mode: "adaptive" },
+				primaryMetric: {
+					key: "robux_per_session",
+					type: "ratio",
+					numerator: { eventType: "purchase", valueProp: "robux" },
+					denominator: { eventType: "session_start" },
+				},
+			},
+			"primaryMetric.type",
+		],
 		["stratified without strata", { assignment: { mode: "stratified", strata: [] } }, "assignment.strata"],
 		["an unknown metric type", { primaryMetric: { key: "m", type: "ltv" } }, "primaryMetric.type"],
 		["retention day 0", { primaryMetric: { key: "d0", type: "retention", day: 0 } }, "primaryMetric.day"],

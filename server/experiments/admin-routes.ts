@@ -18,41 +18,28 @@ import {
 	updateExperimentSchema,
 } from "./experiment.js";
 import { applyFlagUpdate, createFlagSchema, flagResponse, newFlag, updateFlagSchema } from "./flag.js";
-import { metricKeySchema } from "./metric.js";
-import { CORRECTIONS } from "./results.js";
-import { sharedResultsAnalyzer, type ResultsAnalyzer } from "./results-analyzer.js";
+import { assertFreeSlice, sliceCheckNeeded } from "./layers.js";
+import { parseWithMetricInputs, resolveMetricInputs, withLatestLibraryMetrics } from "./metric-library.js";
 
 /** Experiment definitions with conditions and metrics stay well under this. */
 const BODY_LIMITS = { maxBodyBytes: 64 * 1024, maxInflatedBytes: 64 * 1024 };
 /** Deeper JSON is refused before validation, whose recursion it could otherwise exhaust. */
 const MAX_BODY_DEPTH = 32;
 
-const isoTime = z.iso.datetime({ offset: true });
-
 export const listExperimentsQuerySchema = z.object({ status: z.enum(EXPERIMENT_STATUSES).optional() });
-
-export const resultsQuerySchema = z.object({
-	metric: metricKeySchema.optional().describe("A metric key of the experiment; default: its primary metric."),
-	from: isoTime.optional().describe("Start of the exposure window; default: the experiment's start."),
-	to: isoTime.optional().describe("End (exclusive) of the window; default: its end, or now if earlier."),
-	difference: z.enum(["relative", "absolute"]).default("relative"),
-	correction: z.enum(CORRECTIONS).default("holm").describe("Across treatments: Holm, Benjamini–Hochberg or none."),
-});
 
 export interface ExperimentRoutesDeps {
 	store: Store;
 	clock: () => number;
 	/** Admin-token middleware for a minimum role: viewers read, analysts and owners write. */
 	requireRole: (role: AdminRole) => MiddlewareHandler<AppEnv>;
-	/** Computes results off the event loop (a worker thread). @default the process's shared analyzer */
-	analyzer?: Pick<ResultsAnalyzer, "analyze">;
 }
 
 /**
  * Experiments and feature flags of a game, mounted at /v1/admin. Reads need the viewer role, writes the analyst role.
  *
  * - `GET|POST /games/:gameId/experiments`, `GET|PATCH|DELETE /games/:gameId/experiments/:key`
- * - `GET /games/:gameId/experiments/:key/results?metric=&from=&to=&difference=&correction=`
+ * (Results, breakdowns and guardrail alerts: results-routes.ts.)
  * - `POST /games/:gameId/experiments/:key/adaptive-update` — recompute adaptive weights now
  * - `GET|POST /games/:gameId/flags`, `GET|PATCH|DELETE /games/:gameId/flags/:key`
  */
@@ -84,13 +71,17 @@ export function experimentRoutes(deps: ExperimentRoutesDeps): Hono<AppEnv> {
 		const gameId = await game(c.req.param("gameId"));
 		const query = parse(listExperimentsQuerySchema, c.req.query(), "The query is invalid.");
 		const records = await store.listExperiments({ gameId, ...query });
-		return c.json({ experiments: records.map(experimentResponse) }, 200);
+		const shown = await Promise.all(records.map((r) => withLatestLibraryMetrics(store, r)));
+		return c.json({ experiments: shown.map(experimentResponse) }, 200);
 	});
 
 	routes.post("/games/:gameId/experiments", write, async (c) => {
 		const gameId = await game(c.req.param("gameId"));
-		const body = parse(createExperimentSchema, await readBody(c.req.raw), "The request body is invalid.");
+		const raw = await readBody(c.req.raw);
+		// Library references (metric-reference.ts) become the versions they name before the pure rules run.
+		const body = await resolveMetricInputs(store, gameId, parseWithMetricInputs(createExperimentSchema, raw));
 		const record = newExperiment(gameId, body, clock());
+		await assertFreeSlice(store, record);
 		if (!(await store.insertExperiment(record))) {
 			throw new ConflictError(`Experiment "${record.key}" already exists in this game.`);
 		}
@@ -100,13 +91,17 @@ export function experimentRoutes(deps: ExperimentRoutesDeps): Hono<AppEnv> {
 
 	routes.get("/games/:gameId/experiments/:key", read, async (c) => {
 		const record = await experiment(await game(c.req.param("gameId")), c.req.param("key"));
-		return c.json(experimentResponse(record), 200);
+		return c.json(experimentResponse(await withLatestLibraryMetrics(store, record)), 200);
 	});
 
 	routes.patch("/games/:gameId/experiments/:key", write, async (c) => {
-		const current = await experiment(await game(c.req.param("gameId")), c.req.param("key"));
-		const patch = parse(updateExperimentSchema, await readBody(c.req.raw), "The request body is invalid.");
+		const gameId = await game(c.req.param("gameId"));
+		// A draft's library metrics are brought to their latest version first, so starting pins the current one.
+		const current = await withLatestLibraryMetrics(store, await experiment(gameId, c.req.param("key")));
+		const raw = await readBody(c.req.raw);
+		const patch = await resolveMetricInputs(store, gameId, parseWithMetricInputs(updateExperimentSchema, raw));
 		const updated = applyExperimentUpdate(current, patch, clock());
+		if (sliceCheckNeeded(current, updated)) await assertFreeSlice(store, updated);
 		if (!(await store.updateExperiment(updated))) throw concurrentChange();
 		return c.json(experimentResponse(updated), 200);
 	});
@@ -117,38 +112,6 @@ export function experimentRoutes(deps: ExperimentRoutesDeps): Hono<AppEnv> {
 		if (record.status === "running") throw new ConflictError("Stop the experiment before deleting it.");
 		await store.deleteExperiment(gameId, record.key);
 		return c.body(null, 204);
-	});
-
-	routes.get("/games/:gameId/experiments/:key/results", read, async (c) => {
-		const gameId = await game(c.req.param("gameId"));
-		const record = await experiment(gameId, c.req.param("key"));
-		const query = parse(resultsQuerySchema, c.req.query(), "The query is invalid.");
-		const d = record.definition;
-		const metrics = [...(d.primaryMetric ? [d.primaryMetric] : []), ...d.guardrailMetrics];
-		const metric = query.metric === undefined ? d.primaryMetric : metrics.find((m) => m.key === query.metric);
-		if (!metric) {
-			const message = query.metric === undefined ? "no primary metric: name one" : "not a metric of the experiment";
-			throw new ValidationError("The metric is unknown.", [{ path: "metric", message }]);
-		}
-		const now = clock();
-		const from = query.from === undefined ? (d.startAt ?? record.createdAt) : Date.parse(query.from);
-		const to = query.to === undefined ? Math.min(d.endAt ?? now, now) : Date.parse(query.to);
-		if (!(from < to))
-			throw new ValidationError("The window is empty.", [{ path: "to", message: "must be after from" }]);
-		const rows = await store.experimentMetricSums({
-			gameId,
-			experimentKey: record.key,
-			from,
-			to,
-			metric,
-			excludeUserIds: Object.keys(d.forcedVariations).map(Number),
-		});
-		// The sums come from the warehouse's worker; the statistics (seconds for a long experiment) run in another.
-		const results = await (deps.analyzer ?? sharedResultsAnalyzer).analyze(
-			{ experimentKey: record.key, variations: d.variations, assignment: d.assignment, metric, from, to, rows },
-			{ difference: query.difference, correction: query.correction },
-		);
-		return c.json(results, 200);
 	});
 
 	routes.post("/games/:gameId/experiments/:key/adaptive-update", write, async (c) => {

@@ -16,7 +16,14 @@ import {
 	variationKeySchema,
 	weightSchema,
 } from "./common-schema.js";
-import { metricSchema, type MetricDefinition } from "./metric.js";
+import {
+	experimentMetricSchema,
+	metricInputSchema,
+	pinnedMetrics,
+	type ExperimentMetric,
+	type MetricInput,
+} from "./metric-reference.js";
+import { isMeanMetric } from "./metric.js";
 
 export const EXPERIMENT_STATUSES = ["draft", "running", "stopped"] as const;
 export type ExperimentStatus = (typeof EXPERIMENT_STATUSES)[number];
@@ -41,6 +48,9 @@ export const FROZEN_AFTER_START = [
 	"assignment",
 ] as const;
 
+/** Bounds and default of an adaptive experiment's `updateIntervalMinutes`. */
+export const ADAPTIVE_INTERVAL_BOUNDS = { min: 5, max: 7 * 24 * 60, default: 60 } as const;
+
 /**
  * How the SDK assigns units: `deterministic` (GrowthBook hash), `random` (drawn once per player and persisted in
  * DataStore), `stratified` (balanced within each combination of the `strata` attributes, e.g. platform, country),
@@ -61,7 +71,19 @@ export const assignmentSchema = z
 				.describe("1 to 4 player attributes to balance on, e.g. platform, country."),
 		}),
 		z.object({
-			mode: z.literal("adaptive").describe("Thompson-sampling bandit on the primary metric; weights updated hourly."),
+			mode: z
+				.literal("adaptive")
+				.describe("Thompson-sampling bandit on the primary metric; weights updated every updateIntervalMinutes."),
+			updateIntervalMinutes: z
+				.number()
+				.int()
+				.min(ADAPTIVE_INTERVAL_BOUNDS.min)
+				.max(ADAPTIVE_INTERVAL_BOUNDS.max)
+				.optional()
+				.describe(
+					"Minutes between two weight updates, 5 to 10080 (7 days); default 60. Counted from the last update " +
+						"(or the start), and kept across restarts. May change while the experiment runs.",
+				),
 		}),
 	])
 	.describe("How the SDK assigns units to variations; default deterministic. Frozen once started.");
@@ -98,10 +120,31 @@ const editableFields = {
 	assignment: assignmentSchema,
 	startAt: isoTime.describe("ISO 8601 date-time the experiment starts; default: when it is started."),
 	endAt: isoTime.describe("ISO 8601 date-time it ends (the SDK then serves control); default: open-ended."),
-	primaryMetric: metricSchema.describe(
-		"The metric the result is judged on; required to start (status running), and the adaptive reward.",
+	primaryMetric: metricInputSchema.describe(
+		"The metric the result is judged on; required to start (status running), and the adaptive reward. Inline, or " +
+			'`{ "library": "<key>", "version"?: n }` from the game\'s metric library.',
 	),
-	guardrailMetrics: z.array(metricSchema).max(10).describe("Up to 10 metrics watched for harm, beside the primary."),
+	guardrailMetrics: z
+		.array(metricInputSchema)
+		.max(10)
+		.describe("Up to 10 metrics watched for harm, beside the primary; inline or from the library."),
+	targetEffect: z
+		.number()
+		.gt(0)
+		.max(10)
+		.describe(
+			"The relative effect on the primary metric worth detecting (0.05 = 5%): results warn when their power to " +
+				"detect it is under 80% (underpowered), and stop for futility once no effect this large is plausible.",
+		),
+	plannedDays: z
+		.number()
+		.int()
+		.min(1)
+		.max(365)
+		.describe(
+			"Days the fixed-horizon test is planned to run from its start: fixed-horizon results read before then warn " +
+				"of peeking and point to the always-valid (sequential) result.",
+		),
 	forcedVariations: z
 		.record(userIdKeySchema, variationKeySchema)
 		.refine((m) => Object.keys(m).length <= 1000, "at most 1000 forced users")
@@ -133,6 +176,8 @@ export const updateExperimentSchema = z
 		condition: editableFields.condition.nullable(),
 		startAt: editableFields.startAt.nullable(),
 		endAt: editableFields.endAt.nullable(),
+		targetEffect: editableFields.targetEffect.nullable(),
+		plannedDays: editableFields.plannedDays.nullable(),
 		primaryMetric: editableFields.primaryMetric.nullable(),
 	})
 	.partial();
@@ -154,8 +199,13 @@ export interface ExperimentDefinition {
 	/** Unix ms. */
 	startAt: number | null;
 	endAt: number | null;
-	primaryMetric: MetricDefinition | null;
-	guardrailMetrics: MetricDefinition[];
+	/** Library metrics are stored as the version they resolved to (see metric-library.ts), with `library` set. */
+	primaryMetric: ExperimentMetric | null;
+	guardrailMetrics: ExperimentMetric[];
+	/** Relative effect worth detecting; null: none. Absent in definitions stored before it existed (read as null). */
+	targetEffect?: number | null;
+	/** Planned fixed-horizon length in days from startAt; null: none (absent in older definitions: null). */
+	plannedDays?: number | null;
 	/** UserId (decimal) → variation key. */
 	forcedVariations: Record<string, string>;
 }
@@ -169,7 +219,11 @@ export interface ExperimentDefinition {
  * @example
  * newExperiment("g1", { key: "shop", variations: [{ key: "a" }, { key: "b" }] }, Date.now());
  */
-export function newExperiment(gameId: string, input: CreateExperimentRequest, now: number): ExperimentRecord {
+export function newExperiment(
+	gameId: string,
+	input: WithResolvedMetrics<CreateExperimentRequest>,
+	now: number,
+): ExperimentRecord {
 	const raw: ExperimentDefinitionInput = {
 		name: input.name ?? input.key,
 		description: input.description ?? "",
@@ -185,6 +239,8 @@ export function newExperiment(gameId: string, input: CreateExperimentRequest, no
 		endAt: parseTime(input.endAt),
 		primaryMetric: input.primaryMetric ?? null,
 		guardrailMetrics: input.guardrailMetrics ?? [],
+		targetEffect: input.targetEffect ?? null,
+		plannedDays: input.plannedDays ?? null,
 		forcedVariations: input.forcedVariations ?? {},
 	};
 	const record: ExperimentRecord = {
@@ -211,7 +267,7 @@ export function newExperiment(gameId: string, input: CreateExperimentRequest, no
  */
 export function applyExperimentUpdate(
 	current: ExperimentRecord,
-	patch: UpdateExperimentRequest,
+	patch: WithResolvedMetrics<UpdateExperimentRequest>,
 	now: number,
 ): ExperimentRecord {
 	const requested = patch.status ?? current.status;
@@ -227,19 +283,35 @@ export function applyExperimentUpdate(
 		condition: patch.condition === undefined ? before.condition : patch.condition,
 		startAt: patch.startAt === undefined ? before.startAt : parseTime(patch.startAt ?? undefined),
 		endAt: patch.endAt === undefined ? before.endAt : parseTime(patch.endAt ?? undefined),
+		targetEffect: patch.targetEffect === undefined ? (before.targetEffect ?? null) : patch.targetEffect,
+		plannedDays: patch.plannedDays === undefined ? (before.plannedDays ?? null) : patch.plannedDays,
 		primaryMetric: patch.primaryMetric === undefined ? before.primaryMetric : patch.primaryMetric,
 	};
 	const definition = finishDefinition(raw);
 	if (current.status !== "draft") {
-		const changed = FROZEN_AFTER_START.filter((f) => JSON.stringify(definition[f]) !== JSON.stringify(before[f]));
+		const changed = FROZEN_AFTER_START.filter(
+			(f) => JSON.stringify(frozenPart(definition, f)) !== JSON.stringify(frozenPart(before, f)),
+		);
 		if (changed.length > 0) {
 			throw new ConflictError(`${changed.join(", ")} cannot change once the experiment has started.`);
 		}
 	}
 	// A running experiment keeps a primary metric: removing it would leave results with nothing to judge.
 	if (requested === "running" && !definition.primaryMetric) throw noPrimaryMetric();
-	const updated = { ...current, definition, updatedAt: now };
+	// Outside draft, a library metric added now is pinned at once, like those pinned at the start.
+	const updated = {
+		...current,
+		definition: requested === "draft" ? definition : pinnedMetrics(definition),
+		updatedAt: now,
+	};
 	return requested === current.status ? updated : withStatus(updated, requested, now);
+}
+
+/** What of a frozen field must stay: an adaptive experiment's update interval moves no one, so it may change. */
+function frozenPart(d: ExperimentDefinition, field: (typeof FROZEN_AFTER_START)[number]): unknown {
+	if (field !== "assignment" || d.assignment.mode !== "adaptive") return d[field];
+	const { updateIntervalMinutes: _, ...rest } = d.assignment;
+	return rest;
 }
 
 /**
@@ -254,12 +326,22 @@ function noPrimaryMetric(): ValidationError {
 	);
 }
 
+/**
+ * A request whose library references were replaced by the definitions they name (metric-library.ts
+ * resolveMetricInputs): this module stays pure, the store is read before.
+ */
+export type WithResolvedMetrics<T extends { primaryMetric?: MetricInput | null; guardrailMetrics?: MetricInput[] }> =
+	Omit<T, "primaryMetric" | "guardrailMetrics"> & {
+		primaryMetric?: ExperimentMetric | Extract<T["primaryMetric"], null>;
+		guardrailMetrics?: ExperimentMetric[];
+	};
+
 type ExperimentDefinitionInput = Omit<ExperimentDefinition, "variations"> & {
 	variations: readonly { key: string; name?: string | undefined; weight?: number | undefined }[];
 };
 
 /** Members of the patch that map one to one onto the definition and are present. */
-function definedMembers(patch: UpdateExperimentRequest): Partial<ExperimentDefinitionInput> {
+function definedMembers(patch: WithResolvedMetrics<UpdateExperimentRequest>): Partial<ExperimentDefinitionInput> {
 	const out: Record<string, unknown> = {};
 	for (const key of [
 		"name",
@@ -287,7 +369,8 @@ function withStatus(record: ExperimentRecord, status: ExperimentStatus, now: num
 				{ path: "endAt", message: "must be in the future to start the experiment" },
 			]);
 		}
-		return { ...record, status, definition: { ...d, startAt } };
+		// Library metrics that followed the latest version are fixed to the one they hold now.
+		return { ...record, status, definition: { ...pinnedMetrics(d), startAt } };
 	}
 	if (status === "stopped") {
 		const endAt = d.endAt !== null && d.endAt <= now ? d.endAt : now;
@@ -313,7 +396,7 @@ function finishDefinition(raw: ExperimentDefinitionInput): ExperimentDefinition 
  * 2. namespace start < end; endAt after startAt;
  * 3. metric keys unique across the primary and guardrail metrics;
  * 4. forced variations name existing variations;
- * 5. adaptive assignment needs a primary metric (its reward);
+ * 5. adaptive assignment needs a primary metric (its reward), a per-unit mean or rate (not a ratio or quantile);
  * 6. the condition nests at most 8 deep.
  */
 export function definitionIssues(d: ExperimentDefinitionInput): ValidationIssue[] {
@@ -338,6 +421,11 @@ export function definitionIssues(d: ExperimentDefinitionInput): ValidationIssue[
 	}
 	if (d.assignment.mode === "adaptive" && !d.primaryMetric) {
 		issues.push({ path: "primaryMetric", message: "adaptive assignment needs a primary metric as its reward" });
+	} else if (d.assignment.mode === "adaptive" && d.primaryMetric && !isMeanMetric(d.primaryMetric)) {
+		issues.push({
+			path: "primaryMetric.type",
+			message: `adaptive assignment rewards a per-player mean or rate; a ${d.primaryMetric.type} metric cannot be one`,
+		});
 	}
 	issues.push(...conditionIssues(d.condition));
 	return issues;
@@ -374,8 +462,13 @@ export const experimentSchema = z.object({
 	assignment: assignmentSchema,
 	startAt: isoOrNull.describe("ISO 8601 start; null for a draft that was never given one."),
 	endAt: isoOrNull.describe("ISO 8601 end; null while open-ended."),
-	primaryMetric: metricSchema.nullable().describe("The metric the result is judged on; null only in drafts."),
-	guardrailMetrics: z.array(metricSchema).describe("Metrics watched for harm."),
+	primaryMetric: experimentMetricSchema
+		.nullable()
+		.describe("The metric the result is judged on; null only in drafts. `library` set when from the library."),
+	guardrailMetrics: z.array(experimentMetricSchema).describe("Metrics watched for harm."),
+	targetEffect: z.number().nullable().describe("The relative effect worth detecting (0.05 = 5%); null: none set."),
+	plannedDays: z.number().int().nullable().describe("Planned fixed-horizon length in days; null: none set."),
+	plannedEnd: isoOrNull.describe("ISO 8601 end of the fixed horizon (startAt + plannedDays); null without both."),
 	forcedVariations: z
 		.record(z.string(), z.string())
 		.describe("QA: UserId (decimal) → variation key; left out of results."),
@@ -401,6 +494,9 @@ export function experimentResponse(record: ExperimentRecord): ExperimentResponse
 		...d,
 		startAt: toIso(d.startAt),
 		endAt: toIso(d.endAt),
+		targetEffect: d.targetEffect ?? null,
+		plannedDays: d.plannedDays ?? null,
+		plannedEnd: toIso(plannedEnd(d)),
 		adaptive:
 			record.adaptiveWeights && record.adaptiveUpdatedAt !== null
 				? { weights: record.adaptiveWeights, updatedAt: new Date(record.adaptiveUpdatedAt).toISOString() }
@@ -412,4 +508,15 @@ export function experimentResponse(record: ExperimentRecord): ExperimentResponse
 
 function toIso(ms: number | null): string | null {
 	return ms === null ? null : new Date(ms).toISOString();
+}
+
+/**
+ * The end of the experiment's fixed horizon: startAt + plannedDays; null without either.
+ *
+ * @example
+ * plannedEnd({ startAt: Date.UTC(2026, 0, 1), plannedDays: 14 }); // Date.UTC(2026, 0, 15)
+ */
+export function plannedEnd(d: Pick<ExperimentDefinition, "startAt" | "plannedDays">): number | null {
+	const days = d.plannedDays ?? null;
+	return d.startAt === null || days === null ? null : d.startAt + days * 86_400_000;
 }

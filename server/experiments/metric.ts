@@ -1,4 +1,5 @@
-// Metric definitions: what an experiment measures for each unit (player) after the unit's first exposure.
+// Metric definitions: what an experiment measures for each unit (player) after the unit's first exposure. The same
+// definitions make up a game's metric library (reusable, versioned) and may still be written inline in an experiment.
 import { z } from "zod";
 import { EVENT_TYPES } from "../ingest/schema.js";
 
@@ -13,57 +14,162 @@ export const metricKeySchema = z
 
 const eventName = z.string().min(1).max(128).describe("The event name counted (an event's `name`).");
 const eventTypeFilter = z.enum(EVENT_TYPES).optional().describe("Only events of this type; default: any type.");
+const valueProp = z
+	.string()
+	.regex(/^[A-Za-z0-9_]{1,64}$/, "1-64 of A-Z a-z 0-9 _")
+	.describe("The numeric event prop summed (events without a finite number there count as 0).");
 const windowHours = z
 	.number()
 	.positive()
 	.max(24 * 365)
 	.optional()
-	.describe("Count only events within this many hours of the unit's first exposure; default: until the window ends.");
+	.describe(
+		"Conversion window: count only events within this many hours of the unit's first exposure; default: until " +
+			"the analysis window ends.",
+	);
+
+/** Which way is good: an increase (default) or a decrease (errors, load time, churn). */
+export const METRIC_DIRECTIONS = ["higher", "lower"] as const;
+export type MetricDirection = (typeof METRIC_DIRECTIONS)[number];
 
 /**
- * One metric, per unit, from the unit's first exposure to the end of the analysis window:
- * - `conversion`: 1 if the unit sent at least one event named `event` (of type `eventType`, if given), else 0;
+ * Winsorization of per-unit values (means, sums, counts, ratio numerators): values above the cap are set to it,
+ * so one whale cannot decide a test. `value`: a fixed cap; `percentile`: the pooled percentile of the units' values
+ * in the analysed window (e.g. 0.99), computed over all arms together so the cap does not depend on the treatment.
+ */
+export const capSchema = z
+	.union([
+		z.strictObject({ value: z.number().positive().describe("Cap per-unit values at this number.") }),
+		z.strictObject({
+			percentile: z
+				.number()
+				.gt(0.5)
+				.lt(1)
+				.describe("Cap per-unit values at this pooled percentile of all units (e.g. 0.99)."),
+		}),
+	])
+	.describe("Winsorization: per-unit values above the cap count as the cap (never for 0/1 metrics).");
+export type MetricCap = z.output<typeof capSchema>;
+
+/** Fields every metric type may carry. */
+const common = {
+	key: metricKeySchema,
+	name: z.string().min(1).max(128).optional().describe("Shown in the dashboard; default: the key."),
+	description: z.string().max(2000).optional().describe("What the metric means, for people."),
+	direction: z
+		.enum(METRIC_DIRECTIONS)
+		.optional()
+		.describe("Whether an increase (higher, default) or a decrease (lower) is an improvement."),
+};
+
+/** One side of a ratio: events counted, or a numeric prop summed, per unit. */
+export const ratioPartSchema = z
+	.strictObject({
+		event: eventName.optional().describe("Only events with this name; default: any name (then eventType is needed)."),
+		eventType: eventTypeFilter,
+		valueProp: valueProp.optional().describe("Sum this numeric prop; default: count the events."),
+	})
+	.refine((p) => p.event !== undefined || p.eventType !== undefined, "give event, eventType or both");
+export type RatioPart = z.output<typeof ratioPartSchema>;
+
+/**
+ * One metric, per unit, from the unit's first exposure to the end of the analysis window (or `windowHours`):
+ * - `conversion` (binomial): 1 if the unit sent at least one event named `event` (of type `eventType`), else 0;
  * - `count`: how many such events the unit sent;
+ * - `sum`: the sum of the numeric prop `valueProp` over such events (a mean per unit);
  * - `revenue`: the sum of the numeric prop `valueProp` over the unit's `purchase` events (named `event`, if given);
  * - `retention`: 1 if the unit sent any event during day `day` after exposure ([t + day·24 h, t + (day + 1)·24 h)),
- *   else 0. Only units whose day has fully passed inside the window count.
- * conversion and retention are binary (proportions); count and revenue are means.
+ *   else 0. Only units whose day has fully passed inside the window count;
+ * - `ratio`: Σ numerator / Σ denominator over the units of an arm (e.g. Robux per session), compared with the delta
+ *   method; units with a zero denominator still count (they add to neither sum);
+ * - `quantile`: the `quantile` (0.5 = median) of the per-unit value — the unit's mean, sum or max of `valueProp` over
+ *   its matching events (e.g. the median of each player's mean session length); units with no matching event are
+ *   left out.
+ * conversion and retention are binary (proportions); count, sum and revenue are means.
  */
 export const metricSchema = z.discriminatedUnion("type", [
 	z.object({
-		key: metricKeySchema,
+		...common,
 		type: z.literal("conversion").describe("1 if the player sent the event after exposure, else 0 (a proportion)."),
 		event: eventName,
 		eventType: eventTypeFilter,
 		windowHours,
 	}),
 	z.object({
-		key: metricKeySchema,
+		...common,
 		type: z.literal("count").describe("How many such events the player sent after exposure (a mean)."),
 		event: eventName,
 		eventType: eventTypeFilter,
 		windowHours,
+		cap: capSchema.optional(),
 	}),
 	z.object({
-		key: metricKeySchema,
+		...common,
+		type: z.literal("sum").describe("The sum of a numeric prop over such events per player (a mean)."),
+		event: eventName,
+		eventType: eventTypeFilter,
+		valueProp,
+		windowHours,
+		cap: capSchema.optional(),
+	}),
+	z.object({
+		...common,
 		type: z.literal("revenue").describe("The sum of a purchase prop per player after exposure (a mean)."),
 		event: eventName.optional().describe("Only purchase events with this name (e.g. a product); default: all."),
-		valueProp: z
-			.string()
-			.regex(/^[A-Za-z0-9_]{1,64}$/, "1-64 of A-Z a-z 0-9 _")
-			.default("robux")
-			.describe("The purchase event prop holding the amount."),
+		valueProp: valueProp.default("robux").describe("The purchase event prop holding the amount."),
 		windowHours,
+		cap: capSchema.optional(),
 	}),
 	z.object({
-		key: metricKeySchema,
+		...common,
 		type: z.literal("retention").describe("1 if the player sent any event on day `day` after exposure, else 0."),
 		day: z.number().int().min(1).max(90).describe("Day N after exposure: 1 = the 24 hours after the first day."),
 	}),
+	z.object({
+		...common,
+		type: z.literal("ratio").describe("Σ numerator / Σ denominator per arm (delta method), e.g. Robux per session."),
+		numerator: ratioPartSchema.describe("What is counted or summed above the line."),
+		denominator: ratioPartSchema.describe("What is counted or summed below the line."),
+		windowHours,
+		cap: capSchema.optional().describe("Winsorizes each unit's numerator."),
+	}),
+	z.object({
+		...common,
+		type: z.literal("quantile").describe("A quantile of the per-player value, e.g. the median session length."),
+		event: eventName,
+		eventType: eventTypeFilter,
+		valueProp,
+		quantile: z.number().gt(0).lt(1).default(0.5).describe("Which quantile: 0.5 = median, 0.9 = 90th percentile."),
+		aggregate: z
+			.enum(["mean", "sum", "max"])
+			.default("mean")
+			.describe("How one player's events make their value: their mean (default), sum or max of valueProp."),
+		windowHours,
+	}),
 ]);
 export type MetricDefinition = z.output<typeof metricSchema>;
+export type MetricType = MetricDefinition["type"];
+export const METRIC_TYPES = [
+	"conversion",
+	"count",
+	"sum",
+	"revenue",
+	"retention",
+	"ratio",
+	"quantile",
+] as const satisfies readonly MetricType[];
 
 /** Whether each unit's value is 0 or 1 (analysed as a proportion) rather than any number (analysed as a mean). */
 export function isBinaryMetric(metric: MetricDefinition): boolean {
 	return metric.type === "conversion" || metric.type === "retention";
+}
+
+/** Which way is good for the metric: its `direction`, "higher" when unset. */
+export function metricDirection(metric: MetricDefinition): MetricDirection {
+	return metric.direction ?? "higher";
+}
+
+/** Whether the metric is a per-unit mean (or proportion) — the kinds Welch, z-tests, CUPED and bandits take as is. */
+export function isMeanMetric(metric: MetricDefinition): boolean {
+	return metric.type !== "ratio" && metric.type !== "quantile";
 }

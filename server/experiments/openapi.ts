@@ -1,12 +1,13 @@
 // Experiments, feature flags and the SDK's config in the OpenAPI document (routes: admin-routes.ts, config-routes.ts).
 import type { OpenApiFragment } from "../openapi/fragment.js";
 import { adaptiveUpdateSchema } from "./adaptive.js";
-import { listExperimentsQuerySchema, resultsQuerySchema } from "./admin-routes.js";
+import { listExperimentsQuerySchema } from "./admin-routes.js";
 import { conditionSchema } from "./condition.js";
 import { createExperimentSchema, experimentSchema, updateExperimentSchema } from "./experiment.js";
 import { createFlagSchema, flagSchema, jsonValueSchema, updateFlagSchema } from "./flag.js";
 import { metricSchema } from "./metric.js";
-import { experimentResultsSchema } from "./results.js";
+import { breakdownResultsSchema, experimentAlertsSchema, experimentResultsSchema } from "./results-schema.js";
+import { breakdownQuerySchema, resultsQuerySchema } from "./results-routes.js";
 import { sdkConfigSchema } from "./sdk-config.js";
 
 const CONFIG_HEADERS = {
@@ -40,6 +41,24 @@ the last good config when a poll fails.
   \`consentDefault\` setting, for every other country: \`opt-in\` or \`opt-out\`).
 `;
 
+const RESULTS_DESCRIPTION = `
+Each comparison gives the \`absolute\` (treatment − control) and the \`relative\` (treatment / control − 1) effect side
+by side, each with its fixed-horizon interval and p-value and its always-valid (sequential) ones; \`difference\` only
+picks which one \`frequentist\`, \`bayesian\`, \`sequential\` and the daily series are on.
+
+- CUPED is on by default: with \`lookbackDays\` (default 14) of the same metric before each unit's first exposure as
+  covariate, the comparisons are adjusted and \`cuped.unadjusted\` keeps the raw ones; \`varianceReduction\` says
+  how much variance it removed. \`cuped=false\` turns it off. Not for quantile metrics.
+- Where the delta-method relative interval is unreliable (few control conversions, or the absolute and relative tests
+  disagree), \`relative.reliable\` is false, a \`relative-interval-unreliable\` warning says why, and
+  \`relative.robustCi\` is Fieller's (or the log-ratio) interval.
+- With the experiment's \`targetEffect\`, an \`underpowered\` warning fires while the power to detect it is under
+  80%; with its \`plannedDays\`, a \`peeking\` warning fires on fixed-horizon numbers read before the planned end.
+- \`decision\` (primary metric): ship (a winner on the always-valid test with no guardrail harmed), stop (a loser,
+  futility at the target effect, a guardrail regression, SRM or the planned end reached) or keep-running, with the
+  reason in plain words. Direction-aware: for a metric with \`direction: "lower"\` a decrease wins.
+`;
+
 export const experimentsOpenApi: OpenApiFragment = {
 	components: {
 		Condition: conditionSchema,
@@ -49,6 +68,8 @@ export const experimentsOpenApi: OpenApiFragment = {
 		CreateExperimentRequest: createExperimentSchema,
 		UpdateExperimentRequest: updateExperimentSchema,
 		ExperimentResults: experimentResultsSchema,
+		ExperimentBreakdown: breakdownResultsSchema,
+		ExperimentAlerts: experimentAlertsSchema,
 		AdaptiveUpdate: adaptiveUpdateSchema,
 		Flag: flagSchema,
 		CreateFlagRequest: createFlagSchema,
@@ -146,19 +167,47 @@ export const experimentsOpenApi: OpenApiFragment = {
 			"/v1/admin/games/{gameId}/experiments/{key}/results": {
 				get: h.adminOperation(
 					"experimentResults",
-					"Results of one metric: per-variation totals, frequentist and Bayesian comparisons, SRM, daily series (viewer)",
+					"Results of one metric: per-variation totals; absolute and relative effects side by side (fixed-horizon, " +
+						"Bayesian, always-valid), CUPED by default, SRM, plan warnings, daily series; for the primary metric " +
+						"also the guardrails, their alerts and a ship/stop/keep-running recommendation (viewer)",
 					{
 						"200": h.ok("The results.", "ExperimentResults"),
 						"400": h.problem("Invalid query, unknown metric or empty window.", false),
 						"404": h.problem("Unknown game or experiment.", false),
 					},
-					{ parameters: [...gameAndKey, ...h.queryParameters(resultsQuerySchema)] },
+					{
+						parameters: [...gameAndKey, ...h.queryParameters(resultsQuerySchema)],
+						description: RESULTS_DESCRIPTION,
+					},
+				),
+			},
+			"/v1/admin/games/{gameId}/experiments/{key}/breakdown": {
+				get: h.adminOperation(
+					"experimentBreakdown",
+					"One metric's results by platform, country, new vs returning or a player attribute, Holm-corrected across cells (viewer)",
+					{
+						"200": h.ok("The cells, largest first.", "ExperimentBreakdown"),
+						"400": h.problem("Invalid query or dimension, unknown metric or empty window.", false),
+						"404": h.problem("Unknown game or experiment.", false),
+					},
+					{ parameters: [...gameAndKey, ...h.queryParameters(breakdownQuerySchema)] },
+				),
+			},
+			"/v1/admin/games/{gameId}/experiment-alerts": {
+				get: h.adminOperation(
+					"experimentAlerts",
+					"Guardrail regressions of the game's running experiments, for the dashboard overview (viewer)",
+					{
+						"200": h.ok("The alerts and the experiments checked.", "ExperimentAlerts"),
+						"404": h.problem("Unknown game.", false),
+					},
+					{ parameters: [h.gameIdParam] },
 				),
 			},
 			"/v1/admin/games/{gameId}/experiments/{key}/adaptive-update": {
 				post: h.adminOperation(
 					"adaptiveUpdate",
-					"Recompute an adaptive experiment's weights now (the server also does it hourly) (analyst)",
+					"Recompute an adaptive experiment's weights now (the server also does it every updateIntervalMinutes) (analyst)",
 					{
 						"200": h.ok("The weights now served.", "AdaptiveUpdate"),
 						"404": h.problem("Unknown game or experiment.", false),

@@ -22,7 +22,11 @@ sample size (Evan Miller's calculator: baseline 20%, +5 points, alpha 0.05, powe
 normal-approximation two-sample test (Cohen's d). With several treatments each is compared with control at
 alpha ÷ (variations − 1). Traffic: the active-users metric over the lookback's complete days (today is partial):
 mean daily and new players, WAU, MAU and distinct players give the players expected over d days, growing by the new
-players a day beyond the history. Changes nothing: viewers may call it.`;
+players a day beyond the history. Ratio metrics (\`kind: "ratio"\`) use the delta-method per-player variance of the
+ratio. \`kind: "observed"\` reads the baseline from the game's data: an experiment's control arm over its last \`days\`
+days (rate, mean or ratio, and the per-player variance), less the variance CUPED removes with a 14-day pre-exposure
+covariate unless \`cuped\` is false; \`observed\` in the answer says what was read. Changes nothing: viewers may
+call it.`;
 
 const PREVIEW_DESCRIPTION = `
 Applies a draft's variations, weights, coverage, hash settings, namespace, targeting condition and forced users to

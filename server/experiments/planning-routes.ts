@@ -15,7 +15,18 @@ import { localDayFn } from "../warehouse/time-zone.js";
 import { entityKeySchema } from "./common-schema.js";
 import { exposureMetric, exposureSummary } from "./exposures.js";
 import { DAY_MS } from "./metric.js";
-import { planExperiment, planIssues, planRequestSchema, trafficFromActiveUsers, type Traffic } from "./planning.js";
+import { resolveExperimentMetric, withLatestLibraryMetrics } from "./metric-library.js";
+import {
+	observedBaseline,
+	planExperiment,
+	planIssues,
+	planRequestSchema,
+	trafficFromActiveUsers,
+	type ObservedBaselineInfo,
+	type PlanRequest,
+	type Traffic,
+} from "./planning.js";
+import { DEFAULT_CUPED_LOOKBACK_DAYS } from "./results.js";
 import {
 	previewConfig,
 	previewIssues,
@@ -60,11 +71,13 @@ export function planningRoutes(deps: PlanningRoutesDeps): Hono<AppEnv> {
 
 	routes.post("/games/:gameId/experiments/plan", read, async (c) => {
 		const gameId = await game(c.req.param("gameId"));
-		const request = parse(planRequestSchema, await readJsonBody(c.req.raw, BODY_LIMITS));
+		const parsed = parse(planRequestSchema, await readJsonBody(c.req.raw, BODY_LIMITS));
+		// An observed baseline is read from an experiment's control arm first (its rate, mean or ratio and variance).
+		const { request, observed } = await resolveBaseline(store, gameId, parsed, clock());
 		const issues = planIssues(request);
 		if (issues.length > 0) throw new ValidationError("The plan cannot be computed.", issues);
 		const traffic = await readTraffic(store, gameId, request.lookbackDays, clock());
-		return c.json(planExperiment(request, traffic), 200);
+		return c.json(planExperiment(request, traffic, observed), 200);
 	});
 
 	routes.post("/games/:gameId/experiments/preview", read, async (c) => {
@@ -126,6 +139,59 @@ export function planningRoutes(deps: PlanningRoutesDeps): Hono<AppEnv> {
 	});
 
 	return routes;
+}
+
+/**
+ * The request with an observed baseline read from the data: the experiment's units first exposed in the last `days`
+ * days of its run (with the CUPED covariate when asked), summarized by {@link observedBaseline}. 400 naming the field
+ * for an unknown experiment or metric, or a window without data.
+ */
+async function resolveBaseline(
+	store: Store,
+	gameId: string,
+	request: PlanRequest,
+	now: number,
+): Promise<{ request: PlanRequest; observed: ObservedBaselineInfo | null }> {
+	const b = request.baseline;
+	if (b.kind !== "observed") return { request, observed: null };
+	const invalid = (path: string, message: string) =>
+		new ValidationError("The plan cannot be computed.", [{ path: `baseline.${path}`, message }]);
+	const stored = await store.getExperiment(gameId, b.experiment);
+	if (!stored) throw invalid("experiment", "no such experiment in this game");
+	const record = await withLatestLibraryMetrics(store, stored);
+	const metric = await resolveExperimentMetric(store, gameId, record, b.metric);
+	if (!metric)
+		throw invalid(
+			"metric",
+			b.metric === undefined ? "the experiment has no primary metric" : "not a metric of the experiment",
+		);
+	const d = record.definition;
+	const to = Math.min(d.endAt ?? now, now);
+	const from = Math.max(d.startAt ?? record.createdAt, to - b.days * DAY_MS);
+	if (!(from < to)) throw invalid("experiment", "the experiment has not started: no data to read yet");
+	const units = await store.experimentUnits({
+		gameId,
+		experimentKey: record.key,
+		from,
+		to,
+		metric,
+		excludeUserIds: Object.keys(d.forcedVariations).map(Number),
+		covariateLookbackDays: b.cuped ? DEFAULT_CUPED_LOOKBACK_DAYS : 0,
+		dimensions: [],
+	});
+	const found = observedBaseline(units, d.variations, metric, { cuped: b.cuped });
+	return {
+		request: { ...request, baseline: found.baseline },
+		observed: {
+			experiment: record.key,
+			metric: metric.key,
+			from: new Date(from).toISOString(),
+			to: new Date(to).toISOString(),
+			units: found.controlUnits,
+			rawStdDev: found.rawStdDev,
+			varianceReduction: found.varianceReduction,
+		},
+	};
 }
 
 /** The game's traffic over the `days` complete local days before today (today is still partial). */

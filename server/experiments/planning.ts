@@ -1,16 +1,26 @@
 // Planning an experiment before it starts: how many players each variation needs to detect the smallest effect worth
 // finding (server/stats/power.ts), and how many days the game's own traffic takes to bring them. Pure: the traffic
-// arrives as the metrics engine's active-users answer (daily, weekly and monthly active players, new players).
+// arrives as the metrics engine's active-users answer (daily, weekly and monthly active players, new players), and an
+// observed baseline as an experiment's units (observedBaseline): the metric's own rate, mean and variance (CUPED-
+// reduced when a pre-exposure covariate explains some of it), for rates, means and ratio metrics.
 import { z } from "zod";
 import type { ValidationIssue } from "../errors.js";
 import {
+	cupedAdjust,
 	powerMeans,
 	powerProportions,
+	powerRatio,
+	ratioSummary,
 	sampleSizeMeans,
 	sampleSizeProportions,
+	sampleSizeRatio,
 	type SampleSizeResult,
+	type SampleSummary,
 } from "../stats/index.js";
-import { WEIGHT_TOLERANCE, normalizedWeights } from "./common-schema.js";
+import { ValidationError } from "../errors.js";
+import { WEIGHT_TOLERANCE, entityKeySchema, normalizedWeights } from "./common-schema.js";
+import { isBinaryMetric, metricKeySchema, type MetricDefinition } from "./metric.js";
+import type { ExperimentUnits } from "./units.js";
 
 /** Longest test the plan looks for, in days: past it the answer is "more than a year". */
 export const MAX_PLAN_DAYS = 365;
@@ -30,12 +40,49 @@ const meanBaseline = z.strictObject({
 	mean: z.number().describe("Control's mean per player (e.g. Robux spent, levels completed)."),
 	stdDev: z.number().positive().describe("Standard deviation of one player's value."),
 });
+const ratioBaseline = z.strictObject({
+	kind: z.literal("ratio").describe("A ratio metric: Σ numerator / Σ denominator (e.g. Robux per session)."),
+	ratio: z.number().describe("Control's ratio."),
+	stdDev: z
+		.number()
+		.positive()
+		.describe("Per-player standard deviation of the linearized ratio, √Var(M − R·D)/D̄ (delta method)."),
+});
+const observedBaselineSchema = z.strictObject({
+	kind: z
+		.literal("observed")
+		.describe("Read from the game's data: the metric as an experiment's control arm measured it recently."),
+	experiment: entityKeySchema.describe("The experiment whose units are read (a running or past one)."),
+	metric: metricKeySchema
+		.optional()
+		.describe("Its metric (primary or guardrail); default: its primary metric. Quantile metrics are not supported."),
+	days: z
+		.number()
+		.int()
+		.min(1)
+		.max(90)
+		.default(28)
+		.describe("Units first exposed in the last this many days (within the experiment's run) are read."),
+	cuped: z
+		.boolean()
+		.default(true)
+		.describe("Plan for CUPED-adjusted results: the variance the pre-exposure covariate explains is removed."),
+});
+
+/** A baseline the plan computes with (an observed one resolved into one of these). */
+export const resolvedBaselineSchema = z
+	.discriminatedUnion("kind", [proportionBaseline, meanBaseline, ratioBaseline])
+	.describe("The metric as it is today: a rate, a mean with its standard deviation, or a ratio.");
+export type ResolvedBaseline = z.output<typeof resolvedBaselineSchema>;
 
 /** POST /v1/admin/games/{gameId}/experiments/plan */
 export const planRequestSchema = z.strictObject({
 	baseline: z
-		.discriminatedUnion("kind", [proportionBaseline, meanBaseline])
-		.describe("The metric as it is today: a rate (conversion, retention) or a mean with its standard deviation."),
+		.discriminatedUnion("kind", [proportionBaseline, meanBaseline, ratioBaseline, observedBaselineSchema])
+		.describe(
+			"The metric as it is today: a rate (conversion, retention), a mean with its standard deviation, a ratio, " +
+				"or observed: read from an experiment's control arm (its rate, mean or ratio and variance).",
+		),
 	mde: z
 		.number()
 		.positive()
@@ -71,6 +118,23 @@ export const planRequestSchema = z.strictObject({
 		.describe("Complete days of traffic (ending yesterday, the game's time zone) the estimate rests on."),
 });
 export type PlanRequest = z.output<typeof planRequestSchema>;
+/** A plan request whose baseline is known (an observed one read from the data). */
+export type ResolvedPlanRequest = Omit<PlanRequest, "baseline"> & { baseline: ResolvedBaseline };
+
+/** Where an observed baseline came from. */
+export interface ObservedBaselineInfo {
+	experiment: string;
+	metric: string;
+	/** ISO 8601 window of first exposures read. */
+	from: string;
+	to: string;
+	/** Control units read. */
+	units: number;
+	/** The raw per-player standard deviation (of the linearized ratio for ratio metrics). */
+	rawStdDev: number;
+	/** Share of the variance CUPED removes (pooled over every arm); null when not applied. */
+	varianceReduction: number | null;
+}
 
 /** One day of the active-users metric (the fields the plan reads). */
 export interface TrafficDay {
@@ -108,7 +172,9 @@ export interface PlanWarning {
 export interface PlanResult {
 	method: string;
 	assumptions: string[];
-	baseline: PlanRequest["baseline"];
+	baseline: ResolvedBaseline;
+	/** With an observed baseline: where it came from; null otherwise. */
+	observed: ObservedBaselineInfo | null;
 	/** The effect on both scales; `relative` is null when the baseline mean is 0. */
 	mde: { absolute: number; relative: number | null };
 	alpha: number;
@@ -141,7 +207,8 @@ export interface PlanResult {
  * 2. a rate plus the effect stays below 1;
  * 3. a relative effect on a mean needs a mean other than 0.
  */
-export function planIssues(request: PlanRequest): ValidationIssue[] {
+export function planIssues(raw: PlanRequest): ValidationIssue[] {
+	const request = resolved(raw);
 	const issues: ValidationIssue[] = [];
 	if (!normalizedWeights(request.weights)) {
 		issues.push({ path: "weights", message: `the shares must sum to 100% (± ${WEIGHT_TOLERANCE * 100}%)` });
@@ -158,7 +225,7 @@ export function planIssues(request: PlanRequest): ValidationIssue[] {
 				message: `the treatment's rate would be ${(treated * 100).toFixed(1)}%: pick an effect that keeps it below 100%`,
 			});
 		}
-	} else if (request.relativeMde && b.mean === 0) {
+	} else if (request.relativeMde && (b.kind === "mean" ? b.mean : b.ratio) === 0) {
 		issues.push({ path: "mde", message: "a relative effect needs a baseline mean other than 0: give an absolute one" });
 	}
 	return issues;
@@ -239,14 +306,19 @@ export function reachModel(traffic: Traffic): (days: number) => number {
  * @example
  * planExperiment(planRequestSchema.parse({ baseline: { kind: "proportion", rate: 0.2 }, mde: 0.25 }), traffic);
  */
-export function planExperiment(request: PlanRequest, traffic: Traffic | null): PlanResult {
+export function planExperiment(
+	raw: PlanRequest,
+	traffic: Traffic | null,
+	observed: ObservedBaselineInfo | null = null,
+): PlanResult {
+	const request = resolved(raw);
 	const weights = normalizedWeights(request.weights)!;
 	const comparisons = weights.length - 1;
 	const alphaPerComparison = request.alpha / comparisons;
 	const w0 = weights[0]!;
 	const absolute = absoluteEffect(request);
 	const b = request.baseline;
-	const base = b.kind === "proportion" ? b.rate : b.mean;
+	const base = baselineValue(b);
 	const mde = { absolute, relative: base === 0 ? null : absolute / base };
 
 	// 1. The comparison that needs the most players sets the total.
@@ -329,6 +401,7 @@ export function planExperiment(request: PlanRequest, traffic: Traffic | null): P
 			"traffic continues as over the history (mean daily and new players); distinct players interpolated from DAU, WAU, MAU",
 		],
 		baseline: request.baseline,
+		observed,
 		mde,
 		alpha: request.alpha,
 		alphaPerComparison,
@@ -347,22 +420,39 @@ export function planExperiment(request: PlanRequest, traffic: Traffic | null): P
 	};
 }
 
-function absoluteEffect(request: PlanRequest): number {
-	const b = request.baseline;
-	if (!request.relativeMde) return request.mde;
-	return request.mde * (b.kind === "proportion" ? b.rate : b.mean);
+/** The request with its baseline known: an observed baseline must have been read first ({@link observedBaseline}). */
+function resolved(request: PlanRequest): ResolvedPlanRequest {
+	if (request.baseline.kind === "observed") {
+		throw new Error("An observed baseline is read from the data first (observedBaseline), then planned with.");
+	}
+	return request as ResolvedPlanRequest;
 }
 
-function sampleSize(request: PlanRequest, absolute: number, alpha: number, ratio: number): SampleSizeResult {
+function baselineValue(b: ResolvedBaseline): number {
+	return b.kind === "proportion" ? b.rate : b.kind === "mean" ? b.mean : b.ratio;
+}
+
+function absoluteEffect(request: ResolvedPlanRequest): number {
+	if (!request.relativeMde) return request.mde;
+	return request.mde * baselineValue(request.baseline);
+}
+
+/** A ratio baseline as the summary the ratio power functions take (variance = per-unit linearized variance). */
+function ratioBaselineSummary(b: Extract<ResolvedBaseline, { kind: "ratio" }>): SampleSummary {
+	return { n: 2, mean: b.ratio, variance: b.stdDev * b.stdDev };
+}
+
+function sampleSize(request: ResolvedPlanRequest, absolute: number, alpha: number, ratio: number): SampleSizeResult {
 	const b = request.baseline;
 	const common = { mde: Math.abs(absolute), alpha, power: request.power, ratio };
+	if (b.kind === "ratio") return sampleSizeRatio({ baseline: ratioBaselineSummary(b), ...common });
 	return b.kind === "proportion"
 		? sampleSizeProportions({ baseline: b.rate, ...common })
 		: sampleSizeMeans({ stdDev: b.stdDev, ...common });
 }
 
 function achievedPower(
-	request: PlanRequest,
+	request: ResolvedPlanRequest,
 	absolute: number,
 	alpha: number,
 	ratio: number,
@@ -371,6 +461,7 @@ function achievedPower(
 	if (controlUnits <= 0) return 0;
 	const b = request.baseline;
 	const common = { mde: Math.abs(absolute), alpha, ratio, controlUnits };
+	if (b.kind === "ratio") return powerRatio({ baseline: ratioBaselineSummary(b), ...common }).power;
 	return b.kind === "proportion"
 		? powerProportions({ baseline: b.rate, ...common }).power
 		: powerMeans({ stdDev: b.stdDev, ...common }).power;
@@ -380,7 +471,22 @@ function achievedPower(
 export const planResultSchema = z.object({
 	method: z.string().describe("The sample-size formula used."),
 	assumptions: z.array(z.string()).describe("What the plan assumes, for people to check."),
-	baseline: z.discriminatedUnion("kind", [proportionBaseline, meanBaseline]).describe("The baseline as requested."),
+	baseline: resolvedBaselineSchema.describe("The baseline planned with: as requested, or as observed (resolved)."),
+	observed: z
+		.object({
+			experiment: z.string().describe("The experiment read."),
+			metric: z.string().describe("Its metric read."),
+			from: z.string().describe("ISO 8601 start of the first exposures read."),
+			to: z.string().describe("ISO 8601 end (exclusive)."),
+			units: z.number().int().describe("Control units read."),
+			rawStdDev: z.number().describe("Per-player standard deviation before CUPED."),
+			varianceReduction: z
+				.number()
+				.nullable()
+				.describe("Share of the variance CUPED removes, which the plan counts on; null when not applied."),
+		})
+		.nullable()
+		.describe("With an observed baseline: where it came from; null otherwise."),
 	mde: z
 		.object({
 			absolute: z.number().describe("In the metric's unit (rate points or the mean's unit)."),
@@ -442,3 +548,150 @@ export const planResultSchema = z.object({
 		)
 		.describe("What may make the plan unreliable (little traffic, …" + ")."),
 });
+
+/**
+ * A baseline from an experiment's units: its control arm's rate, mean or ratio and per-player variance, with the
+ * variance CUPED would remove (θ from every arm pooled, so the treatment does not decide it) taken off when `cuped`:
+ * a rate then plans as a mean with standard deviation √(p(1 − p)(1 − R²)). Needs at least 2 control units with some
+ * variance; quantile metrics have no power formula here → 400.
+ *
+ * @example
+ * observedBaseline(units, experiment.definition.variations, metric, { cuped: true });
+ * // { baseline: { kind: "mean", mean: 4.1, stdDev: 1.2 }, rawStdDev: 3.4, varianceReduction: 0.87 }
+ */
+export function observedBaseline(
+	units: ExperimentUnits,
+	variations: readonly { key: string }[],
+	metric: MetricDefinition,
+	options: { cuped: boolean },
+): { baseline: ResolvedBaseline; rawStdDev: number; varianceReduction: number | null; controlUnits: number } {
+	if (metric.type === "quantile") {
+		throw new ValidationError("The plan cannot be computed.", [
+			{ path: "baseline.metric", message: "quantile metrics are not supported: plan with a mean or ratio metric" },
+		]);
+	}
+	const control: number[] = [];
+	const all: number[] = [];
+	for (let i = 0; i < units.count; i++) {
+		if (units.multipleVariations[i] === 1) continue;
+		const v = units.variation[i];
+		const index = typeof v === "number" ? v : variations.findIndex((x) => x.key === v);
+		if (index < 0 || index >= variations.length) continue;
+		all.push(i);
+		if (index === 0) control.push(i);
+	}
+	const tooFew = () =>
+		new ValidationError("The plan cannot be computed.", [
+			{
+				path: "baseline",
+				message: `only ${control.length} control units with data in the window: too few to estimate a variance`,
+			},
+		]);
+	if (control.length < 2) throw tooFew();
+	const covariate = options.cuped ? units.covariate : null;
+
+	// 1. Ratio metrics: the linearized ratio's variance (CUPED on the linearization, as results do).
+	if (metric.type === "ratio") {
+		const den = units.denominator!;
+		const sums = (list: number[]) => {
+			const s = { n: 0, sumNum: 0, sumNum2: 0, sumDen: 0, sumDen2: 0, sumNumDen: 0 };
+			for (const i of list) {
+				const m = units.value[i]!;
+				const d = den[i]!;
+				s.n++;
+				s.sumNum += m;
+				s.sumNum2 += m * m;
+				s.sumDen += d;
+				s.sumDen2 += d * d;
+				s.sumNumDen += m * d;
+			}
+			return s;
+		};
+		const summary = ratioSummary(sums(control));
+		if (!(Number.isFinite(summary.mean) && summary.variance > 0)) throw tooFew();
+		const rawStdDev = Math.sqrt(summary.variance);
+		const reduction = covariate && units.covariateDenominator ? linearizedReduction(units, all) : null;
+		const stdDev = rawStdDev * Math.sqrt(1 - (reduction ?? 0));
+		return {
+			baseline: { kind: "ratio", ratio: summary.mean, stdDev },
+			rawStdDev,
+			varianceReduction: reduction,
+			controlUnits: control.length,
+		};
+	}
+
+	// 2. Rates and means: the control arm's mean and variance; CUPED's reduction from every arm pooled.
+	let sum = 0;
+	let sumSquares = 0;
+	for (const i of control) {
+		sum += units.value[i]!;
+		sumSquares += units.value[i]! ** 2;
+	}
+	const n = control.length;
+	const mean = sum / n;
+	const variance = Math.max(0, (sumSquares - (sum * sum) / n) / (n - 1));
+	if (!(variance > 0)) throw tooFew();
+	let reduction: number | null = null;
+	// A covariate constant over the units (no one active before exposure) explains nothing: plan without CUPED.
+	if (covariate && all.some((i) => covariate[i] !== covariate[all[0]!])) {
+		const pooled = { n: 0, sumY: 0, sumY2: 0, sumX: 0, sumX2: 0, sumXY: 0 };
+		for (const i of all) {
+			const y = units.value[i]!;
+			const x = covariate[i]!;
+			pooled.n++;
+			pooled.sumY += y;
+			pooled.sumY2 += y * y;
+			pooled.sumX += x;
+			pooled.sumX2 += x * x;
+			pooled.sumXY += x * y;
+		}
+		const empty = { n: 0, sumY: 0, sumY2: 0, sumX: 0, sumX2: 0, sumXY: 0 };
+		reduction = pooled.n > 2 ? Math.max(0, cupedAdjust(pooled, empty).varianceReduction) : null;
+	}
+	const rawStdDev = Math.sqrt(variance);
+	if (isBinaryMetric(metric) && reduction === null) {
+		if (!(mean > 0 && mean < 1)) throw tooFew();
+		return { baseline: { kind: "proportion", rate: mean }, rawStdDev, varianceReduction: null, controlUnits: n };
+	}
+	const stdDev = rawStdDev * Math.sqrt(1 - (reduction ?? 0));
+	return { baseline: { kind: "mean", mean, stdDev }, rawStdDev, varianceReduction: reduction, controlUnits: n };
+}
+
+/** CUPED's variance reduction on the linearized ratio, every arm pooled: ρ² of (M − R·D)/D̄ and (M′ − R′·D′)/D̄′. */
+function linearizedReduction(units: ExperimentUnits, list: readonly number[]): number | null {
+	const den = units.denominator!;
+	const pre = units.covariate!;
+	const preDen = units.covariateDenominator!;
+	let m = 0;
+	let d = 0;
+	let pm = 0;
+	let pd = 0;
+	for (const i of list) {
+		m += units.value[i]!;
+		d += den[i]!;
+		pm += pre[i]!;
+		pd += preDen[i]!;
+	}
+	if (d === 0 || pd === 0 || list.length < 3) return null;
+	const r = m / d;
+	const rPre = pm / pd;
+	let sy = 0;
+	let sx = 0;
+	let syy = 0;
+	let sxx = 0;
+	let sxy = 0;
+	for (const i of list) {
+		const y = units.value[i]! - r * den[i]!;
+		const x = pre[i]! - rPre * preDen[i]!;
+		sy += y;
+		sx += x;
+		syy += y * y;
+		sxx += x * x;
+		sxy += x * y;
+	}
+	const n = list.length;
+	const vy = syy - (sy * sy) / n;
+	const vx = sxx - (sx * sx) / n;
+	const c = sxy - (sx * sy) / n;
+	return vy > 0 && vx > 0 ? (c * c) / (vx * vy) : 0;
+}

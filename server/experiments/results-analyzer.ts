@@ -1,5 +1,7 @@
 import { Worker } from "node:worker_threads";
-import type { ExperimentResults, ResultsInput, ResultsOptions } from "./results.js";
+import type { BreakdownInput, BreakdownOptions } from "./breakdown.js";
+import type { ExperimentInput, ResultsOptions } from "./results.js";
+import type { BreakdownResults, ExperimentResults } from "./results-types.js";
 import type { AnalyzeReply, AnalyzeRequest } from "./results-worker.js";
 
 /**
@@ -9,22 +11,33 @@ import type { AnalyzeReply, AnalyzeRequest } from "./results-worker.js";
  *
  * @example
  * const results = await analyzer.analyze(input, { correction: "holm" });
+ * const cells = await analyzer.breakdown({ ...input, dimension: "platform" });
  */
 export class ResultsAnalyzer {
 	#worker: Worker | undefined;
 	readonly #pending = new Map<
 		number,
-		{ resolve: (value: ExperimentResults) => void; reject: (error: Error) => void }
+		{ resolve: (value: ExperimentResults | BreakdownResults) => void; reject: (error: Error) => void }
 	>();
 	#next = 0;
 
-	analyze(input: ResultsInput, options: ResultsOptions = {}): Promise<ExperimentResults> {
+	/** One metric's results document (with guardrails and the decision for the primary metric). */
+	analyze(input: ExperimentInput, options: ResultsOptions = {}): Promise<ExperimentResults> {
+		return this.#send({ kind: "results", input, options }) as Promise<ExperimentResults>;
+	}
+
+	/** A metric's results broken down by a dimension. */
+	breakdown(input: BreakdownInput, options: BreakdownOptions = {}): Promise<BreakdownResults> {
+		return this.#send({ kind: "breakdown", input, options }) as Promise<BreakdownResults>;
+	}
+
+	#send(task: DistributiveOmit<AnalyzeRequest, "id">): Promise<ExperimentResults | BreakdownResults> {
 		const worker = (this.#worker ??= this.#start());
 		const id = this.#next++;
 		return new Promise((resolve, reject) => {
 			this.#pending.set(id, { resolve, reject });
 			worker.ref();
-			const request: AnalyzeRequest = { id, input, options };
+			const request = { id, ...task } as AnalyzeRequest;
 			worker.postMessage(request);
 		});
 	}
@@ -66,3 +79,5 @@ export class ResultsAnalyzer {
 
 /** The process's analyzer (the experiments routes use it unless given another). */
 export const sharedResultsAnalyzer = new ResultsAnalyzer();
+
+type DistributiveOmit<T, K extends PropertyKey> = T extends unknown ? Omit<T, K> : never;

@@ -73,8 +73,21 @@ describe.skipIf(!process.env.VANTAGE_TIMING)("results query timing", () => {
 				for (let run = 0; run < 3; run++) {
 					const started = performance.now();
 					const query = { gameId: "g1", experimentKey: "shop", from: T0, to: T0 + 30 * DAY_MS, metric };
-					const rows = await store.experimentMetricSums({ ...query, excludeUserIds: [] });
-					const r = analyzeExperiment({ ...query, variations, assignment: { mode: "deterministic" }, rows });
+					const units = await store.experimentUnits({
+						...query,
+						excludeUserIds: [],
+						covariateLookbackDays: 14,
+						dimensions: [],
+					});
+					const r = analyzeExperiment({
+						...query,
+						variations,
+						assignment: { mode: "deterministic" },
+						metric: { metric, role: "primary", units },
+						guardrails: [],
+						lookbackDays: 14,
+						plan: { targetEffect: null, plannedEnd: null },
+					});
 					times.push(performance.now() - started);
 					expect(r.variations.map((v) => v.n)).toEqual([PLAYERS / 2, PLAYERS / 2]);
 				}

@@ -1,25 +1,29 @@
-// The worker thread that computes experiment results (results-analyzer.ts sends it the metric sums). The statistics
-// of a long experiment are CPU-bound for seconds (a Bayesian test per arm for every day of the daily series), which
-// on the main thread would stall ingest and every other request for as long.
+// The worker thread that computes experiment results (results-analyzer.ts sends it the units). The statistics of a
+// long experiment are CPU-bound for seconds (tests on both effect scales per arm, guardrails, the daily series, a
+// breakdown's cells), which on the main thread would stall ingest and every other request for as long.
 import { parentPort } from "node:worker_threads";
-import { analyzeExperiment, type ResultsInput, type ResultsOptions } from "./results.js";
+import { analyzeBreakdown, type BreakdownInput, type BreakdownOptions } from "./breakdown.js";
+import { analyzeExperiment, type ExperimentInput, type ResultsOptions } from "./results.js";
+import type { BreakdownResults, ExperimentResults } from "./results-types.js";
 
-/** A request to the worker. */
-export interface AnalyzeRequest {
-	id: number;
-	input: ResultsInput;
-	options: ResultsOptions;
-}
+/** A request to the worker: an experiment's results, or a breakdown. */
+export type AnalyzeRequest =
+	| { id: number; kind: "results"; input: ExperimentInput; options: ResultsOptions }
+	| { id: number; kind: "breakdown"; input: BreakdownInput; options: BreakdownOptions };
 
-/** Its answer: the results, or the error's message. */
+/** Its answer: the document, or the error's message. */
 export type AnalyzeReply =
-	{ id: number; ok: true; value: ReturnType<typeof analyzeExperiment> } | { id: number; ok: false; message: string };
+	{ id: number; ok: true; value: ExperimentResults | BreakdownResults } | { id: number; ok: false; message: string };
 
 const port = parentPort!;
 port.on("message", (request: AnalyzeRequest) => {
 	let reply: AnalyzeReply;
 	try {
-		reply = { id: request.id, ok: true, value: analyzeExperiment(request.input, request.options) };
+		const value =
+			request.kind === "results"
+				? analyzeExperiment(request.input, request.options)
+				: analyzeBreakdown(request.input, request.options);
+		reply = { id: request.id, ok: true, value };
 	} catch (error) {
 		reply = { id: request.id, ok: false, message: error instanceof Error ? error.message : String(error) };
 	}

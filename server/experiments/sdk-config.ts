@@ -7,6 +7,7 @@ import type { ExperimentRecord, FlagRecord } from "../store/types.js";
 import { conditionSchema } from "./condition.js";
 import { assignmentSchema } from "./experiment.js";
 import { jsonValueSchema } from "./flag.js";
+import { sdkHoldoutSchema, type SdkHoldout } from "./holdout.js";
 
 const hashingFields = {
 	coverage: z.number().describe("Share of eligible units that take part, 0 to 1."),
@@ -67,6 +68,7 @@ export const sdkConfigSchema = z.object({
 	consent: sdkConsentConfigSchema
 		.optional()
 		.describe("The game's consent rules: current policy version, categories, opt-in regions, default elsewhere."),
+	holdout: sdkHoldoutSchema.optional(),
 });
 export type SdkConfig = z.infer<typeof sdkConfigSchema>;
 
@@ -97,6 +99,8 @@ export function buildSdkConfig(
 	flags: readonly FlagRecord[],
 	now: number,
 	consent?: SdkConsentConfig,
+	/** The game's global holdout when it is on ({@link sdkHoldout}). */
+	holdout?: SdkHoldout,
 ): SdkConfig {
 	const served: SdkExperiment[] = [];
 	for (const record of [...experiments].sort((a, b) => compareKeys(a.key, b.key))) {
@@ -108,6 +112,7 @@ export function buildSdkConfig(
 		experiments: served,
 		flags: [...flags].sort((a, b) => compareKeys(a.key, b.key)).map(sdkFlag),
 		...(consent ? { consent } : {}),
+		...(holdout ? { holdout } : {}),
 	};
 }
 

@@ -8,6 +8,8 @@ import { sessionOpenApi } from "../auth/session-openapi.js";
 import { digestOpenApi } from "../digest/openapi.js";
 import { experimentsOpenApi } from "../experiments/openapi.js";
 import { planningOpenApi } from "../experiments/planning-openapi.js";
+import { metricLibraryOpenApi } from "../experiments/metric-library-openapi.js";
+import { layersOpenApi } from "../experiments/layer-openapi.js";
 import { ingestOpenApi } from "../ingest/openapi.js";
 import { SDK_VERSION_COMPONENTS } from "../ingest/sdk-versions-openapi.js";
 import { liveOpenApi } from "../live/openapi.js";
@@ -36,4 +38,6 @@ export const OPENAPI_FRAGMENTS: readonly OpenApiFragment[] = [
 	opsOpenApi,
 	accessOpenApi,
 	sessionOpenApi,
+	layersOpenApi,
+	metricLibraryOpenApi,
 ];

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { benjaminiHochberg, holmBonferroni } from "./corrections.js";
+import { benjaminiHochberg, breakdownCorrection, holmBonferroni } from "./corrections.js";
 
 const P = [0.01, 0.04, 0.03, 0.005, 0.55, 0.6];
 
@@ -36,5 +36,41 @@ describe("benjaminiHochberg", () => {
 	it("states its method", () => {
 		expect(benjaminiHochberg(P).method).toMatch(/false discovery rate/);
 		expect(holmBonferroni(P).method).toMatch(/family-wise/);
+	});
+});
+
+describe("breakdownCorrection", () => {
+	const cells = [
+		{ key: "iOS", pValue: 0.01, units: [900, 880] },
+		{ key: "PC", pValue: 0.04, units: [40, 38] },
+		{ key: "Android", pValue: 0.03, units: [500, 510] },
+	];
+
+	it("adjusts the cells as one family with Holm by default, in input order", () => {
+		const r = breakdownCorrection(cells);
+		expect(r.cells.map((c) => c.key)).toEqual(["iOS", "PC", "Android"]);
+		expectAll(
+			r.cells.map((c) => c.adjustedPValue),
+			holmBonferroni([0.01, 0.04, 0.03]).adjusted,
+		);
+		expect(r.cells.map((c) => c.significant)).toEqual([true, false, false]);
+		expect(r.method).toMatch(/Holm.*3 breakdown cells/);
+	});
+
+	it("uses Benjamini–Hochberg on request", () => {
+		const r = breakdownCorrection(cells, { method: "bh" });
+		expectAll(
+			r.cells.map((c) => c.adjustedPValue),
+			benjaminiHochberg([0.01, 0.04, 0.03]).adjusted,
+		);
+	});
+
+	it("flags small cells and names them in a warning", () => {
+		const r = breakdownCorrection(cells);
+		expect(r.cells.map((c) => c.smallCell)).toEqual([false, true, false]);
+		expect(r.warnings).toHaveLength(1);
+		expect(r.warnings[0]?.code).toBe("too-few-units");
+		expect(r.warnings[0]?.message).toMatch(/PC/);
+		expect(breakdownCorrection(cells, { minUnitsPerArm: 10 }).warnings).toEqual([]);
 	});
 });

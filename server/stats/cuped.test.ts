@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { cupedAdjust, cupedTest, type CupedSums } from "./cuped.js";
-import { welchTTest } from "./frequentist.js";
+import { twoProportionZTest, welchTTest } from "./frequentist.js";
 import { mulberry32, sampleNormal } from "./prng.js";
 
 /** Units whose metric Y correlates with the pre-period X at rho, plus an effect in treatment. */
@@ -49,5 +49,47 @@ describe("cupedTest", () => {
 		expect(Math.abs(cuped.effect - 0.4)).toBeLessThan(0.15);
 		expect(cuped.method).toMatch(/^CUPED/);
 		expect(cuped.adjustment.theta).toBeGreaterThan(0.5);
+	});
+});
+
+describe("cupedTest, relative effect", () => {
+	it("equals the plain delta-method test when the covariate carries nothing (θ = 0)", () => {
+		const control: CupedSums = { n: 4, sumY: 10, sumY2: 30, sumX: 4, sumX2: 4, sumXY: 10 };
+		const treatment: CupedSums = { n: 5, sumY: 16, sumY2: 56, sumX: 5, sumX2: 5, sumXY: 16 };
+		const cuped = cupedTest(control, treatment, { difference: "relative" });
+		const plain = welchTTest(
+			{ n: 4, mean: 2.5, variance: (30 - 100 / 4) / 3 },
+			{ n: 5, mean: 3.2, variance: (56 - 256 / 5) / 4 },
+			{ difference: "relative" },
+		);
+		expect(cuped.adjustment.theta).toBe(0);
+		expect(cuped.effect).toBeCloseTo(plain.effect, 12);
+		expect(cuped.stdError).toBeCloseTo(plain.stdError, 12);
+		expect(cuped.pValue).toBeCloseTo(plain.pValue, 12);
+	});
+
+	it("narrows the relative interval of a binary metric with a binary pre-period covariate", () => {
+		const rng = mulberry32(11);
+		const binaryArm = (n: number, lift: number): CupedSums => {
+			const s: CupedSums = { n, sumY: 0, sumY2: 0, sumX: 0, sumX2: 0, sumXY: 0 };
+			for (let i = 0; i < n; i++) {
+				const engaged = rng() < 0.3;
+				const x = rng() < (engaged ? 0.7 : 0.05) ? 1 : 0;
+				const y = rng() < (engaged ? 0.6 : 0.08) * (1 + lift) ? 1 : 0;
+				s.sumY += y;
+				s.sumY2 += y;
+				s.sumX += x;
+				s.sumX2 += x;
+				s.sumXY += x * y;
+			}
+			return s;
+		};
+		const control = binaryArm(5000, 0);
+		const treatment = binaryArm(5000, 0.1);
+		const cuped = cupedTest(control, treatment);
+		const plain = twoProportionZTest({ n: 5000, conversions: control.sumY }, { n: 5000, conversions: treatment.sumY });
+		expect(cuped.adjustment.varianceReduction).toBeGreaterThan(0.1);
+		expect(cuped.stdError).toBeLessThan(0.97 * plain.stdError);
+		expect(Math.abs(cuped.effect - 0.1)).toBeLessThan(0.06);
 	});
 });

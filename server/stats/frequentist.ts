@@ -109,6 +109,32 @@ export function twoProportionZTest(
 	});
 }
 
+/**
+ * A fixed-horizon test of an effect estimated elsewhere (ratio metrics, CUPED, quantiles): statistic Δ/se, two-sided
+ * p and a symmetric interval from Student's t with the effect's Welch–Satterthwaite df (`"t"`) or from the normal
+ * (`"normal"`), with the same warnings and degenerate cases as {@link welchTTest}.
+ *
+ * @example
+ * effectTest("Welch t-test on delta-method ratios", estimateEffect(a, b, "absolute"), a, b, {}, "t");
+ */
+export function effectTest(
+	method: string,
+	effect: EffectEstimate,
+	control: SampleSummary,
+	treatment: SampleSummary,
+	options: FrequentistOptions,
+	reference: "t" | "normal",
+): FrequentistResult {
+	const alpha = options.alpha ?? 0.05;
+	const df = reference === "t" ? effect.df : Infinity;
+	return fixedHorizonResult(method, effect, control, treatment, alpha, options.context, {
+		statistic: effect.estimate / effect.stdError,
+		df,
+		tail: reference === "t" ? (t) => studentTSf(t, df) : normalSf,
+		quantile: reference === "t" ? (p) => studentTQuantile(p, df) : normalQuantile,
+	});
+}
+
 /** How one test turns its statistic into p-values and intervals. */
 interface ReferenceDistribution {
 	statistic: number;

@@ -67,7 +67,16 @@ export {
 } from "./sequential.js";
 export { srmTest, type SrmOptions, type SrmResult } from "./srm.js";
 export { cupedAdjust, cupedTest, type CupedAdjustment, type CupedResult, type CupedSums } from "./cuped.js";
-export { benjaminiHochberg, holmBonferroni, type CorrectionResult } from "./corrections.js";
+export {
+	benjaminiHochberg,
+	breakdownCorrection,
+	holmBonferroni,
+	type BreakdownCell,
+	type BreakdownCorrection,
+	type BreakdownCorrectionOptions,
+	type CorrectedCell,
+	type CorrectionResult,
+} from "./corrections.js";
 export {
 	mdeMeans,
 	mdeProportions,
@@ -85,3 +94,31 @@ export {
 } from "./power.js";
 export { thompsonWeights, type BanditArm, type ThompsonOptions, type ThompsonResult } from "./bandit.js";
 export { mulberry32, sampleBeta, sampleBinomial, sampleGamma, sampleNormal } from "./prng.js";
+export { ratioSummary, ratioTest, cupedRatioTest, type CupedRatioSums, type RatioSums } from "./ratio.js";
+export {
+	quantileEstimate,
+	quantileSummary,
+	quantileTest,
+	type QuantileEstimate,
+	type QuantileResult,
+	type QuantileTestOptions,
+} from "./quantile.js";
+export {
+	FIELLER_G_THRESHOLD,
+	fiellerInterval,
+	logRatioInterval,
+	relativeIntervalCheck,
+	type RelativeInterval,
+	type RelativeIntervalCheck,
+	type RelativeIntervalOptions,
+} from "./relative.js";
+export {
+	mdeQuantile,
+	mdeRatio,
+	powerQuantile,
+	powerRatio,
+	sampleSizeQuantile,
+	sampleSizeRatio,
+	type QuantileDesign,
+	type RatioDesign,
+} from "./power.js";

@@ -2,11 +2,15 @@ import { describe, expect, it } from "vitest";
 import {
 	mdeMeans,
 	mdeProportions,
+	mdeRatio,
 	powerMeans,
 	powerProportions,
+	powerRatio,
 	sampleSizeMeans,
 	sampleSizeProportions,
+	sampleSizeRatio,
 } from "./power.js";
+import { ratioSummary, type RatioSums } from "./ratio.js";
 
 describe("sampleSizeProportions", () => {
 	it("gives Evan Miller's 1030 per arm for baseline 0.20, +0.05 absolute, α 0.05, power 0.8", () => {
@@ -66,5 +70,39 @@ describe("power and mde are inverses of the sample size", () => {
 			sampleSizeMeans({ stdDev: 1, mde: 0.2 }).exact,
 			9,
 		);
+	});
+});
+
+describe("ratio metrics", () => {
+	// 1000 players: Σ sessions 3000, Σ Robux 12 000, with per-player spread.
+	const sums: RatioSums = {
+		n: 1000,
+		sumNum: 12_000,
+		sumNum2: 400_000,
+		sumDen: 3000,
+		sumDen2: 12_000,
+		sumNumDen: 60_000,
+	};
+
+	it("plans with the delta-method standard deviation of the ratio, from sums or from their summary", () => {
+		const summary = ratioSummary(sums);
+		const fromSums = sampleSizeRatio({ baseline: sums, mde: 0.05, relativeMde: true });
+		const fromSummary = sampleSizeRatio({ baseline: summary, mde: 0.05, relativeMde: true });
+		const asMeans = sampleSizeMeans({ stdDev: Math.sqrt(summary.variance), mde: 0.05 * summary.mean });
+		expect(fromSums.exact).toBe(fromSummary.exact);
+		expect(fromSums.exact).toBeCloseTo(asMeans.exact, 9);
+		expect(fromSums.method).toMatch(/ratio metrics/);
+	});
+
+	it("power at the planned size is the target, and the mde there is the planned effect", () => {
+		const n = sampleSizeRatio({ baseline: sums, mde: 0.05, relativeMde: true, power: 0.9 }).exact;
+		expect(powerRatio({ baseline: sums, mde: 0.05, relativeMde: true, controlUnits: n }).power).toBeCloseTo(0.9, 9);
+		expect(mdeRatio({ baseline: sums, controlUnits: n, power: 0.9 }).relative).toBeCloseTo(0.05, 9);
+	});
+
+	it("refuses a baseline without denominators or variance", () => {
+		const empty = { ...sums, sumDen: 0 };
+		expect(() => sampleSizeRatio({ baseline: empty, mde: 0.1 })).toThrow(RangeError);
+		expect(() => mdeRatio({ baseline: { n: 10, mean: 2, variance: 0 }, controlUnits: 100 })).toThrow(RangeError);
 	});
 });

@@ -1,7 +1,9 @@
 // Power, sample size and minimum detectable effect for two-arm tests of proportions and means (two-sided, level α).
 import { normalCdf, normalQuantile } from "./distributions.js";
+import { quantileSummary } from "./quantile.js";
+import { ratioSummary, type RatioSums } from "./ratio.js";
 import { brentRoot } from "./solve.js";
-import type { ResultBase } from "./types.js";
+import type { ResultBase, SampleSummary } from "./types.js";
 
 /**
  * How the power of a two-proportion test is approximated:
@@ -181,6 +183,130 @@ export function mdeMeans(design: MeanDesign & { controlUnits: number; power?: nu
 		absolute,
 		relative: base ? absolute / base : Number.NaN,
 	};
+}
+
+/**
+ * A planned test of a ratio metric (Σ numerator/Σ denominator per arm): the baseline ratio and its per-unit
+ * delta-method variance, from observed sums (e.g. the game's recent traffic) or a {@link ratioSummary}.
+ */
+export interface RatioDesign {
+	/** Observed per-unit sums of the ratio's parts, or their {@link ratioSummary}. */
+	baseline: RatioSums | SampleSummary;
+	/** @default 0.05 */
+	alpha?: number;
+	/** Treatment units per control unit. @default 1 */
+	ratio?: number;
+}
+
+/**
+ * Units per arm for a ratio metric: {@link sampleSizeMeans} with σ² = the delta-method per-unit variance of the
+ * ratio, Var(M − R·D)/D̄² ({@link ratioSummary}), and the baseline mean = R (for a relative mde).
+ *
+ * @example
+ * sampleSizeRatio({ baseline: sessionSums, mde: 0.05, relativeMde: true }).control; // units per arm
+ */
+export function sampleSizeRatio(design: RatioDesign & EffectTarget & { power?: number }): SampleSizeResult {
+	return {
+		...sampleSizeMeans({ ...ratioAsMeans(design), ...effectOf(design), power: design.power }),
+		method: RATIO_METHOD,
+	};
+}
+
+/**
+ * Power of a ratio-metric test with `controlUnits` in control (delta-method variance, as {@link sampleSizeRatio}).
+ *
+ * @example
+ * powerRatio({ baseline: sessionSums, mde: 0.05, relativeMde: true, controlUnits: 20_000 }).power;
+ */
+export function powerRatio(design: RatioDesign & EffectTarget & { controlUnits: number }): PowerResult {
+	const means = { ...ratioAsMeans(design), ...effectOf(design), controlUnits: design.controlUnits };
+	return { ...powerMeans(means), method: RATIO_METHOD };
+}
+
+/**
+ * Smallest detectable change of a ratio metric (absolute, and relative to the baseline ratio) for the given units.
+ *
+ * @example
+ * mdeRatio({ baseline: sessionSums, controlUnits: 20_000 }).relative; // e.g. 0.031 (+3.1%)
+ */
+export function mdeRatio(design: RatioDesign & { controlUnits: number; power?: number }): MdeResult {
+	const means = { ...ratioAsMeans(design), controlUnits: design.controlUnits, power: design.power };
+	return { ...mdeMeans(means), method: RATIO_METHOD };
+}
+
+const RATIO_METHOD =
+	"normal-approximation power of a two-sample test of ratio metrics (delta-method variance; statsmodels NormalIndPower)";
+
+function ratioAsMeans(design: RatioDesign): MeanDesign {
+	const summary = "sumNum" in design.baseline ? ratioSummary(design.baseline) : design.baseline;
+	if (!(Number.isFinite(summary.mean) && summary.variance > 0)) {
+		throw new RangeError("the ratio baseline needs a non-zero denominator sum and some variance");
+	}
+	return { stdDev: Math.sqrt(summary.variance), baselineMean: summary.mean, alpha: design.alpha, ratio: design.ratio };
+}
+
+/**
+ * A planned test of a quantile metric: baseline per-unit values (e.g. last week's session lengths) and the quantile.
+ * The per-unit standard deviation of the sample quantile is √n·se with se its Maritz–Jarrett standard error
+ * ({@link quantileSummary}), so that se scales as 1/√n.
+ */
+export interface QuantileDesign {
+	baseline: ArrayLike<number>;
+	/** In (0, 1): 0.5 for the median. */
+	quantile: number;
+	/** @default 0.05 */
+	alpha?: number;
+	/** Treatment units per control unit. @default 1 */
+	ratio?: number;
+}
+
+/**
+ * Units per arm to detect a change in a quantile (absolute, or relative to the baseline quantile): the
+ * normal-approximation sample size of {@link sampleSizeMeans} with σ = √n·se of the baseline's sample quantile.
+ *
+ * @example
+ * sampleSizeQuantile({ baseline: sessionLengths, quantile: 0.5, mde: 0.05, relativeMde: true }).control;
+ */
+export function sampleSizeQuantile(design: QuantileDesign & EffectTarget & { power?: number }): SampleSizeResult {
+	const means = { ...quantileAsMeans(design), ...effectOf(design), power: design.power };
+	return { ...sampleSizeMeans(means), method: QUANTILE_METHOD };
+}
+
+/**
+ * Power of a quantile test with `controlUnits` in control (as {@link sampleSizeQuantile}).
+ *
+ * @example
+ * powerQuantile({ baseline: sessionLengths, quantile: 0.5, mde: 10, controlUnits: 5000 }).power;
+ */
+export function powerQuantile(design: QuantileDesign & EffectTarget & { controlUnits: number }): PowerResult {
+	const means = { ...quantileAsMeans(design), ...effectOf(design), controlUnits: design.controlUnits };
+	return { ...powerMeans(means), method: QUANTILE_METHOD };
+}
+
+/**
+ * Smallest detectable change of a quantile (absolute and relative to the baseline quantile) for the given units.
+ *
+ * @example
+ * mdeQuantile({ baseline: sessionLengths, quantile: 0.9, controlUnits: 5000 }).relative;
+ */
+export function mdeQuantile(design: QuantileDesign & { controlUnits: number; power?: number }): MdeResult {
+	const means = { ...quantileAsMeans(design), controlUnits: design.controlUnits, power: design.power };
+	return { ...mdeMeans(means), method: QUANTILE_METHOD };
+}
+
+const QUANTILE_METHOD =
+	"normal-approximation power of a two-sample quantile test (Maritz–Jarrett standard error; statsmodels NormalIndPower)";
+
+function quantileAsMeans(design: QuantileDesign): MeanDesign {
+	const summary = quantileSummary(design.baseline, design.quantile);
+	if (!(summary.variance > 0)) {
+		throw new RangeError("the quantile baseline needs enough distinct values for a standard error");
+	}
+	return { stdDev: Math.sqrt(summary.variance), baselineMean: summary.mean, alpha: design.alpha, ratio: design.ratio };
+}
+
+function effectOf(target: EffectTarget): EffectTarget {
+	return { mde: target.mde, relativeMde: target.relativeMde };
 }
 
 const MEANS_METHOD = "normal-approximation power of a two-sample test of means (statsmodels NormalIndPower)";

@@ -16,12 +16,27 @@ import {
 	studentTQuantile,
 } from "./distributions.js";
 import { twoProportionZTest, welchTTest } from "./frequentist.js";
-import { mdeMeans, powerMeans, powerProportions, sampleSizeMeans, sampleSizeProportions } from "./power.js";
+import {
+	mdeMeans,
+	mdeQuantile,
+	mdeRatio,
+	powerMeans,
+	powerProportions,
+	powerQuantile,
+	powerRatio,
+	sampleSizeMeans,
+	sampleSizeProportions,
+	sampleSizeQuantile,
+	sampleSizeRatio,
+} from "./power.js";
+import { quantileEstimate, quantileTest } from "./quantile.js";
+import { cupedRatioTest, ratioSummary, ratioTest, type CupedRatioSums, type RatioSums } from "./ratio.js";
+import { fiellerInterval, logRatioInterval, relativeIntervalCheck } from "./relative.js";
 import { sequentialTest } from "./sequential.js";
 import { logBeta, logGamma, regularizedBeta, regularizedGammaP, regularizedGammaQ } from "./special.js";
 import { srmTest } from "./srm.js";
 import { meanSummary } from "./summary.js";
-import type { DifferenceType, MeanSums, ProportionCounts } from "./types.js";
+import type { DifferenceType, MeanSums, ProportionCounts, SampleSummary } from "./types.js";
 
 interface Bounds {
 	lower: number;
@@ -31,6 +46,8 @@ interface Bounds {
 interface SolvePower {
 	solvePower: number;
 }
+/** A Welch (or z) result as generate.py writes it. */
+type TestVector = Bounds & { effect: number; stdError: number; pValue: number; statistic?: number; df?: number };
 interface Reference {
 	tolerance: number;
 	special: {
@@ -148,6 +165,87 @@ interface Reference {
 		effect: number;
 		statistic: number;
 		pValue: number;
+		relative: TestVector;
+	})[];
+	cupedBinary: {
+		control: CupedSums;
+		treatment: CupedSums;
+		theta: number;
+		varianceReduction: number;
+		absolute: TestVector;
+		relative: TestVector;
+	}[];
+	ratio: {
+		alpha: number;
+		control: RatioSums;
+		treatment: RatioSums;
+		controlSummary: { mean: number; variance: number };
+		absolute: TestVector;
+		relative: TestVector;
+	}[];
+	cupedRatio: {
+		control: CupedRatioSums;
+		treatment: CupedRatioSums;
+		theta: number;
+		varianceReduction: number;
+		absolute: TestVector;
+		relative: TestVector;
+	}[];
+	quantile: {
+		quantile: number;
+		alpha: number;
+		control: number[];
+		treatment: number[];
+		controlQuantile: { estimate: number; stdError: number };
+		treatmentQuantile: { estimate: number; stdError: number };
+		absolute: TestVector;
+		relative: TestVector;
+	}[];
+	fieller: {
+		alpha: number;
+		control: SampleSummary;
+		treatment: SampleSummary;
+		df: number | null;
+		welchDf: boolean;
+		g: number;
+		kind: "bounded" | "exclusive" | "unbounded";
+		lower: number | null;
+		upper: number | null;
+		logRatio?: Bounds;
+	}[];
+	relativeCheck: {
+		control: SampleSummary;
+		treatment: SampleSummary;
+		g: number;
+		absolutePValue: number;
+		relativePValue: number;
+	}[];
+	ratioPower: (SolvePower & {
+		baseline: RatioSums;
+		mde: number;
+		relativeMde: boolean;
+		alpha: number;
+		power: number;
+		ratio: number;
+		controlUnits: number;
+		exact: number;
+		achievedPower: number;
+		mdeAbsolute: number;
+		mdeRelative: number;
+	})[];
+	quantilePower: (SolvePower & {
+		baseline: number[];
+		quantile: number;
+		mde: number;
+		relativeMde: boolean;
+		alpha: number;
+		power: number;
+		ratio: number;
+		controlUnits: number;
+		exact: number;
+		achievedPower: number;
+		mdeAbsolute: number;
+		mdeRelative: number;
 	})[];
 }
 
@@ -361,5 +459,111 @@ describe("CUPED (numpy θ, scipy Welch test on adjusted values)", () => {
 		expectNear(r.statistic, c.statistic, "t");
 		expectNear(r.pValue, c.pValue, "p");
 		expectInterval(r.ci, c, "CI");
+	});
+
+	it.each(ref.cuped)("θ $theta: relative effect with the adjusted control mean (delta method)", (c) => {
+		expectTest(cupedTest(c.control, c.treatment, { difference: "relative" }), c.relative, "CUPED relative");
+	});
+
+	it.each(ref.cupedBinary)("binary metric, θ $theta: absolute and relative", (c) => {
+		const adjustment = cupedAdjust(c.control, c.treatment);
+		expectNear(adjustment.theta, c.theta, "θ");
+		expectNear(adjustment.varianceReduction, c.varianceReduction, "variance reduction");
+		expectTest(cupedTest(c.control, c.treatment, { difference: "absolute" }), c.absolute, "absolute");
+		expectTest(cupedTest(c.control, c.treatment, { difference: "relative" }), c.relative, "relative");
+	});
+});
+
+/** Effect, standard error, p, CI (and t, df when the vector has them). */
+function expectTest(
+	r: { effect: number; stdError: number; pValue: number; statistic: number; df: number; ci: Bounds },
+	c: TestVector,
+	what: string,
+): void {
+	expectNear(r.effect, c.effect, `${what} effect`);
+	expectNear(r.stdError, c.stdError, `${what} se`);
+	expectNear(r.pValue, c.pValue, `${what} p`);
+	if (c.statistic !== undefined) expectNear(r.statistic, c.statistic, `${what} t`);
+	if (c.df !== undefined) expectNear(r.df, c.df, `${what} df`);
+	expectInterval(r.ci, c, `${what} CI`);
+}
+
+describe("ratio metrics by the delta method (scipy/statsmodels Welch on linearized values)", () => {
+	it.each(ref.ratio)("$control.n vs $treatment.n units", (c) => {
+		const summary = ratioSummary(c.control);
+		expectNear(summary.mean, c.controlSummary.mean, "ratio");
+		expectNear(summary.variance, c.controlSummary.variance, "linearized variance");
+		expectTest(ratioTest(c.control, c.treatment, { difference: "absolute", alpha: c.alpha }), c.absolute, "absolute");
+		expectTest(ratioTest(c.control, c.treatment, { difference: "relative", alpha: c.alpha }), c.relative, "relative");
+	});
+
+	it.each(ref.cupedRatio)("CUPED for ratios, θ $theta", (c) => {
+		const absolute = cupedRatioTest(c.control, c.treatment, { difference: "absolute" });
+		expectNear(absolute.adjustment.theta, c.theta, "θ");
+		expectNear(absolute.adjustment.varianceReduction, c.varianceReduction, "variance reduction");
+		expectTest(absolute, c.absolute, "absolute");
+		expectTest(cupedRatioTest(c.control, c.treatment, { difference: "relative" }), c.relative, "relative");
+	});
+});
+
+describe("quantile metrics (numpy.quantile, scipy.stats.mstats.mjci)", () => {
+	it.each(ref.quantile)("q = $quantile", (c) => {
+		const a = quantileEstimate(c.control, c.quantile);
+		expectNear(a.estimate, c.controlQuantile.estimate, "control quantile");
+		expectNear(a.stdError, c.controlQuantile.stdError, "control Maritz–Jarrett se");
+		const b = quantileEstimate(Float64Array.from(c.treatment), c.quantile);
+		expectNear(b.estimate, c.treatmentQuantile.estimate, "treatment quantile");
+		expectNear(b.stdError, c.treatmentQuantile.stdError, "treatment Maritz–Jarrett se");
+		const options = { quantile: c.quantile, alpha: c.alpha };
+		expectTest(quantileTest(c.control, c.treatment, { ...options, difference: "absolute" }), c.absolute, "absolute");
+		expectTest(quantileTest(c.control, c.treatment, { ...options, difference: "relative" }), c.relative, "relative");
+	});
+});
+
+describe("Fieller and log-ratio intervals (scipy brentq on Fieller's inequality, delta method on the log)", () => {
+	it.each(ref.fieller)("g = $g: $kind", (c) => {
+		const options = { alpha: c.alpha, ...(c.welchDf ? {} : { df: c.df ?? Infinity }) };
+		const r = fiellerInterval(c.control, c.treatment, options);
+		expect(r.kind).toBe(c.kind);
+		expect(r.bounded).toBe(c.kind === "bounded");
+		if (c.kind === "unbounded") {
+			expect(r.lower).toBe(-Infinity);
+			expect(r.upper).toBe(Infinity);
+		} else {
+			expectInterval(r, { lower: c.lower as number, upper: c.upper as number }, "Fieller");
+		}
+		if (c.logRatio) expectInterval(logRatioInterval(c.control, c.treatment, options), c.logRatio, "log ratio");
+		else expect(() => logRatioInterval(c.control, c.treatment, options)).toThrow(RangeError);
+	});
+
+	it.each(ref.relativeCheck)("relativeIntervalCheck: $control.mean vs $treatment.mean", (c) => {
+		const r = relativeIntervalCheck(c.control, c.treatment);
+		expectNear(r.g, c.g, "g");
+		expectNear(r.absolutePValue, c.absolutePValue, "absolute p");
+		expectNear(r.relativePValue, c.relativePValue, "relative p");
+	});
+});
+
+describe("power for ratio metrics (statsmodels NormalIndPower with the delta-method SD)", () => {
+	it.each(ref.ratioPower)("mde $mde (relative: $relativeMde), ratio $ratio", (c) => {
+		const n = sampleSizeRatio(c).exact;
+		expectNear(n, c.exact, "n");
+		expectNearSolvePower(n, c);
+		expectNear(powerRatio(c).power, c.achievedPower, "power");
+		const mde = mdeRatio(c);
+		expectNear(mde.absolute, c.mdeAbsolute, "mde");
+		expectNear(mde.relative, c.mdeRelative, "relative mde");
+	});
+});
+
+describe("power for quantile metrics (statsmodels NormalIndPower with √n·mjci as the SD)", () => {
+	it.each(ref.quantilePower)("q $quantile, mde $mde (relative: $relativeMde)", (c) => {
+		const n = sampleSizeQuantile(c).exact;
+		expectNear(n, c.exact, "n");
+		expectNearSolvePower(n, c);
+		expectNear(powerQuantile(c).power, c.achievedPower, "power");
+		const mde = mdeQuantile(c);
+		expectNear(mde.absolute, c.mdeAbsolute, "mde");
+		expectNear(mde.relative, c.mdeRelative, "relative mde");
 	});
 });

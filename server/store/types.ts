@@ -4,10 +4,13 @@ import type { ConsentStore } from "../privacy/consent-store.js";
 import type { SecurityStore } from "../auth/security-store.js";
 import { DEFAULT_CONSENT_MODE, type ConsentMode } from "../privacy/consent.js";
 import type { AccessStore } from "../auth/access.js";
+import type { AllocationStore } from "../experiments/allocation-store.js";
 import type { GameScope } from "../auth/roles.js";
 import type { ExperimentDefinition, ExperimentStatus } from "../experiments/experiment.js";
 import type { FlagDefinition } from "../experiments/flag.js";
 import type { MetricDefinition } from "../experiments/metric.js";
+import type { ExperimentUnits, ExperimentUnitsQuery } from "../experiments/units.js";
+import type { MetricRole } from "../experiments/metric-reference.js";
 import type { EventType, IngestEvent, IngestResult, ValidatedBatch } from "../ingest/schema.js";
 
 /** An event as stored: what the SDK sent (time corrected for clock skew) plus where and when it arrived. */
@@ -121,6 +124,25 @@ export interface ExperimentRecord {
 	adaptiveUpdatedAt: number | null;
 }
 
+/**
+ * One version of a metric of a game's library (server/experiments/metric-library.ts). Versions are immutable: a change
+ * is a new version; `archivedAt` is the same on every version of the key (archived metrics stay readable).
+ */
+export interface LibraryMetricRecord {
+	gameId: string;
+	key: string;
+	/** 1 for the metric as created, +1 per change. */
+	version: number;
+	/** Its `key` is the library key. */
+	definition: MetricDefinition;
+	role: MetricRole;
+	/** When this version was written (unix ms). */
+	createdAt: number;
+	/** Who wrote it: `admin:<user id>` or `cli:<OS user>`; null if unknown. */
+	createdBy: string | null;
+	archivedAt: number | null;
+}
+
 /** A feature flag of a game; `key` is unique per game and never changes. */
 export interface FlagRecord {
 	gameId: string;
@@ -136,7 +158,10 @@ export interface FlagRecord {
 export interface ExperimentMetricQuery {
 	gameId: string;
 	experimentKey: string;
-	/** Units are users whose first exposure (event type `exposure`, name = the key) is in [from, to), unix ms. */
+	/**
+	 * Units are users whose FIRST EVER exposure (event type `exposure`, name = the key) is in [from, to), unix ms: a
+	 * user first exposed before `from` is not a unit of this range, even if exposed again inside it.
+	 */
 	from: number;
 	to: number;
 	/** Metric events count from the unit's first exposure until `to` (or the metric's own window, if shorter). */
@@ -230,6 +255,8 @@ export interface Store {
 	readonly security: SecurityStore;
 	/** Per-game grants of admin users (server/auth/access.ts). */
 	readonly access: AccessStore;
+	/** Layers (namespaces), the global holdout and adaptive run times (server/experiments/allocation-store.ts). */
+	readonly allocation: AllocationStore;
 	/** Resolves if the store can serve queries; rejects otherwise (used by /readyz). */
 	ping(): Promise<void>;
 	/**
@@ -298,6 +325,26 @@ export interface Store {
 	setAdaptiveWeights(gameId: string, key: string, weights: readonly number[], at: number): Promise<boolean>;
 	/** Per-variation, per-day sums of a metric over an experiment's exposed units (see {@link ExperimentMetricRow}). */
 	experimentMetricSums(query: ExperimentMetricQuery): Promise<ExperimentMetricRow[]>;
+	/**
+	 * Every unit of an experiment (first-ever exposure in [from, to)) with its arm, its metric value (capped as the
+	 * metric says), its pre-exposure covariate and its breakdown dimensions, columnar (see {@link ExperimentUnits}).
+	 * `excludeUserIds` are UserIds (QA users), mapped to stored player ids by the store.
+	 */
+	experimentUnits(query: ExperimentUnitsQuery): Promise<ExperimentUnits>;
+
+	/**
+	 * Stores one version of a library metric; false (nothing written) if the key already has that version (a
+	 * concurrent change) or is archived. Version 1 creates the key.
+	 */
+	insertLibraryMetric(record: LibraryMetricRecord): Promise<boolean>;
+	/** The latest version of a library metric, or the given one; undefined if there is none. */
+	getLibraryMetric(gameId: string, key: string, version?: number): Promise<LibraryMetricRecord | undefined>;
+	/** The latest version of each metric of a game's library, by key; archived ones only when asked. */
+	listLibraryMetrics(gameId: string, options?: { includeArchived?: boolean }): Promise<LibraryMetricRecord[]>;
+	/** Every version of a library metric, oldest first (empty if the key is unknown). */
+	listLibraryMetricVersions(gameId: string, key: string): Promise<LibraryMetricRecord[]>;
+	/** Archives every version of the key; false if the key is unknown or already archived. */
+	archiveLibraryMetric(gameId: string, key: string, at: number): Promise<boolean>;
 
 	/** Stores a new flag; false if the game already has one with this key. */
 	insertFlag(record: FlagRecord): Promise<boolean>;

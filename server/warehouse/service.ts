@@ -2,6 +2,7 @@
 // one async interface so they can run in a worker thread (file databases) or in-process (":memory:" in tests).
 import type { MetricEnvelope, MetricRequest } from "../metrics/engine.js";
 import type { DayRange, EventNameRow } from "../metrics/reader.js";
+import type { ExperimentUnits, ExperimentUnitsQuery } from "../experiments/units.js";
 import type { ExperimentMetricQuery, ExperimentMetricRow } from "../store/types.js";
 
 export interface WarehouseStatus {
@@ -23,6 +24,8 @@ export interface WarehouseService {
 	/** Computes a metric from the rollups (raw events where none fits); `now` fixes "today". */
 	metric(gameId: string, request: MetricRequest, now: number): Promise<MetricEnvelope>;
 	experimentMetricSums(query: ExperimentMetricQuery): Promise<ExperimentMetricRow[]>;
+	/** Every unit of an experiment with its metric value, covariate and dimensions (see Store.experimentUnits). */
+	experimentUnits(query: ExperimentUnitsQuery): Promise<ExperimentUnits>;
 	/** The event kinds a game sent in `range` (all history when null), from the rollups. */
 	eventNames(gameId: string, range: DayRange | null): Promise<EventNameRow[]>;
 	/** Folds every pending batch and finishes every rebuild now (the job does this continuously on its own). */
@@ -39,6 +42,7 @@ export interface WarehouseService {
 export type WarehouseCall =
 	| { op: "metric"; gameId: string; request: MetricRequest; now: number }
 	| { op: "experimentMetricSums"; query: ExperimentMetricQuery }
+	| { op: "experimentUnits"; query: ExperimentUnitsQuery }
 	| { op: "eventNames"; gameId: string; range: DayRange | null }
 	| { op: "catchUp" }
 	| { op: "rebuild"; gameId: string }

@@ -2,15 +2,21 @@
 // one RemoteEvent the server creates (CLIENT_REMOTE_NAME in ReplicatedStorage). The server trusts none of it: it
 // validates, rate-limits and attributes every message to the sending Player. Checking here too only spares the
 // developer a silent refusal: a bad call warns once in the client's Output.
+// Variants go the other way: the server replicates this player's variants and flag values (it asks for them once it
+// connects), and the client reads them without yielding; the first read of a variation that counts tells the server,
+// which logs the exposure after checking it is the variation it assigned.
 import { ReplicatedStorage, ScriptContext } from "@rbxts/services";
 import Signal from "@rbxts/signal";
 import {
 	CLIENT_REMOTE_NAME,
 	ClientMessage,
 	ConsentChoices,
+	MAX_EXPOSURES_PER_MESSAGE,
 	MAX_PROP_STRING_LENGTH,
 	MAX_UI_VERSION_LENGTH,
+	ReplicatedVariant,
 } from "../shared/protocol";
+import type { Variant, VariantReason } from "../server/experiments/experiments";
 import { checkName, checkProps, copyProps, MAX_CLIENT_PROPS } from "../shared/validate";
 import { WarnOnce } from "../shared/warn-once";
 import { ConsentPrompt, ConsentPromptOptions } from "./consent-prompt";
@@ -35,6 +41,12 @@ export interface ClientStartOptions {
 	 * @default {} (the built-in prompt, default style)
 	 */
 	consentPrompt?: ConsentPromptOptions | false;
+	/**
+	 * Ask the server for this player's variants and flag values (`VantageClient.getVariant`, `isOn`,
+	 * `getFeatureValue`); false when the client reads none (the server then sends nothing).
+	 * @default true
+	 */
+	variants?: boolean;
 }
 
 /** The local player's consent, as the server decided it (`VantageClient.consent.get()`). */
@@ -62,6 +74,41 @@ function isChoices(value: unknown): value is ConsentChoices {
 	return typeIs(c.analytics, "boolean") && typeIs(c.experiments, "boolean") && typeIs(c.personalization, "boolean");
 }
 
+/** The player's variants as the server last sent them. */
+interface VariantsState {
+	config: boolean;
+	experiments: Map<string, ReplicatedVariant>;
+	flags: Map<string, unknown>;
+}
+
+const isReplicatedVariant = (value: unknown): value is ReplicatedVariant => {
+	if (!typeIs(value, "table")) return false;
+	const v = value as Record<string, unknown>;
+	return (
+		typeIs(v.index, "number") &&
+		typeIs(v.inExperiment, "boolean") &&
+		typeIs(v.reason, "string") &&
+		(v.key === undefined || typeIs(v.key, "string"))
+	);
+};
+
+/** The server's `variants` message as this client keeps it (entries of the wrong shape are left out). */
+function parseVariants(m: Record<string, unknown>): VariantsState {
+	const experiments = new Map<string, ReplicatedVariant>();
+	const flags = new Map<string, unknown>();
+	if (typeIs(m.experiments, "table")) {
+		for (const [key, value] of pairs(m.experiments as Record<string, unknown>)) {
+			if (typeIs(key, "string") && isReplicatedVariant(value)) experiments.set(key, value);
+		}
+	}
+	if (typeIs(m.flags, "table")) {
+		for (const [key, value] of pairs(m.flags as Record<string, unknown>)) {
+			if (typeIs(key, "string")) flags.set(key, value);
+		}
+	}
+	return { config: m.config === true, experiments, flags };
+}
+
 /** Messages kept while the RemoteEvent is not there yet; older ones are dropped past it. */
 const MAX_PENDING = 50;
 /** Most distinct errors one client reports. */
@@ -74,6 +121,12 @@ export class ClientTracker {
 	private gaveUp = false;
 	private consentState?: ClientConsentState;
 	private prompt?: ConsentPrompt;
+	private variantsState?: VariantsState;
+	/** Experiment key → the variation the server was told this client showed. */
+	private exposed = new Map<string, string>();
+	/** Exposures to send at the end of this frame, together. */
+	private exposures = new Map<string, string>();
+	private exposing = false;
 
 	/**
 	 * @param signals.consentChanged - fires `(state)` whenever the server tells this client its consent state
@@ -85,6 +138,8 @@ export class ClientTracker {
 			consentChanged: new Signal<(state: ClientConsentState) => void>(),
 			promptRequested: new Signal<(state: ClientConsentState) => void>(),
 		},
+		/** Fires when the server sends this player's variants (the first time, and on every change). */
+		readonly variantsChanged = new Signal<() => void>(),
 	) {}
 
 	/** Finds the server's RemoteEvent (in its own thread: never yields the caller), then reports the device. */
@@ -111,6 +166,7 @@ export class ClientTracker {
 			this.remote = found;
 			this.remote.OnClientEvent.Connect((message: unknown) => this.receive(message));
 			this.remote.FireServer({ kind: "device", device: readDevice() } satisfies ClientMessage);
+			if (options.variants !== false) this.remote.FireServer({ kind: "variants" } satisfies ClientMessage);
 			for (const message of this.pending) this.remote.FireServer(message);
 			this.pending.clear();
 		});
@@ -164,10 +220,91 @@ export class ClientTracker {
 		return true;
 	}
 
-	/** A message from the server: the player's consent state (and whether to show the prompt). */
+	/**
+	 * The player's variant of an experiment, as the server decided it (never yields): "notReady" before the server
+	 * sent the player's variants, then what the server's `getVariant` answers. The first read of a variation that
+	 * counts tells the server, which logs the exposure.
+	 */
+	getVariant(key: unknown): Variant {
+		if (!typeIs(key, "string")) {
+			this.warnings.warn("VantageClient.getVariant: the experiment key must be a string");
+			return { index: 0, inExperiment: false, reason: "invalidCall" };
+		}
+		const state = this.variantsState;
+		if (!state) return { index: 0, inExperiment: false, reason: "notReady" };
+		if (!state.config) return { index: 0, inExperiment: false, reason: "noConfig" };
+		const v = state.experiments.get(key);
+		if (!v) return { index: 0, inExperiment: false, reason: "unknownExperiment" };
+		if (v.inExperiment && v.reason !== "forced" && v.key !== undefined && this.exposed.get(key) !== v.key) {
+			this.exposed.set(key, v.key);
+			this.expose(key, v.key);
+		}
+		return { key: v.key, index: v.index, inExperiment: v.inExperiment, reason: v.reason as VariantReason };
+	}
+
+	/** A flag's value for the player as the server decided it; undefined before the variants arrived or when off. */
+	featureValue(key: unknown, fn: string): unknown {
+		if (!typeIs(key, "string")) {
+			this.warnings.warn(`VantageClient.${fn}: the flag key must be a string`);
+			return undefined;
+		}
+		return this.variantsState?.flags.get(key);
+	}
+
+	/** Whether the server has sent this player's variants. */
+	variantsReady(): boolean {
+		return this.variantsState !== undefined;
+	}
+
+	/** Yields until the player's variants arrive or `timeout` seconds pass; whether they arrived. */
+	waitForVariants(timeout: number): boolean {
+		if (this.variantsState) return true;
+		const thread = coroutine.running();
+		let done = false;
+		const finish = (arrived: boolean) => {
+			if (done) return;
+			done = true;
+			connection.Disconnect();
+			task.spawn(thread, arrived);
+		};
+		const connection = this.variantsChanged.Connect(() => finish(true));
+		task.delay(timeout, () => finish(false));
+		const [arrived] = coroutine.yield();
+		return arrived === true;
+	}
+
+	/** Queues an exposure; the frame's exposures go in one message (a few per message, within the rate limit). */
+	private expose(experiment: string, variation: string): void {
+		this.exposures.set(experiment, variation);
+		if (this.exposing) return;
+		this.exposing = true;
+		task.defer(() => {
+			this.exposing = false;
+			let batch: Record<string, string> = {};
+			let count = 0;
+			for (const [key, value] of this.exposures) {
+				batch[key] = value;
+				count += 1;
+				if (count === MAX_EXPOSURES_PER_MESSAGE) {
+					this.send({ kind: "exposure", experiments: batch });
+					batch = {};
+					count = 0;
+				}
+			}
+			if (count > 0) this.send({ kind: "exposure", experiments: batch });
+			this.exposures.clear();
+		});
+	}
+
+	/** A message from the server: the player's consent state (and whether to show the prompt), or their variants. */
 	private receive(message: unknown): void {
 		if (!typeIs(message, "table")) return;
 		const m = message as Record<string, unknown>;
+		if (m.kind === "variants") {
+			this.variantsState = parseVariants(m);
+			this.variantsChanged.Fire();
+			return;
+		}
 		if (m.kind !== "consent" || !typeIs(m.status, "string") || !isChoices(m.choices)) return;
 		const state: ClientConsentState = {
 			status: m.status,

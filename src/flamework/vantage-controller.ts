@@ -1,6 +1,6 @@
 import { Controller, OnInit } from "@flamework/core";
 import { VantageClient } from "..";
-import type { ClientStartOptions, Props } from "..";
+import type { ClientStartOptions, Props, Variant } from "..";
 
 /** The options `VantageController.configure` was given (none: `VantageClient`'s defaults). */
 let startOptions: ClientStartOptions = {};
@@ -9,7 +9,8 @@ let initialised = false;
 /**
  * `VantageClient` as a Flamework controller: it starts the client tracker (device facts, client errors, the consent
  * prompt) in `onInit`, before any other controller's `onStart`, and other controllers get it injected to track UI
- * events. The server's `VantageService` must be running for the events to be recorded.
+ * events and read the player's variants and flags. The server's `VantageService` must be running for the events to be
+ * recorded and the variants to arrive.
  *
  * @example
  * ```ts
@@ -57,5 +58,31 @@ export class VantageController implements OnInit {
 	/** `VantageClient.track`: a custom event from this client, recorded by the server for this player. */
 	track(name: string, props?: Props): boolean {
 		return VantageClient.track(name, props);
+	}
+
+	/** `VantageClient.variantsChanged`: fires when the server sends this player's variants, and on every change. */
+	readonly variantsChanged = VantageClient.variantsChanged;
+
+	/**
+	 * `VantageClient.getVariant`: this player's variant of an experiment as the server decided it (never yields;
+	 * "notReady" until the server's answer arrives). The first read of a variation that counts logs the exposure.
+	 */
+	getVariant(experimentKey: string): Variant {
+		return VantageClient.getVariant(experimentKey);
+	}
+
+	/** `VantageClient.isOn`: whether a feature flag is on for this player, as the server decided it. */
+	isOn(flagKey: string): boolean {
+		return VantageClient.isOn(flagKey);
+	}
+
+	/** `VantageClient.getFeatureValue`: a feature flag's value for this player, or `fallback`. */
+	getFeatureValue(flagKey: string, fallback?: unknown): unknown {
+		return VantageClient.getFeatureValue(flagKey, fallback);
+	}
+
+	/** `VantageClient.waitForVariants`: yields until this player's variants arrive, at most `timeoutSeconds`. */
+	waitForVariants(timeoutSeconds?: number): boolean {
+		return VantageClient.waitForVariants(timeoutSeconds);
 	}
 }

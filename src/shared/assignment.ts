@@ -55,6 +55,17 @@ export interface ExperimentConfig {
 	status: ExperimentStatus;
 }
 
+/**
+ * The game's global holdout as the backend serves it in `GET /v1/config`: players whose UserId hashes (FNV-1a
+ * version 2 of `seed` + the UserId's decimal digits) below `percent / 100` are kept out of every experiment.
+ */
+export interface HoldoutConfig {
+	/** Hash seed (salt) choosing who is held out. */
+	seed: string;
+	/** Share of players held out, in percent (0 to 50). */
+	percent: number;
+}
+
 /** What is known about the unit: `id` (the UserId) and anything targeting or hashing may use. */
 export type UnitAttributes = Readonly<Record<string, unknown>>;
 
@@ -202,4 +213,23 @@ export function assign(config: ExperimentConfig, attributes: UnitAttributes): As
 
 	// 10. In the experiment.
 	return result("assigned", variationIndex, true, hashValue, bucket);
+}
+
+const isHoldoutConfig = t.interface({ seed: t.string, percent: t.number });
+
+/**
+ * Whether a player is in the game's global holdout: deterministic from the UserId alone, so every server (and the
+ * backend) agrees. A malformed holdout or a missing UserId holds no one out.
+ *
+ * @example
+ * ```ts
+ * if (inHoldout({ seed: "holdout-3f2a", percent: 5 }, player.UserId)) print("kept out of every experiment");
+ * ```
+ */
+export function inHoldout(holdout: HoldoutConfig, userId: unknown): boolean {
+	if (!isHoldoutConfig(holdout) || holdout.percent <= 0) return false;
+	const value = toHashValue(userId);
+	if (value === undefined) return false;
+	const bucket = hash(holdout.seed, value, 2);
+	return bucket !== undefined && bucket < holdout.percent / 100;
 }

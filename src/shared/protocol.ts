@@ -88,7 +88,17 @@ export type ClientMessage =
 	| { kind: "event"; name: string; props?: Props }
 	| { kind: "device"; device: DeviceInfo }
 	| { kind: "error"; message: string; stack: string }
-	| { kind: "consent"; choices: ConsentChoices; uiVersion: string };
+	| { kind: "consent"; choices: ConsentChoices; uiVersion: string }
+	/** The client reads variants: the server sends this player's {@link VariantsMessage} now and on every change. */
+	| { kind: "variants" }
+	/**
+	 * The client showed these variations (experiment key → variation key): the server logs each exposure as its own
+	 * `getVariant` would, once, after checking the variation is the one it assigned.
+	 */
+	| { kind: "exposure"; experiments: Record<string, string> };
+
+/** Most experiments one client `exposure` message may name (the client sends more in later messages). */
+export const MAX_EXPOSURES_PER_MESSAGE = 32;
 
 /** A player's consent choice per category, as it crosses between client and server. */
 export interface ConsentChoices {
@@ -102,15 +112,42 @@ export const MAX_UI_VERSION_LENGTH = 64;
 
 /**
  * One message from the server to a player's client tracker (through the same RemoteEvent): the player's consent
- * state, and whether to show the prompt now.
+ * state and whether to show the prompt now, or the player's variants.
  */
-export type ServerMessage = {
-	kind: "consent";
-	/** "loading" | "asking" | "answered" | "default" (see the server's consent rules). */
-	status: string;
-	choices: ConsentChoices;
-	policyVersion?: string;
-	optIn: boolean;
-	ask: boolean;
-	prompt: boolean;
-};
+export type ServerMessage =
+	| {
+			kind: "consent";
+			/** "loading" | "asking" | "answered" | "default" (see the server's consent rules). */
+			status: string;
+			choices: ConsentChoices;
+			policyVersion?: string;
+			optIn: boolean;
+			ask: boolean;
+			prompt: boolean;
+	  }
+	| VariantsMessage;
+
+/** One experiment's variant as the server replicates it to the player's client (the server's `Variant`). */
+export interface ReplicatedVariant {
+	key?: string;
+	index: number;
+	inExperiment: boolean;
+	/** The server's `VariantReason`. */
+	reason: string;
+}
+
+/**
+ * This player's variants and flag values, as the server decided them (to this player's client only): no other
+ * player's, and nothing of the definitions (conditions, weights, QA lists). Sent when the client asks (`variants`)
+ * and again whenever something it depends on changes: the config, the player's consent or attributes, their kept
+ * assignments loading.
+ */
+export interface VariantsMessage {
+	kind: "variants";
+	/** Whether the server had an experiment config (false: every read answers "noConfig", flags are off). */
+	config: boolean;
+	/** Experiment key → the player's variant; draft experiments appear only for players forced into them. */
+	experiments: Record<string, ReplicatedVariant>;
+	/** Flag key → the player's value (flags serving nil are left out). */
+	flags: Record<string, unknown>;
+}

@@ -10,6 +10,7 @@ import {
 	MAX_NAME_LENGTH,
 	MAX_PROP_STRING_LENGTH,
 	MAX_UI_VERSION_LENGTH,
+	MAX_EXPOSURES_PER_MESSAGE,
 	MAX_PROPS,
 	PropValue,
 	Props,
@@ -278,5 +279,25 @@ export function parseClientMessage(message: unknown): ClientMessage | string {
 			uiVersion: m.uiVersion,
 		};
 	}
+	if (m.kind === "variants") return { kind: "variants" };
+	if (m.kind === "exposure") return parseExposures(m.experiments);
 	return "unknown message kind";
+}
+
+const isKey = (value: unknown): value is string =>
+	typeIs(value, "string") && value.size() > 0 && value.size() <= MAX_NAME_LENGTH;
+
+/** A client's `exposure` message: 1 to MAX_EXPOSURES_PER_MESSAGE experiment keys → variation keys, copied. */
+function parseExposures(experiments: unknown): ClientMessage | string {
+	const shape = `exposure needs experiments: a table of 1 to ${MAX_EXPOSURES_PER_MESSAGE} experiment keys → variation keys`;
+	if (!typeIs(experiments, "table") || getmetatable(experiments) !== undefined) return shape;
+	const copy: Record<string, string> = {};
+	let count = 0;
+	for (const [experiment, variation] of pairs(experiments)) {
+		count += 1;
+		if (count > MAX_EXPOSURES_PER_MESSAGE || !isKey(experiment) || !isKey(variation)) return shape;
+		copy[experiment] = variation;
+	}
+	if (count === 0) return shape;
+	return { kind: "exposure", experiments: copy };
 }

@@ -171,12 +171,13 @@ describe("Flamework adapter → a Flamework game → backend", { timeout: 240_00
 			expect(forced.filter((e) => e.name === "daily_reward").map((e) => e.props)).toEqual([
 				{ coins: 200, variation: "double" },
 			]);
-			// HudController got VantageController injected on each client; the server recorded its event.
-			for (const userEvents of [plain, forced]) {
-				expect(userEvents.filter((e) => e.name === "hud_opened").map((e) => e.props)).toEqual([
-					{ screen: "lobby", client: true },
-				]);
-			}
+			// HudController got VantageController injected on each client, read the same variant from it (replicated by
+			// the server) and tracked with it; the server recorded its event. The client's read added no exposure.
+			const hud = (userEvents: StoredEvent[]) => userEvents.filter((e) => e.name === "hud_opened").map((e) => e.props);
+			expect(hud(plain)).toEqual([{ screen: "lobby", reward: variation === "double" ? 200 : 100, client: true }]);
+			expect(hud(forced)).toEqual([{ screen: "lobby", reward: 200, client: true }]);
+			expect(plain.filter((e) => e.type === "exposure")).toHaveLength(1);
+			expect(forced.filter((e) => e.type === "exposure")).toHaveLength(0);
 			// Flamework ignited without complaint on both sides.
 			const complaints = [world.server, world.client(PLAIN_USER)].flatMap((vm) =>
 				vm.output.filter((l) => l.kind !== "print").map((l) => l.text),

@@ -16,14 +16,14 @@ export class WriteError extends ApiError {
 }
 
 /**
- * POST, PATCH or DELETE a JSON body with the session's CSRF token; throws {@link WriteError} when refused. A lapsed
+ * POST, PUT, PATCH or DELETE a JSON body with the session's CSRF token; throws {@link WriteError} when refused. A lapsed
  * session goes to the login page, which brings the user back here.
  *
  * @example
  * await writeJson("POST", `/v1/admin/games/${game}/experiments`, body, session.csrfToken);
  */
 export async function writeJson<T>(
-	method: "POST" | "PATCH" | "DELETE",
+	method: "POST" | "PUT" | "PATCH" | "DELETE",
 	path: string,
 	body: unknown,
 	csrfToken: string,

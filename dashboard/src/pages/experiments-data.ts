@@ -117,7 +117,28 @@ export function metricLabel(metric: MetricDefinition): string {
 			return `${metric.key}: ${metric.valueProp} of ${metric.event ? `purchases of ${metric.event}` : "all purchases"}${windowText(metric.windowHours)}`;
 		case "retention":
 			return `${metric.key}: back on day ${metric.day}`;
+		case "sum": {
+			const event = metric.eventType ? `${metric.eventType} ${metric.event}` : metric.event;
+			return `${metric.key}: sum of ${metric.valueProp} over ${event}${windowText(metric.windowHours)}`;
+		}
+		case "ratio":
+			return `${metric.key}: ${ratioPartText(metric.numerator)} per ${ratioPartText(metric.denominator)}${windowText(metric.windowHours)}`;
+		case "quantile": {
+			const event = metric.eventType ? `${metric.eventType} ${metric.event}` : metric.event;
+			const which = metric.quantile === 0.5 ? "median" : `${Math.round(metric.quantile * 100)}th percentile`;
+			return `${metric.key}: ${which} of each player's ${metric.aggregate} ${metric.valueProp} over ${event}${windowText(metric.windowHours)}`;
+		}
 	}
+}
+
+/** One side of a ratio metric in words: "sum of robux over purchase events", "count of session_start". */
+function ratioPartText(part: {
+	event?: string | undefined;
+	eventType?: string | undefined;
+	valueProp?: string | undefined;
+}): string {
+	const event = [part.eventType, part.event].filter(Boolean).join(" ");
+	return part.valueProp ? `${part.valueProp} of ${event}` : `count of ${event}`;
 }
 
 function windowText(hours: number | undefined): string {
@@ -241,7 +262,7 @@ export function resultRows(results: ExperimentResults): ResultRow[] {
 			effect: formatEffect(f.effect, diff, binary),
 			ci: intervalText(f.ci, diff, binary),
 			pValue: formatPValue(c.adjustedPValue),
-			chanceToWin: formatChance(c.bayesian.chanceToWin),
+			chanceToWin: formatChance(c.bayesian?.chanceToWin),
 			risk: riskText(c, diff, binary),
 			sequentialCi: intervalText(s.ci, diff, binary),
 			sequential: sequentialText(c),
@@ -260,6 +281,7 @@ function intervalText(ci: { lower: Num; upper: Num }, diff: "relative" | "absolu
  * units (percentage points); the Gaussian model on the effect's own scale.
  */
 function riskText(c: Comparison, diff: "relative" | "absolute", binary: boolean): string {
+	if (!c.bayesian) return "—";
 	const loss = c.bayesian.expectedLoss?.treatment as Num;
 	if (!finite(loss)) return "—";
 	if ("difference" in c.bayesian) return formatEffect(loss, c.bayesian.difference, binary).replace(/^\+/, "");
@@ -411,7 +433,7 @@ export function plainWarnings(results: ExperimentResults): PlainWarning[] {
 	};
 	for (const w of results.warnings) add(w.code, w.message);
 	for (const c of results.comparisons) {
-		for (const w of [...c.frequentist.warnings, ...c.bayesian.warnings, ...c.sequential.warnings])
+		for (const w of [...c.frequentist.warnings, ...(c.bayesian?.warnings ?? []), ...c.sequential.warnings])
 			add(w.code, w.message);
 	}
 	return out.sort((a, b) => LEVEL_ORDER[a.level] - LEVEL_ORDER[b.level]);

@@ -55,6 +55,9 @@ const OBBY: Experiment = {
 	guardrailMetrics: [{ key: "d1", type: "retention", day: 1 }],
 	forcedVariations: { "42": "hard" },
 	adaptive: null,
+	targetEffect: null,
+	plannedDays: null,
+	plannedEnd: null,
 	createdAt: "2025-01-01T00:00:00.000Z",
 	updatedAt: "2025-01-01T00:00:00.000Z",
 };
@@ -241,6 +244,30 @@ describe("editing", () => {
 		]);
 	});
 
+	it("sends an adaptive experiment's update interval, and lets it change once started", () => {
+		expect(draftToBody(draft({ assignment: "adaptive", updateInterval: "15" })).body.assignment).toEqual({
+			mode: "adaptive",
+			updateIntervalMinutes: 15,
+		});
+		expect(draftToBody(draft({ assignment: "adaptive" })).body.assignment).toEqual({ mode: "adaptive" });
+		for (const bad of ["4", "10081", "7.5", "x"]) {
+			const { issues } = draftToBody(draft({ assignment: "adaptive", updateInterval: bad }));
+			expect(
+				issues.map((i) => i.field),
+				bad,
+			).toEqual(["update-interval"]);
+		}
+		const bandit: Experiment = { ...OBBY, assignment: { mode: "adaptive", updateIntervalMinutes: 30 } };
+		const d = draftFromExperiment(bandit);
+		expect(d.updateInterval).toBe("30");
+		expect(draftToPatch(bandit, { ...d, updateInterval: "120" }).body).toEqual({
+			assignment: { mode: "adaptive", updateIntervalMinutes: 120 },
+		});
+		// Any other change of the assignment stays frozen once started.
+		expect(draftToPatch(bandit, { ...d, assignment: "random" }).body).toEqual({});
+		expect(fieldOfPath("assignment.updateIntervalMinutes")).toBe("update-interval");
+	});
+
 	it("converts datetime-local values to ISO and back", () => {
 		const iso = localInputToIso("2025-03-04T05:06")!;
 		expect(isoToLocalInput(iso)).toBe("2025-03-04T05:06");
@@ -377,5 +404,54 @@ describe("today's rate from the game's data", () => {
 		expect(conversionBaseline(null, 600)!.rate).toBe(0);
 		expect(conversionBaseline(5, 0)).toBeNull();
 		expect([rateInput(0.2), rateInput(0.123456), rateInput(0), rateInput(1)]).toEqual(["20", "12.35", "0.01", "99.99"]);
+	});
+});
+
+describe("the newer metric types in the form", () => {
+	it("round-trips sum, ratio and quantile metrics with their cap and direction", () => {
+		const metrics = [
+			{
+				key: "coins",
+				type: "sum",
+				event: "source:Coins",
+				eventType: "economy",
+				valueProp: "amount",
+				cap: { percentile: 0.99 },
+			},
+			{
+				key: "robux_per_session",
+				type: "ratio",
+				numerator: { eventType: "purchase", valueProp: "robux" },
+				denominator: { event: "session_start", eventType: "session_start" },
+				cap: { value: 5000 },
+				windowHours: 72,
+			},
+			{
+				key: "median_session",
+				type: "quantile",
+				event: "session_end",
+				valueProp: "duration",
+				quantile: 0.9,
+				aggregate: "max",
+				direction: "lower",
+			},
+		] as const;
+		const experiment = { ...OBBY, primaryMetric: metrics[0], guardrailMetrics: [metrics[1], metrics[2]] } as Experiment;
+		const draft = draftFromExperiment(experiment);
+		expect(draft.guardrails[1]).toMatchObject({ quantile: "90", aggregate: "max", direction: "lower" });
+		const { body, issues } = draftToBody(draft);
+		expect(issues).toEqual([]);
+		expect(body.primaryMetric).toEqual(metrics[0]);
+		expect(body.guardrailMetrics).toEqual([metrics[1], metrics[2]]);
+		// Nothing changed, nothing to send.
+		expect(draftToPatch(experiment, draft).body).toEqual({});
+	});
+
+	it("says what is missing from a ratio's sides and a cap", () => {
+		const ratio = { ...emptyMetric("ratio", "r"), capKind: "percentile" as const, cap: "40" };
+		const { issues } = draftToBody(draft({ primaryMetric: ratio }));
+		expect(issues.map((i) => i.field)).toEqual(
+			expect.arrayContaining(["primary-numerator-event", "primary-denominator-event", "primary-cap"]),
+		);
 	});
 });

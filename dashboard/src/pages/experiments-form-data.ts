@@ -175,6 +175,23 @@ export interface MetricDraft {
 	windowHours: string;
 	/** Retention: day N. */
 	day: string;
+	/** "" = higher is better (the default), or "higher" / "lower" said out loud. */
+	direction: "" | "higher" | "lower";
+	/** Winsorization (count, sum, revenue, ratio): none, a fixed cap, or a pooled percentile. */
+	capKind: "" | "value" | "percentile";
+	/** The cap: a number, or a percentile in percent (99 = the 99th). */
+	cap: string;
+	/** Quantile metrics: which quantile in percent (50 = median), and how a player's events make one value. */
+	quantile: string;
+	aggregate: "mean" | "sum" | "max";
+	/** Ratio metrics: each side's event, event type ("" any) and summed prop ("" counts the events). */
+	numerator: RatioPartDraft;
+	denominator: RatioPartDraft;
+	/**
+	 * The key of a metric of the game's library, "" for a metric written here: a library metric is sent as
+	 * `{ library: key }` (a draft follows its latest version; starting pins it) and the fields above are not used.
+	 */
+	library: string;
 }
 
 export interface VariationDraft {
@@ -199,6 +216,8 @@ export interface ExperimentDraft {
 	assignment: AssignmentModeName;
 	/** Stratified: comma-separated attributes. */
 	strata: string;
+	/** Adaptive: minutes between weight updates; "" for the default (60). */
+	updateInterval: string;
 	primaryMetric: MetricDraft | null;
 	guardrails: MetricDraft[];
 	/** `datetime-local` values (the browser's zone); "" for none. */
@@ -215,8 +234,32 @@ export interface ExperimentDraft {
 	forced: string;
 }
 
+/** One side of a ratio metric as typed. */
+export interface RatioPartDraft {
+	event: string;
+	eventType: string;
+	valueProp: string;
+}
+
 export function emptyMetric(type: MetricType = "conversion", key = ""): MetricDraft {
-	return { key, type, event: "", eventType: "", valueProp: "robux", windowHours: "", day: "1" };
+	const part = { event: "", eventType: "", valueProp: "" };
+	return {
+		key,
+		type,
+		event: "",
+		eventType: "",
+		valueProp: type === "revenue" ? "robux" : "",
+		windowHours: "",
+		day: "1",
+		library: "",
+		direction: "",
+		capKind: "",
+		cap: "",
+		quantile: "50",
+		aggregate: "mean",
+		numerator: { ...part },
+		denominator: { ...part },
+	};
 }
 
 /** A new experiment: two variations split evenly, everyone covered, no targeting, a conversion metric to fill in. */
@@ -235,6 +278,7 @@ export function emptyDraft(): ExperimentDraft {
 		conditionJson: "",
 		assignment: "deterministic",
 		strata: "",
+		updateInterval: "",
 		primaryMetric: emptyMetric("conversion", "converted"),
 		guardrails: [],
 		startAt: "",
@@ -276,6 +320,10 @@ export function draftFromExperiment(e: Experiment): ExperimentDraft {
 		conditionJson: e.condition ? JSON.stringify(e.condition, null, 2) : "",
 		assignment: e.assignment.mode,
 		strata: e.assignment.mode === "stratified" ? e.assignment.strata.join(", ") : "",
+		updateInterval:
+			e.assignment.mode === "adaptive" && e.assignment.updateIntervalMinutes !== undefined
+				? String(e.assignment.updateIntervalMinutes)
+				: "",
 		primaryMetric: e.primaryMetric ? metricDraft(e.primaryMetric) : null,
 		guardrails: e.guardrailMetrics.map(metricDraft),
 		startAt: isoToLocalInput(e.startAt),
@@ -292,12 +340,36 @@ export function draftFromExperiment(e: Experiment): ExperimentDraft {
 	};
 }
 
-function metricDraft(m: MetricDefinition): MetricDraft {
-	const base = emptyMetric(m.type, m.key);
+function metricDraft(m: MetricDefinition & { library?: { key: string } | undefined }): MetricDraft {
+	const base: MetricDraft = {
+		...emptyMetric(m.type, m.key),
+		library: m.library?.key ?? "",
+		direction: m.direction ?? "",
+	};
 	if (m.type === "retention") return { ...base, day: String(m.day) };
 	const windowHours = m.windowHours === undefined ? "" : String(m.windowHours);
-	if (m.type === "revenue") return { ...base, event: m.event ?? "", valueProp: m.valueProp, windowHours };
-	return { ...base, event: m.event, eventType: m.eventType ?? "", windowHours };
+	const cap =
+		"cap" in m && m.cap
+			? "value" in m.cap
+				? { capKind: "value" as const, cap: String(m.cap.value) }
+				: { capKind: "percentile" as const, cap: String(Math.round(m.cap.percentile * 10000) / 100) }
+			: {};
+	if (m.type === "revenue") return { ...base, ...cap, event: m.event ?? "", valueProp: m.valueProp, windowHours };
+	if (m.type === "ratio") {
+		const part = (x: typeof m.numerator) => ({
+			event: x.event ?? "",
+			eventType: x.eventType ?? "",
+			valueProp: x.valueProp ?? "",
+		});
+		return { ...base, ...cap, numerator: part(m.numerator), denominator: part(m.denominator), windowHours };
+	}
+	const event = { ...base, ...cap, event: m.event, eventType: m.eventType ?? "", windowHours };
+	if (m.type === "sum") return { ...event, valueProp: m.valueProp };
+	if (m.type === "quantile") {
+		const quantile = String(Math.round(m.quantile * 10000) / 100);
+		return { ...event, valueProp: m.valueProp, quantile, aggregate: m.aggregate };
+	}
+	return event;
 }
 
 /** A `datetime-local` value (local time, minutes) of an ISO time; "" for none. */
@@ -391,6 +463,12 @@ export function draftToBody(draft: ExperimentDraft): DraftBody {
 			.filter(Boolean);
 		if (strata.length < 1 || strata.length > 4) issue("strata", "Name 1 to 4 attributes to balance, such as platform.");
 		body.assignment = { mode: "stratified", strata };
+	} else if (draft.assignment === "adaptive" && draft.updateInterval.trim() !== "") {
+		const minutes = Number(draft.updateInterval.trim());
+		if (!Number.isInteger(minutes) || minutes < 5 || minutes > 10_080) {
+			issue("update-interval", "Whole minutes from 5 to 10080 (7 days).");
+		}
+		body.assignment = { mode: "adaptive", updateIntervalMinutes: minutes };
 	} else body.assignment = { mode: draft.assignment };
 	const metricKeys = new Set<string>();
 	const metric = (m: MetricDraft, prefix: string) => {
@@ -455,6 +533,8 @@ export function draftCondition(draft: ExperimentDraft): { condition: Condition |
 }
 
 function metricBody(m: MetricDraft, prefix: string, issue: (field: string, message: string) => void): unknown {
+	// The library holds the definition (metric-library.ts); the server resolves the reference.
+	if (m.library) return { library: m.library };
 	const key = m.key.trim();
 	if (!SHORT_KEY.test(key)) {
 		issue(`${prefix}-key`, "Name the metric: 1 to 64 letters, digits, _ . or - (e.g. bought_pass).");
@@ -464,11 +544,16 @@ function metricBody(m: MetricDraft, prefix: string, issue: (field: string, messa
 		if (day === undefined || !Number.isInteger(day) || day < 1 || day > 90) {
 			issue(`${prefix}-day`, "A whole day from 1 to 90.");
 		}
-		return { key, type: "retention", day: day ?? 1 };
+		return { key, type: "retention", day: day ?? 1, ...(m.direction ? { direction: m.direction } : {}) };
 	}
 	const out: Record<string, unknown> = { key, type: m.type };
+	if (m.direction) out.direction = m.direction;
+	if (m.type === "ratio") {
+		out.numerator = ratioPartBody(m.numerator, `${prefix}-numerator`, issue);
+		out.denominator = ratioPartBody(m.denominator, `${prefix}-denominator`, issue);
+	}
 	const event = m.event.trim();
-	if (m.type !== "revenue" && !event) {
+	if (m.type !== "revenue" && m.type !== "ratio" && !event) {
 		issue(
 			`${prefix}-event`,
 			m.type === "conversion" ? "Name the event that counts as a conversion." : "Name the event to count.",
@@ -476,15 +561,49 @@ function metricBody(m: MetricDraft, prefix: string, issue: (field: string, messa
 	}
 	if (event) out.event = event;
 	if (m.eventType && m.type !== "revenue") out.eventType = m.eventType;
-	if (m.type === "revenue") {
+	if (m.type === "revenue" || m.type === "sum" || m.type === "quantile") {
 		if (!PROP.test(m.valueProp.trim())) issue(`${prefix}-valueProp`, "A prop name of letters, digits and _.");
 		out.valueProp = m.valueProp.trim();
+	}
+	if (m.type === "quantile") {
+		const q = numberOf(m.quantile);
+		if (q === undefined || q <= 0 || q >= 100) issue(`${prefix}-quantile`, "A percentile between 0 and 100, e.g. 50.");
+		else out.quantile = q / 100;
+		out.aggregate = m.aggregate;
+	}
+	if (m.capKind && (m.type === "count" || m.type === "sum" || m.type === "revenue" || m.type === "ratio")) {
+		const cap = numberOf(m.cap);
+		if (m.capKind === "value") {
+			if (cap === undefined || cap <= 0) issue(`${prefix}-cap`, "A cap above 0.");
+			else out.cap = { value: cap };
+		} else if (cap === undefined || cap <= 50 || cap >= 100) {
+			issue(`${prefix}-cap`, "A percentile above 50 and below 100, e.g. 99.");
+		} else out.cap = { percentile: cap / 100 };
 	}
 	if (m.windowHours.trim()) {
 		const hours = numberOf(m.windowHours);
 		if (hours === undefined || hours <= 0 || hours > 24 * 365) {
 			issue(`${prefix}-windowHours`, "Hours above 0 (at most a year), or empty for no window.");
 		} else out.windowHours = hours;
+	}
+	return out;
+}
+
+/** One side of a ratio metric's body: an event, an event type or both; a prop summed, or the events counted. */
+function ratioPartBody(
+	part: RatioPartDraft,
+	prefix: string,
+	issue: (field: string, message: string) => void,
+): Record<string, string> {
+	const out: Record<string, string> = {};
+	const event = part.event.trim();
+	if (event) out.event = event;
+	if (part.eventType) out.eventType = part.eventType;
+	if (!event && !part.eventType) issue(`${prefix}-event`, "Name the event, or pick an event type.");
+	const prop = part.valueProp.trim();
+	if (prop) {
+		if (!PROP.test(prop)) issue(`${prefix}-valueProp`, "A prop name of letters, digits and _, or empty to count.");
+		out.valueProp = prop;
 	}
 	return out;
 }
@@ -504,8 +623,9 @@ export function draftToPatch(original: Experiment, draft: ExperimentDraft): Draf
 	const patch: Record<string, unknown> = {};
 	const started = original.status !== "draft";
 	const members = new Set([...Object.keys(before), ...Object.keys(next.body)]);
+	const intervalOnly = (member: string) => intervalChangeOnly(member, before[member], next.body[member]);
 	for (const member of members) {
-		if (member === "key" || (started && FROZEN_AFTER_START.includes(member))) continue;
+		if (member === "key" || (started && FROZEN_AFTER_START.includes(member) && !intervalOnly(member))) continue;
 		const value = next.body[member];
 		if (JSON.stringify(value) === JSON.stringify(before[member])) continue;
 		if (value !== undefined) patch[member] = value;
@@ -514,6 +634,19 @@ export function draftToPatch(original: Experiment, draft: ExperimentDraft): Draf
 		else patch[member] = DEFAULTS[member];
 	}
 	return { body: patch, issues: next.issues };
+}
+
+/**
+ * Whether a frozen member changed only in what may change after the start: an adaptive experiment's update interval
+ * (it moves no player).
+ */
+function intervalChangeOnly(member: string, before: unknown, after: unknown): boolean {
+	if (member !== "assignment") return false;
+	const strip = (a: unknown) => {
+		const { updateIntervalMinutes: _, ...rest } = (a ?? {}) as Record<string, unknown>;
+		return JSON.stringify(rest);
+	};
+	return (before as { mode?: string } | undefined)?.mode === "adaptive" && strip(before) === strip(after);
 }
 
 const DEFAULTS: Record<string, unknown> = {
@@ -549,7 +682,7 @@ export function fieldOfPath(path: string): string {
 		case "condition":
 			return "condition";
 		case "assignment":
-			return second === "strata" ? "strata" : "assignment";
+			return second === "strata" ? "strata" : second === "updateIntervalMinutes" ? "update-interval" : "assignment";
 		case "primaryMetric":
 			return second ? `primary-${second}` : "primary-key";
 		case "guardrailMetrics":

@@ -20,11 +20,21 @@ import {
 	type ExperimentDraft,
 	type FieldIssue,
 	type MetricDraft,
+	type RatioPartDraft,
 	type MetricType,
 } from "./experiments-form-data.js";
 import { Field, FieldMessage, TargetingEditor, invalidProps, issueOf } from "./experiments-fields.js";
 import { PlanningPanel } from "./experiments-planning.js";
 import { EVENT_TYPE_NAMES, type Experiment } from "./experiments-types.js";
+import {
+	libraryChoices,
+	libraryOptionText,
+	measuresText,
+	metricLibraryPath,
+	type LibraryMetric,
+	type LibraryMetricList,
+	type MetricRoleName,
+} from "./metric-library-data.js";
 
 /** The form: empty for a new experiment, or loaded from the API for `experimentKey`. */
 export function ExperimentForm(props: { ctx: ExperimentsPageContext; experimentKey?: string }) {
@@ -49,6 +59,9 @@ function FormBody({ ctx, original }: { ctx: ExperimentsPageContext; original?: E
 	const [formError, setFormError] = useState<string | null>(null);
 	const [busy, setBusy] = useState(false);
 	const summary = useRef<HTMLDivElement>(null);
+	// The game's metric library, for the metric pickers; without it (failed) metrics are written here only.
+	const libraryAnswer = useApi<[LibraryMetricList]>([metricLibraryPath(ctx.game)]);
+	const library = libraryAnswer.status === "done" ? libraryAnswer.data[0].metrics : [];
 	const started = original !== undefined && original.status !== "draft";
 	const frozen = (member: string) => started && FROZEN_AFTER_START.includes(member);
 	const set = (change: Partial<ExperimentDraft>) => {
@@ -260,6 +273,22 @@ function FormBody({ ctx, original }: { ctx: ExperimentsPageContext; original?: E
 								<option value="adaptive">Adaptive (bandit)</option>
 							</select>
 						</Field>
+						{draft.assignment === "adaptive" ? (
+							<Field
+								id="update-interval"
+								label="Update the weights every (minutes)"
+								message={msg("update-interval")}
+								hint="5 to 10080 (7 days); default 60. May change while the experiment runs."
+							>
+								<input
+									{...invalidProps("update-interval", msg("update-interval"), "update-interval-hint")}
+									inputMode="numeric"
+									value={draft.updateInterval}
+									placeholder="60"
+									onInput={(e) => set({ updateInterval: e.currentTarget.value })}
+								/>
+							</Field>
+						) : null}
 						{draft.assignment === "stratified" ? (
 							<Field id="strata" label="Balance within (attributes, comma-separated)" message={msg("strata")}>
 								<input
@@ -279,6 +308,8 @@ function FormBody({ ctx, original }: { ctx: ExperimentsPageContext; original?: E
 							<MetricEditor
 								prefix="primary"
 								title="Primary metric"
+								library={library}
+								role="goal"
 								metric={draft.primaryMetric}
 								issues={issues}
 								onChange={(m) => set({ primaryMetric: m })}
@@ -297,6 +328,8 @@ function FormBody({ ctx, original }: { ctx: ExperimentsPageContext; original?: E
 								key={i}
 								prefix={`guardrail-${i}`}
 								title={`Guardrail ${i + 1}`}
+								library={library}
+								role="guardrail"
 								metric={m}
 								issues={issues}
 								onChange={(next) => set({ guardrails: draft.guardrails.map((x, j) => (j === i ? next : x)) })}
@@ -492,12 +525,69 @@ const METRIC_TYPES: { type: MetricType; label: string }[] = [
 	{ type: "count", label: "Count: events per player" },
 	{ type: "revenue", label: "Revenue: Robux per player" },
 	{ type: "retention", label: "Retention: share back on day N" },
+	{ type: "sum", label: "Sum: a number prop summed per player" },
+	{ type: "ratio", label: "Ratio: one total per another (e.g. Robux per session)" },
+	{ type: "quantile", label: "Quantile: e.g. the median player's session length" },
 ];
+
+/**
+ * Where a metric comes from: written here, or a metric of the game's library (those of the slot's role first). A
+ * library metric in use that is no longer offered (archived) stays listed so the form shows what the experiment has.
+ */
+function LibraryPicker(props: {
+	prefix: string;
+	metric: MetricDraft;
+	library: readonly LibraryMetric[];
+	role: MetricRoleName;
+	message: string | undefined;
+	onChange: (m: MetricDraft) => void;
+}) {
+	const { prefix: p, metric: m } = props;
+	const choices = libraryChoices(props.library, props.role);
+	const chosen = props.library.find((x) => x.key === m.library);
+	if (choices.length === 0 && !m.library) return null;
+	return (
+		<>
+			<Field
+				id={`${p}-library`}
+				label="From the metric library"
+				message={props.message}
+				hint="A library metric follows its latest version until the experiment starts, then keeps that version."
+			>
+				<select
+					{...invalidProps(`${p}-library`, props.message, `${p}-library-hint`)}
+					value={m.library}
+					onChange={(e) => {
+						const key = e.currentTarget.value;
+						props.onChange({ ...m, library: key, key: key || m.key });
+					}}
+				>
+					<option value="">No: written here</option>
+					{m.library && !choices.some((c) => c.key === m.library) ? (
+						<option value={m.library}>{m.library}</option>
+					) : null}
+					{choices.map((c) => (
+						<option key={c.key} value={c.key}>
+							{libraryOptionText(c)}
+						</option>
+					))}
+				</select>
+			</Field>
+			{chosen ? (
+				<p class="hint metric-library-summary" data-library-metric={chosen.key}>
+					{measuresText(chosen.definition)} (latest: version {chosen.version})
+				</p>
+			) : null}
+		</>
+	);
+}
 
 function MetricEditor(props: {
 	prefix: string;
 	title: string;
 	metric: MetricDraft;
+	library: readonly LibraryMetric[];
+	role: MetricRoleName;
 	issues: readonly FieldIssue[];
 	onChange: (m: MetricDraft) => void;
 	onRemove: () => void;
@@ -505,9 +595,34 @@ function MetricEditor(props: {
 	const { prefix: p, metric: m } = props;
 	const msg = (part: string) => issueOf(props.issues, `${p}-${part}`);
 	const set = (change: Partial<MetricDraft>) => props.onChange({ ...m, ...change });
+	const remove = (
+		<button type="button" class="quiet" onClick={props.onRemove} aria-label={`Remove the ${props.title.toLowerCase()}`}>
+			Remove
+		</button>
+	);
+	const picker = (
+		<LibraryPicker
+			prefix={p}
+			metric={m}
+			library={props.library}
+			role={props.role}
+			message={msg("library") ?? msg("version")}
+			onChange={props.onChange}
+		/>
+	);
+	if (m.library) {
+		return (
+			<fieldset class="metric">
+				<legend>{props.title}</legend>
+				{picker}
+				{remove}
+			</fieldset>
+		);
+	}
 	return (
 		<fieldset class="metric">
 			<legend>{props.title}</legend>
+			{picker}
 			<Field id={`${p}-key`} label="Key" message={msg("key")}>
 				<input
 					{...invalidProps(`${p}-key`, msg("key"))}
@@ -540,44 +655,51 @@ function MetricEditor(props: {
 				</Field>
 			) : (
 				<>
-					<Field
-						id={`${p}-event`}
-						label={m.type === "revenue" ? "Product (optional)" : "Event name"}
-						message={msg("event")}
-						hint={m.type === "revenue" ? "Only purchases with this name; empty for all." : undefined}
-					>
-						<input
-							{...invalidProps(`${p}-event`, msg("event"), m.type === "revenue" ? `${p}-event-hint` : undefined)}
-							value={m.event}
-							spellcheck={false}
-							placeholder={m.type === "revenue" ? "" : "World1:Level3"}
-							onInput={(e) => set({ event: e.currentTarget.value })}
-						/>
-					</Field>
-					{m.type === "revenue" ? (
-						<Field id={`${p}-valueProp`} label="Amount prop" class="narrow" message={msg("valueProp")}>
-							<input
-								{...invalidProps(`${p}-valueProp`, msg("valueProp"))}
-								value={m.valueProp}
-								onInput={(e) => set({ valueProp: e.currentTarget.value })}
-							/>
-						</Field>
+					{m.type === "ratio" ? (
+						<RatioParts prefix={p} metric={m} issues={props.issues} onChange={props.onChange} />
 					) : (
-						<Field id={`${p}-eventType`} label="Event type" message={msg("eventType")}>
-							<select
-								{...invalidProps(`${p}-eventType`, msg("eventType"))}
-								value={m.eventType}
-								onChange={(e) => set({ eventType: e.currentTarget.value })}
+						<>
+							<Field
+								id={`${p}-event`}
+								label={m.type === "revenue" ? "Product (optional)" : "Event name"}
+								message={msg("event")}
+								hint={m.type === "revenue" ? "Only purchases with this name; empty for all." : undefined}
 							>
-								<option value="">Any</option>
-								{EVENT_TYPE_NAMES.map((t) => (
-									<option key={t} value={t}>
-										{t}
-									</option>
-								))}
-							</select>
-						</Field>
+								<input
+									{...invalidProps(`${p}-event`, msg("event"), m.type === "revenue" ? `${p}-event-hint` : undefined)}
+									value={m.event}
+									spellcheck={false}
+									placeholder={m.type === "revenue" ? "" : "World1:Level3"}
+									onInput={(e) => set({ event: e.currentTarget.value })}
+								/>
+							</Field>
+							{m.type === "revenue" ? (
+								<Field id={`${p}-valueProp`} label="Amount prop" class="narrow" message={msg("valueProp")}>
+									<input
+										{...invalidProps(`${p}-valueProp`, msg("valueProp"))}
+										value={m.valueProp}
+										onInput={(e) => set({ valueProp: e.currentTarget.value })}
+									/>
+								</Field>
+							) : (
+								<Field id={`${p}-eventType`} label="Event type" message={msg("eventType")}>
+									<select
+										{...invalidProps(`${p}-eventType`, msg("eventType"))}
+										value={m.eventType}
+										onChange={(e) => set({ eventType: e.currentTarget.value })}
+									>
+										<option value="">Any</option>
+										{EVENT_TYPE_NAMES.map((t) => (
+											<option key={t} value={t}>
+												{t}
+											</option>
+										))}
+									</select>
+								</Field>
+							)}
+						</>
 					)}
+					<MetricExtras prefix={p} metric={m} issues={props.issues} onChange={props.onChange} />
 					<Field
 						id={`${p}-windowHours`}
 						label="Window (hours)"
@@ -603,5 +725,172 @@ function MetricEditor(props: {
 				Remove
 			</button>
 		</fieldset>
+	);
+}
+
+/** A ratio metric's two sides: each an event (and/or event type), counted or with a number prop summed. */
+function RatioParts(props: {
+	prefix: string;
+	metric: MetricDraft;
+	issues: readonly FieldIssue[];
+	onChange: (m: MetricDraft) => void;
+}) {
+	const { prefix: p, metric: m } = props;
+	const sides = [
+		{ side: "numerator", label: "Above the line" },
+		{ side: "denominator", label: "Below the line" },
+	] as const;
+	return (
+		<>
+			{sides.map(({ side, label }) => {
+				const part = m[side];
+				const id = `${p}-${side}`;
+				const msg = (field: string) => issueOf(props.issues, `${id}-${field}`);
+				const set = (change: Partial<RatioPartDraft>) => props.onChange({ ...m, [side]: { ...part, ...change } });
+				return (
+					<fieldset key={side} class="ratio-part">
+						<legend>{label}</legend>
+						<Field id={`${id}-event`} label="Event name" message={msg("event")}>
+							<input
+								{...invalidProps(`${id}-event`, msg("event"))}
+								value={part.event}
+								spellcheck={false}
+								onInput={(e) => set({ event: e.currentTarget.value })}
+							/>
+						</Field>
+						<Field id={`${id}-eventType`} label="Event type">
+							<select
+								{...invalidProps(`${id}-eventType`, undefined)}
+								value={part.eventType}
+								onChange={(e) => set({ eventType: e.currentTarget.value })}
+							>
+								<option value="">Any</option>
+								{EVENT_TYPE_NAMES.map((t) => (
+									<option key={t} value={t}>
+										{t}
+									</option>
+								))}
+							</select>
+						</Field>
+						<Field
+							id={`${id}-valueProp`}
+							label="Sum of prop"
+							class="narrow"
+							message={msg("valueProp")}
+							hint="Empty: count the events."
+						>
+							<input
+								{...invalidProps(`${id}-valueProp`, msg("valueProp"), `${id}-valueProp-hint`)}
+								value={part.valueProp}
+								spellcheck={false}
+								onInput={(e) => set({ valueProp: e.currentTarget.value })}
+							/>
+						</Field>
+					</fieldset>
+				);
+			})}
+		</>
+	);
+}
+
+/**
+ * What the newer metric types and every metric may add: the prop summed (sum, quantile), which quantile and how a
+ * player's events make one value, winsorization (count, sum, revenue, ratio) and which way is better.
+ */
+function MetricExtras(props: {
+	prefix: string;
+	metric: MetricDraft;
+	issues: readonly FieldIssue[];
+	onChange: (m: MetricDraft) => void;
+}) {
+	const { prefix: p, metric: m } = props;
+	const msg = (part: string) => issueOf(props.issues, `${p}-${part}`);
+	const set = (change: Partial<MetricDraft>) => props.onChange({ ...m, ...change });
+	const cappable = m.type === "count" || m.type === "sum" || m.type === "revenue" || m.type === "ratio";
+	return (
+		<>
+			{m.type === "sum" || m.type === "quantile" ? (
+				<Field id={`${p}-valueProp`} label="Number prop" class="narrow" message={msg("valueProp")}>
+					<input
+						{...invalidProps(`${p}-valueProp`, msg("valueProp"))}
+						value={m.valueProp}
+						spellcheck={false}
+						placeholder="duration"
+						onInput={(e) => set({ valueProp: e.currentTarget.value })}
+					/>
+				</Field>
+			) : null}
+			{m.type === "quantile" ? (
+				<>
+					<Field
+						id={`${p}-quantile`}
+						label="Percentile"
+						class="narrow"
+						message={msg("quantile")}
+						hint="50 = the median."
+					>
+						<input
+							{...invalidProps(`${p}-quantile`, msg("quantile"), `${p}-quantile-hint`)}
+							inputMode="decimal"
+							value={m.quantile}
+							onInput={(e) => set({ quantile: e.currentTarget.value })}
+						/>
+					</Field>
+					<Field id={`${p}-aggregate`} label="Per player">
+						<select
+							{...invalidProps(`${p}-aggregate`, undefined)}
+							value={m.aggregate}
+							onChange={(e) => set({ aggregate: e.currentTarget.value as MetricDraft["aggregate"] })}
+						>
+							<option value="mean">Mean of their events</option>
+							<option value="sum">Sum of their events</option>
+							<option value="max">Largest of their events</option>
+						</select>
+					</Field>
+				</>
+			) : null}
+			{cappable ? (
+				<>
+					<Field id={`${p}-capKind`} label="Cap per player" hint="Winsorization: one whale cannot decide the test.">
+						<select
+							{...invalidProps(`${p}-capKind`, undefined, `${p}-capKind-hint`)}
+							value={m.capKind}
+							onChange={(e) => set({ capKind: e.currentTarget.value as MetricDraft["capKind"] })}
+						>
+							<option value="">No cap</option>
+							<option value="value">At a number</option>
+							<option value="percentile">At a percentile of all players</option>
+						</select>
+					</Field>
+					{m.capKind ? (
+						<Field
+							id={`${p}-cap`}
+							label={m.capKind === "value" ? "Cap" : "Cap percentile"}
+							class="narrow"
+							message={msg("cap")}
+						>
+							<input
+								{...invalidProps(`${p}-cap`, msg("cap"))}
+								inputMode="decimal"
+								value={m.cap}
+								placeholder={m.capKind === "value" ? "" : "99"}
+								onInput={(e) => set({ cap: e.currentTarget.value })}
+							/>
+						</Field>
+					) : null}
+				</>
+			) : null}
+			<Field id={`${p}-direction`} label="Better when it">
+				<select
+					{...invalidProps(`${p}-direction`, undefined)}
+					value={m.direction}
+					onChange={(e) => set({ direction: e.currentTarget.value as MetricDraft["direction"] })}
+				>
+					<option value="">Goes up (default)</option>
+					{m.direction === "higher" ? <option value="higher">Goes up</option> : null}
+					<option value="lower">Goes down (errors, churn, load time)</option>
+				</select>
+			</Field>
+		</>
 	);
 }

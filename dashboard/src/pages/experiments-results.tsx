@@ -22,7 +22,25 @@ import {
 	trendSeries,
 	type CiPlot,
 } from "./experiments-data.js";
-import type { Experiment, ExperimentResults, Exposures, MetricDefinition } from "./experiments-types.js";
+import {
+	BREAKDOWN_DIMENSIONS,
+	alertText,
+	breakdownNote,
+	breakdownRows,
+	cupedText,
+	decisionView,
+	effectsRows,
+	planText,
+	type EffectText,
+	type RelativeEffectText,
+} from "./experiments-results-data.js";
+import type {
+	BreakdownResults,
+	Experiment,
+	ExperimentResults,
+	Exposures,
+	MetricDefinition,
+} from "./experiments-types.js";
 
 const integer = new Intl.NumberFormat("en-US");
 const percent = new Intl.NumberFormat("en-US", { style: "percent", maximumFractionDigits: 1 });
@@ -34,6 +52,9 @@ export function ExperimentResultsView({ ctx, experimentKey }: { ctx: Experiments
 	const loaded = useApi<[Experiment]>([experimentsPath(ctx.game, experimentKey)]);
 	const [difference, setDifference] = useState<Difference>("relative");
 	const [correction, setCorrection] = useState<Correction>("holm");
+	const [cuped, setCuped] = useState(true);
+	// The primary metric's results carry the recommendation and the guardrail alerts shown at the top.
+	const [primary, setPrimary] = useState<ExperimentResults | null>(null);
 	if (loaded.status === "loading") return <Loading label="Loading the experiment…" />;
 	if (loaded.status === "failed") return <Failed what="the experiment" error={loaded.error} onRetry={loaded.retry} />;
 	const e = loaded.data[0];
@@ -77,6 +98,7 @@ export function ExperimentResultsView({ ctx, experimentKey }: { ctx: Experiments
 				</Empty>
 			) : (
 				<>
+					{primary ? <DecisionPanel results={primary} /> : null}
 					<div class="toolbar results-options" role="group" aria-label="How results are shown">
 						<div class="field">
 							<label for="results-difference">Effect as</label>
@@ -88,6 +110,18 @@ export function ExperimentResultsView({ ctx, experimentKey }: { ctx: Experiments
 								<option value="relative">Relative change (%)</option>
 								<option value="absolute">Absolute difference</option>
 							</select>
+						</div>
+						<div class="field field-check">
+							<input
+								id="results-cuped"
+								type="checkbox"
+								checked={cuped}
+								onChange={(ev) => {
+									setPrimary(null);
+									setCuped(ev.currentTarget.checked);
+								}}
+							/>
+							<label for="results-cuped">CUPED: adjust for each player's behaviour before exposure</label>
 						</div>
 						{e.variations.length > 2 ? (
 							<div class="field">
@@ -106,15 +140,18 @@ export function ExperimentResultsView({ ctx, experimentKey }: { ctx: Experiments
 					</div>
 					{metrics.map((m, i) => (
 						<MetricResults
-							key={`${m.key}-${difference}-${correction}`}
+							key={`${m.key}-${difference}-${correction}-${cuped}`}
 							ctx={ctx}
 							experiment={e}
 							metric={m}
 							primary={i === 0 && e.primaryMetric !== null}
 							difference={difference}
 							correction={correction}
+							cuped={cuped}
+							onPrimary={setPrimary}
 						/>
 					))}
+					<BreakdownPanel ctx={ctx} experiment={e} metrics={metrics} difference={difference} cuped={cuped} />
 				</>
 			)}
 		</>
@@ -149,9 +186,16 @@ function MetricResults(props: {
 	primary: boolean;
 	difference: Difference;
 	correction: Correction;
+	cuped: boolean;
+	onPrimary: (results: ExperimentResults) => void;
 }) {
 	const { ctx, experiment, metric } = props;
-	const query = new URLSearchParams({ metric: metric.key, difference: props.difference, correction: props.correction });
+	const query = new URLSearchParams({
+		metric: metric.key,
+		difference: props.difference,
+		correction: props.correction,
+		cuped: String(props.cuped),
+	});
 	const results = useApi<[ExperimentResults]>([`${experimentsPath(ctx.game, experiment.key, "results")}?${query}`]);
 	const id = `metric-${metric.key}`;
 	const data = results.status === "done" ? results.data[0] : undefined;
@@ -163,8 +207,15 @@ function MetricResults(props: {
 			warnings: plainWarnings(data),
 			trend: trendSeries(data),
 			units: resultUnits(data),
+			effects: effectsRows(data),
+			cuped: cupedText(data),
+			plan: planText(data),
 		};
 	}, [data]);
+	const { primary, onPrimary } = props;
+	useEffect(() => {
+		if (primary && data) onPrimary(data);
+	}, [primary, data, onPrimary]);
 	const binary = isBinary(metric);
 	const format = useMemo(() => trendFormat(binary), [binary]);
 
@@ -175,7 +226,10 @@ function MetricResults(props: {
 					{metric.key} <span class="muted small">{props.primary ? "primary metric" : "guardrail"}</span>
 				</h2>
 			</div>
-			<p class="muted small">{metricLabel(metric)}</p>
+			<p class="muted small">
+				{metricLabel(metric)}
+				{metric.direction === "lower" ? " · lower is better" : ""}
+			</p>
 			{results.status === "loading" ? <Loading label={`Computing ${metric.key}…`} /> : null}
 			{results.status === "failed" ? (
 				<Failed what={`the results of ${metric.key}`} error={results.error} onRetry={results.retry} />
@@ -255,6 +309,11 @@ function MetricResults(props: {
 									</tbody>
 								</table>
 							</div>
+							<EffectsTable metric={metric} control={data.variations[0]?.key ?? "control"} rows={view.effects} />
+							<p class="muted small cuped-note" data-cuped={data.cuped.applied ? "applied" : "off"}>
+								{view.cuped}
+							</p>
+							{view.plan ? <p class="muted small plan-note">{view.plan}</p> : null}
 							<p class="hint">
 								Effect: {props.difference === "relative" ? "change relative to" : "difference from"}{" "}
 								{data.variations[0]?.key}.
@@ -363,5 +422,256 @@ function CiPlotSvg({ plot, label }: { plot: CiPlot; label: string }) {
 				higher than control.
 			</figcaption>
 		</figure>
+	);
+}
+
+/** The recommendation in plain words, with the guardrail regressions behind it highlighted. */
+function DecisionPanel({ results }: { results: ExperimentResults }) {
+	const decision = decisionView(results);
+	if (!decision) return null;
+	const metricOf = (key: string) => results.guardrails.find((g) => g.metric.key === key)?.metric;
+	return (
+		<section
+			class={`decision decision-${decision.tone}`}
+			role="status"
+			aria-labelledby="decision-title"
+			data-action={decision.action}
+		>
+			<h2 id="decision-title">Recommendation: {decision.headline}</h2>
+			<p>{decision.message}</p>
+			{results.alerts.length > 0 ? (
+				<div class="guardrail-alerts" role="alert">
+					<h3>Guardrail regressions</h3>
+					<ul>
+						{results.alerts.map((a) => (
+							<li key={`${a.metric}-${a.variation}`} data-metric={a.metric}>
+								{alertText(a, metricOf(a.metric))}
+							</li>
+						))}
+					</ul>
+				</div>
+			) : results.guardrails.length > 0 ? (
+				<p class="muted small">
+					Guardrails checked ({results.guardrails.map((g) => g.metric.key).join(", ")}): no significant harm.
+				</p>
+			) : null}
+		</section>
+	);
+}
+
+function EffectCell({ e }: { e: EffectText }) {
+	return (
+		<>
+			<span class={e.significant ? "strong" : undefined}>{e.effect}</span>
+			<span class="block small">{e.ci}</span>
+		</>
+	);
+}
+
+function RelativeCell({ e }: { e: RelativeEffectText }) {
+	return (
+		<>
+			<span class={e.significant ? "strong" : undefined}>{e.effect}</span>
+			{e.reliable ? (
+				<span class="block small">{e.ci}</span>
+			) : (
+				<span class="block small relative-unreliable">
+					Delta-method interval unreliable. {e.robust ? `Use ${e.robust}.` : "No interval holds yet."}
+				</span>
+			)}
+		</>
+	);
+}
+
+/** Absolute and relative effects side by side; with CUPED, the unadjusted comparison on a row of its own. */
+function EffectsTable(props: { metric: MetricDefinition; control: string; rows: ReturnType<typeof effectsRows> }) {
+	const { metric, rows } = props;
+	if (rows.length === 0) return null;
+	const notes = rows.filter((r) => !r.relative.reliable).map((r) => `${r.variation}: ${r.relative.note}`);
+	return (
+		<div class="table-wrap" tabIndex={0} role="region" aria-label={`Absolute and relative effects on ${metric.key}`}>
+			<table class="data-table effects-table">
+				<caption class="visually-hidden">
+					Effects on {metric.key} against {props.control}, absolute and relative
+				</caption>
+				<thead>
+					<tr>
+						<th scope="col">Against {props.control}</th>
+						<th scope="col">Absolute effect (95% CI)</th>
+						<th scope="col">Relative effect (95% CI)</th>
+						<th scope="col" class="num">
+							p-value
+						</th>
+					</tr>
+				</thead>
+				<tbody>
+					{rows.flatMap((r) => [
+						<tr key={r.variation} data-variation={r.variation} class={r.regression ? "regression" : undefined}>
+							<th scope="row">
+								{r.variation}
+								{r.unadjusted ? <span class="block small muted">with CUPED</span> : null}
+								{r.regression ? <span class="block small badge-regression">harms this metric</span> : null}
+							</th>
+							<td>
+								<EffectCell e={r.absolute} />
+							</td>
+							<td>
+								<RelativeCell e={r.relative} />
+							</td>
+							<td class="num">{r.absolute.pValue}</td>
+						</tr>,
+						r.unadjusted ? (
+							<tr key={`${r.variation}-raw`} data-variation={r.variation} data-unadjusted="">
+								<th scope="row">
+									{r.variation}
+									<span class="block small muted">without CUPED</span>
+								</th>
+								<td>
+									<EffectCell e={r.unadjusted.absolute} />
+								</td>
+								<td>
+									<RelativeCell e={r.unadjusted.relative} />
+								</td>
+								<td class="num">{r.unadjusted.absolute.pValue}</td>
+							</tr>
+						) : null,
+					])}
+				</tbody>
+			</table>
+			{notes.length > 0 ? (
+				<ul class="note caution relative-notes">
+					{notes.map((n) => (
+						<li key={n}>{n}</li>
+					))}
+				</ul>
+			) : null}
+		</div>
+	);
+}
+
+/** Results of one metric by a dimension: a table of cells with corrected p-values and small-cell warnings. */
+function BreakdownPanel(props: {
+	ctx: ExperimentsPageContext;
+	experiment: Experiment;
+	metrics: MetricDefinition[];
+	difference: Difference;
+	cuped: boolean;
+}) {
+	const [metric, setMetric] = useState(props.metrics[0]?.key ?? "");
+	const [dimension, setDimension] = useState("");
+	const [attribute, setAttribute] = useState("");
+	const dim = dimension === "attr" ? (/^[A-Za-z0-9_]{1,64}$/.test(attribute) ? `attr:${attribute}` : "") : dimension;
+	const query = new URLSearchParams({
+		metric,
+		dimension: dim,
+		difference: props.difference,
+		cuped: String(props.cuped),
+	});
+	const answer = useApi<[BreakdownResults]>(
+		dim && metric ? [`${experimentsPath(props.ctx.game, props.experiment.key, "breakdown")}?${query}`] : null,
+	);
+	const data = answer.status === "done" && dim ? answer.data[0] : undefined;
+	const rows = useMemo(() => (data ? breakdownRows(data) : []), [data]);
+	return (
+		<section class="panel breakdown" aria-labelledby="breakdown-title">
+			<div class="panel-head">
+				<h2 id="breakdown-title">Breakdown</h2>
+			</div>
+			<p class="muted small">
+				The effect within each group of players. Many groups mean many tests: p-values are corrected across them.
+			</p>
+			<div class="toolbar" role="group" aria-label="Breakdown options">
+				<div class="field">
+					<label for="breakdown-metric">Metric</label>
+					<select id="breakdown-metric" value={metric} onChange={(ev) => setMetric(ev.currentTarget.value)}>
+						{props.metrics.map((m) => (
+							<option key={m.key} value={m.key}>
+								{m.key}
+							</option>
+						))}
+					</select>
+				</div>
+				<div class="field">
+					<label for="breakdown-dimension">Break down by</label>
+					<select id="breakdown-dimension" value={dimension} onChange={(ev) => setDimension(ev.currentTarget.value)}>
+						<option value="">Choose…</option>
+						{BREAKDOWN_DIMENSIONS.map((d) => (
+							<option key={d.value} value={d.value}>
+								{d.label}
+							</option>
+						))}
+						<option value="attr">A player attribute…</option>
+					</select>
+				</div>
+				{dimension === "attr" ? (
+					<div class="field">
+						<label for="breakdown-attribute">Attribute</label>
+						<input
+							id="breakdown-attribute"
+							value={attribute}
+							placeholder="e.g. premium"
+							onChange={(ev) => setAttribute(ev.currentTarget.value.trim())}
+						/>
+					</div>
+				) : null}
+			</div>
+			{answer.status === "loading" && dim ? <Loading label="Breaking the results down…" /> : null}
+			{answer.status === "failed" ? <Failed what="the breakdown" error={answer.error} onRetry={answer.retry} /> : null}
+			{data ? (
+				rows.length === 0 ? (
+					<p>No players to break down yet.</p>
+				) : (
+					<>
+						<div class="table-wrap" tabIndex={0} role="region" aria-label={`Breakdown of ${data.metric.key}`}>
+							<table class="data-table breakdown-table">
+								<caption class="visually-hidden">
+									{data.metric.key} by {data.dimension}
+								</caption>
+								<thead>
+									<tr>
+										<th scope="col">Group</th>
+										<th scope="col" class="num">
+											Players
+										</th>
+										<th scope="col">Variation</th>
+										<th scope="col">Absolute effect (95% CI)</th>
+										<th scope="col" class="num">
+											Relative effect
+										</th>
+										<th scope="col" class="num">
+											Adjusted p-value
+										</th>
+										<th scope="col">Warnings</th>
+									</tr>
+								</thead>
+								<tbody>
+									{rows.map((r) => (
+										<tr
+											key={`${r.label}-${r.variation}`}
+											data-cell={r.label}
+											class={r.warnings.length > 0 ? "small-cell" : undefined}
+										>
+											<th scope="row">{r.label}</th>
+											<td class="num">{r.units}</td>
+											<td>{r.variation}</td>
+											<td>
+												<span class={r.significant ? "strong" : undefined}>{r.absolute}</span>
+												<span class="block small">{r.absoluteCi}</span>
+											</td>
+											<td class="num">{r.relative}</td>
+											<td class="num">{r.adjustedPValue}</td>
+											<td class="small">{r.warnings.join(" ")}</td>
+										</tr>
+									))}
+								</tbody>
+							</table>
+						</div>
+						<p class="hint">
+							{breakdownNote(data)} {cupedText(data)}
+						</p>
+					</>
+				)
+			) : null}
+		</section>
 	);
 }

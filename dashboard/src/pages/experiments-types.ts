@@ -9,10 +9,26 @@ import type { MetricDefinition } from "../../../server/experiments/metric.js";
 import type { ExposuresAnswer } from "../../../server/experiments/exposures.js";
 import type { PlanRequest, PlanResult } from "../../../server/experiments/planning.js";
 import type { PreviewSummary, previewResultSchema } from "../../../server/experiments/preview.js";
-import type { ExperimentResults } from "../../../server/experiments/results.js";
+import type {
+	BreakdownResults,
+	ExperimentAlerts,
+	ExperimentResults,
+	GuardrailAlert,
+} from "../../../server/experiments/results.js";
 import type { EventType } from "../../../server/ingest/schema.js";
 
-export type { Condition, FlagValue, MetricDefinition, PlanResult, PreviewSummary, ExperimentResults, EventType };
+export type {
+	BreakdownResults,
+	Condition,
+	EventType,
+	ExperimentAlerts,
+	ExperimentResults,
+	FlagValue,
+	GuardrailAlert,
+	MetricDefinition,
+	PlanResult,
+	PreviewSummary,
+};
 
 /** GET /v1/admin/games/{id}/experiments/{key} */
 export type Experiment = z.output<typeof experimentSchema>;

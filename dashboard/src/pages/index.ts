@@ -13,6 +13,8 @@ import { RevenuePage } from "./revenue.js";
 import { TrendsPage } from "./trends.js";
 import { ExperimentsPage } from "./experiments.js";
 import { FlagsPage } from "./flags.js";
+import { LayersPage } from "./layers.js";
+import { MetricLibraryPage } from "./metric-library.js";
 import { LivePage } from "./live.js";
 import { PlayersPage } from "./players.js";
 import { SettingsPage } from "./settings.js";
@@ -52,5 +54,7 @@ export const PAGES: readonly PageDef[] = [
 	// Viewers read experiments and flags; the pages offer writes to analysts and owners only, as the API allows.
 	{ id: "experiments", label: "Experiments", analytics: false, component: ExperimentsPage },
 	{ id: "flags", label: "Flags", analytics: false, component: FlagsPage },
+	{ id: "layers", label: "Layers & holdout", analytics: false, component: LayersPage },
+	{ id: "metric-library", label: "Metric library", analytics: false, component: MetricLibraryPage },
 	{ id: "settings", label: "Settings", analytics: false, component: SettingsPage },
 ];

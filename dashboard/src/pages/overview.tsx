@@ -12,6 +12,8 @@ import { formatDate, formatValue } from "../format.js";
 import { useApi } from "../use-api.js";
 import type { PageProps } from "./index.js";
 import { hasPlayers, mainChart, overviewCards, sessionsWithin } from "./overview-data.js";
+import { alertText } from "./experiments-results-data.js";
+import type { ExperimentAlerts } from "./experiments-types.js";
 
 const formatPlayers = (value: number) => formatValue(value, "players");
 
@@ -70,6 +72,7 @@ export function OverviewPage({ state, range }: PageProps) {
 				</p>
 			</header>
 			{sdk?.outdated ? <OutdatedSdk sdk={sdk} /> : null}
+			<GuardrailNotice game={game} />
 			{cards.status === "loading" ? <Loading label="Loading the headline numbers…" /> : null}
 			{cards.status === "failed" ? <Failed what="the overview" error={cards.error} onRetry={cards.retry} /> : null}
 			{data && kpiCards && !hasPlayers(data[0]) ? <NoPlayers game={game} /> : null}
@@ -128,6 +131,33 @@ function OutdatedSdk(props: { sdk: GameSdk }) {
 				game and publish it: new servers start with the new version, and this notice goes once no server has sent the
 				old one for a day. The changelog lists what changed.
 			</p>
+		</section>
+	);
+}
+
+/**
+ * Running experiments that harm a guardrail metric (a significant always-valid change in its bad direction): each
+ * said in words with a link to its results. Nothing when there is none, or when the alerts cannot be read.
+ */
+function GuardrailNotice(props: { game: string }) {
+	const answer = useApi<[ExperimentAlerts]>([`/v1/admin/games/${encodeURIComponent(props.game)}/experiment-alerts`]);
+	if (answer.status !== "done" || answer.data[0].alerts.length === 0) return null;
+	const alerts = answer.data[0].alerts;
+	return (
+		<section class="guardrail-notice" role="alert" aria-labelledby="guardrail-notice-title">
+			<h2 id="guardrail-notice-title">Guardrail regression{alerts.length === 1 ? "" : "s"} in running experiments</h2>
+			<ul>
+				{alerts.map((a) => (
+					<li key={`${a.experiment}-${a.metric}-${a.variation}`} data-experiment={a.experiment}>
+						<a
+							href={`/?page=experiments&game=${encodeURIComponent(props.game)}&experiment=${encodeURIComponent(a.experiment)}`}
+						>
+							{a.experiment}
+						</a>
+						: {alertText(a)}
+					</li>
+				))}
+			</ul>
 		</section>
 	);
 }

@@ -1,162 +1,199 @@
-// Per-variation sums of one experiment metric over the experiment's exposed units, read from raw events in two
-// range reads and one pass in memory. Runs on the warehouse connection (a worker thread), never on the event loop.
+// The SQLite engine of experiment results: reads an experiment's units and the metric's candidate events in a few
+// range reads and hands them to the pure per-unit module (experiments/unit-values.ts), which owns what every metric
+// means. Per-unit answers (experimentUnits) and per-variation daily sums (experimentMetricSums) come from the same
+// values, so both agree. Runs on the warehouse connection (a worker thread), never on the event loop.
 import type BetterSqlite3 from "better-sqlite3";
-import { DAY_MS, HOUR_MS, type MetricDefinition } from "../../experiments/metric.js";
+import { MetricRequestError } from "../../metrics/engine.js";
+import type { PropValue } from "../../ingest/schema.js";
+import { DAY_MS, isMeanMetric } from "../../experiments/metric.js";
+import type { ExperimentUnits, ExperimentUnitsQuery } from "../../experiments/units.js";
+import {
+	candidateRange,
+	checkDimensions,
+	isProfileDimension,
+	metricSources,
+	profileRange,
+	UnitValues,
+	type EventSource,
+} from "../../experiments/unit-values.js";
 import type { ExperimentMetricQuery, ExperimentMetricRow } from "../types.js";
+
+/** The name the SDK gives player sessions' `session_start`/`session_end` (server sessions are user 0). */
+const SDK_SESSION_NAME = "player";
+
+/**
+ * The cost grows with exposures plus candidate events, never their product, and ingest keeps only append-friendly
+ * indexes:
+ * 1. the units: every user's exposures to the experiment before `to` (the partial exposure index), grouped by
+ *    user; a unit is a user whose first exposure EVER is in [from, to) — a user first exposed before `from` is no
+ *    unit of this range, whatever it did later. Users whose exposures name different variations are kept apart
+ *    (min ≠ max). With dimensions, each unit's `wh_players` row (first event, first profile) is joined by key;
+ * 2. per event source of the metric, its candidate events in range: (game_id, name, time, user_id, type) for named
+ *    events, the purchases' partial index for revenue, (game_id, time) for "any event";
+ * 3. for profile dimensions, the `session_start`/`session_end` events around the range, by name;
+ * 4. the pure module keeps each event if it falls in its unit's window and computes the values.
+ */
+const UNITS_SQL = `
+	SELECT user_id, min(time) AS t, min(json_extract(props, '$.variation')) AS variation,
+		max(json_extract(props, '$.variation')) AS last_variation
+	FROM events
+	WHERE game_id = @gameId AND name = @key AND type = 'exposure' AND time < @to
+		AND user_id > 0 AND user_id NOT IN (SELECT value FROM json_each(@excluded))
+	GROUP BY user_id
+	HAVING t >= @from`;
+
+const UNITS_WITH_PLAYERS_SQL = `
+	WITH u AS (${UNITS_SQL})
+	SELECT u.user_id, u.t, u.variation, u.last_variation, p.first_time, p.attrs_time, p.attrs_id,
+		CASE WHEN @attrs THEN p.attrs END
+	FROM u LEFT JOIN wh_players p ON p.game_id = @gameId AND p.user_id = u.user_id`;
+
+/** Names under which the game sent session events (the rollups know them; the SDK's name is always read). */
+const SESSION_NAMES_SQL = `
+	SELECT DISTINCT name FROM wh_event_days WHERE game_id = ? AND type IN ('session_start', 'session_end')`;
+
+const PROFILE_EVENTS_SQL = `
+	SELECT user_id, time, id, session_id, type, props FROM events
+	WHERE game_id = @gameId AND name = @name AND type IN ('session_start', 'session_end')
+		AND time >= @from AND time < @to AND user_id > 0`;
+
+function sourceSql(source: EventSource): string {
+	// valueProp is validated as [A-Za-z0-9_]+, so the JSON path needs no quoting; it is passed as a parameter anyway.
+	const value = source.valueProp === null ? "NULL" : "json_extract(props, @path)";
+	if (source.name !== null) {
+		return `SELECT user_id, time, ${value} FROM events WHERE game_id = @gameId AND name = @name
+			AND (@type IS NULL OR type = @type) AND time >= @from AND time < @to`;
+	}
+	if (source.type === "purchase") {
+		return `SELECT user_id, time, ${value} FROM events WHERE game_id = @gameId AND type = 'purchase'
+			AND time >= @from AND time < @to`;
+	}
+	const type = source.type === null ? "" : "AND type = @type";
+	return `SELECT user_id, time, ${value} FROM events WHERE game_id = @gameId ${type}
+		AND time >= @from AND time < @to AND user_id > 0`;
+}
+
+type Statement = BetterSqlite3.Statement<unknown[], unknown[]>;
 
 export class ExperimentSums {
 	readonly #db: BetterSqlite3.Database;
-	/** The metric's candidate events, one statement per metric type, prepared on first use. */
-	readonly #metricCandidates = new Map<
-		MetricDefinition["type"],
-		BetterSqlite3.Statement<[MetricSumsParams], unknown[]>
-	>();
-	#exposedUnits: BetterSqlite3.Statement<[MetricSumsParams], unknown[]> | undefined;
+	readonly #statements = new Map<string, Statement>();
 
 	constructor(db: BetterSqlite3.Database) {
 		this.#db = db;
 	}
 
+	#raw(sql: string): Statement {
+		let statement = this.#statements.get(sql);
+		if (!statement) {
+			statement = this.#db.prepare<unknown[], unknown[]>(sql).raw();
+			this.#statements.set(sql, statement);
+		}
+		return statement;
+	}
+
+	/** Every unit first exposed in [from, to) with its value, covariate and dimensions (see ExperimentUnits). */
+	units(query: ExperimentUnitsQuery): ExperimentUnits {
+		const lookbackDays = query.covariateLookbackDays;
+		const builder = new UnitValues(query.metric, { to: query.to, covariateLookbackDays: lookbackDays });
+		const dimensions = query.dimensions;
+		checkDimensions(dimensions);
+		const withPlayers = dimensions.length > 0;
+		const withProfiles = dimensions.some(isProfileDimension);
+		const unitParams = {
+			gameId: query.gameId,
+			key: query.experimentKey,
+			from: query.from,
+			to: query.to,
+			excluded: JSON.stringify(query.excludeUserIds),
+			...(withPlayers ? { attrs: withProfiles ? 1 : 0 } : {}),
+		};
+		// 1. the units (and, for dimensions, the warehouse's first event and first profile of each).
+		const fallbacks: [number, number, string, string][] = [];
+		const unitRows = this.#raw(withPlayers ? UNITS_WITH_PLAYERS_SQL : UNITS_SQL).iterate(unitParams);
+		for (const row of unitRows) {
+			const [userId, t, variation, lastVariation] = row as [number, number, string | number | null, unknown];
+			builder.addUnit(userId, t, variation, variation !== lastVariation);
+			if (!withPlayers) continue;
+			const [, , , , firstTime, attrsTime, attrsId, attrs] = row as [
+				unknown,
+				unknown,
+				unknown,
+				unknown,
+				number | null,
+				number | null,
+				string | null,
+				string | null,
+			];
+			if (firstTime !== null) builder.addFirstSeen(userId, firstTime);
+			if (attrs !== null && attrsTime !== null) fallbacks.push([userId, attrsTime, attrsId ?? "", attrs]);
+		}
+		if (builder.units === 0) return builder.finish(dimensions);
+		// 2. the metric's candidate events, per source.
+		const range = candidateRange(query.metric, query.from, query.to, lookbackDays);
+		metricSources(query.metric).forEach((source, part) => {
+			const params: Record<string, unknown> = { gameId: query.gameId, from: range.from, to: range.to };
+			if (source.name !== null) params.name = source.name;
+			if (source.name !== null || (source.type !== null && source.type !== "purchase")) params.type = source.type;
+			if (source.valueProp !== null) params.path = `$.${source.valueProp}`;
+			for (const [userId, time, value] of this.#raw(sourceSql(source)).iterate(params)) {
+				builder.addEvent(part, userId as number, time as number, value);
+			}
+		});
+		// 3. the session profiles, for platform, country and player attributes.
+		if (withProfiles) {
+			const names = new Set([SDK_SESSION_NAME]);
+			for (const [name] of this.#raw(SESSION_NAMES_SQL).iterate(query.gameId)) names.add(name as string);
+			const profiles = profileRange(query.from, query.to, lookbackDays);
+			for (const name of names) {
+				const rows = this.#raw(PROFILE_EVENTS_SQL).iterate({ gameId: query.gameId, name, ...profiles });
+				for (const [userId, time, id, sessionId, type, props] of rows) {
+					builder.addProfile(
+						userId as number,
+						type === "session_start" ? "start" : "end",
+						time as number,
+						id as string,
+						sessionId as string,
+						JSON.parse(props as string) as Record<string, PropValue>,
+					);
+				}
+			}
+			// The warehouse's first profile of the player, for units without a session_start in the range read.
+			for (const [userId, time, id, attrs] of fallbacks) {
+				if (builder.hasProfile(userId)) continue;
+				builder.addProfile(userId, "start", time, id, "", JSON.parse(attrs) as Record<string, PropValue>);
+			}
+		}
+		return builder.finish(dimensions);
+	}
+
+	/**
+	 * Per-variation sums by UTC day of first exposure, from the same per-unit values as {@link units} (capped as the
+	 * metric says, no covariate). Only mean metrics: a ratio or quantile is not a sum of per-unit values.
+	 */
 	sums(query: ExperimentMetricQuery): ExperimentMetricRow[] {
-		const params = metricSumsParams(query);
-		const type = query.metric.type;
-		let candidates = this.#metricCandidates.get(type);
-		if (!candidates) {
-			candidates = this.#db.prepare<[MetricSumsParams], unknown[]>(metricCandidatesSql(type)).raw();
-			this.#metricCandidates.set(type, candidates);
+		if (!isMeanMetric(query.metric)) {
+			throw new MetricRequestError(
+				`${query.metric.type} metrics have no per-variation sums: read them per unit (experimentUnits)`,
+			);
 		}
-		this.#exposedUnits ??= this.#db.prepare<[MetricSumsParams], unknown[]>(EXPOSED_UNITS_SQL).raw();
-		const units = new Map<number, Unit>();
-		for (const [userId, t, variation, lastVariation] of this.#exposedUnits.iterate(params)) {
-			units.set(userId as number, {
-				t: t as number,
-				variation: variation as string | number | null,
-				multiple: variation !== lastVariation,
-				x: 0,
-			});
+		const units = this.units({ ...query, covariateLookbackDays: 0, dimensions: [] });
+		const groups = new Map<string, ExperimentMetricRow>();
+		for (let k = 0; k < units.count; k++) {
+			const multipleVariations = units.multipleVariations[k] === 1;
+			const variation = units.variation[k]!;
+			const day = Math.floor(units.firstExposure[k]! / DAY_MS);
+			const key = JSON.stringify([variation, multipleVariations, day]);
+			let row = groups.get(key);
+			if (!row) {
+				row = { variation, multipleVariations, day, units: 0, sum: 0, sumSquares: 0 };
+				groups.set(key, row);
+			}
+			const x = units.value[k]!;
+			row.units += 1;
+			row.sum += x;
+			row.sumSquares += x * x;
 		}
-		for (const [userId, time, value] of candidates.iterate(params)) {
-			const unit = units.get(userId as number);
-			if (unit) addMetricEvent(type, params, unit, time as number, value);
-		}
-		return sumUnits(type, params, units);
+		return [...groups.values()].sort((a, b) => a.day - b.day);
 	}
-}
-
-interface MetricSumsParams {
-	gameId: string;
-	key: string;
-	from: number;
-	to: number;
-	excluded: string;
-	event: string | null;
-	eventType: string | null;
-	windowMs: number;
-	valuePath: string;
-	dayStart: number;
-	dayEnd: number;
-}
-
-/** No metric window: events count until the end of the analysis window (this is past any unix-ms time). */
-const NO_WINDOW_MS = 8.64e15;
-
-function metricSumsParams(query: ExperimentMetricQuery): MetricSumsParams {
-	const m = query.metric;
-	const hours = m.type === "retention" ? undefined : m.windowHours;
-	return {
-		gameId: query.gameId,
-		key: query.experimentKey,
-		from: query.from,
-		to: query.to,
-		excluded: JSON.stringify(query.excludeUserIds),
-		event: m.type === "retention" ? null : (m.event ?? null),
-		eventType: m.type === "conversion" || m.type === "count" ? (m.eventType ?? null) : null,
-		windowMs: hours === undefined ? NO_WINDOW_MS : Math.round(hours * HOUR_MS),
-		// valueProp is validated as [A-Za-z0-9_]+, so it needs no quoting inside the JSON path.
-		valuePath: m.type === "revenue" ? `$.${m.valueProp}` : "$",
-		dayStart: m.type === "retention" ? m.day * DAY_MS : 0,
-		dayEnd: m.type === "retention" ? (m.day + 1) * DAY_MS : 0,
-	};
-}
-
-/**
- * Results of one metric are computed in two range reads and one pass in memory, so the cost grows with exposures
- * plus candidate events, never their product, and ingest keeps only append-friendly indexes:
- * 1. the units: a unit is a user whose first exposure to the experiment is in [from, to) (the partial exposure
- *    index); its variation is the one its exposures name — users whose exposures name different variations are
- *    kept apart (min ≠ max);
- * 2. the metric's candidate events in the window, by range: (game_id, name, time) for conversion and count, the
- *    purchases' partial index for revenue, (game_id, time) for retention;
- * 3. each candidate event counts for its user's unit if it falls in the unit's window; then sums per variation and
- *    UTC day of first exposure, so the daily series needs no second pass.
- */
-const EXPOSED_UNITS_SQL = `
-	SELECT user_id, min(time) AS t, min(json_extract(props, '$.variation')) AS variation,
-		max(json_extract(props, '$.variation')) AS last_variation
-	FROM events
-	WHERE game_id = @gameId AND name = @key AND type = 'exposure' AND time >= @from AND time < @to
-		AND user_id > 0 AND user_id NOT IN (SELECT value FROM json_each(@excluded))
-	GROUP BY user_id`;
-
-function metricCandidatesSql(type: MetricDefinition["type"]): string {
-	const named = `SELECT user_id, time, NULL FROM events WHERE game_id = @gameId AND name = @event
-		AND (@eventType IS NULL OR type = @eventType) AND time >= @from AND time < @to`;
-	return {
-		conversion: named,
-		count: named,
-		revenue: `SELECT user_id, time, json_extract(props, @valuePath) FROM events
-			WHERE game_id = @gameId AND type = 'purchase' AND (@event IS NULL OR name = @event)
-				AND time >= @from AND time < @to`,
-		retention: `SELECT user_id, time, NULL FROM events WHERE game_id = @gameId
-			AND time >= @from + @dayStart AND time < @to AND user_id > 0`,
-	}[type];
-}
-
-interface Unit {
-	t: number;
-	variation: string | number | null;
-	multiple: boolean;
-	/** The unit's metric value: 0/1 for conversion and retention, a count, or a revenue sum. */
-	x: number;
-}
-
-function addMetricEvent(
-	type: MetricDefinition["type"],
-	p: MetricSumsParams,
-	unit: Unit,
-	time: number,
-	value: unknown,
-): void {
-	if (type === "retention") {
-		if (time >= unit.t + p.dayStart && time < unit.t + p.dayEnd) unit.x = 1;
-		return;
-	}
-	if (time < unit.t || time >= Math.min(p.to, unit.t + p.windowMs)) return;
-	if (type === "conversion") unit.x = 1;
-	else if (type === "count") unit.x += 1;
-	else if (typeof value === "number" && Number.isFinite(value)) unit.x += value;
-}
-
-function sumUnits(
-	type: MetricDefinition["type"],
-	p: MetricSumsParams,
-	units: Map<number, Unit>,
-): ExperimentMetricRow[] {
-	const groups = new Map<string, ExperimentMetricRow>();
-	for (const unit of units.values()) {
-		// Retention is only known once the unit's day N has passed inside the window.
-		if (type === "retention" && unit.t + p.dayEnd > p.to) continue;
-		const day = Math.floor(unit.t / DAY_MS);
-		const variation = unit.multiple ? null : unit.variation;
-		const key = JSON.stringify([variation, unit.multiple, day]);
-		let row = groups.get(key);
-		if (!row) {
-			row = { variation, multipleVariations: unit.multiple, day, units: 0, sum: 0, sumSquares: 0 };
-			groups.set(key, row);
-		}
-		row.units += 1;
-		row.sum += unit.x;
-		row.sumSquares += unit.x * unit.x;
-	}
-	return [...groups.values()].sort((a, b) => a.day - b.day);
 }

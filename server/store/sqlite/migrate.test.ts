@@ -54,6 +54,7 @@ describe("migrate", () => {
 		await store.close();
 		expect(versions(path)).toEqual(MIGRATIONS.map((m) => m.version));
 		expect(tables(path)).toEqual([
+			"adaptive_runs",
 			"admin_login_throttle",
 			"admin_sessions",
 			"admin_totp",
@@ -68,12 +69,15 @@ describe("migrate", () => {
 			"digest_state",
 			"erasure_tombstones",
 			"events",
+			"experiment_layers",
 			"experiments",
 			"flags",
 			"game_grants",
+			"game_holdouts",
 			"game_settings",
 			"games",
 			"ingest_log",
+			"metric_definitions",
 			"player_id_state",
 			"privacy_jobs",
 			"privacy_secrets",

@@ -3,6 +3,7 @@ import { PRIVACY_MIGRATION } from "./privacy-migration.js";
 import { WAREHOUSE_MIGRATION } from "./warehouse-migration.js";
 import { SECURITY_MIGRATION } from "./security-migration.js";
 import { ACCESS_MIGRATION } from "./access-migration.js";
+import { ALLOCATION_MIGRATION } from "./allocation-migration.js";
 
 /** One schema step. Versions start at 1 and increase by 1; an applied migration is never edited, only followed. */
 export interface Migration {
@@ -230,4 +231,26 @@ export const MIGRATIONS: readonly Migration[] = [
 	},
 	SECURITY_MIGRATION,
 	ACCESS_MIGRATION,
+	// Notes on version 14: a game's metric library (server/experiments/metric-library.ts). Every change of a metric is a
+	// new row (versions are immutable, so a result can name the exact definition it used); archiving stamps every row
+	// of the key, which hides it from new experiments but keeps each version readable. No player data: the rows hold
+	// definitions and the admin who wrote them.
+	{
+		version: 14,
+		name: "metric_library",
+		up: `
+			CREATE TABLE metric_definitions (
+				game_id TEXT NOT NULL REFERENCES games (id),
+				key TEXT NOT NULL,
+				version INTEGER NOT NULL CHECK (version >= 1),
+				definition TEXT NOT NULL,
+				role TEXT NOT NULL CHECK (role IN ('goal', 'guardrail')),
+				created_at INTEGER NOT NULL,
+				created_by TEXT,
+				archived_at INTEGER,
+				PRIMARY KEY (game_id, key, version)
+			) STRICT, WITHOUT ROWID;
+		`,
+	},
+	ALLOCATION_MIGRATION,
 ];

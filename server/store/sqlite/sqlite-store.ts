@@ -2,6 +2,7 @@ import BetterSqlite3 from "better-sqlite3";
 import type { GameScope } from "../../auth/roles.js";
 import type { ExperimentDefinition, ExperimentStatus } from "../../experiments/experiment.js";
 import type { FlagDefinition } from "../../experiments/flag.js";
+import type { ExperimentUnits, ExperimentUnitsQuery } from "../../experiments/units.js";
 import type { IngestResult, ValidatedBatch } from "../../ingest/schema.js";
 import {
 	DEFAULT_GAME_SETTINGS,
@@ -17,6 +18,7 @@ import {
 	type Game,
 	type GameSettings,
 	type IngestOutcome,
+	type LibraryMetricRecord,
 	type ListEventsQuery,
 	type SigningKeyRecord,
 	type Store,
@@ -31,6 +33,9 @@ import { SqlitePrivacyStore } from "./privacy-store.js";
 import { SqliteSecurityStore } from "./security-store.js";
 import { digestWebhookAad, type SecretSealer, type SecurityStore } from "../../auth/security-store.js";
 import { SqliteAccessStore } from "./access-store.js";
+import { SqliteMetricLibrary } from "./metric-library-store.js";
+import { SqliteAllocationStore } from "./allocation-store.js";
+import type { AllocationStore } from "../../experiments/allocation-store.js";
 import type { AccessStore } from "../../auth/access.js";
 import type { PrivacyStore } from "../../privacy/privacy-store.js";
 import type { ConsentSealer, ConsentStore, SealedConsent } from "../../privacy/consent-store.js";
@@ -292,6 +297,7 @@ class SqliteStore implements Store {
 	readonly #listFlags;
 	readonly #updateFlag;
 	readonly #deleteFlag;
+	readonly #metricLibrary;
 	readonly #selectGameSettings;
 	readonly #listGameSettings;
 	readonly #updateGameSettings;
@@ -310,6 +316,7 @@ class SqliteStore implements Store {
 
 	readonly consent: ConsentStore;
 	readonly access: AccessStore;
+	readonly allocation: AllocationStore;
 	readonly #consentSealer: ConsentSealer | undefined;
 	readonly #appendConsent;
 	readonly #players: PlayerPseudonyms;
@@ -329,6 +336,7 @@ class SqliteStore implements Store {
 		this.#ownVault = ownVault;
 		this.consent = new SqliteConsentStore(db, players, lock);
 		this.access = new SqliteAccessStore(db);
+		this.allocation = new SqliteAllocationStore(db);
 		this.#consentSealer = consentSealer;
 		this.#appendConsent = consentAppender(db);
 		this.#db = db;
@@ -516,6 +524,7 @@ class SqliteStore implements Store {
 			WHERE game_id = @game_id AND key = @key AND revision = @revision`,
 		);
 		this.#deleteFlag = db.prepare<[string, string]>("DELETE FROM flags WHERE game_id = ? AND key = ?");
+		this.#metricLibrary = new SqliteMetricLibrary(db);
 
 		const settingsColumns =
 			"game_id, time_zone, raw_retention_days, digest_webhook_url, digest_hour, trust_client_clock, consent_default, " +
@@ -864,12 +873,19 @@ class SqliteStore implements Store {
 	}
 
 	async experimentMetricSums(query: ExperimentMetricQuery): Promise<ExperimentMetricRow[]> {
-		// The excluded players (QA users forced into a variation) are named by UserId; the events hold pseudonyms.
-		const excludeUserIds = query.excludeUserIds.flatMap((userId) => {
+		return this.warehouse.experimentMetricSums({ ...query, excludeUserIds: this.#storedUserIds(query) });
+	}
+
+	async experimentUnits(query: ExperimentUnitsQuery): Promise<ExperimentUnits> {
+		return this.warehouse.experimentUnits({ ...query, excludeUserIds: this.#storedUserIds(query) });
+	}
+
+	/** The excluded players (QA users forced into a variation) are named by UserId; the events hold pseudonyms. */
+	#storedUserIds(query: { gameId: string; excludeUserIds: readonly number[] }): number[] {
+		return query.excludeUserIds.flatMap((userId) => {
 			const pseudonym = this.#players.pseudonymOf(query.gameId, userId);
 			return pseudonym === undefined ? [] : [pseudonym];
 		});
-		return this.warehouse.experimentMetricSums({ ...query, excludeUserIds });
 	}
 
 	async insertFlag(record: FlagRecord): Promise<boolean> {
@@ -891,6 +907,26 @@ class SqliteStore implements Store {
 
 	async deleteFlag(gameId: string, key: string): Promise<boolean> {
 		return this.#deleteFlag.run(gameId, key).changes === 1;
+	}
+
+	async insertLibraryMetric(record: LibraryMetricRecord): Promise<boolean> {
+		return this.#metricLibrary.insert(record);
+	}
+
+	async getLibraryMetric(gameId: string, key: string, version?: number): Promise<LibraryMetricRecord | undefined> {
+		return this.#metricLibrary.get(gameId, key, version);
+	}
+
+	async listLibraryMetrics(gameId: string, options?: { includeArchived?: boolean }): Promise<LibraryMetricRecord[]> {
+		return this.#metricLibrary.list(gameId, options?.includeArchived ?? false);
+	}
+
+	async listLibraryMetricVersions(gameId: string, key: string): Promise<LibraryMetricRecord[]> {
+		return this.#metricLibrary.versions(gameId, key);
+	}
+
+	async archiveLibraryMetric(gameId: string, key: string, at: number): Promise<boolean> {
+		return this.#metricLibrary.archive(gameId, key, at);
 	}
 
 	/** From now on, secrets in the store's tables are sealed with `secrets` (see {@link SqliteStoreOptions.secrets}). */

@@ -11,6 +11,7 @@ import type {
 	WarehouseService,
 	WarehouseStatus,
 } from "../../warehouse/service.js";
+import type { ExperimentUnits, ExperimentUnitsQuery } from "../../experiments/units.js";
 import type { ExperimentMetricQuery, ExperimentMetricRow } from "../types.js";
 import { WarehouseHandler } from "./warehouse-handler.js";
 import type { WarehouseWorkerData } from "./warehouse-worker.js";
@@ -23,6 +24,9 @@ abstract class Calls implements WarehouseService {
 	}
 	experimentMetricSums(query: ExperimentMetricQuery): Promise<ExperimentMetricRow[]> {
 		return this.call({ op: "experimentMetricSums", query }) as Promise<ExperimentMetricRow[]>;
+	}
+	experimentUnits(query: ExperimentUnitsQuery): Promise<ExperimentUnits> {
+		return this.call({ op: "experimentUnits", query }) as Promise<ExperimentUnits>;
 	}
 	eventNames(gameId: string, range: DayRange | null): Promise<EventNameRow[]> {
 		return this.call({ op: "eventNames", gameId, range }) as Promise<EventNameRow[]>;
@@ -117,7 +121,7 @@ class WorkerPort {
 }
 
 /** Calls that only read: a second worker may answer them. */
-const READS = new Set<WarehouseCall["op"]>(["metric", "experimentMetricSums", "eventNames"]);
+const READS = new Set<WarehouseCall["op"]>(["metric", "experimentMetricSums", "experimentUnits", "eventNames"]);
 
 /**
  * The warehouse in worker threads with their own connections to `path`: one runs the job (folding, purges, rebuilds,

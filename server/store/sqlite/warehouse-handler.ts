@@ -44,6 +44,8 @@ export class WarehouseHandler {
 				return computeMetric(this.#reader, call.gameId, call.request, call.now);
 			case "experimentMetricSums":
 				return this.#sums.sums(call.query);
+			case "experimentUnits":
+				return this.#sums.units(call.query);
 			case "eventNames":
 				return this.#reader.eventNames(call.gameId, call.range);
 			case "catchUp": {

@@ -38,6 +38,8 @@ export function checkAttributes(attributes: unknown): string | undefined {
 
 export class PlayerAttributes {
 	private known = new Map<number, Known>();
+	/** Told when a fact about a present player is learned (their replicated variants may change). */
+	onLearned?: (userId: number) => void;
 
 	/** @param facts - a Player's instant facts; default: its properties */
 	constructor(private readonly facts: (player: Player) => PlayerFacts = readPlayerFacts) {}
@@ -53,7 +55,9 @@ export class PlayerAttributes {
 	/** A fact learned about a present player (country, firstVisit). */
 	learn(userId: number, name: string, value: string | number | boolean): void {
 		const known = this.known.get(userId);
-		if (known) known.learned[name] = value;
+		if (!known) return;
+		known.learned[name] = value;
+		this.onLearned?.(userId);
 	}
 
 	/** Attributes set by the game (checked with {@link checkAttributes}); merged over earlier ones. */

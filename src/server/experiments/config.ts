@@ -3,7 +3,7 @@
 // of rejecting the whole document, so one bad entry cannot take the others down.
 import { ConsentConfig, parseConsentConfig } from "../consent/rules";
 import { t } from "@rbxts/t";
-import { ExperimentConfig } from "../../shared/assignment";
+import { ExperimentConfig, HoldoutConfig } from "../../shared/assignment";
 import { Condition } from "../../shared/conditions";
 import { getBucketRanges } from "../../shared/hash";
 
@@ -66,6 +66,8 @@ export interface ParsedConfig {
 	skipped: string[];
 	/** The game's consent rules; undefined when the document has none or a malformed one (the rules stay as they were). */
 	consent?: ConsentConfig;
+	/** The game's global holdout; undefined when it is off (or malformed: then nobody is held out, and it is skipped). */
+	holdout?: HoldoutConfig;
 }
 
 const isStrata = t.array(t.string);
@@ -95,6 +97,8 @@ const isFlag = t.interface({
 	hashVersion: t.number,
 	condition: t.optional(t.table),
 });
+
+const isHoldout = t.interface({ seed: t.string, percent: t.numberConstrained(0, 100) });
 
 const isDocument = t.interface({
 	gameId: t.optional(t.string),
@@ -152,7 +156,10 @@ export function parseConfig(body: unknown): ParsedConfig | undefined {
 	}
 	const consent = parseConsentConfig((body as { consent?: unknown }).consent);
 	if (consent === undefined && (body as { consent?: unknown }).consent !== undefined) skipped.push("consent");
-	return { gameId: body.gameId ?? "", experiments, flags, skipped, consent };
+	const rawHoldout = (body as { holdout?: unknown }).holdout;
+	const holdout = isHoldout(rawHoldout) ? rawHoldout : undefined;
+	if (rawHoldout !== undefined && holdout === undefined) skipped.push("holdout");
+	return { gameId: body.gameId ?? "", experiments, flags, skipped, consent, holdout };
 }
 
 function describe(item: unknown): string {

@@ -4,9 +4,9 @@
 // player's kept assignments are loaded those modes answer with the deterministic hash (see `decide`).
 import { ConsentGate } from "../delivery/consent-gate";
 import { Players } from "@rbxts/services";
-import { assign, AssignmentReason } from "../../shared/assignment";
+import { assign, AssignmentReason, inHoldout } from "../../shared/assignment";
 import { evaluateCondition } from "../../shared/conditions";
-import { Props } from "../../shared/protocol";
+import { Props, ReplicatedVariant, VariantsMessage } from "../../shared/protocol";
 import { StratifiedAllocator, stratumOf } from "../../shared/stratify";
 import { Warnings } from "../tracking/tracker";
 import { AssignmentPersistence, KeptAssignments } from "./assignment-store";
@@ -26,6 +26,9 @@ import { evaluateFlag, isTruthy } from "./flags";
  *   assignments are loaded (or when they cannot be): the deterministic hash's variation, not counted, no exposure;
  * - `invalidCall`: the arguments were not a Player and a key;
  * - `consent`: the player has not agreed to experiments (consent on): control, not counted, no exposure;
+ * - `holdout`: the player is in the game's global holdout: control in every experiment, no exposure (only the
+ *   `$holdout` marker exposure, once per session, which measures the holdout);
+ * - `notReady` (`VantageClient.getVariant` only): the server has not sent the player's variants yet;
  * - the rest come from `assign` (`notRunning`, `notCovered`, `notInNamespace`, `noHashValue`, ...): control.
  */
 export type VariantReason =
@@ -37,7 +40,9 @@ export type VariantReason =
 	| "loading"
 	| "storeUnavailable"
 	| "invalidCall"
-	| "consent";
+	| "consent"
+	| "notReady"
+	| "holdout";
 
 /** A player's variant of an experiment. */
 export interface Variant {
@@ -76,11 +81,24 @@ export interface ExperimentsDeps {
 	 * @default everything allowed
 	 */
 	consent?: ConsentGate;
+	/**
+	 * Told when what a player's variants depend on changed outside a config update: their kept assignments loaded (or
+	 * failed to), or the game set attributes (the replication to their client recomputes them).
+	 */
+	playerChanged?: (userId: number) => void;
 	/** Unix seconds (kept assignments' time). @default os.time */
 	now?: () => number;
 	/** Seconds, for retrying a failed load. @default os.clock */
 	clock?: () => number;
 }
+
+/**
+ * The name of the marker exposure that measures the global holdout: logged once per player and session, at their
+ * first running experiment (getVariant, or their variants sent to their client), with `variation` "holdout" (kept out
+ * of every experiment) or "exposed" (everyone else). Both groups are logged the same way, so comparing them on any
+ * metric (as an experiment with this key) measures what the game's experiments together changed.
+ */
+export const HOLDOUT_EXPOSURE_KEY = "$holdout";
 
 /** Seconds after a failed load of kept assignments before the next getVariant tries again. */
 export const RELOAD_AFTER_SECONDS = 60;
@@ -108,8 +126,19 @@ interface Decision {
 	stratum?: string;
 }
 
+/** A variant and the decision behind it (the mode and stratum an exposure reports). */
+interface Evaluation {
+	variant: Variant;
+	decision: Decision;
+}
+
 function isPlayer(value: unknown): value is Player {
 	return typeIs(value, "Instance") && value.IsA("Player");
+}
+
+/** Whether a variant logs an exposure: the player takes part, counts (not forced QA) and has a variation key. */
+function counted(variant: Variant): boolean {
+	return variant.inExperiment && variant.reason !== "forced" && variant.key !== undefined;
 }
 
 function isEmpty(t: object): boolean {
@@ -193,15 +222,65 @@ export class Experiments {
 		if (!config) return { index: 0, inExperiment: false, reason: "noConfig" };
 		const entry = config.experiments.get(key);
 		if (!entry) return { index: 0, inExperiment: false, reason: "unknownExperiment" };
-		let decision = this.decide(player, entry, this.attributesOf(player));
-		if (decision.reason !== "forced" && this.deps.consent?.allows(player.UserId, "experiments") === false) {
-			decision = { index: 0, inExperiment: false, reason: "consent", mode: decision.mode };
+		const { variant, decision } = this.evaluate(player, entry, this.attributesOf(player));
+		if (entry.config.status === "running") this.markHoldout(player);
+		if (counted(variant)) this.logExposure(player, key, variant.key!, decision);
+		return variant;
+	}
+
+	/**
+	 * What the player's client may know (VantageClient.getVariant/isOn): their variant of every served experiment
+	 * (a draft only when they are forced into it, so unreleased experiments stay unnamed) and every flag's value for
+	 * them, decided exactly as `getVariant`/`getFeatureValue` would — no conditions, weights or QA lists. Logs no
+	 * experiment exposure: the client says when it shows a variation ({@link exposeFromClient}). With a holdout and a
+	 * running experiment, the player's `$holdout` marker is logged here if it was not yet (see markHoldout).
+	 */
+	variantsFor(player: Player): VariantsMessage {
+		const message: VariantsMessage = { kind: "variants", config: false, experiments: {}, flags: {} };
+		const config = this.deps.config();
+		if (!config) return message;
+		message.config = true;
+		const attrs = this.attributesOf(player);
+		for (const [, entry] of config.experiments) {
+			if (entry.config.status !== "running") continue;
+			this.markHoldout(player);
+			break;
 		}
-		const variationKey = entry.config.variations[decision.index]?.key;
-		if (decision.inExperiment && decision.reason !== "forced" && variationKey !== undefined) {
-			this.logExposure(player, key, variationKey, decision);
+		for (const [key, entry] of config.experiments) {
+			const { variant } = this.evaluate(player, entry, attrs);
+			if (entry.config.status === "draft" && variant.reason !== "forced") continue;
+			const replicated: ReplicatedVariant = {
+				index: variant.index,
+				inExperiment: variant.inExperiment,
+				reason: variant.reason,
+			};
+			if (variant.key !== undefined) replicated.key = variant.key;
+			message.experiments[key] = replicated;
 		}
-		return { key: variationKey, index: decision.index, inExperiment: decision.inExperiment, reason: decision.reason };
+		for (const [key, flag] of config.flags) {
+			const value = evaluateFlag(flag, attrs).value;
+			if (value !== undefined) message.flags[key] = value;
+		}
+		return message;
+	}
+
+	/**
+	 * A client says it showed `variationKey` of `experimentKey`: logged as `getVariant` logs (once per player,
+	 * experiment and session) when it is the variation the server assigns the player now and the player counts.
+	 * Returns why it was refused, or undefined. The client's word is never taken for the variation.
+	 */
+	exposeFromClient(player: Player, experimentKey: string, variationKey: string): string | undefined {
+		const config = this.deps.config();
+		if (!config) return "exposure before the server had an experiment config";
+		const entry = config.experiments.get(experimentKey);
+		if (!entry) return `exposure for an unknown experiment "${experimentKey}"`;
+		const { variant, decision } = this.evaluate(player, entry, this.attributesOf(player));
+		if (!counted(variant)) return `exposure for "${experimentKey}", where the player does not count: ${variant.reason}`;
+		if (variant.key !== variationKey) {
+			return `exposure for variation "${variationKey}" of "${experimentKey}"; the server assigned "${variant.key}"`;
+		}
+		this.logExposure(player, experimentKey, variationKey, decision);
+		return undefined;
 	}
 
 	/** `Vantage.isOn`. */
@@ -221,15 +300,30 @@ export class Experiments {
 		const problem = checkAttributes(attributes);
 		if (problem !== undefined) return this.deps.refuse("setAttributes", problem);
 		this.deps.attributes.set(player, attributes as Props);
+		this.deps.playerChanged?.(player.UserId);
 		return true;
 	}
 
 	// Deciding --------------------------------------------------------------------------------------------------------
 
+	/** A player's variant of a served experiment, consent applied (a player who refused experiments gets control). */
+	private evaluate(player: Player, entry: ExperimentEntry, attrs: Attributes): Evaluation {
+		let decision = this.decide(player, entry, attrs);
+		if (decision.reason !== "forced" && this.deps.consent?.allows(player.UserId, "experiments") === false) {
+			decision = { index: 0, inExperiment: false, reason: "consent", mode: decision.mode };
+		}
+		const key = entry.config.variations[decision.index]?.key;
+		return {
+			variant: { key, index: decision.index, inExperiment: decision.inExperiment, reason: decision.reason },
+			decision,
+		};
+	}
+
 	/**
 	 * The variant of a player:
 	 * 1. whether they take part, by `assign` (over equal weights for the sticky modes, so moving adaptive weights
 	 *    never move anyone in or out); a QA override wins at once;
+	 * 1b. a player in the game's global holdout → control (before anything is drawn or kept for them);
 	 * 2. the targeting condition must hold → else control;
 	 * 3. not taking part (not running, not covered, outside the namespace, ...) → control;
 	 * 4. deterministic mode → the hash's variation;
@@ -242,6 +336,10 @@ export class Experiments {
 		const mode = entry.mode.mode;
 		const base = assign(entry.eligibility, attrs);
 		if (base.reason === "forced") return { index: base.variationIndex, inExperiment: true, reason: "forced", mode };
+		const holdout = this.deps.config()?.holdout;
+		if (holdout !== undefined && inHoldout(holdout, player.UserId)) {
+			return { index: 0, inExperiment: false, reason: "holdout", mode };
+		}
 		const condition = entry.config.condition;
 		if (condition !== undefined && !evaluateCondition(condition, attrs)) {
 			return { index: 0, inExperiment: false, reason: "conditionFailed", mode };
@@ -318,6 +416,20 @@ export class Experiments {
 		return { index: 0, inExperiment: false, reason: "invalidCall" };
 	}
 
+	/**
+	 * The player's `$holdout` marker ({@link HOLDOUT_EXPOSURE_KEY}), once per session, when the game has a holdout and
+	 * the player has agreed to experiments. Whether they are held out never decides whether it is logged.
+	 */
+	private markHoldout(player: Player): void {
+		const holdout = this.deps.config()?.holdout;
+		if (holdout === undefined || this.deps.consent?.allows(player.UserId, "experiments") === false) return;
+		const state = this.stateFor(player);
+		if (!state || state.exposed.has(HOLDOUT_EXPOSURE_KEY)) return;
+		const variation = inHoldout(holdout, player.UserId) ? "holdout" : "exposed";
+		state.exposed.set(HOLDOUT_EXPOSURE_KEY, variation);
+		this.deps.expose(player, HOLDOUT_EXPOSURE_KEY, { variation, mode: "deterministic" });
+	}
+
 	/** One exposure per player, experiment and session — again only if their variation changed (it then counts apart). */
 	private logExposure(player: Player, experimentKey: string, variationKey: string, decision: Decision): void {
 		const state = this.stateFor(player);
@@ -360,12 +472,14 @@ export class Experiments {
 				// Entries drawn meanwhile (none while loading; kept for safety) win over loaded ones.
 				for (const [key, entry] of pairs(result.kept)) if (state.kept[key] === undefined) state.kept[key] = entry;
 				state.load = "loaded";
+				this.deps.playerChanged?.(userId);
 			} else {
 				state.load = "failed";
 				state.failedAt = this.clock();
 				this.deps.warnings.warn(
 					`could not load kept experiment assignments (${result.message}); random, stratified and adaptive experiments use the hash until they load`,
 				);
+				this.deps.playerChanged?.(userId);
 			}
 		});
 	}

@@ -1,5 +1,6 @@
 // Wiring of experiments into `Vantage.start`: the config client (its own token of scope `config` and its own small
-// request budget), kept assignments in DataStore, and exposures recorded through tracking.
+// request budget), kept assignments in DataStore, exposures recorded through tracking, and each player's variants
+// replicated to their client when it reads them (client-variants.ts).
 import { ConsentGate } from "../delivery/consent-gate";
 import { RequestBudget } from "../delivery/request-budget";
 import { TokenProvider } from "../delivery/token-provider";
@@ -11,6 +12,7 @@ import { Tracking } from "../tracking/tracking";
 import { Warnings } from "../tracking/tracker";
 import { DataStoreAssignments } from "./assignment-store";
 import { PlayerAttributes, sharingFacts } from "./attributes";
+import { ClientVariants } from "./client-variants";
 import { ParsedConfig } from "./config";
 import { ConfigClient } from "./config-client";
 import { Experiments } from "./experiments";
@@ -22,7 +24,10 @@ export function sessionSourcesFor(options: ResolvedOptions, attributes: PlayerAt
 	return sharingFacts(robloxSessionSources(firstVisits), attributes);
 }
 
-/** The config client and the experiments API of a started SDK (call `start()` on both). */
+/**
+ * The config client and the experiments API of a started SDK (call `start()` on both), and the replication of
+ * players' variants to their clients (the caller routes client requests and consent changes to it).
+ */
 export function createExperiments(
 	options: ResolvedOptions,
 	warnings: Warnings,
@@ -32,8 +37,18 @@ export function createExperiments(
 	consent?: ConsentGate,
 	/** Whether requests may be made now (shared with delivery). */
 	canRequest?: () => boolean,
-): { config: ConfigClient; experiments: Experiments } {
+	/** Whether a player's consent is still being looked up (their client's first variants wait for it). */
+	consentLoading?: (userId: number) => boolean,
+): { config: ConfigClient; experiments: Experiments; clientVariants: ClientVariants } {
 	const { endpoint, gameKeySecret } = options.delivery;
+	// Created first (it reads experiments only once a client asks, after start), so every source of change can tell it.
+	let experiments: Experiments | undefined = undefined;
+	const clientVariants = new ClientVariants({
+		variantsFor: (player) => experiments!.variantsFor(player),
+		pending: consentLoading ? (player) => consentLoading(player.UserId) : undefined,
+		send: (player, message) => tracking.sendToClient(player, message),
+	});
+	attributes.onLearned = (userId) => clientVariants.changed(userId);
 	const budget = new RequestBudget(configRequestsPerMinute(options.experiments.configRefreshSeconds));
 	const config = new ConfigClient({
 		url: `${endpoint}/v1/config`,
@@ -42,13 +57,16 @@ export function createExperiments(
 		budget,
 		warnings,
 		debug: options.debug,
-		onUpdate: onConfig,
+		onUpdate: (parsed) => {
+			onConfig?.(parsed);
+			clientVariants.changedAll();
+		},
 		initial: options.experiments.initialConfig,
 		localOnly: options.delivery.dryRun,
 		canRequest,
 	});
 	const store = options.experiments.assignmentStore;
-	const experiments = new Experiments({
+	experiments = new Experiments({
 		config: () => config.current(),
 		attributes,
 		expose: (player, experimentKey, props) => {
@@ -59,6 +77,7 @@ export function createExperiments(
 		warnings,
 		persistence: store === false ? undefined : new DataStoreAssignments(store, options.debug),
 		consent,
+		playerChanged: (userId) => clientVariants.changed(userId),
 	});
-	return { config, experiments };
+	return { config, experiments, clientVariants };
 }

@@ -36,6 +36,13 @@ export interface TrackingHooks {
 	playerLeft?: (userId: number) => void;
 	invalidCall?: (fn: string, reason: string) => void;
 	clientRejected?: (player: Player, reason: string) => void;
+	/** A player's client asked for its variants (VantageClient reads them): experiments replicate them to it. */
+	variantsRequested?: (player: Player) => void;
+	/**
+	 * A player's client showed a variation: experiments log the exposure if it is the one they assigned. Returns why
+	 * it was refused (counted and reported as a refused client message), or undefined.
+	 */
+	clientExposure?: (player: Player, experiment: string, variation: string) => string | undefined;
 }
 
 export interface TrackingDeps {
@@ -131,10 +138,7 @@ export class Tracking {
 			{ perSecond: options.clientEventsPerSecond, burst: options.clientEventBurst },
 			this.tracker.counters,
 			(player, message) => this.onClientMessage(player, message),
-			(player, reason) => {
-				if (deps.debug) print(`[Vantage] refused a message from ${player.Name}: ${reason}`);
-				deps.hooks?.clientRejected?.(player, reason);
-			},
+			(player, reason) => this.clientRejected(player, reason),
 			clock,
 		);
 		this.progressions = new ProgressionAttempts(clock);
@@ -305,6 +309,12 @@ export class Tracking {
 		return this.emitFor(p, "funnel", funnelShape(funnel as string, step as number, stepName as string));
 	}
 
+	/** Reports a refused client message (the gateway counts its own refusals; checks made later count here). */
+	private clientRejected(player: Player, reason: string): void {
+		if (this.deps.debug) print(`[Vantage] refused a message from ${player.Name}: ${reason}`);
+		this.deps.hooks?.clientRejected?.(player, reason);
+	}
+
 	/** An accepted client message, attributed to its sender. */
 	onClientMessage(player: Player, message: ClientMessage): void {
 		if (message.kind === "event") {
@@ -315,6 +325,17 @@ export class Tracking {
 			this.sessions.setDevice(player.UserId, message.device);
 		} else if (message.kind === "consent") {
 			this.deps.hooks?.consentAnswer?.(player, message.choices, message.uiVersion);
+		} else if (message.kind === "variants") {
+			this.deps.hooks?.variantsRequested?.(player);
+		} else if (message.kind === "exposure") {
+			for (const [experiment, variation] of pairs(message.experiments)) {
+				const expose = this.deps.hooks?.clientExposure;
+				const problem = expose ? expose(player, experiment, variation) : "experiments are not running";
+				if (problem !== undefined) {
+					this.tracker.counters.clientRejected += 1;
+					this.clientRejected(player, problem);
+				}
+			}
 		} else if (this.deps.options.captureErrors) {
 			this.errors.capture("client", player.UserId, message.message, message.stack);
 		}
