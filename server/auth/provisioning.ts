@@ -39,6 +39,18 @@ export function parseGameId(raw: string): string {
 	return result.data;
 }
 
+/**
+ * A route's game id, checked: 400 when malformed, 404 when no such game exists.
+ *
+ * @example
+ * const gameId = await existingGameId(store, c.req.param("gameId"));
+ */
+export async function existingGameId(store: Pick<Store, "getGame">, raw: string): Promise<string> {
+	const gameId = parseGameId(raw);
+	if (!(await store.getGame(gameId))) throw new NotFoundError(`Game "${gameId}" does not exist.`);
+	return gameId;
+}
+
 /** Registers a game; 409 when the id is taken. */
 export async function createGame(store: Store, input: { id: string; name?: string; now: number }): Promise<Game> {
 	const game = { id: parseGameId(input.id), name: input.name ?? input.id, createdAt: input.now };

@@ -1,6 +1,6 @@
 import { Hono, type MiddlewareHandler } from "hono";
 import { z } from "zod";
-import { parseGameId } from "../auth/provisioning.js";
+import { existingGameId } from "../auth/provisioning.js";
 import type { AdminRole } from "../auth/roles.js";
 import { ConflictError, NotFoundError, ValidationError } from "../errors.js";
 import type { AppEnv } from "../http/app-env.js";
@@ -49,11 +49,7 @@ export function experimentRoutes(deps: ExperimentRoutesDeps): Hono<AppEnv> {
 	const write = deps.requireRole("analyst");
 	const routes = new Hono<AppEnv>();
 
-	const game = async (raw: string): Promise<string> => {
-		const gameId = parseGameId(raw);
-		if (!(await store.getGame(gameId))) throw new NotFoundError(`Game "${gameId}" does not exist.`);
-		return gameId;
-	};
+	const game = (raw: string): Promise<string> => existingGameId(store, raw);
 	const experiment = async (gameId: string, rawKey: string): Promise<ExperimentRecord> => {
 		const key = parse(entityKeySchema, rawKey, "The experiment key is invalid.");
 		const record = await store.getExperiment(gameId, key);

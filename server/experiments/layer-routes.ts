@@ -4,7 +4,7 @@
 import { randomBytes } from "node:crypto";
 import { Hono, type MiddlewareHandler } from "hono";
 import { z } from "zod";
-import { parseGameId } from "../auth/provisioning.js";
+import { existingGameId } from "../auth/provisioning.js";
 import type { AdminRole } from "../auth/roles.js";
 import { ConflictError, NotFoundError, ValidationError } from "../errors.js";
 import type { AppEnv } from "../http/app-env.js";
@@ -62,11 +62,7 @@ export function layerRoutes(deps: LayerRoutesDeps): Hono<AppEnv> {
 	const write = deps.requireRole("analyst");
 	const routes = new Hono<AppEnv>();
 
-	const game = async (raw: string): Promise<string> => {
-		const gameId = parseGameId(raw);
-		if (!(await store.getGame(gameId))) throw new NotFoundError(`Game "${gameId}" does not exist.`);
-		return gameId;
-	};
+	const game = (raw: string): Promise<string> => existingGameId(store, raw);
 	const layer = async (gameId: string, raw: string): Promise<LayerRecord> => {
 		const id = parse(layerIdSchema, raw, "The layer id is invalid.");
 		const record = await store.allocation.getLayer(gameId, id);

@@ -1,6 +1,6 @@
 import { Hono, type MiddlewareHandler } from "hono";
 import type { z } from "zod";
-import { parseGameId } from "../auth/provisioning.js";
+import { existingGameId } from "../auth/provisioning.js";
 import type { AdminRole } from "../auth/roles.js";
 import { NotFoundError, ValidationError } from "../errors.js";
 import type { AppEnv } from "../http/app-env.js";
@@ -47,11 +47,7 @@ export function metricLibraryRoutes(deps: MetricLibraryRoutesDeps): Hono<AppEnv>
 	const write = deps.requireRole("analyst");
 	const routes = new Hono<AppEnv>();
 
-	const game = async (raw: string): Promise<string> => {
-		const gameId = parseGameId(raw);
-		if (!(await store.getGame(gameId))) throw new NotFoundError(`Game "${gameId}" does not exist.`);
-		return gameId;
-	};
+	const game = (raw: string): Promise<string> => existingGameId(store, raw);
 	const author = (c: { get(name: "admin"): AppEnv["Variables"]["admin"] }) => `admin:${c.get("admin").userId}`;
 	const location = (gameId: string, key: string) => `/v1/admin/games/${gameId}/metric-library/${key}`;
 

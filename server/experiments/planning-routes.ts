@@ -3,7 +3,7 @@
 // and the exposed players of an experiment. None changes anything, so viewers may call them all.
 import { Hono, type Context, type MiddlewareHandler } from "hono";
 import { z } from "zod";
-import { parseGameId } from "../auth/provisioning.js";
+import { existingGameId } from "../auth/provisioning.js";
 import type { AdminRole } from "../auth/roles.js";
 import { NotFoundError, ValidationError } from "../errors.js";
 import type { AppEnv } from "../http/app-env.js";
@@ -63,11 +63,7 @@ export function planningRoutes(deps: PlanningRoutesDeps): Hono<AppEnv> {
 	const read = deps.requireRole("viewer");
 	const routes = new Hono<AppEnv>();
 
-	const game = async (raw: string): Promise<string> => {
-		const gameId = parseGameId(raw);
-		if (!(await store.getGame(gameId))) throw new NotFoundError(`Game "${gameId}" does not exist.`);
-		return gameId;
-	};
+	const game = (raw: string): Promise<string> => existingGameId(store, raw);
 
 	routes.post("/games/:gameId/experiments/plan", read, async (c) => {
 		const gameId = await game(c.req.param("gameId"));

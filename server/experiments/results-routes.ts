@@ -3,7 +3,7 @@
 // running experiments for the dashboard overview. The store reads the units; the statistics run in the results worker.
 import { Hono, type MiddlewareHandler } from "hono";
 import { z } from "zod";
-import { parseGameId } from "../auth/provisioning.js";
+import { existingGameId } from "../auth/provisioning.js";
 import type { AdminRole } from "../auth/roles.js";
 import { NotFoundError, ValidationError } from "../errors.js";
 import type { AppEnv } from "../http/app-env.js";
@@ -61,8 +61,8 @@ export const breakdownDimensionSchema = z
 		z.string().regex(/^attr:[A-Za-z0-9_]{1,64}$/, "attr:<name> with 1-64 of A-Z a-z 0-9 _"),
 	])
 	.describe(
-		"platform, country, newVsReturning (first seen within a day of exposure) or attr:<name> (any player attribute " +
-			"sent in session_start props).",
+		"platform, country, newVsReturning (first seen within a day of exposure) or attr:<name> (an attribute the game " +
+			"set with Vantage.setAttributes, as the first exposure carried it, else a session_start prop).",
 	);
 
 export const breakdownQuerySchema = z.object({
@@ -104,11 +104,7 @@ export function resultsRoutes(deps: ResultsRoutesDeps): Hono<AppEnv> {
 	const analyzer = () => deps.analyzer ?? sharedResultsAnalyzer;
 	const routes = new Hono<AppEnv>();
 
-	const game = async (raw: string): Promise<string> => {
-		const gameId = parseGameId(raw);
-		if (!(await store.getGame(gameId))) throw new NotFoundError(`Game "${gameId}" does not exist.`);
-		return gameId;
-	};
+	const game = (raw: string): Promise<string> => existingGameId(store, raw);
 	const experiment = async (gameId: string, rawKey: string): Promise<ExperimentRecord> => {
 		const key = parse(entityKeySchema, rawKey, "The experiment key is invalid.");
 		const record = await store.getExperiment(gameId, key);

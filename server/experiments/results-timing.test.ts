@@ -1,15 +1,9 @@
 // Timing of the results query on ~1M synthetic events: 100,000 players, two exposures each, a session, 5-7 level-ups,
 // conversions (10% vs 12%), purchases and day-1 returns. Off by default (about a minute):
 //   VANTAGE_TIMING=1 npx vitest run server/experiments/results-timing
-import { mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import type { IngestEvent } from "../ingest/schema.js";
+import { withBulkStore } from "../testing/bulk-store.js";
 import { mulberry32 } from "../stats/index.js";
-import { openSqliteStore } from "../store/sqlite/sqlite-store.js";
-import { randomBytes } from "node:crypto";
-import { PlayerKeyring } from "../privacy/player-keys.js";
 import { T0 } from "../testing/fixtures.js";
 import { DAY_MS, HOUR_MS, type MetricDefinition } from "./metric.js";
 import { analyzeExperiment } from "./results.js";
@@ -24,29 +18,8 @@ const METRICS: MetricDefinition[] = [
 
 describe.skipIf(!process.env.VANTAGE_TIMING)("results query timing", () => {
 	it("answers each metric on ~1M events within seconds", { timeout: 600_000 }, async () => {
-		const dir = mkdtempSync(join(tmpdir(), "vantage-timing-"));
-		const players = PlayerKeyring.open({ path: ":memory:", masterKey: randomBytes(32) });
-		const store = openSqliteStore({ path: join(dir, "vantage.db"), players });
-		try {
-			await store.createGame({ id: "g1", name: "g1", createdAt: T0 });
+		await withBulkStore(async ({ store, add, write, count }) => {
 			const rng = mulberry32(1);
-			let events: IngestEvent[] = [];
-			let total = 0;
-			const add = (userId: number, type: IngestEvent["type"], name: string, time: number, props = {}) => {
-				events.push({
-					id: `${time.toString(36)}-${total++}`,
-					time,
-					userId,
-					sessionId: `s${userId}`,
-					type,
-					name,
-					props,
-				});
-			};
-			const flush = async () => {
-				await store.ingestBatch("g1", { batchId: `b${total}`, sentAt: T0, events, rejected: [] }, T0);
-				events = [];
-			};
 			const ingestStart = performance.now();
 			for (let u = 1; u <= PLAYERS; u++) {
 				const arm = u % 2;
@@ -58,11 +31,13 @@ describe.skipIf(!process.env.VANTAGE_TIMING)("results query timing", () => {
 				if (rng() < (arm ? 0.12 : 0.1)) add(u, "custom", "shop_purchase", t + HOUR_MS);
 				if (rng() < 0.05) add(u, "purchase", "gems", t + 2 * HOUR_MS, { robux: 100 });
 				if (rng() < 0.3) add(u, "session_start", "session", t + 1.3 * DAY_MS);
-				if (events.length >= 1000) await flush();
+				await write();
 			}
-			await flush();
+			await write(true);
 			const ingestSeconds = (performance.now() - ingestStart) / 1000;
-			console.log(`stored ${total} events in ${ingestSeconds.toFixed(1)} s (${Math.round(total / ingestSeconds)}/s)`);
+			console.log(
+				`stored ${count()} events in ${ingestSeconds.toFixed(1)} s (${Math.round(count() / ingestSeconds)}/s)`,
+			);
 
 			const variations = [
 				{ key: "control", weight: 0.5 },
@@ -95,9 +70,6 @@ describe.skipIf(!process.env.VANTAGE_TIMING)("results query timing", () => {
 				console.log(`${metric.type}: median ${median.toFixed(0)} ms over 3 runs`);
 				expect(median).toBeLessThan(10_000);
 			}
-		} finally {
-			await store.close();
-			rmSync(dir, { recursive: true, force: true });
-		}
+		});
 	});
 });

@@ -1,8 +1,8 @@
 // The metrics API: GET /v1/games/{gameId}/metrics/{metric}. Answers come from the warehouse (a worker thread for
 // file databases), so a heavy query never holds up ingest.
 import { Hono, type MiddlewareHandler } from "hono";
-import { parseGameId } from "../auth/provisioning.js";
-import { NotFoundError, ValidationError } from "../errors.js";
+import { existingGameId } from "../auth/provisioning.js";
+import { ValidationError } from "../errors.js";
 import { CSV_CONTENT_TYPE, toCsv } from "../exports/csv.js";
 import type { AppEnv } from "../http/app-env.js";
 import type { Store } from "../store/types.js";
@@ -28,11 +28,7 @@ export interface MetricsApiDeps {
 export function metricsApiRoutes(deps: MetricsApiDeps): Hono<AppEnv> {
 	const routes = new Hono<AppEnv>();
 
-	const game = async (raw: string): Promise<string> => {
-		const gameId = parseGameId(raw);
-		if (!(await deps.store.getGame(gameId))) throw new NotFoundError(`Game "${gameId}" does not exist.`);
-		return gameId;
-	};
+	const game = (raw: string): Promise<string> => existingGameId(deps.store, raw);
 
 	routes.get("/games/:gameId/metrics", deps.guard, async (c) => {
 		await game(c.req.param("gameId"));

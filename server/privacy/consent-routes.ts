@@ -2,9 +2,9 @@
 // every read is audited), and a game's consent summary for the dashboard (viewers; anonymous counts only).
 import { Hono, type MiddlewareHandler } from "hono";
 import { z } from "zod";
-import { parseGameId } from "../auth/provisioning.js";
+import { existingGameId } from "../auth/provisioning.js";
 import type { AdminRole } from "../auth/roles.js";
-import { ConflictError, NotFoundError, ServiceUnavailableError, ValidationError } from "../errors.js";
+import { ConflictError, ServiceUnavailableError, ValidationError } from "../errors.js";
 import type { AppEnv } from "../http/app-env.js";
 import { readJsonBody } from "../http/read-json-body.js";
 import { timeQueryParamSchema } from "../ingest/routes.js";
@@ -140,11 +140,7 @@ export function consentRoutes(deps: ConsentRoutesDeps): Hono<AppEnv> {
 	const { store, clock } = deps;
 	const routes = new Hono<AppEnv>();
 
-	const game = async (raw: string): Promise<string> => {
-		const gameId = parseGameId(raw);
-		if (!(await store.getGame(gameId))) throw new NotFoundError(`Game "${gameId}" does not exist.`);
-		return gameId;
-	};
+	const game = (raw: string): Promise<string> => existingGameId(store, raw);
 
 	routes.get("/admin/games/:gameId/consent/policies", deps.requireRole("viewer"), async (c) => {
 		const gameId = await game(c.req.param("gameId"));

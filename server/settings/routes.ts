@@ -1,8 +1,8 @@
 import { Hono, type MiddlewareHandler } from "hono";
 import type { z } from "zod";
-import { parseGameId } from "../auth/provisioning.js";
+import { existingGameId } from "../auth/provisioning.js";
 import type { AdminRole } from "../auth/roles.js";
-import { NotFoundError, ValidationError } from "../errors.js";
+import { ValidationError } from "../errors.js";
 import type { AppEnv } from "../http/app-env.js";
 import { readJsonBody } from "../http/read-json-body.js";
 import type { ClientClockTrust } from "../ingest/client-clock-trust.js";
@@ -33,11 +33,7 @@ export function settingsRoutes(deps: SettingsRoutesDeps): Hono<AppEnv> {
 	const { store, clock } = deps;
 	const routes = new Hono<AppEnv>();
 
-	const game = async (raw: string): Promise<string> => {
-		const gameId = parseGameId(raw);
-		if (!(await store.getGame(gameId))) throw new NotFoundError(`Game "${gameId}" does not exist.`);
-		return gameId;
-	};
+	const game = (raw: string): Promise<string> => existingGameId(store, raw);
 
 	routes.get("/games/:gameId/settings", deps.requireRole("viewer"), async (c) => {
 		const gameId = await game(c.req.param("gameId"));

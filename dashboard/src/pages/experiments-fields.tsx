@@ -62,6 +62,43 @@ export function Field(props: {
 	);
 }
 
+/**
+ * A labelled text input with its hint and its problem: {@link Field} around an input that names them for assistive
+ * technology.
+ *
+ * @example
+ * <InputField id="coverage" label="Coverage (%)" message={msg("coverage")} hint="Share of the matching players."
+ *   inputMode="decimal" value={draft.coverage} onValue={(text) => set({ coverage: text })} />
+ */
+export function InputField(props: {
+	id: string;
+	label: string;
+	message?: string | undefined;
+	hint?: ComponentChildren;
+	class?: string;
+	value: string;
+	onValue: (text: string) => void;
+	type?: "text" | "datetime-local";
+	inputMode?: "decimal" | "numeric" | "text";
+	placeholder?: string;
+	spellcheck?: boolean;
+}) {
+	const { id, message, hint } = props;
+	return (
+		<Field id={id} label={props.label} class={props.class} message={message} hint={hint}>
+			<input
+				{...invalidProps(id, message, hint ? `${id}-hint` : undefined)}
+				type={props.type}
+				inputMode={props.inputMode}
+				placeholder={props.placeholder}
+				spellcheck={props.spellcheck}
+				value={props.value}
+				onInput={(e) => props.onValue(e.currentTarget.value)}
+			/>
+		</Field>
+	);
+}
+
 export interface TargetingValue {
 	mode: "rules" | "json";
 	rules: Rule[];

@@ -23,7 +23,7 @@ import {
 	type RatioPartDraft,
 	type MetricType,
 } from "./experiments-form-data.js";
-import { Field, FieldMessage, TargetingEditor, invalidProps, issueOf } from "./experiments-fields.js";
+import { Field, FieldMessage, InputField, TargetingEditor, invalidProps, issueOf } from "./experiments-fields.js";
 import { PlanningPanel } from "./experiments-planning.js";
 import { EVENT_TYPE_NAMES, type Experiment } from "./experiments-types.js";
 import {
@@ -138,13 +138,14 @@ function FormBody({ ctx, original }: { ctx: ExperimentsPageContext; original?: E
 								onInput={(e) => set({ key: e.currentTarget.value })}
 							/>
 						</Field>
-						<Field id="name" label="Name" message={msg("name")} hint="For people; the key if empty.">
-							<input
-								{...invalidProps("name", msg("name"), "name-hint")}
-								value={draft.name}
-								onInput={(e) => set({ name: e.currentTarget.value })}
-							/>
-						</Field>
+						<InputField
+							id="name"
+							label="Name"
+							message={msg("name")}
+							hint="For people; the key if empty."
+							value={draft.name}
+							onValue={(text) => set({ name: text })}
+						/>
 						<Field id="description" label="Hypothesis or description" message={msg("description")}>
 							<textarea
 								{...invalidProps("description", msg("description"))}
@@ -164,38 +165,30 @@ function FormBody({ ctx, original }: { ctx: ExperimentsPageContext; original?: E
 									set({ variations: draft.variations.map((x, j) => (j === i ? { ...x, ...change } : x)) });
 								return (
 									<li key={i} class="variation-row">
-										<Field
+										<InputField
 											id={`variation-${i}-key`}
 											label={i === 0 ? "Key (control)" : "Key"}
 											message={msg(`variation-${i}-key`)}
-										>
-											<input
-												{...invalidProps(`variation-${i}-key`, msg(`variation-${i}-key`))}
-												value={v.key}
-												spellcheck={false}
-												onInput={(e) => update({ key: e.currentTarget.value })}
-											/>
-										</Field>
-										<Field id={`variation-${i}-name`} label="Name" message={msg(`variation-${i}-name`)}>
-											<input
-												{...invalidProps(`variation-${i}-name`, msg(`variation-${i}-name`))}
-												value={v.name}
-												onInput={(e) => update({ name: e.currentTarget.value })}
-											/>
-										</Field>
-										<Field
+											value={v.key}
+											spellcheck={false}
+											onValue={(text) => update({ key: text })}
+										/>
+										<InputField
+											id={`variation-${i}-name`}
+											label="Name"
+											message={msg(`variation-${i}-name`)}
+											value={v.name}
+											onValue={(text) => update({ name: text })}
+										/>
+										<InputField
 											id={`variation-${i}-weight`}
 											label="Share (%)"
 											class="narrow"
 											message={msg(`variation-${i}-weight`)}
-										>
-											<input
-												{...invalidProps(`variation-${i}-weight`, msg(`variation-${i}-weight`))}
-												inputMode="decimal"
-												value={v.weight}
-												onInput={(e) => update({ weight: e.currentTarget.value })}
-											/>
-										</Field>
+											inputMode="decimal"
+											value={v.weight}
+											onValue={(text) => update({ weight: text })}
+										/>
 										{draft.variations.length > 2 ? (
 											<button
 												type="button"
@@ -240,20 +233,16 @@ function FormBody({ ctx, original }: { ctx: ExperimentsPageContext; original?: E
 
 					<fieldset>
 						<legend>Who takes part</legend>
-						<Field
+						<InputField
 							id="coverage"
 							label="Coverage (%)"
 							class="narrow"
 							message={msg("coverage")}
 							hint="Share of the matching players who enter; the others see the control and are not counted."
-						>
-							<input
-								{...invalidProps("coverage", msg("coverage"), "coverage-hint")}
-								inputMode="decimal"
-								value={draft.coverage}
-								onInput={(e) => set({ coverage: e.currentTarget.value })}
-							/>
-						</Field>
+							inputMode="decimal"
+							value={draft.coverage}
+							onValue={(text) => set({ coverage: text })}
+						/>
 						<TargetingEditor
 							idPrefix=""
 							value={{ mode: draft.targeting, rules: draft.rules, json: draft.conditionJson }}
@@ -274,20 +263,16 @@ function FormBody({ ctx, original }: { ctx: ExperimentsPageContext; original?: E
 							</select>
 						</Field>
 						{draft.assignment === "adaptive" ? (
-							<Field
+							<InputField
 								id="update-interval"
 								label="Update the weights every (minutes)"
 								message={msg("update-interval")}
 								hint="5 to 10080 (7 days); default 60. May change while the experiment runs."
-							>
-								<input
-									{...invalidProps("update-interval", msg("update-interval"), "update-interval-hint")}
-									inputMode="numeric"
-									value={draft.updateInterval}
-									placeholder="60"
-									onInput={(e) => set({ updateInterval: e.currentTarget.value })}
-								/>
-							</Field>
+								inputMode="numeric"
+								value={draft.updateInterval}
+								placeholder="60"
+								onValue={(text) => set({ updateInterval: text })}
+							/>
 						) : null}
 						{draft.assignment === "stratified" ? (
 							<Field id="strata" label="Balance within (attributes, comma-separated)" message={msg("strata")}>
@@ -357,34 +342,26 @@ function FormBody({ ctx, original }: { ctx: ExperimentsPageContext; original?: E
 
 					<fieldset>
 						<legend>Schedule</legend>
-						<Field
+						<InputField
 							id="startAt"
 							label="Start (optional)"
 							class="narrow"
 							message={msg("startAt")}
 							hint="Empty: when you press Start. Your browser's time zone."
-						>
-							<input
-								{...invalidProps("startAt", msg("startAt"), "startAt-hint")}
-								type="datetime-local"
-								value={draft.startAt}
-								onInput={(e) => set({ startAt: e.currentTarget.value })}
-							/>
-						</Field>
-						<Field
+							type="datetime-local"
+							value={draft.startAt}
+							onValue={(text) => set({ startAt: text })}
+						/>
+						<InputField
 							id="endAt"
 							label="End (optional)"
 							class="narrow"
 							message={msg("endAt")}
 							hint="Empty: until you stop it."
-						>
-							<input
-								{...invalidProps("endAt", msg("endAt"), "endAt-hint")}
-								type="datetime-local"
-								value={draft.endAt}
-								onInput={(e) => set({ endAt: e.currentTarget.value })}
-							/>
-						</Field>
+							type="datetime-local"
+							value={draft.endAt}
+							onValue={(text) => set({ endAt: text })}
+						/>
 					</fieldset>
 
 					<details class="advanced" open={["hashAttribute", "seed", "hashVersion", "namespace", "forced"].some(msg)}>
@@ -423,13 +400,14 @@ function FormBody({ ctx, original }: { ctx: ExperimentsPageContext; original?: E
 						</Field>
 						<fieldset class="inline" disabled={frozen("namespace")}>
 							<legend>Namespace (mutually exclusive experiments)</legend>
-							<Field id="namespace" label="Id" message={msg("namespace")} hint="Empty: none.">
-								<input
-									{...invalidProps("namespace", msg("namespace"), "namespace-hint")}
-									value={draft.namespaceId}
-									onInput={(e) => set({ namespaceId: e.currentTarget.value })}
-								/>
-							</Field>
+							<InputField
+								id="namespace"
+								label="Id"
+								message={msg("namespace")}
+								hint="Empty: none."
+								value={draft.namespaceId}
+								onValue={(text) => set({ namespaceId: text })}
+							/>
 							<Field id="namespaceStart" label="From (%)" class="narrow">
 								<input
 									id="namespaceStart"
@@ -623,14 +601,14 @@ function MetricEditor(props: {
 		<fieldset class="metric">
 			<legend>{props.title}</legend>
 			{picker}
-			<Field id={`${p}-key`} label="Key" message={msg("key")}>
-				<input
-					{...invalidProps(`${p}-key`, msg("key"))}
-					value={m.key}
-					spellcheck={false}
-					onInput={(e) => set({ key: e.currentTarget.value })}
-				/>
-			</Field>
+			<InputField
+				id={`${p}-key`}
+				label="Key"
+				message={msg("key")}
+				value={m.key}
+				spellcheck={false}
+				onValue={(text) => set({ key: text })}
+			/>
 			<Field id={`${p}-type`} label="Measures" message={msg("type")}>
 				<select
 					{...invalidProps(`${p}-type`, msg("type"))}
@@ -645,42 +623,41 @@ function MetricEditor(props: {
 				</select>
 			</Field>
 			{m.type === "retention" ? (
-				<Field id={`${p}-day`} label="Day N" class="narrow" message={msg("day")} hint="1 = the day after joining.">
-					<input
-						{...invalidProps(`${p}-day`, msg("day"), `${p}-day-hint`)}
-						inputMode="numeric"
-						value={m.day}
-						onInput={(e) => set({ day: e.currentTarget.value })}
-					/>
-				</Field>
+				<InputField
+					id={`${p}-day`}
+					label="Day N"
+					class="narrow"
+					message={msg("day")}
+					hint="1 = the day after joining."
+					inputMode="numeric"
+					value={m.day}
+					onValue={(text) => set({ day: text })}
+				/>
 			) : (
 				<>
 					{m.type === "ratio" ? (
 						<RatioParts prefix={p} metric={m} issues={props.issues} onChange={props.onChange} />
 					) : (
 						<>
-							<Field
+							<InputField
 								id={`${p}-event`}
 								label={m.type === "revenue" ? "Product (optional)" : "Event name"}
 								message={msg("event")}
 								hint={m.type === "revenue" ? "Only purchases with this name; empty for all." : undefined}
-							>
-								<input
-									{...invalidProps(`${p}-event`, msg("event"), m.type === "revenue" ? `${p}-event-hint` : undefined)}
-									value={m.event}
-									spellcheck={false}
-									placeholder={m.type === "revenue" ? "" : "World1:Level3"}
-									onInput={(e) => set({ event: e.currentTarget.value })}
-								/>
-							</Field>
+								value={m.event}
+								spellcheck={false}
+								placeholder={m.type === "revenue" ? "" : "World1:Level3"}
+								onValue={(text) => set({ event: text })}
+							/>
 							{m.type === "revenue" ? (
-								<Field id={`${p}-valueProp`} label="Amount prop" class="narrow" message={msg("valueProp")}>
-									<input
-										{...invalidProps(`${p}-valueProp`, msg("valueProp"))}
-										value={m.valueProp}
-										onInput={(e) => set({ valueProp: e.currentTarget.value })}
-									/>
-								</Field>
+								<InputField
+									id={`${p}-valueProp`}
+									label="Amount prop"
+									class="narrow"
+									message={msg("valueProp")}
+									value={m.valueProp}
+									onValue={(text) => set({ valueProp: text })}
+								/>
 							) : (
 								<Field id={`${p}-eventType`} label="Event type" message={msg("eventType")}>
 									<select
@@ -700,20 +677,16 @@ function MetricEditor(props: {
 						</>
 					)}
 					<MetricExtras prefix={p} metric={m} issues={props.issues} onChange={props.onChange} />
-					<Field
+					<InputField
 						id={`${p}-windowHours`}
 						label="Window (hours)"
 						class="narrow"
 						message={msg("windowHours")}
 						hint="After first seeing the test; empty for no limit."
-					>
-						<input
-							{...invalidProps(`${p}-windowHours`, msg("windowHours"), `${p}-windowHours-hint`)}
-							inputMode="decimal"
-							value={m.windowHours}
-							onInput={(e) => set({ windowHours: e.currentTarget.value })}
-						/>
-					</Field>
+						inputMode="decimal"
+						value={m.windowHours}
+						onValue={(text) => set({ windowHours: text })}
+					/>
 				</>
 			)}
 			<button
@@ -750,14 +723,14 @@ function RatioParts(props: {
 				return (
 					<fieldset key={side} class="ratio-part">
 						<legend>{label}</legend>
-						<Field id={`${id}-event`} label="Event name" message={msg("event")}>
-							<input
-								{...invalidProps(`${id}-event`, msg("event"))}
-								value={part.event}
-								spellcheck={false}
-								onInput={(e) => set({ event: e.currentTarget.value })}
-							/>
-						</Field>
+						<InputField
+							id={`${id}-event`}
+							label="Event name"
+							message={msg("event")}
+							value={part.event}
+							spellcheck={false}
+							onValue={(text) => set({ event: text })}
+						/>
 						<Field id={`${id}-eventType`} label="Event type">
 							<select
 								{...invalidProps(`${id}-eventType`, undefined)}
@@ -772,20 +745,16 @@ function RatioParts(props: {
 								))}
 							</select>
 						</Field>
-						<Field
+						<InputField
 							id={`${id}-valueProp`}
 							label="Sum of prop"
 							class="narrow"
 							message={msg("valueProp")}
 							hint="Empty: count the events."
-						>
-							<input
-								{...invalidProps(`${id}-valueProp`, msg("valueProp"), `${id}-valueProp-hint`)}
-								value={part.valueProp}
-								spellcheck={false}
-								onInput={(e) => set({ valueProp: e.currentTarget.value })}
-							/>
-						</Field>
+							value={part.valueProp}
+							spellcheck={false}
+							onValue={(text) => set({ valueProp: text })}
+						/>
 					</fieldset>
 				);
 			})}
@@ -810,32 +779,29 @@ function MetricExtras(props: {
 	return (
 		<>
 			{m.type === "sum" || m.type === "quantile" ? (
-				<Field id={`${p}-valueProp`} label="Number prop" class="narrow" message={msg("valueProp")}>
-					<input
-						{...invalidProps(`${p}-valueProp`, msg("valueProp"))}
-						value={m.valueProp}
-						spellcheck={false}
-						placeholder="duration"
-						onInput={(e) => set({ valueProp: e.currentTarget.value })}
-					/>
-				</Field>
+				<InputField
+					id={`${p}-valueProp`}
+					label="Number prop"
+					class="narrow"
+					message={msg("valueProp")}
+					value={m.valueProp}
+					spellcheck={false}
+					placeholder="duration"
+					onValue={(text) => set({ valueProp: text })}
+				/>
 			) : null}
 			{m.type === "quantile" ? (
 				<>
-					<Field
+					<InputField
 						id={`${p}-quantile`}
 						label="Percentile"
 						class="narrow"
 						message={msg("quantile")}
 						hint="50 = the median."
-					>
-						<input
-							{...invalidProps(`${p}-quantile`, msg("quantile"), `${p}-quantile-hint`)}
-							inputMode="decimal"
-							value={m.quantile}
-							onInput={(e) => set({ quantile: e.currentTarget.value })}
-						/>
-					</Field>
+						inputMode="decimal"
+						value={m.quantile}
+						onValue={(text) => set({ quantile: text })}
+					/>
 					<Field id={`${p}-aggregate`} label="Per player">
 						<select
 							{...invalidProps(`${p}-aggregate`, undefined)}
@@ -863,20 +829,16 @@ function MetricExtras(props: {
 						</select>
 					</Field>
 					{m.capKind ? (
-						<Field
+						<InputField
 							id={`${p}-cap`}
 							label={m.capKind === "value" ? "Cap" : "Cap percentile"}
 							class="narrow"
 							message={msg("cap")}
-						>
-							<input
-								{...invalidProps(`${p}-cap`, msg("cap"))}
-								inputMode="decimal"
-								value={m.cap}
-								placeholder={m.capKind === "value" ? "" : "99"}
-								onInput={(e) => set({ cap: e.currentTarget.value })}
-							/>
-						</Field>
+							inputMode="decimal"
+							value={m.cap}
+							placeholder={m.capKind === "value" ? "" : "99"}
+							onValue={(text) => set({ cap: text })}
+						/>
 					) : null}
 				</>
 			) : null}

@@ -2,18 +2,12 @@
 // candidate events of the timed count metric (about 0.6M after exposure, 0.4M in the lookback), purchases, sessions
 // with a profile. Off by default (a minute or two):
 //   VANTAGE_TIMING=1 npx vitest run server/store/sqlite/experiment-units-timing
-import { randomBytes } from "node:crypto";
-import { mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
 import { describe, expect, it } from "vitest";
+import { withBulkStore } from "../../testing/bulk-store.js";
 import { DAY_MS, HOUR_MS, type MetricDefinition } from "../../experiments/metric.js";
 import type { ExperimentUnitsQuery } from "../../experiments/units.js";
-import type { IngestEvent } from "../../ingest/schema.js";
-import { PlayerKeyring } from "../../privacy/player-keys.js";
 import { mulberry32 } from "../../stats/index.js";
 import { T0 } from "../../testing/fixtures.js";
-import { openSqliteStore } from "./sqlite-store.js";
 
 const PLAYERS = 100_000;
 const START = T0 + 14 * DAY_MS;
@@ -49,29 +43,8 @@ async function median(run: () => Promise<unknown>): Promise<{ wall: number; cpu:
 
 describe.skipIf(!process.env.VANTAGE_TIMING)("experimentUnits timing", () => {
 	it("answers 100k units with a 14-day lookback and four dimensions within seconds", { timeout: 900_000 }, async () => {
-		const dir = mkdtempSync(join(tmpdir(), "vantage-units-timing-"));
-		const players = PlayerKeyring.open({ path: ":memory:", masterKey: randomBytes(32) });
-		const store = openSqliteStore({ path: join(dir, "vantage.db"), players });
-		try {
-			await store.createGame({ id: "g1", name: "g1", createdAt: T0 });
+		await withBulkStore(async ({ store, add, write, count }) => {
 			const rng = mulberry32(7);
-			let events: IngestEvent[] = [];
-			let total = 0;
-			const add = (userId: number, type: IngestEvent["type"], name: string, time: number, props = {}) => {
-				events.push({
-					id: `${time.toString(36)}-${total++}`,
-					time,
-					userId,
-					sessionId: `s${userId}`,
-					type,
-					name,
-					props,
-				});
-			};
-			const flush = async () => {
-				await store.ingestBatch("g1", { batchId: `b${total}`, sentAt: T0, events, rejected: [] }, T0);
-				events = [];
-			};
 			const started = performance.now();
 			for (let u = 1; u <= PLAYERS; u++) {
 				const arm = u % 2;
@@ -93,11 +66,11 @@ describe.skipIf(!process.env.VANTAGE_TIMING)("experimentUnits timing", () => {
 				for (let i = 0, n = 5 + Math.floor(rng() * 3); i < n; i++) add(u, "progression", "level_up", t + i * 60_000);
 				if (rng() < 0.05) add(u, "purchase", "gems", t + 2 * HOUR_MS, { robux: 100 });
 				if (rng() < 0.3) add(u, "session_start", "player", t + 1.3 * DAY_MS, profile);
-				if (events.length >= 1000) await flush();
+				await write();
 			}
-			await flush();
+			await write(true);
 			await store.warehouse.catchUp();
-			console.log(`stored and folded ${total} events in ${((performance.now() - started) / 1000).toFixed(1)} s`);
+			console.log(`stored and folded ${count()} events in ${((performance.now() - started) / 1000).toFixed(1)} s`);
 
 			const base: ExperimentUnitsQuery = {
 				gameId: "g1",
@@ -132,9 +105,6 @@ describe.skipIf(!process.env.VANTAGE_TIMING)("experimentUnits timing", () => {
 				expect(withAll.cpu).toBeLessThan(3 * bare.cpu + 500);
 				expect(withAll.cpu).toBeLessThan(10_000);
 			}
-		} finally {
-			await store.close();
-			rmSync(dir, { recursive: true, force: true });
-		}
+		});
 	});
 });
