@@ -336,6 +336,22 @@ describe("UnitValues: dimensions", () => {
 		});
 	});
 
+	it("reads a game attribute from the first exposure (attr.<name>) before the session profile", () => {
+		const b = profiled();
+		b.addProfile(1, "start", T - 60_000, "a", "s1", { vipTier: "1", premium: true });
+		b.addProfile(2, "start", T - 60_000, "a", "s2", { vipTier: "0" });
+		b.addExposureProps(1, { variation: 0, "attr.vipTier": 3 });
+		b.addExposureProps(2, { variation: 1, "attr.vipTier": "" });
+		b.addExposureProps(3, { variation: 0, "attr.guild": "red" });
+		b.addExposureProps(9, { "attr.vipTier": 9 }); // not a unit: ignored
+		const r = b.finish(["attr:vipTier", "attr:premium", "attr:guild"]);
+		expect(r.dimensions).toEqual({
+			"attr:vipTier": ["3", "0", null],
+			"attr:premium": ["true", null, null],
+			"attr:guild": [null, null, "red"],
+		});
+	});
+
 	it("breaks ties between starts at the same time by the larger id", () => {
 		const b = profiled();
 		b.addProfile(1, "start", T - 5, "b", "s", { device: "phone" });

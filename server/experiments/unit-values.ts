@@ -174,6 +174,8 @@ export class UnitValues {
 	#firstSeen: number[] = [];
 	/** Latest `session_start` at or before each unit's first exposure. */
 	#profile: (Profile | undefined)[] = [];
+	/** The props of each unit's first exposure (the SDK puts the game's attributes there as `attr.<name>`). */
+	#exposureProps: (Record<string, PropValue> | undefined)[] = [];
 	/** `session_end` props by user and session (they fill what the session's start did not know yet). */
 	#sessionEnds = new Map<string, Record<string, PropValue>>();
 
@@ -197,6 +199,16 @@ export class UnitValues {
 		this.#multiple.push(multiple);
 		this.#firstSeen.push(firstExposure);
 		this.#profile.push(undefined);
+		this.#exposureProps.push(undefined);
+	}
+
+	/**
+	 * The props of a unit's first exposure: `attr:<name>` reads the game's attribute `attr.<name>` there first (as it
+	 * was when the player first saw the experiment), then the session profile.
+	 */
+	addExposureProps(userId: number, props: Record<string, PropValue>): void {
+		const i = this.#index.get(userId);
+		if (i !== undefined) this.#exposureProps[i] = props;
 	}
 
 	get units(): number {
@@ -368,6 +380,10 @@ export class UnitValues {
 			return this.#t[i]! - this.#firstSeen[i]! < NEW_PLAYER_MS ? "new" : "returning";
 		}
 		const name = dimension === "platform" || dimension === "country" ? PROFILE_PROPS[dimension] : dimension.slice(5);
+		if (dimension.startsWith("attr:")) {
+			const fromGame = this.#exposureProps[i]?.[`attr.${name}`];
+			if (fromGame !== undefined && fromGame !== null && fromGame !== "") return String(fromGame);
+		}
 		const profile = this.#profile[i];
 		if (!profile) return null;
 		let raw: PropValue | undefined = profile.props[name];

@@ -11,9 +11,9 @@ import type { MetricDefinition } from "./metric.js";
  *   facts the SDK learned late); without one in the range read, the player's first `session_start` ever;
  * - `newVsReturning`: "new" when the player's first event in the game is less than 24 hours before first exposure,
  *   else "returning";
- * - `attr:<name>`: any other prop of that profile (accountAge, premium, locale, join data, server props...), as text
- *   ("true"/"false" for booleans). Attributes a game sets with `Vantage.setAttributes` stay on the game server (they
- *   target experiments) and are not sent, so they are not dimensions.
+ * - `attr:<name>`: an attribute the game set with `Vantage.setAttributes`, as the unit's first exposure carried it
+ *   (`attr.<name>` prop; the SDK adds up to 32, with personalization consent), else any other prop of that profile
+ *   (accountAge, premium, locale, join data, server props...), as text ("true"/"false" for booleans).
  */
 export type BreakdownDimension = "platform" | "country" | "newVsReturning" | `attr:${string}`;
 

@@ -45,7 +45,9 @@ const UNITS_SQL = `
 const UNITS_WITH_PLAYERS_SQL = `
 	WITH u AS (${UNITS_SQL})
 	SELECT u.user_id, u.t, u.variation, u.last_variation, p.first_time, p.attrs_time, p.attrs_id,
-		CASE WHEN @attrs THEN p.attrs END
+		CASE WHEN @attrs THEN p.attrs END,
+		CASE WHEN @attrs THEN (SELECT e.props FROM events e WHERE e.game_id = @gameId AND e.name = @key
+			AND e.type = 'exposure' AND e.user_id = u.user_id AND e.time = u.t LIMIT 1) END
 	FROM u LEFT JOIN wh_players p ON p.game_id = @gameId AND p.user_id = u.user_id`;
 
 /** Names under which the game sent session events (the rollups know them; the SDK's name is always read). */
@@ -115,17 +117,21 @@ export class ExperimentSums {
 			const [userId, t, variation, lastVariation] = row as [number, number, string | number | null, unknown];
 			builder.addUnit(userId, t, variation, variation !== lastVariation);
 			if (!withPlayers) continue;
-			const [, , , , firstTime, attrsTime, attrsId, attrs] = row as [
+			const [, , , , firstTime, attrsTime, attrsId, attrs, exposureProps] = row as [
 				unknown,
 				unknown,
 				unknown,
 				unknown,
 				number | null,
 				number | null,
+				string | null,
 				string | null,
 				string | null,
 			];
 			if (firstTime !== null) builder.addFirstSeen(userId, firstTime);
+			if (exposureProps !== null) {
+				builder.addExposureProps(userId, JSON.parse(exposureProps) as Record<string, PropValue>);
+			}
 			if (attrs !== null && attrsTime !== null) fallbacks.push([userId, attrsTime, attrsId ?? "", attrs]);
 		}
 		if (builder.units === 0) return builder.finish(dimensions);

@@ -228,6 +228,22 @@ describe("SqliteStore.experimentUnits: dimensions", () => {
 		]);
 	});
 
+	it("reads a game attribute from the unit's first exposure (attr.<name>) before its session profile", async () => {
+		const t = T0 + 3 * DAY_MS;
+		add(1, "session_start", "player", t - 60_000, { vip: 0 }, "a");
+		add(1, "exposure", "shop", t, { variation: 0, "attr.vip": 2 }, "a");
+		add(1, "exposure", "shop", t + DAY_MS, { variation: 0, "attr.vip": 5 }, "b");
+		add(2, "session_start", "player", t - 60_000, { vip: 1 }, "c");
+		add(2, "exposure", "shop", t, { variation: 1 }, "c");
+		add(3, "exposure", "other", t, { variation: 0, "attr.vip": 9 });
+		await flush();
+		const units = await store.experimentUnits(query({ dimensions: ["attr:vip"] }));
+		expect(units.variation.map((v, k) => [v, units.dimensions["attr:vip"]![k]]).sort()).toEqual([
+			[0, "2"],
+			[1, "1"],
+		]);
+	});
+
 	it("reads session events under any name the game used, not only the SDK's", async () => {
 		add(1, "session_start", "session", T0 - 20 * DAY_MS, { device: "tablet" }, "first");
 		add(1, "session_start", "session", T0 + HOUR_MS - 5, { device: "desktop" }, "a");

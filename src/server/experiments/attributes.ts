@@ -67,6 +67,14 @@ export class PlayerAttributes {
 		for (const [name, value] of pairs(attributes)) fromGame[name] = value;
 	}
 
+	/** The attributes the game set for a player (with {@link PlayerAttributes.set}), in a new table. Never yields. */
+	fromGame(player: Player): Props {
+		const out: Props = {};
+		const known = this.known.get(player.UserId);
+		if (known) for (const [name, value] of pairs(known.game)) out[name] = value;
+		return out;
+	}
+
 	/** Every attribute of a player, in a new table. Never yields. */
 	of(player: Player): Attributes {
 		const known = this.known.get(player.UserId);

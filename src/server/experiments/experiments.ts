@@ -136,6 +136,9 @@ function isPlayer(value: unknown): value is Player {
 	return typeIs(value, "Instance") && value.IsA("Player");
 }
 
+/** Most game-set attributes an exposure carries (as `attr.<name>` props, beside variation, mode and stratum). */
+export const EXPOSED_ATTRIBUTES = 32;
+
 /** Whether a variant logs an exposure: the player takes part, counts (not forced QA) and has a variation key. */
 function counted(variant: Variant): boolean {
 	return variant.inExperiment && variant.reason !== "forced" && variant.key !== undefined;
@@ -437,6 +440,16 @@ export class Experiments {
 		state.exposed.set(experimentKey, variationKey);
 		const props: Props = { variation: variationKey, mode: decision.mode };
 		if (decision.stratum !== undefined) props.stratum = decision.stratum;
+		// The attributes the game set, as they were at first sight of the variation, so results can be broken down by
+		// them (`attr:<name>`): only with personalization consent, as targeting, and at most EXPOSED_ATTRIBUTES of them.
+		if (this.deps.consent?.allows(player.UserId, "personalization") !== false) {
+			let added = 0;
+			for (const [name, value] of pairs(this.deps.attributes.fromGame(player))) {
+				if (added >= EXPOSED_ATTRIBUTES) break;
+				props[`attr.${name}`] = value;
+				added += 1;
+			}
+		}
 		this.deps.expose(player, experimentKey, props);
 	}
 

@@ -129,6 +129,31 @@ describe("getVariant", () => {
 		expect(exposures.map((e) => e.experiment)).toEqual(["hud", "shop"]);
 	});
 
+	it("puts the game's attributes on the exposure as attr.<name> (for breakdowns), only with personalization consent", () => {
+		const allowed = new Map<string, boolean>([
+			["1001 experiments", true],
+			["1001 personalization", true],
+			["1002 experiments", true],
+		]);
+		const consent = {
+			allows(userId: number, category: string) {
+				return allowed.get(`${userId} ${category}`) === true;
+			},
+		};
+		const { experiments, exposures } = fakeExperiments(parsed([experiment("hud")]), { consent });
+		const ada = fakePlayer(1001);
+		const bob = fakePlayer(1002);
+		experiments.setAttributes(ada, { vipTier: 2, guild: "red" });
+		experiments.setAttributes(bob, { vipTier: 1 });
+		experiments.getVariant(ada, "hud");
+		experiments.getVariant(bob, "hud");
+		expect(exposures.size()).toBe(2);
+		expect(exposures[0].props["attr.vipTier"]).toBe(2);
+		expect(exposures[0].props["attr.guild"]).toBe("red");
+		expect(exposures[0].props["attr.id"]).toBe(undefined);
+		expect(exposures[1].props["attr.vipTier"]).toBe(undefined);
+	});
+
 	it("leaves units outside the coverage on control, with the hash's reason", () => {
 		const { experiments } = fakeExperiments(parsed([experiment("shop", { coverage: 0.3 })]));
 		let covered = 0;

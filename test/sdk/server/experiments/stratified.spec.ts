@@ -67,6 +67,7 @@ describe("stratified assignment", () => {
 			variation: first.key!,
 			mode: "stratified",
 			stratum: "device=phone|country=?",
+			"attr.device": "phone",
 		});
 		experiments.setAttributes(ada, { device: "desktop", country: "US" });
 		expect(experiments.getVariant(ada, "shop")).toMatchObject({ key: first.key!, reason: "stored" });
