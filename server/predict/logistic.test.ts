@@ -116,6 +116,11 @@ describe("calibration", () => {
 		expect(result.brier).toBeCloseTo((0.04 + 0.64 + 0.04 + 0.04) / 4, 15);
 	});
 
+	it("weights unequal bins by their counts, not equally", () => {
+		// Bin [0, 0.5): 3 rows, p̄ 0.1, rate 1/3; bin [0.5, 1]: 1 row, p̄ 0.9, rate 1 → 0.75·(7/30) + 0.25·0.1 = 0.2.
+		expect(calibration([0.1, 0.1, 0.1, 0.9], [0, 0, 1, 1], 2).ece).toBeCloseTo(0.2, 15);
+	});
+
 	it("puts a probability of exactly 1 in the last bin and is 0 for a perfectly calibrated set", () => {
 		const result = calibration([1, 1, 0.25, 0.25, 0.25, 0.25], [1, 1, 1, 0, 0, 0], 4);
 		expect(result.bins[3]!.count).toBe(2);
