@@ -1,6 +1,8 @@
 // Predictive models measured where the truth is known: seeded synthetic players with planted signals (shorter
 // sessions raise churn), a churn model trained on one window and scored on held-out players at a later window,
 // next to the naive baseline (recency alone). Prints held-out AUC, calibration and the time to train and to score.
+// Then, on a longer history (208 days) of the same number of players: purchase propensity (7 days) against recency
+// alone, and LTV (expected Robux over 30 and 90 days) against a cohort-average baseline.
 //
 //   npm run bench -- predict [--players 100000] [--seed 42] [--rounds 3]
 //
@@ -12,6 +14,8 @@ import { parseArgs } from "node:util";
 import { churnDataset, scoreChurn, splitChurnData, trainChurnModel } from "../server/predict/churn.js";
 import { allPlayerFeatures, type FeatureEvent } from "../server/predict/features.js";
 import { fitLogistic } from "../server/predict/logistic.js";
+import { trainLtvModel } from "../server/predict/ltv.js";
+import { trainPurchasePropensity } from "../server/predict/purchase.js";
 import { generatePlayers } from "../server/predict/synthetic.js";
 
 const DAY = 86_400_000;
@@ -94,6 +98,51 @@ export async function run(args: string[]): Promise<void> {
 		`fit on all ${everyone.rows.length} players' rows (timing only): median ${ms(median(fullFitTimes))} (${fullIterations} Newton iterations)`,
 	);
 	console.log(`score ${scored} players with top-3 drivers: median ${ms(median(scoreTimes))}`);
+
+	// 3. Purchase propensity and LTV on a longer history; each horizon h uses test cut-off = end − h and
+	// train cut-off = test cut-off − h, so training labels end where the test window starts.
+	const days = 208;
+	t = performance.now();
+	const long = new Map<number, FeatureEvent[]>(
+		generatePlayers({ players: playerCount, days, start: START, seed: Number(values.seed) }).map((p) => [
+			p.userId,
+			p.events,
+		]),
+	);
+	console.log(`\nlonger history: ${playerCount} players over ${days} days in ${ms(performance.now() - t)}`);
+	const windowsFor = (h: number) => ({
+		trainCutoff: START + (days - 2 * h) * DAY,
+		testCutoff: START + (days - h) * DAY,
+	});
+	t = performance.now();
+	const propensity = trainPurchasePropensity(long, windowsFor(7), START + days * DAY).card;
+	const pm = propensity.heldOut.metrics;
+	const pb = propensity.baseline.metrics;
+	console.log(
+		`purchase propensity (7 d): ${propensity.heldOut.players} held-out players, buy rate ${pct(propensity.heldOut.purchaseRate)}, ` +
+			`train + evaluate ${ms(performance.now() - t)}`,
+	);
+	console.log(`  model     AUC ${pm.auc.toFixed(4)}  log loss ${pm.logLoss.toFixed(4)}  ECE ${pm.ece.toFixed(4)}`);
+	console.log(
+		`  baseline  AUC ${pb.auc.toFixed(4)}  log loss ${pb.logLoss.toFixed(4)}  ECE ${pb.ece.toFixed(4)}  (${propensity.baseline.name})`,
+	);
+	for (const h of [30, 90]) {
+		t = performance.now();
+		const ltv = trainLtvModel(long, windowsFor(h), START + days * DAY, { horizonDays: h }).card;
+		const lm = ltv.heldOut.metrics;
+		const lb = ltv.baseline.metrics;
+		console.log(
+			`LTV (${h} d): ${ltv.training.players} training / ${ltv.heldOut.players} held-out players, mean spend ` +
+				`${ltv.heldOut.meanSpend.toFixed(1)} R$, train + evaluate ${ms(performance.now() - t)}`,
+		);
+		console.log(
+			`  model     MAE ${lm.mae.toFixed(2)}  RMSE ${lm.rmse.toFixed(2)}  predicted/actual total ${lm.totalRatio.toFixed(3)}`,
+		);
+		console.log(
+			`  baseline  MAE ${lb.mae.toFixed(2)}  RMSE ${lb.rmse.toFixed(2)}  predicted/actual total ${lb.totalRatio.toFixed(3)}  (cohort average)`,
+		);
+		console.log(`  always 0  MAE ${ltv.zeroMae.toFixed(2)}  (MAE rewards the median; read the model's MAE against it)`);
+	}
 }
 
 function median(values: number[]): number {

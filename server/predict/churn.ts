@@ -216,9 +216,12 @@ export function trainChurnModel(
 			labelsUntil: iso(windows.testCutoff + horizonDays * DAY_MS),
 			players: testSet.rows.length,
 			churnRate: rate(testSet.labels),
-			metrics: metrics(modelScores, testSet.labels),
+			metrics: heldOutMetrics(modelScores, testSet.labels),
 		},
-		baseline: { name: "recency alone (log days since last event)", metrics: metrics(baselineScores, testSet.labels) },
+		baseline: {
+			name: "recency alone (log days since last event)",
+			metrics: heldOutMetrics(baselineScores, testSet.labels),
+		},
 		trainedAt: iso(trainedAt),
 	};
 	return { model, baseline, card };
@@ -247,12 +250,19 @@ export function scoreChurn(model: LogisticModel, players: readonly PlayerFeature
 	});
 }
 
-function metrics(scores: readonly number[], labels: readonly number[]): HeldOutMetrics {
+/**
+ * AUC, log loss and calibration (10 bins) of probabilities against outcomes: the held-out block of a model card.
+ *
+ * @example
+ * heldOutMetrics([0.2, 0.8], [0, 1]).auc; // 1
+ */
+export function heldOutMetrics(scores: readonly number[], labels: readonly number[]): HeldOutMetrics {
 	const c = calibration(scores, labels, 10);
 	return { auc: auc(scores, labels), logLoss: logLoss(scores, labels), ece: c.ece, brier: c.brier, bins: c.bins };
 }
 
-function rate(labels: readonly number[]): number {
+/** The share of 1s. */
+export function rate(labels: readonly number[]): number {
 	let sum = 0;
 	for (const y of labels) sum += y;
 	return labels.length ? sum / labels.length : NaN;

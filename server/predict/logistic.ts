@@ -314,8 +314,13 @@ function gradientAndHessian(
 	return { gradient, hessian };
 }
 
-/** Solves H x = g for a symmetric positive-definite H (k × k, row-major) by Cholesky decomposition. */
-function choleskySolve(h: Float64Array, g: Float64Array, k: number): Float64Array {
+/**
+ * Solves H x = g for a symmetric positive-definite H (k × k, row-major) by Cholesky decomposition.
+ *
+ * @example
+ * choleskySolve(new Float64Array([4, 0, 0, 1]), new Float64Array([8, 3]), 2); // [2, 3]
+ */
+export function choleskySolve(h: Float64Array, g: Float64Array, k: number): Float64Array {
 	const l = new Float64Array(k * k);
 	for (let i = 0; i < k; i++) {
 		for (let j = 0; j <= i; j++) {
