@@ -74,11 +74,14 @@ export function generatePlayers(options: SyntheticOptions = {}): SyntheticPlayer
 		for (let day = installDay; day < days;) {
 			const sessions = random() < 0.3 ? 2 : 1;
 			let minutesSum = 0;
+			let previousEnd = -Infinity;
 			for (let s = 0; s < sessions; s++) {
-				const minutes = Math.max(0.5, Math.exp(logMinutes + 0.35 * sampleNormal(random)));
+				// Capped at 3 hours so a day's sessions never overlap nor cross midnight (start ≤ 19:00, end ≤ 22:00).
+				const minutes = Math.min(180, Math.max(0.5, Math.exp(logMinutes + 0.35 * sampleNormal(random))));
 				minutesSum += minutes;
 				const sessionId = `${userId}-${session++}`;
-				const t0 = start + day * DAY_MS + Math.floor((8 + 6 * s + random() * 5) * 3_600_000);
+				const planned = start + day * DAY_MS + Math.floor((8 + 6 * s + random() * 5) * 3_600_000);
+				const t0 = Math.max(planned, previousEnd + 1_800_000);
 				const t1 = t0 + Math.round(minutes * 60_000);
 				events.push({
 					userId,
@@ -104,6 +107,7 @@ export function generatePlayers(options: SyntheticOptions = {}): SyntheticPlayer
 					time: t1,
 					props: { duration: Math.round(minutes * 60) },
 				});
+				previousEnd = t1;
 			}
 			// The planted signal: that day's session length sets the chance of never coming back.
 			const meanMinutes = minutesSum / sessions;
