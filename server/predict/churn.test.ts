@@ -95,6 +95,8 @@ describe("trainChurnModel", () => {
 		expect(card.trainedAt).toBe("2026-03-05T00:00:00.000Z");
 		expect(card.training.labelsUntil).toBe("2026-02-19T00:00:00.000Z");
 		expect(model.converged).toBe(true);
+		// The card goes out as JSON: nothing may turn into null on the way (NaN, Infinity).
+		expect(JSON.parse(JSON.stringify(card))).toEqual(card);
 	});
 
 	it("scores players with the features that drive each score", () => {

@@ -8,6 +8,9 @@
 //   exported copy must not be fed here);
 // - the game: one game's events per call (user ids are only unique within a game).
 // Events at or after the cut-off are ignored here, so a caller may pass a longer history without leaking the future.
+// Spend, purchases and cohort age are lifetime facts: pass each player's whole history before the cut-off, or expect
+// them to cover only what was passed (a caller reading only the look-back window should take the first-seen time
+// from the warehouse's wh_players.first_time and lifetime spend from wh_user_days instead).
 
 /** The columns of an event the features read: a subset of `StoredEvent`, so stored rows pass as they are. */
 export interface FeatureEvent {

@@ -126,6 +126,6 @@ describe("calibration", () => {
 		expect(result.bins[3]!.count).toBe(2);
 		expect(result.bins[1]!.count).toBe(4);
 		expect(result.ece).toBeCloseTo(0, 15);
-		expect(result.bins[0]!.meanPredicted).toBeNaN();
+		expect(result.bins[0]!.meanPredicted).toBeNull();
 	});
 });

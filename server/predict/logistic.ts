@@ -227,10 +227,10 @@ export interface ReliabilityBin {
 	/** Upper edge (exclusive; the last bin includes 1). */
 	to: number;
 	count: number;
-	/** Mean predicted probability in the bin (NaN when empty). */
-	meanPredicted: number;
-	/** Share of positives in the bin (NaN when empty). */
-	observedRate: number;
+	/** Mean predicted probability in the bin (null when empty: JSON has no NaN, and a model card is sent as JSON). */
+	meanPredicted: number | null;
+	/** Share of positives in the bin (null when empty). */
+	observedRate: number | null;
 }
 
 export interface Calibration {
@@ -261,11 +261,13 @@ export function calibration(probabilities: readonly number[], labels: readonly n
 	}
 	const n = probabilities.length;
 	let ece = 0;
-	const bins = sums.map((s, b) => {
-		const meanPredicted = s.count ? s.predicted / s.count : NaN;
-		const observedRate = s.count ? s.positives / s.count : NaN;
-		if (s.count) ece += (s.count / n) * Math.abs(meanPredicted - observedRate);
-		return { from: b / binCount, to: (b + 1) / binCount, count: s.count, meanPredicted, observedRate };
+	const bins = sums.map((s, b): ReliabilityBin => {
+		const bin = { from: b / binCount, to: (b + 1) / binCount, count: s.count };
+		if (s.count === 0) return { ...bin, meanPredicted: null, observedRate: null };
+		const meanPredicted = s.predicted / s.count;
+		const observedRate = s.positives / s.count;
+		ece += (s.count / n) * Math.abs(meanPredicted - observedRate);
+		return { ...bin, meanPredicted, observedRate };
 	});
 	return { ece, brier: brier / n, bins };
 }
