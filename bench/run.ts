@@ -3,6 +3,7 @@ const BENCHMARKS: Record<string, () => Promise<{ run(args: string[]): Promise<vo
 	dashboard: () => import("./dashboard.js"),
 	ingest: () => import("./ingest.js"),
 	metrics: () => import("./metrics.js"),
+	predict: () => import("./predict.js"),
 	sim: () => import("./sim.js"),
 	sdk: () => import("./sdk.js"),
 };
