@@ -11,7 +11,7 @@ import {
 	type Rule,
 	type RuleOp,
 } from "./experiments-form-data.js";
-import type { Condition } from "./experiments-types.js";
+import { EVENT_TYPE_NAMES, type Condition } from "./experiments-types.js";
 
 /** The message of a field, or undefined. */
 export function issueOf(issues: readonly FieldIssue[], field: string): string | undefined {
@@ -95,6 +95,31 @@ export function InputField(props: {
 				value={props.value}
 				onInput={(e) => props.onValue(e.currentTarget.value)}
 			/>
+		</Field>
+	);
+}
+
+/** A labelled choice of event type (or any), with its problem. */
+export function EventTypeField(props: {
+	id: string;
+	value: string;
+	onValue: (value: string) => void;
+	message?: string;
+}) {
+	return (
+		<Field id={props.id} label="Event type" message={props.message}>
+			<select
+				{...invalidProps(props.id, props.message)}
+				value={props.value}
+				onChange={(e) => props.onValue(e.currentTarget.value)}
+			>
+				<option value="">Any</option>
+				{EVENT_TYPE_NAMES.map((t) => (
+					<option key={t} value={t}>
+						{t}
+					</option>
+				))}
+			</select>
 		</Field>
 	);
 }

@@ -23,9 +23,17 @@ import {
 	type RatioPartDraft,
 	type MetricType,
 } from "./experiments-form-data.js";
-import { Field, FieldMessage, InputField, TargetingEditor, invalidProps, issueOf } from "./experiments-fields.js";
+import {
+	EventTypeField,
+	Field,
+	FieldMessage,
+	InputField,
+	TargetingEditor,
+	invalidProps,
+	issueOf,
+} from "./experiments-fields.js";
 import { PlanningPanel } from "./experiments-planning.js";
-import { EVENT_TYPE_NAMES, type Experiment } from "./experiments-types.js";
+import type { Experiment } from "./experiments-types.js";
 import {
 	libraryChoices,
 	libraryOptionText,
@@ -659,20 +667,12 @@ function MetricEditor(props: {
 									onValue={(text) => set({ valueProp: text })}
 								/>
 							) : (
-								<Field id={`${p}-eventType`} label="Event type" message={msg("eventType")}>
-									<select
-										{...invalidProps(`${p}-eventType`, msg("eventType"))}
-										value={m.eventType}
-										onChange={(e) => set({ eventType: e.currentTarget.value })}
-									>
-										<option value="">Any</option>
-										{EVENT_TYPE_NAMES.map((t) => (
-											<option key={t} value={t}>
-												{t}
-											</option>
-										))}
-									</select>
-								</Field>
+								<EventTypeField
+									id={`${p}-eventType`}
+									message={msg("eventType")}
+									value={m.eventType}
+									onValue={(eventType) => set({ eventType })}
+								/>
 							)}
 						</>
 					)}
@@ -731,20 +731,7 @@ function RatioParts(props: {
 							spellcheck={false}
 							onValue={(text) => set({ event: text })}
 						/>
-						<Field id={`${id}-eventType`} label="Event type">
-							<select
-								{...invalidProps(`${id}-eventType`, undefined)}
-								value={part.eventType}
-								onChange={(e) => set({ eventType: e.currentTarget.value })}
-							>
-								<option value="">Any</option>
-								{EVENT_TYPE_NAMES.map((t) => (
-									<option key={t} value={t}>
-										{t}
-									</option>
-								))}
-							</select>
-						</Field>
+						<EventTypeField id={`${id}-eventType`} value={part.eventType} onValue={(eventType) => set({ eventType })} />
 						<InputField
 							id={`${id}-valueProp`}
 							label="Sum of prop"

@@ -8,8 +8,7 @@ import { useApi } from "../use-api.js";
 import type { PageProps } from "./index.js";
 import { WriteError, failureText, writeJson } from "./experiments-api.js";
 import type { FieldIssue } from "./experiments-form-data.js";
-import { Field, issueOf, invalidProps } from "./experiments-fields.js";
-import { EVENT_TYPE_NAMES } from "./experiments-types.js";
+import { EventTypeField, Field, issueOf, invalidProps } from "./experiments-fields.js";
 import {
 	LIBRARY_METRIC_TYPES,
 	draftFromLibraryMetric,
@@ -456,25 +455,6 @@ function MetricForm(props: {
 				</button>
 			</div>
 		</form>
-	);
-}
-
-function EventTypeField(props: { id: string; value: string; onValue: (value: string) => void; message?: string }) {
-	return (
-		<Field id={props.id} label="Event type" message={props.message}>
-			<select
-				{...invalidProps(props.id, props.message)}
-				value={props.value}
-				onChange={(e) => props.onValue(e.currentTarget.value)}
-			>
-				<option value="">Any</option>
-				{EVENT_TYPE_NAMES.map((t) => (
-					<option key={t} value={t}>
-						{t}
-					</option>
-				))}
-			</select>
-		</Field>
 	);
 }
 
