@@ -1,0 +1,144 @@
+// The two store contracts of the backend. The app sees one `Store` (types.ts); an engine implements one or both halves:
+// - MetadataStore: games, keys, users and grants, sessions, signing keys, experiments, flags, the metric library,
+//   settings and digest state, consent policies and records, the audit log, erasure jobs, leases;
+// - EventStore: ingest with dedup (batch and event ids), raw events, rollups and metric queries (the warehouse),
+//   experiment units and sums, a player's events (export) and their erasure.
+// SQLite implements both in one database (the embedded default); PostgreSQL implements MetadataStore and ClickHouse
+// EventStore (the scale path), and composeStore (composed-store.ts) joins two halves into the app's Store.
+// One contract test suite per half (contract/) runs against every engine.
+import type { ConsentRecordRow, ConsentSealer, ConsentStore, ConsentTally } from "../privacy/consent-store.js";
+import type { PlayerData, PrivacyStore } from "../privacy/privacy-store.js";
+import type { StoredEvent, Store } from "./types.js";
+
+/** The Store methods that belong to the metadata half. */
+export type MetadataMethod =
+	| "createGame"
+	| "getGame"
+	| "listGames"
+	| "insertApiKey"
+	| "getApiKey"
+	| "listApiKeys"
+	| "revokeApiKey"
+	| "insertAdminUser"
+	| "getAdminUser"
+	| "getAdminUserByEmail"
+	| "listAdminUsers"
+	| "updateAdminUser"
+	| "insertAdminSession"
+	| "getAdminSession"
+	| "touchAdminSession"
+	| "deleteAdminSession"
+	| "deleteStaleAdminSessions"
+	| "listSigningKeys"
+	| "addSigningKey"
+	| "insertExperiment"
+	| "getExperiment"
+	| "listExperiments"
+	| "updateExperiment"
+	| "deleteExperiment"
+	| "setAdaptiveWeights"
+	| "insertLibraryMetric"
+	| "getLibraryMetric"
+	| "listLibraryMetrics"
+	| "listLibraryMetricVersions"
+	| "archiveLibraryMetric"
+	| "insertFlag"
+	| "getFlag"
+	| "listFlags"
+	| "updateFlag"
+	| "deleteFlag"
+	| "getGameSettings"
+	| "updateGameSettings"
+	| "listGameSettings"
+	| "getDigestState"
+	| "claimDigestDay"
+	| "finishDigestDay"
+	| "security"
+	| "access"
+	| "allocation";
+
+/** The Store members that belong to the event half. */
+export type EventMethod = "ingestBatch" | "listEvents" | "experimentMetricSums" | "experimentUnits" | "warehouse";
+
+/**
+ * Named leases across instances: a background job (rollups, adaptive updates, retention purge, batch pruning) runs on
+ * the one instance holding its lease, so N stateless instances do the work once.
+ */
+export interface LeaseStore {
+	/**
+	 * Takes the lease `name` for `holder` until `until` (unix ms) if it is free, expired at `now`, or already held by
+	 * `holder` (a renewal). True when `holder` holds it afterwards.
+	 */
+	acquire(name: string, holder: string, now: number, until: number): Promise<boolean>;
+	/** Gives the lease up if `holder` holds it (so another instance can take it at once). */
+	release(name: string, holder: string): Promise<void>;
+	/** Who holds the lease at `now`, or null. */
+	holder(name: string, now: number): Promise<string | null>;
+}
+
+/** A consent record to store, with what it counts for in the tallies (the anonymous part of the choice). */
+export interface ConsentRecordInsert extends ConsentRecordRow {
+	/** The player's pseudonym is in `userId` (as every player row the stores hold). */
+	tally: ConsentTally;
+}
+
+/** The consent ledger of a metadata store: the app's ConsentStore plus the write ingest makes. */
+export interface MetadataConsentStore extends ConsentStore {
+	/**
+	 * Stores consent records and counts each new one in its tally, idempotently: a record whose (gameId, eventId) is
+	 * stored already is skipped and not counted again. Returns how many were new.
+	 */
+	appendRecords(records: readonly ConsentRecordInsert[]): Promise<number>;
+}
+
+/** What one game's erasure removed from the metadata half. */
+export interface EraseRecordsOutcome {
+	/** Rows deleted, per table. */
+	deleted: Record<string, number>;
+	/** Experiments whose forced (QA) variations named the player, now without them. */
+	experimentsUpdated: string[];
+}
+
+/** The privacy module's metadata: secrets, audit log, tombstones, erasure jobs, and a player's rows of this half. */
+export interface PrivacyMetadataStore extends Omit<PrivacyStore, "playerData" | "erasePlayer"> {
+	/** One player's rows of this half (consent records …, by table name) and forced variations. */
+	playerRecords(gameId: string, userId: number): Promise<Omit<PlayerData, "events">>;
+	/**
+	 * Deletes the player's rows of this half (consent records, taking each out of its tally with `tallyOf`) and drops
+	 * them from forced variations, in one transaction. Idempotent: a second call deletes nothing.
+	 */
+	erasePlayerRecords(
+		gameId: string,
+		userId: number,
+		at: number,
+		tallyOf?: ConsentSealer["tallyOf"],
+	): Promise<EraseRecordsOutcome>;
+}
+
+export interface MetadataStore extends Pick<Store, MetadataMethod> {
+	readonly consent: MetadataConsentStore;
+	readonly privacy: PrivacyMetadataStore;
+	readonly leases: LeaseStore;
+	/** Resolves if the engine can serve queries; rejects otherwise. */
+	ping(): Promise<void>;
+	/** Releases the engine's resources; further calls reject. Safe to call twice. */
+	close(): Promise<void>;
+}
+
+/** How an event engine's erasure of one player ended. */
+export type EraseEventsOutcome =
+	{ done: true; deleted: Record<string, number> } | { done: false; reason: "unfolded_events" | "rebuilding" };
+
+export interface EventStore extends Pick<Store, EventMethod> {
+	/** A player's raw events in one game (UserIds, as listEvents shows them), in id order. */
+	playerEvents(gameId: string, userId: number): Promise<StoredEvent[]>;
+	/**
+	 * Removes the player's raw events and their contribution to every rollup; refuses while the game's rollups are
+	 * behind (the caller lets the warehouse catch up and retries). Idempotent.
+	 */
+	erasePlayerEvents(gameId: string, userId: number, at: number): Promise<EraseEventsOutcome>;
+	/** Deletes up to `limit` idempotency rows (stored batch answers) received before `receivedBefore`. */
+	pruneBatches(receivedBefore: number, limit: number): Promise<number>;
+	ping(): Promise<void>;
+	close(): Promise<void>;
+}
