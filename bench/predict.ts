@@ -2,7 +2,9 @@
 // sessions raise churn), a churn model trained on one window and scored on held-out players at a later window,
 // next to the naive baseline (recency alone). Prints held-out AUC, calibration and the time to train and to score.
 // Then, on a longer history (208 days) of the same number of players: purchase propensity (7 days) against recency
-// alone, and LTV (expected Robux over 30 and 90 days) against a cohort-average baseline.
+// alone, and LTV (expected Robux over 30 and 90 days) against a cohort-average baseline. Then recommendations
+// (hit-rate@5 on held-out players' last purchase against the popularity baseline, planted co-purchase pairs) and KPI
+// anomaly detection (precision and recall on injected anomalies of 5 KPIs × 30 seeded games).
 //
 //   npm run bench -- predict [--players 100000] [--seed 42] [--rounds 3]
 //
@@ -17,6 +19,10 @@ import { fitLogistic } from "../server/predict/logistic.js";
 import { trainLtvModel } from "../server/predict/ltv.js";
 import { trainPurchasePropensity } from "../server/predict/purchase.js";
 import { generatePlayers } from "../server/predict/synthetic.js";
+import { baskets, evaluateRecommendations, recommend } from "../server/predict/recommend.js";
+import { generateShop } from "../server/predict/synthetic-shop.js";
+import { anomalyScores, detectAnomalies } from "../server/predict/anomaly.js";
+import { generateKpis } from "../server/predict/synthetic-kpis.js";
 
 const DAY = 86_400_000;
 const START = Date.UTC(2026, 0, 1);
@@ -143,6 +149,67 @@ export async function run(args: string[]): Promise<void> {
 		);
 		console.log(`  always 0  MAE ${ltv.zeroMae.toFixed(2)}  (MAE rewards the median; read the model's MAE against it)`);
 	}
+
+	// 4. Recommendations: the synthetic shop (themes and planted co-purchase pairs), leave-last-out on held-out players.
+	t = performance.now();
+	const shop = generateShop({ players: playerCount, seed: Number(values.seed) });
+	const shopBaskets = baskets(shop.events);
+	console.log(
+		`\nshop: ${playerCount} players, ${shop.events.length} purchases of ${shop.items} items in ${ms(performance.now() - t)}`,
+	);
+	const trainTimes: number[] = [];
+	let evaluation = evaluateRecommendations(shopBaskets, 5);
+	for (let r = 0; r < rounds; r++) {
+		t = performance.now();
+		evaluation = evaluateRecommendations(shopBaskets, 5);
+		trainTimes.push(performance.now() - t);
+	}
+	t = performance.now();
+	let served = 0;
+	for (const basket of shopBaskets.values()) served += recommend(evaluation.model, basket, 5).length > 0 ? 1 : 0;
+	const serveTime = performance.now() - t;
+	console.log(
+		`recommendations: ${evaluation.players} held-out players, hit-rate@5 ${evaluation.hitRate.toFixed(4)} vs popularity ` +
+			`${evaluation.baselineHitRate.toFixed(4)}; train + evaluate median ${ms(median(trainTimes))}; ` +
+			`recommend for all ${served} buyers ${ms(serveTime)}`,
+	);
+
+	// 5. KPI anomalies: 30 seeded games × 5 KPIs × 182 days, 6 injected one-day anomalies per series.
+	t = performance.now();
+	const totals = new Map<string, { tp: number; flagged: number; actual: number }>();
+	let series = 0;
+	for (let seed = 1; seed <= 30; seed++) {
+		for (const kpi of generateKpis({ seed })) {
+			series++;
+			const points = detectAnomalies(kpi.values, { scale: kpi.scale });
+			const s = anomalyScores(
+				points.filter((p) => p?.anomaly).map((p) => p!.index),
+				kpi.anomalies,
+			);
+			const row = totals.get(kpi.name) ?? { tp: 0, flagged: 0, actual: 0 };
+			row.tp += s.truePositives;
+			row.flagged += s.flagged;
+			row.actual += s.actual;
+			totals.set(kpi.name, row);
+		}
+	}
+	console.log(`\nKPI anomalies: ${series} series of 182 days in ${ms(performance.now() - t)}`);
+	let tp = 0;
+	let flagged = 0;
+	let actual = 0;
+	for (const [name, row] of totals) {
+		console.log(
+			`  ${name.padEnd(16)} precision ${(row.tp / Math.max(1, row.flagged)).toFixed(3)}  recall ${(row.tp / row.actual).toFixed(3)}`,
+		);
+		tp += row.tp;
+		flagged += row.flagged;
+		actual += row.actual;
+	}
+	const precision = tp / Math.max(1, flagged);
+	const recall = tp / actual;
+	console.log(
+		`  all              precision ${precision.toFixed(3)}  recall ${recall.toFixed(3)}  (≥ 0.9 each: ${precision >= 0.9 && recall >= 0.9 ? "yes" : "NO"})`,
+	);
 }
 
 function median(values: number[]): number {
