@@ -16,5 +16,8 @@ export default defineConfig({
 		environment: "node",
 		testTimeout: 30_000,
 		hookTimeout: 60_000,
+		// PostgreSQL, two ClickHouse shards and Redis, started once per run for the scale-path tests
+		// (server/testing/shared-services.ts).
+		globalSetup: ["./test/global-services.ts"],
 	},
 });

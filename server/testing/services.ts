@@ -189,7 +189,8 @@ export async function startPostgres(options: { port?: number } = {}): Promise<Po
 			await start();
 		},
 		async stop() {
-			if (child) await stopChild(child, "SIGINT");
+			// Immediate shutdown: the data is deleted right after.
+			if (child) await stopChild(child, "SIGQUIT");
 			child = undefined;
 			rmSync(root, { recursive: true, force: true });
 		},
@@ -354,7 +355,8 @@ export async function startClickHouse(options: { shards?: number; cluster?: stri
 			return `clickhouse://${hosts}/${database}?cluster=${cluster}`;
 		},
 		async stop() {
-			await Promise.all(children.map((child) => (child ? stopChild(child, "SIGTERM", 30_000) : undefined)));
+			// The data is deleted right after: no need to wait for a clean shutdown (SIGTERM takes ~7 s per server).
+			await Promise.all(children.map((child) => (child ? stopChild(child, "SIGKILL", 30_000) : undefined)));
 			rmSync(root, { recursive: true, force: true });
 		},
 	};
