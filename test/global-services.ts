@@ -2,6 +2,8 @@
 // Redis) once per run, in parallel, when they are installed, and stops them at the end. Tests reach them through
 // server/testing/shared-services.ts. In CI (.ci/run installs them) a missing one is an error, not a skip.
 import type { TestProject } from "vitest/node";
+// The names and types of what this setup provides (a module augmentation of vitest's ProvidedContext).
+import type {} from "../server/testing/shared-services.js";
 import {
 	serviceAvailable,
 	startClickHouse,
