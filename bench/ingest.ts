@@ -21,7 +21,7 @@ import { mulberry32 as prng } from "../server/stats/prng.js";
 
 const CROCKFORD = "0123456789ABCDEFGHJKMNPQRSTVWXYZ";
 
-function base32(value: number, width: number): string {
+export function base32(value: number, width: number): string {
 	let out = "";
 	let n = value;
 	for (let i = 0; i < width; i++) {
@@ -138,7 +138,7 @@ const MIX: { share: number; draw: (d: Draw) => Shape }[] = [
 ];
 
 /** Events drawn from {@link MIX}, with ids time-ordered the way the SDK makes them (time, server prefix, counter). */
-function realisticEvents(count: number, server: string, startMs: number, random: () => number): IngestEvent[] {
+export function realisticEvents(count: number, server: string, startMs: number, random: () => number): IngestEvent[] {
 	const draw: Draw = {
 		pick: (items) => items[Math.floor(random() * items.length)]!,
 		int: (below) => Math.floor(random() * below),
@@ -159,22 +159,22 @@ function realisticEvents(count: number, server: string, startMs: number, random:
 	});
 }
 
-interface Round {
+export interface Round {
 	batches: { batchId: string; events: IngestEvent[]; gzip: Buffer }[];
 }
 
-function median(values: number[]): number {
+export function median(values: number[]): number {
 	const sorted = [...values].sort((a, b) => a - b);
 	const mid = Math.floor(sorted.length / 2);
 	return sorted.length % 2 ? (sorted[mid] ?? 0) : ((sorted[mid - 1] ?? 0) + (sorted[mid] ?? 0)) / 2;
 }
 
-function percentile(values: number[], p: number): number {
+export function percentile(values: number[], p: number): number {
 	const sorted = [...values].sort((a, b) => a - b);
 	return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)] ?? 0;
 }
 
-async function postRound(
+export async function postRound(
 	url: string,
 	auth: string,
 	round: Round,

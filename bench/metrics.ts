@@ -23,7 +23,9 @@ const DAY = 86_400_000;
 const DAYS = 120;
 const T0 = Date.UTC(2026, 0, 1);
 const DAY0 = T0 / DAY;
-const NOW = T0 + DAYS * DAY + 3_600_000;
+/** The generated game's "now" (unix ms): an hour after its last day; the queries ask as of then. */
+export const GENERATED_NOW = T0 + DAYS * DAY + 3_600_000;
+const NOW = GENERATED_NOW;
 /** The generated game's first day (unix ms) and its length in days. */
 export const GENERATED_START = T0;
 export const GENERATED_DAYS = DAYS;
@@ -200,7 +202,8 @@ async function waitFolded(store: Store): Promise<number> {
 
 const spec = { filters: [] };
 const last90 = { from: DAY0 + DAYS - 90, to: DAY0 + DAYS - 1 };
-const QUERIES: Record<string, (store: Store) => Promise<unknown>> = {
+/** The queries timed at each size; they need only an event engine's warehouse (bench/scale.ts runs them on ClickHouse). */
+export const QUERIES: Record<string, (store: Pick<Store, "warehouse" | "experimentMetricSums">) => Promise<unknown>> = {
 	"retention 90 cohorts × 31 days": (store) =>
 		store.warehouse.metric(
 			"g",

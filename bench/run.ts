@@ -4,6 +4,7 @@ const BENCHMARKS: Record<string, () => Promise<{ run(args: string[]): Promise<vo
 	ingest: () => import("./ingest.js"),
 	metrics: () => import("./metrics.js"),
 	predict: () => import("./predict.js"),
+	scale: () => import("./scale.js"),
 	sim: () => import("./sim.js"),
 	sdk: () => import("./sdk.js"),
 };

@@ -23,6 +23,8 @@ import { configRoutes } from "./experiments/config-routes.js";
 import { planningRoutes } from "./experiments/planning-routes.js";
 import { resultsRoutes } from "./experiments/results-routes.js";
 import { digestAlertSource } from "./experiments/alerts.js";
+import { predictionRoutes } from "./predict/routes.js";
+import { digestAnomalySource } from "./predict/predictions.js";
 import { sharedResultsAnalyzer } from "./experiments/results-analyzer.js";
 import { layerRoutes } from "./experiments/layer-routes.js";
 import type { AppEnv } from "./http/app-env.js";
@@ -40,7 +42,7 @@ import { metricsApiRoutes } from "./metrics/api-routes.js";
 import { metricsRoute } from "./metrics/routes.js";
 import { auditAdminChanges } from "./middleware/admin-audit/index.js";
 import { httpMetrics } from "./middleware/http-metrics/index.js";
-import { rateLimit, TokenBuckets } from "./middleware/rate-limit/index.js";
+import { rateLimit, SharedTokenBuckets, TokenBuckets, type RateLimiter } from "./middleware/rate-limit/index.js";
 import { requestId } from "./middleware/request-id/index.js";
 import { requestLogger } from "./middleware/request-logger/index.js";
 import { requireAdmin, requireGameToken } from "./middleware/require-token/index.js";
@@ -50,10 +52,12 @@ import { auditEventsRead, auditPlayersRead } from "./privacy/audit.js";
 import { createErasure, type Erasure } from "./privacy/erasure.js";
 import { privacyRoutes } from "./privacy/routes.js";
 import { consentRoutes } from "./privacy/consent-routes.js";
-import type { PlayerKeyring } from "./privacy/player-keys.js";
+import type { ConsentKeys } from "./privacy/consent-records.js";
 import type { MasterKeys } from "./privacy/master-keys.js";
 import { settingsRoutes } from "./settings/routes.js";
+import type { SharedRedis } from "./shared-state/redis.js";
 import type { Store } from "./store/types.js";
+import { storeUnavailable } from "./store/unavailable.js";
 import { warehouseRoutes } from "./warehouse/admin-routes.js";
 
 export interface AppDeps {
@@ -83,9 +87,14 @@ export interface AppDeps {
 	 * The per-player keys that seal personal fields (the same keyring the store's consentSealer uses); the consent API
 	 * opens records with it. @default none: a player's consent records answer 503
 	 */
-	playerKeys?: PlayerKeyring;
+	playerKeys?: ConsentKeys & { shred(gameId: string, userId: number): boolean | Promise<boolean> };
 	/** Seals the users' TOTP secrets. @default the signing keys' master keys (`keys.secrets`) */
 	masterKeys?: MasterKeys;
+	/**
+	 * The Redis instances share (VANTAGE_REDIS_URL): the per-game and per-address rate limits then hold across every
+	 * instance, falling back to this instance's buckets while Redis cannot answer. @default none: per-instance limits
+	 */
+	sharedRedis?: SharedRedis;
 }
 
 /**
@@ -115,8 +124,14 @@ export function createApp(deps: AppDeps): Hono<AppEnv> {
 	// Who is a proxy (VANTAGE_TRUSTED_PROXIES) decides whether X-Forwarded-For names the client (http/client-ip.ts).
 	const trustProxy = compileTrustedProxies(config.trustedProxies);
 	const ipOf = (c: Context) => clientIp(c, trustProxy);
+	// With a shared Redis, a limit's buckets live there (one limit across instances) and these stay the fallback.
+	const limiter = (name: string, limit: { perSecond: number; burst: number }): RateLimiter => {
+		const local = new TokenBuckets({ ...limit, clock });
+		const redis = deps.sharedRedis;
+		return redis ? new SharedTokenBuckets({ redis, name, ...limit, fallback: local }) : local;
+	};
 	// One budget per address for token requests, API logins and dashboard logins.
-	const perIpBuckets = new TokenBuckets({ ...config.tokenRateLimit, clock });
+	const perIpBuckets = limiter("ip", config.tokenRateLimit);
 	const perIp = rateLimit({
 		buckets: perIpBuckets,
 		key: ipOf,
@@ -126,7 +141,7 @@ export function createApp(deps: AppDeps): Hono<AppEnv> {
 	const masterKeys = deps.masterKeys ?? keys.secrets;
 	const login = new AdminLogin({ store, clock, secrets: masterKeys, logger });
 	const perGame = rateLimit({
-		buckets: new TokenBuckets({ ...config.gameRateLimit, clock }),
+		buckets: limiter("game", config.gameRateLimit),
 		key: (c) => c.get("game").gameId,
 		detail: "This game is sending batches faster than its rate limit.",
 	});
@@ -161,7 +176,10 @@ export function createApp(deps: AppDeps): Hono<AppEnv> {
 			logger.warn("store not ready", { requestId: c.get("requestId"), error });
 			throw new ServiceUnavailableError("The store is not reachable.");
 		}
-		return c.json({ status: "ok" });
+		// Redis is reported, never required: without it the instance serves on with its own rate limits.
+		const redis = await deps.sharedRedis?.health();
+		if (redis && !redis.ok) deps.sharedRedis?.warn("redis not reachable", redis.error);
+		return c.json({ status: "ok", ...(redis ? { redis: redis.ok ? "ok" : "unreachable" } : {}) });
 	});
 
 	app.route("/", openApiRoutes());
@@ -235,10 +253,13 @@ export function createApp(deps: AppDeps): Hono<AppEnv> {
 			clock,
 			requireRole,
 			kpis: deps.digestKpis ?? NO_DIGEST_KPIS,
-			// The test send lists guardrail regressions as the daily digest does (server.ts).
+			// The test send lists guardrail regressions and KPI anomalies as the daily digest does (server.ts).
 			alerts: digestAlertSource({ store, analyzer: sharedResultsAnalyzer, clock }),
+			anomalies: digestAnomalySource(store),
 		}),
 	);
+	// Predictions: model cards, player rankings, recommendations and KPI anomalies (server/predict).
+	v1.route("/admin", predictionRoutes({ store, clock, requireRole }));
 	// Game analytics: every metric from the warehouse's rollups.
 	v1.route("/", metricsApiRoutes({ store, clock, guard: requireRole("viewer") }));
 	// Privacy: a player's access export and erasure (owners), erasure jobs, Roblox's Right-to-Erasure webhook.
@@ -255,7 +276,16 @@ export function createApp(deps: AppDeps): Hono<AppEnv> {
 	);
 	// Consent: policy versions (owners publish), a player's records (analysts, audited), the game's summary.
 	v1.route("/", consentRoutes({ store, clock, requireRole, playerKeys: deps.playerKeys }));
-	v1.route("/", configRoutes({ store, clock, guard: requireGameToken({ tokens, store, logger, scope: "config" }) }));
+	v1.route(
+		"/",
+		configRoutes({
+			store,
+			clock,
+			guard: requireGameToken({ tokens, store, logger, scope: "config" }),
+			// The shop's item-to-item model goes to the SDK (Vantage.recommend).
+			predictions: store.predictions,
+		}),
+	);
 	app.route("/v1", v1);
 
 	app.notFound((c) => {
@@ -306,6 +336,9 @@ function allowedMethods(app: Hono<AppEnv>, path: string): string[] {
 // (WWW-Authenticate, Retry-After) are kept, its body is replaced.
 function toProblem(error: unknown): { problem: ProblemError; headers: Headers } {
 	if (error instanceof ProblemError) return { problem: error, headers: new Headers(error.headers) };
+	// A full disk or a restarting database: 503 + Retry-After (nothing was acknowledged; the client retries).
+	const unavailable = storeUnavailable(error);
+	if (unavailable) return { problem: unavailable, headers: new Headers(unavailable.headers) };
 	if (error instanceof HTTPException) {
 		const status = error.status;
 		const code = codeForStatus(status);

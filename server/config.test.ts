@@ -23,6 +23,7 @@ describe("loadConfig", () => {
 			trustedProxies: [],
 			masterKey: undefined,
 			previousMasterKey: undefined,
+			jobLeaseMs: 30_000,
 			production: false,
 		});
 	});
@@ -105,8 +106,35 @@ describe("loadConfig", () => {
 		["VANTAGE_SESSION_IDLE_MINUTES", "4"],
 		["VANTAGE_SESSION_MAX_HOURS", "721"],
 		["VANTAGE_TRUSTED_PROXIES", "proxy.example.com"],
+		["VANTAGE_METADATA_URL", "mysql://db:3306/vantage"],
+		["VANTAGE_METADATA_URL", "db.internal:5432"],
+		["VANTAGE_EVENTS_URL", "http://ch1:8123/vantage"],
+		["VANTAGE_EVENTS_URL", "clickhouse:///vantage"],
+		["VANTAGE_REDIS_URL", "memcached://cache:11211"],
 	])("rejects %s=%s", (name, value) => {
 		expect(() => loadConfig({ [name]: value })).toThrow(ConfigError);
+	});
+
+	it("parses the engine URLs of the scale path; empty means unset (SQLite, per-instance state)", () => {
+		const config = loadConfig({
+			VANTAGE_METADATA_URL: "postgresql://vantage:secret@db.internal:5432/vantage",
+			VANTAGE_EVENTS_URL: "clickhouse://ch1:8123,ch2:8123/vantage?cluster=events",
+			VANTAGE_REDIS_URL: "redis://cache.internal:6379",
+		});
+		expect(config).toMatchObject({
+			metadataUrl: "postgresql://vantage:secret@db.internal:5432/vantage",
+			eventsUrl: "clickhouse://ch1:8123,ch2:8123/vantage?cluster=events",
+			redisUrl: "redis://cache.internal:6379",
+		});
+		const unset = loadConfig({ VANTAGE_METADATA_URL: " ", VANTAGE_EVENTS_URL: "", VANTAGE_REDIS_URL: "" });
+		expect([unset.metadataUrl, unset.eventsUrl, unset.redisUrl]).toEqual([undefined, undefined, undefined]);
+	});
+
+	it("names a bad engine URL's variable but never echoes the URL (it may hold a password)", () => {
+		expect(() => loadConfig({ VANTAGE_METADATA_URL: "mysql://root:hunter2@db/vantage" })).toThrow(
+			/VANTAGE_METADATA_URL: must be a postgres:\/\/ or postgresql:\/\/ URL/,
+		);
+		expect(() => loadConfig({ VANTAGE_METADATA_URL: "mysql://root:hunter2@db/vantage" })).not.toThrow(/hunter2/);
 	});
 
 	it.each([["65536"], ["1.5"], ["-1"]])("rejects PORT=%s", (port) => {
@@ -142,6 +170,10 @@ describe("CONFIG_VARIABLES", () => {
 			VANTAGE_TRUSTED_PROXIES: parsedDefaults.trustedProxies.join(","),
 			VANTAGE_MASTER_KEY: parsedDefaults.masterKey?.toString("base64") ?? "",
 			VANTAGE_MASTER_KEY_PREVIOUS: parsedDefaults.previousMasterKey?.toString("base64") ?? "",
+			VANTAGE_METADATA_URL: parsedDefaults.metadataUrl ?? "",
+			VANTAGE_EVENTS_URL: parsedDefaults.eventsUrl ?? "",
+			VANTAGE_REDIS_URL: parsedDefaults.redisUrl ?? "",
+			VANTAGE_JOB_LEASE_SECONDS: String(parsedDefaults.jobLeaseMs / 1000),
 			NODE_ENV: parsedDefaults.production ? "production" : "development",
 			VANTAGE_ROBLOX_WEBHOOK_SECRET: parsedDefaults.robloxWebhookSecret ?? "",
 		});

@@ -35,6 +35,10 @@ export const CONFIG_DEFAULTS = {
 	VANTAGE_ROBLOX_WEBHOOK_SECRET: "",
 	VANTAGE_MASTER_KEY: "",
 	VANTAGE_MASTER_KEY_PREVIOUS: "",
+	VANTAGE_METADATA_URL: "",
+	VANTAGE_EVENTS_URL: "",
+	VANTAGE_REDIS_URL: "",
+	VANTAGE_JOB_LEASE_SECONDS: 30,
 	NODE_ENV: "development",
 } as const satisfies Record<string, string | number>;
 
@@ -69,6 +73,14 @@ const MEANINGS: Record<ConfigVariableName, string> = {
 		"Base64 of 32 random bytes wrapping player keys and stored secrets; empty: generated in master.key (not production).",
 	VANTAGE_MASTER_KEY_PREVIOUS:
 		"While rotating the master key: the old key; what it wrapped is rewrapped under VANTAGE_MASTER_KEY at start.",
+	VANTAGE_METADATA_URL:
+		"PostgreSQL for metadata (postgres://user:password@host/db); empty: SQLite. Set with VANTAGE_EVENTS_URL.",
+	VANTAGE_EVENTS_URL:
+		"ClickHouse for events (clickhouse://host:8123[,host:8123]/db?cluster=name, a host per shard); empty: SQLite.",
+	VANTAGE_REDIS_URL:
+		"Redis shared by instances (redis://host:6379): per-game and per-address rate limits; empty: per instance.",
+	VANTAGE_JOB_LEASE_SECONDS:
+		"Lease on each background job, so one instance runs it; a crashed holder's jobs move after this (1 to 600).",
 	NODE_ENV: "production makes VANTAGE_MASTER_KEY required (no key generated into the data directory).",
 };
 
@@ -120,6 +132,19 @@ const proxyList = z
 				{ message: "must be IP addresses or CIDR ranges (10.0.0.0/8, fd00::/8)" },
 			),
 		),
+	);
+
+/**
+ * A connection URL whose scheme is one of `schemes` (checked here, so a typo stops the start before anything opens).
+ * The rest is the engine's to parse: a ClickHouse URL lists several hosts, which WHATWG URL parsing refuses.
+ */
+const engineUrl = (schemes: readonly string[], example: string) =>
+	z.string().refine(
+		(value) => {
+			const match = /^([a-z][a-z0-9+.-]*):\/\/([^/?#]+)/i.exec(value);
+			return match !== null && schemes.includes(match[1]!.toLowerCase());
+		},
+		{ message: `must be a ${schemes.map((s) => `${s}://`).join(" or ")} URL with a host (${example})` },
 	);
 
 const envSchema = z
@@ -183,6 +208,10 @@ const envSchema = z
 			.regex(/^[A-Za-z0-9+/]{43}=?$/, "must be base64 of exactly 32 bytes (the master key being replaced)")
 			.transform((value) => Buffer.from(value, "base64"))
 			.optional(),
+		VANTAGE_METADATA_URL: engineUrl(["postgres", "postgresql"], "postgres://vantage@db:5432/vantage").optional(),
+		VANTAGE_EVENTS_URL: engineUrl(["clickhouse"], "clickhouse://ch1:8123,ch2:8123/vantage?cluster=events").optional(),
+		VANTAGE_REDIS_URL: engineUrl(["redis", "rediss"], "redis://cache.internal:6379").optional(),
+		VANTAGE_JOB_LEASE_SECONDS: positiveInt(600).default(CONFIG_DEFAULTS.VANTAGE_JOB_LEASE_SECONDS),
 		NODE_ENV: z.string().max(64).default(CONFIG_DEFAULTS.NODE_ENV),
 	} satisfies Record<ConfigVariableName, z.ZodType>)
 	.transform((env) => ({
@@ -209,6 +238,14 @@ const envSchema = z
 		robloxWebhookSecret: env.VANTAGE_ROBLOX_WEBHOOK_SECRET,
 		masterKey: env.VANTAGE_MASTER_KEY,
 		previousMasterKey: env.VANTAGE_MASTER_KEY_PREVIOUS,
+		/** PostgreSQL metadata store; undefined: SQLite (server/store/open-stores.ts). */
+		metadataUrl: env.VANTAGE_METADATA_URL,
+		/** ClickHouse event store; undefined: SQLite. */
+		eventsUrl: env.VANTAGE_EVENTS_URL,
+		/** Shared instance state; undefined: per instance. */
+		redisUrl: env.VANTAGE_REDIS_URL,
+		/** How long a background job's lease lasts (shared-state/job-leases.ts). */
+		jobLeaseMs: env.VANTAGE_JOB_LEASE_SECONDS * 1000,
 		production: env.NODE_ENV === "production",
 	}));
 

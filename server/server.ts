@@ -1,7 +1,6 @@
 import { mkdirSync } from "node:fs";
 import type { Server } from "node:http";
 import type { AddressInfo } from "node:net";
-import { join } from "node:path";
 import { createAdaptorServer } from "@hono/node-server";
 import { createApp } from "./app.js";
 import { SigningKeyRing, signingKeyRingOptions } from "./auth/signing-keys.js";
@@ -12,21 +11,25 @@ import { startDigests, type Digests } from "./digest/scheduler.js";
 import { digestAlertSource } from "./experiments/alerts.js";
 import { sharedResultsAnalyzer } from "./experiments/results-analyzer.js";
 import { startAdaptiveUpdates, type AdaptiveUpdates } from "./experiments/adaptive.js";
+import { startPredictionJob, type PredictionJob } from "./predict/job.js";
+import { digestAnomalySource } from "./predict/predictions.js";
 import { LiveEventHub } from "./live/event-hub.js";
 import { createLogger, type Logger } from "./logger.js";
 import { metricsDigestKpis } from "./metrics/digest-kpis.js";
 import { createMetrics } from "./metrics/metrics.js";
 import { createErasure } from "./privacy/erasure.js";
-import { consentSealer } from "./privacy/consent-records.js";
-import { PLAYER_KEYS_FILE, PlayerKeyring } from "./privacy/player-keys.js";
+import { ERASURE_TOMBSTONE_REFRESH_MS } from "./privacy/erasure-guard.js";
 import { loadMasterKeys } from "./privacy/master-keys.js";
-import { rewrapPlayerKeyVault, sealSecretsAtRest } from "./auth/secrets-at-rest.js";
+import { sealSecretsAtRest } from "./auth/secrets-at-rest.js";
 import { startBatchPruning, type BatchPruning } from "./ingest/batch-pruning.js";
 import { registerRunningServer } from "./running-servers.js";
-import { openSqliteStore } from "./store/sqlite/sqlite-store.js";
+import { JobLeases, newInstanceId } from "./shared-state/job-leases.js";
+import { openSharedRedis, type SharedRedis } from "./shared-state/redis.js";
+import { openStores } from "./store/open-stores.js";
+import { openDeploymentVault } from "./player-vault.js";
 import type { Store } from "./store/types.js";
 
-export const DATABASE_FILE = "vantage.db";
+export { DATABASE_FILE } from "./store/open-stores.js";
 
 export interface StartServerOptions {
 	/** @default a JSON-lines logger on stdout at `config.logLevel` */
@@ -60,34 +63,33 @@ export interface RunningServer {
 export async function startServer(config: Config, options: StartServerOptions = {}): Promise<RunningServer> {
 	const logger = options.logger ?? createLogger({ level: config.logLevel });
 	mkdirSync(config.dataDir, { recursive: true });
-	// Personal fields are sealed with per-player keys kept in their own file (see privacy/player-keys.ts), wrapped by
-	// the master key; a wrong master key stops the start here, before anything is written. With
-	// VANTAGE_MASTER_KEY_PREVIOUS (a rotation), the keys the old master key wrapped are rewrapped first.
+	// Personal fields are sealed with per-player keys kept in the player vault (player-keys.db, or PostgreSQL on the
+	// scale path: see player-vault.ts), wrapped by the master key; a wrong master key stops the start here, before
+	// anything is written. With VANTAGE_MASTER_KEY_PREVIOUS (a rotation), the old master key's keys are rewrapped first.
 	const masterKeys = loadMasterKeys(config, logger);
-	const playerKeysPath = join(config.dataDir, PLAYER_KEYS_FILE);
-	const rewrapped = rewrapPlayerKeyVault(playerKeysPath, masterKeys);
-	if (rewrapped > 0) logger.info("player keys rewrapped under the new master key", { keys: rewrapped });
-	const playerKeys = PlayerKeyring.open({ path: playerKeysPath, masterKey: masterKeys.current });
+	const vault = await openDeploymentVault(config, masterKeys, logger);
+	const playerKeys = vault.keys;
 	let store: Store;
 	try {
-		store = openSqliteStore({
-			path: join(config.dataDir, DATABASE_FILE),
-			consentSealer: consentSealer(playerKeys),
-			// vantage.db holds pseudonyms, the vault maps them to UserIds (privacy/pseudonyms.ts).
-			players: playerKeys,
-			// Secrets in its tables (digest webhook URLs) are sealed by the master keys, like the signing keys.
+		// SQLite in the data directory, or PostgreSQL + ClickHouse when configured (store/open-stores.ts).
+		store = await openStores(config, {
+			consentSealer: vault.consentSealer,
+			// The stores hold pseudonyms, the vault maps them to UserIds (privacy/pseudonyms.ts).
+			players: vault.players,
+			// Secrets in their tables (digest webhook URLs) are sealed by the master keys, like the signing keys.
 			secrets: masterKeys,
 			logger,
-			onWarehouseError: (error) => logger.error("warehouse job failed", { error }),
+			sqlite: { onWarehouseError: (error) => logger.error("warehouse job failed", { error }) },
 		});
 	} catch (error) {
-		playerKeys.close();
+		await vault.close();
 		throw error;
 	}
 
 	// createAdaptorServer + listen (rather than serve()) so a bind failure rejects here instead of crashing later.
 	let server: Server;
 	let adaptive: AdaptiveUpdates;
+	let predictions: PredictionJob;
 	let digests: Digests;
 	// The daily digest's KPIs (the metrics engine's overview of the day), shared by the scheduler and the admin API's
 	// test send.
@@ -100,6 +102,10 @@ export async function startServer(config: Config, options: StartServerOptions = 
 		clock: Date.now,
 		logger,
 		shredPlayerKey: (gameId, userId) => playerKeys.shred(gameId, userId),
+		// Where several instances may ingest (shared Redis or a server engine), an erasure waits until every instance's
+		// guard has read the new tombstone and stored what it had admitted before (privacy/erasure-guard.ts).
+		peerWaitMs:
+			config.redisUrl !== undefined || config.metadataUrl !== undefined ? ERASURE_TOMBSTONE_REFRESH_MS + 5_000 : 0,
 	});
 	// The dashboard's bundle (built by npm ci / npm start); without it the API still serves and / says how to build.
 	let dashboardAssets: DashboardAssets | undefined;
@@ -109,6 +115,13 @@ export async function startServer(config: Config, options: StartServerOptions = 
 		logger.warn("dashboard not built", { error });
 	}
 	let batchPruning: BatchPruning;
+	// Several instances may run on one deployment: each is one holder of the background jobs' leases, and with
+	// VANTAGE_REDIS_URL they share the rate limits. Redis is connected in the background; losing it never stops a
+	// request (shared-state/redis.ts).
+	const instanceId = newInstanceId();
+	const sharedRedis: SharedRedis | undefined =
+		config.redisUrl === undefined ? undefined : openSharedRedis({ url: config.redisUrl, logger });
+	const jobLeases = new JobLeases({ leases: store.leases, instanceId, ttlMs: config.jobLeaseMs, logger });
 	try {
 		// Secrets kept in the database are sealed by the master keys: plain-text ones (databases from before schema 14)
 		// are sealed now, the previous master key's rewrapped; one no configured key opens stops the start here.
@@ -131,6 +144,7 @@ export async function startServer(config: Config, options: StartServerOptions = 
 			liveEvents,
 			erasure,
 			playerKeys,
+			...(sharedRedis ? { sharedRedis } : {}),
 		});
 		server = createAdaptorServer({ fetch: app.fetch }) as Server;
 		await new Promise<void>((resolve, reject) => {
@@ -140,25 +154,53 @@ export async function startServer(config: Config, options: StartServerOptions = 
 				resolve();
 			});
 		});
+		// The jobs below that must run once across instances run where their lease is held (shared-state/job-leases.ts);
+		// the first round of leases is taken before they start.
+		const adaptiveLease = jobLeases.lease("adaptive-updates");
+		const pruningLease = jobLeases.lease("batch-pruning");
+		const predictionLease = jobLeases.lease("predictions");
+		await jobLeases.start();
 		// Adaptive experiments' weights are recomputed hourly; timers live here, never in createApp.
-		adaptive = startAdaptiveUpdates({ store, logger, clock: Date.now });
+		adaptive = startAdaptiveUpdates({
+			store,
+			logger,
+			clock: Date.now,
+			lease: adaptiveLease,
+		});
 		// Each game's daily digest, checked every minute; deliveries run in the background.
 		// Its guardrail section: regressions of each game's running experiments, computed in the results worker.
 		const alerts = digestAlertSource({ store, analyzer: sharedResultsAnalyzer, clock: Date.now });
-		digests = startDigests({ store, logger, clock: Date.now, kpis: digestKpis, alerts });
+		// Its anomaly section: the KPIs the daily prediction run judged anomalous that day (server/predict).
+		digests = startDigests({
+			store,
+			logger,
+			clock: Date.now,
+			kpis: digestKpis,
+			alerts,
+			anomalies: digestAnomalySource(store),
+		});
+		// Churn, purchase, LTV, recommendations and KPI anomalies: every game with events trained once a day.
+		predictions = startPredictionJob({ store, logger, clock: Date.now, lease: predictionLease });
 		// The batches idempotency table keeps a batchId as long as a resend could still be accepted (batch-pruning.ts).
-		batchPruning = startBatchPruning({ store, logger, clock: Date.now });
+		batchPruning = startBatchPruning({
+			store,
+			logger,
+			clock: Date.now,
+			lease: pruningLease,
+		});
 		const resumed = await erasure.jobs.resume();
 		if (resumed > 0) logger.info("erasure jobs resumed", { jobs: resumed });
 	} catch (error) {
+		await jobLeases.stop();
+		await sharedRedis?.close();
 		await store.close();
-		playerKeys.close();
+		await vault.close();
 		throw error;
 	}
 
 	const address = server.address() as AddressInfo;
 	const url = `http://${urlHost(address.address)}:${address.port}`;
-	logger.info("listening", { url, host: address.address, port: address.port, dataDir: config.dataDir });
+	logger.info("listening", { url, host: address.address, port: address.port, dataDir: config.dataDir, instanceId });
 	const unregister = registerRunningServer(
 		{ dataDir: config.dataDir, url, port: address.port },
 		options.runDir === undefined ? {} : { runDir: options.runDir },
@@ -171,12 +213,16 @@ export async function startServer(config: Config, options: StartServerOptions = 
 			liveEvents.close();
 			await stopServer(server, options.shutdownGraceMs ?? 10_000);
 			await adaptive.stop();
+			await predictions.stop();
 			await digests.stop();
 			await batchPruning.stop();
+			// Released only once the jobs have stopped, so another instance takes them over without overlap.
+			await jobLeases.stop();
+			await sharedRedis?.close();
 			// A running erasure finishes (or fails and is resumed next start) before the store closes under it.
 			await erasure.jobs.idle();
 			await store.close();
-			playerKeys.close();
+			await vault.close();
 			logger.info("stopped", { url });
 		})();
 		return closing;

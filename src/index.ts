@@ -32,6 +32,7 @@ import { PlayerAttributes } from "./server/experiments/attributes";
 import { createExperiments, sessionSourcesFor } from "./server/experiments/setup";
 import { ClientVariants } from "./server/experiments/client-variants";
 import { blockerMessage, findBlockers, readPlaceFacts, SendGate } from "./server/first-run";
+import { productItem, Recommender } from "./server/recommendations";
 
 export type { StartOptions } from "./server/options";
 export type { ClientStartOptions, ClientConsentState } from "./client/client-tracker";
@@ -63,6 +64,8 @@ const clientConsentSignals: ClientConsentSignals = {
 const clientVariantsChanged = new Signal<() => void>();
 let experiments: Experiments | undefined;
 let consentManager: ConsentManager | undefined;
+/** The shop's recommendations (the model from /v1/config, players' acquired items). */
+const recommender = new Recommender();
 
 /** The message telling a player's client their consent state. */
 function consentMessage(info: ConsentInfo, prompt: boolean): ServerMessage {
@@ -247,6 +250,7 @@ export namespace Vantage {
 					playerLeft: (userId) => {
 						manager?.playerLeft(userId);
 						variants?.forget(userId);
+						recommender.forget(userId);
 					},
 					consentAnswer: manager
 						? (player, choices, uiVersion) => {
@@ -273,6 +277,7 @@ export namespace Vantage {
 				started,
 				(config) => {
 					if (manager && config.consent) manager.setConfig(config.consent);
+					recommender.setModel(config.recommendations);
 				},
 				manager,
 				() => gate.open(),
@@ -333,7 +338,13 @@ export namespace Vantage {
 	 * ```
 	 */
 	export function economy(player: Player, data: EconomyEvent): boolean {
-		return guard("Vantage.economy", false, () => started()?.economy(player, data) ?? false);
+		return guard("Vantage.economy", false, () => {
+			const accepted = started()?.economy(player, data) ?? false;
+			if (accepted && data.flow === "sink" && data.itemId !== undefined && data.itemId !== "") {
+				recommender.acquired(player.UserId, `${data.itemType ?? "item"}:${data.itemId}`);
+			}
+			return accepted;
+		});
 	}
 
 	/**
@@ -351,7 +362,44 @@ export namespace Vantage {
 	 * ```
 	 */
 	export function purchase(receipt: ReceiptInfo): boolean {
-		return guard("Vantage.purchase", false, () => started()?.purchase(receipt) ?? false);
+		return guard("Vantage.purchase", false, () => {
+			const accepted = started()?.purchase(receipt) ?? false;
+			if (accepted) recommender.acquired(receipt.PlayerId, productItem(receipt.ProductId));
+			return accepted;
+		});
+	}
+
+	/**
+	 * Up to `n` shop items to offer a player, best first, from the item-to-item model the backend trains daily on
+	 * the game's purchases ("players who bought this also bought …"). Items are named as the backend names them:
+	 * `developer_product:<ProductId>` for developer products, `<itemType>:<itemId>` for economy sinks. The player's
+	 * items are those you pass in `owned` (their inventory) plus what Vantage saw them acquire on this server
+	 * (Vantage.purchase, Vantage.economy sinks); an owned item is never offered. Players who have not agreed to
+	 * personalization (with consent on) get the most bought items instead of their own. Before the first model
+	 * arrives (a new game, or an hour after start at most) the list is empty. Never yields, never throws.
+	 *
+	 * @example
+	 * ```ts
+	 * const items = Vantage.recommend(player, 3, ["developer_product:1001"]);
+	 * // e.g. ["developer_product:1002", "Weapons:IronSword", "developer_product:1007"]
+	 * ```
+	 */
+	export function recommend(player: Player, n: number, owned?: string[]): string[] {
+		return guard("Vantage.recommend", [], () => {
+			if (!typeIs(player, "Instance") || !player.IsA("Player")) {
+				invalidCall.Fire("Vantage.recommend", "player must be a Player");
+				return [];
+			}
+			if (!typeIs(n, "number") || n !== n) return [];
+			const list: string[] = [];
+			if (typeIs(owned, "table")) {
+				for (const [, item] of pairs(owned as unknown as Record<number, unknown>)) {
+					if (typeIs(item, "string")) list.push(item);
+				}
+			}
+			const personalize = consentManager?.allows(player.UserId, "personalization") !== false;
+			return recommender.recommend(player.UserId, math.min(math.floor(n), 50), list, personalize);
+		});
 	}
 
 	/**

@@ -272,6 +272,33 @@ const MATRIX: Record<string, Row> = {
 			return { path: admin(`/metric-library/gone-${n}/archive`) };
 		},
 	},
+	// Predictions (a run is trained first, so reads find one).
+	"GET /v1/admin/games/{gameId}/predictions": {
+		access: "viewer",
+		call: async () => {
+			await prepare("POST", admin("/predictions/train"));
+			return { path: admin("/predictions") };
+		},
+	},
+	"GET /v1/admin/games/{gameId}/predictions/players": {
+		access: "analyst",
+		call: async () => {
+			await prepare("POST", admin("/predictions/train"));
+			return { path: admin("/predictions/players?list=churn") };
+		},
+	},
+	"POST /v1/admin/games/{gameId}/predictions/train": { access: "analyst" },
+	"GET /v1/admin/games/{gameId}/recommendations": {
+		access: "viewer",
+		call: () => ({ path: admin("/recommendations?items=developer_product:1&n=3") }),
+	},
+	"GET /v1/admin/games/{gameId}/anomalies": {
+		access: "viewer",
+		call: async () => {
+			await prepare("POST", admin("/predictions/train"));
+			return { path: admin("/anomalies") };
+		},
+	},
 	// Settings, digest, rollups.
 	"GET /v1/admin/games/{gameId}/settings": { access: "viewer" },
 	"PATCH /v1/admin/games/{gameId}/settings": {

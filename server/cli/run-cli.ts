@@ -27,10 +27,10 @@ import {
 	updateLibraryMetricSchema,
 } from "../experiments/metric-library.js";
 import { describeIssues } from "../ingest/schema.js";
-import { DATABASE_FILE } from "../server.js";
-import { openSqliteStore } from "../store/sqlite/sqlite-store.js";
+import { StoreConfigError, StoreUnreachableError, openStores } from "../store/open-stores.js";
 import type { Game, Store } from "../store/types.js";
 import { dataDirWarning, listRunningServers } from "../running-servers.js";
+import { MIGRATE_USAGE } from "./migrate-to-usage.js";
 
 export interface CliIo {
 	env: Readonly<Record<string, string | undefined>>;
@@ -93,7 +93,7 @@ export const USAGE = `Usage: npm run vantage -- <command>
       A new version with the whole new definition and/or role (running experiments keep the version they pinned).
   metrics archive --game <id or name> --key <key>
       Hides the metric from new experiments; every version stays readable.
-
+${MIGRATE_USAGE}
 A game is named by its id or its name (not case-sensitive); a name several games share is refused with the list.
 The database is the one in VANTAGE_DATA_DIR (default ./data), the same as the server's; the server may be running.
 A warning is printed when a running Vantage server uses another data directory.
@@ -130,6 +130,12 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
 		io.stdout.write(USAGE);
 		return group ? 0 : 2;
 	}
+	// The migration reads the SQLite deployment and writes the scale path's engines itself (migrate-to.ts), loaded only
+	// when asked so other commands never load pg or @clickhouse/client.
+	if (group === "migrate") {
+		const { runMigrateCommand } = await import("./migrate-to.js");
+		return await runMigrateCommand(argv.slice(1), io);
+	}
 	let store: Store | undefined;
 	try {
 		const config = loadConfig(io.env);
@@ -142,7 +148,7 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
 		mkdirSync(config.dataDir, { recursive: true });
 		// The warehouse runs on this process's connection and only when a command asks: a command's work is done
 		// (and counted) before it returns, and no worker thread outlives it.
-		store = openSqliteStore({ path: join(config.dataDir, DATABASE_FILE), warehouse: "inline", autoFold: false });
+		store = await openStores(config, { sqlite: { warehouse: "inline", autoFold: false } });
 		const context = { store, io, now: io.now ?? Date.now, config };
 		const name = `${group} ${action ?? ""}`;
 		const command = COMMANDS[name];
@@ -155,7 +161,13 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
 			io.stderr.write(`${error.message}\n\n${USAGE}`);
 			return 2;
 		}
-		if (error instanceof ProblemError || error instanceof ConfigError || error instanceof CommandError) {
+		if (
+			error instanceof ProblemError ||
+			error instanceof ConfigError ||
+			error instanceof CommandError ||
+			error instanceof StoreConfigError ||
+			error instanceof StoreUnreachableError
+		) {
 			io.stderr.write(`${error.message}\n`);
 			return 1;
 		}

@@ -28,7 +28,7 @@ export interface DashboardRoutesDeps {
 	/** The built bundle; undefined when it was never built (the pages then say how to build it). */
 	assets: DashboardAssets | undefined;
 	/** Draws one login attempt from the caller's per-IP bucket (the one the token endpoint and API login use). */
-	loginLimit: (c: Context<AppEnv>) => TakeResult;
+	loginLimit: (c: Context<AppEnv>) => TakeResult | Promise<TakeResult>;
 	/** Whether the browser reached us over HTTPS (decides the cookie's Secure attribute). */
 	isHttps: (c: Context<AppEnv>) => boolean;
 	/** The sign-in check shared with the API login: per-account throttling and the second factor. */
@@ -77,7 +77,7 @@ export function dashboardRoutes(deps: DashboardRoutesDeps): Hono<AppEnv> {
 	 */
 	routes.post("/login", async (c) => {
 		if (!sameOrigin(c)) return html(c, forbiddenPage(), 403);
-		const limit = deps.loginLimit(c);
+		const limit = await deps.loginLimit(c);
 		const fields = await readForm(c);
 		const next = safeNext(fields.get("next") ?? undefined);
 		const email = (fields.get("email") ?? "").trim().toLowerCase().slice(0, 320);

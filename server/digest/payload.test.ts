@@ -52,8 +52,8 @@ function expectWithinDiscordLimits(payload: DiscordWebhookPayload): void {
 		expect(field.name.length).toBeLessThanOrEqual(DISCORD_LIMITS.fieldName);
 		expect(field.value.length).toBeGreaterThan(0);
 		expect(field.value.length).toBeLessThanOrEqual(DISCORD_LIMITS.fieldValue);
-		// KPIs side by side; only the guardrail section spans the embed.
-		expect(field.inline).toBe(!field.name.startsWith("⚠"));
+		// KPIs side by side; only the guardrail and anomaly sections span the embed.
+		expect(field.inline).toBe(!field.name.startsWith("⚠") && !field.name.startsWith("📈"));
 		total += field.name.length + field.value.length;
 	}
 	expect(total).toBeLessThanOrEqual(DISCORD_LIMITS.embedTotal);
@@ -229,5 +229,27 @@ describe("the guardrail section", () => {
 		expect(value).toMatch(/… and \d+ more$/);
 		const shown = value.split("\n").length - 1;
 		expect(value).toMatch(new RegExp(`… and ${50 - shown} more$`));
+	});
+});
+
+describe("the KPI anomaly section", () => {
+	const anomaly = {
+		kpi: "Daily active players",
+		message: "Daily active players: 612, expected about 1,204 (unusually low, z = -7.9)",
+	};
+
+	it("lists the day's anomalies after the guardrails and before the KPIs, and counts them in the summary", () => {
+		const payload = buildDigestPayload(input({ anomalies: [anomaly] }));
+		expectWithinDiscordLimits(payload);
+		const [first, ...rest] = payload.embeds[0].fields;
+		expect(first).toEqual({ name: "📈 KPI anomalies", value: `• ${anomaly.message}`, inline: false });
+		expect(rest.map((f) => f.name)).toEqual(KPIS.map((k) => k.label));
+		expect(payload.content).toMatch(/ · 📈 1 KPI anomaly$/);
+	});
+
+	it("has no section on a day without anomalies", () => {
+		const payload = buildDigestPayload(input({ anomalies: [] }));
+		expect(payload.embeds[0].fields.map((f) => f.name)).toEqual(KPIS.map((k) => k.label));
+		expect(payload.content).not.toMatch(/anomal/);
 	});
 });

@@ -43,6 +43,17 @@ export type DigestAlertSource = (gameId: string) => Promise<DigestAlert[]>;
 /** No alerts source: the digest has no guardrail section. */
 export const NO_DIGEST_ALERTS: DigestAlertSource = async () => [];
 
+/** A KPI anomaly of the digest's day (server/predict: the KPI against its weekday-seasonal robust baseline). */
+export interface DigestAnomaly {
+	/** The KPI's label for people ("Daily active players"). */
+	kpi: string;
+	/** One line for people: the value, what was expected, which way. */
+	message: string;
+}
+
+/** A game's KPI anomalies of one local day (YYYY-MM-DD). */
+export type DigestAnomalySource = (gameId: string, day: string) => Promise<DigestAnomaly[]>;
+
 /** Discord's documented limits of a webhook message (characters; Discord counts code points, `.length` is ≥ that). */
 export const DISCORD_LIMITS = {
 	content: 2000,
@@ -98,6 +109,8 @@ export interface DigestInput {
 	 * computed (in time); the section says so. @default [] (no section)
 	 */
 	alerts?: readonly DigestAlert[] | null;
+	/** KPI anomalies of the day: a section before the KPIs. @default [] (no section) */
+	anomalies?: readonly DigestAnomaly[];
 }
 
 /** Vantage indigo. */
@@ -134,6 +147,11 @@ export function buildDigestPayload(input: DigestInput): DiscordWebhookPayload {
 		fields.push(alerts);
 		total += alerts.name.length + alerts.value.length;
 	}
+	const anomalies = anomaliesField(input.anomalies ?? []);
+	if (anomalies) {
+		fields.push(anomalies);
+		total += anomalies.name.length + anomalies.value.length;
+	}
 	const kpiFields = fields.length;
 	for (const kpi of input.kpis) {
 		if (fields.length === DISCORD_LIMITS.fields) break;
@@ -152,7 +170,10 @@ export function buildDigestPayload(input: DigestInput): DiscordWebhookPayload {
 
 	return {
 		username: "Vantage",
-		content: clip(summaryLine(input, prefix) + alertsSummary(input.alerts ?? []), DISCORD_LIMITS.content),
+		content: clip(
+			summaryLine(input, prefix) + alertsSummary(input.alerts ?? []) + anomaliesSummary(input.anomalies ?? []),
+			DISCORD_LIMITS.content,
+		),
 		embeds: [
 			{
 				title,
@@ -191,6 +212,18 @@ function alertsField(alerts: readonly DigestAlert[] | null): DiscordEmbedField |
 		length += line.length + 1;
 	}
 	return { name, value: clip(lines.join("\n"), DISCORD_LIMITS.fieldValue), inline: false };
+}
+
+/** The anomaly section: one line per anomalous KPI of the day; null when there is none. */
+function anomaliesField(anomalies: readonly DigestAnomaly[]): DiscordEmbedField | null {
+	if (anomalies.length === 0) return null;
+	const value = anomalies.map((a) => `• ${escapeMarkdown(oneLine(a.message))}`).join("\n");
+	return { name: "📈 KPI anomalies", value: clip(value, DISCORD_LIMITS.fieldValue), inline: false };
+}
+
+function anomaliesSummary(anomalies: readonly DigestAnomaly[]): string {
+	if (anomalies.length === 0) return "";
+	return ` · 📈 ${anomalies.length} KPI anomal${anomalies.length === 1 ? "y" : "ies"}`;
 }
 
 function alertsSummary(alerts: readonly DigestAlert[] | null): string {

@@ -5,7 +5,7 @@ import type { AdminRole } from "../auth/roles.js";
 import { ConflictError, NotFoundError } from "../errors.js";
 import type { AppEnv } from "../http/app-env.js";
 import type { Store } from "../store/types.js";
-import type { DigestAlertSource, DigestKpiSource } from "./payload.js";
+import type { DigestAlertSource, DigestAnomalySource, DigestKpiSource } from "./payload.js";
 import { sendTestDigest } from "./scheduler.js";
 
 export const testDigestResultSchema = z
@@ -41,6 +41,8 @@ export interface DigestRoutesDeps {
 	kpis: DigestKpiSource;
 	/** Guardrail regressions the digest lists (the same source the scheduler uses). @default none */
 	alerts?: DigestAlertSource;
+	/** KPI anomalies the digest lists (the same source the scheduler uses). @default none */
+	anomalies?: DigestAnomalySource;
 	/** @default globalThis.fetch */
 	fetch?: typeof fetch;
 }

@@ -17,6 +17,7 @@ import {
 	buildDigestPayload,
 	type DigestAlert,
 	type DigestAlertSource,
+	type DigestAnomalySource,
 	type DigestKpiSource,
 	type DiscordWebhookPayload,
 } from "./payload.js";
@@ -45,6 +46,8 @@ export interface DigestsOptions {
 	kpis: DigestKpiSource;
 	/** Guardrail regressions of the game's running experiments (experiments/alerts.ts). @default none */
 	alerts?: DigestAlertSource;
+	/** KPI anomalies of the day (server/predict). @default none */
+	anomalies?: DigestAnomalySource;
 	/** @default globalThis.fetch */
 	fetch?: typeof fetch;
 	/** @default {@link DIGEST_INTERVAL_MS} */
@@ -193,6 +196,8 @@ export interface TestDigestDeps {
 	kpis: DigestKpiSource;
 	/** Guardrail regressions of the game's running experiments. @default none */
 	alerts?: DigestAlertSource;
+	/** KPI anomalies of the day (server/predict). @default none */
+	anomalies?: DigestAnomalySource;
 	/** @default globalThis.fetch */
 	fetch?: typeof fetch;
 	/** @default {@link DEFAULT_DELIVERY} with one attempt */
@@ -232,7 +237,13 @@ export async function sendTestDigest(
 }
 
 async function composeDigest(
-	deps: { store: Store; clock: () => number; kpis: DigestKpiSource; alerts?: DigestAlertSource },
+	deps: {
+		store: Store;
+		clock: () => number;
+		kpis: DigestKpiSource;
+		alerts?: DigestAlertSource;
+		anomalies?: DigestAnomalySource;
+	},
 	settings: GameSettings,
 	day: string,
 	test: boolean,
@@ -240,8 +251,11 @@ async function composeDigest(
 	const game = await deps.store.getGame(settings.gameId);
 	const kpis = await deps.kpis(settings.gameId, day);
 	const alerts = deps.alerts ? await alertsWithinBudget(deps.alerts, settings.gameId) : [];
+	// Anomalies are read from the latest prediction run (a stored document): a failure only leaves the section out.
+	const anomalies = deps.anomalies ? await deps.anomalies(settings.gameId, day).catch(() => []) : [];
 	return buildDigestPayload({
 		alerts,
+		anomalies,
 		gameId: settings.gameId,
 		gameName: game?.name ?? settings.gameId,
 		day,

@@ -6,6 +6,7 @@ import { randomInt } from "node:crypto";
 import { z } from "zod";
 import { ConflictError } from "../errors.js";
 import type { Logger } from "../logger.js";
+import type { JobLease } from "../shared-state/job-leases.js";
 import {
 	meanSummary,
 	mulberry32,
@@ -146,6 +147,11 @@ export interface AdaptiveUpdatesOptions extends AdaptiveDeps {
 	logger: Logger;
 	/** How often the job looks for experiments that are due. @default {@link ADAPTIVE_TICK_MS} */
 	tickMs?: number;
+	/**
+	 * With several instances: the job's lease (shared-state/job-leases.ts); the timer's passes run only while this
+	 * instance holds it, so the weights are updated once, not once per instance. @default none: every pass runs
+	 */
+	lease?: JobLease;
 }
 
 export interface AdaptiveUpdates {
@@ -208,6 +214,7 @@ export function startAdaptiveUpdates(options: AdaptiveUpdatesOptions): AdaptiveU
 		return running;
 	};
 	const timer = setInterval(() => {
+		if (options.lease && !options.lease.held()) return;
 		runOnce().catch((error: unknown) => options.logger.error("adaptive updates failed", { error }));
 	}, options.tickMs ?? ADAPTIVE_TICK_MS);
 	timer.unref();

@@ -69,6 +69,15 @@ export const sdkConfigSchema = z.object({
 		.optional()
 		.describe("The game's consent rules: current policy version, categories, opt-in regions, default elsewhere."),
 	holdout: sdkHoldoutSchema.optional(),
+	recommendations: z
+		.object({
+			neighbours: z
+				.record(z.string(), z.array(z.tuple([z.string(), z.number()])))
+				.describe("Item → its most similar items (co-purchase), best first, with the similarity."),
+			popular: z.array(z.string()).describe("Items by distinct buyers, most bought first."),
+		})
+		.optional()
+		.describe("The shop's item-to-item model for Vantage.recommend; absent until the predictions job trained one."),
 });
 export type SdkConfig = z.infer<typeof sdkConfigSchema>;
 
@@ -101,6 +110,8 @@ export function buildSdkConfig(
 	consent?: SdkConsentConfig,
 	/** The game's global holdout when it is on ({@link sdkHoldout}). */
 	holdout?: SdkHoldout,
+	/** The shop's recommendations (server/predict/predictions.ts `sdkRecommendations`). */
+	recommendations?: SdkConfig["recommendations"],
 ): SdkConfig {
 	const served: SdkExperiment[] = [];
 	for (const record of [...experiments].sort((a, b) => compareKeys(a.key, b.key))) {
@@ -113,6 +124,7 @@ export function buildSdkConfig(
 		flags: [...flags].sort((a, b) => compareKeys(a.key, b.key)).map(sdkFlag),
 		...(consent ? { consent } : {}),
 		...(holdout ? { holdout } : {}),
+		...(recommendations ? { recommendations } : {}),
 	};
 }
 

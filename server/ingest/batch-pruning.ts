@@ -5,6 +5,7 @@
 // after that window is refused event by event, whatever the table says, so its row can go. The window below adds a
 // margin for clock-skew correction on top.
 import type { Logger } from "../logger.js";
+import type { JobLease } from "../shared-state/job-leases.js";
 import type { Store } from "../store/types.js";
 import { MAX_EVENT_AGE_DAYS } from "./event-time-window.js";
 
@@ -26,6 +27,11 @@ export interface BatchPruningOptions {
 	intervalMs?: number;
 	/** @default {@link BATCH_IDEMPOTENCY_MS} */
 	keepMs?: number;
+	/**
+	 * With several instances: the job's lease (shared-state/job-leases.ts); the timer's passes run only while this
+	 * instance holds it. @default none: every pass runs
+	 */
+	lease?: JobLease;
 }
 
 export interface BatchPruning {
@@ -68,6 +74,7 @@ export function startBatchPruning(options: BatchPruningOptions): BatchPruning {
 		return running;
 	};
 	const pass = () => {
+		if (options.lease && !options.lease.held()) return;
 		runOnce().catch((error: unknown) => options.logger?.error("batch pruning failed", { error }));
 	};
 	const timer = setInterval(pass, options.intervalMs ?? 3_600_000);

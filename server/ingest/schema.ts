@@ -2,20 +2,21 @@ import { z } from "zod";
 import { consentEventProblems } from "../privacy/consent.js";
 import { EVENT_TIME_WINDOW_TEXT, IMPLAUSIBLE_TIME } from "./event-time-window.js";
 
-/** Event types the SDK sends. Order is irrelevant; never remove one (stored events keep their type). */
-export const EVENT_TYPES = [
-	"session_start",
-	"session_end",
-	"custom",
-	"progression",
-	"economy",
-	"purchase",
-	"funnel",
-	"error",
-	"exposure",
-	"consent",
-] as const;
-export type EventType = (typeof EVENT_TYPES)[number];
+// The event types and the shapes below are plain types in server/domain/ingest.ts (the stores use them without this
+// module); the schemas here are checked to produce exactly those types.
+import { EVENT_TYPES } from "../domain/ingest.js";
+import type {
+	EventType,
+	IngestEvent,
+	IngestResult,
+	PropValue,
+	RejectedEvent,
+	StoredEvent,
+	ValidatedBatch,
+} from "../domain/ingest.js";
+import type { SameType } from "../domain/same-type.js";
+export { EVENT_TYPES };
+export type { EventType, IngestEvent, IngestResult, PropValue, RejectedEvent, StoredEvent, ValidatedBatch };
 
 /** Game ids (the Roblox universe id, or any stable name) appear in URLs and logs; keep them to a safe alphabet. */
 export const gameIdSchema = z
@@ -31,7 +32,7 @@ export const MAX_EVENTS_PER_BATCH = 10000;
 export const MAX_PROPS = 64;
 
 const propValue = z.union([z.string(), z.number(), z.boolean(), z.null()]);
-export type PropValue = z.infer<typeof propValue>;
+true satisfies SameType<z.infer<typeof propValue>, PropValue>;
 
 const propKey = z.string().min(1).max(128);
 
@@ -135,7 +136,7 @@ export const eventSchema = z
 		),
 	})
 	.describe("One event as the SDK sends it. Unknown members are ignored.");
-export type IngestEvent = z.infer<typeof eventSchema>;
+true satisfies SameType<z.infer<typeof eventSchema>, IngestEvent>;
 
 /** The rules of {@link propsSchema} as one loop, without zod's per-key results; part of {@link fastValidEvent}. */
 export function isValidProps(value: unknown): value is Record<string, PropValue> {
@@ -235,7 +236,7 @@ export const rejectedEventSchema = z.object({
 		),
 	message: z.string().describe("What is wrong, for people: the field and the rule, or the time and the window."),
 });
-export type RejectedEvent = z.infer<typeof rejectedEventSchema>;
+true satisfies SameType<z.infer<typeof rejectedEventSchema>, RejectedEvent>;
 
 /** What POST /v1/batches answers with 200 (also for a retried batch: the stored first answer). */
 export const ingestResultSchema = z.object({
@@ -249,17 +250,7 @@ export const ingestResultSchema = z.object({
 		.optional()
 		.describe("Events of players erased from the game (GDPR), dropped unstored; absent when none. Not retryable."),
 });
-export type IngestResult = z.infer<typeof ingestResultSchema>;
-
-export interface ValidatedBatch {
-	batchId: string;
-	sentAt: number;
-	sdk?: { name: string; version: string } | undefined;
-	events: IngestEvent[];
-	rejected: RejectedEvent[];
-	/** SHA-256 (hex) of the batch's events as sent: a retry has the same, a reused batchId with other events not. */
-	fingerprint?: string;
-}
+true satisfies SameType<z.infer<typeof ingestResultSchema>, IngestResult>;
 
 /** Formats zod issues as `path: message`, the path in dotted form ("props.level"). */
 export function describeIssues(issues: z.ZodError["issues"]): { path: string; message: string }[] {

@@ -114,13 +114,13 @@ function segmentList<T extends { segment: string | null }>(
  * Computes one metric. `now` fixes "today" in the game's zone: a retention or LTV cell is reported only once its day
  * has ended (a cohort's day N is complete), so partial days never read as churn.
  */
-export function computeMetric(
+export async function computeMetric(
 	reader: MetricsReader,
 	gameId: string,
 	request: MetricRequest,
 	now: number,
-): MetricEnvelope {
-	const timeZone = reader.timeZone(gameId);
+): Promise<MetricEnvelope> {
+	const timeZone = await reader.timeZone(gameId);
 	const today = localDayFn(timeZone)(now);
 	const ctx: Ctx = { reader, gameId, timeZone, today };
 	const envelope = {
@@ -132,7 +132,7 @@ export function computeMetric(
 		breakdown: request.spec.breakdown?.label ?? null,
 		filters: request.spec.filters.map((f) => `${f.dimension.label}:${f.value}`),
 	};
-	const body = computeBody(ctx, request);
+	const body = await computeBody(ctx, request);
 	return { ...envelope, ...body };
 }
 
@@ -145,7 +145,7 @@ interface Ctx {
 
 type Body = { source: "rollups" | "raw"; segments: Record<string, unknown>[]; [extra: string]: unknown };
 
-function computeBody(ctx: Ctx, r: MetricRequest): Body {
+async function computeBody(ctx: Ctx, r: MetricRequest): Promise<Body> {
 	switch (r.metric) {
 		case "active-users":
 			return activeUsers(ctx, r);
@@ -176,8 +176,8 @@ function computeBody(ctx: Ctx, r: MetricRequest): Body {
  * Per day: DAU (players with any event that day), new (their first event was that day), returning (DAU − new),
  * WAU and MAU (distinct players active in the 7 and 30 days ending that day) and stickiness (DAU / MAU).
  */
-function activeUsers(ctx: Ctx, r: { range: DayRange; spec: SegmentSpec }): Body {
-	const rows = ctx.reader.userDays(ctx.gameId, { from: r.range.from - 29, to: r.range.to }, r.spec);
+async function activeUsers(ctx: Ctx, r: { range: DayRange; spec: SegmentSpec }): Promise<Body> {
+	const rows = await ctx.reader.userDays(ctx.gameId, { from: r.range.from - 29, to: r.range.to }, r.spec);
 	const segments = segmentList(rows, r.spec).map(([segment, list]) => {
 		const wau = windowCounts(list, r.range, 7);
 		const mau = windowCounts(list, r.range, 30);
@@ -257,8 +257,8 @@ function windowCounts(rows: UserDayRow[], range: DayRange, window: number): Map<
  * Per day (the day a session started): sessions, players with a session, sessions per player, and the median and
  * mean length in seconds over sessions whose end has arrived.
  */
-function sessions(ctx: Ctx, r: { range: DayRange; spec: SegmentSpec }): Body {
-	const rows = ctx.reader.sessions(ctx.gameId, r.range, r.spec);
+async function sessions(ctx: Ctx, r: { range: DayRange; spec: SegmentSpec }): Promise<Body> {
+	const rows = await ctx.reader.sessions(ctx.gameId, r.range, r.spec);
 	const segments = segmentList(rows, r.spec).map(([segment, list]) => {
 		const byDay = new Map<number, typeof list>();
 		for (const row of list) {
@@ -294,10 +294,10 @@ function sessions(ctx: Ctx, r: { range: DayRange; spec: SegmentSpec }): Body {
  * - rolling: share active on day N or any later day (until today).
  * A cell is null until day N of that cohort has ended.
  */
-function retention(
+async function retention(
 	ctx: Ctx,
 	r: { range: DayRange; spec: SegmentSpec; mode: "classic" | "rolling"; days: number[] },
-): Body {
+): Promise<Body> {
 	if (
 		r.spec.breakdown?.kind === "newVsReturning" ||
 		r.spec.filters.some((f) => f.dimension.kind === "newVsReturning")
@@ -320,13 +320,13 @@ function retention(
 
 	if (!isSegmented(r.spec)) {
 		const m = matrix(null);
-		for (const c of ctx.reader.cohortCells(ctx.gameId, r.range)) {
+		for (const c of await ctx.reader.cohortCells(ctx.gameId, r.range)) {
 			if (c.offset === 0) cell(m, c.cohortDay).size = c.users;
 			if (r.mode === "classic") cell(m, c.cohortDay).counts.set(c.offset, c.users);
 		}
-		if (r.mode === "rolling") addRolling(m, cell, ctx.reader.cohortLast(ctx.gameId, r.range), r.days);
+		if (r.mode === "rolling") addRolling(m, cell, await ctx.reader.cohortLast(ctx.gameId, r.range), r.days);
 	} else {
-		const players = ctx.reader.players(ctx.gameId, r.range, r.spec);
+		const players = await ctx.reader.players(ctx.gameId, r.range, r.spec);
 		for (const p of players) cell(matrix(p.segment), p.firstDay).size += 1;
 		if (r.mode === "rolling") {
 			for (const p of players) {
@@ -336,7 +336,7 @@ function retention(
 		} else {
 			const wanted = new Set(r.days);
 			const maxDay = Math.max(...r.days);
-			const rows = ctx.reader.userDays(ctx.gameId, { from: r.range.from, to: r.range.to + maxDay }, r.spec);
+			const rows = await ctx.reader.userDays(ctx.gameId, { from: r.range.from, to: r.range.to + maxDay }, r.spec);
 			for (const row of rows) {
 				const n = row.day - row.firstDay;
 				if (row.firstDay < r.range.from || row.firstDay > r.range.to || !wanted.has(n)) continue;
@@ -413,10 +413,10 @@ function addRolling(
  * funnelStep), each step is the player's first arrival at it; with `steps` (any events), the earliest qualifying
  * event is taken at each step.
  */
-function funnel(
+async function funnel(
 	ctx: Ctx,
 	r: { range: DayRange; spec: SegmentSpec; funnel?: string; steps?: EventRef[]; windowDays: number },
-): Body {
+): Promise<Body> {
 	const fromTime = localDayStart(r.range.from, ctx.timeZone);
 	const toTime = localDayStart(r.range.to + 1, ctx.timeZone);
 	const windowMs = r.windowDays * DAY_MS;
@@ -435,8 +435,8 @@ function funnel(
 	const arrivals = new Map<string | null, Map<number, Float64Array>>();
 	if (r.funnel !== undefined) {
 		source = "rollups";
-		const rows = ctx.reader.funnelSteps(ctx.gameId, r.funnel, fromTime, toTime, r.spec);
-		const stepCount = ctx.reader.funnelStepCount(ctx.gameId, r.funnel);
+		const rows = await ctx.reader.funnelSteps(ctx.gameId, r.funnel, fromTime, toTime, r.spec);
+		const stepCount = await ctx.reader.funnelStepCount(ctx.gameId, r.funnel);
 		const nameVotes = Array.from({ length: stepCount }, () => new Map<string, number>());
 		for (const row of rows) {
 			let users = arrivals.get(row.segment);
@@ -452,11 +452,11 @@ function funnel(
 		source = "raw";
 		const steps = r.steps ?? [];
 		names = steps.map((s) => (s.type ? `${s.type}:${s.name}` : s.name));
-		steps.forEach((step, i) => {
-			for (const e of ctx.reader.rawEvents(ctx.gameId, step, fromTime, toTime + windowMs, r.spec)) {
+		for (const [i, step] of steps.entries()) {
+			for (const e of await ctx.reader.rawEvents(ctx.gameId, step, fromTime, toTime + windowMs, r.spec)) {
 				if (e.userId > 0) put(e.segment, e.userId, i, e.time, steps.length);
 			}
-		});
+		}
 	}
 
 	const keys = [...new Set([...times.keys(), ...arrivals.keys()])];
@@ -539,10 +539,10 @@ export function walkFunnel(steps: number[][], fromTime: number, toTime: number, 
  * distinct players; ARPU is revenue / distinct active players. LTV: cumulative Robux per cohort player by day N.
  * DevEx: Robux × developer share × USD per Robux, an estimate of what the Robux are worth when exchanged.
  */
-function revenue(
+async function revenue(
 	ctx: Ctx,
 	r: { range: DayRange; spec: SegmentSpec; usdPerRobux: number; developerShare: number; ltvDays: number[] },
-): Body {
+): Promise<Body> {
 	const segmented = isSegmented(r.spec);
 	type Day = { dau: number; payers: number; revenue: number; purchases: number };
 	const perSegment = new Map<string | null, { days: Map<number, Day>; players: Set<number>; payers: Set<number> }>();
@@ -554,12 +554,12 @@ function revenue(
 	let totals: Map<string | null, { players: number; payers: number }>;
 	if (!segmented) {
 		const s = seg(null);
-		for (const row of ctx.reader.dayTotals(ctx.gameId, r.range)) {
+		for (const row of await ctx.reader.dayTotals(ctx.gameId, r.range)) {
 			s.days.set(row.day, { dau: row.dau, payers: row.payers, revenue: row.revenue, purchases: row.purchases });
 		}
-		totals = new Map([[null, ctx.reader.rangeTotals(ctx.gameId, r.range)]]);
+		totals = new Map([[null, await ctx.reader.rangeTotals(ctx.gameId, r.range)]]);
 	} else {
-		const rows = ctx.reader.userDays(ctx.gameId, r.range, r.spec);
+		const rows = await ctx.reader.userDays(ctx.gameId, r.range, r.spec);
 		for (const row of rows) {
 			const s = seg(row.segment);
 			const d = s.days.get(row.day) ?? { dau: 0, payers: 0, revenue: 0, purchases: 0 };
@@ -573,9 +573,9 @@ function revenue(
 		for (const [segment, list] of groupBySegmentNullable(rows)) totals.set(segment, distinctTotals(list));
 	}
 
-	const ltv = lifetimeValue(ctx, r, segmented);
-	const products = ctx.reader.products(ctx.gameId, r.range, r.spec);
-	const firstPurchases = ctx.reader.firstPurchases(
+	const ltv = await lifetimeValue(ctx, r, segmented);
+	const products = await ctx.reader.products(ctx.gameId, r.range, r.spec);
+	const firstPurchases = await ctx.reader.firstPurchases(
 		ctx.gameId,
 		localDayStart(r.range.from, ctx.timeZone),
 		localDayStart(r.range.to + 1, ctx.timeZone),
@@ -700,11 +700,11 @@ type LtvResult = {
 };
 
 /** Cumulative Robux per player of each install cohort by day N; the average weighs cohorts by size. */
-function lifetimeValue(
+async function lifetimeValue(
 	ctx: Ctx,
 	r: { range: DayRange; spec: SegmentSpec; ltvDays: number[] },
 	segmented: boolean,
-): Map<string | null, LtvResult> {
+): Promise<Map<string | null, LtvResult>> {
 	// segment → cohort → { size, revenue by offset }
 	const data = new Map<string | null, Map<number, { size: number; revenue: Map<number, number> }>>();
 	const cohort = (segment: string | null, day: number) => {
@@ -716,14 +716,14 @@ function lifetimeValue(
 	};
 	const maxDay = Math.max(0, ...r.ltvDays);
 	if (!segmented) {
-		for (const c of ctx.reader.cohortCells(ctx.gameId, r.range)) {
+		for (const c of await ctx.reader.cohortCells(ctx.gameId, r.range)) {
 			const entry = cohort(null, c.cohortDay);
 			if (c.offset === 0) entry.size = c.users;
 			if (c.offset <= maxDay) entry.revenue.set(c.offset, (entry.revenue.get(c.offset) ?? 0) + c.revenue);
 		}
 	} else {
-		for (const p of ctx.reader.players(ctx.gameId, r.range, r.spec)) cohort(p.segment, p.firstDay).size += 1;
-		for (const row of ctx.reader.userDays(ctx.gameId, { from: r.range.from, to: r.range.to + maxDay }, r.spec)) {
+		for (const p of await ctx.reader.players(ctx.gameId, r.range, r.spec)) cohort(p.segment, p.firstDay).size += 1;
+		for (const row of await ctx.reader.userDays(ctx.gameId, { from: r.range.from, to: r.range.to + maxDay }, r.spec)) {
 			if (row.firstDay < r.range.from || row.firstDay > r.range.to || row.revenue === 0) continue;
 			const offset = row.day - row.firstDay;
 			if (offset > maxDay) continue;
@@ -768,9 +768,9 @@ function lifetimeValue(
  * supply (cumulative net flow since the first event, at the end of each day) and inflation (the day's net flow /
  * the supply at the start of the day; null while the supply is not positive); the largest flows by item.
  */
-function economy(ctx: Ctx, r: { range: DayRange; spec: SegmentSpec }): Body {
-	const rows = ctx.reader.economy(ctx.gameId, r.range, r.spec);
-	const history = ctx.reader.economy(ctx.gameId, { from: -1e9, to: r.range.from - 1 }, r.spec);
+async function economy(ctx: Ctx, r: { range: DayRange; spec: SegmentSpec }): Promise<Body> {
+	const rows = await ctx.reader.economy(ctx.gameId, r.range, r.spec);
+	const history = await ctx.reader.economy(ctx.gameId, { from: -1e9, to: r.range.from - 1 }, r.spec);
 	const opening = new Map<string, number>();
 	for (const h of history) {
 		const key = JSON.stringify([h.segment, h.currency]);
@@ -837,8 +837,8 @@ function sum(values: number[]): number {
  * Per level path: starts, completes, fails; completion rate (completes / starts), fail rate (fails / starts), mean
  * attempts to complete (the SDK's attempt number on complete: 1 = first try) and mean seconds from start to complete.
  */
-function progression(ctx: Ctx, r: { range: DayRange; spec: SegmentSpec }): Body {
-	const rows = ctx.reader.progression(ctx.gameId, r.range, r.spec);
+async function progression(ctx: Ctx, r: { range: DayRange; spec: SegmentSpec }): Promise<Body> {
+	const rows = await ctx.reader.progression(ctx.gameId, r.range, r.spec);
 	const segments = segmentList(rows, r.spec).map(([segment, list]) => {
 		const levels = new Map<
 			string,
@@ -942,7 +942,7 @@ function measureOf(a: SeriesAcc, measure: "count" | "users" | "sum" | "mean"): n
  * A KPI without SQL: the count, the distinct players, or the sum or mean of a numeric prop of one event, per day,
  * optionally only events whose props pass `where`, grouped by a prop's value.
  */
-function kpi(
+async function kpi(
 	ctx: Ctx,
 	r: {
 		range: DayRange;
@@ -953,7 +953,7 @@ function kpi(
 		where: PropFilter[];
 		groupBy?: string;
 	},
-): Body {
+): Promise<Body> {
 	// Counts of the whole game come from the daily rollup; distinct players, sums, filters, groups and segments
 	// need each event's player and props.
 	const useRollup = r.measure === "count" && r.where.length === 0 && !r.groupBy && !isSegmented(r.spec);
@@ -969,12 +969,13 @@ function kpi(
 		return a;
 	};
 	if (useRollup) {
-		for (const row of ctx.reader.eventDays(ctx.gameId, r.event, r.range)) slot(null, null, row.day).count += row.events;
+		for (const row of await ctx.reader.eventDays(ctx.gameId, r.event, r.range))
+			slot(null, null, row.day).count += row.events;
 	} else {
 		const dayOf = localDayFn(ctx.timeZone);
 		const fromTime = localDayStart(r.range.from, ctx.timeZone);
 		const toTime = localDayStart(r.range.to + 1, ctx.timeZone);
-		for (const e of ctx.reader.rawEvents(ctx.gameId, r.event, fromTime, toTime, r.spec)) {
+		for (const e of await ctx.reader.rawEvents(ctx.gameId, r.event, fromTime, toTime, r.spec)) {
 			if (!r.where.every((f) => matchesFilter(e.props[f.prop], f))) continue;
 			const groupValue = r.groupBy === undefined ? null : e.props[r.groupBy];
 			const group =
@@ -1031,10 +1032,10 @@ function kpi(
 }
 
 /** Trends of several events: count or distinct players per day, or count per UTC hour (whole game only). */
-function trends(
+async function trends(
 	ctx: Ctx,
 	r: { range: DayRange; spec: SegmentSpec; events: EventRef[]; measure: "count" | "users"; interval: "day" | "hour" },
-): Body {
+): Promise<Body> {
 	if (r.interval === "hour") {
 		if (r.measure !== "count" || isSegmented(r.spec)) {
 			throw new MetricRequestError(
@@ -1052,23 +1053,26 @@ function trends(
 			segments: [
 				{
 					segment: null,
-					events: r.events.map((event) => {
-						const counts = new Map(
-							ctx.reader.eventHours(ctx.gameId, event, fromHour, toHour).map((h) => [h.hour, h.events]),
-						);
-						const hours: { hour: string; value: number }[] = [];
-						for (let h = fromHour; h < toHour; h++) {
-							hours.push({ hour: new Date(h * HOUR_MS).toISOString(), value: counts.get(h) ?? 0 });
-						}
-						return { event, total: sum(hours.map((x) => x.value)), hours };
-					}),
+					events: await Promise.all(
+						r.events.map(async (event) => {
+							const counts = new Map(
+								(await ctx.reader.eventHours(ctx.gameId, event, fromHour, toHour)).map((h) => [h.hour, h.events]),
+							);
+							const hours: { hour: string; value: number }[] = [];
+							for (let h = fromHour; h < toHour; h++) {
+								hours.push({ hour: new Date(h * HOUR_MS).toISOString(), value: counts.get(h) ?? 0 });
+							}
+							return { event, total: sum(hours.map((x) => x.value)), hours };
+						}),
+					),
 				},
 			],
 		};
 	}
-	const perEvent = r.events.map((event) =>
-		kpi(ctx, { range: r.range, spec: r.spec, event, measure: r.measure, where: [] }),
-	);
+	const perEvent: Body[] = [];
+	for (const event of r.events) {
+		perEvent.push(await kpi(ctx, { range: r.range, spec: r.spec, event, measure: r.measure, where: [] }));
+	}
 	const keys = new Set<string | null>();
 	for (const result of perEvent) for (const s of result.segments) keys.add(s.segment as string | null);
 	const segments = [...keys]
@@ -1104,12 +1108,12 @@ export interface OverviewKpi {
 }
 
 /** The headline KPIs of a period against the period before it (the digest and the dashboard's overview). */
-function overview(ctx: Ctx, r: { range: DayRange; spec: SegmentSpec }): Body {
+async function overview(ctx: Ctx, r: { range: DayRange; spec: SegmentSpec }): Promise<Body> {
 	if (isSegmented(r.spec)) throw new MetricRequestError("the overview is for the whole game: no breakdown or filters");
 	const length = r.range.to - r.range.from + 1;
 	const previous = { from: r.range.from - length, to: r.range.from - 1 };
-	const now = periodKpis(ctx, r.range);
-	const before = periodKpis(ctx, previous);
+	const now = await periodKpis(ctx, r.range);
+	const before = await periodKpis(ctx, previous);
 	const kpis: OverviewKpi[] = now.map((k, i) => {
 		const p = before[i]!.value;
 		return { ...k, previous: p, change: k.value === null || p === null || p === 0 ? null : (k.value - p) / p };
@@ -1122,20 +1126,20 @@ function overview(ctx: Ctx, r: { range: DayRange; spec: SegmentSpec }): Body {
 	};
 }
 
-function periodKpis(ctx: Ctx, range: DayRange): Omit<OverviewKpi, "previous" | "change">[] {
-	const days = ctx.reader.dayTotals(ctx.gameId, range);
+async function periodKpis(ctx: Ctx, range: DayRange): Promise<Omit<OverviewKpi, "previous" | "change">[]> {
+	const days = await ctx.reader.dayTotals(ctx.gameId, range);
 	const dauSum = sum(days.map((d) => d.dau));
 	const revenueSum = sum(days.map((d) => d.revenue));
-	const sessionRows = ctx.reader.sessions(ctx.gameId, range, { filters: [] });
+	const sessionRows = await ctx.reader.sessions(ctx.gameId, range, { filters: [] });
 	const lengths = sessionRows.flatMap((s) => (s.duration === null ? [] : [s.duration]));
-	const players = ctx.reader.rangeTotals(ctx.gameId, range);
+	const players = await ctx.reader.rangeTotals(ctx.gameId, range);
 	let d1Size = 0;
 	let d1Retained = 0;
 	const sizes = new Map<number, number>();
-	for (const c of ctx.reader.cohortCells(ctx.gameId, range)) {
+	for (const c of await ctx.reader.cohortCells(ctx.gameId, range)) {
 		if (c.offset === 0) sizes.set(c.cohortDay, c.users);
 	}
-	for (const c of ctx.reader.cohortCells(ctx.gameId, range)) {
+	for (const c of await ctx.reader.cohortCells(ctx.gameId, range)) {
 		if (c.offset === 1 && c.cohortDay + 1 < ctx.today) d1Retained += c.users;
 	}
 	for (const [day, size] of sizes) if (day + 1 < ctx.today) d1Size += size;

@@ -1,5 +1,5 @@
 // What the metrics engine reads: plain rows from the rollups (or raw events where no rollup fits). An engine
-// (SQLite today) implements this; the metric semantics live in the engine-neutral code that consumes it.
+// (SQLite, ClickHouse) implements this; the metric semantics live in the engine-neutral code that consumes it.
 import type { PropValue } from "../ingest/schema.js";
 import type { SegmentSpec } from "./segments.js";
 
@@ -126,36 +126,50 @@ export interface EventRef {
 	name: string;
 }
 
+/** A reader's answer: a value (an embedded engine reads synchronously) or a Promise of one (a server engine). */
+export type Awaitable<T> = T | Promise<T>;
+
 export interface MetricsReader {
 	/** The time zone the game's rollups are built in. */
-	timeZone(gameId: string): string;
+	timeZone(gameId: string): Awaitable<string>;
 	/** Whole-game totals per day (no segments). */
-	dayTotals(gameId: string, range: DayRange): DayTotalsRow[];
-	userDays(gameId: string, range: DayRange, spec: SegmentSpec): UserDayRow[];
+	dayTotals(gameId: string, range: DayRange): Awaitable<DayTotalsRow[]>;
+	userDays(gameId: string, range: DayRange, spec: SegmentSpec): Awaitable<UserDayRow[]>;
 	/** Distinct active players and payers of the whole game over a range. */
-	rangeTotals(gameId: string, range: DayRange): { players: number; payers: number };
+	rangeTotals(gameId: string, range: DayRange): Awaitable<{ players: number; payers: number }>;
 	/** Players whose install day is in `range`. */
-	players(gameId: string, range: DayRange, spec: SegmentSpec): PlayerRow[];
+	players(gameId: string, range: DayRange, spec: SegmentSpec): Awaitable<PlayerRow[]>;
 	/** Players whose first purchase time is in [fromTime, toTime). */
-	firstPurchases(gameId: string, fromTime: number, toTime: number, spec: SegmentSpec): PlayerRow[];
+	firstPurchases(gameId: string, fromTime: number, toTime: number, spec: SegmentSpec): Awaitable<PlayerRow[]>;
 	/** Whole-game cohort cells (players active and Robux spent at each day offset) for install days in `range`. */
-	cohortCells(gameId: string, range: DayRange): CohortCellRow[];
-	cohortLast(gameId: string, range: DayRange): CohortLastRow[];
-	sessions(gameId: string, range: DayRange, spec: SegmentSpec): SessionRow[];
+	cohortCells(gameId: string, range: DayRange): Awaitable<CohortCellRow[]>;
+	cohortLast(gameId: string, range: DayRange): Awaitable<CohortLastRow[]>;
+	sessions(gameId: string, range: DayRange, spec: SegmentSpec): Awaitable<SessionRow[]>;
 	/** Whole-game event counts per local day (distinct players and segments come from raw events). */
-	eventDays(gameId: string, event: EventRef, range: DayRange): EventDayRow[];
+	eventDays(gameId: string, event: EventRef, range: DayRange): Awaitable<EventDayRow[]>;
 	/** Every event kind (type and name) with events in `range` (all history when null), the most frequent first. */
-	eventNames(gameId: string, range: DayRange | null): EventNameRow[];
+	eventNames(gameId: string, range: DayRange | null): Awaitable<EventNameRow[]>;
 	/** Events per UTC hour (hours since the epoch) in [fromHour, toHour). */
-	eventHours(gameId: string, event: EventRef, fromHour: number, toHour: number): { hour: number; events: number }[];
+	eventHours(
+		gameId: string,
+		event: EventRef,
+		fromHour: number,
+		toHour: number,
+	): Awaitable<{ hour: number; events: number }[]>;
 	/** Economy sums; with a segmented spec, from raw events. `range.from` may be -Infinity (all history). */
-	economy(gameId: string, range: DayRange, spec: SegmentSpec): EconomyRow[];
-	progression(gameId: string, range: DayRange, spec: SegmentSpec): ProgressionRow[];
-	products(gameId: string, range: DayRange, spec: SegmentSpec): ProductRow[];
+	economy(gameId: string, range: DayRange, spec: SegmentSpec): Awaitable<EconomyRow[]>;
+	progression(gameId: string, range: DayRange, spec: SegmentSpec): Awaitable<ProgressionRow[]>;
+	products(gameId: string, range: DayRange, spec: SegmentSpec): Awaitable<ProductRow[]>;
 	/** Every step arrival of the players whose first step-1 arrival is in [fromTime, toTime). */
-	funnelSteps(gameId: string, funnel: string, fromTime: number, toTime: number, spec: SegmentSpec): FunnelStepRow[];
+	funnelSteps(
+		gameId: string,
+		funnel: string,
+		fromTime: number,
+		toTime: number,
+		spec: SegmentSpec,
+	): Awaitable<FunnelStepRow[]>;
 	/** The highest step number any player reached in the funnel (0: none). */
-	funnelStepCount(gameId: string, funnel: string): number;
+	funnelStepCount(gameId: string, funnel: string): Awaitable<number>;
 	/** Raw events of one kind with time in [fromTime, toTime), in time order. */
 	rawEvents(
 		gameId: string,
@@ -163,7 +177,7 @@ export interface MetricsReader {
 		fromTime: number,
 		toTime: number,
 		spec: SegmentSpec,
-	): Iterable<RawEventRow>;
+	): Awaitable<Iterable<RawEventRow>>;
 	/** The newest event time of the game (unix ms), or null. */
-	latestEventTime(gameId: string): number | null;
+	latestEventTime(gameId: string): Awaitable<number | null>;
 }

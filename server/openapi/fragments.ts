@@ -9,6 +9,7 @@ import { digestOpenApi } from "../digest/openapi.js";
 import { experimentsOpenApi } from "../experiments/openapi.js";
 import { planningOpenApi } from "../experiments/planning-openapi.js";
 import { metricLibraryOpenApi } from "../experiments/metric-library-openapi.js";
+import { predictionsOpenApi } from "../predict/openapi.js";
 import { layersOpenApi } from "../experiments/layer-openapi.js";
 import { ingestOpenApi } from "../ingest/openapi.js";
 import { SDK_VERSION_COMPONENTS } from "../ingest/sdk-versions-openapi.js";
@@ -40,4 +41,5 @@ export const OPENAPI_FRAGMENTS: readonly OpenApiFragment[] = [
 	sessionOpenApi,
 	layersOpenApi,
 	metricLibraryOpenApi,
+	predictionsOpenApi,
 ];

@@ -41,6 +41,56 @@ export function consentSealer(keyring: PlayerKeyring): ConsentSealer {
 			receivedAt,
 		);
 	};
+	return { prepare, ...sealWith(keyring) };
+}
+
+/**
+ * What {@link consentSealerAsync} needs of a vault that answers asynchronously (store/postgres/player-vault.ts):
+ * creating and loading keys is async; sealing and opening are sync over the keys loaded.
+ */
+export interface AsyncConsentKeys extends ConsentKeyOpener {
+	/** Creates the keys (vault rows) the players lack, committed before it resolves; skips userId 0. */
+	ensureKeys(gameId: string, userIds: readonly number[], now: number): Promise<void>;
+	/** Reads the players' keys for the sync seal and open that follow (a key shredded since is gone). */
+	loadKeys(gameId: string, userIds: readonly number[]): Promise<void>;
+	/** Seals with a loaded key; throws for a player whose key was not loaded. */
+	seal(gameId: string, userId: number, plaintext: Buffer, aad: string, now: number): Buffer;
+}
+
+/**
+ * The {@link ConsentSealer} of an async vault (PostgreSQL, shared by every instance). Its `prepare` is async: it
+ * creates the batch's missing keys and loads the keys of every player of the batch's consent events; `seal` is
+ * sync over those keys. The event engine awaits `prepare(...)` before it seals the batch (the plan's rule: "await
+ * its result anyway"), so a key is committed in the vault before anything sealed with it is stored. `tallyOf` is
+ * sync over loaded keys too: an erasure loads the player's key first (the PostgreSQL privacy store does, given the
+ * vault).
+ *
+ * @example
+ * const sealer = consentSealerAsync(vault);
+ * await sealer.prepare(gameId, consentEvents, receivedAt);
+ * const sealed = consentEvents.map((event) => sealer.seal(gameId, event, receivedAt));
+ */
+export function consentSealerAsync(
+	keys: AsyncConsentKeys,
+): ConsentSealer & { prepare(gameId: string, events: readonly IngestEvent[], receivedAt: number): Promise<void> } {
+	const prepare = async (gameId: string, events: readonly IngestEvent[], receivedAt: number) => {
+		const players = events.map((event) => event.userId);
+		await keys.ensureKeys(gameId, players, receivedAt);
+		await keys.loadKeys(gameId, players);
+	};
+	return { prepare, ...sealWith(keys) };
+}
+
+/** Opens values sealed for a player: undefined when the player's key is gone (the keyring, or a loaded vault). */
+export interface ConsentKeyOpener {
+	open(gameId: string, userId: number, sealed: Uint8Array, aad: string): Buffer | undefined;
+}
+
+/** `seal` and `tallyOf` of a consent sealer, over whatever seals and opens with the players' keys. */
+function sealWith(keys: {
+	seal(gameId: string, userId: number, plaintext: Buffer, aad: string, now: number): Buffer;
+	open(gameId: string, userId: number, sealed: Uint8Array, aad: string): Buffer | undefined;
+}): Pick<ConsentSealer, "seal" | "tallyOf"> {
 	const seal = (gameId: string, event: IngestEvent, receivedAt: number) => {
 		// Ingest validated the props (consentEventProblems); failing here would be a bug, and it fails the batch loudly.
 		const props = consentPropsSchema.parse(event.props);
@@ -55,7 +105,7 @@ export function consentSealer(keyring: PlayerKeyring): ConsentSealer {
 		const plaintext = Buffer.from(JSON.stringify(details), "utf8");
 		const aad = consentDetailsAad(gameId, event.userId, event.id);
 		return {
-			details: keyring.seal(gameId, event.userId, plaintext, aad, receivedAt),
+			details: keys.seal(gameId, event.userId, plaintext, aad, receivedAt),
 			policyVersion: props.policyVersion,
 			storedProps: storedConsentProps(props),
 			tally: {
@@ -67,7 +117,7 @@ export function consentSealer(keyring: PlayerKeyring): ConsentSealer {
 		};
 	};
 	const tallyOf = (row: Pick<ConsentRecordRow, "gameId" | "userId" | "eventId" | "details">) => {
-		const plaintext = keyring.open(
+		const plaintext = keys.open(
 			row.gameId,
 			row.userId,
 			row.details,
@@ -77,7 +127,7 @@ export function consentSealer(keyring: PlayerKeyring): ConsentSealer {
 		const d = detailsSchema.parse(JSON.parse(plaintext.toString("utf8")));
 		return { source: d.source, analytics: d.analytics, experiments: d.experiments, personalization: d.personalization };
 	};
-	return { prepare, seal, tallyOf };
+	return { seal, tallyOf };
 }
 
 const choicesSchema = z
@@ -136,7 +186,7 @@ export type PlayerConsent = z.output<typeof playerConsentSchema>;
  * not authenticate (altered, or a wrong master key) throws: the proof must not be shown as something it is not.
  */
 export function openConsentRecord(
-	keyring: PlayerKeyring,
+	keyring: ConsentKeyOpener,
 	row: ConsentRecordRow,
 	knownVersions: ReadonlySet<string>,
 ): ConsentRecordView {
@@ -173,9 +223,33 @@ export function currentPolicy(policies: readonly ConsentPolicyRecord[], now: num
 	return current;
 }
 
+/**
+ * Keys that open consent records: the SQLite keyring (reads its key rows as it opens), or a vault whose keys are
+ * loaded first (the PostgreSQL vault: store/postgres/player-vault.ts).
+ */
+export type ConsentKeys = ConsentKeyOpener & {
+	loadKeys?(gameId: string, userIds: readonly number[]): Promise<void>;
+};
+
+/**
+ * {@link playerConsent} with any {@link ConsentKeys}: loads the player's key first where the vault needs it (a key
+ * shredded by another instance is then gone here too).
+ *
+ * @example
+ * return c.json(await loadedPlayerConsent(deps.playerKeys, { gameId, userId, rows, policies }, now), 200);
+ */
+export async function loadedPlayerConsent(
+	keys: ConsentKeys,
+	input: Parameters<typeof playerConsent>[1],
+	now: number,
+): Promise<PlayerConsent> {
+	await keys.loadKeys?.(input.gameId, [input.userId]);
+	return playerConsent(keys, input, now);
+}
+
 /** A player's consent as the admin API shows it: every record opened, and the latest readable one as the state. */
 export function playerConsent(
-	keyring: PlayerKeyring,
+	keyring: ConsentKeyOpener,
 	input: {
 		gameId: string;
 		userId: number;

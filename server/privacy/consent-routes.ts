@@ -12,9 +12,8 @@ import { describeIssues } from "../ingest/schema.js";
 import type { Store } from "../store/types.js";
 import { recordAudit } from "./audit.js";
 import { CONSENT_SOURCES, policyVersionSchema } from "./consent.js";
-import { currentPolicy, playerConsent } from "./consent-records.js";
+import { currentPolicy, loadedPlayerConsent, type ConsentKeys } from "./consent-records.js";
 import type { ConsentPolicyRecord } from "./consent-store.js";
-import type { PlayerKeyring } from "./player-keys.js";
 
 /** The latest instant a JavaScript Date holds (unix ms). */
 const MAX_DATE_MS = 8_640_000_000_000_000;
@@ -124,7 +123,7 @@ export interface ConsentRoutesDeps {
 	/** Admin-token middleware for a minimum role. */
 	requireRole: (role: AdminRole) => MiddlewareHandler<AppEnv>;
 	/** Opens sealed consent details. @default none: a player's records answer 503 (the server always passes one) */
-	playerKeys?: PlayerKeyring;
+	playerKeys?: ConsentKeys;
 }
 
 /**
@@ -206,7 +205,7 @@ export function consentRoutes(deps: ConsentRoutesDeps): Hono<AppEnv> {
 			},
 			now,
 		);
-		return c.json(playerConsent(deps.playerKeys, { gameId, userId, rows, policies }, now), 200);
+		return c.json(await loadedPlayerConsent(deps.playerKeys, { gameId, userId, rows, policies }, now), 200);
 	});
 
 	routes.get("/games/:gameId/consent/summary", deps.requireRole("viewer"), async (c) => {

@@ -7,16 +7,16 @@ import { z } from "zod";
 export const CONSENT_CATEGORIES = ["analytics", "experiments", "personalization"] as const;
 export type ConsentCategory = (typeof CONSENT_CATEGORIES)[number];
 
-/** How a consent event came about: the SDK's prompt, the game calling the consent API, or a withdrawal. */
-export const CONSENT_SOURCES = ["prompt", "api", "withdrawal"] as const;
-export type ConsentSource = (typeof CONSENT_SOURCES)[number];
-
-/** How a region without its own rule treats a player who has not answered yet. */
-export const CONSENT_MODES = ["opt-in", "opt-out"] as const;
-export type ConsentMode = (typeof CONSENT_MODES)[number];
-
-/** What a game without the setting has: asking first is the choice no jurisdiction objects to. */
-export const DEFAULT_CONSENT_MODE: ConsentMode = "opt-in";
+// Sources, modes and the default mode are plain data in server/domain/consent.ts (the stores use them).
+import {
+	CONSENT_MODES,
+	CONSENT_SOURCES,
+	DEFAULT_CONSENT_MODE,
+	type ConsentMode,
+	type ConsentSource,
+} from "../domain/consent.js";
+export { CONSENT_MODES, CONSENT_SOURCES, DEFAULT_CONSENT_MODE };
+export type { ConsentMode, ConsentSource };
 
 /**
  * Countries (ISO 3166-1 alpha-2) whose players must opt in whatever the game's default: the EEA (the 27 EU members,

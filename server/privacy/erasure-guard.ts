@@ -14,18 +14,29 @@ export interface Admission<T> {
 }
 
 /**
- * One per app. Tombstones are read from the store once per game and then kept in memory; an erasure in this process
- * adds its own at once ({@link add}).
+ * How long a game's tombstones read from the store are trusted before they are read again: an erasure made by
+ * another instance (or the CLI) is enforced here after at most this long.
+ */
+export const ERASURE_TOMBSTONE_REFRESH_MS = 5_000;
+
+/**
+ * One per app. Tombstones are read from the store per game and kept in memory for
+ * {@link ERASURE_TOMBSTONE_REFRESH_MS}; an erasure in this process adds its own at once ({@link add}).
  */
 export class ErasureGuard {
 	readonly #store: Pick<Store, "privacy">;
-	readonly #loaded = new Map<string, Promise<Set<string>>>();
+	readonly #refreshMs: number;
+	readonly #loaded = new Map<string, { at: number; subjects: Promise<Set<string>> }>();
 	/** Tombstones added by this process, kept apart so a load racing with an add cannot lose one. */
 	readonly #added = new Map<string, Set<string>>();
 	readonly #inFlight = new Set<Promise<void>>();
 
-	constructor(store: Pick<Store, "privacy">) {
+	constructor(
+		store: Pick<Store, "privacy">,
+		options: { /** @default ERASURE_TOMBSTONE_REFRESH_MS */ refreshMs?: number } = {},
+	) {
 		this.#store = store;
+		this.#refreshMs = options.refreshMs ?? ERASURE_TOMBSTONE_REFRESH_MS;
 	}
 
 	/**
@@ -77,12 +88,15 @@ export class ErasureGuard {
 	}
 
 	#tombstones(gameId: string): Promise<Set<string>> {
-		let loaded = this.#loaded.get(gameId);
-		if (!loaded) {
-			loaded = this.#store.privacy.tombstones(gameId).then((subjects) => new Set(subjects));
-			loaded.catch(() => this.#loaded.delete(gameId));
-			this.#loaded.set(gameId, loaded);
-		}
-		return loaded;
+		const now = performance.now();
+		const cached = this.#loaded.get(gameId);
+		if (cached && now - cached.at < this.#refreshMs) return cached.subjects;
+		// Read again now and then: other instances store tombstones too (the store is the truth, this is a cache).
+		const entry = { at: now, subjects: this.#store.privacy.tombstones(gameId).then((subjects) => new Set(subjects)) };
+		entry.subjects.catch(() => {
+			if (this.#loaded.get(gameId) === entry) this.#loaded.delete(gameId);
+		});
+		this.#loaded.set(gameId, entry);
+		return entry.subjects;
 	}
 }

@@ -26,8 +26,16 @@ export interface ErasureJobsDeps {
 	guard: ErasureGuard;
 	clock: () => number;
 	logger: Logger;
-	/** Deletes the player's data key (player-keys.db); returns whether one existed. @default none (no keyring) */
-	shredPlayerKey?: (gameId: string, userId: number) => boolean;
+	/**
+	 * Deletes the player's data key (player-keys.db, or the PostgreSQL vault's row: a Promise); returns whether one
+	 * existed. @default none (no keyring)
+	 */
+	shredPlayerKey?: (gameId: string, userId: number) => boolean | Promise<boolean>;
+	/**
+	 * Where other instances ingest too: how long a job waits after storing the tombstone, so every instance's guard
+	 * has read it again (ERASURE_TOMBSTONE_REFRESH_MS, erasure-guard.ts) and stored the batches it admitted before. @default 0
+	 */
+	peerWaitMs?: number;
 }
 
 export interface ErasureRequest {
@@ -149,12 +157,14 @@ export class ErasureJobs {
 		await store.privacy.addTombstone(gameId, subject, clock());
 		guard.add(gameId, subject);
 		await guard.drain();
+		const peerWaitMs = this.#deps.peerWaitMs ?? 0;
+		if (peerWaitMs > 0) await new Promise((resolve) => setTimeout(resolve, peerWaitMs));
 
 		for (let attempt = 1; ; attempt++) {
 			await store.warehouse.catchUp();
 			const outcome = await store.privacy.erasePlayer(gameId, userId, clock());
 			if (outcome.done) {
-				const keyShredded = this.#deps.shredPlayerKey?.(gameId, userId) ?? false;
+				const keyShredded = (await this.#deps.shredPlayerKey?.(gameId, userId)) ?? false;
 				const details = {
 					jobId: job.id,
 					deletedRows: outcome.deleted,

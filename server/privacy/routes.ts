@@ -12,9 +12,8 @@ import { storedEventSchema } from "../ingest/routes.js";
 import { describeIssues } from "../ingest/schema.js";
 import type { Store } from "../store/types.js";
 import { AUDIT_ACTIONS, recordAudit } from "./audit.js";
-import { playerConsent, playerConsentSchema } from "./consent-records.js";
+import { loadedPlayerConsent, playerConsentSchema, type ConsentKeys } from "./consent-records.js";
 import type { ErasureJobs } from "./erasure.js";
-import type { PlayerKeyring } from "./player-keys.js";
 import type { PrivacyJobRecord } from "./privacy-store.js";
 import { verifyRobloxSignature } from "./roblox-signature.js";
 
@@ -113,7 +112,7 @@ export interface PrivacyRoutesDeps {
 	jobs: ErasureJobs;
 	requireRole: (role: AccessRequirement) => MiddlewareHandler<AppEnv>;
 	/** Opens the player's sealed consent records for the export. @default none: the export's `consent` is null */
-	playerKeys?: PlayerKeyring | undefined;
+	playerKeys?: ConsentKeys | undefined;
 	/** VANTAGE_ROBLOX_WEBHOOK_SECRET; undefined: the webhook answers 503. */
 	robloxWebhookSecret: string | undefined;
 }
@@ -152,7 +151,7 @@ export function privacyRoutes(deps: PrivacyRoutesDeps): Hono<AppEnv> {
 		const data = await store.privacy.playerData(gameId, userId);
 		const now = clock();
 		const consent = deps.playerKeys
-			? playerConsent(
+			? await loadedPlayerConsent(
 					deps.playerKeys,
 					{
 						gameId,

@@ -3,8 +3,8 @@
 import { mkdirSync } from "node:fs";
 import { join } from "node:path";
 import { ConfigError, loadConfig, type Config } from "../config.js";
-import { DATABASE_FILE, startServer, type RunningServer } from "../server.js";
-import { openSqliteStore } from "../store/sqlite/sqlite-store.js";
+import { startServer, type RunningServer } from "../server.js";
+import { openStores } from "../store/open-stores.js";
 import { START_USAGE, parseStartArgs } from "./cli-args.js";
 import { DEMO_CREDENTIALS_FILE, ensureDemo, type EnsuredDemo } from "./demo-seed.js";
 import { openServerLog, type ServerLog } from "./server-log.js";
@@ -120,7 +120,7 @@ async function main(argv: readonly string[]): Promise<void> {
 
 /** The demo, on a short-lived connection of its own (as the CLI does) before the server opens the database. */
 async function prepareDemo(config: Config): Promise<EnsuredDemo> {
-	const store = openSqliteStore({ path: join(config.dataDir, DATABASE_FILE), warehouse: "inline", autoFold: false });
+	const store = await openStores(config, { sqlite: { warehouse: "inline", autoFold: false } });
 	try {
 		return await ensureDemo(store, { dataDir: config.dataDir, now: Date.now() });
 	} finally {

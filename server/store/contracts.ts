@@ -6,8 +6,8 @@
 // SQLite implements both in one database (the embedded default); PostgreSQL implements MetadataStore and ClickHouse
 // EventStore (the scale path), and composeStore (composed-store.ts) joins two halves into the app's Store.
 // One contract test suite per half (contract/) runs against every engine.
-import type { ConsentRecordRow, ConsentSealer, ConsentStore, ConsentTally } from "../privacy/consent-store.js";
-import type { PlayerData, PrivacyStore } from "../privacy/privacy-store.js";
+import type { ConsentRecordRow, ConsentSealer, ConsentStore, ConsentTally } from "../domain/consent.js";
+import type { PlayerData, PrivacyStore } from "../domain/privacy.js";
 import type { StoredEvent, Store } from "./types.js";
 
 /** The Store methods that belong to the metadata half. */
@@ -55,7 +55,8 @@ export type MetadataMethod =
 	| "finishDigestDay"
 	| "security"
 	| "access"
-	| "allocation";
+	| "allocation"
+	| "predictions";
 
 /** The Store members that belong to the event half. */
 export type EventMethod = "ingestBatch" | "listEvents" | "experimentMetricSums" | "experimentUnits" | "warehouse";
@@ -141,4 +142,34 @@ export interface EventStore extends Pick<Store, EventMethod> {
 	pruneBatches(receivedBefore: number, limit: number): Promise<number>;
 	ping(): Promise<void>;
 	close(): Promise<void>;
+}
+
+/** A game's latest predictions (server/predict/service.ts): the training run's document, without its players. */
+export interface PredictionRecord {
+	gameId: string;
+	trainedAt: number;
+	/** JSON of the prediction document without the ranked players (model cards, recommendations, anomalies). */
+	document: string;
+}
+
+/** One ranked player of a prediction list; stored under the player's pseudonym like every player row. */
+export interface PredictionPlayerRow {
+	list: "churn" | "purchase" | "ltv";
+	/** 1 = the highest score. */
+	rank: number;
+	/** The UserId (the store keeps the pseudonym). */
+	userId: number;
+	/** The probability (churn, purchase) or expected Robux (ltv). */
+	score: number;
+	/** JSON of the rest (drivers, the 90-day LTV). */
+	details: string;
+}
+
+/** Where the prediction job keeps each game's latest run. */
+export interface PredictionStore {
+	/** Replaces the game's document and every ranked player in one transaction. */
+	put(record: PredictionRecord, players: readonly PredictionPlayerRow[]): Promise<void>;
+	get(gameId: string): Promise<PredictionRecord | undefined>;
+	/** The ranked players of one list, best first; erased players are left out. */
+	players(gameId: string, list: PredictionPlayerRow["list"]): Promise<PredictionPlayerRow[]>;
 }

@@ -1,25 +1,19 @@
 import type { WarehouseService } from "../warehouse/service.js";
-import type { PrivacyStore } from "../privacy/privacy-store.js";
-import type { ConsentStore } from "../privacy/consent-store.js";
-import type { SecurityStore } from "../auth/security-store.js";
-import { DEFAULT_CONSENT_MODE, type ConsentMode } from "../privacy/consent.js";
-import type { AccessStore } from "../auth/access.js";
-import type { AllocationStore } from "../experiments/allocation-store.js";
-import type { GameScope } from "../auth/roles.js";
+import type { PrivacyStore } from "../domain/privacy.js";
+import { DEFAULT_CONSENT_MODE, type ConsentMode, type ConsentStore } from "../domain/consent.js";
+import type { AdminSessionRecord, SecurityStore } from "../domain/security.js";
+import type { AccessStore } from "../domain/access.js";
+import type { AllocationStore } from "../domain/allocation.js";
+import type { GameScope } from "../domain/roles.js";
 import type { ExperimentDefinition, ExperimentStatus } from "../experiments/experiment.js";
 import type { FlagDefinition } from "../experiments/flag.js";
 import type { MetricDefinition } from "../experiments/metric.js";
 import type { ExperimentUnits, ExperimentUnitsQuery } from "../experiments/units.js";
 import type { MetricRole } from "../experiments/metric-reference.js";
-import type { EventType, IngestEvent, IngestResult, ValidatedBatch } from "../ingest/schema.js";
+import type { EventType, IngestResult, StoredEvent, ValidatedBatch } from "../domain/ingest.js";
+import type { LeaseStore, PredictionStore } from "./contracts.js";
 
-/** An event as stored: what the SDK sent (time corrected for clock skew) plus where and when it arrived. */
-export interface StoredEvent extends IngestEvent {
-	gameId: string;
-	batchId: string;
-	/** Server time (unix ms) when the batch arrived. */
-	receivedAt: number;
-}
+export type { StoredEvent };
 
 export interface ListEventsQuery {
 	gameId: string;
@@ -81,22 +75,7 @@ export interface AdminUser {
 	disabledAt: number | null;
 }
 
-/**
- * A dashboard login session (server side; the browser holds only the secret in an HttpOnly cookie). The secret is
- * never stored: `id` is its SHA-256, so a copy of the database cannot be turned into a logged-in browser.
- */
-export interface AdminSessionRecord {
-	/** Hex SHA-256 of the cookie's secret. */
-	id: string;
-	userId: string;
-	/** Sent back by the page in `X-CSRF-Token` with every state change made with the cookie. */
-	csrfToken: string;
-	createdAt: number;
-	/** Unix ms of the last request seen (updated at most once a minute); the idle timeout counts from here. */
-	lastSeenAt: number;
-	/** Unix ms after which the session is over however active it is (the absolute timeout). */
-	expiresAt: number;
-}
+export type { AdminSessionRecord };
 
 /** A token-signing key pair; `privateJwk` never leaves the backend. */
 export interface SigningKeyRecord {
@@ -374,6 +353,12 @@ export interface Store {
 	claimDigestDay(gameId: string, day: string, at: number, until: number): Promise<boolean>;
 	/** Records how a claimed delivery ended and releases the claim; a settled day is never claimed again. */
 	finishDigestDay(gameId: string, result: DigestDayResult, at: number): Promise<void>;
+
+	/** Named leases across instances: each background job runs where its lease is held (shared-state/job-leases.ts). */
+	readonly leases: LeaseStore;
+
+	/** Each game's latest predictions (server/predict): model cards, rankings by pseudonym, recommendations, anomalies. */
+	readonly predictions: PredictionStore;
 
 	/** Releases the underlying resources; further calls reject. Safe to call twice. */
 	close(): Promise<void>;

@@ -21,7 +21,13 @@ export interface ChildServer {
  */
 export async function spawnServer(
 	env: Record<string, string>,
-	options: { /** Extra node flags, e.g. ["--cpu-prof"] when profiling the server. */ nodeArgs?: string[] } = {},
+	options: {
+		/** Extra node flags, e.g. ["--cpu-prof"] when profiling the server. */ nodeArgs?: string[];
+		/** Every line the server writes to stdout (its JSON log), from the first on. */
+		onLine?: (line: string) => void;
+		/** How long to wait for "listening" (a loaded machine compiles the server slowly). @default 30000 */
+		startTimeoutMs?: number;
+	} = {},
 ): Promise<ChildServer> {
 	const proc = spawn(process.execPath, [...(options.nodeArgs ?? []), "--import", "tsx", "server/main.ts"], {
 		cwd: ROOT,
@@ -39,9 +45,13 @@ export async function spawnServer(
 	let stderr = "";
 	proc.stderr?.on("data", (chunk: Buffer) => (stderr += chunk.toString()));
 	const url = await new Promise<string>((resolve, reject) => {
-		const timer = setTimeout(() => reject(new Error(`server did not start: ${stderr}`)), 30_000);
+		const timer = setTimeout(
+			() => reject(new Error(`server did not start: ${stderr}`)),
+			options.startTimeoutMs ?? 30_000,
+		);
 		proc.once("exit", (code) => reject(new Error(`server exited with ${code}: ${stderr}`)));
 		createInterface({ input: proc.stdout! }).on("line", (line) => {
+			options.onLine?.(line);
 			let record: { msg?: string; url?: string };
 			try {
 				record = JSON.parse(line) as typeof record;

@@ -15,6 +15,7 @@ import { ExperimentsPage } from "./experiments.js";
 import { FlagsPage } from "./flags.js";
 import { LayersPage } from "./layers.js";
 import { MetricLibraryPage } from "./metric-library.js";
+import { PredictionsPage } from "./predictions.js";
 import { LivePage } from "./live.js";
 import { PlayersPage } from "./players.js";
 import { SettingsPage } from "./settings.js";
@@ -56,5 +57,6 @@ export const PAGES: readonly PageDef[] = [
 	{ id: "flags", label: "Flags", analytics: false, component: FlagsPage },
 	{ id: "layers", label: "Layers & holdout", analytics: false, component: LayersPage },
 	{ id: "metric-library", label: "Metric library", analytics: false, component: MetricLibraryPage },
+	{ id: "predictions", label: "Predictions", analytics: false, component: PredictionsPage },
 	{ id: "settings", label: "Settings", analytics: false, component: SettingsPage },
 ];

@@ -1,12 +1,14 @@
 import type { Context, MiddlewareHandler } from "hono";
 import { RateLimitedError } from "../../errors.js";
 import type { AppEnv } from "../../http/app-env.js";
-import type { TokenBuckets } from "./token-bucket.js";
+import type { RateLimiter } from "./shared-buckets.js";
 
 export { TokenBuckets, type TokenBucketOptions } from "./token-bucket.js";
+export { SharedTokenBuckets, type RateLimiter } from "./shared-buckets.js";
 
 export interface RateLimitOptions {
-	buckets: TokenBuckets;
+	/** This instance's TokenBuckets, or SharedTokenBuckets when instances share Redis. */
+	buckets: RateLimiter;
 	/** Which bucket a request draws from (game id, client IP). */
 	key: (c: Context<AppEnv>) => string;
 	/** Human explanation in the 429 problem. */
@@ -22,7 +24,7 @@ export interface RateLimitOptions {
  */
 export function rateLimit(options: RateLimitOptions): MiddlewareHandler<AppEnv> {
 	return async (c, next) => {
-		const result = options.buckets.take(options.key(c));
+		const result = await options.buckets.take(options.key(c));
 		if (!result.allowed) throw new RateLimitedError(options.detail, result.retryAfterSeconds);
 		await next();
 	};

@@ -1,8 +1,8 @@
 // Per-game grants on SQLite (version 13, access-migration.ts). Grants are metadata: they never touch events, so
 // they are written on the store's connection without the ingest write lock.
 import type BetterSqlite3 from "better-sqlite3";
-import type { AccessStore, GameGrant } from "../../auth/access.js";
-import type { AdminRole } from "../../auth/roles.js";
+import type { AccessStore, GameGrant } from "../../domain/access.js";
+import type { AdminRole } from "../../domain/roles.js";
 
 interface GrantRow {
 	user_id: string;

@@ -1,7 +1,7 @@
 // Layers, holdouts and adaptive run times on SQLite (version 15, allocation-migration.ts). Metadata only: written on
 // the store's connection without the ingest write lock, as the other metadata tables are.
 import type BetterSqlite3 from "better-sqlite3";
-import type { AdaptiveRun, AllocationStore, HoldoutRecord, LayerRecord } from "../../experiments/allocation-store.js";
+import type { AdaptiveRun, AllocationStore, HoldoutRecord, LayerRecord } from "../../domain/allocation.js";
 
 interface LayerRow {
 	game_id: string;

@@ -5,13 +5,13 @@ import type BetterSqlite3 from "better-sqlite3";
 import type {
 	ConsentPolicyRecord,
 	ConsentRecordRow,
-	ConsentStore,
+	ConsentSource,
 	ConsentTallyRow,
 	SealedConsent,
-} from "../../privacy/consent-store.js";
-import type { ConsentSource } from "../../privacy/consent.js";
+} from "../../domain/consent.js";
 import type { MainWriteLock } from "./write-lock.js";
-import type { PlayerPseudonyms } from "../../privacy/pseudonyms.js";
+import type { ConsentRecordInsert, MetadataConsentStore } from "../contracts.js";
+import type { PlayerPseudonyms } from "../../domain/players.js";
 
 interface PolicyRow {
 	game_id: string;
@@ -56,7 +56,14 @@ const RECORD_COLUMNS = "game_id, event_id, user_id, time, received_at, policy_ve
  */
 export function consentAppender(
 	db: BetterSqlite3.Database,
-): (gameId: string, eventId: string, userId: number, time: number, receivedAt: number, sealed: SealedConsent) => void {
+): (
+	gameId: string,
+	eventId: string,
+	userId: number,
+	time: number,
+	receivedAt: number,
+	sealed: Pick<SealedConsent, "details" | "policyVersion" | "tally">,
+) => boolean {
 	// ON CONFLICT DO NOTHING: the caller appends only after storing the event itself, so the record is new unless a
 	// record of that id exists without its event (an event row purged by retention): then the first record stands.
 	const insertRecord = db.prepare<[string, string, number, number, number, string, Uint8Array]>(
@@ -79,7 +86,7 @@ export function consentAppender(
 			sealed.policyVersion,
 			sealed.details,
 		);
-		if (changes !== 1) return;
+		if (changes !== 1) return false;
 		const { tally } = sealed;
 		countTally.run(
 			gameId,
@@ -89,10 +96,11 @@ export function consentAppender(
 			tally.experiments ? 1 : 0,
 			tally.personalization ? 1 : 0,
 		);
+		return true;
 	};
 }
 
-export class SqliteConsentStore implements ConsentStore {
+export class SqliteConsentStore implements MetadataConsentStore {
 	readonly #db: BetterSqlite3.Database;
 	readonly #lock: MainWriteLock | undefined;
 	readonly #selectPolicy;
@@ -103,11 +111,13 @@ export class SqliteConsentStore implements ConsentStore {
 	readonly #tallies;
 	readonly #players;
 	readonly #pseudonyms: PlayerPseudonyms;
+	readonly #append;
 
 	constructor(db: BetterSqlite3.Database, pseudonyms: PlayerPseudonyms, lock?: MainWriteLock) {
 		this.#db = db;
 		this.#pseudonyms = pseudonyms;
 		this.#lock = lock;
+		this.#append = consentAppender(db);
 		this.#selectPolicy = db.prepare<[string, string], { version: string }>(
 			"SELECT version FROM consent_policies WHERE game_id = ? AND version = ?",
 		);
@@ -154,6 +164,37 @@ export class SqliteConsentStore implements ConsentStore {
 						created_by: record.createdBy,
 					});
 					return "created" as const;
+				})
+				.immediate();
+		} finally {
+			this.#lock?.release();
+		}
+	}
+
+	/**
+	 * Appends records made elsewhere (an event engine's ingest, a migration), each counted once in its tally: a record
+	 * whose (game, event id) is stored already is skipped. Their `userId` is the pseudonym, as the rows hold it.
+	 */
+	async appendRecords(records: readonly ConsentRecordInsert[]): Promise<number> {
+		if (records.length === 0) return 0;
+		const waiting = this.#lock?.acquire();
+		if (waiting) await waiting;
+		try {
+			return this.#db
+				.transaction(() => {
+					let added = 0;
+					for (const record of records) {
+						const isNew = this.#append(
+							record.gameId,
+							record.eventId,
+							record.userId,
+							record.time,
+							record.receivedAt,
+							record,
+						);
+						if (isNew) added++;
+					}
+					return added;
 				})
 				.immediate();
 		} finally {

@@ -1,5 +1,5 @@
 // A row of the events table and the StoredEvent it reads as, for every part of the SQLite store that reads raw events.
-import type { EventType } from "../../ingest/schema.js";
+import type { EventType } from "../../domain/ingest.js";
 import type { StoredEvent } from "../types.js";
 
 export interface EventRow {

@@ -4,7 +4,7 @@
 // values, so both agree. Runs on the warehouse connection (a worker thread), never on the event loop.
 import type BetterSqlite3 from "better-sqlite3";
 import { MetricRequestError } from "../../metrics/engine.js";
-import type { PropValue } from "../../ingest/schema.js";
+import type { PropValue } from "../../domain/ingest.js";
 import { DAY_MS, isMeanMetric } from "../../experiments/metric.js";
 import type { ExperimentUnits, ExperimentUnitsQuery } from "../../experiments/units.js";
 import {
@@ -183,23 +183,30 @@ export class ExperimentSums {
 				`${query.metric.type} metrics have no per-variation sums: read them per unit (experimentUnits)`,
 			);
 		}
-		const units = this.units({ ...query, covariateLookbackDays: 0, dimensions: [] });
-		const groups = new Map<string, ExperimentMetricRow>();
-		for (let k = 0; k < units.count; k++) {
-			const multipleVariations = units.multipleVariations[k] === 1;
-			const variation = units.variation[k]!;
-			const day = Math.floor(units.firstExposure[k]! / DAY_MS);
-			const key = JSON.stringify([variation, multipleVariations, day]);
-			let row = groups.get(key);
-			if (!row) {
-				row = { variation, multipleVariations, day, units: 0, sum: 0, sumSquares: 0 };
-				groups.set(key, row);
-			}
-			const x = units.value[k]!;
-			row.units += 1;
-			row.sum += x;
-			row.sumSquares += x * x;
-		}
-		return [...groups.values()].sort((a, b) => a.day - b.day);
+		return unitSums(this.units({ ...query, covariateLookbackDays: 0, dimensions: [] }));
 	}
+}
+
+/**
+ * Per-variation sums by UTC day of first exposure (units, sum, sum of squares) of per-unit values: what
+ * experimentMetricSums answers on every engine.
+ */
+export function unitSums(units: ExperimentUnits): ExperimentMetricRow[] {
+	const groups = new Map<string, ExperimentMetricRow>();
+	for (let k = 0; k < units.count; k++) {
+		const multipleVariations = units.multipleVariations[k] === 1;
+		const variation = units.variation[k]!;
+		const day = Math.floor(units.firstExposure[k]! / DAY_MS);
+		const key = JSON.stringify([variation, multipleVariations, day]);
+		let row = groups.get(key);
+		if (!row) {
+			row = { variation, multipleVariations, day, units: 0, sum: 0, sumSquares: 0 };
+			groups.set(key, row);
+		}
+		const x = units.value[k]!;
+		row.units += 1;
+		row.sum += x;
+		row.sumSquares += x * x;
+	}
+	return [...groups.values()].sort((a, b) => a.day - b.day);
 }

@@ -1,7 +1,7 @@
 // The SQLite side of the metrics engine: rows from the rollup tables, or from raw events where no rollup fits
 // (segmented economy, progression and product breakdowns, prop-filtered KPIs, event-step funnels).
 import type BetterSqlite3 from "better-sqlite3";
-import type { PropValue } from "../../ingest/schema.js";
+import type { PropValue } from "../../domain/ingest.js";
 import { MetricRequestError } from "../../metrics/engine.js";
 import type {
 	CohortCellRow,

@@ -77,6 +77,7 @@ describe("migrate", () => {
 			"game_settings",
 			"games",
 			"ingest_log",
+			"leases",
 			"metric_definitions",
 			"player_id_state",
 			"privacy_jobs",

@@ -4,6 +4,8 @@ import { WAREHOUSE_MIGRATION } from "./warehouse-migration.js";
 import { SECURITY_MIGRATION } from "./security-migration.js";
 import { ACCESS_MIGRATION } from "./access-migration.js";
 import { ALLOCATION_MIGRATION } from "./allocation-migration.js";
+import { LEASE_MIGRATION } from "./lease-store.js";
+import { PREDICTION_MIGRATION } from "./prediction-store.js";
 
 /** One schema step. Versions start at 1 and increase by 1; an applied migration is never edited, only followed. */
 export interface Migration {
@@ -253,4 +255,6 @@ export const MIGRATIONS: readonly Migration[] = [
 		`,
 	},
 	ALLOCATION_MIGRATION,
+	LEASE_MIGRATION,
+	PREDICTION_MIGRATION,
 ];

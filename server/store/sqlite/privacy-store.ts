@@ -2,7 +2,7 @@
 // player from a game with every aggregate kept exact. Runs on the store's own connection; writes take the same
 // write lock as ingest so the warehouse worker never writes between an erasure's reads and its writes.
 import type BetterSqlite3 from "better-sqlite3";
-import type { PropValue } from "../../ingest/schema.js";
+import type { PropValue } from "../../domain/ingest.js";
 import type {
 	AuditHead,
 	AuditRow,
@@ -10,14 +10,16 @@ import type {
 	PlayerData,
 	PrivacyJobRecord,
 	PrivacyStore,
-} from "../../privacy/privacy-store.js";
+} from "../../domain/privacy.js";
 import { emptyFacts, foldEvents, type FoldEvent } from "../../warehouse/fold.js";
 import { localDayFn } from "../../warehouse/time-zone.js";
 import type { MainWriteLock } from "./write-lock.js";
 import { type EventRow, toStoredEvent } from "./event-rows.js";
-import type { ConsentSealer } from "../../privacy/consent-store.js";
-import { NoPlayerVaultError, type PlayerPseudonyms } from "../../privacy/pseudonyms.js";
+import type { ConsentSealer } from "../../domain/consent.js";
+import { NoPlayerVaultError, type PlayerPseudonyms } from "../../domain/players.js";
 import { playerIdTables, playerIdsConverted } from "./pseudonym-conversion.js";
+import type { EraseEventsOutcome, EraseRecordsOutcome, PrivacyMetadataStore } from "../contracts.js";
+import type { StoredEvent } from "../types.js";
 
 interface AuditDbRow {
 	seq: number;
@@ -56,7 +58,7 @@ const JOB_COLUMNS =
 /** A pseudonym no row holds: what a player unknown to the vault is looked up by (pseudonyms are > 0). */
 const NOBODY = -1;
 
-export class SqlitePrivacyStore implements PrivacyStore {
+export class SqlitePrivacyStore implements PrivacyStore, PrivacyMetadataStore {
 	readonly #db: BetterSqlite3.Database;
 	readonly #lock: MainWriteLock | undefined;
 	/** Player rows hold pseudonyms: this store is asked by UserId and answers with UserIds. */
@@ -281,6 +283,65 @@ export class SqlitePrivacyStore implements PrivacyStore {
 		}
 	}
 
+	/** The player's raw events in one game, with their UserId (the event half of {@link playerData}). */
+	async playerEvents(gameId: string, userId: number): Promise<StoredEvent[]> {
+		const pseudonym = this.#players.pseudonymOf(gameId, userId) ?? NOBODY;
+		return this.#db
+			.prepare<[string, number], EventRow>(
+				`SELECT game_id, id, batch_id, user_id, session_id, type, name, time, received_at, props FROM events
+				WHERE game_id = ? AND user_id = ? ORDER BY id`,
+			)
+			.all(gameId, pseudonym)
+			.map((row) => toStoredEvent({ ...row, user_id: userId }));
+	}
+
+	/** The player's rows of the metadata half (consent records …) and forced variations, in one read transaction. */
+	async playerRecords(gameId: string, userId: number): Promise<Omit<PlayerData, "events">> {
+		const pseudonym = this.#players.pseudonymOf(gameId, userId) ?? NOBODY;
+		const read = this.#db.transaction((): Omit<PlayerData, "events"> => {
+			const records: Record<string, Record<string, unknown>[]> = {};
+			for (const table of this.#playerTables("metadata")) {
+				records[table] = this.#db
+					.prepare<[string, number], Record<string, unknown>>(
+						`SELECT * FROM "${table}" WHERE game_id = ? AND user_id = ?`,
+					)
+					.all(gameId, pseudonym)
+					.map((row) => ({ ...row, user_id: userId }));
+			}
+			return { records, forcedVariations: this.#forcedVariations(gameId, userId) };
+		});
+		return read.deferred();
+	}
+
+	/** The event half of {@link erasePlayer}: raw events, their rollup contributions and per-player rollups. */
+	async erasePlayerEvents(gameId: string, userId: number, _at: number): Promise<EraseEventsOutcome> {
+		const pseudonym = this.#players.pseudonymOf(gameId, userId) ?? NOBODY;
+		const { ids, scannedTo } = await this.#playerEventIds(gameId, pseudonym);
+		return this.#secureDelete(() => this.#write(() => this.#eraseEvents(gameId, pseudonym, ids, scannedTo)));
+	}
+
+	/** The metadata half of {@link erasePlayer}: consent records (out of their tallies with `tallyOf`), forced variations. */
+	async erasePlayerRecords(
+		gameId: string,
+		userId: number,
+		at: number,
+		tallyOf?: ConsentSealer["tallyOf"],
+	): Promise<EraseRecordsOutcome> {
+		const pseudonym = this.#players.pseudonymOf(gameId, userId) ?? NOBODY;
+		return this.#secureDelete(() => this.#write(() => this.#eraseRecords(gameId, { userId, pseudonym }, at, tallyOf)));
+	}
+
+	/** Runs `work` with freed pages overwritten by zeros, so erased rows do not linger in the file's free space. */
+	async #secureDelete<T>(work: () => Promise<T>): Promise<T> {
+		const secureDelete = this.#db.pragma("secure_delete", { simple: true }) as number;
+		this.#db.pragma("secure_delete = ON");
+		try {
+			return await work();
+		} finally {
+			this.#db.pragma(`secure_delete = ${secureDelete ? "ON" : "OFF"}`);
+		}
+	}
+
 	/**
 	 * 1. events of the game not folded yet, or a rebuild running → wait (the rollups must hold exactly what the raw
 	 *    events hold before a contribution can be taken out);
@@ -300,8 +361,19 @@ export class SqlitePrivacyStore implements PrivacyStore {
 		scannedTo: string,
 		at: number,
 	): ErasePlayerOutcome {
+		const events = this.#eraseEvents(gameId, player.pseudonym, scanned, scannedTo);
+		if (!events.done) return events;
+		const records = this.#eraseRecords(gameId, player, at, this.#tallyOf);
+		return {
+			done: true,
+			deleted: { ...events.deleted, ...records.deleted },
+			experimentsUpdated: records.experimentsUpdated,
+		};
+	}
+
+	/** Steps 1–3 and 5 of {@link #erase} for the event half: raw events, rollup contributions, per-player rollups. */
+	#eraseEvents(gameId: string, pseudonym: number, scanned: string[], scannedTo: string): EraseEventsOutcome {
 		const db = this.#db;
-		const { userId, pseudonym } = player;
 		if (db.prepare("SELECT 1 FROM ingest_log WHERE game_id = ? LIMIT 1").get(gameId)) {
 			return { done: false, reason: "unfolded_events" };
 		}
@@ -341,19 +413,36 @@ export class SqlitePrivacyStore implements PrivacyStore {
 		}
 
 		if (state) this.#subtract(gameId, pseudonym, state.time_zone, events);
-		this.#subtractConsentTallies(gameId, player);
 
 		const deleted: Record<string, number> = {};
 		const deleteEvent = db.prepare<[string, string]>("DELETE FROM events WHERE game_id = ? AND id = ?");
 		for (const event of events) deleted.events = (deleted.events ?? 0) + deleteEvent.run(gameId, event.id).changes;
-		for (const table of this.#playerTables()) {
+		for (const table of this.#playerTables("events")) {
 			// Deleted above by key; a delete by user_id would scan the game's events again, under the lock.
 			if (table === "events") continue;
 			const { changes } = db.prepare(`DELETE FROM "${table}" WHERE game_id = ? AND user_id = ?`).run(gameId, pseudonym);
 			if (changes > 0) deleted[table] = changes;
 		}
-		const experimentsUpdated = this.#dropForcedVariations(gameId, userId, at);
-		return { done: true, deleted, experimentsUpdated };
+		return { done: true, deleted };
+	}
+
+	/** Step 5 of {@link #erase} for the metadata half: consent records (out of their tallies), forced variations. */
+	#eraseRecords(
+		gameId: string,
+		player: { userId: number; pseudonym: number },
+		at: number,
+		tallyOf: ConsentSealer["tallyOf"],
+	): EraseRecordsOutcome {
+		this.#subtractConsentTallies(gameId, player, tallyOf);
+		const deleted: Record<string, number> = {};
+		for (const table of this.#playerTables("metadata")) {
+			const { changes } = this.#db
+				.prepare(`DELETE FROM "${table}" WHERE game_id = ? AND user_id = ?`)
+				.run(gameId, player.pseudonym);
+			if (changes > 0) deleted[table] = changes;
+		}
+		const experimentsUpdated = this.#dropForcedVariations(gameId, player.userId, at);
+		return { deleted, experimentsUpdated };
 	}
 
 	/**
@@ -361,8 +450,11 @@ export class SqlitePrivacyStore implements PrivacyStore {
 	 * before it is shredded; rows left at zero go, as a fresh count would never write them. A record whose key is
 	 * already gone cannot say what it counted for and stays counted.
 	 */
-	#subtractConsentTallies(gameId: string, { userId, pseudonym }: { userId: number; pseudonym: number }): void {
-		const tallyOf = this.#tallyOf;
+	#subtractConsentTallies(
+		gameId: string,
+		{ userId, pseudonym }: { userId: number; pseudonym: number },
+		tallyOf: ConsentSealer["tallyOf"],
+	): void {
 		if (!tallyOf) return;
 		const db = this.#db;
 		const rows = db
@@ -551,10 +643,14 @@ export class SqlitePrivacyStore implements PrivacyStore {
 
 	/**
 	 * Every table with a game_id and an INTEGER user_id column: the tables holding per-player rows, whoever added them
-	 * (the erasure job's own row aside).
+	 * (the erasure job's own row aside). With a half: the event half's (raw events and the warehouse's `wh_` rollups)
+	 * or the metadata half's (every other: consent records …), as the split stores hold them (store/contracts.ts).
 	 */
-	#playerTables(): string[] {
-		return playerIdTables(this.#db);
+	#playerTables(half?: "events" | "metadata"): string[] {
+		const tables = playerIdTables(this.#db);
+		if (half === undefined) return tables;
+		const isEventTable = (table: string) => table === "events" || table.startsWith("wh_");
+		return tables.filter((table) => isEventTable(table) === (half === "events"));
 	}
 
 	#forcedVariations(gameId: string, userId: number): Record<string, string> {

@@ -12,7 +12,7 @@ import { recordAudit } from "../../privacy/audit.js";
 import { consentSealer, openConsentRecord } from "../../privacy/consent-records.js";
 import { PlayerKeyring } from "../../privacy/player-keys.js";
 import { scanForUserId } from "../../privacy/privacy-harness.js";
-import type { PlayerPseudonyms } from "../../privacy/pseudonyms.js";
+import type { PlayerPseudonyms } from "../../domain/players.js";
 import { subjectOf } from "../../privacy/subject.js";
 import { T0, memoryLogger } from "../../testing/fixtures.js";
 import { configureConnection, openSqliteStore } from "./sqlite-store.js";

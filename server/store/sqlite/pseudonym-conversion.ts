@@ -2,7 +2,7 @@
 // player column becomes the player's pseudonym from the vault (server/privacy/pseudonyms.ts), in one transaction.
 import type BetterSqlite3 from "better-sqlite3";
 import type { Logger } from "../../logger.js";
-import type { PlayerPseudonyms } from "../../privacy/pseudonyms.js";
+import type { PlayerPseudonyms } from "../../domain/players.js";
 
 /**
  * Tables whose user_id is not a player of the table's game: an erasure job's row keeps the UserId it erases until it

@@ -6,7 +6,7 @@ import type {
 	LoginThrottleRecord,
 	SecurityStore,
 	TotpRecord,
-} from "../../auth/security-store.js";
+} from "../../domain/security.js";
 import type { MainWriteLock } from "./write-lock.js";
 
 interface ThrottleRow {

@@ -1,9 +1,9 @@
 import BetterSqlite3 from "better-sqlite3";
-import type { GameScope } from "../../auth/roles.js";
+import type { GameScope } from "../../domain/roles.js";
 import type { ExperimentDefinition, ExperimentStatus } from "../../experiments/experiment.js";
 import type { FlagDefinition } from "../../experiments/flag.js";
 import type { ExperimentUnits, ExperimentUnitsQuery } from "../../experiments/units.js";
-import type { IngestResult, ValidatedBatch } from "../../ingest/schema.js";
+import type { IngestResult, ValidatedBatch } from "../../domain/ingest.js";
 import {
 	DEFAULT_GAME_SETTINGS,
 	type AdminSessionRecord,
@@ -31,20 +31,29 @@ import { MainWriteLock } from "./write-lock.js";
 import { MIGRATIONS, type Migration } from "./migrations.js";
 import { SqlitePrivacyStore } from "./privacy-store.js";
 import { SqliteSecurityStore } from "./security-store.js";
-import { digestWebhookAad, type SecretSealer, type SecurityStore } from "../../auth/security-store.js";
+import { digestWebhookAad, type SecretSealer, type SecurityStore } from "../../domain/security.js";
 import { SqliteAccessStore } from "./access-store.js";
 import { SqliteMetricLibrary } from "./metric-library-store.js";
 import { SqliteAllocationStore } from "./allocation-store.js";
-import type { AllocationStore } from "../../experiments/allocation-store.js";
-import type { AccessStore } from "../../auth/access.js";
-import type { PrivacyStore } from "../../privacy/privacy-store.js";
-import type { ConsentSealer, ConsentStore, SealedConsent } from "../../privacy/consent-store.js";
+import type { AllocationStore } from "../../domain/allocation.js";
+import type { AccessStore } from "../../domain/access.js";
+import type { ConsentSealer, SealedConsent } from "../../domain/consent.js";
+import type {
+	EraseEventsOutcome,
+	EventStore,
+	LeaseStore,
+	MetadataConsentStore,
+	MetadataStore,
+	PredictionStore,
+} from "../contracts.js";
+import { SqlitePredictionStore } from "./prediction-store.js";
+import { SqliteLeaseStore } from "./lease-store.js";
 import { SqliteConsentStore, consentAppender } from "./consent-store.js";
 import { type EventRow, toStoredEvent } from "./event-rows.js";
 import { randomBytes } from "node:crypto";
 import type { Logger } from "../../logger.js";
 import { PlayerKeyring } from "../../privacy/player-keys.js";
-import { NO_PLAYER_VAULT, type PlayerPseudonyms } from "../../privacy/pseudonyms.js";
+import { NO_PLAYER_VAULT, type PlayerPseudonyms } from "../../domain/players.js";
 import { convertToPseudonyms } from "./pseudonym-conversion.js";
 
 /** A batch's players: UserId → pseudonym (server/privacy/pseudonyms.ts). */
@@ -188,12 +197,18 @@ interface DigestStateRow {
 }
 
 /**
+ * The embedded engine: the app's Store and both halves of the store contracts (store/contracts.ts) in one database,
+ * so the metadata and event contract suites run on it as on PostgreSQL and ClickHouse.
+ */
+export type SqliteEngine = Store & MetadataStore & EventStore;
+
+/**
  * Opens (creating if needed) and migrates a SQLite database.
  *
  * @example
  * const store = openSqliteStore({ path: join(config.dataDir, "vantage.db") });
  */
-export function openSqliteStore(options: SqliteStoreOptions): Store {
+export function openSqliteStore(options: SqliteStoreOptions): SqliteEngine {
 	const db = new BetterSqlite3(options.path);
 	try {
 		configureConnection(db, options.busyTimeoutMs ?? 5000);
@@ -257,7 +272,7 @@ export function configureConnection(db: BetterSqlite3.Database, busyTimeoutMs: n
 	db.pragma(`busy_timeout = ${Math.trunc(busyTimeoutMs)}`);
 }
 
-class SqliteStore implements Store {
+class SqliteStore implements Store, MetadataStore, EventStore {
 	readonly #db: BetterSqlite3.Database;
 	readonly #ping;
 	readonly #selectBatch;
@@ -306,15 +321,17 @@ class SqliteStore implements Store {
 	readonly #finishDigestDay;
 
 	readonly warehouse: WarehouseService;
-	readonly privacy: PrivacyStore;
+	readonly privacy: SqlitePrivacyStore;
 	readonly security: SecurityStore;
+	readonly leases: LeaseStore;
+	readonly predictions: PredictionStore;
 	#secrets: SecretSealer | undefined;
 	readonly #insertLog;
 	readonly #rollups: boolean;
 
 	readonly #lock: MainWriteLock | undefined;
 
-	readonly consent: ConsentStore;
+	readonly consent: MetadataConsentStore;
 	readonly access: AccessStore;
 	readonly allocation: AllocationStore;
 	readonly #consentSealer: ConsentSealer | undefined;
@@ -344,6 +361,8 @@ class SqliteStore implements Store {
 		this.warehouse = warehouse;
 		this.security = new SqliteSecurityStore(db, lock);
 		this.privacy = new SqlitePrivacyStore(db, players, lock, consentSealer);
+		this.leases = new SqliteLeaseStore(db, lock);
+		this.predictions = new SqlitePredictionStore(db, players, lock);
 		this.#rollups = rollups;
 		this.#insertLog = db.prepare<[string, string]>("INSERT INTO ingest_log (game_id, ids) VALUES (?, ?)");
 		this.#ping = db.prepare<[], { ok: number }>("SELECT 1 AS ok");
@@ -724,6 +743,18 @@ class SqliteStore implements Store {
 			this.#eventQueries.set(sql, statement);
 		}
 		return statement;
+	}
+
+	async playerEvents(gameId: string, userId: number): Promise<StoredEvent[]> {
+		return this.privacy.playerEvents(gameId, userId);
+	}
+
+	async erasePlayerEvents(gameId: string, userId: number, at: number): Promise<EraseEventsOutcome> {
+		return this.privacy.erasePlayerEvents(gameId, userId, at);
+	}
+
+	async pruneBatches(receivedBefore: number, limit: number): Promise<number> {
+		return this.security.pruneBatches(receivedBefore, limit);
 	}
 
 	async createGame(game: Game): Promise<boolean> {

@@ -25,10 +25,11 @@ configureConnection(db, data.busyTimeoutMs);
 const handler = new WarehouseHandler(db, new WorkerWriteLock(data.lock), true);
 const port = parentPort!;
 
-port.on("message", (message: { id: number; call: WarehouseCall }) => {
+port.on("message", async (message: { id: number; call: WarehouseCall }) => {
 	let reply: WarehouseReply;
 	try {
-		reply = { id: message.id, ok: true, value: handler.handle(message.call) };
+		// Metric answers are Promises (the metrics engine awaits its reader); the rest are plain values.
+		reply = { id: message.id, ok: true, value: await handler.handle(message.call) };
 	} catch (error) {
 		reply = {
 			id: message.id,

@@ -2,7 +2,7 @@
 // events (backfill, time-zone change), and purges raw events past a game's retention. It runs on its own
 // connection (the warehouse worker's), never on the ingest connection's event loop.
 import type BetterSqlite3 from "better-sqlite3";
-import type { PropValue } from "../../ingest/schema.js";
+import type { PropValue } from "../../domain/ingest.js";
 import { emptyFacts, foldEvents, type ChunkFacts, type FoldEvent } from "../../warehouse/fold.js";
 import { localDayFn } from "../../warehouse/time-zone.js";
 import { ROLLUP_TABLES } from "./warehouse-migration.js";

@@ -6,6 +6,7 @@ import { t } from "@rbxts/t";
 import { ExperimentConfig, HoldoutConfig } from "../../shared/assignment";
 import { Condition } from "../../shared/conditions";
 import { getBucketRanges } from "../../shared/hash";
+import { parseRecommendations, RecommendationModel } from "../recommendations";
 
 /**
  * How units are assigned (the backend's `assignment`):
@@ -68,6 +69,8 @@ export interface ParsedConfig {
 	consent?: ConsentConfig;
 	/** The game's global holdout; undefined when it is off (or malformed: then nobody is held out, and it is skipped). */
 	holdout?: HoldoutConfig;
+	/** The shop's item-to-item model (Vantage.recommend); undefined before the backend trained one (or malformed). */
+	recommendations?: RecommendationModel;
 }
 
 const isStrata = t.array(t.string);
@@ -159,7 +162,10 @@ export function parseConfig(body: unknown): ParsedConfig | undefined {
 	const rawHoldout = (body as { holdout?: unknown }).holdout;
 	const holdout = isHoldout(rawHoldout) ? rawHoldout : undefined;
 	if (rawHoldout !== undefined && holdout === undefined) skipped.push("holdout");
-	return { gameId: body.gameId ?? "", experiments, flags, skipped, consent, holdout };
+	const rawRecommendations = (body as { recommendations?: unknown }).recommendations;
+	const recommendations = parseRecommendations(rawRecommendations);
+	if (rawRecommendations !== undefined && recommendations === undefined) skipped.push("recommendations");
+	return { gameId: body.gameId ?? "", experiments, flags, skipped, consent, holdout, recommendations };
 }
 
 function describe(item: unknown): string {

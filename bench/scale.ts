@@ -1,0 +1,407 @@
+// The scale path (issue 16) measured: ingest events/s through the full HTTP path (a real backend process, gzip batches
+// the way the SDK sends them, the client of bench/ingest.ts) on each engine, next to the raw @clickhouse/client insert
+// ceiling for the same rows in the same run; the CPU a backend instance spends per event; and the metric queries of
+// bench/metrics.ts on ClickHouse over a generated game of 10M events.
+//
+//   npm run bench -- scale [--engines sqlite,clickhouse1,clickhouse2|none] [--rounds 5] [--batches 48] [--clients 4]
+//                          [--events 500] [--metrics-events 10000000] [--metrics-rounds 3] [--metrics-shards 2]
+//
+// Engines: `sqlite` (the embedded default), `clickhouse1` (PostgreSQL metadata + one ClickHouse server, plain
+// MergeTree tables), `clickhouse2` (PostgreSQL + two ClickHouse shards, Distributed tables). Each engine gets its own
+// fresh services and backend process, one after another, so they do not share the machine. Round 0 is a warm-up.
+// The ceiling inserts each batch's rows as JSONEachRow straight into `events_local` (a table of the same schema in a
+// database of its own on the same servers), batch i on shard i mod shards, with as many concurrent inserts as the
+// HTTP run has clients: what ClickHouse takes from one client process doing nothing else.
+// `--metrics-events 0` skips the metric queries (they take minutes at 10M: the events go through the event store's
+// real ingest, 10,000 per batch).
+import { spawn } from "node:child_process";
+import { randomBytes } from "node:crypto";
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { parseArgs } from "node:util";
+import { gzipSync } from "node:zlib";
+import { ClickHouseLogLevel, createClient, type ClickHouseClient } from "@clickhouse/client";
+import type { IngestEvent } from "../server/ingest/schema.js";
+import type { AsyncPlayerPseudonyms, PlayerPseudonyms } from "../server/privacy/pseudonyms.js";
+import { spawnServer, type ChildServer } from "../server/testing/child-server.js";
+import { fetchGameAuth } from "../server/testing/provision.js";
+import {
+	startClickHouse,
+	startPostgres,
+	type ClickHouseService,
+	type PostgresService,
+} from "../server/testing/services.js";
+import { mulberry32 as prng } from "../server/stats/prng.js";
+import { base32, median, percentile, postRound, realisticEvents, type Round } from "./ingest.js";
+import { generate, GENERATED_NOW, GENERATED_START, QUERIES } from "./metrics.js";
+
+const ROOT = join(import.meta.dirname, "..");
+const ENGINES = ["sqlite", "clickhouse1", "clickhouse2"] as const;
+type Engine = (typeof ENGINES)[number];
+
+/** The columns of `events_local` (server/store/clickhouse schema), for the ceiling's own table. */
+const RAW_EVENTS_DDL = (database: string) => `
+	CREATE TABLE IF NOT EXISTS ${database}.events_local (
+		game_id String, id String, batch_id String, user_id Int64, session_id String, type String, name String,
+		time Int64, received_at Int64, props String
+	) ENGINE = ReplacingMergeTree ORDER BY (game_id, user_id, id) PARTITION BY toYYYYMM(toDate(intDiv(time, 1000)))`;
+
+interface EngineResult {
+	engine: Engine;
+	/** Median events/s through HTTP. */
+	rate: number;
+	p50: number;
+	p99: number;
+	/** Median CPU ms the backend process spent per 1,000 events. */
+	cpuMsPer1000: number;
+	/** Median raw insert ceiling (rows/s); ClickHouse engines only. */
+	ceiling?: number;
+	/** Active parts of the engine's events_local per shard after the run (many small inserts make many parts). */
+	parts?: number[];
+	error?: string;
+}
+
+/** User + system CPU time of a process so far, in ms (Linux /proc; every thread of the process counts). */
+function processCpuMs(pid: number): number {
+	const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+	// Fields after the command name (which may hold spaces) start after the last ")"; utime and stime are 14 and 15.
+	const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+	const ticks = Number(fields[11]) + Number(fields[12]);
+	return (ticks * 1000) / 100; // USER_HZ is 100 on Linux
+}
+
+/** Runs `npm run vantage -- <args>` with `env`; its standard output, or an error with its error output. */
+async function cli(args: string[], env: Record<string, string>): Promise<string> {
+	const proc = spawn(process.execPath, ["--import", "tsx", "server/cli.ts", ...args], {
+		cwd: ROOT,
+		env: { ...process.env, TSX_TSCONFIG_PATH: "server/tsconfig.json", LOG_LEVEL: "error", ...env },
+		stdio: ["ignore", "pipe", "pipe"],
+	});
+	let stdout = "";
+	let stderr = "";
+	proc.stdout.on("data", (chunk: Buffer) => (stdout += chunk.toString()));
+	proc.stderr.on("data", (chunk: Buffer) => (stderr += chunk.toString()));
+	const code = await new Promise<number | null>((resolve) => proc.once("exit", resolve));
+	if (code !== 0) throw new Error(`vantage ${args.join(" ")} failed (${code}): ${stderr || stdout}`);
+	return stdout;
+}
+
+/** The rounds' batches: realistic events (bench/ingest.ts's mix), gzip JSON as the SDK posts them. */
+function planRounds(rounds: number, batchesPerRound: number, eventsPerBatch: number): Round[] {
+	const random = prng(42);
+	const start = Date.now() - 3_600_000;
+	// Batches 10 s apart as a server sends them, but all within the last hour (ingest refuses times in the future).
+	const step = Math.min(10_000, Math.floor(3_000_000 / ((rounds + 1) * batchesPerRound)));
+	return Array.from({ length: rounds + 1 }, (_, r) => ({
+		batches: Array.from({ length: batchesPerRound }, (_, b) => {
+			const events = realisticEvents(
+				eventsPerBatch,
+				base32(r * 1000 + b, 8),
+				start + (r * batchesPerRound + b) * step,
+				random,
+			);
+			const batchId = `r${r}-b${b}`;
+			const json = JSON.stringify({
+				batchId,
+				sentAt: Date.now(),
+				sdk: { name: "vantage-roblox", version: "0.1.0" },
+				events,
+			});
+			return { batchId, events: (JSON.parse(json) as { events: IngestEvent[] }).events, gzip: gzipSync(json) };
+		}),
+	}));
+}
+
+/** The raw insert ceiling of one round: each batch's rows as one JSONEachRow insert into a shard's events_local. */
+async function ceilingRound(
+	clients: ClickHouseClient[],
+	database: string,
+	round: Round,
+	concurrency: number,
+): Promise<number> {
+	const receivedAt = Date.now();
+	const rows = round.batches.map((batch) =>
+		batch.events.map((e) => ({
+			game_id: "raw",
+			id: e.id,
+			batch_id: batch.batchId,
+			user_id: e.userId,
+			session_id: e.sessionId,
+			type: e.type,
+			name: e.name,
+			time: e.time,
+			received_at: receivedAt,
+			props: JSON.stringify(e.props),
+		})),
+	);
+	let next = 0;
+	const worker = async () => {
+		for (let i = next++; i < rows.length; i = next++) {
+			await clients[i % clients.length]!.insert({
+				table: `${database}.events_local`,
+				values: rows[i]!,
+				format: "JSONEachRow",
+			});
+		}
+	};
+	const started = performance.now();
+	await Promise.all(Array.from({ length: concurrency }, worker));
+	const seconds = (performance.now() - started) / 1000;
+	return rows.reduce((n, r) => n + r.length, 0) / seconds;
+}
+
+/** Active parts of the backend's events_local on each shard (ClickHouse merges them in the background). */
+async function activeParts(clients: ClickHouseClient[]): Promise<number[]> {
+	return await Promise.all(
+		clients.map(async (client) => {
+			const result = await client.query({
+				query:
+					"SELECT count() AS n FROM system.parts WHERE database = 'vantage_bench' AND table = 'events_local' AND active",
+				format: "JSONEachRow",
+			});
+			return Number((await result.json<{ n: string }>())[0]?.n ?? 0);
+		}),
+	);
+}
+
+interface Deployment {
+	env: Record<string, string>;
+	/** The ClickHouse servers (one per shard) and the ceiling's database on them. */
+	raw?: { clients: ClickHouseClient[]; database: string };
+	stop(): Promise<void>;
+}
+
+/** Fresh services for one engine: a data directory, and for ClickHouse engines PostgreSQL and the shards. */
+async function deploy(engine: Engine, dir: string): Promise<Deployment> {
+	const env: Record<string, string> = {
+		VANTAGE_DATA_DIR: join(dir, engine),
+		VANTAGE_MASTER_KEY: randomBytes(32).toString("base64"),
+		// The bench measures the engine, not the per-game limit.
+		VANTAGE_GAME_RATE_PER_SECOND: "1000000",
+		VANTAGE_GAME_BURST: "1000000",
+	};
+	if (engine === "sqlite") return { env, stop: async () => {} };
+	const shards = engine === "clickhouse1" ? 1 : 2;
+	let postgres: PostgresService | undefined;
+	let clickhouse: ClickHouseService | undefined;
+	try {
+		[postgres, clickhouse] = await Promise.all([startPostgres(), startClickHouse({ shards })]);
+		env.VANTAGE_METADATA_URL = postgres.url;
+		// One shard: plain MergeTree tables, no cluster (what a one-server deployment configures).
+		env.VANTAGE_EVENTS_URL =
+			shards === 1
+				? `clickhouse://127.0.0.1:${clickhouse.shards[0]!.httpPort}/vantage_bench`
+				: clickhouse.eventsUrl("vantage_bench");
+		const clients = clickhouse.shards.map((s) =>
+			createClient({ url: s.url, request_timeout: 120_000, log: { level: ClickHouseLogLevel.OFF } }),
+		);
+		const database = "vantage_ceiling";
+		for (const client of clients) {
+			await client.command({ query: `CREATE DATABASE IF NOT EXISTS ${database}` });
+			await client.command({ query: RAW_EVENTS_DDL(database) });
+		}
+		const [pg, ch] = [postgres, clickhouse];
+		return {
+			env,
+			raw: { clients, database },
+			stop: async () => {
+				await Promise.all(clients.map((c) => c.close()));
+				await Promise.all([pg.stop(), ch.stop()]);
+			},
+		};
+	} catch (error) {
+		await Promise.all([postgres?.stop(), clickhouse?.stop()]);
+		throw error;
+	}
+}
+
+async function benchEngine(engine: Engine, dir: string, plan: Round[], clients: number): Promise<EngineResult> {
+	const deployment = await deploy(engine, dir);
+	let server: ChildServer | undefined;
+	try {
+		server = await spawnServer(deployment.env);
+		const pid = server.process.pid!;
+		const key = (await cli(["keys", "create", "--game", "bench"], deployment.env)).trim().split("\n").at(-1)!.trim();
+		const auth = await fetchGameAuth(server.url, key);
+		const rates: number[] = [];
+		const p50s: number[] = [];
+		const p99s: number[] = [];
+		const cpus: number[] = [];
+		const ceilings: number[] = [];
+		for (let r = 0; r < plan.length; r++) {
+			const round = plan[r]!;
+			const events = round.batches.reduce((n, b) => n + b.events.length, 0);
+			const cpuBefore = processCpuMs(pid);
+			const { seconds, latencies } = await postRound(server.url, auth, round, clients);
+			const cpuMs = processCpuMs(pid) - cpuBefore;
+			const ceiling = deployment.raw
+				? await ceilingRound(deployment.raw.clients, deployment.raw.database, round, clients)
+				: undefined;
+			if (r === 0) continue;
+			const rate = events / seconds;
+			rates.push(rate);
+			p50s.push(percentile(latencies, 50));
+			p99s.push(percentile(latencies, 99));
+			cpus.push((cpuMs / events) * 1000);
+			if (ceiling !== undefined) ceilings.push(ceiling);
+			console.log(
+				`  ${engine} round ${r}: ${fmt(rate)} events/s  p50 ${percentile(latencies, 50).toFixed(1)} ms  ` +
+					`p99 ${percentile(latencies, 99).toFixed(1)} ms  backend CPU ${((cpuMs / events) * 1000).toFixed(1)} ms/1k events` +
+					(ceiling === undefined ? "" : `  | raw @clickhouse/client ${fmt(ceiling)} rows/s`),
+			);
+		}
+		return {
+			engine,
+			rate: median(rates),
+			p50: median(p50s),
+			p99: median(p99s),
+			cpuMsPer1000: median(cpus),
+			...(ceilings.length ? { ceiling: median(ceilings) } : {}),
+			...(deployment.raw ? { parts: await activeParts(deployment.raw.clients) } : {}),
+		};
+	} finally {
+		await server?.killHard();
+		await deployment.stop();
+	}
+}
+
+/**
+ * bench/metrics.ts's queries on ClickHouse: a generated game of `size` events ingested through the event store (PostgreSQL
+ * metadata, the player vault, `shards` shards), the rollups caught up, then each query `rounds` times.
+ */
+async function metricsOnClickHouse(size: number, rounds: number, shards: number, dir: string): Promise<void> {
+	const [postgres, clickhouse] = await Promise.all([startPostgres(), startClickHouse({ shards })]);
+	const stops: (() => Promise<void>)[] = [() => postgres.stop(), () => clickhouse.stop()];
+	try {
+		const { openStores } = await import("../server/store/open-stores.js");
+		const { openPostgresPlayerVault } = await import("../server/store/postgres/player-vault.js");
+		const masterKey = randomBytes(32);
+		// The scale path's player vault: PostgreSQL's, as every instance uses it.
+		const players = await openPostgresPlayerVault({ url: postgres.url, masterKey, poolSize: 2 });
+		stops.unshift(() => players.close());
+		const store = await openStores(
+			{
+				dataDir: join(dir, "metrics"),
+				metadataUrl: postgres.url,
+				eventsUrl:
+					shards === 1
+						? `clickhouse://127.0.0.1:${clickhouse.shards[0]!.httpPort}/metrics`
+						: clickhouse.eventsUrl("metrics"),
+				masterKey,
+			},
+			{ players: players as AsyncPlayerPseudonyms as PlayerPseudonyms },
+		);
+		stops.unshift(() => store.close());
+		await store.createGame({ id: "g", name: "g", createdAt: GENERATED_START });
+		const t0 = performance.now();
+		let b = 0;
+		for (const events of generate(size, 10_000, 42)) {
+			await store.ingestBatch("g", { batchId: `b${b++}`, sentAt: GENERATED_NOW, events, rejected: [] }, GENERATED_NOW);
+		}
+		const ingestMs = performance.now() - t0;
+		const f0 = performance.now();
+		await store.warehouse.catchUp();
+		const foldMs = performance.now() - f0;
+		console.log(
+			`\nClickHouse (${shards} shard${shards === 1 ? "" : "s"}) metrics over ${fmt(size)} events: ingest ` +
+				`${(ingestMs / 1000).toFixed(1)} s (${fmt(size / (ingestMs / 1000))} events/s through the event store), ` +
+				`rollups caught up in ${(foldMs / 1000).toFixed(1)} s`,
+		);
+		for (const [name, query] of Object.entries(QUERIES)) {
+			await query(store);
+			const times: number[] = [];
+			for (let r = 0; r < rounds; r++) {
+				const q0 = performance.now();
+				await query(store);
+				times.push(performance.now() - q0);
+			}
+			console.log(`  ${name.padEnd(34)} median ${median(times).toFixed(1)} ms`);
+		}
+	} finally {
+		for (const stop of stops) await stop().catch(() => {});
+	}
+}
+
+export async function run(args: string[]): Promise<void> {
+	const { values } = parseArgs({
+		args,
+		options: {
+			engines: { type: "string", default: ENGINES.join(",") },
+			rounds: { type: "string", default: "5" },
+			batches: { type: "string", default: "48" },
+			clients: { type: "string", default: "4" },
+			events: { type: "string", default: "500" },
+			"metrics-events": { type: "string", default: "10000000" },
+			"metrics-rounds": { type: "string", default: "3" },
+			"metrics-shards": { type: "string", default: "2" },
+		},
+	});
+	// `--engines none`: only the metric queries.
+	const engines = values.engines === "none" ? [] : values.engines.split(",").map((e) => e.trim());
+	for (const e of engines) {
+		if (!(ENGINES as readonly string[]).includes(e))
+			throw new Error(`--engines: unknown engine "${e}" (${ENGINES.join(", ")})`);
+	}
+	const rounds = Number(values.rounds);
+	const batches = Number(values.batches);
+	const clients = Number(values.clients);
+	const events = Number(values.events);
+	const metricsEvents = Number(values["metrics-events"]);
+	const metricsShards = Number(values["metrics-shards"]);
+	for (const [name, n] of Object.entries({ rounds, batches, clients, events, metricsEvents, metricsShards })) {
+		if (!Number.isInteger(n) || n < 0) throw new Error(`${name} must be a whole number, not ${n}`);
+	}
+
+	const dir = mkdtempSync(join(tmpdir(), "vantage-bench-scale-"));
+	const plan = planRounds(rounds, batches, events);
+	console.log(
+		`scale: ${rounds} rounds × ${batches} batches × ${events} events, ${clients} concurrent clients, gzip ` +
+			`(${(plan[0]!.batches[0]!.gzip.length / 1024).toFixed(1)} KiB per batch on the wire)`,
+	);
+	const results: EngineResult[] = [];
+	let failed = false;
+	try {
+		for (const engine of engines as Engine[]) {
+			try {
+				results.push(await benchEngine(engine, dir, plan, clients));
+			} catch (error) {
+				failed = true;
+				const message = error instanceof Error ? error.message : String(error);
+				console.log(`  ${engine}: FAILED: ${message.split("\n").slice(0, 6).join("\n    ")}`);
+				results.push({ engine, rate: 0, p50: 0, p99: 0, cpuMsPer1000: 0, error: message });
+			}
+		}
+		console.log("\nmedians:");
+		for (const r of results) {
+			if (r.error) {
+				console.log(`  ${r.engine.padEnd(12)} failed (above)`);
+				continue;
+			}
+			console.log(
+				`  ${r.engine.padEnd(12)} ${fmt(r.rate).padStart(8)} events/s  p50 ${r.p50.toFixed(1)} ms  p99 ${r.p99.toFixed(1)} ms  ` +
+					`(${fmt(r.rate / events)} batches/s)  backend CPU ${r.cpuMsPer1000.toFixed(1)} ms per 1,000 events ` +
+					`(${fmt(1000 / (r.cpuMsPer1000 / 1000))} events per CPU-second)` +
+					(r.parts ? `; events_local active parts per shard at the end: ${r.parts.join(", ")}` : "") +
+					(r.ceiling === undefined
+						? ""
+						: `; raw insert ceiling ${fmt(r.ceiling)} rows/s, ratio ${(r.rate / r.ceiling).toFixed(2)} (target ≥ 0.50)`),
+			);
+		}
+		if (metricsEvents > 0) {
+			try {
+				await metricsOnClickHouse(metricsEvents, Number(values["metrics-rounds"]), metricsShards, dir);
+			} catch (error) {
+				failed = true;
+				console.log(`\nmetrics on ClickHouse: FAILED: ${error instanceof Error ? error.message : String(error)}`);
+			}
+		}
+	} finally {
+		rmSync(dir, { recursive: true, force: true });
+	}
+	if (failed) process.exitCode = 1;
+}
+
+function fmt(n: number): string {
+	return Math.round(n).toLocaleString("en-US");
+}

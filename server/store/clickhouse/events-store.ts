@@ -1,0 +1,827 @@
+// The ClickHouse event engine (VANTAGE_EVENTS_URL=clickhouse://…): ingest with exactly-once, raw event reads, a
+// player's events and their erasure, idempotency pruning. The warehouse (rollups, metric queries, experiment units)
+// is helper E's module, wired in through {@link ClickHouseWarehouseParts}.
+//
+// Exactly-once is made on the write side. ReplacingMergeTree alone would only converge (duplicates until a merge that
+// may never come), so ingestBatch never inserts a row it has already stored:
+// (a) the batch is claimed (a lease `batch:<game>:<batchId>` in the metadata store, shared by every instance): two
+//     instances never store one batch at once; an instance that cannot claim it waits briefly for the holder's answer,
+//     else answers 503 + Retry-After (the SDK retries, then finds the stored answer);
+// (b) a batch whose answer is stored → that answer (replayed; a conflict when its fingerprint differs);
+// (c) players are mapped to pseudonyms (the vault commits new players first);
+// (d) the shards are asked which of the batch's (player, event id) pairs they already hold (a primary-key prefix
+//     lookup: a player's rows all live on one shard, the one cityHash64(game_id, user_id) picks); the new consent
+//     events among the rest are sealed and their records appended (idempotent) to the metadata store;
+// (e) only the new rows are inserted, straight into their shard's local table, and the insert has returned (the part is
+//     written and visible) before anything is answered;
+// (f) the answer is stored under the batchId, (g) the claim released.
+// A slow ingest (past half its claim's ttl) renews the claim and looks for an answer again before (e). A crash between
+// (e) and (f) leaves rows without an answer: the retry finds them in (d) and counts them as duplicates,
+// so every event is stored once. Reads still use `LIMIT 1 BY id`: one event sent in two DIFFERENT batches that two
+// instances take at the same instant can be inserted twice (each batch holds its own claim). The SDK never does that
+// (a retry, from any server, resends the same batchId with the same events: batch.ts), only a hand-made sender could;
+// ReplacingMergeTree merges such copies eventually, and reads count one per (game, player, id) meanwhile.
+// Durability: an acknowledged event is in a part on the shard's disk (written, not fsynced: ClickHouse 18.16 has no
+// fsync_after_insert); a killed ClickHouse keeps it, a power cut of the shard's machine may not.
+import { randomUUID } from "node:crypto";
+import type { ClickHouseSettings } from "@clickhouse/client";
+import { ProblemError } from "../../errors.js";
+import type { ExperimentUnits, ExperimentUnitsQuery } from "../../experiments/units.js";
+import type { IngestEvent, IngestResult, ValidatedBatch } from "../../ingest/schema.js";
+import type { Logger } from "../../logger.js";
+import type { ConsentSealer } from "../../privacy/consent-store.js";
+import type { AsyncPlayerPseudonyms } from "../../privacy/pseudonyms.js";
+import type { WarehouseService } from "../../warehouse/service.js";
+import type { ConsentRecordInsert, EraseEventsOutcome, EventStore } from "../contracts.js";
+import type {
+	ExperimentMetricQuery,
+	ExperimentMetricRow,
+	GameSettings,
+	IngestOutcome,
+	ListEventsQuery,
+	StoredEvent,
+} from "../types.js";
+import {
+	ClickHouseUnreachableError,
+	closeShards,
+	command,
+	insertRows,
+	pingShards,
+	queryRows,
+	sqlInt,
+	sqlString,
+	type ClickHouseShard,
+} from "./client.js";
+import { tableNames, type TableNames } from "./schema.js";
+import type { ClickHouseTarget } from "./url.js";
+
+/** Lets a batch's events wait for the other instance's answer this long before answering 503. */
+const DEFAULT_CLAIM_WAIT_MS = 2_000;
+/**
+ * How long a claim holds. An ingest past half of it renews the claim before inserting, and a ClickHouse request times
+ * out well within the other half (client.ts: 20 s), so a claim never lapses while its rows are being inserted; an
+ * instance that dies holding one delays that batch's retries this long at most.
+ */
+const DEFAULT_CLAIM_TTL_MS = 60_000;
+/** Retry-After of a batch another instance is storing, or of an unreachable shard. */
+const RETRY_AFTER_SECONDS = 2;
+/** Longest wait for a shard's mutations (an erasure, a prune) to finish. */
+const MUTATION_TIMEOUT_MS = 300_000;
+/** Queries that carry a batch's ids: ClickHouse parses at most max_query_size bytes of SQL (256 KiB by default). */
+const LARGE_QUERY: ClickHouseSettings = { max_query_size: "67108864" };
+
+/**
+ * 503 with Retry-After: the events cannot be stored right now (another instance is storing the same batch, or a
+ * ClickHouse shard is unreachable); nothing was acknowledged, so a retry is safe.
+ */
+export class EventsUnavailableError extends ProblemError {
+	override readonly name = "EventsUnavailableError";
+	constructor(detail: string, retryAfterSeconds = RETRY_AFTER_SECONDS) {
+		const seconds = Math.max(1, Math.ceil(retryAfterSeconds));
+		super(
+			503,
+			"unavailable",
+			"Service unavailable",
+			detail,
+			{ retryAfterSeconds: seconds },
+			{ "Retry-After": String(seconds) },
+		);
+	}
+}
+
+/** Everything the warehouse module (helper E) needs to run its queries on the same shards. */
+export interface ClickHouseContext {
+	target: ClickHouseTarget;
+	shards: readonly ClickHouseShard[];
+	tables: TableNames;
+	players: AsyncPlayerPseudonyms;
+	settings: (gameId: string) => Promise<GameSettings>;
+	listSettings: () => Promise<GameSettings[]>;
+	logger?: Logger | undefined;
+}
+
+/** What the warehouse module gives the event store. */
+export interface ClickHouseWarehouseParts {
+	/** Metric queries, experiment sums and units (player ids already mapped to pseudonyms), the rollup job. */
+	warehouse: WarehouseService;
+	/**
+	 * Takes a player's contribution out of the rollups, before their raw rows are deleted (it may read them); `pseudonym`
+	 * is the player's id as the rows hold it. A refusal (`done: false`) stops the erasure, which is retried later.
+	 */
+	erasePlayer?(gameId: string, pseudonym: number, at: number): Promise<EraseEventsOutcome>;
+}
+
+/** The consent ledger's side of ingest: sealing and the metadata store's idempotent append. */
+export interface ClickHouseConsent {
+	sealer: ConsentSealer;
+	appendRecords(records: readonly ConsentRecordInsert[]): Promise<number>;
+}
+
+export interface ClickHouseEventStoreOptions {
+	target: ClickHouseTarget;
+	shards: ClickHouseShard[];
+	players: AsyncPlayerPseudonyms;
+	/** Without it consent events are refused (never stored unsealed). @default none */
+	consent?: ClickHouseConsent | undefined;
+	settings: (gameId: string) => Promise<GameSettings>;
+	listSettings: () => Promise<GameSettings[]>;
+	/**
+	 * Claims a batch for `holder` for `ttlMs` (the metadata store's lease `batch:<game>:<batchId>`): true when `holder`
+	 * holds it afterwards. Shared by every instance.
+	 */
+	claimBatch: (gameId: string, batchId: string, holder: string, ttlMs: number) => Promise<boolean>;
+	/** Gives a claim up early (else it lapses after its ttl). @default none */
+	releaseBatch?: ((gameId: string, batchId: string, holder: string) => Promise<void>) | undefined;
+	/**
+	 * Makes the warehouse on the same shards (helper E's module; openClickHouseEvents passes it). @default none: the
+	 * store ingests and reads raw events, and refuses warehouse calls ({@link NoWarehouseError})
+	 */
+	warehouse?: ((context: ClickHouseContext) => ClickHouseWarehouseParts) | undefined;
+	/** This instance's name in claims. @default a random UUID */
+	instanceId?: string | undefined;
+	/** How long a batch claim holds (see DEFAULT_CLAIM_TTL_MS). @default 60000 */
+	claimTtlMs?: number | undefined;
+	/** How long a batch claimed by another instance is waited for. @default 2000 */
+	claimWaitMs?: number | undefined;
+	logger?: Logger | undefined;
+	/** Fault injection for tests (a crash between the insert and the stored answer). @default none */
+	testHooks?: ClickHouseTestHooks | undefined;
+}
+
+export interface ClickHouseTestHooks {
+	/** Runs when the rows to insert are known, before the claim's check and the insert (a slow instance). */
+	beforeInsert?(gameId: string, batchId: string): void | Promise<void>;
+	/** Runs after the batch's rows are inserted, before its answer is stored; a throw stops the ingest there. */
+	afterInsert?(gameId: string, batchId: string): void | Promise<void>;
+}
+
+/** Thrown by the warehouse calls of a store opened without a warehouse. */
+export class NoWarehouseError extends Error {
+	override readonly name = "NoWarehouseError";
+	constructor() {
+		super("This ClickHouse event store was opened without its warehouse: it cannot answer metric queries.");
+	}
+}
+
+/**
+ * The warehouse of a store opened without one (a tool that only moves raw events): refuses every query, as a store
+ * opened without the player vault refuses player ids; closing it is a no-op.
+ */
+function noWarehouse(): ClickHouseWarehouseParts {
+	const refuse = () => Promise.reject(new NoWarehouseError());
+	return {
+		warehouse: {
+			metric: refuse,
+			experimentMetricSums: refuse,
+			experimentUnits: refuse,
+			eventNames: refuse,
+			catchUp: refuse,
+			rebuild: refuse,
+			purge: refuse,
+			status: refuse,
+			close: () => Promise.resolve(),
+		},
+	};
+}
+
+interface EventRow {
+	game_id: string;
+	id: string;
+	batch_id: string;
+	user_id: string | number;
+	session_id: string;
+	type: string;
+	name: string;
+	time: string | number;
+	received_at: string | number;
+	props: string;
+}
+
+const EVENT_SELECT = "game_id, id, batch_id, user_id, session_id, type, name, time, received_at, props";
+
+/** The ClickHouse {@link EventStore}. Open it with openClickHouseEvents (index.ts). */
+export class ClickHouseEventStore implements EventStore {
+	readonly warehouse: WarehouseService;
+	readonly #options: ClickHouseEventStoreOptions;
+	readonly #shards: ClickHouseShard[];
+	readonly #tables: TableNames;
+	readonly #players: AsyncPlayerPseudonyms;
+	readonly #parts: ClickHouseWarehouseParts;
+	readonly #holder: string;
+	#closed = false;
+
+	constructor(options: ClickHouseEventStoreOptions) {
+		this.#options = options;
+		this.#shards = options.shards;
+		this.#tables = tableNames(options.target);
+		this.#players = options.players;
+		this.#holder = options.instanceId ?? randomUUID();
+		this.#parts = (options.warehouse ?? noWarehouse)({
+			target: options.target,
+			shards: options.shards,
+			tables: this.#tables,
+			players: options.players,
+			settings: options.settings,
+			listSettings: options.listSettings,
+			logger: options.logger,
+		});
+		this.warehouse = this.#parts.warehouse;
+	}
+
+	/** The shards, in cluster order (tests and the warehouse). */
+	get shards(): readonly ClickHouseShard[] {
+		return this.#shards;
+	}
+
+	get tables(): TableNames {
+		return this.#tables;
+	}
+
+	async ping(): Promise<void> {
+		this.#checkOpen();
+		await pingShards(this.#shards);
+	}
+
+	async close(): Promise<void> {
+		if (this.#closed) return;
+		this.#closed = true;
+		try {
+			await this.warehouse.close();
+		} finally {
+			await closeShards(this.#shards);
+		}
+	}
+
+	// ------------------------------------------------------------------------------------------------------- ingest
+
+	async ingestBatch(gameId: string, batch: ValidatedBatch, receivedAt: number): Promise<IngestOutcome> {
+		this.#checkOpen();
+		// Claimed first, then looked up: a new batch (the usual case) costs one look, a replay one claim.
+		const holder = `${this.#holder}:${randomUUID()}`;
+		const ttl = this.#options.claimTtlMs ?? DEFAULT_CLAIM_TTL_MS;
+		const claim = { holder, ttl, at: Date.now() };
+		if (!(await this.#claim(gameId, batch.batchId, holder, ttl))) return await this.#awaitOtherInstance(gameId, batch);
+		try {
+			return (await this.#storedAnswer(gameId, batch)) ?? (await this.#store(gameId, batch, receivedAt, claim));
+		} finally {
+			await this.#options.releaseBatch?.(gameId, batch.batchId, holder).catch((error: unknown) => {
+				// The claim lapses after its ttl: a failed release only delays a resend of this batchId.
+				this.#options.logger?.warn("batch claim not released", { gameId, error: String(error) });
+			});
+		}
+	}
+
+	/** Claims the batch; the metadata store unreachable (a restart) is a 503 too: nothing was stored, retry. */
+	async #claim(gameId: string, batchId: string, holder: string, ttl: number): Promise<boolean> {
+		try {
+			return await this.#options.claimBatch(gameId, batchId, holder, ttl);
+		} catch (error) {
+			this.#options.logger?.warn("batch claim failed", { gameId, error: String(error) });
+			throw new EventsUnavailableError("The event store cannot claim the batch now (metadata store unavailable).");
+		}
+	}
+
+	/** Another instance holds the batch: its answer usually comes within milliseconds; else the client retries. */
+	async #awaitOtherInstance(gameId: string, batch: ValidatedBatch): Promise<IngestOutcome> {
+		const deadline = Date.now() + (this.#options.claimWaitMs ?? DEFAULT_CLAIM_WAIT_MS);
+		for (let pause = 25; Date.now() < deadline; pause = Math.min(pause * 2, 250)) {
+			await new Promise((resolve) => setTimeout(resolve, pause));
+			const stored = await this.#storedAnswer(gameId, batch);
+			if (stored) return stored;
+		}
+		throw new EventsUnavailableError(
+			`Batch "${batch.batchId}" is being stored by another request; retry it shortly (the same batchId).`,
+		);
+	}
+
+	/** The stored answer of the batch, as SQLite gives it (conflict: same batchId, other events). */
+	async #storedAnswer(gameId: string, batch: ValidatedBatch): Promise<IngestOutcome | undefined> {
+		// Every shard's local table at once, by key: faster than one read through the Distributed table (which would
+		// add a hop), and right wherever the answer was written.
+		const pages = await Promise.all(
+			this.#shards.map((shard) =>
+				this.#on(shard, "reading batch answers", (s) =>
+					queryRows<{ response: string; fingerprint: string }>(
+						s,
+						`SELECT response, fingerprint FROM ${this.#tables.batchesLocal}
+						WHERE game_id = ${sqlString(gameId)} AND batch_id = ${sqlString(batch.batchId)} LIMIT 1`,
+					),
+				),
+			),
+		);
+		const seen = pages.flat()[0];
+		if (!seen) return undefined;
+		// '' is "no fingerprint" (SQLite's NULL): a batch stored without one never conflicts.
+		const conflict =
+			seen.fingerprint !== "" && batch.fingerprint !== undefined && seen.fingerprint !== batch.fingerprint;
+		return { result: JSON.parse(seen.response) as IngestResult, replayed: true, ...(conflict ? { conflict } : {}) };
+	}
+
+	/** Steps (c) to (f) of the top of this file, under the batch's claim. */
+	async #store(
+		gameId: string,
+		batch: ValidatedBatch,
+		receivedAt: number,
+		claim: { holder: string; ttl: number; at: number },
+	): Promise<IngestOutcome> {
+		const consentSealer = this.#options.consent?.sealer;
+		if (!consentSealer && batch.events.some((event) => event.type === "consent")) {
+			throw new Error("This store was opened without a consent sealer: it cannot record consent events.");
+		}
+		const pseudonyms = await this.#players.pseudonymize(
+			gameId,
+			batch.events.map((event) => event.userId),
+			receivedAt,
+		);
+		// An id seen earlier in the same batch is a duplicate, as SQLite's (game_id, id) key makes it.
+		const candidates: { event: IngestEvent; player: number }[] = [];
+		const inBatch = new Set<string>();
+		for (const event of batch.events) {
+			if (inBatch.has(event.id)) continue;
+			inBatch.add(event.id);
+			candidates.push({ event, player: pseudonyms.get(event.userId)! });
+		}
+		// Where each player's rows go, and which of the events are stored already, asked at once.
+		const [route, existing] = await Promise.all([
+			this.#route(gameId, batch.batchId, [...new Set(pseudonyms.values())]),
+			this.#existingIds(gameId, candidates),
+		]);
+		const fresh = candidates.filter((candidate) => !existing.has(`${candidate.player}\u0000${candidate.event.id}`));
+
+		// Consent events: sealed now, their records appended (idempotent) before the events are stored, so a crash in
+		// between leaves a record whose event the retry stores, never an event whose record is lost.
+		const consent = fresh.filter(({ event }) => event.type === "consent");
+		const props = new Map<IngestEvent, string>();
+		if (consent.length > 0 && consentSealer) {
+			await consentSealer.prepare(
+				gameId,
+				consent.map(({ event }) => event),
+				receivedAt,
+			);
+			const records: ConsentRecordInsert[] = [];
+			for (const { event, player } of consent) {
+				const sealed = consentSealer.seal(gameId, event, receivedAt);
+				props.set(event, JSON.stringify(sealed.storedProps));
+				records.push({
+					gameId,
+					eventId: event.id,
+					userId: player,
+					time: event.time,
+					receivedAt,
+					policyVersion: sealed.policyVersion,
+					details: sealed.details,
+					tally: sealed.tally,
+				});
+			}
+			await this.#options.consent!.appendRecords(records);
+		}
+
+		await this.#options.testHooks?.beforeInsert?.(gameId, batch.batchId);
+		// A slow batch (half its claim gone) renews the claim before it inserts; if the claim lapsed meanwhile and another
+		// instance stored the batch, its answer is there now and nothing is inserted twice.
+		if (Date.now() - claim.at > claim.ttl / 2) {
+			if (!(await this.#claim(gameId, batch.batchId, claim.holder, claim.ttl))) {
+				throw new EventsUnavailableError(`Batch "${batch.batchId}" took too long and was taken over; retry it.`);
+			}
+			const stored = await this.#storedAnswer(gameId, batch);
+			if (stored) return stored;
+		}
+
+		const byShard = new Map<number, object[]>();
+		for (const { event, player } of fresh) {
+			const shard = route.players.get(player)!;
+			let rows = byShard.get(shard);
+			if (!rows) byShard.set(shard, (rows = []));
+			rows.push({
+				game_id: gameId,
+				id: event.id,
+				batch_id: batch.batchId,
+				user_id: player,
+				session_id: event.sessionId,
+				type: event.type,
+				name: event.name,
+				time: event.time,
+				received_at: receivedAt,
+				props: props.get(event) ?? JSON.stringify(event.props),
+			});
+		}
+		await Promise.all(
+			[...byShard].map(([index, rows]) =>
+				this.#on(this.#shards[index]!, "storing events", (shard) => insertRows(shard, this.#tables.eventsLocal, rows)),
+			),
+		);
+		await this.#options.testHooks?.afterInsert?.(gameId, batch.batchId);
+
+		const result: IngestResult = {
+			accepted: fresh.length,
+			duplicates: batch.events.length - fresh.length,
+			rejected: batch.rejected,
+		};
+		await this.#on(this.#shards[route.batch]!, "storing the batch answer", (shard) =>
+			insertRows(shard, this.#tables.batchesLocal, [
+				{
+					game_id: gameId,
+					batch_id: batch.batchId,
+					received_at: receivedAt,
+					response: JSON.stringify(result),
+					fingerprint: batch.fingerprint ?? "",
+				},
+			]),
+		);
+		return { result, replayed: false };
+	}
+
+	/**
+	 * The shard of each player and of the batch's answer: `cityHash64(…) % shards`, computed by ClickHouse itself (the
+	 * Distributed tables' sharding keys, schema.ts), so rows written straight to a local table sit where a Distributed
+	 * insert would have put them.
+	 */
+	async #route(
+		gameId: string,
+		batchId: string,
+		players: readonly number[],
+	): Promise<{ players: Map<number, number>; batch: number }> {
+		const count = this.#shards.length;
+		if (count === 1) return { players: new Map(players.map((player) => [player, 0])), batch: 0 };
+		const game = sqlString(gameId);
+		// One row, whatever the number of players (a batch of rejected events only has none).
+		const [row] = await this.#on(this.#shards[0]!, "routing the batch", (shard) =>
+			queryRows<{ shards: string[]; batch: string }>(
+				shard,
+				`SELECT cityHash64(${game}, ${sqlString(batchId)}) % ${count} AS batch,
+					arrayMap(u -> cityHash64(${game}, u) % ${count}, CAST([${players.map(sqlInt).join(",")}] AS Array(Int64)))
+						AS shards`,
+				LARGE_QUERY,
+			),
+		);
+		return {
+			players: new Map(players.map((player, i) => [player, Number(row!.shards[i])])),
+			batch: Number(row!.batch),
+		};
+	}
+
+	/**
+	 * The `player NUL id` keys of the candidates already stored, by primary-key prefix (game_id, user_id, id). Every
+	 * shard is asked (in parallel, with the routing query): a player's rows are all on one shard, and a shard without
+	 * them answers from its index alone.
+	 */
+	async #existingIds(
+		gameId: string,
+		candidates: readonly { event: IngestEvent; player: number }[],
+	): Promise<Set<string>> {
+		if (candidates.length === 0) return new Set();
+		const players = [...new Set(candidates.map((candidate) => candidate.player))].map(sqlInt).join(",");
+		const ids = candidates.map((candidate) => sqlString(candidate.event.id)).join(",");
+		const found = new Set<string>();
+		await Promise.all(
+			this.#shards.map(async (shard) => {
+				const rows = await this.#on(shard, "looking up event ids", (s) =>
+					queryRows<{ user_id: string; id: string }>(
+						s,
+						`SELECT DISTINCT user_id, id FROM ${this.#tables.eventsLocal}
+						WHERE game_id = ${sqlString(gameId)} AND user_id IN (${players}) AND id IN (${ids})`,
+						LARGE_QUERY,
+					),
+				);
+				for (const row of rows) found.add(`${Number(row.user_id)}\u0000${row.id}`);
+			}),
+		);
+		return found;
+	}
+
+	// -------------------------------------------------------------------------------------------------------- reads
+
+	/**
+	 * Events of one game in id order. Each shard is read by its local table (`ORDER BY id LIMIT 1 BY id LIMIT n`, so a
+	 * copy not merged away yet shows once) and the pages are merged by id; rows of players the vault no longer knows
+	 * (erased) are left out and the page is read on to its limit, as on SQLite.
+	 */
+	async listEvents(query: ListEventsQuery): Promise<StoredEvent[]> {
+		this.#checkOpen();
+		let pseudonym: number | undefined;
+		if (query.userId !== undefined) {
+			pseudonym = await this.#players.pseudonymOf(query.gameId, query.userId);
+			if (pseudonym === undefined) return [];
+		}
+		const where = [`game_id = ${sqlString(query.gameId)}`];
+		if (pseudonym !== undefined) where.push(`user_id = ${sqlInt(pseudonym)}`);
+		if (query.batchId !== undefined) where.push(`batch_id = ${sqlString(query.batchId)}`);
+		if (query.type !== undefined) where.push(`type = ${sqlString(query.type)}`);
+		if (query.name !== undefined) where.push(`name = ${sqlString(query.name)}`);
+		if (query.from !== undefined) where.push(`time >= ${sqlInt(query.from)}`);
+		if (query.to !== undefined) where.push(`time < ${sqlInt(query.to)}`);
+
+		const userIds = new Map<number, number | undefined>();
+		const out: StoredEvent[] = [];
+		let after = query.after;
+		for (;;) {
+			const limit = query.limit - out.length;
+			const terms = after === undefined ? where : [...where, `id > ${sqlString(after)}`];
+			// 1. the page's keys: only the id and filter columns are read (and sorted), not every event's props;
+			const keyPages = await Promise.all(
+				this.#shards.map(async (shard) => {
+					const keys = await this.#on(shard, "reading events", (s) =>
+						queryRows<{ id: string; user_id: string }>(
+							s,
+							`SELECT id, user_id FROM ${this.#tables.eventsLocal} WHERE ${terms.join(" AND ")}
+							ORDER BY id LIMIT 1 BY id LIMIT ${sqlInt(limit)}`,
+						),
+					);
+					return keys.map((key) => ({ id: key.id, player: Number(key.user_id), shard: shard.index }));
+				}),
+			);
+			const keys = mergeById(keyPages).slice(0, limit);
+			// 2. players the vault no longer knows (erased) are left out;
+			const live: typeof keys = [];
+			for (const key of keys) {
+				if (!userIds.has(key.player)) userIds.set(key.player, await this.#players.userIdOf(query.gameId, key.player));
+				if (userIds.get(key.player) !== undefined) live.push(key);
+			}
+			// 3. the rows themselves, by primary-key prefix (game_id, user_id) on their shards.
+			const rows = await this.#rowsByKey(query.gameId, live);
+			for (const row of rows) out.push(toStoredEvent(row, userIds.get(Number(row.user_id))!));
+			if (keys.length < limit || out.length >= query.limit) return out;
+			after = keys.at(-1)!.id;
+		}
+	}
+
+	/** The rows of these keys (in id order), each read on its shard. */
+	async #rowsByKey(
+		gameId: string,
+		keys: readonly { id: string; player: number; shard: number }[],
+	): Promise<EventRow[]> {
+		const byShard = new Map<number, { players: Set<number>; ids: Set<string> }>();
+		for (const { id, player, shard } of keys) {
+			let set = byShard.get(shard);
+			if (!set) byShard.set(shard, (set = { players: new Set(), ids: new Set() }));
+			set.players.add(player);
+			set.ids.add(id);
+		}
+		const wanted = new Set(keys.map((key) => `${key.player}\u0000${key.id}`));
+		const pages = await Promise.all(
+			[...byShard].map(async ([index, set]) => {
+				const rows = await this.#on(this.#shards[index]!, "reading events", (s) =>
+					queryRows<EventRow>(
+						s,
+						`SELECT ${EVENT_SELECT} FROM ${this.#tables.eventsLocal}
+						WHERE game_id = ${sqlString(gameId)} AND user_id IN (${[...set.players].map(sqlInt).join(",")})
+							AND id IN (${[...set.ids].map(sqlString).join(",")})
+						ORDER BY id LIMIT 1 BY id`,
+						LARGE_QUERY,
+					),
+				);
+				return rows.filter((row) => wanted.has(`${Number(row.user_id)}\u0000${row.id}`));
+			}),
+		);
+		return mergeById(pages);
+	}
+
+	async playerEvents(gameId: string, userId: number): Promise<StoredEvent[]> {
+		this.#checkOpen();
+		const pseudonym = await this.#players.pseudonymOf(gameId, userId);
+		if (pseudonym === undefined) return [];
+		const pages = await Promise.all(
+			this.#shards.map((shard) =>
+				this.#on(shard, "reading a player's events", (s) =>
+					queryRows<EventRow>(
+						s,
+						`SELECT ${EVENT_SELECT} FROM ${this.#tables.eventsLocal}
+						WHERE game_id = ${sqlString(gameId)} AND user_id = ${sqlInt(pseudonym)}
+						ORDER BY id LIMIT 1 BY id`,
+					),
+				),
+			),
+		);
+		return mergeById(pages).map((row) => toStoredEvent(row, userId));
+	}
+
+	// ------------------------------------------------------------------------------------------------------ erasure
+
+	/**
+	 * 1. the warehouse takes the player's contribution out of the rollups (it may refuse: rollups behind);
+	 * 2. on each shard holding rows of the player (their one shard, by the sharding key), an `ALTER TABLE … DELETE`
+	 *    mutation removes them; it is waited for until system.mutations shows it done, and the rows are counted gone.
+	 * Idempotent: a player without rows (or unknown to the vault) deletes nothing.
+	 */
+	async erasePlayerEvents(gameId: string, userId: number, at: number): Promise<EraseEventsOutcome> {
+		this.#checkOpen();
+		const pseudonym = await this.#players.pseudonymOf(gameId, userId);
+		if (pseudonym === undefined) return { done: true, deleted: {} };
+		const deleted: Record<string, number> = {};
+		if (this.#parts.erasePlayer) {
+			const outcome = await this.#parts.erasePlayer(gameId, pseudonym, at);
+			if (!outcome.done) return outcome;
+			Object.assign(deleted, outcome.deleted);
+		}
+		const where = `game_id = ${sqlString(gameId)} AND user_id = ${sqlInt(pseudonym)}`;
+		const counts = await Promise.all(
+			this.#shards.map(async (shard) => {
+				const rows = await this.#on(shard, "counting a player's events", (s) =>
+					queryRows<{ n: string }>(s, `SELECT uniqExact(id) AS n FROM ${this.#tables.eventsLocal} WHERE ${where}`),
+				);
+				return Number(rows[0]?.n ?? 0);
+			}),
+		);
+		await Promise.all(
+			this.#shards.map(async (shard, index) => {
+				if (counts[index] === 0) return;
+				await this.#mutate(shard, `ALTER TABLE ${this.#tables.eventsLocal} DELETE WHERE ${where}`, "events_local");
+			}),
+		);
+		const events = counts.reduce((sum, n) => sum + n, 0);
+		if (events > 0) deleted.events = (deleted.events ?? 0) + events;
+		return { done: true, deleted };
+	}
+
+	/**
+	 * Deletes up to `limit` stored answers received before `receivedBefore`: the rows below the (limit + 1)-th oldest
+	 * `received_at` (a ClickHouse mutation deletes by condition, not by count), or when that cut leaves nothing (many
+	 * answers of one instant), `limit` of them by key.
+	 */
+	async pruneBatches(receivedBefore: number, limit: number): Promise<number> {
+		this.#checkOpen();
+		if (limit <= 0) return 0;
+		const local = this.#tables.batchesLocal;
+		const older = (bound: number) => `received_at < ${sqlInt(Math.min(bound, receivedBefore))}`;
+		const countBelow = async (condition: string) =>
+			await Promise.all(
+				this.#shards.map(async (shard) => {
+					const rows = await this.#on(shard, "counting batch answers", (s) =>
+						queryRows<{ n: string }>(
+							s,
+							`SELECT count() AS n FROM (SELECT DISTINCT game_id, batch_id FROM ${local} WHERE ${condition})`,
+						),
+					);
+					return Number(rows[0]?.n ?? 0);
+				}),
+			);
+		let condition = older(receivedBefore);
+		let counts = await countBelow(condition);
+		if (counts.reduce((a, b) => a + b, 0) > limit) {
+			const cut = await this.#on(this.#shards[0]!, "pruning batch answers", (s) =>
+				queryRows<{ received_at: string }>(
+					s,
+					`SELECT received_at FROM ${this.#tables.batches} WHERE ${condition}
+					ORDER BY received_at LIMIT 1 BY game_id, batch_id LIMIT ${sqlInt(limit)}, 1`,
+				),
+			);
+			condition = older(Number(cut[0]!.received_at));
+			counts = await countBelow(condition);
+			if (counts.every((n) => n === 0)) return await this.#pruneOneInstant(Number(cut[0]!.received_at), limit);
+		}
+		await Promise.all(
+			this.#shards.map(async (shard, index) => {
+				if (counts[index] === 0) return;
+				await this.#mutate(shard, `ALTER TABLE ${local} DELETE WHERE ${condition}`, "batches_local");
+			}),
+		);
+		return counts.reduce((a, b) => a + b, 0);
+	}
+
+	/** More than `limit` answers share the oldest `receivedAt`: `limit` of them go, by key. */
+	async #pruneOneInstant(receivedAt: number, limit: number): Promise<number> {
+		let total = 0;
+		for (const shard of this.#shards) {
+			if (total >= limit) break;
+			const keys = await this.#on(shard, "pruning batch answers", (s) =>
+				queryRows<{ game_id: string; batch_id: string }>(
+					s,
+					`SELECT DISTINCT game_id, batch_id FROM ${this.#tables.batchesLocal}
+					WHERE received_at = ${sqlInt(receivedAt)} LIMIT ${sqlInt(limit - total)}`,
+				),
+			);
+			if (keys.length === 0) continue;
+			const list = keys.map((key) => `(${sqlString(key.game_id)}, ${sqlString(key.batch_id)})`).join(",");
+			await this.#mutate(
+				shard,
+				`ALTER TABLE ${this.#tables.batchesLocal} DELETE
+				WHERE received_at = ${sqlInt(receivedAt)} AND (game_id, batch_id) IN (${list})`,
+				"batches_local",
+			);
+			total += keys.length;
+		}
+		return total;
+	}
+
+	/** Runs a mutation and waits until the shard has no unfinished mutation of `table` left (18.16: no mutations_sync). */
+	async #mutate(shard: ClickHouseShard, sql: string, table: string): Promise<void> {
+		await this.#on(shard, "deleting rows", (s) => command(s, sql, LARGE_QUERY));
+		const deadline = Date.now() + MUTATION_TIMEOUT_MS;
+		for (let pause = 20; ; pause = Math.min(pause * 2, 500)) {
+			const rows = await this.#on(shard, "waiting for a mutation", (s) =>
+				queryRows<{ n: string; reason: string }>(
+					s,
+					`SELECT count() AS n FROM system.mutations
+					WHERE database = ${sqlString(this.#options.target.database)} AND table = ${sqlString(table)} AND is_done = 0`,
+				),
+			);
+			if (Number(rows[0]?.n ?? 0) === 0) return;
+			if (Date.now() > deadline) {
+				throw new Error(
+					`ClickHouse shard ${shard.label}: a mutation of ${table} did not finish within ${MUTATION_TIMEOUT_MS} ms`,
+				);
+			}
+			await new Promise((resolve) => setTimeout(resolve, pause));
+		}
+	}
+
+	// ------------------------------------------------------------------------------------------- warehouse (E's)
+
+	async experimentMetricSums(query: ExperimentMetricQuery): Promise<ExperimentMetricRow[]> {
+		return this.warehouse.experimentMetricSums({
+			...query,
+			excludeUserIds: await this.#storedUserIds(query),
+		});
+	}
+
+	async experimentUnits(query: ExperimentUnitsQuery): Promise<ExperimentUnits> {
+		return this.warehouse.experimentUnits({ ...query, excludeUserIds: await this.#storedUserIds(query) });
+	}
+
+	/** The excluded players (QA users forced into a variation) are named by UserId; the events hold pseudonyms. */
+	async #storedUserIds(query: { gameId: string; excludeUserIds: readonly number[] }): Promise<number[]> {
+		const ids = await Promise.all(
+			query.excludeUserIds.map((userId) => this.#players.pseudonymOf(query.gameId, userId)),
+		);
+		return ids.filter((id): id is number => id !== undefined);
+	}
+
+	// ------------------------------------------------------------------------------------------------------ helpers
+
+	/**
+	 * Runs `fn` on a shard; a transient failure (the shard unreachable, its disk full …) becomes a 503 naming the shard:
+	 * retryable, as nothing was acknowledged.
+	 */
+	async #on<T>(shard: ClickHouseShard, what: string, fn: (shard: ClickHouseShard) => Promise<T>): Promise<T> {
+		try {
+			return await fn(shard);
+		} catch (error) {
+			if (isTransient(error)) {
+				const unreachable = new ClickHouseUnreachableError(shard.label, error, `failed while ${what}`);
+				this.#options.logger?.warn("clickhouse shard unavailable", { shard: shard.label, error: unreachable.message });
+				throw new EventsUnavailableError(`The event store is unavailable (${unreachable.message}).`);
+			}
+			throw error;
+		}
+	}
+
+	#checkOpen(): void {
+		if (this.#closed) throw new Error("The ClickHouse event store is closed.");
+	}
+}
+
+/**
+ * ClickHouse error codes of a passing condition: a shard (or, through a Distributed table, a remote one) unreachable
+ * or timing out (209 SOCKET_TIMEOUT, 210 NETWORK_ERROR, 279 ALL_CONNECTION_TRIES_FAILED, 159 TIMEOUT_EXCEEDED), a full
+ * disk (243 NOT_ENOUGH_SPACE, 75 CANNOT_WRITE_TO_FILE_DESCRIPTOR), a busy server (202 TOO_MANY_SIMULTANEOUS_QUERIES,
+ * 252 TOO_MANY_PARTS).
+ */
+const TRANSIENT_CODES = new Set(["159", "202", "209", "210", "243", "252", "279", "75"]);
+
+/** A failure a retry may not meet: the socket (refused, reset, timed out) or a transient ClickHouse condition. */
+function isTransient(error: unknown): boolean {
+	const code = (error as { code?: unknown } | undefined)?.code;
+	if (typeof code === "string") {
+		if (TRANSIENT_CODES.has(code)) return true;
+		if (/^(ECONNREFUSED|ECONNRESET|EPIPE|ETIMEDOUT|EHOSTUNREACH|ENOTFOUND|EAI_AGAIN|UND_ERR)/.test(code)) return true;
+	}
+	const message = error instanceof Error ? error.message : String(error);
+	// The client parses only newer servers' error format into `code`; 18.16 answers "Code: 279, e.displayText() = …".
+	const answered = /^Code: (\d+)[,.]/.exec(message)?.[1];
+	if (answered !== undefined && TRANSIENT_CODES.has(answered)) return true;
+	return /ECONNREFUSED|ECONNRESET|socket hang up|Timeout error|EPIPE|ETIMEDOUT|No space left on device/i.test(message);
+}
+
+/** Merges pages each in id order (bytewise, as ClickHouse and SQLite compare strings) into one. */
+function mergeById<T extends { id: string }>(pages: readonly T[][]): T[] {
+	const all = pages.flat();
+	if (pages.filter((page) => page.length > 0).length > 1) all.sort((a, b) => compareBytes(a.id, b.id));
+	return all;
+}
+
+/** Bytewise UTF-8 order of two strings (JS's < compares UTF-16 units, which differs beyond the BMP). */
+export function compareBytes(a: string, b: string): number {
+	if (isAscii(a) && isAscii(b)) return a < b ? -1 : a > b ? 1 : 0;
+	return Buffer.compare(Buffer.from(a, "utf8"), Buffer.from(b, "utf8"));
+}
+
+function isAscii(value: string): boolean {
+	// eslint-disable-next-line no-control-regex
+	return /^[\x00-\x7f]*$/.test(value);
+}
+
+function toStoredEvent(row: EventRow, userId: number): StoredEvent {
+	return {
+		gameId: row.game_id,
+		id: row.id,
+		batchId: row.batch_id,
+		userId,
+		sessionId: row.session_id,
+		// Only ever written from a validated event.
+		type: row.type as StoredEvent["type"],
+		name: row.name,
+		time: Number(row.time),
+		receivedAt: Number(row.received_at),
+		props: JSON.parse(row.props) as StoredEvent["props"],
+	};
+}

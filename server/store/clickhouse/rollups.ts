@@ -1,0 +1,531 @@
+// The ClickHouse rollup job: folds new events into the fact table (rollups-schema.ts) with the same pure fold as the
+// SQLite warehouse (warehouse/fold.ts), so both engines' rollups mean the same: install day in the game's time zone,
+// attributes from the earliest session_start, first purchase, sessions, funnels, exposures.
+//
+// Why a job with the pure fold rather than materialized views over events_local:
+// - the semantics stay in ONE place (fold.ts). A view would re-implement them in SQL, and ClickHouse 18.16 can only
+//   read JSON props with visitParam* functions, which do not tell a number from a string the way fold.ts does;
+// - a local day needs the game's time zone, which is a setting (metadata store) that can change: the job reads it
+//   when it folds, and refolds a game whose zone changed (as the SQLite warehouse does);
+// - exactly-once: a view fires inside the events insert, so a retried insert (D's write side skips stored ids) would
+//   have to be matched to the view's earlier effect. The job marks what it folded in the same atomic insert instead.
+//
+// The unit of folding is one player's events of one batch on one shard ("unit": game, batch, player). A unit is
+// folded once: the job reads units without a marker, folds them and inserts their facts together with their markers
+// in one insert (one part, all or nothing). A unit is taken only once its batch's answer is stored (D's write side
+// stores it after every shard's insert returned, so the unit is complete), or once it is older than
+// ANSWER_GRACE_MS (a batch whose answer never came: its rows are all there is). Only one folder runs across
+// instances: catchUp and the timer take the lease `warehouse:clickhouse:<database>` when given one.
+import { randomUUID } from "node:crypto";
+import type { PropValue } from "../../ingest/schema.js";
+import { emptyFacts, foldEvents, type FoldEvent } from "../../warehouse/fold.js";
+import type { FoldResult } from "../../warehouse/service.js";
+import { localDayFn } from "../../warehouse/time-zone.js";
+import type { EraseEventsOutcome, LeaseStore } from "../contracts.js";
+import { command, insertRows, queryRows, sqlInt, sqlString, type ClickHouseShard } from "./client.js";
+import type { ClickHouseContext } from "./events-store.js";
+import { FACT, NONE_MAX, NONE_MIN, factTable } from "./rollups-schema.js";
+
+/** A unit whose batch answer has not come for this long is folded anyway (its events are all there will be). */
+export const ANSWER_GRACE_MS = 3_600_000;
+/** Units read per shard per step; their events go into one insert. */
+const STEP_UNITS = 2_000;
+/** Events folded per shard per step at most (about; the last unit is taken whole). */
+const STEP_EVENTS = 50_000;
+/** The fold lease lasts this long unless released (an instance that died holding it blocks folding this long). */
+const LEASE_TTL_MS = 60_000;
+/** How long catchUp, rebuild, purge and erasure wait for another instance's fold step. */
+const LEASE_WAIT_MS = 30_000;
+/** Longest wait for a mutation (rebuild, erasure, purge). */
+const MUTATION_TIMEOUT_MS = 300_000;
+/** Queries that carry many keys. */
+const LARGE_QUERY = { max_query_size: "67108864" } as const;
+
+interface UnitRow {
+	game_id: string;
+	batch_id: string;
+	user_id: string;
+	received: string;
+	n: string;
+}
+
+interface EventRow {
+	game_id: string;
+	batch_id: string;
+	id: string;
+	user_id: string;
+	session_id: string;
+	type: string;
+	name: string;
+	time: string;
+	props: string;
+}
+
+/** One row of wh_facts_local (omitted columns take their defaults: '' and 0). */
+type FactRow = Record<string, string | number>;
+
+export interface RollupJobOptions {
+	/** Leases across instances (the metadata store's): the job folds on one instance at a time. @default none */
+	leases?: LeaseStore | undefined;
+	/** @default Date.now */
+	clock?: () => number;
+}
+
+/** The fold job and the rollups' maintenance (rebuild, purge, erasure) of one ClickHouse database. */
+export class ClickHouseRollups {
+	readonly #ctx: ClickHouseContext;
+	readonly #facts: string;
+	readonly #clock: () => number;
+	readonly #leases: LeaseStore | undefined;
+	readonly #holder = randomUUID();
+	/** Per shard: every unit received before this (unix ms) is folded (scans start here; 0 after a start or rebuild). */
+	readonly #lowWater: number[];
+	/** The zone each game's facts were folded in, per shard (the `zone` rows as read in the current step). */
+	readonly #zones: Map<string, string>[];
+	/** Games refolding after a rebuild (status). */
+	readonly #rebuilding = new Set<string>();
+	#folded = 0;
+	/** Serializes folding, rebuilds and erasures of this instance. */
+	#queue: Promise<unknown> = Promise.resolve();
+
+	constructor(ctx: ClickHouseContext, options: RollupJobOptions = {}) {
+		this.#ctx = ctx;
+		this.#facts = factTable(ctx.target.database);
+		this.#clock = options.clock ?? Date.now;
+		this.#leases = options.leases;
+		this.#lowWater = ctx.shards.map(() => 0);
+		this.#zones = ctx.shards.map(() => new Map());
+	}
+
+	/** Events folded by this instance since it started. */
+	get foldedEvents(): number {
+		return this.#folded;
+	}
+
+	get rebuildingGames(): number {
+		return this.#rebuilding.size;
+	}
+
+	get #lease(): string {
+		return `warehouse:clickhouse:${this.#ctx.target.database}`;
+	}
+
+	/**
+	 * Runs `fn` after everything queued before it, holding the fold lease (when there are leases). `wait`: how long to
+	 * wait for another instance's hold to end; undefined is returned when it did not (the timer then skips a run).
+	 */
+	#exclusive<T>(fn: () => Promise<T>, waitMs = LEASE_WAIT_MS): Promise<T | undefined> {
+		const run = this.#queue.then(async () => {
+			const leases = this.#leases;
+			if (!leases) return await fn();
+			const deadline = this.#clock() + waitMs;
+			for (;;) {
+				const now = this.#clock();
+				if (await leases.acquire(this.#lease, this.#holder, now, now + LEASE_TTL_MS)) break;
+				if (now >= deadline) return undefined;
+				await new Promise((resolve) => setTimeout(resolve, 100));
+			}
+			try {
+				return await fn();
+			} finally {
+				await leases.release(this.#lease, this.#holder);
+			}
+		});
+		this.#queue = run.catch(() => undefined);
+		return run;
+	}
+
+	/** {@link #exclusive}, failing when another instance keeps the lease longer than LEASE_WAIT_MS. */
+	async #mustExclusive<T>(fn: () => Promise<T>): Promise<T> {
+		let ran = false;
+		const out = await this.#exclusive(async () => {
+			ran = true;
+			return await fn();
+		});
+		if (!ran) throw new Error("the warehouse job is busy on another instance (its lease is held): try again");
+		return out as T;
+	}
+
+	/** Folds every unit that is ready, step by step (each under the lease), until none is left. */
+	async catchUp(): Promise<FoldResult> {
+		const total: FoldResult = { events: 0, batches: 0, rebuilding: 0 };
+		for (;;) {
+			const out = await this.#mustExclusive(() => this.#step());
+			total.events += out.events;
+			total.batches += out.batches;
+			if (out.units === 0) break;
+		}
+		this.#rebuilding.clear();
+		return total;
+	}
+
+	/** One step on every shard (the timer's unit of work); true when work is left. Skipped while another holds it. */
+	async tick(): Promise<boolean> {
+		const out = await this.#exclusive(() => this.#step(), 0);
+		if (out && out.units === 0) this.#rebuilding.clear();
+		return out?.more ?? false;
+	}
+
+	/** Units (players' events of a batch) not folded yet, counted as their distinct batches. */
+	async pendingBatches(): Promise<number> {
+		const now = this.#clock();
+		const counts = await Promise.all(
+			this.#ctx.shards.map(async (shard) => {
+				const rows = await queryRows<{ n: string }>(
+					shard,
+					`SELECT uniqExact(game_id, batch_id) AS n FROM (${this.#inboxSql(shard, now, false)})`,
+				);
+				return Number(rows[0]?.n ?? 0);
+			}),
+		);
+		// A batch spans shards: its distinct count is at most the sum (close enough for a status gauge).
+		return counts.reduce((a, b) => a + b, 0);
+	}
+
+	/** The zone a game's facts are folded in (its settings' zone until something is folded). */
+	async zoneOf(gameId: string): Promise<string> {
+		for (const [index, shard] of this.#ctx.shards.entries()) {
+			const zone = await this.#storedZone(shard, index, gameId, false);
+			if (zone !== undefined) return zone;
+		}
+		return (await this.#ctx.settings(gameId)).timeZone;
+	}
+
+	/** Clears a game's facts; the job refolds its raw events (all of them: the scans start over). */
+	rebuild(gameId: string): Promise<void> {
+		return this.#mustExclusive(() => this.#clear(gameId));
+	}
+
+	/**
+	 * Deletes raw events older than each game's retention (facts kept). Nothing while units wait to be folded, so no
+	 * event leaves before the rollups have it.
+	 */
+	purge(now: number): Promise<{ gameId: string; deleted: number }[]> {
+		return this.#mustExclusive(async () => {
+			if ((await this.pendingBatches()) > 0) return [];
+			const out: { gameId: string; deleted: number }[] = [];
+			for (const settings of await this.#ctx.listSettings()) {
+				if (settings.rawRetentionDays === null) continue;
+				const before = now - settings.rawRetentionDays * 86_400_000;
+				const where = `game_id = ${sqlString(settings.gameId)} AND time < ${sqlInt(before)}`;
+				let deleted = 0;
+				await Promise.all(
+					this.#ctx.shards.map(async (shard) => {
+						const rows = await queryRows<{ n: string }>(
+							shard,
+							`SELECT uniqExact(user_id, id) AS n FROM ${this.#ctx.tables.eventsLocal} WHERE ${where}`,
+						);
+						const n = Number(rows[0]?.n ?? 0);
+						if (n === 0) return;
+						await command(shard, `ALTER TABLE ${this.#ctx.tables.eventsLocal} DELETE WHERE ${where}`);
+						await waitForMutations(shard, this.#ctx.target.database, "events_local");
+						deleted += n;
+					}),
+				);
+				if (deleted > 0) out.push({ gameId: settings.gameId, deleted });
+			}
+			return out;
+		});
+	}
+
+	/**
+	 * Takes a player's contribution out of every rollup: deletes their facts (every fact row names its player, game-wide
+	 * sums included). Refuses while some of their events are not folded yet (the caller retries after a catch-up), so a
+	 * fold cannot bring them back after the delete. The unit markers stay: the raw rows are deleted next (by the event
+	 * store) and must not be folded again meanwhile.
+	 */
+	erasePlayer(gameId: string, pseudonym: number): Promise<EraseEventsOutcome> {
+		return this.#mustExclusive(async (): Promise<EraseEventsOutcome> => {
+			const where = `game_id = ${sqlString(gameId)} AND user_id = ${sqlInt(pseudonym)}`;
+			const now = this.#clock();
+			for (const shard of this.#ctx.shards) {
+				const waiting = await queryRows<{ n: string }>(
+					shard,
+					`SELECT count() AS n FROM (${this.#inboxSql(shard, now, true, where)})`,
+				);
+				if (Number(waiting[0]?.n ?? 0) > 0) return { done: false, reason: "unfolded_events" };
+			}
+			let rows = 0;
+			await Promise.all(
+				this.#ctx.shards.map(async (shard) => {
+					const condition = `${where} AND kind != ${sqlString(FACT.unit)}`;
+					const counted = await queryRows<{ n: string }>(
+						shard,
+						`SELECT count() AS n FROM ${this.#facts} WHERE ${condition}`,
+					);
+					const n = Number(counted[0]?.n ?? 0);
+					if (n === 0) return;
+					await command(shard, `ALTER TABLE ${this.#facts} DELETE WHERE ${condition}`);
+					await waitForMutations(shard, this.#ctx.target.database, "wh_facts_local");
+					rows += n;
+				}),
+			);
+			const deleted: Record<string, number> = {};
+			if (rows > 0) deleted.wh_facts = rows;
+			return { done: true, deleted };
+		});
+	}
+
+	// ---------------------------------------------------------------------------------------------------- folding
+
+	/**
+	 * The units of this shard that are ready and not folded: `unanswered` also lists those still waiting for their
+	 * batch's answer (an erasure must wait for them too). `where` narrows the events read.
+	 */
+	#inboxSql(shard: ClickHouseShard, now: number, unanswered: boolean, where = "1"): string {
+		const low = this.#lowWater[shard.index] ?? 0;
+		const ready = unanswered
+			? "1"
+			: `((game_id, batch_id) IN (SELECT game_id, batch_id FROM ${this.#ctx.tables.batches})
+				OR received_at < ${sqlInt(now - ANSWER_GRACE_MS)})`;
+		return `SELECT game_id, batch_id, user_id, any(received_at) AS received, count() AS n
+			FROM ${this.#ctx.tables.eventsLocal}
+			WHERE received_at >= ${sqlInt(low)} AND ${where} AND ${ready}
+			GROUP BY game_id, batch_id, user_id
+			HAVING (game_id, batch_id, user_id) NOT IN (
+				SELECT game_id, batch_id, user_id FROM ${this.#facts}
+				WHERE kind = ${sqlString(FACT.unit)} AND received_at >= ${sqlInt(low)})`;
+	}
+
+	async #step(): Promise<{ events: number; batches: number; units: number; more: boolean }> {
+		const now = this.#clock();
+		// Another instance may have refolded a game since (a zone change): read the zones afresh each step.
+		for (const zones of this.#zones) zones.clear();
+		const perShard = await Promise.all(
+			this.#ctx.shards.map((shard) =>
+				queryRows<UnitRow>(
+					shard,
+					`${this.#inboxSql(shard, now, false)} ORDER BY received, game_id, batch_id, user_id
+					LIMIT ${STEP_UNITS}`,
+				),
+			),
+		);
+		// A game whose zone changed is refolded from scratch first (its facts would mix two zones' days): the games with
+		// new units, and every game with stored settings (a zone changes without new events too).
+		const zones = new Map((await this.#ctx.listSettings()).map((s) => [s.gameId, s.timeZone]));
+		const games = new Set([...zones.keys(), ...perShard.flatMap((rows) => rows.map((row) => row.game_id))]);
+		for (const gameId of games) {
+			const zone = zones.get(gameId) ?? (await this.#ctx.settings(gameId)).timeZone;
+			for (const [index, shard] of this.#ctx.shards.entries()) {
+				const stored = await this.#storedZone(shard, index, gameId);
+				if (stored !== undefined && stored !== zone) {
+					await this.#clear(gameId);
+					return { events: 0, batches: 0, units: 1, more: true };
+				}
+			}
+		}
+		let events = 0;
+		const batches = new Set<string>();
+		let units = 0;
+		let more = false;
+		await Promise.all(
+			this.#ctx.shards.map(async (shard, index) => {
+				const rows = perShard[index]!;
+				// Up to about STEP_EVENTS events, at least one unit.
+				const taken: UnitRow[] = [];
+				let count = 0;
+				for (const row of rows) {
+					if (taken.length > 0 && count + Number(row.n) > STEP_EVENTS) break;
+					taken.push(row);
+					count += Number(row.n);
+				}
+				if (taken.length < rows.length || rows.length === STEP_UNITS) more = true;
+				else this.#lowWater[index] = Math.max(this.#lowWater[index] ?? 0, now - ANSWER_GRACE_MS - 300_000);
+				if (taken.length === 0) return;
+				// (`events += await …` would read `events` before the other shard's fold added to it.)
+				const folded = await this.#foldUnits(shard, index, taken);
+				events += folded;
+				units += taken.length;
+				for (const row of taken) batches.add(`${row.game_id}\u0000${row.batch_id}`);
+			}),
+		);
+		this.#folded += events;
+		return { events, batches: batches.size, units, more };
+	}
+
+	/** Reads the units' events, folds each unit and inserts the facts with the units' markers in one insert. */
+	async #foldUnits(shard: ClickHouseShard, index: number, units: UnitRow[]): Promise<number> {
+		const keys = units
+			.map((u) => `(${sqlString(u.game_id)}, ${sqlString(u.batch_id)}, ${sqlInt(Number(u.user_id))})`)
+			.join(", ");
+		// `LIMIT 1 BY`: an event stored twice (the write side's one race) counts once within a step.
+		const events = await queryRows<EventRow>(
+			shard,
+			`SELECT game_id, batch_id, id, user_id, session_id, type, name, time, props
+			FROM ${this.#ctx.tables.eventsLocal} WHERE (game_id, batch_id, user_id) IN (${keys})
+			ORDER BY game_id, user_id, id LIMIT 1 BY game_id, user_id, id`,
+			LARGE_QUERY,
+		);
+		const byUnit = new Map<string, FoldEvent[]>();
+		for (const row of events) {
+			const key = `${row.game_id}\u0000${row.batch_id}\u0000${row.user_id}`;
+			let list = byUnit.get(key);
+			if (!list) byUnit.set(key, (list = []));
+			list.push({
+				id: row.id,
+				userId: Number(row.user_id),
+				sessionId: row.session_id,
+				type: row.type,
+				name: row.name,
+				time: Number(row.time),
+				props: JSON.parse(row.props) as Record<string, PropValue>,
+			});
+		}
+		const out: FactRow[] = [];
+		const zones = new Map<string, string>();
+		for (const unit of units) {
+			let zone = zones.get(unit.game_id);
+			if (zone === undefined) {
+				zone = (await this.#ctx.settings(unit.game_id)).timeZone;
+				zones.set(unit.game_id, zone);
+				if ((await this.#storedZone(shard, index, unit.game_id)) === undefined) {
+					out.push({ game_id: unit.game_id, kind: FACT.zone, s1: zone, t1: this.#clock() });
+				}
+			}
+			const list = byUnit.get(`${unit.game_id}\u0000${unit.batch_id}\u0000${unit.user_id}`) ?? [];
+			factRows(out, unit.game_id, Number(unit.user_id), list, localDayFn(zone));
+			out.push({
+				game_id: unit.game_id,
+				kind: FACT.unit,
+				user_id: Number(unit.user_id),
+				batch_id: unit.batch_id,
+				received_at: Number(unit.received),
+			});
+		}
+		await insertRows(shard, this.#facts, out);
+		for (const [gameId, zone] of zones) this.#zones[index]!.set(gameId, zone);
+		return events.length;
+	}
+
+	/** The zone of the game's facts on a shard (`cached`: as read earlier in this step). */
+	async #storedZone(shard: ClickHouseShard, index: number, gameId: string, cached = true): Promise<string | undefined> {
+		const known = cached ? this.#zones[index]!.get(gameId) : undefined;
+		if (known !== undefined) return known;
+		const rows = await queryRows<{ zone: string; n: string }>(
+			shard,
+			`SELECT argMax(s1, t1) AS zone, count() AS n FROM ${this.#facts}
+			WHERE game_id = ${sqlString(gameId)} AND kind = ${sqlString(FACT.zone)}`,
+		);
+		if (Number(rows[0]?.n ?? 0) === 0) return undefined;
+		this.#zones[index]!.set(gameId, rows[0]!.zone);
+		return rows[0]!.zone;
+	}
+
+	/** Deletes every fact of a game (markers and zone included) on every shard and rescans from the start. */
+	async #clear(gameId: string): Promise<void> {
+		await Promise.all(
+			this.#ctx.shards.map(async (shard, index) => {
+				await command(shard, `ALTER TABLE ${this.#facts} DELETE WHERE game_id = ${sqlString(gameId)}`);
+				await waitForMutations(shard, this.#ctx.target.database, "wh_facts_local");
+				this.#zones[index]!.delete(gameId);
+				this.#lowWater[index] = 0;
+			}),
+		);
+		this.#rebuilding.add(gameId);
+	}
+}
+
+/** Appends the fact rows of one unit (one player's events) to `out`, from the pure fold. */
+export function factRows(
+	out: FactRow[],
+	gameId: string,
+	userId: number,
+	events: FoldEvent[],
+	dayOf: (time: number) => number,
+): void {
+	const facts = emptyFacts();
+	foldEvents(facts, events, dayOf);
+	const row = (kind: string, values: FactRow): FactRow => ({ game_id: gameId, kind, user_id: userId, ...values });
+	for (const p of facts.players.values()) {
+		out.push(
+			row(FACT.player, {
+				t1: p.firstTime,
+				day: dayOf(p.firstTime),
+				t2: p.maxDay,
+				t3: p.firstPurchaseTime ?? NONE_MIN,
+				...(p.attrs
+					? { s1: "1", t4: p.attrs.time, id: p.attrs.id, props: JSON.stringify(p.attrs.props) }
+					: { t4: NONE_MIN }),
+			}),
+		);
+	}
+	for (const d of facts.userDays.values()) {
+		out.push(row(FACT.userDay, { day: d.day, n1: d.events, n2: d.revenue, n3: d.purchases }));
+	}
+	for (const s of facts.sessions.values()) {
+		out.push(
+			row(FACT.session, {
+				s1: s.sessionId,
+				t1: s.startTime ?? NONE_MIN,
+				t2: s.endTime ?? NONE_MAX,
+				n1: s.duration ?? -1,
+			}),
+		);
+	}
+	for (const e of facts.eventDays.values())
+		out.push(row(FACT.eventDay, { s1: e.type, s2: e.name, day: e.day, n1: e.events }));
+	for (const e of facts.eventHours.values()) {
+		out.push(row(FACT.eventHour, { s1: e.type, s2: e.name, day: e.hour, n1: e.events }));
+	}
+	for (const e of facts.economy.values()) {
+		out.push(
+			row(FACT.economy, {
+				day: e.day,
+				s1: e.currency,
+				s2: e.flow,
+				s3: e.itemType,
+				s4: e.itemId,
+				n1: e.amount,
+				n2: e.events,
+			}),
+		);
+	}
+	for (const e of facts.progression.values()) {
+		out.push(
+			row(FACT.progression, {
+				day: e.day,
+				s1: e.path,
+				s2: e.status,
+				n1: e.events,
+				n2: e.attempts,
+				n3: e.attemptsN,
+				n4: e.seconds,
+				n5: e.secondsN,
+			}),
+		);
+	}
+	for (const e of facts.products.values()) {
+		out.push(row(FACT.product, { day: e.day, s1: e.product, n1: e.revenue, n2: e.purchases }));
+	}
+	for (const f of facts.funnelSteps.values()) {
+		out.push(row(FACT.funnelStep, { s1: f.funnel, day: f.step, t1: f.time, id: f.id, s2: f.stepName }));
+	}
+	for (const x of facts.exposures.values()) {
+		out.push(
+			row(FACT.exposure, {
+				s1: x.experiment,
+				t1: x.time,
+				id: x.id,
+				s2: x.variation,
+				s3: JSON.stringify([...x.variations].sort()),
+			}),
+		);
+	}
+}
+
+/** Waits until no mutation of `table` is running on the shard (18.16 has no mutations_sync). */
+export async function waitForMutations(shard: ClickHouseShard, database: string, table: string): Promise<void> {
+	const deadline = Date.now() + MUTATION_TIMEOUT_MS;
+	for (let pause = 20; ; pause = Math.min(pause * 2, 500)) {
+		const rows = await queryRows<{ n: string }>(
+			shard,
+			`SELECT count() AS n FROM system.mutations
+			WHERE database = ${sqlString(database)} AND table = ${sqlString(table)} AND is_done = 0`,
+		);
+		if (Number(rows[0]?.n ?? 0) === 0) return;
+		if (Date.now() > deadline) {
+			throw new Error(`ClickHouse shard ${shard.label}: a mutation of ${table} did not finish in time`);
+		}
+		await new Promise((resolve) => setTimeout(resolve, pause));
+	}
+}

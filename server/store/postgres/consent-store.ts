@@ -1,0 +1,236 @@
+// The consent ledger on PostgreSQL (tables: privacy-migrations.ts): policy versions, consent records and their
+// tallies, shared by every backend instance. Same behaviour as store/sqlite/consent-store.ts. The difference is who
+// writes records: with the events in another engine (ClickHouse), the event engine calls appendRecords for each new
+// consent event before it acknowledges the batch, and a retry (another instance, after a crash) may append the same
+// records again, even at the same moment: the records' key makes the second append a no-op, tallies included.
+import type pg from "pg";
+import type { ConsentPolicyRecord, ConsentRecordRow, ConsentTallyRow } from "../../privacy/consent-store.js";
+import type { ConsentSource } from "../../privacy/consent.js";
+import type { AsyncPlayerPseudonyms } from "../../privacy/pseudonyms.js";
+import type { ConsentRecordInsert, MetadataConsentStore } from "../contracts.js";
+import { advisoryXactLock, transaction } from "./pool.js";
+
+interface PolicyRow {
+	game_id: string;
+	version: string;
+	summary: string | null;
+	url: string | null;
+	effective_at: number;
+	created_at: number;
+	created_by: string;
+}
+
+interface RecordRow {
+	game_id: string;
+	event_id: string;
+	user_id: number;
+	time: number;
+	received_at: number;
+	policy_version: string;
+	details: Buffer;
+}
+
+interface TallyRow {
+	policy_version: string;
+	source: string;
+	analytics: boolean;
+	experiments: boolean;
+	personalization: boolean;
+	records: number;
+}
+
+const POLICY_COLUMNS = "game_id, version, summary, url, effective_at, created_at, created_by";
+const RECORD_COLUMNS = "game_id, event_id, user_id, time, received_at, policy_version, details";
+
+/** Records written per INSERT statement (7 array parameters, whatever the count; this bounds one statement's work). */
+const APPEND_CHUNK = 1000;
+
+/**
+ * @example
+ * const consent = new PostgresConsentStore(pool, vault);
+ * await consent.appendRecords([{ gameId, eventId, userId: pseudonym, time, receivedAt, policyVersion, details, tally }]);
+ */
+export class PostgresConsentStore implements MetadataConsentStore {
+	readonly #pool: pg.Pool;
+	readonly #players: AsyncPlayerPseudonyms;
+
+	/** `players`: the vault mapping UserIds to the pseudonyms the records hold. */
+	constructor(pool: pg.Pool, players: AsyncPlayerPseudonyms) {
+		this.#pool = pool;
+		this.#players = players;
+	}
+
+	async insertPolicy(record: ConsentPolicyRecord): Promise<"created" | "version_taken" | "out_of_order"> {
+		// The game's policy publications queue on one lock (held to commit), so "out_of_order" is decided against
+		// every version committed before, by any instance; the first version of a game has no row to lock.
+		return await transaction(this.#pool, async (client) => {
+			await advisoryXactLock(client, `consent_policies:${record.gameId}`);
+			const taken = await client.query("SELECT 1 FROM consent_policies WHERE game_id = $1 AND version = $2", [
+				record.gameId,
+				record.version,
+			]);
+			if (taken.rowCount) return "version_taken" as const;
+			const latest = await client.query<{ effective_at: number | null }>(
+				"SELECT max(effective_at) AS effective_at FROM consent_policies WHERE game_id = $1",
+				[record.gameId],
+			);
+			const effectiveAt = latest.rows[0]?.effective_at ?? null;
+			if (effectiveAt !== null && effectiveAt > record.effectiveAt) return "out_of_order" as const;
+			await client.query(`INSERT INTO consent_policies (${POLICY_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7)`, [
+				record.gameId,
+				record.version,
+				record.summary,
+				record.url,
+				record.effectiveAt,
+				record.createdAt,
+				record.createdBy,
+			]);
+			return "created" as const;
+		});
+	}
+
+	async listPolicies(gameId: string): Promise<ConsentPolicyRecord[]> {
+		const { rows } = await this.#pool.query<PolicyRow>(
+			`SELECT ${POLICY_COLUMNS} FROM consent_policies WHERE game_id = $1 ORDER BY effective_at, created_at, version`,
+			[gameId],
+		);
+		return rows.map((row) => ({
+			gameId: row.game_id,
+			version: row.version,
+			summary: row.summary,
+			url: row.url,
+			effectiveAt: row.effective_at,
+			createdAt: row.created_at,
+			createdBy: row.created_by,
+		}));
+	}
+
+	async listRecords(gameId: string, userId: number): Promise<ConsentRecordRow[]> {
+		// The rows hold the player's pseudonym; a player the vault does not know (or no longer knows) has none.
+		const pseudonym = await this.#players.pseudonymOf(gameId, userId);
+		if (pseudonym === undefined) return [];
+		const { rows } = await this.#pool.query<RecordRow>(
+			`SELECT ${RECORD_COLUMNS} FROM consent_records WHERE game_id = $1 AND user_id = $2 ORDER BY time, event_id`,
+			[gameId, pseudonym],
+		);
+		return rows.map((row) => ({
+			gameId: row.game_id,
+			eventId: row.event_id,
+			userId,
+			time: row.time,
+			receivedAt: row.received_at,
+			policyVersion: row.policy_version,
+			details: row.details,
+		}));
+	}
+
+	async summary(
+		gameId: string,
+	): Promise<{ tallies: ConsentTallyRow[]; players: { policyVersion: string; players: number }[] }> {
+		const tallies = await this.#pool.query<TallyRow>(
+			`SELECT policy_version, source, analytics, experiments, personalization, records FROM consent_tallies
+			WHERE game_id = $1 ORDER BY policy_version, source, analytics, experiments, personalization`,
+			[gameId],
+		);
+		const players = await this.#pool.query<{ policy_version: string; players: number }>(
+			`SELECT policy_version, count(DISTINCT user_id)::bigint AS players FROM consent_records WHERE game_id = $1
+			GROUP BY policy_version ORDER BY policy_version`,
+			[gameId],
+		);
+		return {
+			tallies: tallies.rows.map((row) => ({
+				policyVersion: row.policy_version,
+				// The column has a CHECK constraint on the sources.
+				source: row.source as ConsentSource,
+				analytics: row.analytics,
+				experiments: row.experiments,
+				personalization: row.personalization,
+				records: row.records,
+			})),
+			players: players.rows.map((row) => ({ policyVersion: row.policy_version, players: row.players })),
+		};
+	}
+
+	/**
+	 * Inserts the records whose (game, event id) is new and counts exactly those in their tallies, in one
+	 * transaction. Why a record is counted once even when two instances append it at the same moment: the INSERT's
+	 * `ON CONFLICT DO NOTHING … RETURNING` returns only the rows this transaction inserted; a concurrent insert of the
+	 * same key waits for the first transaction to end and then inserts (and returns) nothing. The tally increments
+	 * follow from what was returned, in the same transaction, so they commit or roll back with the records.
+	 * Records and tallies are written in key order, so two appenders of overlapping sets lock rows in the same
+	 * order and do not deadlock (a deadlock would still be retried by the transaction helper).
+	 */
+	async appendRecords(records: readonly ConsentRecordInsert[]): Promise<number> {
+		if (records.length === 0) return 0;
+		for (const record of records) {
+			if (!Number.isSafeInteger(record.userId) || record.userId <= 0) {
+				throw new RangeError(`A consent record needs a player's pseudonym (> 0), not ${record.userId}.`);
+			}
+		}
+		const sorted = [...records].sort((a, b) => compare(a.gameId, b.gameId) || compare(a.eventId, b.eventId));
+		return await transaction(this.#pool, async (client) => {
+			const inserted = new Set<string>();
+			for (let start = 0; start < sorted.length; start += APPEND_CHUNK) {
+				const chunk = sorted.slice(start, start + APPEND_CHUNK);
+				const { rows } = await client.query<{ game_id: string; event_id: string }>(
+					`INSERT INTO consent_records (${RECORD_COLUMNS})
+					SELECT * FROM unnest($1::text[], $2::text[], $3::bigint[], $4::bigint[], $5::bigint[], $6::text[],
+						$7::bytea[])
+					ON CONFLICT (game_id, event_id) DO NOTHING
+					RETURNING game_id, event_id`,
+					[
+						chunk.map((r) => r.gameId),
+						chunk.map((r) => r.eventId),
+						chunk.map((r) => r.userId),
+						chunk.map((r) => r.time),
+						chunk.map((r) => r.receivedAt),
+						chunk.map((r) => r.policyVersion),
+						chunk.map((r) => Buffer.from(r.details.buffer, r.details.byteOffset, r.details.byteLength)),
+					],
+				);
+				for (const row of rows) inserted.add(recordKey(row.game_id, row.event_id));
+			}
+			// One increment per tally row (an upsert must not touch a row twice in one statement), in key order.
+			const counts = new Map<string, { record: ConsentRecordInsert; n: number }>();
+			for (const record of sorted) {
+				const key = recordKey(record.gameId, record.eventId);
+				// A record given twice in one call is inserted once: count it once.
+				if (!inserted.delete(key)) continue;
+				const t = record.tally;
+				const tallyKey = JSON.stringify([
+					record.gameId,
+					record.policyVersion,
+					t.source,
+					t.analytics,
+					t.experiments,
+					t.personalization,
+				]);
+				const entry = counts.get(tallyKey);
+				if (entry) entry.n++;
+				else counts.set(tallyKey, { record, n: 1 });
+			}
+			let added = 0;
+			for (const tallyKey of [...counts.keys()].sort()) {
+				const { record, n } = counts.get(tallyKey)!;
+				const t = record.tally;
+				await client.query(
+					`INSERT INTO consent_tallies (game_id, policy_version, source, analytics, experiments, personalization,
+						records)
+					VALUES ($1, $2, $3, $4, $5, $6, $7)
+					ON CONFLICT (game_id, policy_version, source, analytics, experiments, personalization)
+					DO UPDATE SET records = consent_tallies.records + excluded.records`,
+					[record.gameId, record.policyVersion, t.source, t.analytics, t.experiments, t.personalization, n],
+				);
+				added += n;
+			}
+			return added;
+		});
+	}
+}
+
+const recordKey = (gameId: string, eventId: string) => `${gameId}\0${eventId}`;
+
+/** Byte order of UTF-16 code units, as the "C" collation orders ASCII ids (event ids are ASCII). */
+function compare(a: string, b: string): number {
+	return a < b ? -1 : a > b ? 1 : 0;
+}
