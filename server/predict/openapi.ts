@@ -10,7 +10,8 @@ measured on players and days it was not trained on and compared with a naive bas
 - purchase: probability of a purchase within 7 days (baseline: recency alone);
 - ltv: expected Robux over 30 and 90 days (hurdle model; baseline: the cohort average);
 - recommendations: item-to-item co-purchase (hit-rate@5 of a held-out player's last purchase; baseline: popularity);
-- anomalies: DAU, revenue, event volume and error rate per local day against a weekday-seasonal robust baseline.
+- anomalies: DAU, revenue, event volume, error rate and the SDK version mix (share of sessions on the newest SDK) per
+  local day against a weekday-seasonal robust baseline.
 A model without enough data says why (\`status: "insufficient_data"\`, \`reason\`) instead of failing the others.
 Events are the ones the SDK's consent gate let through (players who allow analytics); erased players are left out.
 `;
@@ -60,7 +61,11 @@ export const predictionSummarySchema = z.object({
 			alerts: z
 				.array(
 					z.object({
-						kpi: z.string().describe("dau, revenue, event_volume or error_rate."),
+						kpi: z
+							.string()
+							.describe(
+								"dau, revenue, event_volume, error_rate or sdk_version_mix (share of sessions on the newest SDK).",
+							),
 						date: z.string().describe("The local day (YYYY-MM-DD)."),
 						value: z.number().describe("The day's value."),
 						expected: z.number().describe("The baseline's expectation."),

@@ -229,10 +229,13 @@ const KPI_NAMES: Record<string, string> = {
 	revenue: "Revenue (Robux)",
 	event_volume: "Events",
 	error_rate: "Error rate",
+	sdk_version_mix: "Sessions on the newest SDK",
 };
 
 function kpiText(kpi: string, value: number): string {
-	return kpi === "error_rate" ? `${(100 * value).toFixed(2)}%` : Math.round(value).toLocaleString("en-US");
+	return kpi === "error_rate" || kpi === "sdk_version_mix"
+		? `${(100 * value).toFixed(2)}%`
+		: Math.round(value).toLocaleString("en-US");
 }
 
 /**

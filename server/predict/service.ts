@@ -293,6 +293,16 @@ function anomalySection(events: readonly StoredEvent[], timeZone: string, from: 
 	const n = last - first + 1;
 	if (n < 22) throw new RangeError("fewer than 22 days of history");
 	const players = Array.from({ length: n }, () => new Set<number>());
+	// SDK version mix: the share of players' sessions started on a server running the newest SDK version seen.
+	const versions = new Set<string>();
+	for (const e of events) {
+		if (e.type === "session_start" && e.userId > 0 && typeof e.props.sdkVersion === "string") {
+			versions.add(e.props.sdkVersion);
+		}
+	}
+	const newest = [...versions].sort(compareVersions).at(-1);
+	const sessionsOnNewest = new Array<number>(n).fill(0);
+	const sessionsWithVersion = new Array<number>(n).fill(0);
 	const revenue = new Array<number>(n).fill(0);
 	const volume = new Array<number>(n).fill(0);
 	const errors = new Array<number>(n).fill(0);
@@ -303,6 +313,10 @@ function anomalySection(events: readonly StoredEvent[], timeZone: string, from: 
 		if (i < firstSeen) firstSeen = i;
 		volume[i]! += 1;
 		if (e.userId > 0) players[i]!.add(e.userId);
+		if (e.type === "session_start" && e.userId > 0 && typeof e.props.sdkVersion === "string") {
+			sessionsWithVersion[i]! += 1;
+			if (e.props.sdkVersion === newest) sessionsOnNewest[i]! += 1;
+		}
 		if (e.type === "error") errors[i]! += 1;
 		else if (e.type === "purchase") {
 			const robux = e.props.robux;
@@ -318,6 +332,18 @@ function anomalySection(events: readonly StoredEvent[], timeZone: string, from: 
 		{ kpi: "event_volume", scale: "log", values: volume },
 		{ kpi: "error_rate", scale: "logit", values: errors.map((x, i) => (volume[i]! > 0 ? x / volume[i]! : NaN)) },
 	];
+	// From the day the newest version first ran on: before it the share is not a mix but the version's absence. Days
+	// without a reported session (SDKs that do not send their version) are missing values.
+	const firstOnNewest = sessionsOnNewest.findIndex((x) => x > 0);
+	if (newest !== undefined && firstOnNewest >= 0) {
+		series.push({
+			kpi: "sdk_version_mix",
+			scale: "logit",
+			values: sessionsOnNewest.map((x, i) =>
+				i >= firstOnNewest && sessionsWithVersion[i]! > 0 ? x / sessionsWithVersion[i]! : NaN,
+			),
+		});
+	}
 	const kpis: KpiSeries[] = [];
 	const alerts: AnomalySection["alerts"] = [];
 	for (const s of series) {
@@ -349,4 +375,19 @@ function anomalySection(events: readonly StoredEvent[], timeZone: string, from: 
 	if (kpis.every((k) => k.days.length === 0)) throw new RangeError("fewer than 22 days of history");
 	alerts.sort((a, b) => (a.date < b.date ? 1 : a.date > b.date ? -1 : 0));
 	return { status: "trained", kpis, alerts };
+}
+
+/** Orders dotted versions numerically part by part ("0.10.0" after "0.9.3"); non-numeric parts compare as text. */
+export function compareVersions(a: string, b: string): number {
+	const pa = a.split(/[.+-]/);
+	const pb = b.split(/[.+-]/);
+	for (let i = 0; i < Math.max(pa.length, pb.length); i++) {
+		const x = pa[i] ?? "";
+		const y = pb[i] ?? "";
+		const nx = Number(x);
+		const ny = Number(y);
+		const c = x !== "" && y !== "" && Number.isFinite(nx) && Number.isFinite(ny) ? nx - ny : x < y ? -1 : x > y ? 1 : 0;
+		if (c !== 0) return c;
+	}
+	return 0;
 }

@@ -117,6 +117,7 @@ describe("tracking → backend", () => {
 			placeVersion: 12,
 			serverType: "public",
 			studio: false,
+			sdkVersion: "0.1.0",
 		});
 		expect(end.props.duration as number).toBeGreaterThan(61);
 		expect(end.props.duration as number).toBeLessThan(63);

@@ -89,6 +89,7 @@ export const KPI_LABELS: Record<string, string> = {
 	revenue: "Revenue (Robux)",
 	event_volume: "Events",
 	error_rate: "Error rate",
+	sdk_version_mix: "Sessions on the newest SDK",
 };
 
 /** One line of the model-quality table: the model's held-out number next to the baseline's. */
@@ -169,6 +170,6 @@ export function driverText(driver: { feature: string; contribution: number }): s
 
 /** The value of a KPI as shown (rates as percentages, the rest rounded). */
 export function kpiValue(kpi: string, value: number): string {
-	if (kpi === "error_rate") return `${(100 * value).toFixed(2)}%`;
+	if (kpi === "error_rate" || kpi === "sdk_version_mix") return `${(100 * value).toFixed(2)}%`;
 	return Math.round(value).toLocaleString("en-US");
 }

@@ -108,7 +108,13 @@ export class ClickHouseExperimentUnits {
 			builder.addUnit(userId, unit.t, unit.min as string | number | null, unit.min !== unit.max);
 		}
 		if (builder.units === 0) return builder.finish(dimensions);
-		const userList = userIds.map(sqlInt).join(",");
+		// The units again, as a subquery each shard runs over its own events: a player's events all live on one shard, so
+		// this is exact, and the query stays small however many units there are (a list of 250,000 ids is past
+		// ClickHouse's 50,000-node query limit).
+		const unitIds = `SELECT user_id FROM ${events} WHERE game_id = ${game}
+			AND name = ${sqlString(query.experimentKey)} AND type = 'exposure' AND time < ${sqlInt(query.to)}
+			AND user_id > 0 AND user_id NOT IN (${excluded})
+			GROUP BY user_id HAVING min(time) >= ${sqlInt(query.from)}`;
 
 		// The warehouse's first event and first profile of each unit (dimensions).
 		const fallbacks: [number, number, string, string][] = [];
@@ -125,7 +131,7 @@ export class ClickHouseExperimentUnits {
 					argMinIf(id, (t4, id), s1 = '1') AS attrs_id, argMinIf(props, (t4, id), s1 = '1') AS attrs,
 					max(s1 = '1') AS has_attrs
 				FROM ${this.#facts} WHERE game_id = ${game} AND kind = ${sqlString(FACT.player)}
-					AND user_id IN (${userList})
+					AND user_id IN (${unitIds})
 				GROUP BY user_id`,
 			);
 			for (const row of players) {
@@ -152,7 +158,7 @@ export class ClickHouseExperimentUnits {
 			if (source.type !== null) conditions.push(`type = ${sqlString(source.type)}`);
 			const rows = await this.#each<{ user_id: string; time: string; props: string }>(
 				() => `SELECT user_id, time, props FROM ${events}
-				WHERE ${conditions.join(" AND ")} AND user_id IN (${userList})
+				WHERE ${conditions.join(" AND ")} AND user_id IN (${unitIds})
 				ORDER BY user_id, time, id LIMIT 1 BY user_id, id`,
 			);
 			for (const row of rows) {
@@ -184,7 +190,7 @@ export class ClickHouseExperimentUnits {
 				() => `SELECT user_id, time, id, session_id, type, props FROM ${events}
 				WHERE game_id = ${game} AND name IN (${[...names].map(sqlString).join(",")})
 					AND type IN ('session_start', 'session_end') AND time >= ${sqlInt(profiles.from)}
-					AND time < ${sqlInt(profiles.to)} AND user_id IN (${userList})
+					AND time < ${sqlInt(profiles.to)} AND user_id IN (${unitIds})
 				ORDER BY user_id, time, id LIMIT 1 BY user_id, id`,
 			);
 			for (const row of rows) {

@@ -2,6 +2,7 @@
 // the player's country. Everything here tolerates errors; a fact that cannot be read is left out.
 import { LocalizationService, Players, RunService } from "@rbxts/services";
 import { Props } from "../../shared/protocol";
+import { version } from "../../shared/version";
 import { FirstVisitStore } from "./first-visit";
 import { PlayerFacts, SessionSources } from "./sessions";
 
@@ -70,6 +71,8 @@ export function readServerFacts(): Props {
 		placeVersion: game.PlaceVersion,
 		serverType: serverType(),
 		studio: RunService.IsStudio(),
+		// The SDK version this server runs: the backend's KPI anomalies follow the version mix (a rollback shows).
+		sdkVersion: version,
 	};
 }
 
