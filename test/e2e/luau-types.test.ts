@@ -90,9 +90,11 @@ function typescriptApi(): { namespaces: Record<string, Record<string, Member>>; 
 					members[member.getName()] = {
 						kind: "function",
 						// A result that may be undefined is optional in Luau: `T | undefined` → `T?`.
+						// An array result is a table in Luau: `string[]` → `{ string }`.
 						signature: `(${params.join(", ")}) -> ${checker
 							.typeToString(call.getReturnType())
 							.replace(/^(\w+) \| undefined$/, "$1?")
+							.replace(/^(\w+)\[\]$/, "{ $1 }")
 							.replace(/^void$/, "()")}`,
 					};
 				} else {
