@@ -84,6 +84,9 @@ const METADATA_TABLES: readonly { table: string; key: readonly string[]; vault?:
 	{ table: "erasure_tombstones", key: ["game_id", "subject"] },
 	{ table: "privacy_jobs", key: ["id"] },
 	{ table: "roblox_notifications", key: ["notification_id"] },
+	// The latest prediction run of each game and its ranked players (by pseudonym, as everywhere).
+	{ table: "predictions", key: ["game_id"] },
+	{ table: "prediction_players", key: ["game_id", "list", "rank"] },
 	{ table: "player_keys", key: ["game_id", "user_id"], vault: true },
 	{ table: "vault_secrets", key: ["name"], vault: true },
 ];

@@ -64,12 +64,12 @@ describe.skipIf(!serviceRequired("postgres"))("PostgreSQL metadata with several 
 		}
 	});
 
-	it("opens 3 stores at once on a new database, both components migrated once", async () => {
+	it("opens 3 stores at once on a new database, every component migrated once", async () => {
 		const stores = await instances(3);
 		const { rows } = await stores[0]!.pool.query<{ component: string; n: number }>(
 			"SELECT component, count(*)::int AS n FROM schema_versions GROUP BY component ORDER BY component",
 		);
-		expect(rows.map((row) => row.component)).toEqual(["metadata", "privacy"]);
+		expect(rows.map((row) => row.component)).toEqual(["metadata", "predictions", "privacy"]);
 		const applied = await stores[0]!.pool.query<{ n: number }>("SELECT count(*) AS n FROM schema_versions");
 		expect(applied.rows[0]?.n).toBe(rows.reduce((sum, row) => sum + row.n, 0));
 	});
