@@ -80,6 +80,8 @@ describe("migrate", () => {
 			"leases",
 			"metric_definitions",
 			"player_id_state",
+			"prediction_players",
+			"predictions",
 			"privacy_jobs",
 			"privacy_secrets",
 			"roblox_notifications",
