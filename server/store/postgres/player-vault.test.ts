@@ -1,6 +1,7 @@
 // The PostgreSQL player vault: the keyring's behaviour (privacy/player-keys.test.ts) with several instances (pools)
 // sharing one vault, and the async consent sealer over it.
 import { randomBytes } from "node:crypto";
+import { mulberry32 } from "../../stats/prng.js";
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { consentDetailsAad, consentSealerAsync, loadedPlayerConsent } from "../../privacy/consent-records.js";
 import { MasterKeys } from "../../privacy/master-keys.js";
@@ -146,6 +147,26 @@ describe.skipIf(!serviceRequired("postgres"))("PostgresPlayerVault", () => {
 		for (const userId of players) {
 			expect(await a.pseudonymOf("g1", userId)).toBe(agreed.get(userId));
 			expect(await b.pseudonymOf("g1", userId)).toBe(agreed.get(userId));
+		}
+	});
+
+	it("does not deadlock when concurrent batches bring the same new players in different orders", async () => {
+		const [a, b] = [await instance(), await instance()];
+		const random = mulberry32(16);
+		// Game servers' batches share players and list them in any order: 3 games × 16 concurrent shuffled batches of
+		// 300 out of 1,000 new players (PostgreSQL reported "deadlock detected" here before the inserts were ordered).
+		for (const game of ["g1", "g2", "g3"]) {
+			const players = Array.from({ length: 1000 }, (_, i) => 2_000_000 + i);
+			const batches = Array.from({ length: 16 }, () => {
+				const batch = [...players];
+				for (let i = batch.length - 1; i > 0; i--) {
+					const j = Math.floor(random() * (i + 1));
+					[batch[i], batch[j]] = [batch[j]!, batch[i]!];
+				}
+				return batch.slice(0, 300);
+			});
+			const results = await Promise.all(batches.map((batch, i) => (i % 2 ? a : b).pseudonymize(game, batch, T0)));
+			expect(results.every((result, i) => result.size === batches[i]!.length)).toBe(true);
 		}
 	});
 

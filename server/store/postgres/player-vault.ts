@@ -113,7 +113,9 @@ export class PostgresPlayerVault implements AsyncPlayerPseudonyms {
 			else out.set(userId, known);
 		}
 		if (missing.length === 0) return out;
-		missing = [...new Set(missing)];
+		// Ascending: concurrent inserts of overlapping players (two batches of one game server's players) then lock the
+		// rows of the (game_id, user_id) key in the same order, so they wait for each other instead of deadlocking.
+		missing = [...new Set(missing)].sort((a, b) => a - b);
 		// Players another instance (or an earlier process) already gave a row: read, not drawn.
 		missing = await this.#readPseudonyms(gameId, missing, out);
 		for (let attempt = 0; missing.length > 0; attempt++) {
