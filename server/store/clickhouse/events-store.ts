@@ -14,7 +14,8 @@
 //     events among the rest are sealed and their records appended (idempotent) to the metadata store;
 // (e) only the new rows are inserted, straight into their shard's local table, and the insert has returned (the part is
 //     written and visible) before anything is answered;
-// (f) the answer is stored under the batchId, (g) the claim released.
+// (f) the answer is stored under the batchId, (g) the claim released (not awaited: the answer is settled by then).
+// (b), (c) and (d) are lookups made at once under the claim, so a new batch waits for one round of them.
 // A slow ingest (past half its claim's ttl) renews the claim and looks for an answer again before (e). A crash between
 // (e) and (f) leaves rows without an answer: the retry finds them in (d) and counts them as duplicates,
 // so every event is stored once. Reads still use `LIMIT 1 BY id`: one event sent in two DIFFERENT batches that two
@@ -208,6 +209,8 @@ export class ClickHouseEventStore implements EventStore {
 	readonly #players: AsyncPlayerPseudonyms;
 	readonly #parts: ClickHouseWarehouseParts;
 	readonly #holder: string;
+	/** Claim releases on their way (ingestBatch does not wait for them; close does). */
+	readonly #releases = new Set<Promise<void>>();
 	#closed = false;
 
 	constructor(options: ClickHouseEventStoreOptions) {
@@ -246,6 +249,7 @@ export class ClickHouseEventStore implements EventStore {
 		if (this.#closed) return;
 		this.#closed = true;
 		try {
+			await Promise.all(this.#releases);
 			await this.warehouse.close();
 		} finally {
 			await closeShards(this.#shards);
@@ -262,13 +266,26 @@ export class ClickHouseEventStore implements EventStore {
 		const claim = { holder, ttl, at: Date.now() };
 		if (!(await this.#claim(gameId, batch.batchId, holder, ttl))) return await this.#awaitOtherInstance(gameId, batch);
 		try {
-			return (await this.#storedAnswer(gameId, batch)) ?? (await this.#store(gameId, batch, receivedAt, claim));
+			return await this.#store(gameId, batch, receivedAt, claim);
 		} finally {
-			await this.#options.releaseBatch?.(gameId, batch.batchId, holder).catch((error: unknown) => {
+			this.#release(gameId, batch.batchId, holder);
+		}
+	}
+
+	/**
+	 * Releases a claim without holding up the answer: the batch's answer (or its failure) is settled already, so a
+	 * resend that finds the claim still held waits for the answer that is there. Pending releases are awaited by close.
+	 */
+	#release(gameId: string, batchId: string, holder: string): void {
+		const release = this.#options.releaseBatch;
+		if (!release) return;
+		const pending = release(gameId, batchId, holder)
+			.catch((error: unknown) => {
 				// The claim lapses after its ttl: a failed release only delays a resend of this batchId.
 				this.#options.logger?.warn("batch claim not released", { gameId, error: String(error) });
-			});
-		}
+			})
+			.finally(() => this.#releases.delete(pending));
+		this.#releases.add(pending);
 	}
 
 	/** Claims the batch; the metadata store unreachable (a restart) is a 503 too: nothing was stored, retry. */
@@ -328,25 +345,18 @@ export class ClickHouseEventStore implements EventStore {
 		if (!consentSealer && batch.events.some((event) => event.type === "consent")) {
 			throw new Error("This store was opened without a consent sealer: it cannot record consent events.");
 		}
-		const pseudonyms = await this.#players.pseudonymize(
-			gameId,
-			batch.events.map((event) => event.userId),
-			receivedAt,
-		);
-		// An id seen earlier in the same batch is a duplicate, as SQLite's (game_id, id) key makes it.
-		const candidates: { event: IngestEvent; player: number }[] = [];
-		const inBatch = new Set<string>();
-		for (const event of batch.events) {
-			if (inBatch.has(event.id)) continue;
-			inBatch.add(event.id);
-			candidates.push({ event, player: pseudonyms.get(event.userId)! });
-		}
-		// Where each player's rows go, and which of the events are stored already, asked at once.
-		const [route, existing] = await Promise.all([
-			this.#route(gameId, batch.batchId, [...new Set(pseudonyms.values())]),
-			this.#existingIds(gameId, candidates),
+		// (b) to (d) at once: the answer of an earlier attempt is looked up while the players are mapped and the shards
+		// asked which events they hold. A new batch (the usual case) then waits for one round of lookups, not three;
+		// a replay wastes lookups that change nothing (the vault rows exist since the first attempt).
+		const [answered, lookedUp] = await Promise.allSettled([
+			this.#storedAnswer(gameId, batch),
+			this.#lookUp(gameId, batch, receivedAt),
 		]);
-		const fresh = candidates.filter((candidate) => !existing.has(`${candidate.player}\u0000${candidate.event.id}`));
+		if (answered.status === "rejected") throw answered.reason;
+		// A stored answer stands even when a lookup failed (a shard down): the replay needs nothing else.
+		if (answered.value) return answered.value;
+		if (lookedUp.status === "rejected") throw lookedUp.reason;
+		const { route, fresh } = lookedUp.value;
 
 		// Consent events: sealed now, their records appended (idempotent) before the events are stored, so a crash in
 		// between leaves a record whose event the retry stores, never an event whose record is lost.
@@ -429,6 +439,41 @@ export class ClickHouseEventStore implements EventStore {
 			]),
 		);
 		return { result, replayed: false };
+	}
+
+	/**
+	 * Steps (c) and (d): the batch's players mapped to pseudonyms, their shards and the batch answer's, and the events
+	 * not stored yet (an id seen earlier in the same batch is a duplicate too, as SQLite's (game_id, id) key makes it).
+	 */
+	async #lookUp(
+		gameId: string,
+		batch: ValidatedBatch,
+		receivedAt: number,
+	): Promise<{
+		route: { players: Map<number, number>; batch: number };
+		fresh: { event: IngestEvent; player: number }[];
+	}> {
+		const pseudonyms = await this.#players.pseudonymize(
+			gameId,
+			batch.events.map((event) => event.userId),
+			receivedAt,
+		);
+		const candidates: { event: IngestEvent; player: number }[] = [];
+		const inBatch = new Set<string>();
+		for (const event of batch.events) {
+			if (inBatch.has(event.id)) continue;
+			inBatch.add(event.id);
+			candidates.push({ event, player: pseudonyms.get(event.userId)! });
+		}
+		// Where each player's rows go, and which of the events are stored already, asked at once.
+		const [route, existing] = await Promise.all([
+			this.#route(gameId, batch.batchId, [...new Set(pseudonyms.values())]),
+			this.#existingIds(gameId, candidates),
+		]);
+		return {
+			route,
+			fresh: candidates.filter((candidate) => !existing.has(`${candidate.player}\u0000${candidate.event.id}`)),
+		};
 	}
 
 	/**
