@@ -1,0 +1,63 @@
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { serviceRequired } from "../../testing/services.js";
+import { sharedClickHouseEventsUrl } from "../../testing/shared-services.js";
+import { closeShards, command, InsertGroups, openShardClients, queryRows, type ClickHouseShard } from "./client.js";
+import { parseClickHouseUrl } from "./url.js";
+
+describe.skipIf(!serviceRequired("clickhouse"))("InsertGroups (group commit)", () => {
+	let shard: ClickHouseShard;
+	let table: string;
+	/** The inserts the shard's client was asked for, with their row counts. */
+	const inserts: number[] = [];
+
+	beforeAll(async () => {
+		const target = parseClickHouseUrl(sharedClickHouseEventsUrl("groups", { shards: 1 }));
+		shard = openShardClients(target)[0]!;
+		await command(shard, `CREATE DATABASE IF NOT EXISTS ${target.database}`);
+		table = `${target.database}.rows`;
+		await command(shard, `CREATE TABLE ${table} (k String, n Int64) ENGINE = MergeTree ORDER BY k`);
+		// Counts the inserts on their way to the real server (rows are still written by it).
+		const insert = shard.client.insert.bind(shard.client);
+		shard.client.insert = ((params: Parameters<typeof insert>[0]) => {
+			inserts.push((params.values as unknown[]).length);
+			return insert(params);
+		}) as typeof shard.client.insert;
+	});
+	afterAll(async () => {
+		if (shard) await closeShards([shard]);
+	});
+
+	it("inserts at once when idle, and carries the rows of requests made meanwhile in one next insert", async () => {
+		inserts.length = 0;
+		const groups = new InsertGroups();
+		const row = (k: string, n: number) => ({ k, n });
+		const first = groups.insert(shard, table, [row("a", 1)]);
+		// Made while the first insert is on its way: one group.
+		const more = Array.from({ length: 20 }, (_, i) => groups.insert(shard, table, [row(`b${i}`, i), row(`c${i}`, i)]));
+		await Promise.all([first, ...more]);
+		expect(inserts).toEqual([1, 40]);
+		const [count] = await queryRows<{ n: string }>(shard, `SELECT count() AS n FROM ${table}`);
+		expect(Number(count!.n)).toBe(41);
+	});
+
+	it("closes a group at maxRows, and a failed insert rejects only the requests it carried", async () => {
+		inserts.length = 0;
+		const groups = new InsertGroups(5);
+		const ok = (k: string) => ({ k, n: 1 });
+		const first = groups.insert(shard, table, [ok("d")]);
+		const a = groups.insert(shard, table, [ok("e"), ok("f"), ok("g")]);
+		// A row the server refuses (n is not a number): 3 more rows would pass 5, so its group is new: [x, x2, x3, h].
+		const bad = groups.insert(shard, table, [{ k: "x", n: "not a number" }, ok("x2"), ok("x3")]);
+		const b = groups.insert(shard, table, [ok("h")]);
+		const results = await Promise.allSettled([first, a, bad, b]);
+		expect(results.map((r) => r.status)).toEqual(["fulfilled", "fulfilled", "rejected", "rejected"]);
+		expect(inserts).toEqual([1, 3, 4]);
+		const after = groups.insert(shard, table, [ok("i")]);
+		await after;
+		const keys = await queryRows<{ k: string }>(
+			shard,
+			`SELECT k FROM ${table} WHERE k IN ('d','e','f','g','h','i','x','x2','x3') ORDER BY k`,
+		);
+		expect(keys.map((r) => r.k)).toEqual(["d", "e", "f", "g", "i"]);
+	});
+});
