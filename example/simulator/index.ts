@@ -24,6 +24,7 @@ import {
 	type RecordedClientMessage,
 	type ScheduledPlayerChange,
 } from "../../test/harness/world.js";
+import { MarketplaceBackend, type MarketplaceConfig } from "../../test/harness/services/marketplace.js";
 import { mulberry32 as stream, sampleNormal } from "../../server/stats/prng.js";
 
 export interface SimulationOptions {
@@ -69,7 +70,64 @@ export interface SimulationOptions {
 	 * played one after another on every server, so only a single server (`servers: 1`) can pause for it.
 	 */
 	beforeDay?: (day: number, startMs: number) => Promise<void>;
+	/**
+	 * The planted co-purchase rule (see CO_PURCHASE_PAIRS): the chance that a player who buys one item of a pair
+	 * wants its partner and buys it as soon as they can afford it (in that session or a later one). 0 plants no pairs.
+	 * @default 0.7
+	 */
+	pairPull?: number;
+	/**
+	 * KPI anomalies planted on known days of the history (see PlantedAnomaly). @default DEFAULT_ANOMALIES, each only
+	 * when the history is long enough for the anomaly detector to judge its day (`days - daysAgo >= 21`: with the
+	 * default 28 days, all three)
+	 */
+	anomalies?: PlantedAnomaly[];
 }
+
+/**
+ * A KPI anomaly planted on one UTC day of the history, `daysAgo` days before the day of `now` (1 = yesterday):
+ * - `outage`: nobody can join from `fromHour` (UTC) for `hours`, and players in the game are disconnected when it
+ *   starts (a Roblox outage): daily players and event volume drop;
+ * - `errors`: a bad build for the whole day: each level attempt hits a script error with chance `rate` (the game's
+ *   error tracking, ScriptContext.Error, reports it): the error rate spikes;
+ * - `sale`: developer products cost `1 - discount` of their price for the whole day and the sale banner pulls:
+ *   shop visits and each payer's chance of buying a product are multiplied by `pull`, and players who never pay buy
+ *   with chance 0.5% × `pull` per visit: revenue spikes. Daily revenue is a few large purchases, so the detector's
+ *   band is wide: at the defaults a sale brings about 20 times a usual day's Robux.
+ */
+export type PlantedAnomaly =
+	| { kind: "outage"; daysAgo: number; fromHour: number; hours: number }
+	| { kind: "errors"; daysAgo: number; rate: number }
+	| { kind: "sale"; daysAgo: number; discount: number; pull: number };
+
+/**
+ * The anomalies of the seeded history: an outage 6 days ago (12:00–20:00 UTC, the evening peak), an error spike 4
+ * days ago and a 30%-off sale 2 days ago, all in the last 7 days, which the Predictions page's anomaly detector judges
+ * against the 21 or more days before each (server/predict/anomaly.ts).
+ */
+export const DEFAULT_ANOMALIES: readonly PlantedAnomaly[] = [
+	{ kind: "outage", daysAgo: 6, fromHour: 12, hours: 8 },
+	{ kind: "errors", daysAgo: 4, rate: 0.3 },
+	{ kind: "sale", daysAgo: 2, discount: 0.3, pull: 6 },
+];
+
+/** Days of history the anomaly detector needs before a day it judges (server/predict/anomaly.ts minHistoryDays). */
+const DETECTOR_HISTORY_DAYS = 21;
+
+/**
+ * The planted co-purchase pairs, by the example game's item ids (Config.ITEMS; the backend names them
+ * `<itemType>:<itemId>`, e.g. `Gear:speed_coil`): who buys one item of a pair wants the other with chance `pairPull`
+ * (players.server.luau). The other items (hat, wings, wave) and the developer products have no partner. The pet
+ * costs 400 coins, more than most sessions earn (coins do not carry over), so its pair is the weakest.
+ */
+export const CO_PURCHASE_PAIRS: readonly [string, string][] = [
+	["trail", "sparkles"],
+	["halo", "cape"],
+	["dance", "flip"],
+	["speed_coil", "gravity_coil"],
+	["grapple", "glider"],
+	["pet", "pet_collar"],
+];
 
 /** Recorded client messages by the name of the platform they were recorded on. */
 export type ClientRecordings = Record<string, RecordedClientMessage[]>;
@@ -141,6 +199,9 @@ interface SimPlayer {
 	/** Their own session length factor, for good (see SimulationOptions.playtimeSpread). */
 	playtime: number;
 	churned: boolean;
+	/** Coin items they own, and planted partners they want (see CO_PURCHASE_PAIRS). */
+	owned: string[];
+	wishes: string[];
 }
 
 /** The example game's instance tree with the simulated players' script and the backend's address. */
@@ -173,10 +234,12 @@ const MARKETPLACE = {
 		1001: { name: "100 Coins", price: 25 },
 		1002: { name: "600 Coins", price: 99 },
 		1003: { name: "Skip Level", price: 49 },
+		1004: { name: "1,500 Coins", price: 199 },
+		1005: { name: "Skip 3 Levels", price: 119 },
 	},
 	passes: { 2001: { name: "VIP", price: 199 } },
 	autoRespond: "buy",
-};
+} satisfies MarketplaceConfig;
 
 /** The part of the options a server worker gets (functions and signals stay in the calling thread). */
 export type ServerOptions = Omit<SimulationOptions, "onProgress" | "signal" | "servers" | "beforeDay">;
@@ -215,6 +278,9 @@ export async function runSimulation(options: SimulationOptions): Promise<Simulat
 	const spread = rest.playtimeSpread ?? 0;
 	if (!(spread >= 0 && spread <= 3))
 		throw new RangeError(`playtimeSpread must be in [0, 3], got ${rest.playtimeSpread}`);
+	const pull = rest.pairPull ?? 0.7;
+	if (!(pull >= 0 && pull <= 1)) throw new RangeError(`pairPull must be in [0, 1], got ${rest.pairPull}`);
+	plantedAnomalies(rest.anomalies, rest.seedHistory ? (rest.days ?? 28) : 0);
 	if (count === 1) return playServer(options, { index: 0, count: 1 });
 
 	const wallStart = Date.now();
@@ -291,6 +357,27 @@ export async function playServer(
 	// Virtual time 0 is `days` days before now, so the history ends now.
 	const startSeconds = Math.floor(now / 1000) - days * DAY;
 
+	// The experience's catalogue: a sale changes its prices for a day.
+	const market = new MarketplaceBackend(MARKETPLACE);
+	const anomalies = plantedAnomalies(options.anomalies, days);
+	const todayStart = Math.floor(now / 1000 / DAY) * DAY;
+	const windows = anomalies.map((a) => {
+		const from = todayStart - a.daysAgo * DAY + (a.kind === "outage" ? a.fromHour * 3600 : 0);
+		return { ...a, from, to: from + (a.kind === "outage" ? a.hours * 3600 : DAY) };
+	});
+	const during = (kind: PlantedAnomaly["kind"], at: number) =>
+		windows.find((w) => w.kind === kind && at >= w.from && at < w.to);
+	let onSale = false;
+	const setSale = (at: number): void => {
+		const sale = during("sale", at);
+		if (!sale === !onSale) return;
+		onSale = !!sale;
+		for (const [id, spec] of Object.entries(MARKETPLACE.products)) {
+			const discount = sale?.kind === "sale" ? sale.discount : 0;
+			market.setProduct(Number(id), { ...spec, price: Math.round(spec.price * (1 - discount)) });
+		}
+	};
+
 	const vm = await RobloxVm.create({
 		role: "server",
 		name: "simulated game server",
@@ -300,9 +387,12 @@ export async function playServer(
 		placeId: 18180,
 		jobId: jobId(options.seed ?? 1, shard.index),
 		echo: process.env.VANTAGE_SIM_ECHO === "1",
-		config: { secrets: { vantage_game_key: options.gameKey }, marketplace: MARKETPLACE, maxPlayers: MAX_PLAYERS },
+		config: { secrets: { vantage_game_key: options.gameKey }, marketplace: market, maxPlayers: MAX_PLAYERS },
 	});
 	await vm.callH("worldRunServerScripts");
+	// The planted co-purchase pairs, both ways.
+	const partners = Object.fromEntries(CO_PURCHASE_PAIRS.flatMap(([a, b]) => [[a, b] as const, [b, a] as const]));
+	await vm.run(`_G.VantageSimulator.setPairs(${luauString(JSON.stringify(partners))}, ${options.pairPull ?? 0.7})`);
 	await setClientRecordings(vm, options.clientRecordings ?? (await recordClients()));
 
 	const population: SimPlayer[] = [];
@@ -349,6 +439,8 @@ export async function playServer(
 			// Drawn last and only when asked, so populations without it stay as they were.
 			playtime: spread > 0 ? Math.exp(spread * sampleNormal(random)) : 1,
 			churned: false,
+			owned: [],
+			wishes: [],
 		};
 	};
 
@@ -399,17 +491,39 @@ export async function playServer(
 				Math.exp(Math.log(12) + 0.8 * sampleNormal(random)) * (0.6 + p.engagement) * p.sessionScale * p.playtime;
 			return { p, at, seconds: Math.max(60, Math.min(3 * 3600, Math.round(minutes * 60))) };
 		});
+		// An outage: nobody joins during it, and who is playing when it starts is disconnected.
+		const planned = plans.filter((plan) => {
+			const start = startSeconds + dayStart + plan.at;
+			if (during("outage", start)) return false;
+			const outage = windows.find((w) => w.kind === "outage" && start < w.from && start + plan.seconds > w.from);
+			if (outage) plan.seconds = outage.from - start;
+			return true;
+		});
+		plans.length = 0;
+		plans.push(...planned);
 		plans.sort((a, b) => a.at - b.at);
 		await vm.run(
 			`_G.VantageSimulator.addPlans(${luauString(
 				JSON.stringify(
-					plans.map((x) => ({
-						u: x.p.userId,
-						s: x.seconds,
-						k: Math.round(x.p.skill * 100) / 100,
-						b: Math.round(x.p.spend * 100) / 100,
-						seed: Math.floor(random() * 2 ** 31),
-					})),
+					plans.map((x) => {
+						// The bad build and the sale hold for what a session plays inside their day.
+						const start = startSeconds + dayStart + x.at;
+						const overlaps = (kind: PlantedAnomaly["kind"]) =>
+							windows.find((w) => w.kind === kind && start < w.to && start + x.seconds > w.from);
+						const errors = overlaps("errors");
+						const sale = overlaps("sale");
+						return {
+							u: x.p.userId,
+							s: x.seconds,
+							k: Math.round(x.p.skill * 100) / 100,
+							b: Math.round(x.p.spend * 100) / 100,
+							seed: Math.floor(random() * 2 ** 31),
+							o: x.p.owned,
+							w: x.p.wishes,
+							...(errors?.kind === "errors" ? { e: [errors.rate, errors.from, errors.to] } : {}),
+							...(sale?.kind === "sale" ? { m: [sale.pull, sale.from, sale.to] } : {}),
+						};
+					}),
 				),
 			)})`,
 		);
@@ -444,12 +558,25 @@ export async function playServer(
 				await vm.advance(1);
 			}
 		} else {
-			await vm.advance(length);
+			// A sale's prices hold from its first second to its last: the day is played in pieces at its edges.
+			setSale(startSeconds + dayStart);
+			let clock = dayStart;
+			const edges = windows
+				.filter((w) => w.kind === "sale")
+				.flatMap((w) => [w.from - startSeconds, w.to - startSeconds])
+				.filter((t) => t > dayStart && t < dayStart + length)
+				.sort((a, b) => a - b);
+			for (const edge of edges) {
+				await vm.advance(edge - clock);
+				clock = edge;
+				setSale(startSeconds + clock);
+			}
+			await vm.advance(dayStart + length - clock);
 		}
 		if (options.signal?.aborted) return;
 		// How each session went moves the player's will to return: fails push it down, progress up.
 		const outcomes = JSON.parse(((await vm.run(`return _G.VantageSimulator.takeOutcomes()`)) as string[])[0]!) as
-			Record<string, { f: number; c: number; d: string }> | unknown[];
+			Record<string, { f: number; c: number; d: string; i: string[] | object; w: string[] | object }> | unknown[];
 		if (!Array.isArray(outcomes)) {
 			const byId = new Map(population.map((p) => [String(p.userId), p]));
 			for (const [id, o] of Object.entries(outcomes)) {
@@ -458,6 +585,9 @@ export async function playServer(
 				const progress = o.c / Math.max(1, o.c + o.f);
 				const next = p.engagement * 0.85 + progress * 0.12 - (o.d === "hard" ? 0.03 : 0);
 				p.engagement = Math.min(0.75, Math.max(0.05, next));
+				// What they bought and still want carries over to their next session (an empty Luau table is `{}`).
+				if (Array.isArray(o.i)) p.owned.push(...(o.i as string[]));
+				p.wishes = Array.isArray(o.w) ? (o.w as string[]) : [];
 			}
 		}
 	};
@@ -527,6 +657,31 @@ export async function recordClients(
 	} finally {
 		await world.destroy();
 	}
+}
+
+/**
+ * The anomalies to plant in `days` of history: the ones given, checked, or the defaults the history is long enough
+ * for the detector to judge.
+ */
+function plantedAnomalies(given: readonly PlantedAnomaly[] | undefined, days: number): PlantedAnomaly[] {
+	if (given === undefined) return DEFAULT_ANOMALIES.filter((a) => days - a.daysAgo >= DETECTOR_HISTORY_DAYS);
+	for (const a of given) {
+		const where = `anomaly ${JSON.stringify(a)}`;
+		if (!Number.isInteger(a.daysAgo) || a.daysAgo < 1 || a.daysAgo > days)
+			throw new RangeError(`${where}: daysAgo must be a whole number in [1, ${days}] (the history's days)`);
+		if (a.kind === "outage") {
+			if (!Number.isInteger(a.fromHour) || a.fromHour < 0 || a.fromHour > 23)
+				throw new RangeError(`${where}: fromHour must be a whole hour in [0, 23]`);
+			if (!(a.hours > 0 && a.fromHour + a.hours <= 24))
+				throw new RangeError(`${where}: hours must be > 0 and end by midnight`);
+		} else if (a.kind === "errors") {
+			if (!(a.rate > 0 && a.rate <= 1)) throw new RangeError(`${where}: rate must be in (0, 1]`);
+		} else if (a.kind === "sale") {
+			if (!(a.discount >= 0 && a.discount < 1)) throw new RangeError(`${where}: discount must be in [0, 1)`);
+			if (!(a.pull >= 1 && a.pull <= 10)) throw new RangeError(`${where}: pull must be in [1, 10]`);
+		} else throw new RangeError(`${where}: kind must be outage, errors or sale`);
+	}
+	return [...given];
 }
 
 /** A version 4 UUID for the server's JobId, the same for the same seed and server. */
