@@ -3,7 +3,13 @@ import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import { makeEvent } from "../testing/fixtures.js";
 import { createTestApp, type TestApp } from "../testing/test-app.js";
-import { BATCH_IDEMPOTENCY_DAYS, BATCH_IDEMPOTENCY_MS, startBatchPruning, type BatchPruning } from "./batch-pruning.js";
+import {
+	BATCH_IDEMPOTENCY_DAYS,
+	BATCH_IDEMPOTENCY_MS,
+	LEASE_PRUNE_MARGIN_MS,
+	startBatchPruning,
+	type BatchPruning,
+} from "./batch-pruning.js";
 import { MAX_EVENT_AGE_DAYS } from "./event-time-window.js";
 
 const DAY = 86_400_000;
@@ -54,5 +60,25 @@ describe("the batches idempotency window", () => {
 		expect(await pruning.runOnce()).toBe(4500);
 		expect(await pruning.runOnce()).toBe(0);
 		expect(await t.store.security.pruneBatches(now + 1, 10_000)).toBe(1);
+	});
+
+	it("prunes leases expired longer than the margin ago (claims whose release was lost), and only those", async () => {
+		t = await createTestApp();
+		const now = t.clock.now + 500 * DAY;
+		const { leases } = t.store;
+		const lostAt = now - 2 * LEASE_PRUNE_MARGIN_MS;
+		// A batch claim a crashed instance never released, one that lapsed a minute ago, one held now.
+		expect(await leases.acquire("batch:g1:lost", "dead", lostAt, now - LEASE_PRUNE_MARGIN_MS - 1)).toBe(true);
+		expect(await leases.acquire("batch:g1:lapsed", "dead", now - 120_000, now - 60_000)).toBe(true);
+		expect(await leases.acquire("batch:g1:held", "alive", now, now + 60_000)).toBe(true);
+		// `holder` at a time the lease was held tells whether its row is still there.
+		expect(await leases.holder("batch:g1:lost", lostAt)).toBe("dead");
+		pruning = startBatchPruning({ store: t.store, clock: () => now, intervalMs: 3_600_000 });
+		await pruning.runOnce();
+		expect(await leases.holder("batch:g1:lost", lostAt)).toBeNull();
+		expect(await leases.holder("batch:g1:lapsed", now - 90_000)).toBe("dead");
+		expect(await leases.holder("batch:g1:held", now)).toBe("alive");
+		// The pruned claim is free, as the expired one was: the batch's resend claims it again.
+		expect(await leases.acquire("batch:g1:lost", "next", now, now + 60_000)).toBe(true);
 	});
 });

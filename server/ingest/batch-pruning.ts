@@ -15,6 +15,15 @@ const DAY_MS = 86_400_000;
 export const BATCH_IDEMPOTENCY_DAYS = MAX_EVENT_AGE_DAYS + 7;
 export const BATCH_IDEMPOTENCY_MS = BATCH_IDEMPOTENCY_DAYS * DAY_MS;
 
+/**
+ * Leases (LeaseStore) are pruned by the same pass once they expired this long ago. A `batch:<game>:<batchId>` lease
+ * only keeps two instances from storing one batch AT ONCE; a resend later is answered from the batches table (pruned
+ * by the window above), or finds its events stored already, never from the lease. An expired lease is free whether
+ * its row is there or not, so the margin only has to cover the instances' clocks disagreeing (each passes its own
+ * `now` to acquire): an hour is far beyond any skew, and far beyond the longest lease (a batch claim: 60 s).
+ */
+export const LEASE_PRUNE_MARGIN_MS = 3_600_000;
+
 /** Rows deleted per transaction: a short write, so ingest waits at most a few milliseconds for the lock. */
 const PRUNE_SLICE = 2_000;
 
@@ -35,15 +44,18 @@ export interface BatchPruningOptions {
 }
 
 export interface BatchPruning {
-	/** One pass: deletes, slice by slice, every row older than the window; resolves with how many. */
+	/**
+	 * One pass: deletes, slice by slice, every row older than the window, then every lease expired more than
+	 * {@link LEASE_PRUNE_MARGIN_MS} ago; resolves with how many batch rows.
+	 */
 	runOnce(): Promise<number>;
 	/** Stops the timer and waits for a pass in progress. */
 	stop(): Promise<void>;
 }
 
 /**
- * Prunes the batches idempotency table every `intervalMs` (and once at start). The timer does not keep the process
- * alive; a pass never overlaps another.
+ * Prunes the batches idempotency table and the expired leases every `intervalMs` (and once at start). The timer does
+ * not keep the process alive; a pass never overlaps another.
  *
  * @example
  * const pruning = startBatchPruning({ store, clock: Date.now, logger });
@@ -66,6 +78,16 @@ export function startBatchPruning(options: BatchPruningOptions): BatchPruning {
 				}
 				if (total > 0)
 					options.logger?.info("batch idempotency rows pruned", { deleted: total, keepDays: keepMs / DAY_MS });
+				// The leases of batches (and of jobs) whose holder never released them: a crash, a lost release.
+				const expiredBefore = options.clock() - LEASE_PRUNE_MARGIN_MS;
+				let leases = 0;
+				for (;;) {
+					const deleted = await options.store.leases.pruneExpired(expiredBefore, PRUNE_SLICE);
+					leases += deleted;
+					if (deleted < PRUNE_SLICE) break;
+					await new Promise((resolve) => setImmediate(resolve));
+				}
+				if (leases > 0) options.logger?.info("expired leases pruned", { deleted: leases });
 				return total;
 			} finally {
 				running = undefined;

@@ -2,7 +2,7 @@
 // to fold the game's events, and it resumes (or retries) jobs a previous process left unfinished.
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { memoryLogger } from "../testing/fixtures.js";
-import { createErasure } from "./erasure.js";
+import { createErasure, erasureLease } from "./erasure.js";
 import { openPrivacyBackend, scanForUserId, type PrivacyBackend } from "./privacy-harness.js";
 
 const USER = 918_273_645;
@@ -49,6 +49,32 @@ describe("erasure jobs", () => {
 		expect((await backend.store.privacy.getJob(job.id))?.status).toBe("completed");
 		expect(scanForUserId(backend.databaseFiles, USER)).toEqual([]);
 		expect(await backend.store.listEvents({ gameId: G1, limit: 10 })).toHaveLength(2);
+	});
+
+	it("stop at the next step, neither completed nor failed, when another instance took the job's lease", async () => {
+		const log = memoryLogger("info");
+		const runner = createErasure({
+			store: backend.store,
+			clock: () => backend.clock.now,
+			logger: log.logger,
+			instanceId: "runner",
+			leaseTtlMs: 300,
+		});
+		const admission = await runner.guard.admit(G1, [event("e3", USER)]);
+		const { job } = await runner.jobs.request({ source: "admin", gameIds: [G1], userId: USER, requestedBy: "admin:t" });
+		// The job waits for the admitted batch; meanwhile its lease passes to another instance (as after a long pause).
+		await expect.poll(async () => (await backend.store.privacy.getJob(job.id))?.status).toBe("running");
+		await backend.store.leases.release(erasureLease(job.id), "runner");
+		expect(await backend.store.leases.acquire(erasureLease(job.id), "other", Date.now(), Date.now() + 60_000)).toBe(
+			true,
+		);
+		await new Promise((resolve) => setTimeout(resolve, 250));
+		admission.done();
+		await runner.jobs.idle();
+		expect(log.lines.map((line) => line["msg"])).toContain("erasure job stopped: its lease was lost");
+		expect(await backend.store.privacy.getJob(job.id)).toMatchObject({ status: "running", error: null });
+		expect(await backend.store.listEvents({ gameId: G1, userId: USER, limit: 10 })).toHaveLength(1);
+		expect(await backend.store.leases.holder(erasureLease(job.id), Date.now())).toBe("other");
 	});
 
 	it("leave a game whose events are not folded yet untouched until the warehouse has them", async () => {

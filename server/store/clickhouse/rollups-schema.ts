@@ -13,7 +13,8 @@
 //   game-wide sums included, exactly.
 // Rows are deltas: a query aggregates them by key (sum, min, max, earliest by (time, id)), which is how fold.ts
 // defines them ("any order and any split into chunks gives the same applied result"). Background merges keep the
-// part count small; the row count is bounded by the units folded (a player's events of one batch), not by events.
+// part count small; the rollup job's compaction (rollups.ts) rewrites a shard's rows into one per key now and then, so
+// between two compactions a key has at most one row per unit folded (a player's events of one batch) since the last.
 import type { ClickHouseMigration } from "./schema.js";
 
 /** Kinds of rows of `wh_facts_local` (`kind` column) and what their generic columns hold. */
@@ -54,6 +55,7 @@ export function factTable(database: string): string {
 	return `${database}.wh_facts_local`;
 }
 
+/** A column added here must also be carried by compactionSelects (rollups.ts), which lists every column. */
 export const WAREHOUSE_MIGRATIONS: readonly ClickHouseMigration[] = [
 	{
 		version: 100,

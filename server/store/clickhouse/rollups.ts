@@ -16,10 +16,21 @@
 // stores it after every shard's insert returned, so the unit is complete), or once it is older than
 // ANSWER_GRACE_MS (a batch whose answer never came: its rows are all there is). Only one folder runs across
 // instances: catchUp and the timer take the lease `warehouse:clickhouse:<database>` when given one.
+//
+// Compaction: every fold appends delta rows, so a key (a player's day, session, …) gains a row per unit that touched
+// it, and MergeTree's background merges never combine them. Now and then (#compactDue) the job, holding the fold
+// lease, rewrites a shard's table with one row per key: the rows are aggregated into a staging table (CREATE … AS the
+// fact table) with the same aggregate each reader applies (sum, min, max, earliest by (time, id), union of the
+// variations seen), and `ALTER TABLE … REPLACE PARTITION tuple() FROM staging` swaps them in atomically (the table is
+// unpartitioned: one partition; 18.16 has REPLACE PARTITION, and a query sees the old parts or the new, never both).
+// Unit markers and zone rows are copied as they are, so what is folded stays marked. SummingMergeTree cannot do it:
+// most kinds are minimums and earliest-by rather than sums, and OPTIMIZE … FINAL on a MergeTree merges parts but
+// never rows. Nothing else writes facts while the lease is held; the swap is still skipped if the table's row count or
+// mutations changed during the rewrite, or the lease could not be kept.
 import { randomUUID } from "node:crypto";
-import type { PropValue } from "../../ingest/schema.js";
+import type { PropValue } from "../../domain/ingest.js";
 import { emptyFacts, foldEvents, type FoldEvent } from "../../warehouse/fold.js";
-import type { FoldResult } from "../../warehouse/service.js";
+import type { FoldResult } from "../../domain/warehouse.js";
 import { localDayFn } from "../../warehouse/time-zone.js";
 import type { EraseEventsOutcome, LeaseStore } from "../contracts.js";
 import { command, insertRows, queryRows, sqlInt, sqlString, type ClickHouseShard } from "./client.js";
@@ -40,6 +51,35 @@ const LEASE_WAIT_MS = 30_000;
 const MUTATION_TIMEOUT_MS = 300_000;
 /** Queries that carry many keys. */
 const LARGE_QUERY = { max_query_size: "67108864" } as const;
+/** A compaction's GROUP BY spills to disk past this many bytes rather than failing on memory. */
+const COMPACTION_SETTINGS = { max_bytes_before_external_group_by: "2000000000" } as const;
+/** The fact table's columns, in the order every compaction SELECT gives them. */
+const FACT_COLUMNS =
+	"game_id, kind, user_id, batch_id, received_at, day, s1, s2, s3, s4, n1, n2, n3, n4, n5, t1, t2, t3, t4, id, props";
+/** A JSON string literal inside a JSON array (exposures' s3: the variations seen, each a JSON text). */
+const JSON_STRING_RE = String.raw`"(?:[^"\\]|\\.)*"`;
+
+/** When a shard's fact table is compacted (see the top of this file). */
+export interface CompactionOptions {
+	/** Rows a shard's table must have gained since its last compaction. @default 100000 */
+	minNewRows?: number | undefined;
+	/**
+	 * A table that doubled since its last compaction is compacted at once; one that gained minNewRows rows, after this
+	 * long. @default 3600000 (an hour)
+	 */
+	maxAgeMs?: number | undefined;
+	/** How often an idle fold (or a catchUp) checks whether a shard is due. @default 60000 */
+	checkEveryMs?: number | undefined;
+}
+
+/** What one shard's compaction did. */
+export interface CompactionResult {
+	shard: number;
+	/** Rows before and after (unit markers included), or why nothing was swapped. */
+	before: number;
+	after: number;
+	skipped?: "changed" | "lease_lost" | "pending_mutations";
+}
 
 interface UnitRow {
 	game_id: string;
@@ -69,6 +109,8 @@ export interface RollupJobOptions {
 	leases?: LeaseStore | undefined;
 	/** @default Date.now */
 	clock?: () => number;
+	/** When the fact table is compacted. @default see {@link CompactionOptions} */
+	compaction?: CompactionOptions | undefined;
 }
 
 /** The fold job and the rollups' maintenance (rebuild, purge, erasure) of one ClickHouse database. */
@@ -85,6 +127,10 @@ export class ClickHouseRollups {
 	/** Games refolding after a rebuild (status). */
 	readonly #rebuilding = new Set<string>();
 	#folded = 0;
+	readonly #compaction: Required<CompactionOptions>;
+	/** Per shard: its row count after its last compaction (or when first seen) and when. */
+	readonly #compacted: ({ rows: number; at: number } | undefined)[];
+	#compactCheckedAt = Number.NEGATIVE_INFINITY;
 	/** Serializes folding, rebuilds and erasures of this instance. */
 	#queue: Promise<unknown> = Promise.resolve();
 
@@ -95,6 +141,12 @@ export class ClickHouseRollups {
 		this.#leases = options.leases;
 		this.#lowWater = ctx.shards.map(() => 0);
 		this.#zones = ctx.shards.map(() => new Map());
+		this.#compaction = {
+			minNewRows: options.compaction?.minNewRows ?? 100_000,
+			maxAgeMs: options.compaction?.maxAgeMs ?? 3_600_000,
+			checkEveryMs: options.compaction?.checkEveryMs ?? 60_000,
+		};
+		this.#compacted = ctx.shards.map(() => undefined);
 	}
 
 	/** Events folded by this instance since it started. */
@@ -156,13 +208,17 @@ export class ClickHouseRollups {
 			if (out.units === 0) break;
 		}
 		this.#rebuilding.clear();
+		await this.#exclusive(() => this.#compactDue(), 0);
 		return total;
 	}
 
 	/** One step on every shard (the timer's unit of work); true when work is left. Skipped while another holds it. */
 	async tick(): Promise<boolean> {
 		const out = await this.#exclusive(() => this.#step(), 0);
-		if (out && out.units === 0) this.#rebuilding.clear();
+		if (out && out.units === 0) {
+			this.#rebuilding.clear();
+			await this.#exclusive(() => this.#compactDue(), 0);
+		}
 		return out?.more ?? false;
 	}
 
@@ -264,6 +320,126 @@ export class ClickHouseRollups {
 			if (rows > 0) deleted.wh_facts = rows;
 			return { done: true, deleted };
 		});
+	}
+
+	// ------------------------------------------------------------------------------------------------- compaction
+
+	/**
+	 * Compacts the shards that are due (at most every checkEveryMs; the caller holds the lease). A failure is logged,
+	 * never thrown: the facts are as they were, and folding (or the erasure waiting on a catch-up) goes on.
+	 */
+	async #compactDue(): Promise<void> {
+		const now = this.#clock();
+		if (now - this.#compactCheckedAt < this.#compaction.checkEveryMs) return;
+		this.#compactCheckedAt = now;
+		const { minNewRows, maxAgeMs } = this.#compaction;
+		for (const [index, shard] of this.#ctx.shards.entries()) {
+			try {
+				const rows = (await this.#tableState(shard)).rows;
+				const last = this.#compacted[index];
+				// First seen: this instance does not know when it was last compacted; it counts from here (so a restart
+				// does not rewrite every shard).
+				if (!last) {
+					this.#compacted[index] = { rows, at: now };
+					continue;
+				}
+				const grown = rows - last.rows;
+				if (grown < minNewRows || (rows < 2 * last.rows && now - last.at < maxAgeMs)) continue;
+				const done = await this.#compactShard(shard);
+				this.#ctx.logger?.info("warehouse facts compacted", { ...done, shard: shard.label });
+			} catch (error) {
+				this.#ctx.logger?.warn("warehouse facts not compacted", { shard: shard.label, error: String(error) });
+			}
+		}
+	}
+
+	/** Active rows and mutations (done or not) of the shard's fact table: what a concurrent write would change. */
+	async #tableState(shard: ClickHouseShard): Promise<{ rows: number; mutations: number; pending: number }> {
+		const db = sqlString(this.#ctx.target.database);
+		const [parts, mutations] = await Promise.all([
+			queryRows<{ n: string }>(
+				shard,
+				`SELECT sum(rows) AS n FROM system.parts WHERE database = ${db} AND table = 'wh_facts_local' AND active`,
+			),
+			queryRows<{ n: string; pending: string }>(
+				shard,
+				`SELECT count() AS n, countIf(is_done = 0) AS pending FROM system.mutations
+				WHERE database = ${db} AND table = 'wh_facts_local'`,
+			),
+		]);
+		return {
+			rows: Number(parts[0]?.n ?? 0),
+			mutations: Number(mutations[0]?.n ?? 0),
+			pending: Number(mutations[0]?.pending ?? 0),
+		};
+	}
+
+	/** Rewrites one shard's fact table with one row per key (see the top of this file). */
+	async #compactShard(shard: ClickHouseShard): Promise<CompactionResult> {
+		const before = await this.#tableState(shard);
+		const result = (after: number, skipped?: CompactionResult["skipped"]): CompactionResult => ({
+			shard: shard.index,
+			before: before.rows,
+			after,
+			...(skipped ? { skipped } : {}),
+		});
+		if (before.rows === 0) return result(0);
+		if (before.pending > 0) return result(before.rows, "pending_mutations");
+		const staging = `${this.#ctx.target.database}.wh_facts_compacting`;
+		const lease = this.#keepLease();
+		try {
+			// A staging table a crashed compaction left is dropped first: it never held anything but a copy.
+			await command(shard, `DROP TABLE IF EXISTS ${staging}`);
+			await command(shard, `CREATE TABLE ${staging} AS ${this.#facts}`);
+			// Game by game: each statement stays short (the client's request timeout).
+			const games = await queryRows<{ game_id: string }>(shard, `SELECT DISTINCT game_id FROM ${this.#facts}`);
+			for (const { game_id: gameId } of games) {
+				for (const select of compactionSelects(this.#facts, gameId)) {
+					if (!(await lease.held())) return result(before.rows, "lease_lost");
+					await command(shard, `INSERT INTO ${staging} (${FACT_COLUMNS}) ${select}`, COMPACTION_SETTINGS);
+				}
+			}
+			const now = await this.#tableState(shard);
+			if (now.rows !== before.rows || now.mutations !== before.mutations) return result(before.rows, "changed");
+			if (!(await lease.held())) return result(before.rows, "lease_lost");
+			await command(shard, `ALTER TABLE ${this.#facts} REPLACE PARTITION tuple() FROM ${staging}`);
+			const after = (await this.#tableState(shard)).rows;
+			this.#compacted[shard.index] = { rows: after, at: this.#clock() };
+			return result(after);
+		} finally {
+			await lease.stop();
+			await command(shard, `DROP TABLE IF EXISTS ${staging}`);
+		}
+	}
+
+	/**
+	 * Keeps the fold lease through a long compaction: renewed every third of its ttl. `held()` renews it once more and
+	 * says whether it was never lost (without leases: always).
+	 */
+	#keepLease(): { held(): Promise<boolean>; stop(): Promise<void> } {
+		const leases = this.#leases;
+		if (!leases) return { held: () => Promise.resolve(true), stop: () => Promise.resolve() };
+		let lost = false;
+		let renewing: Promise<boolean> = Promise.resolve(true);
+		const renew = () => {
+			renewing = renewing.then(async () => {
+				const now = this.#clock();
+				const ok = await leases.acquire(this.#lease, this.#holder, now, now + LEASE_TTL_MS).catch(() => false);
+				if (!ok) lost = true;
+				return !lost;
+			});
+			return renewing;
+		};
+		const timer = setInterval(() => void renew(), LEASE_TTL_MS / 3);
+		timer.unref();
+		return {
+			held: renew,
+			// A renewal still running finishes first, so none lands after the caller released the lease.
+			stop: async () => {
+				clearInterval(timer);
+				await renewing;
+			},
+		};
 	}
 
 	// ---------------------------------------------------------------------------------------------------- folding
@@ -423,6 +599,49 @@ export class ClickHouseRollups {
 		);
 		this.#rebuilding.add(gameId);
 	}
+}
+
+/**
+ * The SELECTs that give one game's facts with one row per key, in {@link FACT_COLUMNS} order: each kind aggregated as
+ * its readers aggregate it (metrics-reader.ts, experiment-units.ts), so every answer stays the same; the columns a kind
+ * does not use keep their defaults (`any`). Unit markers, zone rows and any kind not listed here are copied as they are.
+ */
+export function compactionSelects(facts: string, gameId: string): string[] {
+	const game = sqlString(gameId);
+	const k = (kind: string) => sqlString(kind);
+	const sums = [FACT.userDay, FACT.eventDay, FACT.eventHour, FACT.economy, FACT.progression, FACT.product];
+	const merged = [...sums, FACT.player, FACT.session, FACT.funnelStep, FACT.exposure];
+	const from = (kinds: string) => `FROM ${facts} WHERE game_id = ${game} AND kind IN (${kinds})`;
+	const hasAttrs = "max(s1 = '1')";
+	const attr = (column: string, none: string) => `if(${hasAttrs}, argMinIf(${column}, (t4, id), s1 = '1'), ${none})`;
+	return [
+		// Copied: what marks folded units, the zone, and kinds this code does not know.
+		`SELECT ${FACT_COLUMNS} FROM ${facts} WHERE game_id = ${game} AND kind NOT IN (${merged.map(k).join(", ")})`,
+		// Sums per key (a player's day; events per name and day or hour; economy, progression and product rows).
+		`SELECT game_id, kind, user_id, any(batch_id), any(received_at), day, s1, s2, s3, s4,
+			sum(n1), sum(n2), sum(n3), sum(n4), sum(n5), any(t1), any(t2), any(t3), any(t4), any(id), any(props)
+		${from(sums.map(k).join(", "))} GROUP BY game_id, kind, user_id, day, s1, s2, s3, s4`,
+		// A player: first time and its day, latest day, first purchase, attributes of the earliest session_start.
+		`SELECT game_id, kind, user_id, any(batch_id), any(received_at), argMin(day, t1), if(${hasAttrs}, '1', ''),
+			any(s2), any(s3), any(s4), any(n1), any(n2), any(n3), any(n4), any(n5), min(t1), max(t2), min(t3),
+			${attr("t4", `toInt64(${sqlInt(NONE_MIN)})`)}, ${attr("id", "''")}, ${attr("props", "''")}
+		${from(k(FACT.player))} GROUP BY game_id, kind, user_id`,
+		// A session: earliest start, latest end, the duration (max: one session_end gives it, the others -1).
+		`SELECT game_id, kind, user_id, any(batch_id), any(received_at), any(day), s1, any(s2), any(s3), any(s4),
+			max(n1), any(n2), any(n3), any(n4), any(n5), min(t1), max(t2), any(t3), any(t4), any(id), any(props)
+		${from(k(FACT.session))} GROUP BY game_id, kind, user_id, s1`,
+		// A funnel step's first arrival, earliest by (time, id), with its step name.
+		`SELECT game_id, kind, user_id, any(batch_id), any(received_at), day, s1, argMin(s2, (t1, id)), any(s3),
+			any(s4), any(n1), any(n2), any(n3), any(n4), any(n5), min(t1), any(t2), any(t3), any(t4),
+			argMin(id, (t1, id)), any(props)
+		${from(k(FACT.funnelStep))} GROUP BY game_id, kind, user_id, s1, day`,
+		// An exposure: the first (by time, id) and its variation; every variation seen, as one JSON array.
+		`SELECT game_id, kind, user_id, any(batch_id), any(received_at), any(day), s1, argMin(s2, (t1, id)),
+			concat('[', arrayStringConcat(arraySort(groupUniqArrayArray(extractAll(s3, ${sqlString(JSON_STRING_RE)}))), ','), ']'),
+			any(s4), any(n1), any(n2), any(n3), any(n4), any(n5), min(t1), any(t2), any(t3), any(t4),
+			argMin(id, (t1, id)), any(props)
+		${from(k(FACT.exposure))} GROUP BY game_id, kind, user_id, s1`,
+	];
 }
 
 /** Appends the fact rows of one unit (one player's events) to `out`, from the pure fold. */

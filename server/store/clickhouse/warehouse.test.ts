@@ -4,8 +4,8 @@
 // and sums must be equal (floats to 1e-9 relative). Two real ClickHouse 18.16 shards.
 import { randomBytes } from "node:crypto";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
-import type { MetricDefinition } from "../../experiments/metric.js";
-import type { BreakdownDimension } from "../../experiments/units.js";
+import type { MetricDefinition } from "../../domain/experiments.js";
+import type { BreakdownDimension } from "../../domain/experiments.js";
 import type { IngestEvent, ValidatedBatch } from "../../ingest/schema.js";
 import type { MetricRequest } from "../../metrics/engine.js";
 import { parseDimension, parseFilter, type SegmentSpec } from "../../metrics/segments.js";
@@ -18,6 +18,7 @@ import { queryRows } from "./client.js";
 import type { ClickHouseEventStore, ClickHouseTestHooks } from "./events-store.js";
 import type { LeaseStore } from "../contracts.js";
 import { openClickHouseEvents } from "./index.js";
+import type { CompactionOptions } from "./rollups.js";
 import { clickHouseWarehouse } from "./warehouse.js";
 
 const DAY = 86_400_000;
@@ -230,7 +231,7 @@ async function openClickHouse(
 	db: string,
 	keyring: PlayerKeyring,
 	zones: Record<string, string>,
-	extra: { leases?: LeaseStore; testHooks?: ClickHouseTestHooks } = {},
+	extra: { leases?: LeaseStore; testHooks?: ClickHouseTestHooks; compaction?: CompactionOptions } = {},
 ): Promise<ClickHouseEventStore> {
 	const settings = async (gameId: string): Promise<GameSettings> => ({
 		gameId,
@@ -246,7 +247,7 @@ async function openClickHouse(
 		listSettings: async () => Promise.all(Object.keys(zones).map(settings)),
 		claimBatch: (game, batch, holder, ttl) => claims.acquire(`${game}:${batch}`, holder, Date.now(), Date.now() + ttl),
 		releaseBatch: (game, batch, holder) => claims.release(`${game}:${batch}`, holder),
-		warehouse: clickHouseWarehouse({ leases: extra.leases }),
+		warehouse: clickHouseWarehouse({ leases: extra.leases, compaction: extra.compaction }),
 		testHooks: extra.testHooks,
 	});
 	cleanup.push(() => clickhouse.close());
@@ -268,6 +269,11 @@ class MemoryLeases implements LeaseStore {
 	async holder(name: string, now: number): Promise<string | null> {
 		const lease = this.#held.get(name);
 		return lease && lease.until > now ? lease.holder : null;
+	}
+	async pruneExpired(expiredBefore: number, limit: number): Promise<number> {
+		const expired = [...this.#held].filter(([, lease]) => lease.until < expiredBefore).slice(0, limit);
+		for (const [name] of expired) this.#held.delete(name);
+		return expired.length;
 	}
 }
 
@@ -565,6 +571,44 @@ describe.skipIf(!serviceRequired("clickhouse"))("ClickHouse warehouse (2 shards)
 				await reference.sqlite.warehouse.metric("g2", request, NOW),
 			);
 		}
+	}, 600_000);
+
+	it("compacts the fact table to one row per key as it folds batch after batch; every answer stays equal", async () => {
+		const zones = { g1: GAMES.g1! };
+		const pair = await openPair(zones);
+		// Due at every check that finds new rows: each catch-up below ends with a compaction of both shards.
+		const compaction = { minNewRows: 1, maxAgeMs: 0, checkEveryMs: 0 };
+		const compacting = await openClickHouse(pair.db, pair.keyring, zones, { leases: new MemoryLeases(), compaction });
+		const batches = batchesOf("g1", generate("g1", 40, 31), 32);
+		expect(batches.length).toBeGreaterThan(8);
+		// One fold per batch: a player's sessions, days and exposures span batches, so their keys get a row per fold.
+		for (const batch of batches) {
+			// Received now: the fold job scans back from its low-water mark, which follows the clock.
+			const at = Date.now();
+			expect(await compacting.ingestBatch("g1", batch, at)).toEqual(await pair.sqlite.ingestBatch("g1", batch, at));
+			await compacting.warehouse.catchUp();
+		}
+		// Rows per key, with each kind's key as its readers group it (unit markers and zone rows are not merged).
+		const perKey = await Promise.all(
+			compacting.shards.map((shard) =>
+				queryRows<{ kind: string; rows: string; keys: string }>(
+					shard,
+					`SELECT kind, max(n) AS rows, count() AS keys FROM (
+						SELECT kind, count() AS n FROM ${pair.db}.wh_facts_local WHERE kind NOT IN ('unit', 'zone')
+						GROUP BY game_id, kind, user_id, multiIf(kind = 'pl', '', kind IN ('se', 'ex'), s1,
+							kind = 'fs', concat(s1, '/', toString(day)), concat(toString(day), '/', s1, '/', s2, '/', s3, '/', s4))
+					) GROUP BY kind ORDER BY kind`,
+				),
+			),
+		);
+		const kinds = new Set(perKey.flat().map((row) => row.kind));
+		for (const kind of ["pl", "ud", "se", "ed", "eh", "ex", "fs", "ec", "pr", "pd"]) expect(kinds).toContain(kind);
+		for (const row of perKey.flat())
+			expect({ kind: row.kind, rows: Number(row.rows) }).toEqual({ kind: row.kind, rows: 1 });
+		// What is folded stays marked: nothing is folded again.
+		expect((await compacting.warehouse.catchUp()).events).toBe(0);
+		await pair.sqlite.warehouse.catchUp();
+		expect(await compareEverything({ ...pair, clickhouse: compacting }, "g1")).toBeGreaterThan(100);
 	}, 600_000);
 
 	it("folds a batch only once its answer is stored, and once across two instances folding at the same time", async () => {

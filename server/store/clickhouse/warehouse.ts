@@ -2,15 +2,15 @@
 // metrics engine (metrics/engine.ts) on the ClickHouse reader; experiment units and sums run the pure per-unit module
 // on rows read from the shards; the rollup job (rollups.ts) folds new events into the fact table.
 import { computeMetric, type MetricEnvelope, type MetricRequest } from "../../metrics/engine.js";
-import type { DayRange, EventNameRow } from "../../metrics/reader.js";
-import type { ExperimentUnits, ExperimentUnitsQuery } from "../../experiments/units.js";
-import type { FoldResult, WarehouseService, WarehouseStatus } from "../../warehouse/service.js";
+import type { DayRange, EventNameRow } from "../../domain/metrics-reader.js";
+import type { ExperimentUnits, ExperimentUnitsQuery } from "../../domain/experiments.js";
+import type { FoldResult, WarehouseService, WarehouseStatus } from "../../domain/warehouse.js";
 import type { LeaseStore } from "../contracts.js";
 import type { ExperimentMetricQuery, ExperimentMetricRow } from "../types.js";
 import type { ClickHouseContext, ClickHouseWarehouseParts } from "./events-store.js";
 import { ClickHouseExperimentUnits } from "./experiment-units.js";
 import { ClickHouseMetricsReader } from "./metrics-reader.js";
-import { ClickHouseRollups } from "./rollups.js";
+import { ClickHouseRollups, type CompactionOptions } from "./rollups.js";
 import { WAREHOUSE_MIGRATIONS } from "./rollups-schema.js";
 import type { ClickHouseMigration } from "./schema.js";
 
@@ -31,6 +31,8 @@ export interface ClickHouseWarehouseOptions {
 	onError?: ((error: Error) => void) | undefined;
 	/** @default Date.now */
 	clock?: (() => number) | undefined;
+	/** When the job compacts the fact table (rollups.ts). @default see {@link CompactionOptions} */
+	compaction?: CompactionOptions | undefined;
 }
 
 export class ClickHouseWarehouse implements WarehouseService {
@@ -42,7 +44,11 @@ export class ClickHouseWarehouse implements WarehouseService {
 	#closed = false;
 
 	constructor(ctx: ClickHouseContext, options: ClickHouseWarehouseOptions = {}) {
-		this.rollups = new ClickHouseRollups(ctx, { leases: options.leases, clock: options.clock });
+		this.rollups = new ClickHouseRollups(ctx, {
+			leases: options.leases,
+			clock: options.clock,
+			compaction: options.compaction,
+		});
 		this.#reader = new ClickHouseMetricsReader(ctx, (gameId) => this.rollups.zoneOf(gameId));
 		this.#units = new ClickHouseExperimentUnits(ctx);
 		if (options.autoFold) this.#schedule(0, options.intervalMs ?? 1000, options.onError);

@@ -40,4 +40,16 @@ export class PostgresLeaseStore implements LeaseStore {
 		);
 		return rows[0]?.holder ?? null;
 	}
+
+	/**
+	 * The outer `until < $1` is checked again on the row as it is when the DELETE locks it: a lease another instance
+	 * took (renewed) between the subquery's read and the delete is kept.
+	 */
+	async pruneExpired(expiredBefore: number, limit: number): Promise<number> {
+		const { rowCount } = await this.#pool.query(
+			`DELETE FROM leases WHERE until < $1 AND name IN (SELECT name FROM leases WHERE until < $1 LIMIT $2)`,
+			[expiredBefore, limit],
+		);
+		return rowCount ?? 0;
+	}
 }

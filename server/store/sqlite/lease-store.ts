@@ -27,6 +27,7 @@ export class SqliteLeaseStore implements LeaseStore {
 	readonly #acquire;
 	readonly #release;
 	readonly #holder;
+	readonly #prune;
 
 	constructor(db: BetterSqlite3.Database, lock?: MainWriteLock) {
 		this.#lock = lock;
@@ -41,6 +42,11 @@ export class SqliteLeaseStore implements LeaseStore {
 		this.#holder = db.prepare<[string, number], { holder: string }>(
 			"SELECT holder FROM leases WHERE name = ? AND until > ?",
 		);
+		// No index on `until`: the table holds the leases in use plus what expired since the last hourly prune, so the
+		// scan is short.
+		this.#prune = db.prepare<[number, number]>(
+			"DELETE FROM leases WHERE name IN (SELECT name FROM leases WHERE until < ? LIMIT ?)",
+		);
 	}
 
 	async acquire(name: string, holder: string, now: number, until: number): Promise<boolean> {
@@ -53,6 +59,10 @@ export class SqliteLeaseStore implements LeaseStore {
 
 	async holder(name: string, now: number): Promise<string | null> {
 		return this.#holder.get(name, now)?.holder ?? null;
+	}
+
+	async pruneExpired(expiredBefore: number, limit: number): Promise<number> {
+		return await this.#write(() => this.#prune.run(expiredBefore, limit).changes);
 	}
 
 	/** Writes take the ingest/warehouse write lock, as every write on the store's connection does. */
