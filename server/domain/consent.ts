@@ -100,6 +100,12 @@ export interface ConsentStore {
 	listPolicies(gameId: string): Promise<ConsentPolicyRecord[]>;
 	/** One player's consent records, oldest first (by time, then event id). */
 	listRecords(gameId: string, userId: number): Promise<ConsentRecordRow[]>;
+	/**
+	 * The latest record (by time, then event id: the last of {@link listRecords}) of each of these players that has
+	 * one, in no particular order. A player without a record, or erased (the vault no longer knows them), has none.
+	 * What the predictive models read to leave out players who refused a category (server/predict/consent.ts).
+	 */
+	latestRecords(gameId: string, userIds: readonly number[]): Promise<ConsentRecordRow[]>;
 	/** Tallies per policy version and choice, and distinct players with a record per policy version. */
 	summary(
 		gameId: string,

@@ -3,6 +3,7 @@
 // time, so a large game does not stall the others' turns for long and the event loop yields between pages of events.
 // With several instances the job runs where its lease is held (server/shared-state/job-leases.ts).
 import type { Logger } from "../logger.js";
+import type { ConsentKeys } from "../privacy/consent-records.js";
 import type { JobLease } from "../shared-state/job-leases.js";
 import type { PredictionStore } from "../store/contracts.js";
 import type { Store } from "../store/types.js";
@@ -16,6 +17,8 @@ export interface PredictionJobOptions {
 	clock: () => number;
 	logger: Logger;
 	lease?: JobLease;
+	/** Opens players' consent records (see TrainOptions.playerKeys). @default none */
+	playerKeys?: ConsentKeys;
 	/** @default one hour */
 	intervalMs?: number;
 	/** @default one day */
@@ -52,7 +55,7 @@ export function startPredictionJob(options: PredictionJobOptions): PredictionJob
 			const any = await store.listEvents({ gameId: game.id, limit: 1 });
 			if (any.length === 0) continue;
 			try {
-				const doc = await runPredictions(store, game.id, now);
+				const doc = await runPredictions(store, game.id, now, { playerKeys: options.playerKeys });
 				trained.push(game.id);
 				logger.info("predictions trained", {
 					gameId: game.id,

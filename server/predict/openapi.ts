@@ -13,7 +13,11 @@ measured on players and days it was not trained on and compared with a naive bas
 - anomalies: DAU, revenue, event volume, error rate and the SDK version mix (share of sessions on the newest SDK) per
   local day against a weekday-seasonal robust baseline.
 A model without enough data says why (\`status: "insufficient_data"\`, \`reason\`) instead of failing the others.
-Events are the ones the SDK's consent gate let through (players who allow analytics); erased players are left out.
+Consent is checked by the backend too, from each player's latest consent record (a player without one is used: the
+SDK's consent gate sent their events, and where opt-in applies it sends nothing before a grant, which is a record): churn, purchase and LTV use only players who allow analytics, the
+recommendation model only the purchases of players who allow personalization; each card's
+\`training.excludedForConsent\` counts the players left out. KPI anomalies count every stored event, as the KPIs do.
+Erased players are left out.
 `;
 
 const modelSchema = z
@@ -44,6 +48,18 @@ export const predictionSummarySchema = z.object({
 			from: z.string().describe("Start of the history read (ISO 8601)."),
 			to: z.string().describe("End of the history read (ISO 8601)."),
 			truncated: z.boolean().describe("More events than the run reads: it used the first ones."),
+			excludedForConsent: z
+				.object({
+					analytics: z
+						.number()
+						.int()
+						.describe("Players with events left out of churn, purchase and LTV: no analytics consent."),
+					personalization: z
+						.number()
+						.int()
+						.describe("Buyers left out of the recommendation model: no personalization consent."),
+				})
+				.describe("Players left out because their consent does not allow the model's category."),
 		})
 		.describe("What the run read."),
 	models: z
@@ -81,7 +97,9 @@ export const predictionSummarySchema = z.object({
 
 export const predictionPlayersSchema = z.object({
 	list: z.enum(["churn", "purchase", "ltv"]).describe("The ranking."),
-	players: z.array(rankedPlayerSchema).describe("Best first; erased players are left out."),
+	players: z
+		.array(rankedPlayerSchema)
+		.describe("Best first; erased players and players whose consent no longer allows analytics are left out."),
 });
 
 export const recommendationsSchema = z.object({

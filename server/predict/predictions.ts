@@ -1,9 +1,12 @@
 // A game's predictions as the API serves them: training a run and storing it (the document apart from its ranked
-// players, who are stored under their pseudonyms so an erasure removes them), and reading it back.
+// players, who are stored under their pseudonyms so an erasure removes them), and reading it back (the rankings
+// filtered by consent again as they are read, so a withdrawal after the run takes a player out at once).
 import { z } from "zod";
 import { NotFoundError } from "../errors.js";
+import type { ConsentKeys } from "../privacy/consent-records.js";
 import type { PredictionPlayerRow, PredictionRecord, PredictionStore } from "../store/contracts.js";
 import type { Store } from "../store/types.js";
+import { playerChoices } from "./consent.js";
 import { recommend, type ItemModel } from "./recommend.js";
 import {
 	trainGamePredictions,
@@ -76,7 +79,7 @@ export function splitDocument(doc: PredictionDocument): {
  * const doc = await runPredictions(store, "g1", Date.now());
  */
 export async function runPredictions(
-	store: Pick<Store, "listEvents" | "getGameSettings"> & PredictionStoreOwner,
+	store: Pick<Store, "listEvents" | "getGameSettings" | "consent"> & PredictionStoreOwner,
 	gameId: string,
 	now: number,
 	options?: TrainOptions,
@@ -134,16 +137,26 @@ export const rankedPlayerSchema = z.object({
 		.describe("ltv: expected Robux over 90 days (null without 180 days of history)."),
 });
 
-/** One ranking of the latest run, with UserIds (erased players left out). */
+/**
+ * One ranking of the latest run, with UserIds, without erased players (the store leaves them out) and without players
+ * whose consent no longer allows analytics (a withdrawal since the run). Ranks stay those of the run.
+ */
 export async function readPredictionPlayers(
-	store: PredictionStoreOwner,
+	store: PredictionStoreOwner & Pick<Store, "consent" | "getGameSettings">,
 	gameId: string,
 	list: PredictionPlayerRow["list"],
 	limit: number,
+	playerKeys?: ConsentKeys,
 ): Promise<z.infer<typeof rankedPlayerSchema>[]> {
 	await readPredictionDocument(store, gameId);
 	const rows = await store.predictions.players(gameId, list);
-	return rows.slice(0, limit).map((row) => {
+	const consent = await playerChoices(
+		{ store, keys: playerKeys },
+		gameId,
+		rows.map((row) => row.userId),
+	);
+	const allowed = rows.filter((row) => consent.get(row.userId)?.analytics === true);
+	return allowed.slice(0, limit).map((row) => {
 		const details = JSON.parse(row.details) as { drivers?: RankedPlayer["drivers"]; ltv90?: number | null };
 		return { rank: row.rank, userId: row.userId, score: row.score, ...details };
 	});

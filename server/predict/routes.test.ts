@@ -1,8 +1,9 @@
 // Predictions end to end over the real app: events of synthetic players (planted churn signal, co-purchase pairs)
 // go into the store, training through the API, then the model cards, rankings, recommendations, anomalies, the SDK's
-// config and erasure.
+// config, erasure and consent (real consent records through ingest: withdrawn players leave training and rankings).
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { EventType, IngestEvent } from "../ingest/schema.js";
+import { makeBatch } from "../testing/fixtures.js";
 import { createTestApp, type TestApp } from "../testing/test-app.js";
 import { generatePlayers } from "./synthetic.js";
 import { generateShop } from "./synthetic-shop.js";
@@ -32,6 +33,8 @@ async function ingestAll(events: Omit<IngestEvent, "id">[]): Promise<void> {
 beforeAll(async () => {
 	t = await createTestApp({ now: NOW });
 	await t.gameKey("g1");
+	// The synthetic players have no consent records: under an opt-out default the SDK collected them (consent.ts).
+	await t.store.updateGameSettings("g1", { consentDefault: "opt-out" }, NOW);
 	const players = generatePlayers({ players: PLAYERS, days: 63, start: START, seed: 5 });
 	const shop = generateShop({ players: PLAYERS, seed: 5, start: START + 7 * DAY });
 	await ingestAll([
@@ -150,5 +153,174 @@ describe("predictions through the API", () => {
 		};
 		expect(after.players.map((p) => p.userId)).not.toContain(victim);
 		expect(after.players.length).toBe(before.players.length - 1);
+	});
+});
+
+describe("predictions and consent", () => {
+	interface Choice {
+		analytics: boolean;
+		experiments: boolean;
+		personalization: boolean;
+		source: "prompt" | "api" | "withdrawal";
+	}
+	const ALL: Choice = { analytics: true, experiments: true, personalization: true, source: "prompt" };
+	const NO_ANALYTICS: Choice = { analytics: false, experiments: true, personalization: true, source: "withdrawal" };
+	const NO_PERSONALIZATION: Choice = { analytics: true, experiments: true, personalization: false, source: "prompt" };
+	let consentEvents = 0;
+
+	/** Consent events through the real ingest route (POST /v1/batches), as the SDK sends them; each makes a record. */
+	async function sendConsent(choices: { userId: number; time: number; sessionId: string; choice: Choice }[]) {
+		const events = choices.map(({ userId, time, sessionId, choice }) => ({
+			id: `consent-${++consentEvents}`,
+			time,
+			userId,
+			sessionId,
+			type: "consent",
+			name: "consent",
+			props: {
+				policyVersion: "1",
+				region: "US",
+				...choice,
+				...(choice.source === "prompt" ? { uiVersion: "prompt-1" } : {}),
+			},
+		}));
+		const res = await t.app.request("/v1/batches", {
+			method: "POST",
+			headers: { Authorization: await t.gameAuth("g1"), "Content-Type": "application/json" },
+			body: JSON.stringify(makeBatch(events, { batchId: `consent-batch-${consentEvents}`, sentAt: NOW })),
+		});
+		expect(res.status).toBe(200);
+		expect(((await res.json()) as { accepted: number }).accepted).toBe(events.length);
+	}
+
+	/** Stores a copy of `source`'s whole history as `twin`'s, with a consent record at its first and last event. */
+	async function twin(source: number, twinId: number, first: Choice, last: Choice): Promise<void> {
+		const history = await t.store.listEvents({ gameId: "g1", userId: source, limit: 100_000 });
+		expect(history.length).toBeGreaterThan(0);
+		const copy = history.map((e, i) => ({
+			id: `twin-${twinId}-${String(i).padStart(6, "0")}`,
+			time: e.time,
+			userId: twinId,
+			sessionId: e.sessionId,
+			type: e.type,
+			name: e.name,
+			props: { ...e.props },
+		}));
+		await t.store.ingestBatch("g1", { batchId: `twin-${twinId}`, sentAt: NOW, events: copy, rejected: [] }, NOW);
+		const [a, z] = [history[0]!, history.at(-1)!];
+		await sendConsent([
+			{ userId: twinId, time: a.time, sessionId: a.sessionId, choice: first },
+			{ userId: twinId, time: z.time, sessionId: z.sessionId, choice: last },
+		]);
+	}
+
+	/** Two purchases of a pair of products by `userId`, 5 days before now. */
+	async function buyPair(userId: number, products: [number, number]): Promise<void> {
+		const events = products.map((productId, i) => ({
+			id: `pair-${userId}-${i}`,
+			time: NOW - 5 * DAY + i * 60_000,
+			userId,
+			sessionId: `pair-${userId}`,
+			type: "purchase" as EventType,
+			name: "developer_product",
+			props: { productId, robux: 99 },
+		}));
+		await t.store.ingestBatch("g1", { batchId: `pair-${userId}`, sentAt: NOW, events, rejected: [] }, NOW);
+	}
+
+	const ranking = async (list: string) =>
+		(
+			(await (await get(`/v1/admin/games/g1/predictions/players?list=${list}&limit=200`, analyst)).json()) as {
+				players: { userId: number }[];
+			}
+		).players.map((p) => p.userId);
+
+	interface Card {
+		training: { players: number; excludedForConsent: number };
+	}
+	let run: {
+		data: { players: number; excludedForConsent: { analytics: number; personalization: number } };
+		models: Record<string, { status: string; card?: Card; cards?: Card[] }>;
+	};
+
+	beforeAll(async () => {
+		// Twins of the riskiest player and of the most valuable one: identical histories (consent events included),
+		// one of each pair keeping analytics, the other withdrawing it at their last visit.
+		const [risky] = await ranking("churn");
+		const [valuable] = await ranking("ltv");
+		await twin(risky!, 900_001, ALL, { ...ALL, source: "api" });
+		await twin(risky!, 900_002, ALL, NO_ANALYTICS);
+		await twin(valuable!, 900_003, ALL, { ...ALL, source: "api" });
+		await twin(valuable!, 900_004, ALL, NO_ANALYTICS);
+		// Two pairs of products nobody else buys, each bought by two players; one buyer of the first pair refuses
+		// personalization.
+		await buyPair(900_011, [9001, 9002]);
+		await buyPair(900_012, [9001, 9002]);
+		await buyPair(900_013, [9003, 9004]);
+		await buyPair(900_014, [9003, 9004]);
+		await sendConsent([
+			{ userId: 900_011, time: NOW - 5 * DAY, sessionId: "pair-900011", choice: ALL },
+			{ userId: 900_012, time: NOW - 5 * DAY, sessionId: "pair-900012", choice: NO_PERSONALIZATION },
+			{ userId: 900_013, time: NOW - 5 * DAY, sessionId: "pair-900013", choice: ALL },
+			{ userId: 900_014, time: NOW - 5 * DAY, sessionId: "pair-900014", choice: ALL },
+		]);
+		const res = await t.app.request("/v1/admin/games/g1/predictions/train", {
+			method: "POST",
+			headers: { Authorization: analyst },
+		});
+		expect(res.status).toBe(200);
+		run = (await res.json()) as typeof run;
+	}, 120_000);
+
+	it("leaves a player who withdrew analytics out of training and every ranking; the identical twin stays", async () => {
+		// Read: every player with events; left out: the two who withdrew analytics, of every analytics model.
+		expect(run.data.excludedForConsent).toEqual({ analytics: 2, personalization: 1 });
+		for (const model of ["churn", "purchase", "ltv"]) {
+			const m = run.models[model]!;
+			expect(m.status).toBe("trained");
+			for (const card of m.cards ?? [m.card!]) expect(card.training.excludedForConsent).toBe(2);
+		}
+		// The run's own rankings (as stored, before the API filters them again) and the rankings served.
+		const stored = async (list: "churn" | "purchase" | "ltv") =>
+			(await t.store.predictions.players("g1", list)).map((p) => p.userId);
+		for (const lists of [
+			[await stored("churn"), await stored("purchase"), await stored("ltv")],
+			[await ranking("churn"), await ranking("purchase"), await ranking("ltv")],
+		]) {
+			const [churn, purchase, ltv] = lists;
+			expect(churn).toContain(900_001);
+			expect(ltv).toContain(900_003);
+			for (const list of [churn, purchase, ltv]) {
+				expect(list).not.toContain(900_002);
+				expect(list).not.toContain(900_004);
+			}
+		}
+	});
+
+	it("trains recommendations only on the purchases of players who allow personalization", async () => {
+		expect(run.models.recommendations!.card!.training.excludedForConsent).toBe(1);
+		const recommended = async (item: string) =>
+			(
+				(await (await get(`/v1/admin/games/g1/recommendations?items=${item}&n=3`, viewer)).json()) as {
+					items: { item: string; reason: string }[];
+				}
+			).items;
+		// Both buyers of 9003 and 9004 allow personalization: the pair is learned.
+		expect((await recommended("developer_product:9003"))[0]).toMatchObject({
+			item: "developer_product:9004",
+			reason: "co-purchase",
+		});
+		// One buyer of 9001 and 9002 refused it: one basket is not a pair the model keeps, nothing is learned from 9001.
+		const after9001 = await recommended("developer_product:9001");
+		expect(after9001.map((r) => r.reason)).not.toContain("co-purchase");
+		expect(after9001.map((r) => r.item)).not.toContain("developer_product:9002");
+	});
+
+	it("takes a player out of the rankings as soon as they withdraw, before the next run", async () => {
+		expect(await ranking("churn")).toContain(900_001);
+		await sendConsent([{ userId: 900_001, time: NOW - 1000, sessionId: "later", choice: NO_ANALYTICS }]);
+		const churn = await ranking("churn");
+		expect(churn).not.toContain(900_001);
+		expect(churn.length).toBeGreaterThan(100);
 	});
 });

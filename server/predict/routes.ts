@@ -4,6 +4,7 @@ import { existingGameId } from "../auth/provisioning.js";
 import type { AdminRole } from "../auth/roles.js";
 import { ValidationError } from "../errors.js";
 import type { AppEnv } from "../http/app-env.js";
+import type { ConsentKeys } from "../privacy/consent-records.js";
 import { describeIssues } from "../ingest/schema.js";
 import type { PredictionStore } from "../store/contracts.js";
 import type { Store } from "../store/types.js";
@@ -20,6 +21,11 @@ export interface PredictionRoutesDeps {
 	store: Store & { predictions: PredictionStore };
 	clock: () => number;
 	requireRole: (role: AdminRole) => MiddlewareHandler<AppEnv>;
+	/**
+	 * Opens players' consent records, to leave out players whose consent does not allow a model's category.
+	 * @default none: players with a record are left out of every model and ranking (the server always passes one)
+	 */
+	playerKeys?: ConsentKeys;
 }
 
 const summarize = (doc: Awaited<ReturnType<typeof readPredictionDocument>>) => ({
@@ -64,13 +70,13 @@ export function predictionRoutes(deps: PredictionRoutesDeps): Hono<AppEnv> {
 	routes.get("/games/:gameId/predictions/players", analyst, async (c) => {
 		const gameId = await game(c.req.param("gameId"));
 		const query = parse(predictionPlayersQuerySchema, c.req.query());
-		const players = await readPredictionPlayers(store, gameId, query.list, query.limit);
+		const players = await readPredictionPlayers(store, gameId, query.list, query.limit, deps.playerKeys);
 		return c.json({ list: query.list, players }, 200);
 	});
 
 	routes.post("/games/:gameId/predictions/train", analyst, async (c) => {
 		const gameId = await game(c.req.param("gameId"));
-		await runPredictions(store, gameId, clock());
+		await runPredictions(store, gameId, clock(), { playerKeys: deps.playerKeys });
 		return c.json(summarize(await readPredictionDocument(store, gameId)), 200);
 	});
 

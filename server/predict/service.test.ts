@@ -46,6 +46,27 @@ afterAll(async () => {
 	await store.close();
 });
 
+describe("players without a consent record", () => {
+	it("are used under either consent default: the SDK's gate sent their events (a game without the prompt, opt-out)", async () => {
+		const now = START + DAYS * DAY;
+		// The default setting is opt-in: where it applies the SDK sends nothing before a grant (a record), so stored
+		// events without a record come from a game that does not ask, or from where opt-out applies.
+		const optIn = await trainGamePredictions(store, "g", now);
+		expect(optIn.data.players).toBe(60);
+		expect(optIn.data.excludedForConsent).toEqual({ analytics: 0, personalization: 0 });
+		expect(optIn.churn).not.toMatchObject({ reason: "no active players to train or test on" });
+		expect(optIn.anomalies.status).toBe("trained");
+		await store.updateGameSettings("g", { consentDefault: "opt-out" }, now);
+		try {
+			const optOut = await trainGamePredictions(store, "g", now);
+			expect(optOut.data.excludedForConsent).toEqual({ analytics: 0, personalization: 0 });
+			expect(optOut.churn).not.toMatchObject({ reason: "no active players to train or test on" });
+		} finally {
+			await store.updateGameSettings("g", { consentDefault: "opt-in" }, now);
+		}
+	});
+});
+
 describe("KPI anomalies of a game", () => {
 	it("follows the SDK version mix: the share of sessions on the newest version, and flags a rollback", async () => {
 		const doc = await trainGamePredictions(store, "g", START + DAYS * DAY);

@@ -3,15 +3,23 @@
 // the players most at risk of churning with the features driving each score, likely buyers, predicted LTV, the
 // shop's item-to-item recommendations, and KPI anomalies.
 //
-// Data and consent: events are read through the store contract (listEvents, so every engine serves it) as the store
-// holds them: the SDK's consent gate sends a player's events only while they allow analytics and drops the rest, so
-// every stored gameplay event is one its player allowed for analytics; erased players' events are gone from the store
-// (listEvents leaves out a pseudonym the vault no longer resolves). Recommendations shown to a player are the SDK's
-// call: `Vantage.recommend` personalizes only for players who allow personalization (popular items otherwise).
+// Data and consent: events are read through the store contract (listEvents, so every engine serves it), and the
+// backend itself decides whose events each model may use (consent.ts), from every player's latest consent record
+// (store.consent.latestRecords, opened with the player's key); a player without one allowed what the SDK's gate sent
+// (consent.ts NO_RECORD). The gate stops a player's events when they refuse, but what it sent before is stored.
+// - churn, purchase and LTV (training rows, scores, rankings): only players who allow analytics;
+// - the co-purchase recommendation model: only the baskets of players who allow personalization;
+// - KPI anomalies: every stored event, as the warehouse's KPIs count them (daily totals, no player is ranked).
+// Each card's `training.excludedForConsent` says how many players its model left out. Erased players are gone: their
+// events are deleted and listEvents leaves out a pseudonym the vault no longer resolves; their key is shredded, so a
+// record still read cannot be opened and allows nothing. Rankings are stored per run and filtered again when read
+// (predictions.ts), so a withdrawal or an erasure after the run takes players out of them at once.
+import type { ConsentKeys } from "../privacy/consent-records.js";
 import type { Store, StoredEvent } from "../store/types.js";
 import { localDayFn } from "../warehouse/time-zone.js";
 import { detectAnomalies, type AnomalyPoint, type KpiScale } from "./anomaly.js";
 import { scoreChurn, trainChurnModel, type ChurnModelCard, type ChurnScore } from "./churn.js";
+import { playerChoices } from "./consent.js";
 import { allPlayerFeatures, featureVector, groupByPlayer, type FeatureEvent } from "./features.js";
 import { predictLtv, trainLtvModel, type LtvModelCard } from "./ltv.js";
 import { trainPurchasePropensity, type PurchaseModelCard } from "./purchase.js";
@@ -39,9 +47,18 @@ export interface RankedPlayer {
 	drivers: { feature: string; contribution: number }[];
 }
 
+/** A model card with how many players with events its model left out because their consent does not allow it. */
+export type ConsentCard<C extends { training: object }> = C & {
+	training: C["training"] & { excludedForConsent: number };
+};
+
+function withExcluded<C extends { training: object }>(card: C, excludedForConsent: number): ConsentCard<C> {
+	return { ...card, training: { ...card.training, excludedForConsent } };
+}
+
 export interface ChurnSection {
 	status: "trained";
-	card: ChurnModelCard;
+	card: ConsentCard<ChurnModelCard>;
 	/** Active players (an event within the model's activeWithinDays) scored at training time. */
 	scored: number;
 	/** The most at-risk, highest probability first. */
@@ -50,14 +67,14 @@ export interface ChurnSection {
 
 export interface PurchaseSection {
 	status: "trained";
-	card: PurchaseModelCard;
+	card: ConsentCard<PurchaseModelCard>;
 	scored: number;
 	likelyBuyers: RankedPlayer[];
 }
 
 export interface LtvSection {
 	status: "trained";
-	cards: LtvModelCard[];
+	cards: ConsentCard<LtvModelCard>[];
 	scored: number;
 	/** Highest expected 30-day spend first; `ltv90` null when the 90-day model could not be trained. */
 	top: { userId: number; ltv30: number; ltv90: number | null }[];
@@ -67,7 +84,8 @@ export interface RecommendationCard {
 	model: "recommendations";
 	method: string;
 	n: number;
-	training: { players: number; items: number; pairs: number };
+	/** excludedForConsent: buyers left out because they do not allow personalization. */
+	training: { players: number; items: number; pairs: number; excludedForConsent: number };
 	heldOut: { players: number; hitRate: number };
 	baseline: { name: string; hitRate: number };
 	trainedAt: string;
@@ -100,8 +118,18 @@ export interface AnomalySection {
 export interface PredictionDocument {
 	gameId: string;
 	trainedAt: number;
-	/** Events read and the window they came from. */
-	data: { events: number; players: number; from: string; to: string; truncated: boolean };
+	/**
+	 * Events read and the window they came from; `excludedForConsent`: players with events whose consent does not allow
+	 * analytics (churn, purchase, LTV) or personalization (recommendations, counted among buyers).
+	 */
+	data: {
+		events: number;
+		players: number;
+		from: string;
+		to: string;
+		truncated: boolean;
+		excludedForConsent: { analytics: number; personalization: number };
+	};
 	churn: ChurnSection | ModelUnavailable;
 	purchase: PurchaseSection | ModelUnavailable;
 	ltv: LtvSection | ModelUnavailable;
@@ -114,6 +142,11 @@ export interface TrainOptions {
 	maxEvents?: number;
 	/** Page size of the event reads. @default 10_000 */
 	pageSize?: number;
+	/**
+	 * Opens players' consent records (the server's player keys). @default none: a player with a record is then left
+	 * out of every model (their choice cannot be read); players without one are used (the SDK's gate let their events through).
+	 */
+	playerKeys?: ConsentKeys;
 }
 
 /**
@@ -157,7 +190,7 @@ function rank<T extends { probability: number }>(rows: T[]): T[] {
  * doc.churn.status; // "trained" or "insufficient_data"
  */
 export async function trainGamePredictions(
-	store: Pick<Store, "listEvents" | "getGameSettings">,
+	store: Pick<Store, "listEvents" | "getGameSettings" | "consent">,
 	gameId: string,
 	now: number,
 	options: TrainOptions = {},
@@ -171,17 +204,26 @@ export async function trainGamePredictions(
 		options.maxEvents ?? 5_000_000,
 		options.pageSize,
 	);
-	const playerEvents = events.filter((e) => e.userId > 0);
+	const allPlayerEvents = events.filter((e) => e.userId > 0);
+	// Consent: each model sees only the events of players who allow its category.
+	const everyPlayer = groupByPlayer<FeatureEvent>(allPlayerEvents);
+	const consent = await playerChoices({ store, keys: options.playerKeys }, gameId, everyPlayer.keys());
+	const playerEvents = allPlayerEvents.filter((e) => consent.get(e.userId)?.analytics === true);
 	const byPlayer = groupByPlayer<FeatureEvent>(playerEvents);
+	const excludedForAnalytics = everyPlayer.size - byPlayer.size;
+	const allBaskets = baskets(allPlayerEvents);
+	const personalBaskets = new Map([...allBaskets].filter(([userId]) => consent.get(userId)?.personalization === true));
+	const excludedForPersonalization = allBaskets.size - personalBaskets.size;
 	const doc: PredictionDocument = {
 		gameId,
 		trainedAt: now,
 		data: {
 			events: events.length,
-			players: byPlayer.size,
+			players: everyPlayer.size,
 			from: new Date(from).toISOString(),
 			to: new Date(now).toISOString(),
 			truncated,
+			excludedForConsent: { analytics: excludedForAnalytics, personalization: excludedForPersonalization },
 		},
 		churn: { status: "insufficient_data", reason: "not trained" },
 		purchase: { status: "insufficient_data", reason: "not trained" },
@@ -198,7 +240,12 @@ export async function trainGamePredictions(
 		const windows = { trainCutoff: now - 14 * DAY_MS, testCutoff: now - 7 * DAY_MS };
 		const { model, card } = trainChurnModel(byPlayer, windows, now);
 		const scored = active(card.activeWithinDays);
-		doc.churn = { status: "trained", card, scored: scored.length, atRisk: rank(scoreChurn(model, scored)) };
+		doc.churn = {
+			status: "trained",
+			card: withExcluded(card, excludedForAnalytics),
+			scored: scored.length,
+			atRisk: rank(scoreChurn(model, scored)),
+		};
 	} catch (error) {
 		doc.churn = insufficient(error);
 	}
@@ -208,7 +255,12 @@ export async function trainGamePredictions(
 		const { model, card } = trainPurchasePropensity(byPlayer, windows, now);
 		const scored = active(card.activeWithinDays);
 		const rows: ChurnScore[] = scoreChurn(model, scored);
-		doc.purchase = { status: "trained", card, scored: scored.length, likelyBuyers: rank(rows) };
+		doc.purchase = {
+			status: "trained",
+			card: withExcluded(card, excludedForAnalytics),
+			scored: scored.length,
+			likelyBuyers: rank(rows),
+		};
 	} catch (error) {
 		doc.purchase = insufficient(error);
 	}
@@ -237,13 +289,18 @@ export async function trainGamePredictions(
 			})
 			.sort((a, b) => b.ltv30 - a.ltv30)
 			.slice(0, RANKED_PLAYERS);
-		doc.ltv = { status: "trained", cards, scored: scored.length, top };
+		doc.ltv = {
+			status: "trained",
+			cards: cards.map((card) => withExcluded(card, excludedForAnalytics)),
+			scored: scored.length,
+			top,
+		};
 	} catch (error) {
 		doc.ltv = insufficient(error);
 	}
 	// Recommendations.
 	try {
-		doc.recommendations = recommendationSection(baskets(playerEvents), now);
+		doc.recommendations = recommendationSection(personalBaskets, now, excludedForPersonalization);
 	} catch (error) {
 		doc.recommendations = insufficient(error);
 	}
@@ -257,7 +314,11 @@ export async function trainGamePredictions(
 	return doc;
 }
 
-function recommendationSection(playerBaskets: Map<number, string[]>, now: number): RecommendationSection {
+function recommendationSection(
+	playerBaskets: Map<number, string[]>,
+	now: number,
+	excludedForConsent: number,
+): RecommendationSection {
 	const e = evaluateRecommendations(playerBaskets, 5);
 	if (e.items < 2) throw new RangeError("fewer than two items were ever bought");
 	if (e.players === 0) throw new RangeError("no held-out player bought two items: nothing to measure the model on");
@@ -274,7 +335,7 @@ function recommendationSection(playerBaskets: Map<number, string[]>, now: number
 			model: "recommendations",
 			method: "item-to-item co-purchase: shrunk cosine c(i,j) / (√(n_i·n_j) + 10), popularity fill",
 			n: 5,
-			training: { players: e.trainingPlayers, items: e.items, pairs: e.model.pairs },
+			training: { players: e.trainingPlayers, items: e.items, pairs: e.model.pairs, excludedForConsent },
 			heldOut: { players: e.players, hitRate: e.hitRate },
 			baseline: { name: "popularity (the 5 most bought items the player does not own)", hitRate: e.baselineHitRate },
 			trainedAt: new Date(now).toISOString(),

@@ -1,5 +1,12 @@
 import { describe, expect, it } from "vitest";
-import { driverText, kpiValue, qualityRows, type ModelCardView, type PredictionSummary } from "./predictions-data.js";
+import {
+	driverText,
+	kpiValue,
+	qualityRows,
+	trainingText,
+	type ModelCardView,
+	type PredictionSummary,
+} from "./predictions-data.js";
 
 const card = (model: string, metric: Record<string, number>, base: Record<string, number>): ModelCardView => ({
 	model,
@@ -44,6 +51,18 @@ describe("predictions page data", () => {
 			["ltv 90 d", "70.00", "60.00", false],
 			["recommendations", "0.600", "0.200", true],
 		]);
+	});
+
+	it("says in a card's training line how many players its model left out for consent", () => {
+		const training = { cutoff: "2026-02-18T00:00:00.000Z", players: 1234, excludedForConsent: 2 };
+		expect(trainingText({ model: "churn", training })).toBe(
+			"cut-off 2026-02-18, 1,234 players; 2 players left out (no analytics consent)",
+		);
+		expect(trainingText({ model: "recommendations", training: { players: 40, excludedForConsent: 1 } })).toBe(
+			"40 players; 1 player left out (no personalization consent)",
+		);
+		// A run stored before consent was counted says nothing about it.
+		expect(trainingText({ model: "churn", training: { players: 40 } })).toBe("40 players");
 	});
 
 	it("writes drivers and KPI values for people", () => {

@@ -13,7 +13,8 @@ export interface ModelCardView {
 	method: string;
 	horizonDays?: number;
 	features?: { name: string; coefficient?: number; buyCoefficient?: number; spendCoefficient?: number }[];
-	training?: { cutoff?: string; players: number; items?: number; pairs?: number };
+	/** excludedForConsent: players with events the model left out because their consent does not allow it. */
+	training?: { cutoff?: string; players: number; items?: number; pairs?: number; excludedForConsent?: number };
 	heldOut: { cutoff?: string; players: number; metrics?: HeldOutMetricsView; hitRate?: number };
 	baseline: { name: string; metrics?: HeldOutMetricsView; hitRate?: number };
 	trainedAt: string;
@@ -39,7 +40,15 @@ export interface AnomalyAlert {
 export interface PredictionSummary {
 	gameId: string;
 	trainedAt: string;
-	data: { events: number; players: number; from: string; to: string; truncated: boolean };
+	data: {
+		events: number;
+		players: number;
+		from: string;
+		to: string;
+		truncated: boolean;
+		/** Players with events left out for consent, per category (absent in runs before it was counted). */
+		excludedForConsent?: { analytics: number; personalization: number };
+	};
 	models: { churn: ModelView; purchase: ModelView; ltv: ModelView; recommendations: ModelView };
 	anomalies: { status: "trained" | "insufficient_data"; reason?: string; alerts?: AnomalyAlert[] };
 }
@@ -164,6 +173,24 @@ export function qualityRows(summary: PredictionSummary): QualityRow[] {
 }
 
 /** A driver as people read it: the feature and whether it raises or lowers the score. */
+/**
+ * The Training line of a model card: its cut-off, the players it trained on, and how many players it left out for
+ * consent (analytics for churn, purchase and LTV; personalization for recommendations, counted among buyers).
+ *
+ * @example
+ * trainingText({ model: "churn", training: { cutoff: "2026-02-18T00:00:00.000Z", players: 1234, excludedForConsent: 2 }, … });
+ * // "cut-off 2026-02-18, 1,234 players; 2 players left out (no analytics consent)"
+ */
+export function trainingText(card: Pick<ModelCardView, "model" | "training">): string {
+	const t = card.training;
+	if (!t) return "–";
+	const parts = `${t.cutoff ? `cut-off ${t.cutoff.slice(0, 10)}, ` : ""}${t.players.toLocaleString("en-US")} players`;
+	if (t.excludedForConsent === undefined) return parts;
+	const category = card.model === "recommendations" ? "personalization" : "analytics";
+	const n = t.excludedForConsent;
+	return `${parts}; ${n.toLocaleString("en-US")} ${n === 1 ? "player" : "players"} left out (no ${category} consent)`;
+}
+
 export function driverText(driver: { feature: string; contribution: number }): string {
 	return `${driver.feature.replace(/_/g, " ")} ${driver.contribution >= 0 ? "↑" : "↓"}`;
 }

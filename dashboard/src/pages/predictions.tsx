@@ -16,6 +16,7 @@ import {
 	kpiValue,
 	predictionsPath,
 	qualityRows,
+	trainingText,
 	type AnomaliesAnswer,
 	type ModelCardView,
 	type PredictionSummary,
@@ -169,7 +170,7 @@ function Anomalies({ game }: { game: string }) {
 					) : (
 						<ul class="alerts">
 							{(a.alerts ?? []).map((x) => (
-								<li key={`${x.kpi}-${x.date}`} role="status">
+								<li key={`${x.kpi}-${x.date}`}>
 									⚠ {KPI_LABELS[x.kpi] ?? x.kpi} on {x.date}: {kpiValue(x.kpi, x.value)}, expected about{" "}
 									{kpiValue(x.kpi, x.expected)} ({x.direction === "up" ? "unusually high" : "unusually low"})
 								</li>
@@ -320,10 +321,7 @@ function ModelCards({ doc }: { doc: PredictionSummary }) {
 						<dt>Method</dt>
 						<dd>{card.method}</dd>
 						<dt>Training</dt>
-						<dd>
-							{card.training?.cutoff ? `cut-off ${card.training.cutoff.slice(0, 10)}, ` : ""}
-							{card.training?.players.toLocaleString("en-US")} players
-						</dd>
+						<dd>{trainingText(card)}</dd>
 						<dt>Held out</dt>
 						<dd>
 							{card.heldOut.cutoff ? `cut-off ${card.heldOut.cutoff.slice(0, 10)}, ` : ""}

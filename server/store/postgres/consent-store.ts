@@ -4,43 +4,20 @@
 // consent event before it acknowledges the batch, and a retry (another instance, after a crash) may append the same
 // records again, even at the same moment: the records' key makes the second append a no-op, tallies included.
 import type pg from "pg";
-import type { ConsentPolicyRecord, ConsentRecordRow, ConsentTallyRow } from "../../privacy/consent-store.js";
-import type { ConsentSource } from "../../privacy/consent.js";
-import type { AsyncPlayerPseudonyms } from "../../privacy/pseudonyms.js";
+import type { ConsentPolicyRecord, ConsentRecordRow, ConsentTallyRow } from "../../domain/consent.js";
+import type { AsyncPlayerPseudonyms } from "../../domain/players.js";
 import type { ConsentRecordInsert, MetadataConsentStore } from "../contracts.js";
 import { advisoryXactLock, transaction } from "./pool.js";
-
-interface PolicyRow {
-	game_id: string;
-	version: string;
-	summary: string | null;
-	url: string | null;
-	effective_at: number;
-	created_at: number;
-	created_by: string;
-}
-
-interface RecordRow {
-	game_id: string;
-	event_id: string;
-	user_id: number;
-	time: number;
-	received_at: number;
-	policy_version: string;
-	details: Buffer;
-}
-
-interface TallyRow {
-	policy_version: string;
-	source: string;
-	analytics: boolean;
-	experiments: boolean;
-	personalization: boolean;
-	records: number;
-}
-
-const POLICY_COLUMNS = "game_id, version, summary, url, effective_at, created_at, created_by";
-const RECORD_COLUMNS = "game_id, event_id, user_id, time, received_at, policy_version, details";
+import {
+	CONSENT_POLICY_COLUMNS,
+	CONSENT_RECORD_COLUMNS,
+	toConsentPolicy,
+	toConsentRecord,
+	toConsentTally,
+	type ConsentPolicyDbRow,
+	type ConsentRecordDbRow,
+	type ConsentTallyDbRow,
+} from "../rows.js";
 
 /** Records written per INSERT statement (7 array parameters, whatever the count; this bounds one statement's work). */
 const APPEND_CHUNK = 1000;
@@ -76,58 +53,65 @@ export class PostgresConsentStore implements MetadataConsentStore {
 			);
 			const effectiveAt = latest.rows[0]?.effective_at ?? null;
 			if (effectiveAt !== null && effectiveAt > record.effectiveAt) return "out_of_order" as const;
-			await client.query(`INSERT INTO consent_policies (${POLICY_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7)`, [
-				record.gameId,
-				record.version,
-				record.summary,
-				record.url,
-				record.effectiveAt,
-				record.createdAt,
-				record.createdBy,
-			]);
+			await client.query(
+				`INSERT INTO consent_policies (${CONSENT_POLICY_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7)`,
+				[
+					record.gameId,
+					record.version,
+					record.summary,
+					record.url,
+					record.effectiveAt,
+					record.createdAt,
+					record.createdBy,
+				],
+			);
 			return "created" as const;
 		});
 	}
 
 	async listPolicies(gameId: string): Promise<ConsentPolicyRecord[]> {
-		const { rows } = await this.#pool.query<PolicyRow>(
-			`SELECT ${POLICY_COLUMNS} FROM consent_policies WHERE game_id = $1 ORDER BY effective_at, created_at, version`,
+		const { rows } = await this.#pool.query<ConsentPolicyDbRow>(
+			`SELECT ${CONSENT_POLICY_COLUMNS} FROM consent_policies WHERE game_id = $1 ORDER BY effective_at, created_at, version`,
 			[gameId],
 		);
-		return rows.map((row) => ({
-			gameId: row.game_id,
-			version: row.version,
-			summary: row.summary,
-			url: row.url,
-			effectiveAt: row.effective_at,
-			createdAt: row.created_at,
-			createdBy: row.created_by,
-		}));
+		return rows.map(toConsentPolicy);
 	}
 
 	async listRecords(gameId: string, userId: number): Promise<ConsentRecordRow[]> {
 		// The rows hold the player's pseudonym; a player the vault does not know (or no longer knows) has none.
 		const pseudonym = await this.#players.pseudonymOf(gameId, userId);
 		if (pseudonym === undefined) return [];
-		const { rows } = await this.#pool.query<RecordRow>(
-			`SELECT ${RECORD_COLUMNS} FROM consent_records WHERE game_id = $1 AND user_id = $2 ORDER BY time, event_id`,
+		const { rows } = await this.#pool.query<ConsentRecordDbRow>(
+			`SELECT ${CONSENT_RECORD_COLUMNS} FROM consent_records WHERE game_id = $1 AND user_id = $2 ORDER BY time, event_id`,
 			[gameId, pseudonym],
 		);
-		return rows.map((row) => ({
-			gameId: row.game_id,
-			eventId: row.event_id,
-			userId,
-			time: row.time,
-			receivedAt: row.received_at,
-			policyVersion: row.policy_version,
-			details: row.details,
-		}));
+		return rows.map((row) => toConsentRecord(row, userId));
+	}
+
+	async latestRecords(gameId: string, userIds: readonly number[]): Promise<ConsentRecordRow[]> {
+		// pseudonym → UserId of the players the vault knows; the others (never seen, erased) have no records to read.
+		const players = new Map<number, number>();
+		const unique = [...new Set(userIds)].filter((userId) => userId > 0);
+		const pseudonyms = await Promise.all(unique.map((userId) => this.#players.pseudonymOf(gameId, userId)));
+		unique.forEach((userId, i) => {
+			const pseudonym = pseudonyms[i];
+			if (pseudonym !== undefined) players.set(pseudonym, userId);
+		});
+		if (players.size === 0) return [];
+		// DISTINCT ON keeps each player's first row in the ORDER BY: the last of listRecords' order.
+		const { rows } = await this.#pool.query<ConsentRecordDbRow>(
+			`SELECT DISTINCT ON (user_id) ${CONSENT_RECORD_COLUMNS} FROM consent_records
+			WHERE game_id = $1 AND user_id = ANY($2::bigint[])
+			ORDER BY user_id, time DESC, event_id DESC`,
+			[gameId, [...players.keys()]],
+		);
+		return rows.map((row) => toConsentRecord(row, players.get(row.user_id)!));
 	}
 
 	async summary(
 		gameId: string,
 	): Promise<{ tallies: ConsentTallyRow[]; players: { policyVersion: string; players: number }[] }> {
-		const tallies = await this.#pool.query<TallyRow>(
+		const tallies = await this.#pool.query<ConsentTallyDbRow>(
 			`SELECT policy_version, source, analytics, experiments, personalization, records FROM consent_tallies
 			WHERE game_id = $1 ORDER BY policy_version, source, analytics, experiments, personalization`,
 			[gameId],
@@ -138,15 +122,7 @@ export class PostgresConsentStore implements MetadataConsentStore {
 			[gameId],
 		);
 		return {
-			tallies: tallies.rows.map((row) => ({
-				policyVersion: row.policy_version,
-				// The column has a CHECK constraint on the sources.
-				source: row.source as ConsentSource,
-				analytics: row.analytics,
-				experiments: row.experiments,
-				personalization: row.personalization,
-				records: row.records,
-			})),
+			tallies: tallies.rows.map(toConsentTally),
 			players: players.rows.map((row) => ({ policyVersion: row.policy_version, players: row.players })),
 		};
 	}
@@ -173,7 +149,7 @@ export class PostgresConsentStore implements MetadataConsentStore {
 			for (let start = 0; start < sorted.length; start += APPEND_CHUNK) {
 				const chunk = sorted.slice(start, start + APPEND_CHUNK);
 				const { rows } = await client.query<{ game_id: string; event_id: string }>(
-					`INSERT INTO consent_records (${RECORD_COLUMNS})
+					`INSERT INTO consent_records (${CONSENT_RECORD_COLUMNS})
 					SELECT * FROM unnest($1::text[], $2::text[], $3::bigint[], $4::bigint[], $5::bigint[], $6::text[],
 						$7::bytea[])
 					ON CONFLICT (game_id, event_id) DO NOTHING

@@ -2,48 +2,20 @@
 // Records are appended by the ingest transaction (appendConsent below, called from sqlite-store.ts), so a consent
 // event is stored with its record or not at all.
 import type BetterSqlite3 from "better-sqlite3";
-import type {
-	ConsentPolicyRecord,
-	ConsentRecordRow,
-	ConsentSource,
-	ConsentTallyRow,
-	SealedConsent,
-} from "../../domain/consent.js";
+import type { ConsentPolicyRecord, ConsentRecordRow, ConsentTallyRow, SealedConsent } from "../../domain/consent.js";
 import type { MainWriteLock } from "./write-lock.js";
 import type { ConsentRecordInsert, MetadataConsentStore } from "../contracts.js";
 import type { PlayerPseudonyms } from "../../domain/players.js";
-
-interface PolicyRow {
-	game_id: string;
-	version: string;
-	summary: string | null;
-	url: string | null;
-	effective_at: number;
-	created_at: number;
-	created_by: string;
-}
-
-interface RecordRow {
-	game_id: string;
-	event_id: string;
-	user_id: number;
-	time: number;
-	received_at: number;
-	policy_version: string;
-	details: Buffer;
-}
-
-interface TallyRow {
-	policy_version: string;
-	source: string;
-	analytics: number;
-	experiments: number;
-	personalization: number;
-	records: number;
-}
-
-const POLICY_COLUMNS = "game_id, version, summary, url, effective_at, created_at, created_by";
-const RECORD_COLUMNS = "game_id, event_id, user_id, time, received_at, policy_version, details";
+import {
+	CONSENT_POLICY_COLUMNS,
+	CONSENT_RECORD_COLUMNS,
+	toConsentPolicy,
+	toConsentRecord,
+	toConsentTally,
+	type ConsentPolicyDbRow,
+	type ConsentRecordDbRow,
+	type ConsentTallyDbRow,
+} from "../rows.js";
 
 /**
  * The statements the ingest transaction needs to record consent events. Prepared once per connection.
@@ -67,7 +39,7 @@ export function consentAppender(
 	// ON CONFLICT DO NOTHING: the caller appends only after storing the event itself, so the record is new unless a
 	// record of that id exists without its event (an event row purged by retention): then the first record stands.
 	const insertRecord = db.prepare<[string, string, number, number, number, string, Uint8Array]>(
-		`INSERT INTO consent_records (${RECORD_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?)
+		`INSERT INTO consent_records (${CONSENT_RECORD_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?)
 		ON CONFLICT (game_id, event_id) DO NOTHING`,
 	);
 	const countTally = db.prepare<[string, string, string, number, number, number]>(
@@ -108,6 +80,7 @@ export class SqliteConsentStore implements MetadataConsentStore {
 	readonly #insertPolicy;
 	readonly #listPolicies;
 	readonly #listRecords;
+	readonly #latestRecords;
 	readonly #tallies;
 	readonly #players;
 	readonly #pseudonyms: PlayerPseudonyms;
@@ -124,17 +97,27 @@ export class SqliteConsentStore implements MetadataConsentStore {
 		this.#latestPolicy = db.prepare<[string], { effective_at: number }>(
 			"SELECT max(effective_at) AS effective_at FROM consent_policies WHERE game_id = ?",
 		);
-		this.#insertPolicy = db.prepare<[PolicyRow]>(
-			`INSERT INTO consent_policies (${POLICY_COLUMNS})
+		this.#insertPolicy = db.prepare<[ConsentPolicyDbRow]>(
+			`INSERT INTO consent_policies (${CONSENT_POLICY_COLUMNS})
 			VALUES (@game_id, @version, @summary, @url, @effective_at, @created_at, @created_by)`,
 		);
-		this.#listPolicies = db.prepare<[string], PolicyRow>(
-			`SELECT ${POLICY_COLUMNS} FROM consent_policies WHERE game_id = ? ORDER BY effective_at, created_at, version`,
+		this.#listPolicies = db.prepare<[string], ConsentPolicyDbRow>(
+			`SELECT ${CONSENT_POLICY_COLUMNS} FROM consent_policies WHERE game_id = ? ORDER BY effective_at, created_at, version`,
 		);
-		this.#listRecords = db.prepare<[string, number], RecordRow>(
-			`SELECT ${RECORD_COLUMNS} FROM consent_records WHERE game_id = ? AND user_id = ? ORDER BY time, event_id`,
+		this.#listRecords = db.prepare<[string, number], ConsentRecordDbRow>(
+			`SELECT ${CONSENT_RECORD_COLUMNS} FROM consent_records WHERE game_id = ? AND user_id = ? ORDER BY time, event_id`,
 		);
-		this.#tallies = db.prepare<[string], TallyRow>(
+		// Each listed pseudonym's last record in listRecords' order; the list is a JSON array (one statement for any
+		// number of players), read through the (game_id, user_id, time) index.
+		this.#latestRecords = db.prepare<[string, string], ConsentRecordDbRow>(
+			`SELECT ${CONSENT_RECORD_COLUMNS} FROM (
+				SELECT ${CONSENT_RECORD_COLUMNS},
+					row_number() OVER (PARTITION BY user_id ORDER BY time DESC, event_id DESC) AS latest
+				FROM consent_records
+				WHERE game_id = ? AND user_id IN (SELECT value FROM json_each(?))
+			) WHERE latest = 1`,
+		);
+		this.#tallies = db.prepare<[string], ConsentTallyDbRow>(
 			`SELECT policy_version, source, analytics, experiments, personalization, records FROM consent_tallies
 			WHERE game_id = ? ORDER BY policy_version, source, analytics, experiments, personalization`,
 		);
@@ -203,44 +186,33 @@ export class SqliteConsentStore implements MetadataConsentStore {
 	}
 
 	async listPolicies(gameId: string): Promise<ConsentPolicyRecord[]> {
-		return this.#listPolicies.all(gameId).map((row) => ({
-			gameId: row.game_id,
-			version: row.version,
-			summary: row.summary,
-			url: row.url,
-			effectiveAt: row.effective_at,
-			createdAt: row.created_at,
-			createdBy: row.created_by,
-		}));
+		return this.#listPolicies.all(gameId).map(toConsentPolicy);
 	}
 
 	async listRecords(gameId: string, userId: number): Promise<ConsentRecordRow[]> {
 		// The rows hold the player's pseudonym; a player the vault does not know (or no longer knows) has none.
 		const pseudonym = this.#pseudonyms.pseudonymOf(gameId, userId);
 		if (pseudonym === undefined) return [];
-		return this.#listRecords.all(gameId, pseudonym).map((row) => ({
-			gameId: row.game_id,
-			eventId: row.event_id,
-			userId,
-			time: row.time,
-			receivedAt: row.received_at,
-			policyVersion: row.policy_version,
-			details: row.details,
-		}));
+		return this.#listRecords.all(gameId, pseudonym).map((row) => toConsentRecord(row, userId));
+	}
+
+	async latestRecords(gameId: string, userIds: readonly number[]): Promise<ConsentRecordRow[]> {
+		// pseudonym → UserId of the players the vault knows; the others (never seen, erased) have no records to read.
+		const players = new Map<number, number>();
+		for (const userId of userIds) {
+			const pseudonym = this.#pseudonyms.pseudonymOf(gameId, userId);
+			if (pseudonym !== undefined && pseudonym !== 0) players.set(pseudonym, userId);
+		}
+		if (players.size === 0) return [];
+		return this.#latestRecords
+			.all(gameId, JSON.stringify([...players.keys()]))
+			.map((row) => toConsentRecord(row, players.get(row.user_id)!));
 	}
 
 	async summary(
 		gameId: string,
 	): Promise<{ tallies: ConsentTallyRow[]; players: { policyVersion: string; players: number }[] }> {
-		const tallies = this.#tallies.all(gameId).map((row) => ({
-			policyVersion: row.policy_version,
-			// The column has a CHECK constraint on the sources.
-			source: row.source as ConsentSource,
-			analytics: row.analytics === 1,
-			experiments: row.experiments === 1,
-			personalization: row.personalization === 1,
-			records: row.records,
-		}));
+		const tallies = this.#tallies.all(gameId).map(toConsentTally);
 		const players = this.#players
 			.all(gameId)
 			.map((row) => ({ policyVersion: row.policy_version, players: row.players }));
