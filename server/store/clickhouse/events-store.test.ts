@@ -202,7 +202,12 @@ describe.skipIf(!serviceRequired("clickhouse") || !serviceRequired("postgres"))(
 
 	it("counts each event once when a retry follows a crash between the insert and the stored answer", async () => {
 		let crash = true;
-		const { store } = await open({
+		const { store, db } = await open({
+			// A release that takes its time (a busy metadata store): the retry must still find the claim free.
+			releaseBatch: async (game, b, holder) => {
+				await new Promise((resolve) => setTimeout(resolve, 300));
+				await leases.release(`batch:${db}:${game}:${b}`, holder);
+			},
 			testHooks: {
 				afterInsert: () => {
 					if (crash) throw new Error("simulated crash after the insert");
@@ -236,7 +241,17 @@ describe.skipIf(!serviceRequired("clickhouse") || !serviceRequired("postgres"))(
 				},
 			},
 		});
-		other.store = (await open({ db: slow.db, instanceId: "fast" })).store;
+		other.store = (
+			await open({
+				db: slow.db,
+				instanceId: "fast",
+				// The other instance's release is slow: the slow one finds the claim still held, and the answer stored.
+				releaseBatch: async (game, b, holder) => {
+					await new Promise((resolve) => setTimeout(resolve, 1000));
+					await leases.release(`batch:${slow.db}:${game}:${b}`, holder);
+				},
+			})
+		).store;
 		const answer = await slow.store.ingestBatch("g1", batch("b1", events), T0);
 		expect(otherAnswer).toEqual({ result: { accepted: 20, duplicates: 0, rejected: [] }, replayed: false });
 		expect(answer).toEqual({ ...otherAnswer, replayed: true });

@@ -27,12 +27,12 @@
 import { randomUUID } from "node:crypto";
 import type { ClickHouseSettings } from "@clickhouse/client";
 import { ProblemError } from "../../errors.js";
-import type { ExperimentUnits, ExperimentUnitsQuery } from "../../experiments/units.js";
-import type { IngestEvent, IngestResult, ValidatedBatch } from "../../ingest/schema.js";
+import type { ExperimentUnits, ExperimentUnitsQuery } from "../../domain/experiments.js";
+import type { IngestEvent, IngestResult, ValidatedBatch } from "../../domain/ingest.js";
 import type { Logger } from "../../logger.js";
-import type { ConsentSealer } from "../../privacy/consent-store.js";
-import type { AsyncPlayerPseudonyms } from "../../privacy/pseudonyms.js";
-import type { WarehouseService } from "../../warehouse/service.js";
+import type { ConsentSealer } from "../../domain/consent.js";
+import type { AsyncPlayerPseudonyms } from "../../domain/players.js";
+import type { WarehouseService } from "../../domain/warehouse.js";
 import type { ConsentRecordInsert, EraseEventsOutcome, EventStore } from "../contracts.js";
 import type {
 	ExperimentMetricQuery,
@@ -46,7 +46,7 @@ import {
 	ClickHouseUnreachableError,
 	closeShards,
 	command,
-	insertRows,
+	InsertGroups,
 	pingShards,
 	queryRows,
 	sqlInt,
@@ -211,6 +211,8 @@ export class ClickHouseEventStore implements EventStore {
 	readonly #holder: string;
 	/** Claim releases on their way (ingestBatch does not wait for them; close does). */
 	readonly #releases = new Set<Promise<void>>();
+	/** Concurrent batches' rows share inserts (group commit, client.ts). */
+	readonly #inserts = new InsertGroups();
 	#closed = false;
 
 	constructor(options: ClickHouseEventStoreOptions) {
@@ -265,20 +267,25 @@ export class ClickHouseEventStore implements EventStore {
 		const ttl = this.#options.claimTtlMs ?? DEFAULT_CLAIM_TTL_MS;
 		const claim = { holder, ttl, at: Date.now() };
 		if (!(await this.#claim(gameId, batch.batchId, holder, ttl))) return await this.#awaitOtherInstance(gameId, batch);
+		let outcome: IngestOutcome;
 		try {
-			return await this.#store(gameId, batch, receivedAt, claim);
-		} finally {
-			this.#release(gameId, batch.batchId, holder);
+			outcome = await this.#store(gameId, batch, receivedAt, claim);
+		} catch (error) {
+			// A failed batch is retried soon (503): its claim is free before the answer says so.
+			await this.#release(gameId, batch.batchId, holder);
+			throw error;
 		}
+		void this.#release(gameId, batch.batchId, holder);
+		return outcome;
 	}
 
 	/**
-	 * Releases a claim without holding up the answer: the batch's answer (or its failure) is settled already, so a
-	 * resend that finds the claim still held waits for the answer that is there. Pending releases are awaited by close.
+	 * Releases a claim. After a stored batch nothing waits for it: a resend that finds the claim still held waits for
+	 * the answer that is already there. Pending releases are awaited by close.
 	 */
-	#release(gameId: string, batchId: string, holder: string): void {
+	#release(gameId: string, batchId: string, holder: string): Promise<void> {
 		const release = this.#options.releaseBatch;
-		if (!release) return;
+		if (!release) return Promise.resolve();
 		const pending = release(gameId, batchId, holder)
 			.catch((error: unknown) => {
 				// The claim lapses after its ttl: a failed release only delays a resend of this batchId.
@@ -286,6 +293,7 @@ export class ClickHouseEventStore implements EventStore {
 			})
 			.finally(() => this.#releases.delete(pending));
 		this.#releases.add(pending);
+		return pending;
 	}
 
 	/** Claims the batch; the metadata store unreachable (a restart) is a 503 too: nothing was stored, retry. */
@@ -390,11 +398,14 @@ export class ClickHouseEventStore implements EventStore {
 		// A slow batch (half its claim gone) renews the claim before it inserts; if the claim lapsed meanwhile and another
 		// instance stored the batch, its answer is there now and nothing is inserted twice.
 		if (Date.now() - claim.at > claim.ttl / 2) {
-			if (!(await this.#claim(gameId, batch.batchId, claim.holder, claim.ttl))) {
-				throw new EventsUnavailableError(`Batch "${batch.batchId}" took too long and was taken over; retry it.`);
-			}
+			const renewed = await this.#claim(gameId, batch.batchId, claim.holder, claim.ttl);
+			// Looked up whether renewed or not: the instance that took the lapsed claim over may have stored the batch
+			// (and not released its claim yet).
 			const stored = await this.#storedAnswer(gameId, batch);
 			if (stored) return stored;
+			if (!renewed) {
+				throw new EventsUnavailableError(`Batch "${batch.batchId}" took too long and was taken over; retry it.`);
+			}
 		}
 
 		const byShard = new Map<number, object[]>();
@@ -417,7 +428,9 @@ export class ClickHouseEventStore implements EventStore {
 		}
 		await Promise.all(
 			[...byShard].map(([index, rows]) =>
-				this.#on(this.#shards[index]!, "storing events", (shard) => insertRows(shard, this.#tables.eventsLocal, rows)),
+				this.#on(this.#shards[index]!, "storing events", (shard) =>
+					this.#inserts.insert(shard, this.#tables.eventsLocal, rows),
+				),
 			),
 		);
 		await this.#options.testHooks?.afterInsert?.(gameId, batch.batchId);
@@ -428,7 +441,7 @@ export class ClickHouseEventStore implements EventStore {
 			rejected: batch.rejected,
 		};
 		await this.#on(this.#shards[route.batch]!, "storing the batch answer", (shard) =>
-			insertRows(shard, this.#tables.batchesLocal, [
+			this.#inserts.insert(shard, this.#tables.batchesLocal, [
 				{
 					game_id: gameId,
 					batch_id: batch.batchId,
