@@ -259,7 +259,7 @@ export function createApp(deps: AppDeps): Hono<AppEnv> {
 		}),
 	);
 	// Predictions: model cards, player rankings, recommendations and KPI anomalies (server/predict).
-	v1.route("/admin", predictionRoutes({ store, clock, requireRole }));
+	v1.route("/admin", predictionRoutes({ store, clock, requireRole, playerKeys: deps.playerKeys }));
 	// Game analytics: every metric from the warehouse's rollups.
 	v1.route("/", metricsApiRoutes({ store, clock, guard: requireRole("viewer") }));
 	// Privacy: a player's access export and erasure (owners), erasure jobs, Roblox's Right-to-Erasure webhook.

@@ -17,7 +17,7 @@ import { LiveEventHub } from "./live/event-hub.js";
 import { createLogger, type Logger } from "./logger.js";
 import { metricsDigestKpis } from "./metrics/digest-kpis.js";
 import { createMetrics } from "./metrics/metrics.js";
-import { createErasure } from "./privacy/erasure.js";
+import { createErasure, ERASURE_LEASE_TTL_MS } from "./privacy/erasure.js";
 import { ERASURE_TOMBSTONE_REFRESH_MS } from "./privacy/erasure-guard.js";
 import { loadMasterKeys } from "./privacy/master-keys.js";
 import { sealSecretsAtRest } from "./auth/secrets-at-rest.js";
@@ -115,6 +115,7 @@ export async function startServer(config: Config, options: StartServerOptions = 
 		logger.warn("dashboard not built", { error });
 	}
 	let batchPruning: BatchPruning;
+	let stopErasureSweeps = (): void => {};
 	// Several instances may run on one deployment: each is one holder of the background jobs' leases, and with
 	// VANTAGE_REDIS_URL they share the rate limits. Redis is connected in the background; losing it never stops a
 	// request (shared-state/redis.ts).
@@ -180,7 +181,7 @@ export async function startServer(config: Config, options: StartServerOptions = 
 			anomalies: digestAnomalySource(store),
 		});
 		// Churn, purchase, LTV, recommendations and KPI anomalies: every game with events trained once a day.
-		predictions = startPredictionJob({ store, logger, clock: Date.now, lease: predictionLease });
+		predictions = startPredictionJob({ store, logger, clock: Date.now, lease: predictionLease, playerKeys });
 		// The batches idempotency table keeps a batchId as long as a resend could still be accepted (batch-pruning.ts).
 		batchPruning = startBatchPruning({
 			store,
@@ -190,6 +191,8 @@ export async function startServer(config: Config, options: StartServerOptions = 
 		});
 		const resumed = await erasure.jobs.resume();
 		if (resumed > 0) logger.info("erasure jobs resumed", { jobs: resumed });
+		// A job whose instance died while running it is taken over once its lease expires (privacy/erasure.ts).
+		stopErasureSweeps = erasure.jobs.resumeEvery(ERASURE_LEASE_TTL_MS);
 	} catch (error) {
 		await jobLeases.stop();
 		await sharedRedis?.close();
@@ -220,6 +223,7 @@ export async function startServer(config: Config, options: StartServerOptions = 
 			await jobLeases.stop();
 			await sharedRedis?.close();
 			// A running erasure finishes (or fails and is resumed next start) before the store closes under it.
+			stopErasureSweeps();
 			await erasure.jobs.idle();
 			await store.close();
 			await vault.close();

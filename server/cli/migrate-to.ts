@@ -271,8 +271,9 @@ export async function migrateToScale(options: MigrateToOptions): Promise<Migrati
 		}
 
 		// 4. Batches (idempotency answers) and raw events.
-		copied["events.batches"] = await copyBatches(db, pool, shards, clickhouse, tables, batchSize, budget, log);
-		copied["events.events"] = await copyEvents(db, pool, shards, clickhouse, tables, batchSize, budget, log);
+		const eventTables = await copyEventTables(db, pool, shards, clickhouse, tables, batchSize, budget, log);
+		copied["events.batches"] = eventTables.batches;
+		copied["events.events"] = eventTables.events;
 
 		// 5. ClickHouse's rollups, from the raw events now there.
 		const games = await target.listGames();
@@ -592,115 +593,131 @@ interface EventRow {
 	props: string;
 }
 
-async function copyEvents(
-	db: BetterSqlite3.Database,
-	pool: pg.Pool,
-	shards: readonly ClickHouseShard[],
-	target: ClickHouseTarget,
-	tables: TableNames,
-	batchSize: number,
-	budget: { left: number },
-	log: (line: string) => void,
-): Promise<number> {
-	const name = "events.events";
-	let progress = await getProgress(pool, name);
-	if (progress.finished) return 0;
-	const localTable = `${target.database}.events_local`;
-	let copied = 0;
-	let skipped = 0;
-	for (;;) {
-		const rows = pageAfter(db, "events", ["game_id", "id"], progress.lastKey, batchSize) as unknown as EventRow[];
-		if (rows.length === 0) break;
-		const routes = await shardsOf(
-			shards,
-			rows.map((r) => [r.game_id, r.user_id]),
-			"user_id",
-		);
-		// A chunk after the last checkpoint may be in ClickHouse already (the run before was killed after inserting it):
-		// only the ids not there are inserted.
-		const fresh: { shard: number; row: EventRow }[] = [];
-		for (const [gameId, gameRows] of groupBy(rows, (r) => r.game_id)) {
-			const present = await existingKeys(
-				shards[0]!,
-				tables.events,
-				"id",
-				gameId,
-				gameRows.map((r) => r.id),
-			);
-			for (const row of gameRows) {
-				if (present.has(row.id)) skipped++;
-				else fresh.push({ shard: routes.get(`${row.game_id}\0${row.user_id}`)!, row });
-			}
-		}
-		await insertByShard(shards, localTable, fresh);
-		copied += fresh.length;
-		spend(budget, rows.length);
-		const last = rows.at(-1)!;
-		progress = { lastKey: [last.game_id, last.id], rows: progress.rows + rows.length, finished: false };
-		await setProgress(pool, name, progress);
-	}
-	await setProgress(pool, name, { ...progress, finished: true });
-	log(`events: ${copied} rows copied${skipped ? ` (${skipped} already there from an interrupted run)` : ""}.`);
-	return copied;
+/** One table of the event engine to copy: where it comes from in vantage.db and how its rows find their shard. */
+interface ShardedCopy<R extends { game_id: string }> {
+	/** The progress checkpoint's name (`events.<table>`). */
+	name: string;
+	/** The SQLite table, read in (game_id, key) order. */
+	table: string;
+	/** The row's key within its game: deduplicates a chunk sent again, and orders the pages. */
+	key: "id" | "batch_id";
+	/** The second column of the sharding key (the first is game_id), as the Distributed table routes. */
+	shardBy: "user_id" | "batch_id";
+	/** The Distributed table asked which keys are there already. */
+	distributed: string;
+	/** The shards' local table written. */
+	local: string;
+	/** The row as ClickHouse takes it. @default as read */
+	toRow?: (row: R) => object;
 }
 
-async function copyBatches(
+/**
+ * Copies one table to the shards, resumable: pages of `batchSize` rows in key order from the last checkpoint; each
+ * row goes to the shard a Distributed insert would route it to, and a chunk after the checkpoint that is there
+ * already (the run before was killed after inserting it) is skipped row by row. Returns the rows copied and skipped,
+ * or null when an earlier run finished the table.
+ */
+async function copyToShards<R extends { game_id: string }>(
 	db: BetterSqlite3.Database,
 	pool: pg.Pool,
 	shards: readonly ClickHouseShard[],
-	target: ClickHouseTarget,
-	tables: TableNames,
+	copy: ShardedCopy<R>,
 	batchSize: number,
 	budget: { left: number },
-	log: (line: string) => void,
-): Promise<number> {
-	const name = "events.batches";
-	let progress = await getProgress(pool, name);
-	if (progress.finished) return 0;
-	const localTable = `${target.database}.batches_local`;
+): Promise<{ copied: number; skipped: number } | null> {
+	let progress = await getProgress(pool, copy.name);
+	if (progress.finished) return null;
 	let copied = 0;
+	let skipped = 0;
+	const keyOf = (row: R) => String((row as Record<string, unknown>)[copy.key]);
+	const shardKeyOf = (row: R) => (row as Record<string, unknown>)[copy.shardBy] as string | number;
 	for (;;) {
-		const rows = pageAfter(db, "batches", ["game_id", "batch_id"], progress.lastKey, batchSize) as {
-			game_id: string;
-			batch_id: string;
-			received_at: number;
-			response: string;
-			fingerprint: string | null;
-		}[];
+		const rows = pageAfter(db, copy.table, ["game_id", copy.key], progress.lastKey, batchSize) as unknown as R[];
 		if (rows.length === 0) break;
 		const routes = await shardsOf(
 			shards,
-			rows.map((r) => [r.game_id, r.batch_id]),
-			"batch_id",
+			rows.map((r) => [r.game_id, shardKeyOf(r)]),
+			copy.shardBy,
 		);
 		const fresh: { shard: number; row: object }[] = [];
 		for (const [gameId, gameRows] of groupBy(rows, (r) => r.game_id)) {
-			const present = await existingKeys(
-				shards[0]!,
-				tables.batches,
-				"batch_id",
-				gameId,
-				gameRows.map((r) => r.batch_id),
-			);
+			const present = await existingKeys(shards[0]!, copy.distributed, copy.key, gameId, gameRows.map(keyOf));
 			for (const row of gameRows) {
-				if (present.has(row.batch_id)) continue;
-				fresh.push({
-					shard: routes.get(`${row.game_id}\0${row.batch_id}`)!,
-					// Batches stored before fingerprints (SQLite version 10) have none: '' is ClickHouse's "none".
-					row: { ...row, fingerprint: row.fingerprint ?? "" },
-				});
+				if (present.has(keyOf(row))) skipped++;
+				else {
+					const shard = routes.get(`${row.game_id}\0${shardKeyOf(row)}`)!;
+					fresh.push({ shard, row: copy.toRow ? copy.toRow(row) : row });
+				}
 			}
 		}
-		await insertByShard(shards, localTable, fresh);
+		await insertByShard(shards, copy.local, fresh);
 		copied += fresh.length;
 		spend(budget, rows.length);
 		const last = rows.at(-1)!;
-		progress = { lastKey: [last.game_id, last.batch_id], rows: progress.rows + rows.length, finished: false };
-		await setProgress(pool, name, progress);
+		progress = { lastKey: [last.game_id, keyOf(last)], rows: progress.rows + rows.length, finished: false };
+		await setProgress(pool, copy.name, progress);
 	}
-	await setProgress(pool, name, { ...progress, finished: true });
-	if (copied > 0) log(`batches: ${copied} stored answers copied.`);
-	return copied;
+	await setProgress(pool, copy.name, { ...progress, finished: true });
+	return { copied, skipped };
+}
+
+interface BatchRow {
+	game_id: string;
+	batch_id: string;
+	received_at: number;
+	response: string;
+	fingerprint: string | null;
+}
+
+/** Copies the batches (idempotency answers), then the raw events, to the shards; returns the rows copied of each. */
+async function copyEventTables(
+	db: BetterSqlite3.Database,
+	pool: pg.Pool,
+	shards: readonly ClickHouseShard[],
+	target: ClickHouseTarget,
+	tables: TableNames,
+	batchSize: number,
+	budget: { left: number },
+	log: (line: string) => void,
+): Promise<{ batches: number; events: number }> {
+	const batches = await copyToShards<BatchRow>(
+		db,
+		pool,
+		shards,
+		{
+			name: "events.batches",
+			table: "batches",
+			key: "batch_id",
+			shardBy: "batch_id",
+			distributed: tables.batches,
+			local: `${target.database}.batches_local`,
+			// Batches stored before fingerprints (SQLite version 10) have none: '' is ClickHouse's "none".
+			toRow: (row) => ({ ...row, fingerprint: row.fingerprint ?? "" }),
+		},
+		batchSize,
+		budget,
+	);
+	if (batches && batches.copied > 0) log(`batches: ${batches.copied} stored answers copied.`);
+	const events = await copyToShards<EventRow>(
+		db,
+		pool,
+		shards,
+		{
+			name: "events.events",
+			table: "events",
+			key: "id",
+			shardBy: "user_id",
+			distributed: tables.events,
+			local: `${target.database}.events_local`,
+		},
+		batchSize,
+		budget,
+	);
+	if (events) {
+		const { copied, skipped } = events;
+		log(`events: ${copied} rows copied${skipped ? ` (${skipped} already there from an interrupted run)` : ""}.`);
+	}
+	return { batches: batches?.copied ?? 0, events: events?.copied ?? 0 };
 }
 
 function groupBy<T>(items: readonly T[], key: (item: T) => string): Map<string, T[]> {

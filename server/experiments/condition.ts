@@ -3,32 +3,10 @@
 // of `evaluateCondition` below and pass the cases in condition-cases.json.
 import { z } from "zod";
 
-/** An attribute value a condition can compare with. */
-export type Scalar = string | number | boolean;
+// The condition shapes are domain types (server/domain/experiments.ts): stored experiments and flags carry them.
+import type { AttributeOperators, AttributeTest, Condition, Scalar } from "../domain/experiments.js";
 
-/** Tests on one attribute; every operator present must hold. */
-export interface AttributeOperators {
-	$eq?: Scalar;
-	$ne?: Scalar;
-	$in?: Scalar[];
-	$nin?: Scalar[];
-	$gt?: number;
-	$gte?: number;
-	$lt?: number;
-	$lte?: number;
-	$exists?: boolean;
-}
-
-/** A bare scalar is shorthand for `{ $eq: scalar }`. */
-export type AttributeTest = Scalar | AttributeOperators;
-
-/** Every member must hold: attribute tests by attribute name, and the logical operators. */
-export interface Condition {
-	$and?: Condition[];
-	$or?: Condition[];
-	$not?: Condition;
-	[attribute: string]: AttributeTest | Condition[] | Condition | undefined;
-}
+export type { AttributeOperators, AttributeTest, Condition, Scalar } from "../domain/experiments.js";
 
 /** How deep `$and`/`$or`/`$not` may nest: a targeting rule never needs more, and a bound keeps evaluation cheap. */
 export const MAX_CONDITION_DEPTH = 8;

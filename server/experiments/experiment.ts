@@ -3,7 +3,7 @@
 import { z } from "zod";
 import { ConflictError, ValidationError, type ValidationIssue } from "../errors.js";
 import type { ExperimentRecord } from "../store/types.js";
-import { conditionSchema, type Condition } from "./condition.js";
+import { conditionSchema } from "./condition.js";
 import {
 	HASH_DEFAULTS,
 	attributeNameSchema,
@@ -24,9 +24,17 @@ import {
 	type MetricInput,
 } from "./metric-reference.js";
 import { isMeanMetric } from "./metric.js";
+import type { SameType } from "../domain/same-type.js";
+import {
+	EXPERIMENT_STATUSES,
+	type AssignmentMode,
+	type ExperimentDefinition,
+	type ExperimentStatus,
+} from "../domain/experiments.js";
 
-export const EXPERIMENT_STATUSES = ["draft", "running", "stopped"] as const;
-export type ExperimentStatus = (typeof EXPERIMENT_STATUSES)[number];
+// The stored shapes are domain types (server/domain/experiments.ts), so the stores need not import this module.
+export { EXPERIMENT_STATUSES } from "../domain/experiments.js";
+export type { AssignmentMode, ExperimentDefinition, ExperimentStatus } from "../domain/experiments.js";
 
 /**
  * The lifecycle: draft → running → stopped. A stopped experiment is final (its results stay readable); run it
@@ -87,7 +95,7 @@ export const assignmentSchema = z
 		}),
 	])
 	.describe("How the SDK assigns units to variations; default deterministic. Frozen once started.");
-export type AssignmentMode = z.output<typeof assignmentSchema>;
+true satisfies SameType<z.output<typeof assignmentSchema>, AssignmentMode>;
 
 export const namespaceSchema = z
 	.object({
@@ -182,33 +190,6 @@ export const updateExperimentSchema = z
 	})
 	.partial();
 export type UpdateExperimentRequest = z.output<typeof updateExperimentSchema>;
-
-/** An experiment as stored (besides its key, status and bookkeeping): every default filled in. */
-export interface ExperimentDefinition {
-	name: string;
-	description: string;
-	/** Weights always present and summing to 1. */
-	variations: { key: string; name: string; weight: number }[];
-	coverage: number;
-	hashAttribute: string;
-	seed: string;
-	hashVersion: 1 | 2;
-	namespace: { id: string; start: number; end: number } | null;
-	condition: Condition | null;
-	assignment: AssignmentMode;
-	/** Unix ms. */
-	startAt: number | null;
-	endAt: number | null;
-	/** Library metrics are stored as the version they resolved to (see metric-library.ts), with `library` set. */
-	primaryMetric: ExperimentMetric | null;
-	guardrailMetrics: ExperimentMetric[];
-	/** Relative effect worth detecting; null: none. Absent in definitions stored before it existed (read as null). */
-	targetEffect?: number | null;
-	/** Planned fixed-horizon length in days from startAt; null: none (absent in older definitions: null). */
-	plannedDays?: number | null;
-	/** UserId (decimal) → variation key. */
-	forcedVariations: Record<string, string>;
-}
 
 /**
  * A new experiment from a validated create request.

@@ -15,13 +15,18 @@ import {
 	weightSchema,
 } from "./common-schema.js";
 import { chooseVariation, getBucketRanges, hash } from "./hash.js";
+import type { SameType } from "../domain/same-type.js";
+import type { FlagDefinition, FlagValue } from "../domain/experiments.js";
+
+// The stored shapes are domain types (server/domain/experiments.ts), so the stores need not import this module.
+export type { FlagDefinition, FlagValue } from "../domain/experiments.js";
 
 /** A flag value: any JSON, at most this many characters serialized. */
 export const MAX_FLAG_VALUE_CHARS = 4096;
 
 /** Any JSON value (one instance, so the OpenAPI document names it once). */
 export const jsonValueSchema = z.json();
-export type FlagValue = z.infer<typeof jsonValueSchema>;
+true satisfies SameType<z.output<typeof jsonValueSchema>, FlagValue>;
 
 const valueSchema = jsonValueSchema.refine(
 	(v) => JSON.stringify(v).length <= MAX_FLAG_VALUE_CHARS,
@@ -69,20 +74,6 @@ export const updateFlagSchema = z
 	})
 	.partial();
 export type UpdateFlagRequest = z.output<typeof updateFlagSchema>;
-
-/** A flag as stored: every default filled in, weights summing to 1. */
-export interface FlagDefinition {
-	name: string;
-	description: string;
-	enabled: boolean;
-	defaultValue: FlagValue;
-	variations: { key: string; value: FlagValue; weight: number }[];
-	coverage: number;
-	hashAttribute: string;
-	seed: string;
-	hashVersion: 1 | 2;
-	condition: Condition | null;
-}
 
 type FlagDefinitionInput = Omit<FlagDefinition, "variations"> & {
 	variations: readonly { key: string; value: FlagValue; weight?: number | undefined }[];

@@ -2,11 +2,12 @@
 // (server/experiments/metric-library.ts). Only shapes and pure rules live here, so experiment.ts can use them without
 // the store.
 import { z } from "zod";
-import { metricKeySchema, metricSchema, type MetricDefinition } from "./metric.js";
+import { metricKeySchema, metricSchema } from "./metric.js";
+import type { SameType } from "../domain/same-type.js";
+import { METRIC_ROLES, type ExperimentMetric, type LibraryPin } from "../domain/experiments.js";
 
-/** A library metric's default role: what an experiment picks it as (its goal, or a guardrail watched for harm). */
-export const METRIC_ROLES = ["goal", "guardrail"] as const;
-export type MetricRole = (typeof METRIC_ROLES)[number];
+export { METRIC_ROLES } from "../domain/experiments.js";
+export type { ExperimentMetric, LibraryPin, MetricRole } from "../domain/experiments.js";
 
 export const metricRoleSchema = z
 	.enum(METRIC_ROLES)
@@ -46,10 +47,7 @@ export const libraryPinSchema = z
 			.describe("true: fixed to this version; false: a draft following the latest version (pinned at the start)."),
 	})
 	.describe("The library metric this definition is a version of; absent for an inline metric.");
-export type LibraryPin = z.output<typeof libraryPinSchema>;
-
-/** A metric as an experiment stores it: the definition itself (a library one copied, with where it came from). */
-export type ExperimentMetric = MetricDefinition & { library?: LibraryPin };
+true satisfies SameType<z.output<typeof libraryPinSchema>, LibraryPin>;
 
 /** An experiment's metric as the admin API answers (and as results name the metric they are of). */
 export const experimentMetricSchema = z

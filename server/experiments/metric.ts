@@ -1,10 +1,27 @@
 // Metric definitions: what an experiment measures for each unit (player) after the unit's first exposure. The same
 // definitions make up a game's metric library (reusable, versioned) and may still be written inline in an experiment.
+// The types and the pure rules on them are domain types (server/domain/experiments.ts): the schemas here are checked
+// to produce exactly them.
 import { z } from "zod";
 import { EVENT_TYPES } from "../ingest/schema.js";
+import type { SameType } from "../domain/same-type.js";
+import {
+	METRIC_DIRECTIONS,
+	type MetricCap,
+	type MetricDefinition,
+	type MetricType,
+	type RatioPart,
+} from "../domain/experiments.js";
 
-export const HOUR_MS = 3_600_000;
-export const DAY_MS = 86_400_000;
+export {
+	DAY_MS,
+	HOUR_MS,
+	METRIC_DIRECTIONS,
+	isBinaryMetric,
+	isMeanMetric,
+	metricDirection,
+} from "../domain/experiments.js";
+export type { MetricCap, MetricDefinition, MetricDirection, MetricType, RatioPart } from "../domain/experiments.js";
 
 /** Metric keys name a metric in `?metric=` and in results. */
 export const metricKeySchema = z
@@ -28,10 +45,6 @@ const windowHours = z
 			"the analysis window ends.",
 	);
 
-/** Which way is good: an increase (default) or a decrease (errors, load time, churn). */
-export const METRIC_DIRECTIONS = ["higher", "lower"] as const;
-export type MetricDirection = (typeof METRIC_DIRECTIONS)[number];
-
 /**
  * Winsorization of per-unit values (means, sums, counts, ratio numerators): values above the cap are set to it,
  * so one whale cannot decide a test. `value`: a fixed cap; `percentile`: the pooled percentile of the units' values
@@ -49,7 +62,7 @@ export const capSchema = z
 		}),
 	])
 	.describe("Winsorization: per-unit values above the cap count as the cap (never for 0/1 metrics).");
-export type MetricCap = z.output<typeof capSchema>;
+true satisfies SameType<z.output<typeof capSchema>, MetricCap>;
 
 /** Fields every metric type may carry. */
 const common = {
@@ -70,7 +83,7 @@ export const ratioPartSchema = z
 		valueProp: valueProp.optional().describe("Sum this numeric prop; default: count the events."),
 	})
 	.refine((p) => p.event !== undefined || p.eventType !== undefined, "give event, eventType or both");
-export type RatioPart = z.output<typeof ratioPartSchema>;
+true satisfies SameType<z.output<typeof ratioPartSchema>, RatioPart>;
 
 /**
  * One metric, per unit, from the unit's first exposure to the end of the analysis window (or `windowHours`):
@@ -147,8 +160,7 @@ export const metricSchema = z.discriminatedUnion("type", [
 		windowHours,
 	}),
 ]);
-export type MetricDefinition = z.output<typeof metricSchema>;
-export type MetricType = MetricDefinition["type"];
+true satisfies SameType<z.output<typeof metricSchema>, MetricDefinition>;
 export const METRIC_TYPES = [
 	"conversion",
 	"count",
@@ -158,18 +170,3 @@ export const METRIC_TYPES = [
 	"ratio",
 	"quantile",
 ] as const satisfies readonly MetricType[];
-
-/** Whether each unit's value is 0 or 1 (analysed as a proportion) rather than any number (analysed as a mean). */
-export function isBinaryMetric(metric: MetricDefinition): boolean {
-	return metric.type === "conversion" || metric.type === "retention";
-}
-
-/** Which way is good for the metric: its `direction`, "higher" when unset. */
-export function metricDirection(metric: MetricDefinition): MetricDirection {
-	return metric.direction ?? "higher";
-}
-
-/** Whether the metric is a per-unit mean (or proportion) — the kinds Welch, z-tests, CUPED and bandits take as is. */
-export function isMeanMetric(metric: MetricDefinition): boolean {
-	return metric.type !== "ratio" && metric.type !== "quantile";
-}

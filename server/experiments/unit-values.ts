@@ -17,9 +17,9 @@
 // 6. dimensions (see BreakdownDimension): platform, country and attr:<name> from the session profile in effect at
 //    first exposure; newVsReturning from the player's first known event (the warehouse's first_time, or any earlier
 //    event read), "new" when less than 24 hours before first exposure.
-import type { EventType, PropValue } from "../ingest/schema.js";
-import { DAY_MS, HOUR_MS, type MetricDefinition } from "./metric.js";
-import type { BreakdownDimension, ExperimentUnits } from "./units.js";
+import type { EventType, PropValue } from "../domain/ingest.js";
+import { DAY_MS, HOUR_MS, type MetricDefinition } from "../domain/experiments.js";
+import type { BreakdownDimension, ExperimentUnits } from "../domain/experiments.js";
 
 /** A kind of event an engine reads for a metric: its filter and what each matching event adds to the unit. */
 export interface EventSource {

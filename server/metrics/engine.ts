@@ -1,71 +1,13 @@
 // The metrics engine: pure maths from reader rows to metric results. Every definition here is the one the API
 // documents (server/metrics/routes.ts repeats them in the OpenAPI document).
-import { DAY_MS, HOUR_MS } from "../experiments/metric.js";
+import { DAY_MS, HOUR_MS } from "../domain/experiments.js";
 import { dayToDate, localDayFn, localDayStart } from "../warehouse/time-zone.js";
-import type { DayRange, EventRef, MetricsReader, PlayerRow, UserDayRow } from "./reader.js";
+import type { DayRange, EventRef, MetricsReader, PlayerRow, UserDayRow } from "../domain/metrics-reader.js";
 import { isSegmented, type SegmentSpec } from "./segments.js";
+import { MetricRequestError, type MetricEnvelope, type MetricRequest, type PropFilter } from "../domain/metrics.js";
 
-export const METRIC_NAMES = [
-	"active-users",
-	"sessions",
-	"retention",
-	"funnel",
-	"revenue",
-	"economy",
-	"progression",
-	"kpi",
-	"trends",
-	"overview",
-] as const;
-export type MetricName = (typeof METRIC_NAMES)[number];
-
-/** A condition on an event prop (raw-event KPIs): `=`/`!=` compare as text, `>`/`<`/`>=`/`<=` as numbers. */
-export interface PropFilter {
-	prop: string;
-	op: "=" | "!=" | ">" | "<" | ">=" | "<=";
-	value: string;
-}
-
-interface Common {
-	range: DayRange;
-	spec: SegmentSpec;
-}
-
-export type MetricRequest =
-	| ({ metric: "active-users" } & Common)
-	| ({ metric: "sessions" } & Common)
-	| ({ metric: "retention"; mode: "classic" | "rolling"; days: number[] } & Common)
-	| ({ metric: "funnel"; funnel?: string; steps?: EventRef[]; windowDays: number } & Common)
-	| ({ metric: "revenue"; usdPerRobux: number; developerShare: number; ltvDays: number[] } & Common)
-	| ({ metric: "economy" } & Common)
-	| ({ metric: "progression" } & Common)
-	| ({
-			metric: "kpi";
-			event: EventRef;
-			measure: "count" | "users" | "sum" | "mean";
-			property?: string;
-			where: PropFilter[];
-			groupBy?: string;
-	  } & Common)
-	| ({ metric: "trends"; events: EventRef[]; measure: "count" | "users"; interval: "day" | "hour" } & Common)
-	| ({ metric: "overview" } & Common);
-
-/** A metric request the engine cannot answer as asked (a 400 for the caller). */
-export class MetricRequestError extends Error {}
-
-export interface MetricEnvelope {
-	metric: MetricName;
-	gameId: string;
-	timeZone: string;
-	from: string;
-	to: string;
-	breakdown: string | null;
-	filters: string[];
-	/** "rollups" when every row came from rollup tables, "raw" when raw events were read. */
-	source: "rollups" | "raw";
-	segments: Record<string, unknown>[];
-	[extra: string]: unknown;
-}
+export { METRIC_NAMES, MetricRequestError } from "../domain/metrics.js";
+export type { MetricEnvelope, MetricName, MetricRequest, PropFilter } from "../domain/metrics.js";
 
 const ALL = "all";
 

@@ -1,23 +1,9 @@
 // Segments: how a metric is broken down (one dimension) and filtered (any number of dimension = value).
 // A dimension is a property of the player (taken from their first session), their variation in an experiment, or
-// whether the player is new on the day in question.
+// whether the player is new on the day in question. The types are domain types (server/domain/metrics.ts).
+import type { Dimension, SegmentFilter, SegmentSpec } from "../domain/metrics.js";
 
-/** A dimension by which players (or player-days) are grouped or filtered. */
-export type Dimension =
-	| { kind: "attr"; name: string; label: string }
-	| { kind: "variant"; experiment: string; label: string }
-	| { kind: "newVsReturning"; label: string };
-
-export interface SegmentFilter {
-	dimension: Dimension;
-	value: string;
-}
-
-/** What a query groups and filters by; the engine adds a `segment` value to every row it returns. */
-export interface SegmentSpec {
-	breakdown?: Dimension;
-	filters: SegmentFilter[];
-}
+export type { Dimension, SegmentFilter, SegmentSpec } from "../domain/metrics.js";
 
 /** Segment value of players without the attribute. */
 export const NO_VALUE = "(none)";

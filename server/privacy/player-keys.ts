@@ -12,7 +12,7 @@
 // (still configured) would unwrap it. Kept apart, a backup of vantage.db names the player by a pseudonym that dies with
 // the vault row; backups of player-keys.db must expire within the erasure deadline. Event props are stored as sent
 // (they feed every metric): the SDK's props carry no UserId, a game's own props must not either (README).
-import { createCipheriv, createDecipheriv, createHash, randomBytes } from "node:crypto";
+import { randomBytes } from "node:crypto";
 import { chmodSync, readFileSync, statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import BetterSqlite3 from "better-sqlite3";
@@ -20,17 +20,16 @@ import type { Logger } from "../logger.js";
 import { migrate } from "../store/sqlite/migrate.js";
 import type { Migration } from "../store/sqlite/migrations.js";
 import { configureConnection } from "../store/sqlite/sqlite-store.js";
+import { KEY_BYTES, MasterKeyError, masterKeyId, seal, unseal, wrapAad } from "./sealing.js";
+
+// The sealing primitives live in sealing.ts (pure: the engines' vaults use them without this SQLite keyring).
+export { MasterKeyError, SealedValueError, masterKeyId, seal, unseal, wrapAad } from "./sealing.js";
 
 /** The database file of the wrapped player keys, beside vantage.db in VANTAGE_DATA_DIR. */
 export const PLAYER_KEYS_FILE = "player-keys.db";
 /** Where a generated master key is kept when VANTAGE_MASTER_KEY is not set (development only). */
 export const MASTER_KEY_FILE = "master.key";
 
-const KEY_BYTES = 32;
-const IV_BYTES = 12;
-const TAG_BYTES = 16;
-/** First byte of every sealed value: the format (AES-256-GCM, 12-byte IV, 16-byte tag). Lets a later format coexist. */
-const FORMAT_AES_256_GCM = 1;
 /** Unwrapped keys kept in memory; a hit still reads the key row, so an erasure elsewhere is seen at once. */
 const KEY_CACHE_SIZE = 10_000;
 /** Pseudonyms kept in memory (both directions): a game's active players, so ingest reads no key database row. */
@@ -78,27 +77,6 @@ export const PLAYER_KEY_MIGRATIONS: readonly Migration[] = [
 		`,
 	},
 ];
-
-/** The master key cannot open what it should: it is not the key this data was written with, or the data is damaged. */
-export class MasterKeyError extends Error {
-	override readonly name = "MasterKeyError";
-}
-
-/** A sealed value failed authentication: wrong player key, tampered or truncated bytes, or bound to another record. */
-export class SealedValueError extends Error {
-	override readonly name = "SealedValueError";
-}
-
-/**
- * A public fingerprint of a master key (16 hex digits of a domain-separated SHA-256): stored beside each wrapped key
- * so a wrong VANTAGE_MASTER_KEY is named as such instead of surfacing as a decryption failure.
- *
- * @example
- * masterKeyId(Buffer.alloc(32)); // "…16 hex digits…"
- */
-export function masterKeyId(masterKey: Buffer): string {
-	return createHash("sha256").update("vantage master key id\0").update(masterKey).digest("hex").slice(0, 16);
-}
 
 /**
  * Parses a master key given as base64 (standard or URL-safe, padding optional): exactly 32 bytes, else throws.
@@ -148,33 +126,6 @@ export function loadMasterKey(options: { configured: Buffer | undefined; dataDir
 		throw new MasterKeyError(`${file}: ${(error as Error).message}`);
 	}
 }
-
-/** AES-256-GCM: format byte, IV, ciphertext, tag. `aad` binds the value to where it belongs. */
-export function seal(key: Buffer, plaintext: Buffer, aad: string): Buffer {
-	const iv = randomBytes(IV_BYTES);
-	const cipher = createCipheriv("aes-256-gcm", key, iv);
-	cipher.setAAD(Buffer.from(aad, "utf8"));
-	const body = Buffer.concat([cipher.update(plaintext), cipher.final()]);
-	return Buffer.concat([Buffer.of(FORMAT_AES_256_GCM), iv, body, cipher.getAuthTag()]);
-}
-
-/** The inverse of {@link seal}; throws {@link SealedValueError} when the value does not authenticate. */
-export function unseal(key: Buffer, sealed: Uint8Array, aad: string): Buffer {
-	const bytes = Buffer.from(sealed.buffer, sealed.byteOffset, sealed.byteLength);
-	if (bytes.length < 1 + IV_BYTES + TAG_BYTES || bytes[0] !== FORMAT_AES_256_GCM) {
-		throw new SealedValueError("The sealed value is truncated or of an unknown format.");
-	}
-	const decipher = createDecipheriv("aes-256-gcm", key, bytes.subarray(1, 1 + IV_BYTES));
-	decipher.setAAD(Buffer.from(aad, "utf8"));
-	decipher.setAuthTag(bytes.subarray(bytes.length - TAG_BYTES));
-	try {
-		return Buffer.concat([decipher.update(bytes.subarray(1 + IV_BYTES, bytes.length - TAG_BYTES)), decipher.final()]);
-	} catch {
-		throw new SealedValueError("The sealed value does not authenticate with this key (wrong key or altered data).");
-	}
-}
-
-export const wrapAad = (gameId: string, userId: number) => `vantage player key\0${gameId}\0${userId}`;
 
 interface KeyRow {
 	master_key_id: string;

@@ -75,6 +75,13 @@ export interface LeaseStore {
 	release(name: string, holder: string): Promise<void>;
 	/** Who holds the lease at `now`, or null. */
 	holder(name: string, now: number): Promise<string | null>;
+	/**
+	 * Deletes up to `limit` leases that expired before `expiredBefore` (unix ms: `until < expiredBefore`); returns how
+	 * many. A lease that expired is free already (acquire takes it as if absent), so deleting it changes no answer; the
+	 * batch-pruning job calls this with a margin past expiry (ingest/batch-pruning.ts), else every stored batch leaves
+	 * its `batch:` row behind whenever its release was lost (a crash, an unreachable store).
+	 */
+	pruneExpired(expiredBefore: number, limit: number): Promise<number>;
 }
 
 /** A consent record to store, with what it counts for in the tallies (the anonymous part of the choice). */

@@ -1,15 +1,21 @@
-import type { WarehouseService } from "../warehouse/service.js";
+import type { WarehouseService } from "../domain/warehouse.js";
 import type { PrivacyStore } from "../domain/privacy.js";
 import { DEFAULT_CONSENT_MODE, type ConsentMode, type ConsentStore } from "../domain/consent.js";
 import type { AdminSessionRecord, SecurityStore } from "../domain/security.js";
 import type { AccessStore } from "../domain/access.js";
 import type { AllocationStore } from "../domain/allocation.js";
 import type { GameScope } from "../domain/roles.js";
-import type { ExperimentDefinition, ExperimentStatus } from "../experiments/experiment.js";
-import type { FlagDefinition } from "../experiments/flag.js";
-import type { MetricDefinition } from "../experiments/metric.js";
-import type { ExperimentUnits, ExperimentUnitsQuery } from "../experiments/units.js";
-import type { MetricRole } from "../experiments/metric-reference.js";
+import type {
+	ExperimentDefinition,
+	ExperimentMetricQuery,
+	ExperimentMetricRow,
+	ExperimentStatus,
+	ExperimentUnits,
+	ExperimentUnitsQuery,
+	FlagDefinition,
+	MetricDefinition,
+	MetricRole,
+} from "../domain/experiments.js";
 import type { EventType, IngestResult, StoredEvent, ValidatedBatch } from "../domain/ingest.js";
 import type { LeaseStore, PredictionStore } from "./contracts.js";
 
@@ -133,35 +139,7 @@ export interface FlagRecord {
 	updatedAt: number;
 }
 
-/** Which units and which metric {@link Store.experimentMetricSums} aggregates. */
-export interface ExperimentMetricQuery {
-	gameId: string;
-	experimentKey: string;
-	/**
-	 * Units are users whose FIRST EVER exposure (event type `exposure`, name = the key) is in [from, to), unix ms: a
-	 * user first exposed before `from` is not a unit of this range, even if exposed again inside it.
-	 */
-	from: number;
-	to: number;
-	/** Metric events count from the unit's first exposure until `to` (or the metric's own window, if shorter). */
-	metric: MetricDefinition;
-	/** Users left out (forced QA users). */
-	excludeUserIds: readonly number[];
-}
-
-/** Sums of one metric over the units of one variation first exposed on one UTC day. */
-export interface ExperimentMetricRow {
-	/** The `variation` prop of the unit's first exposure as sent (index or key); null when `multipleVariations`. */
-	variation: string | number | null;
-	/** The units' exposures named more than one variation: they belong to no arm. */
-	multipleVariations: boolean;
-	/** UTC day of the first exposure, in days since the Unix epoch. */
-	day: number;
-	units: number;
-	/** Σ of the per-unit values (converted units, for binary metrics). */
-	sum: number;
-	sumSquares: number;
-}
+export type { ExperimentMetricQuery, ExperimentMetricRow };
 
 /** Per-game settings; a game never configured has the defaults ({@link DEFAULT_GAME_SETTINGS}). */
 export interface GameSettings {

@@ -7,7 +7,7 @@
 // - a session is one `sessionId`: its start is the `session_start` time, or `session_end` time − duration if only
 //   the end arrived; its length is the `duration` prop (seconds) of `session_end`;
 // - a player's attributes are the props of their earliest `session_start` (ties: smallest event id).
-import type { PropValue } from "../ingest/schema.js";
+import type { PropValue } from "../domain/ingest.js";
 
 /** The columns of a stored event the warehouse reads. */
 export interface FoldEvent {

@@ -1,6 +1,6 @@
 // Days in a game's time zone. Every daily metric groups events by the local calendar day of the game's zone
 // (default UTC), so a "day" here is a day number: local days since 1970-01-01 in that zone.
-import { DAY_MS } from "../experiments/metric.js";
+import { DAY_MS } from "../domain/experiments.js";
 
 /** Offsets change at most at quarter hours (every zone's DST rule does), so one lookup serves 15 minutes. */
 const OFFSET_BUCKET_MS = 15 * 60_000;

@@ -2,9 +2,8 @@
 // fetches rows — each unit's exposures, the metric's candidate events, the session profiles, the players' first
 // event and first profile — and the pure module (experiments/unit-values.ts) decides what every metric means.
 // Every query runs on each shard's local tables: a unit's events all live on its player's shard.
-import type { PropValue } from "../../ingest/schema.js";
-import { isMeanMetric } from "../../experiments/metric.js";
-import type { ExperimentUnits, ExperimentUnitsQuery } from "../../experiments/units.js";
+import type { PropValue } from "../../domain/ingest.js";
+import type { ExperimentUnits, ExperimentUnitsQuery } from "../../domain/experiments.js";
 import {
 	candidateRange,
 	checkDimensions,
@@ -13,8 +12,7 @@ import {
 	profileRange,
 	UnitValues,
 } from "../../experiments/unit-values.js";
-import { MetricRequestError } from "../../metrics/engine.js";
-import { unitSums } from "../sqlite/experiment-sums.js";
+import { sumsUnitsQuery, unitSums } from "../../experiments/unit-sums.js";
 import type { ExperimentMetricQuery, ExperimentMetricRow } from "../types.js";
 import { queryRows, sqlInt, sqlString, type ClickHouseShard } from "./client.js";
 import type { ClickHouseContext } from "./events-store.js";
@@ -213,11 +211,6 @@ export class ClickHouseExperimentUnits {
 
 	/** Per-variation sums by UTC day of first exposure, from the same per-unit values (as on SQLite). */
 	async sums(query: ExperimentMetricQuery): Promise<ExperimentMetricRow[]> {
-		if (!isMeanMetric(query.metric)) {
-			throw new MetricRequestError(
-				`${query.metric.type} metrics have no per-variation sums: read them per unit (experimentUnits)`,
-			);
-		}
-		return unitSums(await this.units({ ...query, covariateLookbackDays: 0, dimensions: [] }));
+		return unitSums(await this.units(sumsUnitsQuery(query)));
 	}
 }

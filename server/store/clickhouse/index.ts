@@ -2,7 +2,7 @@
 // migration tool and the benchmarks load. Loaded only on the scale path, so an embedded deployment never loads the
 // ClickHouse client.
 import type { Logger } from "../../logger.js";
-import type { AsyncPlayerPseudonyms } from "../../privacy/pseudonyms.js";
+import type { AsyncPlayerPseudonyms } from "../../domain/players.js";
 import type { GameSettings } from "../types.js";
 import { checkClusterLayout, closeShards, openShardClients, pingShards, type ShardClientOptions } from "./client.js";
 import {

@@ -6,8 +6,8 @@
 // - game-wide sums (events per day, economy, products…) are summed over the shards' partial sums.
 // Segments (breakdowns and filters) are resolved here from the players' facts, with the SQLite reader's text rules,
 // so both engines put every player in the same segment.
-import type { PropValue } from "../../ingest/schema.js";
-import { MetricRequestError } from "../../metrics/engine.js";
+import type { PropValue } from "../../domain/ingest.js";
+import { MetricRequestError } from "../../domain/metrics.js";
 import type {
 	CohortCellRow,
 	CohortLastRow,
@@ -25,7 +25,7 @@ import type {
 	RawEventRow,
 	SessionRow,
 	UserDayRow,
-} from "../../metrics/reader.js";
+} from "../../domain/metrics-reader.js";
 import {
 	MULTIPLE_VARIATIONS,
 	NO_VALUE,
@@ -33,11 +33,11 @@ import {
 	type Dimension,
 	type SegmentSpec,
 } from "../../metrics/segments.js";
-import { productKey } from "../../warehouse/fold.js";
 import { localDayFn, localDayStart } from "../../warehouse/time-zone.js";
 import { queryRows, sqlInt, sqlString, type ClickHouseShard } from "./client.js";
 import type { ClickHouseContext } from "./events-store.js";
 import { FACT, NONE_MAX, NONE_MIN, factTable } from "./rollups-schema.js";
+import { economyRows, productRows, progressionRows } from "../../metrics/raw-rows.js";
 
 /** Day numbers outside any real data (the engine asks economy history from day -1e9). */
 const DAY_LIMIT = 1e9;
@@ -142,6 +142,39 @@ export class ClickHouseMetricsReader implements MetricsReader {
 
 	#where(gameId: string, kind: string): string {
 		return `game_id = ${sqlString(gameId)} AND kind = ${sqlString(kind)}`;
+	}
+
+	/**
+	 * Game-wide sums of one kind of fact, grouped by `groupBy` columns: each shard sums its own players' facts and the
+	 * shards' partial sums of a group are added here (a group has rows on every shard its players live on). Groups
+	 * come in the order the shards first answer them.
+	 */
+	async #groupSums<G extends string, S extends string>(
+		gameId: string,
+		kind: string,
+		where: string,
+		groupBy: readonly G[],
+		sums: Record<S, string>,
+	): Promise<(Record<G, string> & Record<S, number>)[]> {
+		const names = Object.keys(sums) as S[];
+		const rows = await this.#all<Record<G, string> & Record<S, number | string>>(
+			`SELECT ${groupBy.join(", ")}, ${names.map((name) => `${sums[name]} AS ${name}`).join(", ")}
+			FROM ${this.#facts} WHERE ${this.#where(gameId, kind)} ${where}
+			GROUP BY ${groupBy.join(", ")}`,
+		);
+		return sumBy(
+			rows,
+			(r) => JSON.stringify(groupBy.map((column) => r[column])),
+			(r) => {
+				const acc = {} as Record<G, string> & Record<S, number>;
+				for (const column of groupBy) (acc as Record<G, string>)[column] = r[column] as string;
+				for (const name of names) (acc as Record<S, number>)[name] = 0;
+				return acc;
+			},
+			(acc, r) => {
+				for (const name of names) (acc as Record<S, number>)[name] += num(r[name]);
+			},
+		);
 	}
 
 	/** Per player: first time and day, last day, first purchase, attributes (latest facts merged). */
@@ -402,19 +435,14 @@ export class ClickHouseMetricsReader implements MetricsReader {
 	}
 
 	async eventDays(gameId: string, event: EventRef, range: DayRange): Promise<EventDayRow[]> {
-		const rows = await this.#all<{ day: string; events: number }>(
-			`SELECT day, sum(n1) AS events FROM ${this.#facts} WHERE ${this.#where(gameId, FACT.eventDay)}
-				${this.#eventClause(event)} AND day BETWEEN ${dayLiteral(range.from)} AND ${dayLiteral(range.to)}
-			GROUP BY day`,
+		const rows = await this.#groupSums(
+			gameId,
+			FACT.eventDay,
+			`${this.#eventClause(event)} AND day BETWEEN ${dayLiteral(range.from)} AND ${dayLiteral(range.to)}`,
+			["day"],
+			{ events: "sum(n1)" },
 		);
-		return sumBy(
-			rows,
-			(r) => Number(r.day),
-			(r) => ({ day: Number(r.day), events: 0 }),
-			(a, r) => {
-				a.events += num(r.events);
-			},
-		).sort((a, b) => a.day - b.day);
+		return rows.map((r) => ({ day: Number(r.day), events: r.events })).sort((a, b) => a.day - b.day);
 	}
 
 	async eventNames(gameId: string, range: DayRange | null): Promise<EventNameRow[]> {
@@ -442,55 +470,36 @@ export class ClickHouseMetricsReader implements MetricsReader {
 		fromHour: number,
 		toHour: number,
 	): Promise<{ hour: number; events: number }[]> {
-		const rows = await this.#all<{ hour: string; events: number }>(
-			`SELECT day AS hour, sum(n1) AS events FROM ${this.#facts} WHERE ${this.#where(gameId, FACT.eventHour)}
-				${this.#eventClause(event)} AND day >= ${sqlInt(fromHour)} AND day < ${sqlInt(toHour)}
-			GROUP BY hour`,
+		// Hour facts keep the hour (since the epoch) in the day column.
+		const rows = await this.#groupSums(
+			gameId,
+			FACT.eventHour,
+			`${this.#eventClause(event)} AND day >= ${sqlInt(fromHour)} AND day < ${sqlInt(toHour)}`,
+			["day"],
+			{ events: "sum(n1)" },
 		);
-		return sumBy(
-			rows,
-			(r) => Number(r.hour),
-			(r) => ({ hour: Number(r.hour), events: 0 }),
-			(a, r) => {
-				a.events += num(r.events);
-			},
-		).sort((a, b) => a.hour - b.hour);
+		return rows.map((r) => ({ hour: Number(r.day), events: r.events })).sort((a, b) => a.hour - b.hour);
 	}
 
 	async economy(gameId: string, range: DayRange, spec: SegmentSpec): Promise<EconomyRow[]> {
 		if (!segmented(spec)) {
-			const rows = await this.#all<{
-				day: string;
-				s1: string;
-				s2: string;
-				s3: string;
-				s4: string;
-				amount: number;
-				events: number;
-			}>(
-				`SELECT day, s1, s2, s3, s4, sum(n1) AS amount, sum(n2) AS events
-				FROM ${this.#facts} WHERE ${this.#where(gameId, FACT.economy)}
-					AND day BETWEEN ${dayLiteral(range.from)} AND ${dayLiteral(range.to)}
-				GROUP BY day, s1, s2, s3, s4`,
+			const rows = await this.#groupSums(
+				gameId,
+				FACT.economy,
+				`AND day BETWEEN ${dayLiteral(range.from)} AND ${dayLiteral(range.to)}`,
+				["day", "s1", "s2", "s3", "s4"],
+				{ amount: "sum(n1)", events: "sum(n2)" },
 			);
-			const merged = sumBy(
-				rows,
-				(r) => JSON.stringify([r.day, r.s1, r.s2, r.s3, r.s4]),
-				(r) => ({
-					day: Number(r.day),
-					currency: r.s1,
-					flow: r.s2,
-					itemType: r.s3,
-					itemId: r.s4,
-					amount: 0,
-					events: 0,
-					segment: null,
-				}),
-				(a, r) => {
-					a.amount += num(r.amount);
-					a.events += num(r.events);
-				},
-			);
+			const merged: EconomyRow[] = rows.map((r) => ({
+				day: Number(r.day),
+				currency: r.s1,
+				flow: r.s2,
+				itemType: r.s3,
+				itemId: r.s4,
+				amount: r.amount,
+				events: r.events,
+				segment: null,
+			}));
 			// SQLite reads them in its key order (day, currency, flow, item type, item id).
 			return merged.sort(
 				(a, b) =>
@@ -501,125 +510,41 @@ export class ClickHouseMetricsReader implements MetricsReader {
 					byBytes(a.itemId, b.itemId),
 			);
 		}
-		const groups = new Map<string, EconomyRow>();
-		for (const e of await this.#rawByType(gameId, "economy", range, spec)) {
-			const str = (v: PropValue | undefined) => (v === undefined || v === null ? "" : String(v));
-			const row: EconomyRow = {
-				day: e.day,
-				currency: str(e.props.currency),
-				flow: str(e.props.flow),
-				itemType: str(e.props.itemType),
-				itemId: str(e.props.itemId),
-				amount: 0,
-				events: 0,
-				segment: e.segment,
-			};
-			const key = JSON.stringify([row.day, row.currency, row.flow, row.itemType, row.itemId, row.segment]);
-			const existing = groups.get(key) ?? row;
-			existing.amount += typeof e.props.amount === "number" ? e.props.amount : 0;
-			existing.events += 1;
-			groups.set(key, existing);
-		}
-		return [...groups.values()];
+		return economyRows(await this.#rawByType(gameId, "economy", range, spec));
 	}
 
 	async progression(gameId: string, range: DayRange, spec: SegmentSpec): Promise<ProgressionRow[]> {
 		if (!segmented(spec)) {
-			const rows = await this.#all<{
-				day: string;
-				s1: string;
-				s2: string;
-				m1: number;
-				m2: number;
-				m3: number;
-				m4: number;
-				m5: number;
-			}>(
-				`SELECT day, s1, s2, sum(n1) AS m1, sum(n2) AS m2, sum(n3) AS m3, sum(n4) AS m4, sum(n5) AS m5
-				FROM ${this.#facts} WHERE ${this.#where(gameId, FACT.progression)}
-					AND day BETWEEN ${dayLiteral(range.from)} AND ${dayLiteral(range.to)}
-				GROUP BY day, s1, s2`,
+			const rows = await this.#groupSums(
+				gameId,
+				FACT.progression,
+				`AND day BETWEEN ${dayLiteral(range.from)} AND ${dayLiteral(range.to)}`,
+				["day", "s1", "s2"],
+				{ events: "sum(n1)", attempts: "sum(n2)", attemptsN: "sum(n3)", seconds: "sum(n4)", secondsN: "sum(n5)" },
 			);
-			return sumBy(
-				rows,
-				(r) => JSON.stringify([r.day, r.s1, r.s2]),
-				(r) => ({
-					day: Number(r.day),
-					path: r.s1,
-					status: r.s2,
-					events: 0,
-					attempts: 0,
-					attemptsN: 0,
-					seconds: 0,
-					secondsN: 0,
-					segment: null,
-				}),
-				(a, r) => {
-					a.events += num(r.m1);
-					a.attempts += num(r.m2);
-					a.attemptsN += num(r.m3);
-					a.seconds += num(r.m4);
-					a.secondsN += num(r.m5);
-				},
-			);
+			return rows.map(({ day, s1, s2, ...sums }) => ({
+				day: Number(day),
+				path: s1,
+				status: s2,
+				...sums,
+				segment: null,
+			}));
 		}
-		const groups = new Map<string, ProgressionRow>();
-		for (const e of await this.#rawByType(gameId, "progression", range, spec)) {
-			const status = e.props.status === undefined || e.props.status === null ? "" : String(e.props.status);
-			const key = JSON.stringify([e.day, e.name, status, e.segment]);
-			const row = groups.get(key) ?? {
-				day: e.day,
-				path: e.name,
-				status,
-				events: 0,
-				attempts: 0,
-				attemptsN: 0,
-				seconds: 0,
-				secondsN: 0,
-				segment: e.segment,
-			};
-			row.events += 1;
-			if (typeof e.props.attempt === "number") {
-				row.attempts += e.props.attempt;
-				row.attemptsN += 1;
-			}
-			if (typeof e.props.seconds === "number") {
-				row.seconds += e.props.seconds;
-				row.secondsN += 1;
-			}
-			groups.set(key, row);
-		}
-		return [...groups.values()];
+		return progressionRows(await this.#rawByType(gameId, "progression", range, spec));
 	}
 
 	async products(gameId: string, range: DayRange, spec: SegmentSpec): Promise<ProductRow[]> {
 		if (!segmented(spec)) {
-			const rows = await this.#all<{ day: string; s1: string; revenue: number; purchases: number }>(
-				`SELECT day, s1, sum(n1) AS revenue, sum(n2) AS purchases
-				FROM ${this.#facts} WHERE ${this.#where(gameId, FACT.product)}
-					AND day BETWEEN ${dayLiteral(range.from)} AND ${dayLiteral(range.to)}
-				GROUP BY day, s1`,
+			const rows = await this.#groupSums(
+				gameId,
+				FACT.product,
+				`AND day BETWEEN ${dayLiteral(range.from)} AND ${dayLiteral(range.to)}`,
+				["day", "s1"],
+				{ revenue: "sum(n1)", purchases: "sum(n2)" },
 			);
-			return sumBy(
-				rows,
-				(r) => JSON.stringify([r.day, r.s1]),
-				(r) => ({ day: Number(r.day), product: r.s1, revenue: 0, purchases: 0, segment: null }),
-				(a, r) => {
-					a.revenue += num(r.revenue);
-					a.purchases += num(r.purchases);
-				},
-			);
+			return rows.map(({ day, s1, ...sums }) => ({ day: Number(day), product: s1, ...sums, segment: null }));
 		}
-		const groups = new Map<string, ProductRow>();
-		for (const e of await this.#rawByType(gameId, "purchase", range, spec)) {
-			const product = productKey(e.name, e.props);
-			const key = JSON.stringify([e.day, product, e.segment]);
-			const row = groups.get(key) ?? { day: e.day, product, revenue: 0, purchases: 0, segment: e.segment };
-			row.revenue += typeof e.props.robux === "number" ? e.props.robux : 0;
-			row.purchases += 1;
-			groups.set(key, row);
-		}
-		return [...groups.values()];
+		return productRows(await this.#rawByType(gameId, "purchase", range, spec));
 	}
 
 	async funnelStepCount(gameId: string, funnel: string): Promise<number> {

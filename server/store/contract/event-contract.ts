@@ -15,8 +15,8 @@
 // database). Events are folded with `events.warehouse.catchUp()` before metrics are read.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { EventType, IngestEvent, ValidatedBatch } from "../../domain/ingest.js";
-import type { MetricDefinition } from "../../experiments/metric.js";
-import type { ExperimentUnitsQuery } from "../../experiments/units.js";
+import type { MetricDefinition } from "../../domain/experiments.js";
+import type { ExperimentUnitsQuery } from "../../domain/experiments.js";
 import type { EventStore, MetadataStore } from "../contracts.js";
 import type { ExperimentMetricRow } from "../types.js";
 

@@ -17,8 +17,8 @@ import type { ConsentTally } from "../../domain/consent.js";
 import type { AsyncPlayerPseudonyms } from "../../domain/players.js";
 import type { AuditHead, AuditRow, PrivacyJobRecord } from "../../domain/privacy.js";
 import type { ConsentRecordInsert, MetadataStore } from "../contracts.js";
-import type { ExperimentDefinition } from "../../experiments/experiment.js";
-import type { FlagDefinition } from "../../experiments/flag.js";
+import type { ExperimentDefinition } from "../../domain/experiments.js";
+import type { FlagDefinition } from "../../domain/experiments.js";
 import { DEFAULT_GAME_SETTINGS, type ExperimentRecord, type FlagRecord, type SigningKeyRecord } from "../types.js";
 
 /** What an engine's `open()` gives the metadata suite. */
@@ -423,6 +423,29 @@ export function describeMetadataContract(engine: string, open: () => Promise<Ope
 				expect(await leases.acquire("prune", "two", T0 + 2, T0 + 1000)).toBe(true);
 				expect(await leases.holder("unknown", T0)).toBeNull();
 			});
+
+			it("prunes leases expired before the cutoff, slice by slice, and keeps the held and the later-expired", async () => {
+				const { leases } = s().store;
+				const B = T0 + 10_000_000;
+				// The cases above left their leases (all expired by B): gone first, so the counts below are this case's.
+				await leases.pruneExpired(B, 1000);
+				expect(await leases.acquire("batch:g1:a", "h1", B, B + 100)).toBe(true);
+				expect(await leases.acquire("batch:g1:b", "h1", B, B + 200)).toBe(true);
+				expect(await leases.acquire("batch:g1:c", "h1", B, B + 300)).toBe(true);
+				expect(await leases.acquire("live-job", "h2", B, B + 10_000)).toBe(true);
+				expect(await leases.pruneExpired(B + 250, 1)).toBe(1);
+				expect(await leases.pruneExpired(B + 250, 10)).toBe(1);
+				expect(await leases.pruneExpired(B + 250, 10)).toBe(0);
+				// Expired exactly at the cutoff is not before it.
+				expect(await leases.pruneExpired(B + 300, 10)).toBe(0);
+				expect(await leases.holder("batch:g1:c", B + 299)).toBe("h1");
+				expect(await leases.holder("live-job", B + 5000)).toBe("h2");
+				// A pruned lease is free, as an expired one was.
+				expect(await leases.acquire("batch:g1:a", "h3", B + 400, B + 500)).toBe(true);
+				expect(await leases.holder("batch:g1:a", B + 450)).toBe("h3");
+				expect(await leases.pruneExpired(B + 400, 10)).toBe(1);
+				expect(await leases.holder("live-job", B + 5000)).toBe("h2");
+			});
 		});
 
 		describe("security, access and allocation sub-stores", () => {
@@ -643,6 +666,50 @@ export function describeMetadataContract(engine: string, open: () => Promise<Ope
 				expect(again).toEqual({ deleted: {}, experimentsUpdated: [] });
 				expect((await store.privacy.playerRecords("g1", 101)).forcedVariations).toEqual({});
 				void players;
+			});
+		});
+
+		describe("consent: each player's latest record", () => {
+			const s = fresh();
+			beforeAll(async () => {
+				await s().store.createGame({ id: "g1", name: "One", createdAt: T0 });
+			});
+
+			it("gives each listed player's last record by time then event id, by UserId, none without records", async () => {
+				const { store, players } = s();
+				const ids = await players.pseudonymize("g1", [201, 202, 203, 204], T0);
+				const p = (userId: number) => ids.get(userId)!;
+				const granted = tally("prompt", true);
+				const refused = tally("withdrawal", false);
+				await store.consent.appendRecords([
+					// 201 granted, then withdrew.
+					record("r1", p(201), T0, "1", granted),
+					record("r2", p(201), T0 + 5, "1", refused),
+					// 202 withdrew, then granted again (an older record written later changes nothing).
+					record("r4", p(202), T0 + 9, "2", granted),
+					record("r3", p(202), T0 + 3, "1", refused),
+					// 203: two records at the same time: the greater event id is the later.
+					record("r6", p(203), T0 + 7, "1", refused),
+					record("r5", p(203), T0 + 7, "1", granted),
+				]);
+				const latest = await store.consent.latestRecords("g1", [201, 202, 203, 204, 999, 201]);
+				const byPlayer = Object.fromEntries(latest.map((r) => [r.userId, [r.eventId, r.policyVersion]]));
+				expect(byPlayer).toEqual({ 201: ["r2", "1"], 202: ["r4", "2"], 203: ["r6", "1"] });
+				const r2 = latest.find((r) => r.eventId === "r2")!;
+				expect(r2).toMatchObject({ gameId: "g1", userId: 201, time: T0 + 5, receivedAt: T0 + 6 });
+				expect(Buffer.from(r2.details).toString()).toBe(JSON.stringify(refused));
+				expect(await store.consent.latestRecords("g1", [])).toEqual([]);
+				expect(await store.consent.latestRecords("g1", [204, 999])).toEqual([]);
+				expect(await store.consent.latestRecords("other", [201])).toEqual([]);
+			});
+
+			it("leaves out a player whose records were erased", async () => {
+				const { store } = s();
+				const tallyOf = (row: { details: Uint8Array }) =>
+					JSON.parse(Buffer.from(row.details).toString()) as ConsentTally;
+				await store.privacy.erasePlayerRecords("g1", 201, T0 + 100, tallyOf);
+				const latest = await store.consent.latestRecords("g1", [201, 202]);
+				expect(latest.map((r) => r.userId)).toEqual([202]);
 			});
 		});
 

@@ -1,7 +1,7 @@
 // Per-game grants on PostgreSQL: the same rows and orders as server/store/sqlite/access-store.ts.
 import type pg from "pg";
-import type { AccessStore, GameGrant } from "../../auth/access.js";
-import type { AdminRole } from "../../auth/roles.js";
+import type { AccessStore, GameGrant } from "../../domain/access.js";
+import type { AdminRole } from "../../domain/roles.js";
 
 interface GrantRow {
 	user_id: string;

@@ -1,30 +1,8 @@
 // Layers, holdouts and adaptive run times on PostgreSQL: the same rows and orders as
 // server/store/sqlite/allocation-store.ts.
 import type pg from "pg";
-import type { AdaptiveRun, AllocationStore, HoldoutRecord, LayerRecord } from "../../experiments/allocation-store.js";
-
-interface LayerRow {
-	game_id: string;
-	id: string;
-	name: string;
-	description: string;
-	created_at: number;
-	updated_at: number;
-}
-
-interface HoldoutRow {
-	game_id: string;
-	percent: number;
-	seed: string;
-	created_at: number;
-	updated_at: number;
-}
-
-interface AdaptiveRunRow {
-	game_id: string;
-	experiment_key: string;
-	ran_at: number;
-}
+import type { AdaptiveRun, AllocationStore, HoldoutRecord, LayerRecord } from "../../domain/allocation.js";
+import { toLayer, type AdaptiveRunRow, type HoldoutRow, type LayerRow } from "../rows.js";
 
 const LAYER_COLUMNS = "game_id, id, name, description, created_at, updated_at";
 const HOLDOUT_COLUMNS = "game_id, percent, seed, created_at, updated_at";
@@ -117,15 +95,4 @@ export class PostgresAllocationStore implements AllocationStore {
 			[run.gameId, run.experimentKey, run.ranAt],
 		);
 	}
-}
-
-function toLayer(row: LayerRow): LayerRecord {
-	return {
-		gameId: row.game_id,
-		id: row.id,
-		name: row.name,
-		description: row.description,
-		createdAt: row.created_at,
-		updatedAt: row.updated_at,
-	};
 }

@@ -1,8 +1,8 @@
 // The PostgreSQL metadata engine (VANTAGE_METADATA_URL=postgres://…): what openStores (server/store/open-stores.ts)
 // and the migration tool load. Loaded only on the scale path, so an embedded deployment never loads pg.
-import type { SecretSealer } from "../../auth/security-store.js";
+import type { SecretSealer } from "../../domain/security.js";
 import type { Logger } from "../../logger.js";
-import { NO_PLAYER_VAULT, type AsyncPlayerPseudonyms } from "../../privacy/pseudonyms.js";
+import { NO_PLAYER_VAULT, type AsyncPlayerPseudonyms } from "../../domain/players.js";
 import { METADATA_MIGRATIONS } from "./metadata-migrations.js";
 import { PostgresMetadataStore } from "./metadata-store.js";
 import { runMigrations } from "./migrations.js";

@@ -4,12 +4,10 @@
 // and adds what several instances writing at once need: every read-decide-write runs in one transaction under a lock
 // (a table lock for signing keys, an advisory lock per game or metric key) or as one atomic statement.
 import type pg from "pg";
-import type { GameScope } from "../../auth/roles.js";
-import { digestWebhookAad, type SecretSealer, type SecurityStore } from "../../auth/security-store.js";
-import type { AccessStore } from "../../auth/access.js";
-import type { AllocationStore } from "../../experiments/allocation-store.js";
-import type { ExperimentDefinition, ExperimentStatus } from "../../experiments/experiment.js";
-import type { FlagDefinition } from "../../experiments/flag.js";
+import type { SecretSealer, SecurityStore } from "../../domain/security.js";
+import type { AccessStore } from "../../domain/access.js";
+import type { AllocationStore } from "../../domain/allocation.js";
+import type { ExperimentStatus } from "../../domain/experiments.js";
 import type {
 	LeaseStore,
 	MetadataConsentStore,
@@ -31,98 +29,34 @@ import {
 	type LibraryMetricRecord,
 	type SigningKeyRecord,
 } from "../types.js";
+import {
+	fromExperiment,
+	fromGameSettings,
+	toAdminSession,
+	toAdminUser,
+	toApiKey,
+	toDigestState,
+	toExperiment,
+	toFlag,
+	toGame,
+	toGameSettings,
+	toSigningKey,
+	type AdminSessionRow,
+	type AdminUserRow,
+	type ApiKeyRow,
+	type DigestStateRow,
+	type ExperimentRow,
+	type FlagRow,
+	type GameRow,
+	type GameSettingsRow,
+	type SigningKeyRow,
+} from "../rows.js";
 import { PostgresAccessStore } from "./access-store.js";
 import { PostgresAllocationStore } from "./allocation-store.js";
 import { PostgresLeaseStore } from "./lease-store.js";
 import { PostgresMetricLibrary } from "./metric-library-store.js";
 import { advisoryXactLock, ping, transaction } from "./pool.js";
 import { PostgresSecurityStore } from "./security-store.js";
-
-interface GameRow {
-	id: string;
-	name: string;
-	created_at: number;
-}
-
-interface ApiKeyRow {
-	id: string;
-	game_id: string;
-	name: string;
-	secret_hash: string;
-	scopes: string;
-	created_at: number;
-	revoked_at: number | null;
-}
-
-interface AdminUserRow {
-	id: string;
-	email: string;
-	password_hash: string;
-	instance_admin: boolean;
-	created_at: number;
-	disabled_at: number | null;
-}
-
-interface AdminSessionRow {
-	id: string;
-	user_id: string;
-	csrf_token: string;
-	created_at: number;
-	last_seen_at: number;
-	expires_at: number;
-}
-
-interface SigningKeyRow {
-	kid: string;
-	alg: string;
-	private_jwk: string;
-	public_jwk: string;
-	created_at: number;
-	retired_at: number | null;
-}
-
-interface ExperimentRow {
-	game_id: string;
-	key: string;
-	status: string;
-	definition: string;
-	revision: number;
-	created_at: number;
-	updated_at: number;
-	adaptive_weights: string | null;
-	adaptive_updated_at: number | null;
-}
-
-interface FlagRow {
-	game_id: string;
-	key: string;
-	definition: string;
-	revision: number;
-	created_at: number;
-	updated_at: number;
-}
-
-interface GameSettingsRow {
-	game_id: string;
-	time_zone: string;
-	raw_retention_days: number | null;
-	digest_webhook_url: string | null;
-	digest_hour: number;
-	trust_client_clock: boolean;
-	/** 'opt-in' or 'opt-out' (a CHECK keeps it so). */
-	consent_default: string;
-	updated_at: number | null;
-}
-
-interface DigestStateRow {
-	game_id: string;
-	last_day: string | null;
-	attempts: number;
-	last_error: string | null;
-	claimed_day: string | null;
-	claimed_until: number | null;
-	updated_at: number;
-}
 
 const KEY_COLUMNS = "id, game_id, name, secret_hash, scopes, created_at, revoked_at";
 const USER_COLUMNS = "id, email, password_hash, instance_admin, created_at, disabled_at";
@@ -308,16 +242,7 @@ export class PostgresMetadataStore implements MetadataStore {
 		const [row] = await this.#rows<AdminSessionRow>(`SELECT ${SESSION_COLUMNS} FROM admin_sessions WHERE id = $1`, [
 			id,
 		]);
-		return (
-			row && {
-				id: row.id,
-				userId: row.user_id,
-				csrfToken: row.csrf_token,
-				createdAt: row.created_at,
-				lastSeenAt: row.last_seen_at,
-				expiresAt: row.expires_at,
-			}
-		);
+		return row && toAdminSession(row);
 	}
 
 	async touchAdminSession(id: string, at: number): Promise<boolean> {
@@ -590,126 +515,4 @@ export class PostgresMetadataStore implements MetadataStore {
 			[gameId, result.settled, result.day, result.attempts, result.error, at],
 		);
 	}
-}
-
-function toGame(row: GameRow): Game {
-	return { id: row.id, name: row.name, createdAt: row.created_at };
-}
-
-function toApiKey(row: ApiKeyRow): ApiKeyRecord {
-	return {
-		id: row.id,
-		gameId: row.game_id,
-		name: row.name,
-		secretHash: row.secret_hash,
-		// Only ever written from validated scopes.
-		scopes: row.scopes.split(" ").filter(Boolean) as GameScope[],
-		createdAt: row.created_at,
-		revokedAt: row.revoked_at,
-	};
-}
-
-function toAdminUser(row: AdminUserRow): AdminUser {
-	return {
-		id: row.id,
-		email: row.email,
-		passwordHash: row.password_hash,
-		admin: row.instance_admin,
-		createdAt: row.created_at,
-		disabledAt: row.disabled_at,
-	};
-}
-
-function toSigningKey(row: SigningKeyRow): SigningKeyRecord {
-	return {
-		kid: row.kid,
-		alg: row.alg,
-		privateJwk: row.private_jwk,
-		publicJwk: row.public_jwk,
-		createdAt: row.created_at,
-		retiredAt: row.retired_at,
-	};
-}
-
-function fromExperiment(record: ExperimentRecord): ExperimentRow {
-	return {
-		game_id: record.gameId,
-		key: record.key,
-		status: record.status,
-		definition: JSON.stringify(record.definition),
-		revision: record.revision,
-		created_at: record.createdAt,
-		updated_at: record.updatedAt,
-		adaptive_weights: record.adaptiveWeights && JSON.stringify(record.adaptiveWeights),
-		adaptive_updated_at: record.adaptiveUpdatedAt,
-	};
-}
-
-function toExperiment(row: ExperimentRow): ExperimentRecord {
-	return {
-		gameId: row.game_id,
-		key: row.key,
-		// The column has a CHECK constraint on the statuses; the definition is only written validated.
-		status: row.status as ExperimentStatus,
-		definition: JSON.parse(row.definition) as ExperimentDefinition,
-		revision: row.revision,
-		createdAt: row.created_at,
-		updatedAt: row.updated_at,
-		adaptiveWeights: row.adaptive_weights === null ? null : (JSON.parse(row.adaptive_weights) as number[]),
-		adaptiveUpdatedAt: row.adaptive_updated_at,
-	};
-}
-
-function toFlag(row: FlagRow): FlagRecord {
-	return {
-		gameId: row.game_id,
-		key: row.key,
-		// Only ever written validated.
-		definition: JSON.parse(row.definition) as FlagDefinition,
-		revision: row.revision,
-		createdAt: row.created_at,
-		updatedAt: row.updated_at,
-	};
-}
-
-/** A settings row as the API sees it; a sealed webhook URL is opened (a plain one, from before sealing, is as stored). */
-function toGameSettings(row: GameSettingsRow, secrets: SecretSealer | undefined): GameSettings {
-	const url = row.digest_webhook_url;
-	return {
-		gameId: row.game_id,
-		timeZone: row.time_zone,
-		rawRetentionDays: row.raw_retention_days,
-		digestWebhookUrl: url !== null && secrets?.isSealed(url) ? secrets.open(url, digestWebhookAad(row.game_id)) : url,
-		digestHour: row.digest_hour,
-		trustClientClock: row.trust_client_clock,
-		// The column has a CHECK constraint on the modes.
-		consentDefault: row.consent_default as GameSettings["consentDefault"],
-		updatedAt: row.updated_at,
-	};
-}
-
-function fromGameSettings(settings: GameSettings, secrets: SecretSealer | undefined): GameSettingsRow {
-	const url = settings.digestWebhookUrl;
-	return {
-		game_id: settings.gameId,
-		time_zone: settings.timeZone,
-		raw_retention_days: settings.rawRetentionDays,
-		digest_webhook_url: url !== null && secrets ? secrets.seal(url, digestWebhookAad(settings.gameId)) : url,
-		digest_hour: settings.digestHour,
-		trust_client_clock: settings.trustClientClock,
-		consent_default: settings.consentDefault,
-		updated_at: settings.updatedAt,
-	};
-}
-
-function toDigestState(row: DigestStateRow): DigestState {
-	return {
-		gameId: row.game_id,
-		lastDay: row.last_day,
-		attempts: row.attempts,
-		lastError: row.last_error,
-		claimedDay: row.claimed_day,
-		claimedUntil: row.claimed_until,
-		updatedAt: row.updated_at,
-	};
 }

@@ -1,23 +1,9 @@
 // The metric library on PostgreSQL: one row per version of a game's metric, never updated except to archive the key
 // (as server/store/sqlite/metric-library-store.ts). The metadata store delegates its library methods here.
 import type pg from "pg";
-import type { MetricDefinition } from "../../experiments/metric.js";
-import type { MetricRole } from "../../experiments/metric-reference.js";
 import type { LibraryMetricRecord } from "../types.js";
 import { advisoryXactLock, transaction } from "./pool.js";
-
-interface MetricRow {
-	game_id: string;
-	key: string;
-	version: number;
-	definition: string;
-	role: string;
-	created_at: number;
-	created_by: string | null;
-	archived_at: number | null;
-}
-
-const COLUMNS = "game_id, key, version, definition, role, created_at, created_by, archived_at";
+import { LIBRARY_METRIC_COLUMNS, toLibraryMetric, type LibraryMetricRow } from "../rows.js";
 
 /** The advisory lock of one library key: a new version and an archive of the key never interleave. */
 const keyLock = (gameId: string, key: string) => `vantage:metric:${JSON.stringify([gameId, key])}`;
@@ -45,7 +31,7 @@ export class PostgresMetricLibrary {
 			const expected = latest ? latest.version + 1 : 1;
 			if (record.version !== expected || (latest && latest.archived_at !== null)) return false;
 			const { rowCount } = await client.query(
-				`INSERT INTO metric_definitions (${COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, NULL)
+				`INSERT INTO metric_definitions (${LIBRARY_METRIC_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, NULL)
 				ON CONFLICT (game_id, key, version) DO NOTHING`,
 				[
 					record.gameId,
@@ -64,34 +50,34 @@ export class PostgresMetricLibrary {
 	async get(gameId: string, key: string, version?: number): Promise<LibraryMetricRecord | undefined> {
 		const { rows } =
 			version === undefined
-				? await this.#pool.query<MetricRow>(
-						`SELECT ${COLUMNS} FROM metric_definitions WHERE game_id = $1 AND key = $2 ORDER BY version DESC LIMIT 1`,
+				? await this.#pool.query<LibraryMetricRow>(
+						`SELECT ${LIBRARY_METRIC_COLUMNS} FROM metric_definitions WHERE game_id = $1 AND key = $2 ORDER BY version DESC LIMIT 1`,
 						[gameId, key],
 					)
-				: await this.#pool.query<MetricRow>(
-						`SELECT ${COLUMNS} FROM metric_definitions WHERE game_id = $1 AND key = $2 AND version = $3`,
+				: await this.#pool.query<LibraryMetricRow>(
+						`SELECT ${LIBRARY_METRIC_COLUMNS} FROM metric_definitions WHERE game_id = $1 AND key = $2 AND version = $3`,
 						[gameId, key, version],
 					);
-		return rows[0] && toRecord(rows[0]);
+		return rows[0] && toLibraryMetric(rows[0]);
 	}
 
 	async list(gameId: string, includeArchived: boolean): Promise<LibraryMetricRecord[]> {
-		const { rows } = await this.#pool.query<MetricRow>(
-			`SELECT ${COLUMNS} FROM metric_definitions AS m
+		const { rows } = await this.#pool.query<LibraryMetricRow>(
+			`SELECT ${LIBRARY_METRIC_COLUMNS} FROM metric_definitions AS m
 			WHERE game_id = $1 AND ($2 OR archived_at IS NULL)
 				AND version = (SELECT max(version) FROM metric_definitions WHERE game_id = m.game_id AND key = m.key)
 			ORDER BY key`,
 			[gameId, includeArchived],
 		);
-		return rows.map(toRecord);
+		return rows.map(toLibraryMetric);
 	}
 
 	async versions(gameId: string, key: string): Promise<LibraryMetricRecord[]> {
-		const { rows } = await this.#pool.query<MetricRow>(
-			`SELECT ${COLUMNS} FROM metric_definitions WHERE game_id = $1 AND key = $2 ORDER BY version`,
+		const { rows } = await this.#pool.query<LibraryMetricRow>(
+			`SELECT ${LIBRARY_METRIC_COLUMNS} FROM metric_definitions WHERE game_id = $1 AND key = $2 ORDER BY version`,
 			[gameId, key],
 		);
-		return rows.map(toRecord);
+		return rows.map(toLibraryMetric);
 	}
 
 	async archive(gameId: string, key: string, at: number): Promise<boolean> {
@@ -104,18 +90,4 @@ export class PostgresMetricLibrary {
 			return (rowCount ?? 0) > 0;
 		});
 	}
-}
-
-function toRecord(row: MetricRow): LibraryMetricRecord {
-	return {
-		gameId: row.game_id,
-		key: row.key,
-		version: row.version,
-		// Only ever written validated; the role column has a CHECK constraint.
-		definition: JSON.parse(row.definition) as MetricDefinition,
-		role: row.role as MetricRole,
-		createdAt: row.created_at,
-		createdBy: row.created_by,
-		archivedAt: row.archived_at,
-	};
 }

@@ -10,14 +10,22 @@
 // shredded by any instance is seen at the next loadKeys.
 import { randomBytes } from "node:crypto";
 import type pg from "pg";
-import type { MasterKeys } from "../../privacy/master-keys.js";
-import { MasterKeyError, masterKeyId, seal, unseal, wrapAad } from "../../privacy/player-keys.js";
-import type { AsyncPlayerPseudonyms } from "../../privacy/pseudonyms.js";
+import { KEY_BYTES, MasterKeyError, masterKeyId, seal, unseal, wrapAad } from "../../privacy/sealing.js";
+import type { AsyncPlayerPseudonyms } from "../../domain/players.js";
 import { runMigrations } from "./migrations.js";
 import { openPool, transaction } from "./pool.js";
 import { PLAYER_VAULT_COMPONENT, PLAYER_VAULT_MIGRATIONS } from "./privacy-migrations.js";
 
-const KEY_BYTES = 32;
+/**
+ * The master keys of a rotation, as privacy/master-keys.ts's MasterKeys holds them: the current key and the previous
+ * one (undefined outside a rotation), each with its {@link masterKeyId}.
+ */
+export interface VaultMasterKeys {
+	readonly current: Buffer;
+	readonly currentId: string;
+	readonly previous: Buffer | undefined;
+	readonly previousId: string | undefined;
+}
 /** Loaded (unwrapped) keys kept in memory, and players known to have none. */
 const KEY_CACHE_SIZE = 10_000;
 /** Pseudonyms kept in memory (both directions): a game's active players, so ingest reads no vault row. */
@@ -360,7 +368,11 @@ function randomPseudonym(avoid?: (pseudonym: number) => boolean): number {
  * @example
  * await rewrapPostgresPlayerVault(pool, new MasterKeys(newKey, oldKey));
  */
-export async function rewrapPostgresPlayerVault(pool: pg.Pool, keys: MasterKeys, batchSize = 1000): Promise<number> {
+export async function rewrapPostgresPlayerVault(
+	pool: pg.Pool,
+	keys: VaultMasterKeys,
+	batchSize = 1000,
+): Promise<number> {
 	if (!keys.previous || !keys.previousId) return 0;
 	const previous = keys.previous;
 	const previousId = keys.previousId;
@@ -407,7 +419,7 @@ export interface PostgresPlayerVaultOptions {
 	 * The master key, or the master keys of a rotation: with a previous key, what it wrapped is rewrapped under the
 	 * current one before the vault is checked and opened.
 	 */
-	masterKey: Buffer | MasterKeys;
+	masterKey: Buffer | VaultMasterKeys;
 	/** Connections of the vault's own pool. @default 10 */
 	poolSize?: number;
 }

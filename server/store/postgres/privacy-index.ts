@@ -1,7 +1,7 @@
 // What the PostgreSQL metadata engine (openPostgresMetadata) and the composition need of the privacy half: its schema,
 // its two sub-stores built on the engine's pool, and the player vault.
 import type pg from "pg";
-import type { AsyncPlayerPseudonyms } from "../../privacy/pseudonyms.js";
+import type { AsyncPlayerPseudonyms } from "../../domain/players.js";
 import { runMigrations, type PgMigrationOutcome } from "./migrations.js";
 import { PostgresConsentStore } from "./consent-store.js";
 import { PRIVACY_COMPONENT, PRIVACY_MIGRATIONS } from "./privacy-migrations.js";

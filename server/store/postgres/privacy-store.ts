@@ -3,48 +3,12 @@
 // as store/sqlite/privacy-store.ts; what differs is that several backend instances (each with its own pool) write
 // at once, so every read-decide-write below is one transaction that locks what it decides on.
 import type pg from "pg";
-import type { ConsentSealer, ConsentTally } from "../../privacy/consent-store.js";
-import type { AuditHead, AuditRow, PlayerData, PrivacyJobRecord } from "../../privacy/privacy-store.js";
-import type { AsyncPlayerPseudonyms } from "../../privacy/pseudonyms.js";
+import type { ConsentSealer, ConsentTally } from "../../domain/consent.js";
+import type { AuditHead, AuditRow, PlayerData, PrivacyJobRecord } from "../../domain/privacy.js";
+import type { AsyncPlayerPseudonyms } from "../../domain/players.js";
 import type { EraseRecordsOutcome, PrivacyMetadataStore } from "../contracts.js";
 import { transaction } from "./pool.js";
-
-interface AuditDbRow {
-	seq: number;
-	at: number;
-	actor: string;
-	action: string;
-	game_id: string | null;
-	subject: string | null;
-	details: string;
-	prev_hash: string;
-	hash: string;
-}
-
-interface JobRow {
-	id: string;
-	kind: string;
-	source: string;
-	status: string;
-	game_ids: string;
-	user_id: number | null;
-	requested_by: string;
-	created_at: number;
-	started_at: number | null;
-	finished_at: number | null;
-	result: string | null;
-	error: string | null;
-}
-
-interface ConsentDbRow {
-	game_id: string;
-	event_id: string;
-	user_id: number;
-	time: number;
-	received_at: number;
-	policy_version: string;
-	details: Buffer;
-}
+import { fromJob, toAuditRow, toJob, type AuditDbRow, type ConsentRecordDbRow, type JobRow } from "../rows.js";
 
 const AUDIT_COLUMNS = "seq, at, actor, action, game_id, subject, details, prev_hash, hash";
 const JOB_COLUMNS =
@@ -266,7 +230,7 @@ export class PostgresPrivacyMetadataStore implements PrivacyMetadataStore {
 		return await transaction(
 			this.#pool,
 			async (client) => {
-				const { rows } = await client.query<ConsentDbRow>(
+				const { rows } = await client.query<ConsentRecordDbRow>(
 					`SELECT ${CONSENT_COLUMNS} FROM consent_records WHERE game_id = $1 AND user_id = $2 ORDER BY time, event_id`,
 					[gameId, pseudonym],
 				);
@@ -400,51 +364,4 @@ async function experimentDefinitions(
 		definition.forcedVariations = forced;
 		return { key: row.key, definition, forced };
 	});
-}
-
-function toAuditRow(row: AuditDbRow): AuditRow {
-	return {
-		seq: row.seq,
-		at: row.at,
-		actor: row.actor,
-		action: row.action,
-		gameId: row.game_id,
-		subject: row.subject,
-		details: row.details,
-		prevHash: row.prev_hash,
-		hash: row.hash,
-	};
-}
-
-function fromJob(job: PrivacyJobRecord): Omit<JobRow, "user_id"> {
-	return {
-		id: job.id,
-		kind: job.kind,
-		source: job.source,
-		status: job.status,
-		game_ids: JSON.stringify(job.gameIds),
-		requested_by: job.requestedBy,
-		created_at: job.createdAt,
-		started_at: job.startedAt,
-		finished_at: job.finishedAt,
-		result: job.result === null ? null : JSON.stringify(job.result),
-		error: job.error,
-	};
-}
-
-function toJob(row: JobRow): PrivacyJobRecord {
-	return {
-		id: row.id,
-		// CHECK constraints keep these to the listed values.
-		kind: row.kind as PrivacyJobRecord["kind"],
-		source: row.source as PrivacyJobRecord["source"],
-		status: row.status as PrivacyJobRecord["status"],
-		gameIds: JSON.parse(row.game_ids) as string[],
-		requestedBy: row.requested_by,
-		createdAt: row.created_at,
-		startedAt: row.started_at,
-		finishedAt: row.finished_at,
-		result: row.result === null ? null : (JSON.parse(row.result) as Record<string, unknown>),
-		error: row.error,
-	};
 }

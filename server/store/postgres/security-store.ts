@@ -1,50 +1,12 @@
 // The security hardening's tables on PostgreSQL: the same rows, orders and single-use rules as
 // server/store/sqlite/security-store.ts.
 import type pg from "pg";
-import type {
-	AdminSessionKind,
-	AdminSessionListing,
-	LoginThrottleRecord,
-	SecurityStore,
-	TotpRecord,
-} from "../../auth/security-store.js";
+import type { AdminSessionListing, LoginThrottleRecord, SecurityStore, TotpRecord } from "../../domain/security.js";
 import { transaction } from "./pool.js";
-
-interface ThrottleRow {
-	account: string;
-	failures: number;
-	last_failure_at: number;
-	locked_until: number | null;
-}
-
-interface TotpRow {
-	user_id: string;
-	secret: string;
-	confirmed_at: number | null;
-	last_step: number;
-	created_at: number;
-}
-
-interface SessionRow {
-	id: string;
-	user_id: string;
-	csrf_token: string;
-	created_at: number;
-	last_seen_at: number;
-	expires_at: number;
-	kind: string;
-}
+import { toLoginThrottle, toSessionListing, toTotp, type SessionRow, type ThrottleRow, type TotpRow } from "../rows.js";
 
 const TOTP_COLUMNS = "user_id, secret, confirmed_at, last_step, created_at";
 const SESSION_COLUMNS = "id, user_id, csrf_token, created_at, last_seen_at, expires_at, kind";
-
-const toTotp = (row: TotpRow): TotpRecord => ({
-	userId: row.user_id,
-	secret: row.secret,
-	confirmedAt: row.confirmed_at,
-	lastStep: row.last_step,
-	createdAt: row.created_at,
-});
 
 export class PostgresSecurityStore implements SecurityStore {
 	readonly #pool: pg.Pool;
@@ -67,14 +29,7 @@ export class PostgresSecurityStore implements SecurityStore {
 			[account],
 		);
 		const row = rows[0];
-		return (
-			row && {
-				account: row.account,
-				failures: row.failures,
-				lastFailureAt: row.last_failure_at,
-				lockedUntil: row.locked_until,
-			}
-		);
+		return row && toLoginThrottle(row);
 	}
 
 	async putLoginThrottle(record: LoginThrottleRecord, forgetBefore: number): Promise<void> {
@@ -157,15 +112,7 @@ export class PostgresSecurityStore implements SecurityStore {
 			ORDER BY created_at DESC, id`,
 			[userId, now],
 		);
-		return rows.map((row) => ({
-			id: row.id,
-			userId: row.user_id,
-			csrfToken: row.csrf_token,
-			createdAt: row.created_at,
-			lastSeenAt: row.last_seen_at,
-			expiresAt: row.expires_at,
-			kind: row.kind as AdminSessionKind,
-		}));
+		return rows.map(toSessionListing);
 	}
 
 	async deleteAdminSessionOfUser(userId: string, id: string): Promise<boolean> {

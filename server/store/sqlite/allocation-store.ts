@@ -2,29 +2,7 @@
 // the store's connection without the ingest write lock, as the other metadata tables are.
 import type BetterSqlite3 from "better-sqlite3";
 import type { AdaptiveRun, AllocationStore, HoldoutRecord, LayerRecord } from "../../domain/allocation.js";
-
-interface LayerRow {
-	game_id: string;
-	id: string;
-	name: string;
-	description: string;
-	created_at: number;
-	updated_at: number;
-}
-
-interface HoldoutRow {
-	game_id: string;
-	percent: number;
-	seed: string;
-	created_at: number;
-	updated_at: number;
-}
-
-interface AdaptiveRunRow {
-	game_id: string;
-	experiment_key: string;
-	ran_at: number;
-}
+import { fromLayer, toLayer, type AdaptiveRunRow, type HoldoutRow, type LayerRow } from "../rows.js";
 
 export class SqliteAllocationStore implements AllocationStore {
 	readonly #listLayers;
@@ -126,26 +104,4 @@ export class SqliteAllocationStore implements AllocationStore {
 	async recordAdaptiveRun(run: AdaptiveRun): Promise<void> {
 		this.#putRun.run({ game_id: run.gameId, experiment_key: run.experimentKey, ran_at: run.ranAt });
 	}
-}
-
-function toLayer(row: LayerRow): LayerRecord {
-	return {
-		gameId: row.game_id,
-		id: row.id,
-		name: row.name,
-		description: row.description,
-		createdAt: row.created_at,
-		updatedAt: row.updated_at,
-	};
-}
-
-function fromLayer(layer: LayerRecord): LayerRow {
-	return {
-		game_id: layer.gameId,
-		id: layer.id,
-		name: layer.name,
-		description: layer.description,
-		created_at: layer.createdAt,
-		updated_at: layer.updatedAt,
-	};
 }

@@ -3,10 +3,9 @@
 // means. Per-unit answers (experimentUnits) and per-variation daily sums (experimentMetricSums) come from the same
 // values, so both agree. Runs on the warehouse connection (a worker thread), never on the event loop.
 import type BetterSqlite3 from "better-sqlite3";
-import { MetricRequestError } from "../../metrics/engine.js";
 import type { PropValue } from "../../domain/ingest.js";
-import { DAY_MS, isMeanMetric } from "../../experiments/metric.js";
-import type { ExperimentUnits, ExperimentUnitsQuery } from "../../experiments/units.js";
+import type { ExperimentUnits, ExperimentUnitsQuery } from "../../domain/experiments.js";
+import { sumsUnitsQuery, unitSums } from "../../experiments/unit-sums.js";
 import {
 	candidateRange,
 	checkDimensions,
@@ -178,35 +177,6 @@ export class ExperimentSums {
 	 * metric says, no covariate). Only mean metrics: a ratio or quantile is not a sum of per-unit values.
 	 */
 	sums(query: ExperimentMetricQuery): ExperimentMetricRow[] {
-		if (!isMeanMetric(query.metric)) {
-			throw new MetricRequestError(
-				`${query.metric.type} metrics have no per-variation sums: read them per unit (experimentUnits)`,
-			);
-		}
-		return unitSums(this.units({ ...query, covariateLookbackDays: 0, dimensions: [] }));
+		return unitSums(this.units(sumsUnitsQuery(query)));
 	}
-}
-
-/**
- * Per-variation sums by UTC day of first exposure (units, sum, sum of squares) of per-unit values: what
- * experimentMetricSums answers on every engine.
- */
-export function unitSums(units: ExperimentUnits): ExperimentMetricRow[] {
-	const groups = new Map<string, ExperimentMetricRow>();
-	for (let k = 0; k < units.count; k++) {
-		const multipleVariations = units.multipleVariations[k] === 1;
-		const variation = units.variation[k]!;
-		const day = Math.floor(units.firstExposure[k]! / DAY_MS);
-		const key = JSON.stringify([variation, multipleVariations, day]);
-		let row = groups.get(key);
-		if (!row) {
-			row = { variation, multipleVariations, day, units: 0, sum: 0, sumSquares: 0 };
-			groups.set(key, row);
-		}
-		const x = units.value[k]!;
-		row.units += 1;
-		row.sum += x;
-		row.sumSquares += x * x;
-	}
-	return [...groups.values()].sort((a, b) => a.day - b.day);
 }

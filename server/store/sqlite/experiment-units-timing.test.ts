@@ -4,8 +4,8 @@
 //   VANTAGE_TIMING=1 npx vitest run server/store/sqlite/experiment-units-timing
 import { describe, expect, it } from "vitest";
 import { withBulkStore } from "../../testing/bulk-store.js";
-import { DAY_MS, HOUR_MS, type MetricDefinition } from "../../experiments/metric.js";
-import type { ExperimentUnitsQuery } from "../../experiments/units.js";
+import { DAY_MS, HOUR_MS, type MetricDefinition } from "../../domain/experiments.js";
+import type { ExperimentUnitsQuery } from "../../domain/experiments.js";
 import { mulberry32 } from "../../stats/index.js";
 import { T0 } from "../../testing/fixtures.js";
 

@@ -4,8 +4,8 @@
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import type { EventType, IngestEvent } from "../../ingest/schema.js";
 import { T0 } from "../../testing/fixtures.js";
-import { DAY_MS, HOUR_MS, type MetricDefinition } from "../../experiments/metric.js";
-import type { ExperimentUnitsQuery } from "../../experiments/units.js";
+import { DAY_MS, HOUR_MS, type MetricDefinition } from "../../domain/experiments.js";
+import type { ExperimentUnitsQuery } from "../../domain/experiments.js";
 import type { Store } from "../types.js";
 import { openSqliteStore } from "./sqlite-store.js";
 

@@ -1,5 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import type { MetricDefinition } from "../../experiments/metric.js";
+import type { MetricDefinition } from "../../domain/experiments.js";
 import { T0 } from "../../testing/fixtures.js";
 import type { LibraryMetricRecord, Store } from "../types.js";
 import { openSqliteStore } from "./sqlite-store.js";

@@ -2,7 +2,7 @@
 // (segmented economy, progression and product breakdowns, prop-filtered KPIs, event-step funnels).
 import type BetterSqlite3 from "better-sqlite3";
 import type { PropValue } from "../../domain/ingest.js";
-import { MetricRequestError } from "../../metrics/engine.js";
+import { MetricRequestError } from "../../domain/metrics.js";
 import type {
 	CohortCellRow,
 	CohortLastRow,
@@ -20,7 +20,7 @@ import type {
 	UserDayRow,
 	EventDayRow,
 	EventNameRow,
-} from "../../metrics/reader.js";
+} from "../../domain/metrics-reader.js";
 import {
 	MULTIPLE_VARIATIONS,
 	NO_VALUE,
@@ -28,8 +28,8 @@ import {
 	type Dimension,
 	type SegmentSpec,
 } from "../../metrics/segments.js";
-import { productKey } from "../../warehouse/fold.js";
 import { localDayFn, localDayStart } from "../../warehouse/time-zone.js";
+import { economyRows, productRows, progressionRows } from "../../metrics/raw-rows.js";
 
 type Params = Record<string, unknown>;
 
@@ -245,26 +245,7 @@ export class SqliteMetricsReader implements MetricsReader {
 				{ gameId, from: range.from, to: range.to },
 			);
 		}
-		const groups = new Map<string, EconomyRow>();
-		for (const e of this.#rawByType(gameId, "economy", range, spec)) {
-			const str = (v: PropValue | undefined) => (v === undefined || v === null ? "" : String(v));
-			const row: EconomyRow = {
-				day: e.day,
-				currency: str(e.props.currency),
-				flow: str(e.props.flow),
-				itemType: str(e.props.itemType),
-				itemId: str(e.props.itemId),
-				amount: 0,
-				events: 0,
-				segment: e.segment,
-			};
-			const key = JSON.stringify([row.day, row.currency, row.flow, row.itemType, row.itemId, row.segment]);
-			const existing = groups.get(key) ?? row;
-			existing.amount += typeof e.props.amount === "number" ? e.props.amount : 0;
-			existing.events += 1;
-			groups.set(key, existing);
-		}
-		return [...groups.values()];
+		return economyRows(this.#rawByType(gameId, "economy", range, spec));
 	}
 
 	progression(gameId: string, range: DayRange, spec: SegmentSpec): ProgressionRow[] {
@@ -276,33 +257,7 @@ export class SqliteMetricsReader implements MetricsReader {
 				{ gameId, from: range.from, to: range.to },
 			);
 		}
-		const groups = new Map<string, ProgressionRow>();
-		for (const e of this.#rawByType(gameId, "progression", range, spec)) {
-			const status = e.props.status === undefined || e.props.status === null ? "" : String(e.props.status);
-			const key = JSON.stringify([e.day, e.name, status, e.segment]);
-			const row = groups.get(key) ?? {
-				day: e.day,
-				path: e.name,
-				status,
-				events: 0,
-				attempts: 0,
-				attemptsN: 0,
-				seconds: 0,
-				secondsN: 0,
-				segment: e.segment,
-			};
-			row.events += 1;
-			if (typeof e.props.attempt === "number") {
-				row.attempts += e.props.attempt;
-				row.attemptsN += 1;
-			}
-			if (typeof e.props.seconds === "number") {
-				row.seconds += e.props.seconds;
-				row.secondsN += 1;
-			}
-			groups.set(key, row);
-		}
-		return [...groups.values()];
+		return progressionRows(this.#rawByType(gameId, "progression", range, spec));
 	}
 
 	products(gameId: string, range: DayRange, spec: SegmentSpec): ProductRow[] {
@@ -313,16 +268,7 @@ export class SqliteMetricsReader implements MetricsReader {
 				{ gameId, from: range.from, to: range.to },
 			);
 		}
-		const groups = new Map<string, ProductRow>();
-		for (const e of this.#rawByType(gameId, "purchase", range, spec)) {
-			const product = productKey(e.name, e.props);
-			const key = JSON.stringify([e.day, product, e.segment]);
-			const row = groups.get(key) ?? { day: e.day, product, revenue: 0, purchases: 0, segment: e.segment };
-			row.revenue += typeof e.props.robux === "number" ? e.props.robux : 0;
-			row.purchases += 1;
-			groups.set(key, row);
-		}
-		return [...groups.values()];
+		return productRows(this.#rawByType(gameId, "purchase", range, spec));
 	}
 
 	funnelStepCount(gameId: string, funnel: string): number {

@@ -20,33 +20,7 @@ import { NoPlayerVaultError, type PlayerPseudonyms } from "../../domain/players.
 import { playerIdTables, playerIdsConverted } from "./pseudonym-conversion.js";
 import type { EraseEventsOutcome, EraseRecordsOutcome, PrivacyMetadataStore } from "../contracts.js";
 import type { StoredEvent } from "../types.js";
-
-interface AuditDbRow {
-	seq: number;
-	at: number;
-	actor: string;
-	action: string;
-	game_id: string | null;
-	subject: string | null;
-	details: string;
-	prev_hash: string;
-	hash: string;
-}
-
-interface JobRow {
-	id: string;
-	kind: string;
-	source: string;
-	status: string;
-	game_ids: string;
-	user_id: number | null;
-	requested_by: string;
-	created_at: number;
-	started_at: number | null;
-	finished_at: number | null;
-	result: string | null;
-	error: string | null;
-}
+import { fromJob, toAuditRow, toJob, type AuditDbRow, type JobRow } from "../rows.js";
 
 /** Events read per page while looking for a player's events (about 10 ms of reading each). */
 const SCAN_PAGE = 20_000;
@@ -691,51 +665,4 @@ export class SqlitePrivacyStore implements PrivacyStore, PrivacyMetadataStore {
 				return { key: row.key, definition, forced };
 			});
 	}
-}
-
-function toAuditRow(row: AuditDbRow): AuditRow {
-	return {
-		seq: row.seq,
-		at: row.at,
-		actor: row.actor,
-		action: row.action,
-		gameId: row.game_id,
-		subject: row.subject,
-		details: row.details,
-		prevHash: row.prev_hash,
-		hash: row.hash,
-	};
-}
-
-function fromJob(job: PrivacyJobRecord): Omit<JobRow, "user_id"> {
-	return {
-		id: job.id,
-		kind: job.kind,
-		source: job.source,
-		status: job.status,
-		game_ids: JSON.stringify(job.gameIds),
-		requested_by: job.requestedBy,
-		created_at: job.createdAt,
-		started_at: job.startedAt,
-		finished_at: job.finishedAt,
-		result: job.result === null ? null : JSON.stringify(job.result),
-		error: job.error,
-	};
-}
-
-function toJob(row: JobRow): PrivacyJobRecord {
-	return {
-		id: row.id,
-		// CHECK constraints keep these to the listed values.
-		kind: row.kind as PrivacyJobRecord["kind"],
-		source: row.source as PrivacyJobRecord["source"],
-		status: row.status as PrivacyJobRecord["status"],
-		gameIds: JSON.parse(row.game_ids) as string[],
-		requestedBy: row.requested_by,
-		createdAt: row.created_at,
-		startedAt: row.started_at,
-		finishedAt: row.finished_at,
-		result: row.result === null ? null : (JSON.parse(row.result) as Record<string, unknown>),
-		error: row.error,
-	};
 }

@@ -1,46 +1,8 @@
 // SQLite side of auth/security-store.ts (schema: security-migration.ts, version 12).
 import type BetterSqlite3 from "better-sqlite3";
-import type {
-	AdminSessionKind,
-	AdminSessionListing,
-	LoginThrottleRecord,
-	SecurityStore,
-	TotpRecord,
-} from "../../domain/security.js";
+import type { AdminSessionListing, LoginThrottleRecord, SecurityStore, TotpRecord } from "../../domain/security.js";
 import type { MainWriteLock } from "./write-lock.js";
-
-interface ThrottleRow {
-	account: string;
-	failures: number;
-	last_failure_at: number;
-	locked_until: number | null;
-}
-
-interface TotpRow {
-	user_id: string;
-	secret: string;
-	confirmed_at: number | null;
-	last_step: number;
-	created_at: number;
-}
-
-interface SessionRow {
-	id: string;
-	user_id: string;
-	csrf_token: string;
-	created_at: number;
-	last_seen_at: number;
-	expires_at: number;
-	kind: string;
-}
-
-const toTotp = (row: TotpRow): TotpRecord => ({
-	userId: row.user_id,
-	secret: row.secret,
-	confirmedAt: row.confirmed_at,
-	lastStep: row.last_step,
-	createdAt: row.created_at,
-});
+import { toLoginThrottle, toSessionListing, toTotp, type SessionRow, type ThrottleRow, type TotpRow } from "../rows.js";
 
 export class SqliteSecurityStore implements SecurityStore {
 	readonly #lock: MainWriteLock | undefined;
@@ -64,14 +26,7 @@ export class SqliteSecurityStore implements SecurityStore {
 
 	async getLoginThrottle(account: string): Promise<LoginThrottleRecord | undefined> {
 		const row = this.#s.getThrottle.get(account);
-		return (
-			row && {
-				account: row.account,
-				failures: row.failures,
-				lastFailureAt: row.last_failure_at,
-				lockedUntil: row.locked_until,
-			}
-		);
+		return row && toLoginThrottle(row);
 	}
 
 	async putLoginThrottle(record: LoginThrottleRecord, forgetBefore: number): Promise<void> {
@@ -136,15 +91,7 @@ export class SqliteSecurityStore implements SecurityStore {
 	}
 
 	async listAdminSessions(userId: string, now: number): Promise<AdminSessionListing[]> {
-		return this.#s.listSessions.all(userId, now).map((row) => ({
-			id: row.id,
-			userId: row.user_id,
-			csrfToken: row.csrf_token,
-			createdAt: row.created_at,
-			lastSeenAt: row.last_seen_at,
-			expiresAt: row.expires_at,
-			kind: row.kind as AdminSessionKind,
-		}));
+		return this.#s.listSessions.all(userId, now).map(toSessionListing);
 	}
 
 	async deleteAdminSessionOfUser(userId: string, id: string): Promise<boolean> {

@@ -1,8 +1,6 @@
 import BetterSqlite3 from "better-sqlite3";
-import type { GameScope } from "../../domain/roles.js";
-import type { ExperimentDefinition, ExperimentStatus } from "../../experiments/experiment.js";
-import type { FlagDefinition } from "../../experiments/flag.js";
-import type { ExperimentUnits, ExperimentUnitsQuery } from "../../experiments/units.js";
+import type { ExperimentStatus } from "../../domain/experiments.js";
+import type { ExperimentUnits, ExperimentUnitsQuery } from "../../domain/experiments.js";
 import type { IngestResult, ValidatedBatch } from "../../domain/ingest.js";
 import {
 	DEFAULT_GAME_SETTINGS,
@@ -24,14 +22,14 @@ import {
 	type Store,
 	type StoredEvent,
 } from "../types.js";
-import type { WarehouseService } from "../../warehouse/service.js";
+import type { WarehouseService } from "../../domain/warehouse.js";
 import { migrate } from "./migrate.js";
 import { InProcessWarehouse, WorkerWarehouse } from "./warehouse-client.js";
 import { MainWriteLock } from "./write-lock.js";
 import { MIGRATIONS, type Migration } from "./migrations.js";
 import { SqlitePrivacyStore } from "./privacy-store.js";
 import { SqliteSecurityStore } from "./security-store.js";
-import { digestWebhookAad, type SecretSealer, type SecurityStore } from "../../domain/security.js";
+import type { SecretSealer, SecurityStore } from "../../domain/security.js";
 import { SqliteAccessStore } from "./access-store.js";
 import { SqliteMetricLibrary } from "./metric-library-store.js";
 import { SqliteAllocationStore } from "./allocation-store.js";
@@ -55,6 +53,29 @@ import type { Logger } from "../../logger.js";
 import { PlayerKeyring } from "../../privacy/player-keys.js";
 import { NO_PLAYER_VAULT, type PlayerPseudonyms } from "../../domain/players.js";
 import { convertToPseudonyms } from "./pseudonym-conversion.js";
+import {
+	fromExperiment,
+	fromFlag,
+	fromGameSettings,
+	toAdminSession,
+	toAdminUser,
+	toApiKey,
+	toDigestState,
+	toExperiment,
+	toFlag,
+	toGame,
+	toGameSettings,
+	toSigningKey,
+	type AdminSessionRow,
+	type AdminUserRow,
+	type ApiKeyRow,
+	type DigestStateRow,
+	type ExperimentRow,
+	type FlagRow,
+	type GameRow,
+	type GameSettingsRow,
+	type SigningKeyRow,
+} from "../rows.js";
 
 /** A batch's players: UserId → pseudonym (server/privacy/pseudonyms.ts). */
 type PlayerIds = ReadonlyMap<number, number>;
@@ -107,93 +128,6 @@ export interface SqliteStoreOptions {
 	 * master keys. @default none: stored as given (tests); the server always passes its master keys
 	 */
 	secrets?: SecretSealer;
-}
-
-interface GameRow {
-	id: string;
-	name: string;
-	created_at: number;
-}
-
-interface ApiKeyRow {
-	id: string;
-	game_id: string;
-	name: string;
-	secret_hash: string;
-	scopes: string;
-	created_at: number;
-	revoked_at: number | null;
-}
-
-interface AdminUserRow {
-	id: string;
-	email: string;
-	password_hash: string;
-	instance_admin: number;
-	created_at: number;
-	disabled_at: number | null;
-}
-
-interface AdminSessionRow {
-	id: string;
-	user_id: string;
-	csrf_token: string;
-	created_at: number;
-	last_seen_at: number;
-	expires_at: number;
-}
-
-interface SigningKeyRow {
-	kid: string;
-	alg: string;
-	private_jwk: string;
-	public_jwk: string;
-	created_at: number;
-	retired_at: number | null;
-}
-
-interface ExperimentRow {
-	game_id: string;
-	key: string;
-	status: string;
-	definition: string;
-	revision: number;
-	created_at: number;
-	updated_at: number;
-	adaptive_weights: string | null;
-	adaptive_updated_at: number | null;
-}
-
-interface FlagRow {
-	game_id: string;
-	key: string;
-	definition: string;
-	revision: number;
-	created_at: number;
-	updated_at: number;
-}
-
-interface GameSettingsRow {
-	game_id: string;
-	time_zone: string;
-	raw_retention_days: number | null;
-	digest_webhook_url: string | null;
-	digest_hour: number;
-	/** 0 or 1 (a CHECK keeps it so). */
-	trust_client_clock: number;
-	/** 'opt-in' or 'opt-out' (a CHECK keeps it so). */
-	consent_default: string;
-	updated_at: number | null;
-}
-
-interface DigestStateRow {
-	game_id: string;
-	last_day: string | null;
-	attempts: number;
-	last_error: string | null;
-	claimed_day: string | null;
-	claimed_until: number | null;
-	updated_at: number;
 }
 
 /**
@@ -388,7 +322,7 @@ class SqliteStore implements Store, MetadataStore, EventStore {
 			"UPDATE api_keys SET revoked_at = ? WHERE id = ? AND revoked_at IS NULL",
 		);
 		const userColumns = "id, email, password_hash, instance_admin, created_at, disabled_at";
-		this.#insertAdminUser = db.prepare<[AdminUserRow]>(
+		this.#insertAdminUser = db.prepare<[AdminUserRow<number>]>(
 			`INSERT INTO admin_users (${userColumns})
 			VALUES (@id, @email, @password_hash, @instance_admin, @created_at, @disabled_at)
 			ON CONFLICT (email) DO NOTHING`,
@@ -554,7 +488,7 @@ class SqliteStore implements Store, MetadataStore, EventStore {
 		this.#listGameSettings = db.prepare<[], GameSettingsRow>(
 			`SELECT ${settingsColumns} FROM game_settings ORDER BY game_id`,
 		);
-		const upsertGameSettings = db.prepare<[GameSettingsRow]>(
+		const upsertGameSettings = db.prepare<[GameSettingsRow<number>]>(
 			`INSERT INTO game_settings (${settingsColumns})
 			VALUES (@game_id, @time_zone, @raw_retention_days, @digest_webhook_url, @digest_hour, @trust_client_clock,
 				@consent_default, @updated_at)
@@ -580,7 +514,8 @@ class SqliteStore implements Store, MetadataStore, EventStore {
 					consentDefault: changes.consentDefault ?? current.consentDefault,
 					updatedAt: at,
 				};
-				upsertGameSettings.run(fromGameSettings(next, this.#secrets));
+				const stored = fromGameSettings(next, this.#secrets);
+				upsertGameSettings.run({ ...stored, trust_client_clock: stored.trust_client_clock ? 1 : 0 });
 				return next;
 			},
 		);
@@ -845,16 +780,7 @@ class SqliteStore implements Store, MetadataStore, EventStore {
 
 	async getAdminSession(id: string): Promise<AdminSessionRecord | undefined> {
 		const row = this.#selectAdminSession.get(id);
-		return (
-			row && {
-				id: row.id,
-				userId: row.user_id,
-				csrfToken: row.csrf_token,
-				createdAt: row.created_at,
-				lastSeenAt: row.last_seen_at,
-				expiresAt: row.expires_at,
-			}
-		);
+		return row && toAdminSession(row);
 	}
 
 	async touchAdminSession(id: string, at: number): Promise<boolean> {
@@ -1007,137 +933,4 @@ class SqliteStore implements Store, MetadataStore, EventStore {
 		if (this.#db.open) this.#db.close();
 		this.#ownVault?.close();
 	}
-}
-
-function toGame(row: GameRow): Game {
-	return { id: row.id, name: row.name, createdAt: row.created_at };
-}
-
-function toApiKey(row: ApiKeyRow): ApiKeyRecord {
-	return {
-		id: row.id,
-		gameId: row.game_id,
-		name: row.name,
-		secretHash: row.secret_hash,
-		// Only ever written from validated scopes.
-		scopes: row.scopes.split(" ").filter(Boolean) as GameScope[],
-		createdAt: row.created_at,
-		revokedAt: row.revoked_at,
-	};
-}
-
-function toAdminUser(row: AdminUserRow): AdminUser {
-	return {
-		id: row.id,
-		email: row.email,
-		passwordHash: row.password_hash,
-		admin: row.instance_admin === 1,
-		createdAt: row.created_at,
-		disabledAt: row.disabled_at,
-	};
-}
-
-function toSigningKey(row: SigningKeyRow): SigningKeyRecord {
-	return {
-		kid: row.kid,
-		alg: row.alg,
-		privateJwk: row.private_jwk,
-		publicJwk: row.public_jwk,
-		createdAt: row.created_at,
-		retiredAt: row.retired_at,
-	};
-}
-
-function fromExperiment(record: ExperimentRecord): ExperimentRow {
-	return {
-		game_id: record.gameId,
-		key: record.key,
-		status: record.status,
-		definition: JSON.stringify(record.definition),
-		revision: record.revision,
-		created_at: record.createdAt,
-		updated_at: record.updatedAt,
-		adaptive_weights: record.adaptiveWeights && JSON.stringify(record.adaptiveWeights),
-		adaptive_updated_at: record.adaptiveUpdatedAt,
-	};
-}
-
-function toExperiment(row: ExperimentRow): ExperimentRecord {
-	return {
-		gameId: row.game_id,
-		key: row.key,
-		// The column has a CHECK constraint on the statuses; the definition is only written validated.
-		status: row.status as ExperimentStatus,
-		definition: JSON.parse(row.definition) as ExperimentDefinition,
-		revision: row.revision,
-		createdAt: row.created_at,
-		updatedAt: row.updated_at,
-		adaptiveWeights: row.adaptive_weights === null ? null : (JSON.parse(row.adaptive_weights) as number[]),
-		adaptiveUpdatedAt: row.adaptive_updated_at,
-	};
-}
-
-function fromFlag(record: FlagRecord): FlagRow {
-	return {
-		game_id: record.gameId,
-		key: record.key,
-		definition: JSON.stringify(record.definition),
-		revision: record.revision,
-		created_at: record.createdAt,
-		updated_at: record.updatedAt,
-	};
-}
-
-function toFlag(row: FlagRow): FlagRecord {
-	return {
-		gameId: row.game_id,
-		key: row.key,
-		// Only ever written validated.
-		definition: JSON.parse(row.definition) as FlagDefinition,
-		revision: row.revision,
-		createdAt: row.created_at,
-		updatedAt: row.updated_at,
-	};
-}
-
-/** A settings row as the API sees it; a sealed webhook URL is opened (a plain one, from before sealing, is as stored). */
-function toGameSettings(row: GameSettingsRow, secrets: SecretSealer | undefined): GameSettings {
-	const url = row.digest_webhook_url;
-	return {
-		gameId: row.game_id,
-		timeZone: row.time_zone,
-		rawRetentionDays: row.raw_retention_days,
-		digestWebhookUrl: url !== null && secrets?.isSealed(url) ? secrets.open(url, digestWebhookAad(row.game_id)) : url,
-		digestHour: row.digest_hour,
-		trustClientClock: row.trust_client_clock === 1,
-		// The column has a CHECK constraint on the modes.
-		consentDefault: row.consent_default as GameSettings["consentDefault"],
-		updatedAt: row.updated_at,
-	};
-}
-
-function fromGameSettings(settings: GameSettings, secrets: SecretSealer | undefined): GameSettingsRow {
-	const url = settings.digestWebhookUrl;
-	return {
-		game_id: settings.gameId,
-		time_zone: settings.timeZone,
-		raw_retention_days: settings.rawRetentionDays,
-		digest_webhook_url: url !== null && secrets ? secrets.seal(url, digestWebhookAad(settings.gameId)) : url,
-		digest_hour: settings.digestHour,
-		trust_client_clock: settings.trustClientClock ? 1 : 0,
-		consent_default: settings.consentDefault,
-		updated_at: settings.updatedAt,
-	};
-}
-
-function toDigestState(row: DigestStateRow): DigestState {
-	return {
-		gameId: row.game_id,
-		lastDay: row.last_day,
-		attempts: row.attempts,
-		lastError: row.last_error,
-		claimedDay: row.claimed_day,
-		claimedUntil: row.claimed_until,
-		updatedAt: row.updated_at,
-	};
 }

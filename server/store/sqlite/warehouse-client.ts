@@ -2,16 +2,16 @@
 // the store's own connection (":memory:", which another connection cannot open).
 import type BetterSqlite3 from "better-sqlite3";
 import { Worker } from "node:worker_threads";
-import { MetricRequestError, type MetricEnvelope, type MetricRequest } from "../../metrics/engine.js";
-import type { DayRange, EventNameRow } from "../../metrics/reader.js";
+import { MetricRequestError, type MetricEnvelope, type MetricRequest } from "../../domain/metrics.js";
+import type { DayRange, EventNameRow } from "../../domain/metrics-reader.js";
 import type {
 	FoldResult,
 	WarehouseCall,
 	WarehouseReply,
 	WarehouseService,
 	WarehouseStatus,
-} from "../../warehouse/service.js";
-import type { ExperimentUnits, ExperimentUnitsQuery } from "../../experiments/units.js";
+} from "../../domain/warehouse.js";
+import type { ExperimentUnits, ExperimentUnitsQuery } from "../../domain/experiments.js";
 import type { ExperimentMetricQuery, ExperimentMetricRow } from "../types.js";
 import { WarehouseHandler } from "./warehouse-handler.js";
 import type { WarehouseWorkerData } from "./warehouse-worker.js";

@@ -2,7 +2,7 @@
 // the in-process variant share it.
 import type BetterSqlite3 from "better-sqlite3";
 import { computeMetric } from "../../metrics/engine.js";
-import type { WarehouseCall, WarehouseStatus } from "../../warehouse/service.js";
+import type { WarehouseCall, WarehouseStatus } from "../../domain/warehouse.js";
 import { ExperimentSums } from "./experiment-sums.js";
 import { SqliteMetricsReader } from "./metrics-reader.js";
 import { SqliteWarehouse } from "./warehouse.js";

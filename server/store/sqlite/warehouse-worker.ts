@@ -2,8 +2,8 @@
 // queries, so neither folding nor a heavy read ever runs on the event loop that serves ingest.
 import BetterSqlite3 from "better-sqlite3";
 import { parentPort, workerData } from "node:worker_threads";
-import { MetricRequestError } from "../../metrics/engine.js";
-import type { WarehouseCall, WarehouseReply } from "../../warehouse/service.js";
+import { MetricRequestError } from "../../domain/metrics.js";
+import type { WarehouseCall, WarehouseReply } from "../../domain/warehouse.js";
 import { configureConnection } from "./sqlite-store.js";
 import { WarehouseHandler } from "./warehouse-handler.js";
 import { WorkerWriteLock } from "./write-lock.js";
