@@ -138,7 +138,18 @@ const MIX: { share: number; draw: (d: Draw) => Shape }[] = [
 ];
 
 /** Events drawn from {@link MIX}, with ids time-ordered the way the SDK makes them (time, server prefix, counter). */
-export function realisticEvents(count: number, server: string, startMs: number, random: () => number): IngestEvent[] {
+/**
+ * `count` events of one game server's batch, in the mix above. Players are drawn from `players` (default: 5,000 UserIds
+ * from 1,000,000, as if every batch came from anywhere in the game); a game server's own batch draws from its own few
+ * dozen players.
+ */
+export function realisticEvents(
+	count: number,
+	server: string,
+	startMs: number,
+	random: () => number,
+	players: { first: number; count: number } = { first: 1_000_000, count: 5000 },
+): IngestEvent[] {
 	const draw: Draw = {
 		pick: (items) => items[Math.floor(random() * items.length)]!,
 		int: (below) => Math.floor(random() * below),
@@ -146,7 +157,7 @@ export function realisticEvents(count: number, server: string, startMs: number, 
 	};
 	return Array.from({ length: count }, (_, i) => {
 		const time = startMs + i * 7;
-		const userId = 1_000_000 + draw.int(5000);
+		const userId = players.first + draw.int(players.count);
 		let roll = random();
 		const kind = MIX.find((k) => (roll -= k.share) < 0) ?? MIX[0]!;
 		return {

@@ -4,7 +4,8 @@
 // bench/metrics.ts on ClickHouse over a generated game of 10M events.
 //
 //   npm run bench -- scale [--engines sqlite,clickhouse1,clickhouse2|none] [--rounds 5] [--batches 48] [--clients 4]
-//                          [--events 500] [--metrics-events 10000000] [--metrics-rounds 3] [--metrics-shards 2]
+//                          [--events 500] [--servers 16] [--players-per-server 50]
+//                          [--metrics-events 10000000] [--metrics-rounds 3] [--metrics-shards 2]
 //
 // Engines: `sqlite` (the embedded default), `clickhouse1` (PostgreSQL metadata + one ClickHouse server, plain
 // MergeTree tables), `clickhouse2` (PostgreSQL + two ClickHouse shards, Distributed tables). Each engine gets its own
@@ -87,19 +88,31 @@ async function cli(args: string[], env: Record<string, string>): Promise<string>
 	return stdout;
 }
 
-/** The rounds' batches: realistic events (bench/ingest.ts's mix), gzip JSON as the SDK posts them. */
-function planRounds(rounds: number, batchesPerRound: number, eventsPerBatch: number): Round[] {
+/**
+ * The rounds' batches: realistic events (bench/ingest.ts's mix), gzip JSON as the SDK posts them. Batch b comes from
+ * game server b mod `servers`, whose batches all hold its own `playersPerServer` players (a Roblox server holds up to
+ * about 50), as a real game's batches do; `servers` 0 draws every batch's players from 5,000 across the game.
+ */
+function planRounds(
+	rounds: number,
+	batchesPerRound: number,
+	eventsPerBatch: number,
+	servers: number,
+	playersPerServer: number,
+): Round[] {
 	const random = prng(42);
 	const start = Date.now() - 3_600_000;
 	// Batches 10 s apart as a server sends them, but all within the last hour (ingest refuses times in the future).
 	const step = Math.min(10_000, Math.floor(3_000_000 / ((rounds + 1) * batchesPerRound)));
 	return Array.from({ length: rounds + 1 }, (_, r) => ({
 		batches: Array.from({ length: batchesPerRound }, (_, b) => {
+			const server = servers > 0 ? b % servers : -1;
 			const events = realisticEvents(
 				eventsPerBatch,
 				base32(r * 1000 + b, 8),
 				start + (r * batchesPerRound + b) * step,
 				random,
+				server >= 0 ? { first: 1_000_000 + server * playersPerServer, count: playersPerServer } : undefined,
 			);
 			const batchId = `r${r}-b${b}`;
 			const json = JSON.stringify({
@@ -332,6 +345,8 @@ export async function run(args: string[]): Promise<void> {
 			batches: { type: "string", default: "48" },
 			clients: { type: "string", default: "4" },
 			events: { type: "string", default: "500" },
+			servers: { type: "string", default: "16" },
+			"players-per-server": { type: "string", default: "50" },
 			"metrics-events": { type: "string", default: "10000000" },
 			"metrics-rounds": { type: "string", default: "3" },
 			"metrics-shards": { type: "string", default: "2" },
@@ -354,10 +369,19 @@ export async function run(args: string[]): Promise<void> {
 	}
 
 	const dir = mkdtempSync(join(tmpdir(), "vantage-bench-scale-"));
-	const plan = planRounds(rounds, batches, events);
+	const servers = Number(values.servers);
+	const playersPerServer = Number(values["players-per-server"]);
+	if (!Number.isInteger(servers) || servers < 0)
+		throw new Error(`--servers: a whole number ≥ 0, not "${values.servers}"`);
+	if (!Number.isInteger(playersPerServer) || playersPerServer < 1)
+		throw new Error(`--players-per-server: a whole number ≥ 1, not "${values["players-per-server"]}"`);
+	const plan = planRounds(rounds, batches, events, servers, playersPerServer);
 	console.log(
 		`scale: ${rounds} rounds × ${batches} batches × ${events} events, ${clients} concurrent clients, gzip ` +
-			`(${(plan[0]!.batches[0]!.gzip.length / 1024).toFixed(1)} KiB per batch on the wire)`,
+			`(${(plan[0]!.batches[0]!.gzip.length / 1024).toFixed(1)} KiB per batch on the wire), ` +
+			(servers > 0
+				? `from ${servers} game servers of ${playersPerServer} players each`
+				: "players drawn from 5,000 across the game"),
 	);
 	const results: EngineResult[] = [];
 	let failed = false;
