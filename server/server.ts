@@ -50,6 +50,12 @@ export interface RunningServer {
 	port: number;
 	/** Stops accepting connections, waits for in-flight requests (up to the grace period), closes the store. */
 	close(): Promise<void>;
+	/**
+	 * Trains now every game whose predictions are due (none yet, or a day old), as the daily job would; resolves with
+	 * the games trained (none while another instance holds the job's lease). `npm start` calls it once the demo's
+	 * history is seeded, so the Predictions page has models without waiting for the job's next look.
+	 */
+	trainDuePredictions(): Promise<string[]>;
 }
 
 /**
@@ -231,7 +237,7 @@ export async function startServer(config: Config, options: StartServerOptions = 
 		})();
 		return closing;
 	};
-	return { url, port: address.port, close };
+	return { url, port: address.port, close, trainDuePredictions: () => predictions.runOnce() };
 }
 
 function stopServer(server: Server, graceMs: number): Promise<void> {

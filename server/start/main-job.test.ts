@@ -239,6 +239,18 @@ describe("npm start with the simulated game", () => {
 		}
 		// Players on the simulated days before today, though every batch arrived in the last minute.
 		expect(past.some((d) => d.dau > 10)).toBe(true);
+		// The predictions are trained on the seeded history at once (the daily job would look only in an hour).
+		let predictions: Response | undefined;
+		for (let i = 0; i < 100; i++) {
+			predictions = await fetch(`${url}/v1/admin/games/${DEMO_GAME_ID}/predictions`, {
+				headers: { Authorization: `Bearer ${token}` },
+			});
+			if (predictions.status === 200) break;
+			await new Promise((r) => setTimeout(r, 200));
+		}
+		expect(predictions!.status).toBe(200);
+		const trained = (await predictions!.json()) as { data: { events: number } };
+		expect(trained.data.events).toBeGreaterThan(100);
 		await stop(first.child, "SIGTERM");
 		expectCleanStop(first.output, "SIGTERM");
 

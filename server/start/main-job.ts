@@ -115,6 +115,13 @@ async function main(argv: readonly string[]): Promise<void> {
 		signal: controller.signal,
 		stdout,
 		stderr,
+		// The Predictions page gets its models from the seeded history at once, not at the daily job's next look.
+		onSeeded: () => {
+			server.trainDuePredictions().then(
+				(games) => log.logger.info("predictions trained on the seeded history", { games }),
+				(error: unknown) => log.logger.error("predictions not trained on the seeded history", { error }),
+			);
+		},
 	});
 }
 

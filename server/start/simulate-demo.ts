@@ -15,6 +15,8 @@ export interface SimulateDemoInput {
 	stderr: { write(text: string): unknown };
 	/** @default loadSimulator (example/simulator/) */
 	load?: () => Promise<RunSimulation>;
+	/** Called once the history is seeded (not when it was seeded by an earlier start). */
+	onSeeded?: () => void;
 	/** Creates the demo experiment before the history. @default through the admin API (setUpExperiment) */
 	experiment?: (input: SimulateDemoInput, demo: DemoState, stderr: { write(text: string): unknown }) => Promise<void>;
 }
@@ -76,6 +78,7 @@ export async function simulateDemo(input: SimulateDemoInput): Promise<void> {
 					stderr.write(`Could not record that the history is seeded: ${describeError(error)}\n`);
 				}
 				goLive();
+				input.onSeeded?.();
 			},
 		});
 		if (!signal.aborted) stdout.write("The simulation ended; the backend keeps running. Ctrl-C stops it.\n");
