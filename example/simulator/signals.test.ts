@@ -47,7 +47,7 @@ describe("the simulator's planted signals", () => {
 		ensureSdkBuilt();
 		server = await startTestBackend(GAME, { VANTAGE_TOKEN_RATE_PER_MINUTE: "100000", VANTAGE_TOKEN_BURST: "100000" });
 		owner = await fetchAdminAuth(server.url, await provisionAdmin(server.dataDir, "owner"));
-		// The example game asks no consent: the game's default decides, and opt-out lets the models use everyone.
+		// The example game asks no consent (no records: the models use every player, whatever the default).
 		const patch = await fetch(`${server.url}/v1/admin/games/${GAME}/settings`, {
 			method: "PATCH",
 			headers: { Authorization: owner, "Content-Type": "application/json" },
