@@ -9,7 +9,7 @@
 // detector's verdict on the seeded 28 days is what `npm start` shows (DEFAULT_ANOMALIES).
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { fetchAdminAuth, provisionAdmin } from "../../server/testing/provision.js";
-import { startTestBackend, type TestBackend } from "../../test/e2e/backend.js";
+import { startTestBackend, waitForRollups, type TestBackend } from "../../test/e2e/backend.js";
 import { ensureSdkBuilt } from "../../test/e2e/sdk-build.js";
 import { CO_PURCHASE_PAIRS, runSimulation, type PlantedAnomaly } from "./index.js";
 
@@ -66,14 +66,7 @@ describe("the simulator's planted signals", () => {
 			servers: 1,
 			anomalies: [OUTAGE, ERRORS, SALE],
 		});
-		const deadline = Date.now() + 20_000;
-		for (;;) {
-			const status = (await (
-				await fetch(`${server.url}/v1/admin/warehouse`, { headers: { Authorization: owner } })
-			).json()) as { pendingBatches: number; rebuilding: number };
-			if ((status.pendingBatches === 0 && status.rebuilding === 0) || Date.now() > deadline) break;
-			await new Promise((r) => setTimeout(r, 200));
-		}
+		await waitForRollups(server.url, owner);
 	}, 300_000);
 
 	afterAll(async () => {

@@ -45,6 +45,7 @@ import { DATABASE_FILE } from "../store/open-stores.js";
 import { openPostgresMetadata } from "../store/postgres/index.js";
 import { openPool, transaction } from "../store/postgres/pool.js";
 import { openPostgresPlayerVault } from "../store/postgres/player-vault.js";
+import type { EventRow } from "../store/sqlite/event-rows.js";
 import { openSqliteStore } from "../store/sqlite/sqlite-store.js";
 import type { Store } from "../store/types.js";
 
@@ -578,19 +579,6 @@ async function insertByShard(
 			),
 		),
 	);
-}
-
-interface EventRow {
-	game_id: string;
-	id: string;
-	batch_id: string;
-	user_id: number;
-	session_id: string;
-	type: string;
-	name: string;
-	time: number;
-	received_at: number;
-	props: string;
 }
 
 /** One table of the event engine to copy: where it comes from in vantage.db and how its rows find their shard. */

@@ -7,7 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { DIFFICULTY_EXPERIMENT, setupDemoExperiment } from "../../example/simulator/setup.js";
 import { runSimulation, type SimulationReport } from "../../example/simulator/index.js";
 import { fetchAdminAuth, provisionAdmin } from "../../server/testing/provision.js";
-import { startTestBackend, type TestBackend } from "./backend.js";
+import { startTestBackend, waitForRollups, type TestBackend } from "./backend.js";
 import { ensureSdkBuilt, repoRoot } from "./sdk-build.js";
 
 const GAME = "1818";
@@ -47,14 +47,7 @@ describe("the simulator → backend", () => {
 			servers: 2,
 		});
 		// The warehouse folds what arrived (the backend's worker does it within about a second).
-		const deadline = Date.now() + 20_000;
-		for (;;) {
-			const status = (await (
-				await fetch(`${server.url}/v1/admin/warehouse`, { headers: { Authorization: owner } })
-			).json()) as { pendingBatches: number; rebuilding: number };
-			if ((status.pendingBatches === 0 && status.rebuilding === 0) || Date.now() > deadline) break;
-			await new Promise((r) => setTimeout(r, 200));
-		}
+		await waitForRollups(server.url, owner);
 	}, 300_000);
 
 	afterAll(async () => {

@@ -192,6 +192,19 @@ export class ClickHouseMetricsReader implements MetricsReader {
 	}
 
 	/** The players' segment facts a spec needs (nothing for the whole game). */
+	/**
+	 * Each player's segment under `spec` on a day (null for a request without segments), or undefined for a player the
+	 * spec's filters leave out; the segmenter is read only for a segmented request.
+	 */
+	async #segmentOf(
+		gameId: string,
+		spec: SegmentSpec,
+	): Promise<(userId: number, day: number | null) => string | null | undefined> {
+		if (!segmented(spec)) return () => null;
+		const seg = await this.#segmenter(gameId, spec);
+		return (userId, day) => seg.of(userId, day)?.segment;
+	}
+
 	async #segmenter(gameId: string, spec: SegmentSpec): Promise<Segmenter> {
 		const players = new Map<number, PlayerInfo>();
 		const rows = await this.#all<{ user_id: string; first_day: string; attrs: string; has_attrs: number }>(
@@ -274,17 +287,13 @@ export class ClickHouseMetricsReader implements MetricsReader {
 			`SELECT user_id, day, first_day, events, revenue, purchases FROM (${this.#userDaysSql(gameId, range)})
 			ALL INNER JOIN (SELECT user_id, first_day FROM (${this.#playersSql(gameId)})) USING (user_id)`,
 		);
-		const seg = segmented(spec) ? await this.#segmenter(gameId, spec) : undefined;
+		const segmentOf = await this.#segmentOf(gameId, spec);
 		const out: UserDayRow[] = [];
 		for (const row of rows) {
 			const userId = Number(row.user_id);
 			const day = Number(row.day);
-			let segment: string | null = null;
-			if (seg) {
-				const s = seg.of(userId, day);
-				if (!s) continue;
-				segment = s.segment;
-			}
+			const segment = segmentOf(userId, day);
+			if (segment === undefined) continue;
 			out.push({
 				day,
 				userId,
@@ -321,16 +330,12 @@ export class ClickHouseMetricsReader implements MetricsReader {
 			`SELECT user_id, first_day, last_day, first_time, first_purchase FROM (${this.#playersSql(gameId)})
 			WHERE ${where}`,
 		);
-		const seg = segmented(spec) ? await this.#segmenter(gameId, spec) : undefined;
+		const segmentOf = await this.#segmentOf(gameId, spec);
 		const out: PlayerRow[] = [];
 		for (const row of rows) {
 			const userId = Number(row.user_id);
-			let segment: string | null = null;
-			if (seg) {
-				const s = seg.of(userId, null);
-				if (!s) continue;
-				segment = s.segment;
-			}
+			const segment = segmentOf(userId, null);
+			if (segment === undefined) continue;
 			const firstPurchase = Number(row.first_purchase);
 			out.push({
 				userId,
@@ -408,7 +413,7 @@ export class ClickHouseMetricsReader implements MetricsReader {
 			HAVING if(start != ${sqlInt(NONE_MIN)}, start, end - toInt64(floor(greatest(duration, 0) * 1000 + 0.5)))
 				BETWEEN ${sqlInt(fromTime - 1000)} AND ${sqlInt(toTime + 1000)}`,
 		);
-		const seg = segmented(spec) ? await this.#segmenter(gameId, spec) : undefined;
+		const segmentOf = await this.#segmentOf(gameId, spec);
 		const out: SessionRow[] = [];
 		for (const row of rows) {
 			const start = Number(row.start);
@@ -419,12 +424,8 @@ export class ClickHouseMetricsReader implements MetricsReader {
 			const day = dayOf(time);
 			if (day < range.from || day > range.to) continue;
 			const userId = Number(row.user_id);
-			let segment: string | null = null;
-			if (seg) {
-				const s = seg.of(userId, day);
-				if (!s) continue;
-				segment = s.segment;
-			}
+			const segment = segmentOf(userId, day);
+			if (segment === undefined) continue;
 			out.push({ day, userId, duration, segment });
 		}
 		return out;
@@ -573,16 +574,12 @@ export class ClickHouseMetricsReader implements MetricsReader {
 					HAVING min(t1) >= ${sqlInt(fromTime)} AND min(t1) < ${sqlInt(toTime)})
 			GROUP BY user_id, step`,
 		);
-		const seg = segmented(spec) ? await this.#segmenter(gameId, spec) : undefined;
+		const segmentOf = await this.#segmentOf(gameId, spec);
 		const out: FunnelStepRow[] = [];
 		for (const row of rows) {
 			const userId = Number(row.user_id);
-			let segment: string | null = null;
-			if (seg) {
-				const s = seg.of(userId, null);
-				if (!s) continue;
-				segment = s.segment;
-			}
+			const segment = segmentOf(userId, null);
+			if (segment === undefined) continue;
 			out.push({ step: Number(row.step), userId, time: Number(row.time), stepName: row.step_name, segment });
 		}
 		// SQLite reads them in its key order (step, player): step names tied in votes resolve the same way.
@@ -638,18 +635,14 @@ export class ClickHouseMetricsReader implements MetricsReader {
 			WHERE game_id = ${sqlString(gameId)} ${where}
 			ORDER BY time, id LIMIT 1 BY user_id, id`,
 		);
-		const seg = segmented(spec) ? await this.#segmenter(gameId, spec) : undefined;
-		const dayOf = seg ? localDayFn(await this.#zoneOf(gameId)) : undefined;
+		const segmentOf = await this.#segmentOf(gameId, spec);
+		const dayOf = segmented(spec) ? localDayFn(await this.#zoneOf(gameId)) : undefined;
 		const out: RawEventRow[] = [];
 		for (const row of rows) {
 			const time = Number(row.time);
 			const userId = Number(row.user_id);
-			let segment: string | null = null;
-			if (seg) {
-				const s = seg.of(userId, dayOf!(time));
-				if (!s) continue;
-				segment = s.segment;
-			}
+			const segment = segmentOf(userId, dayOf ? dayOf(time) : null);
+			if (segment === undefined) continue;
 			out.push({ time, userId, name: row.name, props: JSON.parse(row.props) as Record<string, PropValue>, segment });
 		}
 		return out.sort((a, b) => a.time - b.time);
