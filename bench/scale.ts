@@ -17,9 +17,9 @@
 // real ingest, 10,000 per batch).
 import { spawn } from "node:child_process";
 import { randomBytes } from "node:crypto";
-import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { dirname, join } from "node:path";
 import { parseArgs } from "node:util";
 import { gzipSync } from "node:zlib";
 import { ClickHouseLogLevel, createClient, type ClickHouseClient } from "@clickhouse/client";
@@ -35,6 +35,7 @@ import {
 } from "../server/testing/services.js";
 import { mulberry32 as prng } from "../server/stats/prng.js";
 import { base32, median, percentile, postRound, realisticEvents, type Round } from "./ingest.js";
+import { EVENTS_GRANULARITY } from "../server/store/clickhouse/schema.js";
 import { generate, GENERATED_NOW, GENERATED_START, QUERIES } from "./metrics.js";
 
 const ROOT = join(import.meta.dirname, "..");
@@ -46,7 +47,8 @@ const RAW_EVENTS_DDL = (database: string) => `
 	CREATE TABLE IF NOT EXISTS ${database}.events_local (
 		game_id String, id String, batch_id String, user_id Int64, session_id String, type String, name String,
 		time Int64, received_at Int64, props String
-	) ENGINE = ReplacingMergeTree ORDER BY (game_id, user_id, id) PARTITION BY toYYYYMM(toDate(intDiv(time, 1000)))`;
+	) ENGINE = ReplacingMergeTree ORDER BY (game_id, user_id, id) PARTITION BY toYYYYMM(toDate(intDiv(time, 1000)))
+	SETTINGS index_granularity = ${EVENTS_GRANULARITY}`;
 
 interface EngineResult {
 	engine: Engine;
@@ -58,6 +60,8 @@ interface EngineResult {
 	cpuMsPer1000: number;
 	/** Median raw insert ceiling (rows/s); ClickHouse engines only. */
 	ceiling?: number;
+	/** Median CPU ms the ClickHouse servers spent per 1,000 events: through HTTP, and in the ceiling's inserts. */
+	clickhouseCpu?: { http: number; ceiling: number };
 	/** Active parts of the engine's events_local per shard after the run (many small inserts make many parts). */
 	parts?: number[];
 	error?: string;
@@ -70,6 +74,20 @@ function processCpuMs(pid: number): number {
 	const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
 	const ticks = Number(fields[11]) + Number(fields[12]);
 	return (ticks * 1000) / 100; // USER_HZ is 100 on Linux
+}
+
+/** CPU ms so far of the processes whose command line holds `marker` (a deployment's ClickHouse servers). */
+function processesCpuMs(marker: string): number {
+	let total = 0;
+	for (const entry of readdirSync("/proc")) {
+		if (!/^\d+$/.test(entry)) continue;
+		try {
+			if (readFileSync(`/proc/${entry}/cmdline`, "utf8").includes(marker)) total += processCpuMs(Number(entry));
+		} catch {
+			// The process ended meanwhile.
+		}
+	}
+	return total;
 }
 
 /** Runs `npm run vantage -- <args>` with `env`; its standard output, or an error with its error output. */
@@ -180,8 +198,8 @@ async function activeParts(clients: ClickHouseClient[]): Promise<number[]> {
 
 interface Deployment {
 	env: Record<string, string>;
-	/** The ClickHouse servers (one per shard) and the ceiling's database on them. */
-	raw?: { clients: ClickHouseClient[]; database: string };
+	/** The ClickHouse servers (one per shard), the ceiling's database on them, and what marks their processes. */
+	raw?: { clients: ClickHouseClient[]; database: string; marker: string };
 	stop(): Promise<void>;
 }
 
@@ -217,7 +235,8 @@ async function deploy(engine: Engine, dir: string): Promise<Deployment> {
 		const [pg, ch] = [postgres, clickhouse];
 		return {
 			env,
-			raw: { clients, database },
+			// Every shard's command line names its config file under the deployment's own directory.
+			raw: { clients, database, marker: dirname(clickhouse.shards[0]!.dataDir) },
 			stop: async () => {
 				await Promise.all(clients.map((c) => c.close()));
 				await Promise.all([pg.stop(), ch.stop()]);
@@ -242,16 +261,27 @@ async function benchEngine(engine: Engine, dir: string, plan: Round[], clients: 
 		const p99s: number[] = [];
 		const cpus: number[] = [];
 		const ceilings: number[] = [];
+		const chHttps: number[] = [];
+		const chCeilings: number[] = [];
 		for (let r = 0; r < plan.length; r++) {
 			const round = plan[r]!;
 			const events = round.batches.reduce((n, b) => n + b.events.length, 0);
+			const marker = deployment.raw?.marker;
 			const cpuBefore = processCpuMs(pid);
+			const chBefore = marker ? processesCpuMs(marker) : 0;
 			const { seconds, latencies } = await postRound(server.url, auth, round, clients);
 			const cpuMs = processCpuMs(pid) - cpuBefore;
+			const chHttp = marker ? processesCpuMs(marker) - chBefore : 0;
+			const chCeilingBefore = marker ? processesCpuMs(marker) : 0;
 			const ceiling = deployment.raw
 				? await ceilingRound(deployment.raw.clients, deployment.raw.database, round, clients)
 				: undefined;
+			const chCeiling = marker ? processesCpuMs(marker) - chCeilingBefore : 0;
 			if (r === 0) continue;
+			if (marker) {
+				chHttps.push((chHttp / events) * 1000);
+				chCeilings.push((chCeiling / events) * 1000);
+			}
 			const rate = events / seconds;
 			rates.push(rate);
 			p50s.push(percentile(latencies, 50));
@@ -261,7 +291,10 @@ async function benchEngine(engine: Engine, dir: string, plan: Round[], clients: 
 			console.log(
 				`  ${engine} round ${r}: ${fmt(rate)} events/s  p50 ${percentile(latencies, 50).toFixed(1)} ms  ` +
 					`p99 ${percentile(latencies, 99).toFixed(1)} ms  backend CPU ${((cpuMs / events) * 1000).toFixed(1)} ms/1k events` +
-					(ceiling === undefined ? "" : `  | raw @clickhouse/client ${fmt(ceiling)} rows/s`),
+					(ceiling === undefined
+						? ""
+						: `  ClickHouse CPU ${((chHttp / events) * 1000).toFixed(1)} ms/1k` +
+							`  | raw @clickhouse/client ${fmt(ceiling)} rows/s, ClickHouse CPU ${((chCeiling / events) * 1000).toFixed(1)} ms/1k`),
 			);
 		}
 		return {
@@ -271,6 +304,7 @@ async function benchEngine(engine: Engine, dir: string, plan: Round[], clients: 
 			p99: median(p99s),
 			cpuMsPer1000: median(cpus),
 			...(ceilings.length ? { ceiling: median(ceilings) } : {}),
+			...(chHttps.length ? { clickhouseCpu: { http: median(chHttps), ceiling: median(chCeilings) } } : {}),
 			...(deployment.raw ? { parts: await activeParts(deployment.raw.clients) } : {}),
 		};
 	} finally {
@@ -409,7 +443,11 @@ export async function run(args: string[]): Promise<void> {
 					(r.parts ? `; events_local active parts per shard at the end: ${r.parts.join(", ")}` : "") +
 					(r.ceiling === undefined
 						? ""
-						: `; raw insert ceiling ${fmt(r.ceiling)} rows/s, ratio ${(r.rate / r.ceiling).toFixed(2)} (target ≥ 0.50)`),
+						: `; raw insert ceiling ${fmt(r.ceiling)} rows/s, ratio ${(r.rate / r.ceiling).toFixed(2)} (target ≥ 0.50)`) +
+					(r.clickhouseCpu
+						? `; ClickHouse CPU per 1,000 events ${r.clickhouseCpu.http.toFixed(1)} ms through HTTP, ` +
+							`${r.clickhouseCpu.ceiling.toFixed(1)} ms in the ceiling's inserts`
+						: ""),
 			);
 		}
 		if (metricsEvents > 0) {

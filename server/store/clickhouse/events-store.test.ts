@@ -149,11 +149,24 @@ describe.skipIf(!serviceRequired("clickhouse") || !serviceRequired("postgres"))(
 		}
 	});
 
-	it("spreads players over both shards by cityHash64(game_id, user_id), each player on one shard", async () => {
+	it("spreads players over both shards by cityHash64(game_id, user_id), each player on one shard, batch after batch", async () => {
 		const { store } = await open();
 		const events = Array.from({ length: 300 }, (_, i) => ev(`e${String(i).padStart(4, "0")}`, 1000 + (i % 100)));
-		const answer = await store.ingestBatch("g1", batch("b1", events), T0);
-		expect(answer.result.accepted).toBe(300);
+		// The second batch has players of the first (routed from the store's memory) and new ones (asked of ClickHouse).
+		const first = events.filter((event) => event.userId < 1050);
+		const second = events.filter((event) => event.userId >= 1050 || event.id >= "e0200");
+		const answers = [
+			await store.ingestBatch(
+				"g1",
+				batch(
+					"b1",
+					first.filter((event) => event.id < "e0200"),
+				),
+				T0,
+			),
+			await store.ingestBatch("g1", batch("b2", second), T0),
+		];
+		expect(answers.map((answer) => answer.result.accepted)).toEqual([100, 200]);
 		const perShard = await rawRows(store);
 		expect(perShard.map((rows) => rows.length)).toEqual([expect.any(Number), expect.any(Number)]);
 		expect(perShard[0]!.length).toBeGreaterThan(50);

@@ -7,17 +7,17 @@
 // (a) the batch is claimed (a lease `batch:<game>:<batchId>` in the metadata store, shared by every instance): two
 //     instances never store one batch at once; an instance that cannot claim it waits briefly for the holder's answer,
 //     else answers 503 + Retry-After (the SDK retries, then finds the stored answer);
-// (b) a batch whose answer is stored → that answer (replayed; a conflict when its fingerprint differs);
-// (c) players are mapped to pseudonyms (the vault commits new players first);
-// (d) the shards are asked which of the batch's (player, event id) pairs they already hold (a primary-key prefix
-//     lookup: a player's rows all live on one shard, the one cityHash64(game_id, user_id) picks); the new consent
-//     events among the rest are sealed and their records appended (idempotent) to the metadata store;
+// (b) players are mapped to pseudonyms (the vault commits new players first), and to their shards (the one
+//     cityHash64(game_id, user_id) picks; players seen before from memory);
+// (c) every shard is asked, in one query, for the batch's stored answer → that answer (replayed; a conflict when its
+//     fingerprint differs), and for the batch's (player, event id) pairs it already holds (a primary-key lookup);
+// (d) the new consent events among the rest are sealed and their records appended (idempotent) to the metadata store;
 // (e) only the new rows are inserted, straight into their shard's local table, and the insert has returned (the part is
 //     written and visible) before anything is answered;
 // (f) the answer is stored under the batchId, (g) the claim released (not awaited: the answer is settled by then).
-// (b), (c) and (d) are lookups made at once under the claim, so a new batch waits for one round of them.
+// So a new batch waits for the claim, the vault and one query per shard before its insert.
 // A slow ingest (past half its claim's ttl) renews the claim and looks for an answer again before (e). A crash between
-// (e) and (f) leaves rows without an answer: the retry finds them in (d) and counts them as duplicates,
+// (e) and (f) leaves rows without an answer: the retry finds them in (c) and counts them as duplicates,
 // so every event is stored once. Reads still use `LIMIT 1 BY id`: one event sent in two DIFFERENT batches that two
 // instances take at the same instant can be inserted twice (each batch holds its own claim). The SDK never does that
 // (a retry, from any server, resends the same batchId with the same events: batch.ts), only a hand-made sender could;
@@ -64,6 +64,8 @@ const DEFAULT_CLAIM_WAIT_MS = 2_000;
  * instance that dies holding one delays that batch's retries this long at most.
  */
 const DEFAULT_CLAIM_TTL_MS = 60_000;
+/** Player routes kept in memory (about 100 bytes each). */
+const ROUTES_CACHED = 1_000_000;
 /** Retry-After of a batch another instance is storing, or of an unreachable shard. */
 const RETRY_AFTER_SECONDS = 2;
 /** Longest wait for a shard's mutations (an erasure, a prune) to finish. */
@@ -185,6 +187,13 @@ function noWarehouse(): ClickHouseWarehouseParts {
 	};
 }
 
+/** The answer of a batch stored before, as SQLite gives it (conflict: same batchId, other events). */
+function replayOf(seen: { response: string; fingerprint: string }, batch: ValidatedBatch): IngestOutcome {
+	// '' is "no fingerprint" (SQLite's NULL): a batch stored without one never conflicts.
+	const conflict = seen.fingerprint !== "" && batch.fingerprint !== undefined && seen.fingerprint !== batch.fingerprint;
+	return { result: JSON.parse(seen.response) as IngestResult, replayed: true, ...(conflict ? { conflict } : {}) };
+}
+
 interface EventRow {
 	game_id: string;
 	id: string;
@@ -213,6 +222,11 @@ export class ClickHouseEventStore implements EventStore {
 	readonly #releases = new Set<Promise<void>>();
 	/** Concurrent batches' rows share inserts (group commit, client.ts). */
 	readonly #inserts = new InsertGroups();
+	/**
+	 * The shard of each player seen (`game NUL pseudonym` → shard): a pseudonym's shard never changes, so a batch of
+	 * known players is routed without asking ClickHouse. Bounded: emptied when full (the next batches ask again).
+	 */
+	readonly #routes = new Map<string, number>();
 	#closed = false;
 
 	constructor(options: ClickHouseEventStoreOptions) {
@@ -335,14 +349,10 @@ export class ClickHouseEventStore implements EventStore {
 			),
 		);
 		const seen = pages.flat()[0];
-		if (!seen) return undefined;
-		// '' is "no fingerprint" (SQLite's NULL): a batch stored without one never conflicts.
-		const conflict =
-			seen.fingerprint !== "" && batch.fingerprint !== undefined && seen.fingerprint !== batch.fingerprint;
-		return { result: JSON.parse(seen.response) as IngestResult, replayed: true, ...(conflict ? { conflict } : {}) };
+		return seen ? replayOf(seen, batch) : undefined;
 	}
 
-	/** Steps (c) to (f) of the top of this file, under the batch's claim. */
+	/** Steps (b) to (f) of the top of this file, under the batch's claim. */
 	async #store(
 		gameId: string,
 		batch: ValidatedBatch,
@@ -353,18 +363,12 @@ export class ClickHouseEventStore implements EventStore {
 		if (!consentSealer && batch.events.some((event) => event.type === "consent")) {
 			throw new Error("This store was opened without a consent sealer: it cannot record consent events.");
 		}
-		// (b) to (d) at once: the answer of an earlier attempt is looked up while the players are mapped and the shards
-		// asked which events they hold. A new batch (the usual case) then waits for one round of lookups, not three;
-		// a replay wastes lookups that change nothing (the vault rows exist since the first attempt).
-		const [answered, lookedUp] = await Promise.allSettled([
-			this.#storedAnswer(gameId, batch),
-			this.#lookUp(gameId, batch, receivedAt),
-		]);
-		if (answered.status === "rejected") throw answered.reason;
-		// A stored answer stands even when a lookup failed (a shard down): the replay needs nothing else.
-		if (answered.value) return answered.value;
-		if (lookedUp.status === "rejected") throw lookedUp.reason;
-		const { route, fresh } = lookedUp.value;
+		// (b) to (d): the players are mapped, then each shard is asked in one query for the answer of an earlier attempt
+		// and for the events it holds. A new batch (the usual case) waits for the vault and one query per shard; a
+		// replay wastes lookups that change nothing (the vault rows exist since the first attempt).
+		const lookedUp = await this.#lookUp(gameId, batch, receivedAt);
+		if ("replay" in lookedUp) return lookedUp.replay;
+		const { route, fresh } = lookedUp;
 
 		// Consent events: sealed now, their records appended (idempotent) before the events are stored, so a crash in
 		// between leaves a record whose event the retry stores, never an event whose record is lost.
@@ -455,17 +459,19 @@ export class ClickHouseEventStore implements EventStore {
 	}
 
 	/**
-	 * Steps (c) and (d): the batch's players mapped to pseudonyms, their shards and the batch answer's, and the events
-	 * not stored yet (an id seen earlier in the same batch is a duplicate too, as SQLite's (game_id, id) key makes it).
+	 * Steps (b) to (d): the batch's players mapped to pseudonyms, their shards and the batch answer's, and, asked of
+	 * every shard in one query, the answer of an earlier attempt and the events not stored yet (an id seen earlier in
+	 * the same batch is a duplicate too, as SQLite's (game_id, id) key makes it). A stored answer stands even when
+	 * another shard or the routing failed: the replay needs nothing else.
 	 */
 	async #lookUp(
 		gameId: string,
 		batch: ValidatedBatch,
 		receivedAt: number,
-	): Promise<{
-		route: { players: Map<number, number>; batch: number };
-		fresh: { event: IngestEvent; player: number }[];
-	}> {
+	): Promise<
+		| { replay: IngestOutcome }
+		| { route: { players: Map<number, number>; batch: number }; fresh: { event: IngestEvent; player: number }[] }
+	> {
 		const pseudonyms = await this.#players.pseudonymize(
 			gameId,
 			batch.events.map((event) => event.userId),
@@ -478,73 +484,94 @@ export class ClickHouseEventStore implements EventStore {
 			inBatch.add(event.id);
 			candidates.push({ event, player: pseudonyms.get(event.userId)! });
 		}
-		// Where each player's rows go, and which of the events are stored already, asked at once.
-		const [route, existing] = await Promise.all([
-			this.#route(gameId, batch.batchId, [...new Set(pseudonyms.values())]),
-			this.#existingIds(gameId, candidates),
+		const [routed, ...shards] = await Promise.allSettled([
+			this.#route(gameId, [...new Set(pseudonyms.values())]),
+			...this.#shards.map((shard) => this.#answerAndIds(shard, gameId, batch, candidates)),
 		]);
+		const existing = new Set<string>();
+		let failed: unknown;
+		for (const result of shards) {
+			if (result.status === "rejected") {
+				failed ??= result.reason;
+				continue;
+			}
+			if (result.value.replay) return { replay: result.value.replay };
+			for (const key of result.value.ids) existing.add(key);
+		}
+		if (failed !== undefined) throw failed;
+		if (routed!.status === "rejected") throw routed!.reason;
+		const route = routed!.value as Map<number, number>;
 		return {
-			route,
+			// The answer goes with the batch's first player (answers are read from every shard: any shard is right).
+			route: { players: route, batch: candidates.length > 0 ? route.get(candidates[0]!.player)! : 0 },
 			fresh: candidates.filter((candidate) => !existing.has(`${candidate.player}\u0000${candidate.event.id}`)),
 		};
 	}
 
 	/**
-	 * The shard of each player and of the batch's answer: `cityHash64(…) % shards`, computed by ClickHouse itself (the
-	 * Distributed tables' sharding keys, schema.ts), so rows written straight to a local table sit where a Distributed
-	 * insert would have put them.
+	 * The shard of each player: `cityHash64(game_id, pseudonym) % shards`, computed by ClickHouse itself (the
+	 * Distributed table's sharding key, schema.ts), so rows written straight to a local table sit where a Distributed
+	 * insert would have put them. Players seen before are routed from memory; the others in one query.
 	 */
-	async #route(
-		gameId: string,
-		batchId: string,
-		players: readonly number[],
-	): Promise<{ players: Map<number, number>; batch: number }> {
+	async #route(gameId: string, players: readonly number[]): Promise<Map<number, number>> {
 		const count = this.#shards.length;
-		if (count === 1) return { players: new Map(players.map((player) => [player, 0])), batch: 0 };
+		if (count === 1) return new Map(players.map((player) => [player, 0]));
+		const route = new Map<number, number>();
+		const unknown: number[] = [];
+		for (const player of players) {
+			const shard = this.#routes.get(`${gameId}\u0000${player}`);
+			if (shard === undefined) unknown.push(player);
+			else route.set(player, shard);
+		}
+		if (unknown.length === 0) return route;
 		const game = sqlString(gameId);
-		// One row, whatever the number of players (a batch of rejected events only has none).
 		const [row] = await this.#on(this.#shards[0]!, "routing the batch", (shard) =>
-			queryRows<{ shards: string[]; batch: string }>(
+			queryRows<{ shards: string[] }>(
 				shard,
-				`SELECT cityHash64(${game}, ${sqlString(batchId)}) % ${count} AS batch,
-					arrayMap(u -> cityHash64(${game}, u) % ${count}, CAST([${players.map(sqlInt).join(",")}] AS Array(Int64)))
-						AS shards`,
+				`SELECT arrayMap(u -> cityHash64(${game}, u) % ${count},
+					CAST([${unknown.map(sqlInt).join(",")}] AS Array(Int64))) AS shards`,
 				LARGE_QUERY,
 			),
 		);
-		return {
-			players: new Map(players.map((player, i) => [player, Number(row!.shards[i])])),
-			batch: Number(row!.batch),
-		};
+		if (this.#routes.size + unknown.length > ROUTES_CACHED) this.#routes.clear();
+		for (const [i, player] of unknown.entries()) {
+			const shard = Number(row!.shards[i]);
+			route.set(player, shard);
+			this.#routes.set(`${gameId}\u0000${player}`, shard);
+		}
+		return route;
 	}
 
 	/**
-	 * The `player NUL id` keys of the candidates already stored, by primary-key prefix (game_id, user_id, id). Every
-	 * shard is asked (in parallel, with the routing query): a player's rows are all on one shard, and a shard without
-	 * them answers from its index alone.
+	 * One shard's part of the lookups, in one query: the batch's stored answer if this shard holds it, and the
+	 * `player NUL id` keys of the candidates it already stores, by primary-key prefix (game_id, user_id, id). Every
+	 * shard is asked: the answer may be on any, and a shard without the players answers from its index alone.
 	 */
-	async #existingIds(
+	async #answerAndIds(
+		shard: ClickHouseShard,
 		gameId: string,
+		batch: ValidatedBatch,
 		candidates: readonly { event: IngestEvent; player: number }[],
-	): Promise<Set<string>> {
-		if (candidates.length === 0) return new Set();
-		const players = [...new Set(candidates.map((candidate) => candidate.player))].map(sqlInt).join(",");
-		const ids = candidates.map((candidate) => sqlString(candidate.event.id)).join(",");
-		const found = new Set<string>();
-		await Promise.all(
-			this.#shards.map(async (shard) => {
-				const rows = await this.#on(shard, "looking up event ids", (s) =>
-					queryRows<{ user_id: string; id: string }>(
-						s,
-						`SELECT DISTINCT user_id, id FROM ${this.#tables.eventsLocal}
-						WHERE game_id = ${sqlString(gameId)} AND user_id IN (${players}) AND id IN (${ids})`,
-						LARGE_QUERY,
-					),
-				);
-				for (const row of rows) found.add(`${Number(row.user_id)}\u0000${row.id}`);
-			}),
+	): Promise<{ replay?: IngestOutcome; ids: string[] }> {
+		const game = sqlString(gameId);
+		const answer = `SELECT 1 AS answer, response AS a, fingerprint AS b FROM ${this.#tables.batchesLocal}
+			WHERE game_id = ${game} AND batch_id = ${sqlString(batch.batchId)} LIMIT 1`;
+		let sql = answer;
+		if (candidates.length > 0) {
+			const players = [...new Set(candidates.map((candidate) => candidate.player))].map(sqlInt).join(",");
+			const ids = candidates.map((candidate) => sqlString(candidate.event.id)).join(",");
+			sql += ` UNION ALL SELECT DISTINCT 0 AS answer, toString(user_id) AS a, id AS b FROM ${this.#tables.eventsLocal}
+				WHERE game_id = ${game} AND user_id IN (${players}) AND id IN (${ids})`;
+		}
+		const rows = await this.#on(shard, "looking up the batch", (s) =>
+			queryRows<{ answer: number | string; a: string; b: string }>(s, sql, LARGE_QUERY),
 		);
-		return found;
+		const ids: string[] = [];
+		for (const row of rows) {
+			if (Number(row.answer) === 1) return { replay: replayOf({ response: row.a, fingerprint: row.b }, batch), ids };
+			ids.push(`${Number(row.a)}\u0000${row.b}`);
+		}
+		return { ids };
 	}
 
 	// -------------------------------------------------------------------------------------------------------- reads

@@ -39,6 +39,14 @@ import { FACT, NONE_MAX, NONE_MIN, factTable } from "./rollups-schema.js";
 
 /** A unit whose batch answer has not come for this long is folded anyway (its events are all there will be). */
 export const ANSWER_GRACE_MS = 3_600_000;
+/**
+ * How long after its `received_at` a row can still be inserted: an ingest inserts within its batch claim (60 s, see
+ * events-store.ts), doubled for clocks of instances that disagree. Scans start this far behind the oldest unit still
+ * waiting for its answer, or behind now when none waits.
+ */
+export const SETTLE_MS = 120_000;
+/** The scans start an hour back (ANSWER_GRACE_MS + 5 min) this often anyway: a safety net behind SETTLE_MS. */
+const FULL_SCAN_EVERY_MS = 600_000;
 /** Units read per shard per step; their events go into one insert. */
 const STEP_UNITS = 2_000;
 /** Events folded per shard per step at most (about; the last unit is taken whole). */
@@ -122,6 +130,8 @@ export class ClickHouseRollups {
 	readonly #holder = randomUUID();
 	/** Per shard: every unit received before this (unix ms) is folded (scans start here; 0 after a start or rebuild). */
 	readonly #lowWater: number[];
+	/** Per shard: when its water last fell back to the full hour (FULL_SCAN_EVERY_MS). */
+	readonly #fullScanAt: number[];
 	/** The zone each game's facts were folded in, per shard (the `zone` rows as read in the current step). */
 	readonly #zones: Map<string, string>[];
 	/** Games refolding after a rebuild (status). */
@@ -140,6 +150,7 @@ export class ClickHouseRollups {
 		this.#clock = options.clock ?? Date.now;
 		this.#leases = options.leases;
 		this.#lowWater = ctx.shards.map(() => 0);
+		this.#fullScanAt = ctx.shards.map(() => this.#clock());
 		this.#zones = ctx.shards.map(() => new Map());
 		this.#compaction = {
 			minNewRows: options.compaction?.minNewRows ?? 100_000,
@@ -450,9 +461,12 @@ export class ClickHouseRollups {
 	 */
 	#inboxSql(shard: ClickHouseShard, now: number, unanswered: boolean, where = "1"): string {
 		const low = this.#lowWater[shard.index] ?? 0;
+		// An answer is stored by the last attempt of its batch, after every attempt that inserted rows (a later
+		// received_at, give or take the instances' clocks): answers before the scan's start less SETTLE_MS are not read.
 		const ready = unanswered
 			? "1"
-			: `((game_id, batch_id) IN (SELECT game_id, batch_id FROM ${this.#ctx.tables.batches})
+			: `((game_id, batch_id) IN (SELECT game_id, batch_id FROM ${this.#ctx.tables.batches}
+					WHERE received_at >= ${sqlInt(low - SETTLE_MS)})
 				OR received_at < ${sqlInt(now - ANSWER_GRACE_MS)})`;
 		return `SELECT game_id, batch_id, user_id, any(received_at) AS received, count() AS n
 			FROM ${this.#ctx.tables.eventsLocal}
@@ -467,6 +481,11 @@ export class ClickHouseRollups {
 		const now = this.#clock();
 		// Another instance may have refolded a game since (a zone change): read the zones afresh each step.
 		for (const zones of this.#zones) zones.clear();
+		for (const index of this.#ctx.shards.keys()) {
+			if (now - this.#fullScanAt[index]! < FULL_SCAN_EVERY_MS) continue;
+			this.#fullScanAt[index] = now;
+			this.#lowWater[index] = Math.min(this.#lowWater[index] ?? 0, now - ANSWER_GRACE_MS - 300_000);
+		}
 		const perShard = await Promise.all(
 			this.#ctx.shards.map((shard) =>
 				queryRows<UnitRow>(
@@ -505,14 +524,16 @@ export class ClickHouseRollups {
 					taken.push(row);
 					count += Number(row.n);
 				}
-				if (taken.length < rows.length || rows.length === STEP_UNITS) more = true;
-				else this.#lowWater[index] = Math.max(this.#lowWater[index] ?? 0, now - ANSWER_GRACE_MS - 300_000);
-				if (taken.length === 0) return;
-				// (`events += await …` would read `events` before the other shard's fold added to it.)
-				const folded = await this.#foldUnits(shard, index, taken);
-				events += folded;
-				units += taken.length;
-				for (const row of taken) batches.add(`${row.game_id}\u0000${row.batch_id}`);
+				const left = taken.length < rows.length || rows.length === STEP_UNITS;
+				if (left) more = true;
+				if (taken.length > 0) {
+					// (`events += await …` would read `events` before the other shard's fold added to it.)
+					const folded = await this.#foldUnits(shard, index, taken);
+					events += folded;
+					units += taken.length;
+					for (const row of taken) batches.add(`${row.game_id}\u0000${row.batch_id}`);
+				}
+				if (!left) await this.#raiseWater(shard, index, now);
 			}),
 		);
 		this.#folded += events;
@@ -585,6 +606,22 @@ export class ClickHouseRollups {
 		if (Number(rows[0]?.n ?? 0) === 0) return undefined;
 		this.#zones[index]!.set(gameId, rows[0]!.zone);
 		return rows[0]!.zone;
+	}
+
+	/**
+	 * After a step that folded every ready unit of a shard: its scans may start at the oldest unit left (one waiting for
+	 * its batch's answer) or SETTLE_MS before now, whichever is earlier (every FULL_SCAN_EVERY_MS a step starts an hour
+	 * back once more: ANSWER_GRACE_MS and 5 minutes, see #step). A scan of the hour every second would
+	 * grow with the ingest rate (at 30,000 events/s, 100M rows a second); a scan from the water only with the events
+	 * of the last minutes.
+	 */
+	async #raiseWater(shard: ClickHouseShard, index: number, now: number): Promise<void> {
+		const rows = await queryRows<{ n: string; oldest: string }>(
+			shard,
+			`SELECT count() AS n, min(received) AS oldest FROM (${this.#inboxSql(shard, now, true)})`,
+		);
+		const waiting = Number(rows[0]?.n ?? 0) > 0 ? Number(rows[0]!.oldest) : Number.POSITIVE_INFINITY;
+		this.#lowWater[index] = Math.max(this.#lowWater[index] ?? 0, Math.min(waiting, now) - SETTLE_MS);
 	}
 
 	/** Deletes every fact of a game (markers and zone included) on every shard and rescans from the start. */

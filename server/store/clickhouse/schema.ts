@@ -17,8 +17,10 @@
 //   keeps one game's player N and another's apart. Server-level events (user_id 0) of a game all go to one shard: a
 //   small share of a game's events.
 // - batches_local / batches: the stored answer of each batch (idempotency), ReplacingMergeTree ORDER BY
-//   (game_id, batch_id), partitioned by the month it arrived (pruning deletes old months' rows), sharded by
-//   cityHash64(game_id, batch_id).
+//   (game_id, batch_id), partitioned by the month it arrived (pruning deletes old months' rows). The ingest writes an
+//   answer to the shard of its batch's first player (no extra routing query) and reads answers from every shard, so
+//   any shard is right; the Distributed table's key, cityHash64(game_id, batch_id), places what is inserted through it
+//   (the migration's copy).
 // Without a cluster (one shard) the Distributed tables are not made and reads use the local tables ({@link tableNames}).
 //
 // Other modules add tables through the same runner: pass their migrations to migrateClickHouse (openClickHouseEvents
@@ -75,6 +77,18 @@ export function tableNames(target: Pick<ClickHouseTarget, "database" | "cluster"
 export const EVENTS_SHARDING_KEY = "cityHash64(game_id, user_id)";
 export const BATCHES_SHARDING_KEY = "cityHash64(game_id, batch_id)";
 
+/**
+ * Rows per index mark. Every ingest asks events_local which of a batch's ids it holds (a lookup by primary key for
+ * each of ~50 players) and batches_local for the batch's answer (one key): ClickHouse reads whole granules, so with the
+ * default 8,192 a lookup decompresses 8,192 rows per player, most of them other players'. Measured on 400k events of
+ * 800 players (one 18.16 server, idle): the 50-player, 500-id lookup takes 18.8 ms at 8,192 and 8.8 ms at 1,024;
+ * inserts cost the same. Scans (the fold, exports) read the same rows either way. Tables made before this setting keep
+ * theirs (18.16 cannot change it): they work the same, only their lookups read more.
+ */
+export const EVENTS_GRANULARITY = 1024;
+/** batches_local is only ever read by key (one answer) or pruned by month: small granules. */
+export const BATCHES_GRANULARITY = 256;
+
 /** The columns of events_local, in order (user_id holds the player's pseudonym). */
 export const EVENT_COLUMNS = [
 	"game_id",
@@ -109,7 +123,8 @@ export const EVENT_MIGRATIONS: readonly ClickHouseMigration[] = [
 				props String
 			) ENGINE = ReplacingMergeTree
 			PARTITION BY toYYYYMM(toDate(intDiv(time, 1000)))
-			ORDER BY (game_id, user_id, id)`,
+			ORDER BY (game_id, user_id, id)
+			SETTINGS index_granularity = ${EVENTS_GRANULARITY}`,
 			`CREATE TABLE IF NOT EXISTS ${db}.batches_local (
 				game_id String,
 				batch_id String,
@@ -118,7 +133,8 @@ export const EVENT_MIGRATIONS: readonly ClickHouseMigration[] = [
 				fingerprint String
 			) ENGINE = ReplacingMergeTree
 			PARTITION BY toYYYYMM(toDate(intDiv(received_at, 1000)))
-			ORDER BY (game_id, batch_id)`,
+			ORDER BY (game_id, batch_id)
+			SETTINGS index_granularity = ${BATCHES_GRANULARITY}`,
 			...(cluster === undefined
 				? []
 				: [

@@ -18,7 +18,7 @@ import { queryRows } from "./client.js";
 import type { ClickHouseEventStore, ClickHouseTestHooks } from "./events-store.js";
 import type { LeaseStore } from "../contracts.js";
 import { openClickHouseEvents } from "./index.js";
-import type { CompactionOptions } from "./rollups.js";
+import { SETTLE_MS, type CompactionOptions } from "./rollups.js";
 import { clickHouseWarehouse } from "./warehouse.js";
 
 const DAY = 86_400_000;
@@ -231,7 +231,12 @@ async function openClickHouse(
 	db: string,
 	keyring: PlayerKeyring,
 	zones: Record<string, string>,
-	extra: { leases?: LeaseStore; testHooks?: ClickHouseTestHooks; compaction?: CompactionOptions } = {},
+	extra: {
+		leases?: LeaseStore;
+		testHooks?: ClickHouseTestHooks;
+		compaction?: CompactionOptions;
+		clock?: () => number;
+	} = {},
 ): Promise<ClickHouseEventStore> {
 	const settings = async (gameId: string): Promise<GameSettings> => ({
 		gameId,
@@ -247,7 +252,7 @@ async function openClickHouse(
 		listSettings: async () => Promise.all(Object.keys(zones).map(settings)),
 		claimBatch: (game, batch, holder, ttl) => claims.acquire(`${game}:${batch}`, holder, Date.now(), Date.now() + ttl),
 		releaseBatch: (game, batch, holder) => claims.release(`${game}:${batch}`, holder),
-		warehouse: clickHouseWarehouse({ leases: extra.leases, compaction: extra.compaction }),
+		warehouse: clickHouseWarehouse({ leases: extra.leases, compaction: extra.compaction, clock: extra.clock }),
 		testHooks: extra.testHooks,
 	});
 	cleanup.push(() => clickhouse.close());
@@ -610,6 +615,36 @@ describe.skipIf(!serviceRequired("clickhouse"))("ClickHouse warehouse (2 shards)
 		await pair.sqlite.warehouse.catchUp();
 		expect(await compareEverything({ ...pair, clickhouse: compacting }, "g1")).toBeGreaterThan(100);
 	}, 600_000);
+
+	it("scans from the last fold, not the last hour; rows that land behind the scans are folded by the periodic full scan", async () => {
+		const zones = { g4: "UTC" };
+		const pair = await openPair(zones);
+		let now = Date.now();
+		const store = await openClickHouse(pair.db, pair.keyring, zones, { clock: () => now });
+		const batches = batchesOf("g4", generate("g4", 12, 5), 4).filter((b, i, all) => all.indexOf(b) === i);
+		const [first, late] = [batches[0]!, batches[1]!];
+		await store.ingestBatch("g4", first, now);
+		await pair.sqlite.ingestBatch("g4", first, now);
+		expect((await store.warehouse.catchUp()).events).toBe(new Set(first.events.map((e) => e.id)).size);
+		// An ingest that took longer than SETTLE_MS (more than its claim allows) lands behind the scans' start: the
+		// every-second scans do not read it (they read minutes, not the hour)...
+		now += 1_000;
+		await store.ingestBatch("g4", late, now - SETTLE_MS - 60_000);
+		await pair.sqlite.ingestBatch("g4", late, now);
+		expect((await store.warehouse.catchUp()).events).toBe(0);
+		// ... and the scan of the whole hour, every 10 minutes, folds it: nothing is lost.
+		now += 600_000;
+		const lateIds = new Set(late.events.map((e) => e.id));
+		for (const id of first.events.map((e) => e.id)) lateIds.delete(id);
+		expect((await store.warehouse.catchUp()).events).toBe(lateIds.size);
+		await pair.sqlite.warehouse.catchUp();
+		for (const request of requests("g4").slice(0, 12)) {
+			expectSame(
+				await store.warehouse.metric("g4", request, NOW),
+				await pair.sqlite.warehouse.metric("g4", request, NOW),
+			);
+		}
+	}, 120_000);
 
 	it("folds a batch only once its answer is stored, and once across two instances folding at the same time", async () => {
 		const zones = { g3: "UTC" };
