@@ -1,15 +1,16 @@
 // Builds the dashboard's browser bundle with esbuild: dashboard/src/main.tsx (Preact + uPlot) and its CSS into
 // dashboard/dist/ under content-hashed names, plus manifest.json, which the server reads to link and serve them.
 // Runs from `npm run build:dashboard` (npm ci's postinstall and npm start's prestart call it); takes well under a second.
-import { mkdirSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, renameSync, rmSync, writeFileSync } from "node:fs";
 import { basename, dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { build } from "esbuild";
 
 const here = dirname(fileURLToPath(import.meta.url));
-const outdir = join(here, "dist");
-
-// Old hashed files would pile up: every build starts from an empty folder.
+const dist = join(here, "dist");
+// Built into a folder of its own, then swapped in with two renames: a server starting meanwhile finds a whole build (but
+// for the instant between the renames), never a half-written folder; old hashed files do not pile up.
+const outdir = join(here, `dist.building-${process.pid}`);
 rmSync(outdir, { recursive: true, force: true });
 mkdirSync(outdir, { recursive: true });
 
@@ -43,4 +44,8 @@ const manifest = {
 	files: outputs.map(([file]) => basename(file)).sort(),
 };
 writeFileSync(join(outdir, "manifest.json"), `${JSON.stringify(manifest, null, "\t")}\n`);
+const old = join(here, `dist.old-${process.pid}`);
+if (existsSync(dist)) renameSync(dist, old);
+renameSync(outdir, dist);
+rmSync(old, { recursive: true, force: true });
 console.log(`dashboard built: ${manifest.files.join(", ")}`);

@@ -1,6 +1,8 @@
-// vitest globalSetup: starts the database servers the scale-path tests share (PostgreSQL, two ClickHouse shards,
+// vitest globalSetup: builds the dashboard bundle, and starts the database servers the scale-path tests share (PostgreSQL, two ClickHouse shards,
 // Redis) once per run, in parallel, when they are installed, and stops them at the end. Tests reach them through
 // server/testing/shared-services.ts. In CI (.ci/run installs them) a missing one is an error, not a skip.
+import { execFileSync } from "node:child_process";
+import { join } from "node:path";
 import type { TestProject } from "vitest/node";
 // The names and types of what this setup provides (a module augmentation of vitest's ProvidedContext).
 import type {} from "../server/testing/shared-services.js";
@@ -15,6 +17,9 @@ import {
 } from "../server/testing/services.js";
 
 export default async function setup(project: TestProject): Promise<() => Promise<void>> {
+	// The dashboard bundle from the sources as they are now, once, before any suite starts a backend (each reads
+	// dashboard/dist at its start; test/e2e/browser.ts).
+	execFileSync(process.execPath, [join(import.meta.dirname, "..", "dashboard", "build.mjs")], { stdio: "pipe" });
 	const ci = process.env.CI === "true";
 	for (const kind of ["postgres", "clickhouse", "redis"] as const) {
 		if (ci && !serviceAvailable(kind)) throw new Error(`CI needs ${kind} installed (.ci/run installs it)`);

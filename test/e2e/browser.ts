@@ -3,7 +3,6 @@
 // wrong (console errors, exceptions, failed and refused requests, with an allow-list for refusals a test provokes),
 // logging in, axe-core's serious and critical violations, canvas ink and axis labels of uPlot charts, screenshots under
 // .tmp/test-results/screenshots/, and a setup that fails every test rather than skipping them.
-import { execFileSync } from "node:child_process";
 import { existsSync, mkdirSync, readFileSync } from "node:fs";
 import { createRequire } from "node:module";
 import { join } from "node:path";
@@ -39,13 +38,13 @@ function requireChromium(): void {
 }
 
 /**
- * Fails at once without Chromium, makes the screenshot folder and builds the dashboard bundle from the sources as they
- * are now (the server reads dashboard/dist when it starts, so this comes before the backend).
+ * Fails at once without Chromium and makes the screenshot folder. The dashboard bundle is built from the sources as they
+ * are now once per test run, before any suite (test/global-services.ts): a build per suite would empty dashboard/dist
+ * while another suite's backend, running at the same time, reads it at its start (it would then serve no dashboard).
  */
 export function prepareDashboard(): void {
 	requireChromium();
 	mkdirSync(SCREENSHOTS, { recursive: true });
-	execFileSync(process.execPath, [join(repoRoot, "dashboard", "build.mjs")], { stdio: "pipe" });
 }
 
 /** Headless Chromium, without the sandbox, the GPU, QUIC and Chromium's own background traffic. */
