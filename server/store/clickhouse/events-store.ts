@@ -64,8 +64,11 @@ const DEFAULT_CLAIM_WAIT_MS = 2_000;
  * instance that dies holding one delays that batch's retries this long at most.
  */
 const DEFAULT_CLAIM_TTL_MS = 60_000;
-/** Player routes kept in memory (about 100 bytes each). */
-const ROUTES_CACHED = 1_000_000;
+/**
+ * Player routes kept in memory: about 100 bytes each, 25 MB at most (about the players of a 100,000-player game over
+ * an hour). When full the map is emptied: batches then ask ClickHouse again until their players are known.
+ */
+const ROUTES_CACHED = 250_000;
 /** Retry-After of a batch another instance is storing, or of an unreachable shard. */
 const RETRY_AFTER_SECONDS = 2;
 /** Longest wait for a shard's mutations (an erasure, a prune) to finish. */
