@@ -12,7 +12,9 @@
 // fresh services and backend process, one after another, so they do not share the machine. Round 0 is a warm-up.
 // The ceiling inserts each batch's rows as JSONEachRow straight into `events_local` (a table of the same schema in a
 // database of its own on the same servers), batch i on shard i mod shards, with as many concurrent inserts as the
-// HTTP run has clients: what ClickHouse takes from one client process doing nothing else.
+// HTTP run has clients: what ClickHouse takes from one client process doing nothing else. After each HTTP round the
+// bench waits for the backend to go idle (its rollup job folds the round): the backend's and ClickHouse's CPU per event
+// include that work, and the ceiling runs next to an idle backend.
 // `--metrics-events 0` skips the metric queries (they take minutes at 10M: the events go through the event store's
 // real ingest, 10,000 per batch).
 import { spawn } from "node:child_process";
@@ -88,6 +90,16 @@ function processesCpuMs(marker: string): number {
 		}
 	}
 	return total;
+}
+
+/** Waits until process `pid` uses under 2% of a core over a second (at most 20 s). */
+async function settle(pid: number): Promise<void> {
+	const deadline = Date.now() + 20_000;
+	while (Date.now() < deadline) {
+		const before = processCpuMs(pid);
+		await new Promise((resolve) => setTimeout(resolve, 1000));
+		if (processCpuMs(pid) - before < 20) return;
+	}
 }
 
 /** Runs `npm run vantage -- <args>` with `env`; its standard output, or an error with its error output. */
@@ -270,6 +282,9 @@ async function benchEngine(engine: Engine, dir: string, plan: Round[], clients: 
 			const cpuBefore = processCpuMs(pid);
 			const chBefore = marker ? processesCpuMs(marker) : 0;
 			const { seconds, latencies } = await postRound(server.url, auth, round, clients);
+			// The rollup job folds the round's events after their answers: its CPU (the backend's and ClickHouse's)
+			// counts for the round, and the ceiling then runs next to an idle backend.
+			await settle(pid);
 			const cpuMs = processCpuMs(pid) - cpuBefore;
 			const chHttp = marker ? processesCpuMs(marker) - chBefore : 0;
 			const chCeilingBefore = marker ? processesCpuMs(marker) : 0;
