@@ -449,13 +449,8 @@ export interface TotpRow {
 }
 
 /** An admin session row with its kind, as the security tables list sessions. */
-export interface SessionRow {
-	id: string;
-	user_id: string;
-	csrf_token: string;
-	created_at: number;
-	last_seen_at: number;
-	expires_at: number;
+/** An admin session with its kind (the security store's listing). */
+export interface SessionRow extends AdminSessionRow {
 	kind: string;
 }
 
@@ -479,16 +474,8 @@ export function toTotp(row: TotpRow): TotpRecord {
 }
 
 export function toSessionListing(row: SessionRow): AdminSessionListing {
-	return {
-		id: row.id,
-		userId: row.user_id,
-		csrfToken: row.csrf_token,
-		createdAt: row.created_at,
-		lastSeenAt: row.last_seen_at,
-		expiresAt: row.expires_at,
-		// The column has a CHECK constraint on the kinds.
-		kind: row.kind as AdminSessionKind,
-	};
+	// The column has a CHECK constraint on the kinds.
+	return { ...toAdminSession(row), kind: row.kind as AdminSessionKind };
 }
 
 // ---- Privacy: audit log and jobs ----
