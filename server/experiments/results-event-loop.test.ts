@@ -34,10 +34,10 @@ let playerKeys: PlayerKeyring;
 let app: ReturnType<typeof createApp>;
 let auth: string;
 /**
- * How long the statistics block the main thread here (the first test): the yardstick of the second, since the same
- * work takes 5× longer on a machine busy with other tests than on an idle one.
+ * How long the statistics keep the main thread's event loop busy here (the first test): the yardstick of the second,
+ * since the same work takes 5× longer on a machine busy with other tests than on an idle one.
  */
-let mainThreadStallMs = 0;
+let mainThreadBusyMs = 0;
 
 beforeAll(async () => {
 	dir = mkdtempSync(join(tmpdir(), "vantage-results-loop-"));
@@ -102,8 +102,15 @@ afterAll(async () => {
 	rmSync(dir, { recursive: true, force: true });
 });
 
-/** Runs `work` while a 10 ms timer ticks; answers the longest gap between ticks (how long the loop was blocked). */
-async function longestStall<T>(work: () => Promise<T>): Promise<{ value: T; stallMs: number; tookMs: number }> {
+/**
+ * Runs `work` while a 10 ms timer ticks; answers the longest gap between ticks (how long the loop was blocked) and the
+ * time the main thread's event loop was busy meanwhile (its utilization: this thread only, not the workers; a thread
+ * the OS leaves waiting while idle counts as idle, unlike a stalled timer).
+ */
+async function longestStall<T>(
+	work: () => Promise<T>,
+): Promise<{ value: T; stallMs: number; tookMs: number; busyMs: number }> {
+	const utilization = performance.eventLoopUtilization();
 	let last = performance.now();
 	let stallMs = 0;
 	const timer = setInterval(() => {
@@ -114,7 +121,12 @@ async function longestStall<T>(work: () => Promise<T>): Promise<{ value: T; stal
 	const start = performance.now();
 	try {
 		const value = await work();
-		return { value, stallMs: Math.max(stallMs, performance.now() - last), tookMs: performance.now() - start };
+		return {
+			value,
+			stallMs: Math.max(stallMs, performance.now() - last),
+			tookMs: performance.now() - start,
+			busyMs: performance.eventLoopUtilization(utilization).active,
+		};
 	} finally {
 		clearInterval(timer);
 	}
@@ -146,10 +158,12 @@ describe("the results query and the event loop", () => {
 				lookbackDays: 14,
 				plan: { targetEffect: null, plannedEnd: null },
 			});
-		const { stallMs } = await longestStall(async () => analyze());
-		console.log(`statistics on the main thread: the event loop stalled ${stallMs.toFixed(0)} ms`);
+		const { stallMs, busyMs } = await longestStall(async () => analyze());
+		console.log(
+			`statistics on the main thread: the event loop stalled ${stallMs.toFixed(0)} ms, busy ${busyMs.toFixed(0)} ms`,
+		);
 		// A first call, as a server's first results page is: ~200 ms on an idle machine, a second or more on a busy one.
-		mainThreadStallMs = stallMs;
+		mainThreadBusyMs = busyMs;
 		expect(stallMs).toBeGreaterThan(100);
 	});
 
@@ -160,16 +174,21 @@ describe("the results query and the event loop", () => {
 			value: res,
 			stallMs,
 			tookMs,
+			busyMs,
 		} = await longestStall(async () => app.request(path, { headers: { Authorization: auth } }));
 		expect(res.status).toBe(200);
 		const body = (await res.json()) as { variations: { n: number }[]; timeSeries: unknown[] };
 		expect(body.variations.map((v) => v.n)).toEqual(Array(ARMS).fill((DAYS * PER_DAY) / ARMS));
 		expect(body.timeSeries.length).toBe(DAYS);
-		console.log(`results request: ${tookMs.toFixed(0)} ms, longest event-loop stall ${stallMs.toFixed(0)} ms`);
-		// The request took about as long as the statistics do, and the loop never stalled for more than a moment.
+		console.log(
+			`results request: ${tookMs.toFixed(0)} ms, longest event-loop stall ${stallMs.toFixed(0)} ms, ` +
+				`main thread busy ${busyMs.toFixed(0)} ms`,
+		);
+		// The request took about as long as the statistics do, while the main thread was busy for a fraction of it.
 		expect(tookMs).toBeGreaterThan(100);
-		// Inline, the stall would be about the first test's (less once warm, but never under a third of it); timers on a
-		// shared machine drift by tens of milliseconds, hence the floor.
-		expect(stallMs).toBeLessThan(Math.max(50, mainThreadStallMs / 3));
+		// Inline, the main thread is busy at least as long as in the first test (measured: 220 ms against 170; in the
+		// worker 39). Its busy time, not the longest gap between timer ticks: on a machine busy with other suites the
+		// OS can leave an idle process waiting for a hundred milliseconds, which stalls a timer without any work.
+		expect(busyMs).toBeLessThan(mainThreadBusyMs / 2);
 	});
 });
