@@ -8,8 +8,9 @@
 //   metadata database, as the scale path keeps it. A table of the source that has no place in the target stops the
 //   migration (nothing is left behind silently); event-side and derived tables are handled below.
 // - Events: every raw event with its batch id, received time and pseudonym goes into ClickHouse's events_local of the
-//   shard the Distributed table's sharding key picks, and every stored batch answer into batches_local, so a batch the
-//   SDK retries after the move is still answered from its first answer. The rollups are not copied: ClickHouse's
+//   shard the Distributed table's sharding key picks. Every stored batch answer goes into the metadata database's
+//   batch ledger (`batches`, copied as a metadata table), so a batch the SDK retries after the move is still answered
+//   from its first answer. The rollups are not copied: ClickHouse's
 //   warehouse rebuilds them from the raw events, and the verification below shows they say the same.
 // - Resumable: per table a checkpoint (the last copied key, in the source's key order) in `migration_progress` of the
 //   target metadata database. A metadata chunk and its checkpoint commit in one transaction; an event chunk is
@@ -85,6 +86,8 @@ const METADATA_TABLES: readonly { table: string; key: readonly string[]; vault?:
 	{ table: "erasure_tombstones", key: ["game_id", "subject"] },
 	{ table: "privacy_jobs", key: ["id"] },
 	{ table: "roblox_notifications", key: ["notification_id"] },
+	// Stored batch answers: the scale path keeps them in the batch ledger, beside the claims.
+	{ table: "batches", key: ["game_id", "batch_id"] },
 	// The latest prediction run of each game and its ranked players (by pseudonym, as everywhere).
 	{ table: "predictions", key: ["game_id"] },
 	{ table: "prediction_players", key: ["game_id", "list", "rank"] },
@@ -93,13 +96,12 @@ const METADATA_TABLES: readonly { table: string; key: readonly string[]; vault?:
 ];
 
 /**
- * Tables of vantage.db that are not copied as rows, and why: the event side (events, batches) has its own copy below;
+ * Tables of vantage.db that are not copied as rows, and why: the raw events have their own copy below;
  * the rest is derived (the rollups and their inbox, rebuilt by ClickHouse's warehouse) or bookkeeping of this SQLite
  * file (its schema versions, the pseudonym conversion flag, its job leases, which expire anyway).
  */
 const NOT_COPIED_AS_ROWS = new Set([
 	"events",
-	"batches",
 	"ingest_log",
 	"wh_state",
 	"schema_migrations",
@@ -238,9 +240,7 @@ export async function migrateToScale(options: MigrateToOptions): Promise<Migrati
 			// No consent sealer: this store ingests nothing (consent records are copied as stored).
 			settings: (gameId) => metadata.getGameSettings(gameId),
 			listSettings: () => metadata.listGameSettings(),
-			claimBatch: (gameId, batchId, holder, ttlMs) =>
-				metadata.leases.acquire(`batch:${gameId}:${batchId}`, holder, Date.now(), Date.now() + ttlMs),
-			releaseBatch: (gameId, batchId, holder) => metadata.leases.release(`batch:${gameId}:${batchId}`, holder),
+			batches: metadata.batches,
 			warehouse: clickHouseWarehouse({ autoFold: false, leases: metadata.leases }),
 			client: { requestTimeoutMs: 300_000 },
 		});
@@ -271,10 +271,8 @@ export async function migrateToScale(options: MigrateToOptions): Promise<Migrati
 			copied[`metadata.${spec.table}`] = await copyMetadataTable(from, pool, spec, columns, batchSize, budget, log);
 		}
 
-		// 4. Batches (idempotency answers) and raw events.
-		const eventTables = await copyEventTables(db, pool, shards, clickhouse, tables, batchSize, budget, log);
-		copied["events.batches"] = eventTables.batches;
-		copied["events.events"] = eventTables.events;
+		// 4. Raw events.
+		copied["events.events"] = await copyEvents(db, pool, shards, clickhouse, tables, batchSize, budget, log);
 
 		// 5. ClickHouse's rollups, from the raw events now there.
 		const games = await target.listGames();
@@ -582,7 +580,7 @@ async function insertByShard(
 }
 
 /** One table of the event engine to copy: where it comes from in vantage.db and how its rows find their shard. */
-interface ShardedCopy<R extends { game_id: string }> {
+interface ShardedCopy {
 	/** The progress checkpoint's name (`events.<table>`). */
 	name: string;
 	/** The SQLite table, read in (game_id, key) order. */
@@ -595,8 +593,6 @@ interface ShardedCopy<R extends { game_id: string }> {
 	distributed: string;
 	/** The shards' local table written. */
 	local: string;
-	/** The row as ClickHouse takes it. @default as read */
-	toRow?: (row: R) => object;
 }
 
 /**
@@ -609,7 +605,7 @@ async function copyToShards<R extends { game_id: string }>(
 	db: BetterSqlite3.Database,
 	pool: pg.Pool,
 	shards: readonly ClickHouseShard[],
-	copy: ShardedCopy<R>,
+	copy: ShardedCopy,
 	batchSize: number,
 	budget: { left: number },
 ): Promise<{ copied: number; skipped: number } | null> {
@@ -634,7 +630,7 @@ async function copyToShards<R extends { game_id: string }>(
 				if (present.has(keyOf(row))) skipped++;
 				else {
 					const shard = routes.get(`${row.game_id}\0${shardKeyOf(row)}`)!;
-					fresh.push({ shard, row: copy.toRow ? copy.toRow(row) : row });
+					fresh.push({ shard, row });
 				}
 			}
 		}
@@ -649,16 +645,8 @@ async function copyToShards<R extends { game_id: string }>(
 	return { copied, skipped };
 }
 
-interface BatchRow {
-	game_id: string;
-	batch_id: string;
-	received_at: number;
-	response: string;
-	fingerprint: string | null;
-}
-
-/** Copies the batches (idempotency answers), then the raw events, to the shards; returns the rows copied of each. */
-async function copyEventTables(
+/** Copies the raw events to the shards; returns the rows copied. */
+async function copyEvents(
 	db: BetterSqlite3.Database,
 	pool: pg.Pool,
 	shards: readonly ClickHouseShard[],
@@ -667,25 +655,7 @@ async function copyEventTables(
 	batchSize: number,
 	budget: { left: number },
 	log: (line: string) => void,
-): Promise<{ batches: number; events: number }> {
-	const batches = await copyToShards<BatchRow>(
-		db,
-		pool,
-		shards,
-		{
-			name: "events.batches",
-			table: "batches",
-			key: "batch_id",
-			shardBy: "batch_id",
-			distributed: tables.batches,
-			local: `${target.database}.batches_local`,
-			// Batches stored before fingerprints (SQLite version 10) have none: '' is ClickHouse's "none".
-			toRow: (row) => ({ ...row, fingerprint: row.fingerprint ?? "" }),
-		},
-		batchSize,
-		budget,
-	);
-	if (batches && batches.copied > 0) log(`batches: ${batches.copied} stored answers copied.`);
+): Promise<number> {
 	const events = await copyToShards<EventRow>(
 		db,
 		pool,
@@ -705,7 +675,7 @@ async function copyEventTables(
 		const { copied, skipped } = events;
 		log(`events: ${copied} rows copied${skipped ? ` (${skipped} already there from an interrupted run)` : ""}.`);
 	}
-	return { batches: batches?.copied ?? 0, events: events?.copied ?? 0 };
+	return events?.copied ?? 0;
 }
 
 function groupBy<T>(items: readonly T[], key: (item: T) => string): Map<string, T[]> {
@@ -738,13 +708,8 @@ async function compareCounts(
 		counts.push({ table: `metadata.${spec.table}`, source: sqliteCount(from, spec.table), target: rows[0]?.n ?? 0 });
 	}
 	// Every stored row, duplicates included: equal counts mean no event was stored twice.
-	for (const [table, name] of [
-		[tables.events, "events"],
-		[tables.batches, "batches"],
-	] as const) {
-		const rows = await queryRows<{ n: string }>(shards[0]!, `SELECT count() AS n FROM ${table}`);
-		counts.push({ table: `events.${name}`, source: sqliteCount(db, name), target: Number(rows[0]?.n ?? 0) });
-	}
+	const rows = await queryRows<{ n: string }>(shards[0]!, `SELECT count() AS n FROM ${tables.events}`);
+	counts.push({ table: "events.events", source: sqliteCount(db, "events"), target: Number(rows[0]?.n ?? 0) });
 	return counts;
 }
 

@@ -16,11 +16,10 @@ export const BATCH_IDEMPOTENCY_DAYS = MAX_EVENT_AGE_DAYS + 7;
 export const BATCH_IDEMPOTENCY_MS = BATCH_IDEMPOTENCY_DAYS * DAY_MS;
 
 /**
- * Leases (LeaseStore) are pruned by the same pass once they expired this long ago. A `batch:<game>:<batchId>` lease
- * only keeps two instances from storing one batch AT ONCE; a resend later is answered from the batches table (pruned
- * by the window above), or finds its events stored already, never from the lease. An expired lease is free whether
- * its row is there or not, so the margin only has to cover the instances' clocks disagreeing (each passes its own
- * `now` to acquire): an hour is far beyond any skew, and far beyond the longest lease (a batch claim: 60 s).
+ * Leases (LeaseStore) are pruned by the same pass once they expired this long ago (a job whose holder died; and the
+ * `batch:` leases older versions took per batch, before the claims moved into the batch ledger, whose claims that died
+ * unanswered go with its answers). An expired lease is free whether its row is there or not, so the margin only has to
+ * cover the instances' clocks disagreeing (each passes its own `now` to acquire): an hour is far beyond any skew.
  */
 export const LEASE_PRUNE_MARGIN_MS = 3_600_000;
 
@@ -78,7 +77,7 @@ export function startBatchPruning(options: BatchPruningOptions): BatchPruning {
 				}
 				if (total > 0)
 					options.logger?.info("batch idempotency rows pruned", { deleted: total, keepDays: keepMs / DAY_MS });
-				// The leases of batches (and of jobs) whose holder never released them: a crash, a lost release.
+				// The leases whose holder never released them: a crash, a lost release.
 				const expiredBefore = options.clock() - LEASE_PRUNE_MARGIN_MS;
 				let leases = 0;
 				for (;;) {

@@ -78,10 +78,44 @@ export interface LeaseStore {
 	/**
 	 * Deletes up to `limit` leases that expired before `expiredBefore` (unix ms: `until < expiredBefore`); returns how
 	 * many. A lease that expired is free already (acquire takes it as if absent), so deleting it changes no answer; the
-	 * batch-pruning job calls this with a margin past expiry (ingest/batch-pruning.ts), else every stored batch leaves
-	 * its `batch:` row behind whenever its release was lost (a crash, an unreachable store).
+	 * batch-pruning job calls this with a margin past expiry (ingest/batch-pruning.ts), else a lease whose release was
+	 * lost (a crash, an unreachable store) would stay.
 	 */
 	pruneExpired(expiredBefore: number, limit: number): Promise<number>;
+}
+
+/** A batch's stored answer: the IngestResult as JSON, the batch's fingerprint ('' for none), when it was received. */
+export interface StoredBatchAnswer {
+	response: string;
+	fingerprint: string;
+	receivedAt: number;
+}
+
+/** What {@link BatchLedger.claim} found: the claim is ours, another instance holds it, or the batch is answered. */
+export type BatchClaim = { claimed: true; answer?: undefined } | { claimed: false; answer?: StoredBatchAnswer };
+
+/**
+ * The idempotency ledger of an event engine that keeps no answers itself (ClickHouse): one row per (game, batchId)
+ * that is first the claim of the instance storing the batch, then the batch's answer. Shared by every instance; each
+ * call is one statement, so a new batch costs two (claim, answer) beside its events.
+ */
+export interface BatchLedger {
+	/**
+	 * Claims the batch for `holder` until `until` (unix ms) unless it is answered (→ the answer) or another holder's
+	 * claim is still live at `now`. Claiming again with the same holder renews the claim.
+	 */
+	claim(gameId: string, batchId: string, holder: string, now: number, until: number): Promise<BatchClaim>;
+	/** Stores the batch's answer and ends the claim. The first answer stays: a later one for the batch is dropped. */
+	answer(gameId: string, batchId: string, answer: StoredBatchAnswer): Promise<void>;
+	/** Gives up `holder`'s claim on an unanswered batch (a failed attempt), so a retry can claim it at once. */
+	release(gameId: string, batchId: string, holder: string): Promise<void>;
+	/** Which of these batches are answered: their keys, `gameId NUL batchId`. */
+	answered(batches: readonly { gameId: string; batchId: string }[]): Promise<Set<string>>;
+	/**
+	 * Deletes up to `limit` rows: answers received before `receivedBefore`, oldest first, and then claims that expired
+	 * before it unanswered (their attempt died). Returns how many answers it deleted.
+	 */
+	prune(receivedBefore: number, limit: number): Promise<number>;
 }
 
 /** A consent record to store, with what it counts for in the tallies (the anonymous part of the choice). */

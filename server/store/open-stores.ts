@@ -7,7 +7,7 @@ import type { ConsentSealer } from "../domain/consent.js";
 import { NO_PLAYER_VAULT, type AsyncPlayerPseudonyms, type PlayerPseudonyms } from "../domain/players.js";
 import type { SecretSealer } from "../domain/security.js";
 import { composeStore } from "./composed-store.js";
-import type { EventStore, MetadataStore } from "./contracts.js";
+import type { EventStore } from "./contracts.js";
 import { openSqliteStore, type SqliteStoreOptions } from "./sqlite/sqlite-store.js";
 import type { Store } from "./types.js";
 
@@ -86,7 +86,7 @@ export async function openStores(config: StoresConfig, deps: OpenStoresDeps = {}
 	const { openClickHouseEvents } = await import("./clickhouse/index.js");
 	const { clickHouseWarehouse } = await import("./clickhouse/warehouse.js");
 	const players = deps.players ?? NO_PLAYER_VAULT;
-	const metadata: MetadataStore = await reach("VANTAGE_METADATA_URL", metadataUrl, "PostgreSQL", () =>
+	const metadata = await reach("VANTAGE_METADATA_URL", metadataUrl, "PostgreSQL", () =>
 		openPostgresMetadata({
 			url: metadataUrl,
 			players,
@@ -105,12 +105,8 @@ export async function openStores(config: StoresConfig, deps: OpenStoresDeps = {}
 				},
 				settings: (gameId) => metadata.getGameSettings(gameId),
 				listSettings: () => metadata.listGameSettings(),
-				// A batch is stored by one instance at a time: the others wait for its answer (exactly-once).
-				claimBatch: (gameId, batchId, holder, ttlMs) => {
-					const now = Date.now();
-					return metadata.leases.acquire(batchLease(gameId, batchId), holder, now, now + ttlMs);
-				},
-				releaseBatch: (gameId, batchId, holder) => metadata.leases.release(batchLease(gameId, batchId), holder),
+				// A batch is stored by one instance at a time, and answered from the ledger when resent (exactly-once).
+				batches: metadata.batches,
 				// Rollups, metrics and experiment units on the shards; the fold job runs on the instance holding its lease.
 				warehouse: clickHouseWarehouse({
 					autoFold: deps.sqlite?.autoFold !== false,
@@ -132,7 +128,6 @@ export async function openStores(config: StoresConfig, deps: OpenStoresDeps = {}
 }
 
 /** The lease an instance holds while it stores a batch. */
-const batchLease = (gameId: string, batchId: string) => `batch:${gameId}:${batchId}`;
 
 /** Today's embedded store: one SQLite database holding both halves. */
 function openSqlite(config: StoresConfig, deps: OpenStoresDeps): Store {

@@ -13,24 +13,27 @@ import {
 	type PostgresService,
 } from "../../testing/services.js";
 import { PostgresConsentStore } from "../postgres/consent-store.js";
-import { PostgresLeaseStore } from "../postgres/lease-store.js";
+import { PostgresBatchLedger } from "../postgres/batch-ledger.js";
 import { METADATA_MIGRATIONS } from "../postgres/metadata-migrations.js";
 import { runMigrations } from "../postgres/migrations.js";
 import { openPool } from "../postgres/pool.js";
 import { PRIVACY_COMPONENT, PRIVACY_MIGRATIONS } from "../postgres/privacy-migrations.js";
 import { openSqliteStore } from "../sqlite/sqlite-store.js";
+import type { BatchLedger } from "../contracts.js";
 import { DEFAULT_GAME_SETTINGS, type IngestOutcome, type Store } from "../types.js";
 import { queryRows } from "./client.js";
 import { ClickHouseEventStore, EventsUnavailableError } from "./events-store.js";
 import { ClickHouseUnreachableError, openClickHouseEvents, type OpenClickHouseEventsOptions } from "./index.js";
 
-// Against two real ClickHouse 18.16 shards (one cluster) and a real PostgreSQL for the batch claims (the metadata
-// store's leases) and consent records, as the scale path composes them.
+// Against two real ClickHouse 18.16 shards (one cluster) and a real PostgreSQL for the batch ledger (claims and
+// answers: the metadata store's) and consent records, as the scale path composes them.
 
 let ch: ClickHouseService;
 let postgres: PostgresService;
 let pool: pg.Pool;
-let leases: PostgresLeaseStore;
+/** The batch ledger of each ClickHouse database (stores opened on one database share it, as instances do). */
+const ledgers = new Map<string, PostgresBatchLedger>();
+const ledgerPools: pg.Pool[] = [];
 let consentRecords: PostgresConsentStore;
 let keyring: PlayerKeyring;
 let database = 0;
@@ -42,12 +45,12 @@ beforeAll(async () => {
 	pool = openPool({ url: await postgres.createDatabase("events_store_test") });
 	await runMigrations(pool, "metadata", METADATA_MIGRATIONS);
 	await runMigrations(pool, PRIVACY_COMPONENT, PRIVACY_MIGRATIONS);
-	leases = new PostgresLeaseStore(pool);
 	// Consent records belong to a game of the metadata store.
 	await pool.query("INSERT INTO games (id, name, created_at) VALUES ('g1', 'g1', $1)", [T0]);
 }, 120_000);
 
 afterAll(async () => {
+	await Promise.all(ledgerPools.map((p) => p.end()));
 	await pool?.end();
 	await Promise.all([ch?.stop(), postgres?.stop()]);
 }, 120_000);
@@ -58,7 +61,13 @@ afterEach(async () => {
 });
 
 /** A store on a fresh database (or `db`, to open a second instance on the same one). */
-async function open(options: Partial<OpenClickHouseEventsOptions> & { db?: string } = {}) {
+async function open(
+	options: Partial<OpenClickHouseEventsOptions> & {
+		db?: string;
+		/** Wraps the database's batch ledger (a slow metadata store). */
+		ledger?: (ledger: BatchLedger) => BatchLedger;
+	} = {},
+) {
 	const db = options.db ?? `t${++database}_${process.pid}`;
 	if (!options.db) {
 		keyring = PlayerKeyring.open({ path: ":memory:", masterKey: randomBytes(32) });
@@ -70,13 +79,37 @@ async function open(options: Partial<OpenClickHouseEventsOptions> & { db?: strin
 		consent: { sealer: consentSealer(keyring), appendRecords: (records) => consentRecords.appendRecords(records) },
 		settings: async (gameId) => ({ gameId, ...DEFAULT_GAME_SETTINGS }),
 		listSettings: async () => [],
-		claimBatch: (game, batch, holder, ttl) =>
-			leases.acquire(`batch:${db}:${game}:${batch}`, holder, Date.now(), Date.now() + ttl),
-		releaseBatch: (game, batch, holder) => leases.release(`batch:${db}:${game}:${batch}`, holder),
+		batches: (options.ledger ?? ((ledger) => ledger))(await ledgerOf(db)),
 		...options,
 	});
 	opened.push(store);
 	return { store, db };
+}
+
+/** The batch ledger of a ClickHouse database: a metadata database of its own, made on first use. */
+async function ledgerOf(db: string): Promise<PostgresBatchLedger> {
+	let ledger = ledgers.get(db);
+	if (!ledger) {
+		const ledgerPool = openPool({ url: await postgres.createDatabase(`ledger_${db}`) });
+		ledgerPools.push(ledgerPool);
+		await runMigrations(ledgerPool, "metadata", METADATA_MIGRATIONS);
+		ledgers.set(db, (ledger = new PostgresBatchLedger(ledgerPool)));
+	}
+	return ledger;
+}
+
+/** The ledger with a slow release (a busy metadata store). */
+function slowRelease(ledger: BatchLedger, ms: number): BatchLedger {
+	return {
+		claim: (...args) => ledger.claim(...args),
+		answer: (...args) => ledger.answer(...args),
+		release: async (...args) => {
+			await new Promise((resolve) => setTimeout(resolve, ms));
+			await ledger.release(...args);
+		},
+		answered: (...args) => ledger.answered(...args),
+		prune: (...args) => ledger.prune(...args),
+	};
 }
 
 function batch(batchId: string, events: IngestEvent[], extra: Partial<ValidatedBatch> = {}): ValidatedBatch {
@@ -215,12 +248,9 @@ describe.skipIf(!serviceRequired("clickhouse") || !serviceRequired("postgres"))(
 
 	it("counts each event once when a retry follows a crash between the insert and the stored answer", async () => {
 		let crash = true;
-		const { store, db } = await open({
+		const { store } = await open({
 			// A release that takes its time (a busy metadata store): the retry must still find the claim free.
-			releaseBatch: async (game, b, holder) => {
-				await new Promise((resolve) => setTimeout(resolve, 300));
-				await leases.release(`batch:${db}:${game}:${b}`, holder);
-			},
+			ledger: (ledger) => slowRelease(ledger, 300),
 			testHooks: {
 				afterInsert: () => {
 					if (crash) throw new Error("simulated crash after the insert");
@@ -254,17 +284,8 @@ describe.skipIf(!serviceRequired("clickhouse") || !serviceRequired("postgres"))(
 				},
 			},
 		});
-		other.store = (
-			await open({
-				db: slow.db,
-				instanceId: "fast",
-				// The other instance's release is slow: the slow one finds the claim still held, and the answer stored.
-				releaseBatch: async (game, b, holder) => {
-					await new Promise((resolve) => setTimeout(resolve, 1000));
-					await leases.release(`batch:${slow.db}:${game}:${b}`, holder);
-				},
-			})
-		).store;
+		// The other instance's answer ends its claim: the slow one's renewal finds the answer stored.
+		other.store = (await open({ db: slow.db, instanceId: "fast" })).store;
 		const answer = await slow.store.ingestBatch("g1", batch("b1", events), T0);
 		expect(otherAnswer).toEqual({ result: { accepted: 20, duplicates: 0, rejected: [] }, replayed: false });
 		expect(answer).toEqual({ ...otherAnswer, replayed: true });
@@ -276,11 +297,7 @@ describe.skipIf(!serviceRequired("clickhouse") || !serviceRequired("postgres"))(
 	it("answers 503 when the metadata store cannot take the claim, and stores nothing", async () => {
 		const gone = openPool({ url: await postgres.createDatabase(`gone_${process.pid}`) });
 		await gone.end();
-		const goneLeases = new PostgresLeaseStore(gone);
-		const { store } = await open({
-			claimBatch: (game, b, holder, ttl) =>
-				goneLeases.acquire(`batch:${game}:${b}`, holder, Date.now(), Date.now() + ttl),
-		});
+		const { store } = await open({ batches: new PostgresBatchLedger(gone) });
 		const error = await store.ingestBatch("g1", batch("b1", [ev("e1", 1)]), T0).catch((e: unknown) => e);
 		expect(error).toBeInstanceOf(EventsUnavailableError);
 		expect((error as EventsUnavailableError).status).toBe(503);
@@ -290,13 +307,14 @@ describe.skipIf(!serviceRequired("clickhouse") || !serviceRequired("postgres"))(
 	it("answers 503 with Retry-After while another instance holds the batch", async () => {
 		const { store, db } = await open({ claimWaitMs: 100 });
 		const holder = "another-instance";
-		expect(await leases.acquire(`batch:${db}:g1:b1`, holder, Date.now(), Date.now() + 60_000)).toBe(true);
+		const ledger = await ledgerOf(db);
+		expect(await ledger.claim("g1", "b1", holder, Date.now(), Date.now() + 60_000)).toEqual({ claimed: true });
 		const error = await store.ingestBatch("g1", batch("b1", [ev("e1", 1)]), T0).catch((e: unknown) => e);
 		expect(error).toBeInstanceOf(EventsUnavailableError);
 		expect((error as EventsUnavailableError).status).toBe(503);
 		expect((error as EventsUnavailableError).headers["Retry-After"]).toBe("2");
 		expect((await rawRows(store)).flat()).toEqual([]);
-		await leases.release(`batch:${db}:g1:b1`, holder);
+		await ledger.release("g1", "b1", holder);
 		expect((await store.ingestBatch("g1", batch("b1", [ev("e1", 1)]), T0)).result.accepted).toBe(1);
 	});
 
@@ -418,7 +436,7 @@ describe.skipIf(!serviceRequired("clickhouse") || !serviceRequired("postgres"))(
 			players: keyring ?? PlayerKeyring.open({ path: ":memory:", masterKey: randomBytes(32) }),
 			settings: async (gameId) => ({ gameId, ...DEFAULT_GAME_SETTINGS }),
 			listSettings: async () => [],
-			claimBatch: async () => true,
+			batches: await ledgerOf("unreachable"),
 		}).catch((e: unknown) => e);
 		expect(error).toBeInstanceOf(ClickHouseUnreachableError);
 		expect((error as Error).message).toMatch(/^ClickHouse shard 127\.0\.0\.1:1 is unreachable: .*ECONNREFUSED/);

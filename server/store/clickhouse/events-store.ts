@@ -4,20 +4,22 @@
 //
 // Exactly-once is made on the write side. ReplacingMergeTree alone would only converge (duplicates until a merge that
 // may never come), so ingestBatch never inserts a row it has already stored:
-// (a) the batch is claimed (a lease `batch:<game>:<batchId>` in the metadata store, shared by every instance): two
-//     instances never store one batch at once; an instance that cannot claim it waits briefly for the holder's answer,
-//     else answers 503 + Retry-After (the SDK retries, then finds the stored answer);
+// (a) the batch is claimed in the batch ledger (the metadata store's `batches`, shared by every instance), which in the
+//     same statement gives the batch's answer if it has one → that answer (replayed; a conflict when its fingerprint
+//     differs). Two instances never store one batch at once; an instance that cannot claim it asks again briefly
+//     (the holder's answer, or the claim freed by a failed attempt), else answers 503 + Retry-After (the SDK retries);
 // (b) players are mapped to pseudonyms (the vault commits new players first), and to their shards (the one
 //     cityHash64(game_id, user_id) picks; players seen before from memory);
-// (c) every shard is asked, in one query, for the batch's stored answer → that answer (replayed; a conflict when its
-//     fingerprint differs), and for the batch's (player, event id) pairs it already holds (a primary-key lookup);
+// (c) each shard holding some of the batch's players is asked, in one query, for their (player, event id) pairs it
+//     already holds (a primary-key lookup): an earlier attempt's rows, or the same ids sent in another batch;
 // (d) the new consent events among the rest are sealed and their records appended (idempotent) to the metadata store;
 // (e) only the new rows are inserted, straight into their shard's local table, and the insert has returned (the part is
 //     written and visible) before anything is answered;
-// (f) the answer is stored under the batchId, (g) the claim released (not awaited: the answer is settled by then).
-// So a new batch waits for the claim, the vault and one query per shard before its insert.
-// A slow ingest (past half its claim's ttl) renews the claim and looks for an answer again before (e). A crash between
-// (e) and (f) leaves rows without an answer: the retry finds them in (c) and counts them as duplicates,
+// (f) the answer is stored in the ledger, which ends the claim (one statement).
+// So a new batch costs two ledger statements, the vault, a query and an insert per shard of its players; no part
+// besides its events (answers were rows of batches_local before: a one-row part per batch, and a read per shard).
+// A slow ingest (past half its claim's ttl) renews the claim, which also finds an answer stored meanwhile, before (e).
+// A crash between (e) and (f) leaves rows without an answer: the retry finds them in (c) and counts them as duplicates,
 // so every event is stored once. Reads still use `LIMIT 1 BY id`: one event sent in two DIFFERENT batches that two
 // instances take at the same instant can be inserted twice (each batch holds its own claim). The SDK never does that
 // (a retry, from any server, resends the same batchId with the same events: batch.ts), only a hand-made sender could;
@@ -33,7 +35,13 @@ import type { Logger } from "../../logger.js";
 import type { ConsentSealer } from "../../domain/consent.js";
 import type { AsyncPlayerPseudonyms } from "../../domain/players.js";
 import type { WarehouseService } from "../../domain/warehouse.js";
-import type { ConsentRecordInsert, EraseEventsOutcome, EventStore } from "../contracts.js";
+import type {
+	BatchLedger,
+	ConsentRecordInsert,
+	EraseEventsOutcome,
+	EventStore,
+	StoredBatchAnswer,
+} from "../contracts.js";
 import type {
 	ExperimentMetricQuery,
 	ExperimentMetricRow,
@@ -56,7 +64,7 @@ import {
 import { tableNames, type TableNames } from "./schema.js";
 import type { ClickHouseTarget } from "./url.js";
 
-/** Lets a batch's events wait for the other instance's answer this long before answering 503. */
+/** How long a batch another instance holds is asked for again (its answer, or its claim freed) before a 503. */
 const DEFAULT_CLAIM_WAIT_MS = 2_000;
 /**
  * How long a claim holds. An ingest past half of it renews the claim before inserting, and a ClickHouse request times
@@ -71,7 +79,7 @@ const DEFAULT_CLAIM_TTL_MS = 60_000;
 const ROUTES_CACHED = 250_000;
 /** Retry-After of a batch another instance is storing, or of an unreachable shard. */
 const RETRY_AFTER_SECONDS = 2;
-/** Longest wait for a shard's mutations (an erasure, a prune) to finish. */
+/** Longest wait for a shard's mutations (an erasure) to finish. */
 const MUTATION_TIMEOUT_MS = 300_000;
 /** Queries that carry a batch's ids: ClickHouse parses at most max_query_size bytes of SQL (256 KiB by default). */
 const LARGE_QUERY: ClickHouseSettings = { max_query_size: "67108864" };
@@ -101,6 +109,8 @@ export interface ClickHouseContext {
 	shards: readonly ClickHouseShard[];
 	tables: TableNames;
 	players: AsyncPlayerPseudonyms;
+	/** The batch ledger: the rollup job folds a batch's rows once its answer is stored there. */
+	batches: BatchLedger;
 	settings: (gameId: string) => Promise<GameSettings>;
 	listSettings: () => Promise<GameSettings[]>;
 	logger?: Logger | undefined;
@@ -131,13 +141,8 @@ export interface ClickHouseEventStoreOptions {
 	consent?: ClickHouseConsent | undefined;
 	settings: (gameId: string) => Promise<GameSettings>;
 	listSettings: () => Promise<GameSettings[]>;
-	/**
-	 * Claims a batch for `holder` for `ttlMs` (the metadata store's lease `batch:<game>:<batchId>`): true when `holder`
-	 * holds it afterwards. Shared by every instance.
-	 */
-	claimBatch: (gameId: string, batchId: string, holder: string, ttlMs: number) => Promise<boolean>;
-	/** Gives a claim up early (else it lapses after its ttl). @default none */
-	releaseBatch?: ((gameId: string, batchId: string, holder: string) => Promise<void>) | undefined;
+	/** The claims and answers of batches, shared by every instance (the metadata store's ledger). */
+	batches: BatchLedger;
 	/**
 	 * Makes the warehouse on the same shards (helper E's module; openClickHouseEvents passes it). @default none: the
 	 * store ingests and reads raw events, and refuses warehouse calls ({@link NoWarehouseError})
@@ -221,8 +226,6 @@ export class ClickHouseEventStore implements EventStore {
 	readonly #players: AsyncPlayerPseudonyms;
 	readonly #parts: ClickHouseWarehouseParts;
 	readonly #holder: string;
-	/** Claim releases on their way (ingestBatch does not wait for them; close does). */
-	readonly #releases = new Set<Promise<void>>();
 	/** Concurrent batches' rows share inserts (group commit, client.ts). */
 	readonly #inserts = new InsertGroups();
 	/**
@@ -243,6 +246,7 @@ export class ClickHouseEventStore implements EventStore {
 			shards: options.shards,
 			tables: this.#tables,
 			players: options.players,
+			batches: options.batches,
 			settings: options.settings,
 			listSettings: options.listSettings,
 			logger: options.logger,
@@ -268,7 +272,6 @@ export class ClickHouseEventStore implements EventStore {
 		if (this.#closed) return;
 		this.#closed = true;
 		try {
-			await Promise.all(this.#releases);
 			await this.warehouse.close();
 		} finally {
 			await closeShards(this.#shards);
@@ -279,80 +282,71 @@ export class ClickHouseEventStore implements EventStore {
 
 	async ingestBatch(gameId: string, batch: ValidatedBatch, receivedAt: number): Promise<IngestOutcome> {
 		this.#checkOpen();
-		// Claimed first, then looked up: a new batch (the usual case) costs one look, a replay one claim.
 		const holder = `${this.#holder}:${randomUUID()}`;
 		const ttl = this.#options.claimTtlMs ?? DEFAULT_CLAIM_TTL_MS;
 		const claim = { holder, ttl, at: Date.now() };
-		if (!(await this.#claim(gameId, batch.batchId, holder, ttl))) return await this.#awaitOtherInstance(gameId, batch);
-		let outcome: IngestOutcome;
+		const first = await this.#claim(gameId, batch.batchId, holder, ttl);
+		if (first.answer) return replayOf(first.answer, batch);
+		if (!first.claimed) {
+			const answer = await this.#awaitOtherInstance(gameId, batch, holder, ttl);
+			if (answer) return replayOf(answer, batch);
+			claim.at = Date.now();
+		}
 		try {
-			outcome = await this.#store(gameId, batch, receivedAt, claim);
+			return await this.#store(gameId, batch, receivedAt, claim);
 		} catch (error) {
 			// A failed batch is retried soon (503): its claim is free before the answer says so.
 			await this.#release(gameId, batch.batchId, holder);
 			throw error;
 		}
-		void this.#release(gameId, batch.batchId, holder);
-		return outcome;
 	}
 
-	/**
-	 * Releases a claim. After a stored batch nothing waits for it: a resend that finds the claim still held waits for
-	 * the answer that is already there. Pending releases are awaited by close.
-	 */
-	#release(gameId: string, batchId: string, holder: string): Promise<void> {
-		const release = this.#options.releaseBatch;
-		if (!release) return Promise.resolve();
-		const pending = release(gameId, batchId, holder)
-			.catch((error: unknown) => {
-				// The claim lapses after its ttl: a failed release only delays a resend of this batchId.
-				this.#options.logger?.warn("batch claim not released", { gameId, error: String(error) });
-			})
-			.finally(() => this.#releases.delete(pending));
-		this.#releases.add(pending);
-		return pending;
-	}
-
-	/** Claims the batch; the metadata store unreachable (a restart) is a 503 too: nothing was stored, retry. */
-	async #claim(gameId: string, batchId: string, holder: string, ttl: number): Promise<boolean> {
+	/** Gives up a failed attempt's claim; if that fails too, the claim lapses after its ttl (a retry waits that long). */
+	async #release(gameId: string, batchId: string, holder: string): Promise<void> {
 		try {
-			return await this.#options.claimBatch(gameId, batchId, holder, ttl);
+			await this.#options.batches.release(gameId, batchId, holder);
+		} catch (error) {
+			this.#options.logger?.warn("batch claim not released", { gameId, error: String(error) });
+		}
+	}
+
+	/** Claims the batch (or finds its answer); the metadata store unreachable (a restart) is a 503: nothing was stored. */
+	async #claim(
+		gameId: string,
+		batchId: string,
+		holder: string,
+		ttl: number,
+	): Promise<{ claimed: boolean; answer?: StoredBatchAnswer | undefined }> {
+		try {
+			const now = Date.now();
+			return await this.#options.batches.claim(gameId, batchId, holder, now, now + ttl);
 		} catch (error) {
 			this.#options.logger?.warn("batch claim failed", { gameId, error: String(error) });
 			throw new EventsUnavailableError("The event store cannot claim the batch now (metadata store unavailable).");
 		}
 	}
 
-	/** Another instance holds the batch: its answer usually comes within milliseconds; else the client retries. */
-	async #awaitOtherInstance(gameId: string, batch: ValidatedBatch): Promise<IngestOutcome> {
+	/**
+	 * Another instance holds the batch: its answer usually comes within milliseconds. Asked again with growing pauses:
+	 * the answer (returned), or the claim ours (undefined: a failed attempt freed it, or it lapsed); else the client
+	 * retries after a 503.
+	 */
+	async #awaitOtherInstance(
+		gameId: string,
+		batch: ValidatedBatch,
+		holder: string,
+		ttl: number,
+	): Promise<StoredBatchAnswer | undefined> {
 		const deadline = Date.now() + (this.#options.claimWaitMs ?? DEFAULT_CLAIM_WAIT_MS);
 		for (let pause = 25; Date.now() < deadline; pause = Math.min(pause * 2, 250)) {
 			await new Promise((resolve) => setTimeout(resolve, pause));
-			const stored = await this.#storedAnswer(gameId, batch);
-			if (stored) return stored;
+			const again = await this.#claim(gameId, batch.batchId, holder, ttl);
+			if (again.answer) return again.answer;
+			if (again.claimed) return undefined;
 		}
 		throw new EventsUnavailableError(
 			`Batch "${batch.batchId}" is being stored by another request; retry it shortly (the same batchId).`,
 		);
-	}
-
-	/** The stored answer of the batch, as SQLite gives it (conflict: same batchId, other events). */
-	async #storedAnswer(gameId: string, batch: ValidatedBatch): Promise<IngestOutcome | undefined> {
-		// Every shard's local table at once, by key: faster than one read through the Distributed table (which would
-		// add a hop), and right wherever the answer was written.
-		const pages = await Promise.all(
-			this.#shards.map((shard) =>
-				this.#on(shard, "reading batch answers", (s) =>
-					queryRows<{ response: string; fingerprint: string }>(
-						s,
-						`SELECT response, fingerprint FROM ${this.#tables.batchesLocal}
-						WHERE game_id = ${sqlString(gameId)} AND batch_id = ${sqlString(batch.batchId)} LIMIT 1`,
-					),
-				),
-			),
-		);
-		const seen = pages.flat()[0];
-		return seen ? replayOf(seen, batch) : undefined;
 	}
 
 	/** Steps (b) to (f) of the top of this file, under the batch's claim. */
@@ -366,12 +360,8 @@ export class ClickHouseEventStore implements EventStore {
 		if (!consentSealer && batch.events.some((event) => event.type === "consent")) {
 			throw new Error("This store was opened without a consent sealer: it cannot record consent events.");
 		}
-		// (b) to (d): the players are mapped, then each shard is asked in one query for the answer of an earlier attempt
-		// and for the events it holds. A new batch (the usual case) waits for the vault and one query per shard; a
-		// replay wastes lookups that change nothing (the vault rows exist since the first attempt).
-		const lookedUp = await this.#lookUp(gameId, batch, receivedAt);
-		if ("replay" in lookedUp) return lookedUp.replay;
-		const { route, fresh } = lookedUp;
+		// (b) and (c): the players are mapped, then each shard is asked in one query for the events it holds.
+		const { route, fresh } = await this.#lookUp(gameId, batch, receivedAt);
 
 		// Consent events: sealed now, their records appended (idempotent) before the events are stored, so a crash in
 		// between leaves a record whose event the retry stores, never an event whose record is lost.
@@ -403,21 +393,18 @@ export class ClickHouseEventStore implements EventStore {
 
 		await this.#options.testHooks?.beforeInsert?.(gameId, batch.batchId);
 		// A slow batch (half its claim gone) renews the claim before it inserts; if the claim lapsed meanwhile and another
-		// instance stored the batch, its answer is there now and nothing is inserted twice.
+		// instance stored the batch, the renewal finds its answer and nothing is inserted twice.
 		if (Date.now() - claim.at > claim.ttl / 2) {
 			const renewed = await this.#claim(gameId, batch.batchId, claim.holder, claim.ttl);
-			// Looked up whether renewed or not: the instance that took the lapsed claim over may have stored the batch
-			// (and not released its claim yet).
-			const stored = await this.#storedAnswer(gameId, batch);
-			if (stored) return stored;
-			if (!renewed) {
+			if (renewed.answer) return replayOf(renewed.answer, batch);
+			if (!renewed.claimed) {
 				throw new EventsUnavailableError(`Batch "${batch.batchId}" took too long and was taken over; retry it.`);
 			}
 		}
 
 		const byShard = new Map<number, object[]>();
 		for (const { event, player } of fresh) {
-			const shard = route.players.get(player)!;
+			const shard = route.get(player)!;
 			let rows = byShard.get(shard);
 			if (!rows) byShard.set(shard, (rows = []));
 			rows.push({
@@ -447,34 +434,32 @@ export class ClickHouseEventStore implements EventStore {
 			duplicates: batch.events.length - fresh.length,
 			rejected: batch.rejected,
 		};
-		await this.#on(this.#shards[route.batch]!, "storing the batch answer", (shard) =>
-			this.#inserts.insert(shard, this.#tables.batchesLocal, [
-				{
-					game_id: gameId,
-					batch_id: batch.batchId,
-					received_at: receivedAt,
-					response: JSON.stringify(result),
-					fingerprint: batch.fingerprint ?? "",
-				},
-			]),
-		);
+		try {
+			await this.#options.batches.answer(gameId, batch.batchId, {
+				response: JSON.stringify(result),
+				fingerprint: batch.fingerprint ?? "",
+				receivedAt,
+			});
+		} catch (error) {
+			// The events are stored: a retry finds them and answers them as duplicates.
+			this.#options.logger?.warn("batch answer not stored", { gameId, error: String(error) });
+			throw new EventsUnavailableError(
+				"The event store cannot store the batch's answer now (metadata store unavailable).",
+			);
+		}
 		return { result, replayed: false };
 	}
 
 	/**
-	 * Steps (b) to (d): the batch's players mapped to pseudonyms, their shards and the batch answer's, and, asked of
-	 * every shard in one query, the answer of an earlier attempt and the events not stored yet (an id seen earlier in
-	 * the same batch is a duplicate too, as SQLite's (game_id, id) key makes it). A stored answer stands even when
-	 * another shard or the routing failed: the replay needs nothing else.
+	 * Steps (b) and (c): the batch's players mapped to pseudonyms and their shards, and, asked of each shard holding
+	 * some of them in one query, the events not stored yet (an id seen earlier in the same batch is a duplicate too, as SQLite's (game_id,
+	 * id) key makes it).
 	 */
 	async #lookUp(
 		gameId: string,
 		batch: ValidatedBatch,
 		receivedAt: number,
-	): Promise<
-		| { replay: IngestOutcome }
-		| { route: { players: Map<number, number>; batch: number }; fresh: { event: IngestEvent; player: number }[] }
-	> {
+	): Promise<{ route: Map<number, number>; fresh: { event: IngestEvent; player: number }[] }> {
 		const pseudonyms = await this.#players.pseudonymize(
 			gameId,
 			batch.events.map((event) => event.userId),
@@ -487,26 +472,23 @@ export class ClickHouseEventStore implements EventStore {
 			inBatch.add(event.id);
 			candidates.push({ event, player: pseudonyms.get(event.userId)! });
 		}
-		const [routed, ...shards] = await Promise.allSettled([
-			this.#route(gameId, [...new Set(pseudonyms.values())]),
-			...this.#shards.map((shard) => this.#answerAndIds(shard, gameId, batch, candidates)),
-		]);
-		const existing = new Set<string>();
-		let failed: unknown;
-		for (const result of shards) {
-			if (result.status === "rejected") {
-				failed ??= result.reason;
-				continue;
-			}
-			if (result.value.replay) return { replay: result.value.replay };
-			for (const key of result.value.ids) existing.add(key);
+		if (candidates.length === 0) return { route: new Map(), fresh: [] };
+		// Routed first (from memory once the players are known): each shard is asked only of its own players' events,
+		// where a resent event would be (the sharding key places a player's events on one shard).
+		const route = await this.#route(gameId, [...new Set(pseudonyms.values())]);
+		const byShard = new Map<number, { event: IngestEvent; player: number }[]>();
+		for (const candidate of candidates) {
+			const shard = route.get(candidate.player)!;
+			let list = byShard.get(shard);
+			if (!list) byShard.set(shard, (list = []));
+			list.push(candidate);
 		}
-		if (failed !== undefined) throw failed;
-		if (routed!.status === "rejected") throw routed!.reason;
-		const route = routed!.value as Map<number, number>;
+		const held = await Promise.all(
+			[...byShard].map(([index, list]) => this.#storedIds(this.#shards[index]!, gameId, list)),
+		);
+		const existing = new Set(held.flat());
 		return {
-			// The answer goes with the batch's first player (answers are read from every shard: any shard is right).
-			route: { players: route, batch: candidates.length > 0 ? route.get(candidates[0]!.player)! : 0 },
+			route,
 			fresh: candidates.filter((candidate) => !existing.has(`${candidate.player}\u0000${candidate.event.id}`)),
 		};
 	}
@@ -546,35 +528,25 @@ export class ClickHouseEventStore implements EventStore {
 	}
 
 	/**
-	 * One shard's part of the lookups, in one query: the batch's stored answer if this shard holds it, and the
-	 * `player NUL id` keys of the candidates it already stores, by primary-key prefix (game_id, user_id, id). Every
-	 * shard is asked: the answer may be on any, and a shard without the players answers from its index alone.
+	 * The `player NUL id` keys of the candidates (the shard's players' events) it already stores, by primary-key prefix
+	 * (game_id, user_id, id).
 	 */
-	async #answerAndIds(
+	async #storedIds(
 		shard: ClickHouseShard,
 		gameId: string,
-		batch: ValidatedBatch,
 		candidates: readonly { event: IngestEvent; player: number }[],
-	): Promise<{ replay?: IngestOutcome; ids: string[] }> {
-		const game = sqlString(gameId);
-		const answer = `SELECT 1 AS answer, response AS a, fingerprint AS b FROM ${this.#tables.batchesLocal}
-			WHERE game_id = ${game} AND batch_id = ${sqlString(batch.batchId)} LIMIT 1`;
-		let sql = answer;
-		if (candidates.length > 0) {
-			const players = [...new Set(candidates.map((candidate) => candidate.player))].map(sqlInt).join(",");
-			const ids = candidates.map((candidate) => sqlString(candidate.event.id)).join(",");
-			sql += ` UNION ALL SELECT DISTINCT 0 AS answer, toString(user_id) AS a, id AS b FROM ${this.#tables.eventsLocal}
-				WHERE game_id = ${game} AND user_id IN (${players}) AND id IN (${ids})`;
-		}
+	): Promise<string[]> {
+		const players = [...new Set(candidates.map((candidate) => candidate.player))].map(sqlInt).join(",");
+		const ids = candidates.map((candidate) => sqlString(candidate.event.id)).join(",");
 		const rows = await this.#on(shard, "looking up the batch", (s) =>
-			queryRows<{ answer: number | string; a: string; b: string }>(s, sql, LARGE_QUERY),
+			queryRows<{ player: string; id: string }>(
+				s,
+				`SELECT DISTINCT toString(user_id) AS player, id FROM ${this.#tables.eventsLocal}
+				WHERE game_id = ${sqlString(gameId)} AND user_id IN (${players}) AND id IN (${ids})`,
+				LARGE_QUERY,
+			),
 		);
-		const ids: string[] = [];
-		for (const row of rows) {
-			if (Number(row.answer) === 1) return { replay: replayOf({ response: row.a, fingerprint: row.b }, batch), ids };
-			ids.push(`${Number(row.a)}\u0000${row.b}`);
-		}
-		return { ids };
+		return rows.map((row) => `${Number(row.player)}\u0000${row.id}`);
 	}
 
 	// -------------------------------------------------------------------------------------------------------- reads
@@ -721,74 +693,10 @@ export class ClickHouseEventStore implements EventStore {
 		return { done: true, deleted };
 	}
 
-	/**
-	 * Deletes up to `limit` stored answers received before `receivedBefore`: the rows below the (limit + 1)-th oldest
-	 * `received_at` (a ClickHouse mutation deletes by condition, not by count), or when that cut leaves nothing (many
-	 * answers of one instant), `limit` of them by key.
-	 */
+	/** The stored answers live in the batch ledger (the metadata store): pruned there, oldest first. */
 	async pruneBatches(receivedBefore: number, limit: number): Promise<number> {
 		this.#checkOpen();
-		if (limit <= 0) return 0;
-		const local = this.#tables.batchesLocal;
-		const older = (bound: number) => `received_at < ${sqlInt(Math.min(bound, receivedBefore))}`;
-		const countBelow = async (condition: string) =>
-			await Promise.all(
-				this.#shards.map(async (shard) => {
-					const rows = await this.#on(shard, "counting batch answers", (s) =>
-						queryRows<{ n: string }>(
-							s,
-							`SELECT count() AS n FROM (SELECT DISTINCT game_id, batch_id FROM ${local} WHERE ${condition})`,
-						),
-					);
-					return Number(rows[0]?.n ?? 0);
-				}),
-			);
-		let condition = older(receivedBefore);
-		let counts = await countBelow(condition);
-		if (counts.reduce((a, b) => a + b, 0) > limit) {
-			const cut = await this.#on(this.#shards[0]!, "pruning batch answers", (s) =>
-				queryRows<{ received_at: string }>(
-					s,
-					`SELECT received_at FROM ${this.#tables.batches} WHERE ${condition}
-					ORDER BY received_at LIMIT 1 BY game_id, batch_id LIMIT ${sqlInt(limit)}, 1`,
-				),
-			);
-			condition = older(Number(cut[0]!.received_at));
-			counts = await countBelow(condition);
-			if (counts.every((n) => n === 0)) return await this.#pruneOneInstant(Number(cut[0]!.received_at), limit);
-		}
-		await Promise.all(
-			this.#shards.map(async (shard, index) => {
-				if (counts[index] === 0) return;
-				await this.#mutate(shard, `ALTER TABLE ${local} DELETE WHERE ${condition}`, "batches_local");
-			}),
-		);
-		return counts.reduce((a, b) => a + b, 0);
-	}
-
-	/** More than `limit` answers share the oldest `receivedAt`: `limit` of them go, by key. */
-	async #pruneOneInstant(receivedAt: number, limit: number): Promise<number> {
-		let total = 0;
-		for (const shard of this.#shards) {
-			if (total >= limit) break;
-			const keys = await this.#on(shard, "pruning batch answers", (s) =>
-				queryRows<{ game_id: string; batch_id: string }>(
-					s,
-					`SELECT DISTINCT game_id, batch_id FROM ${this.#tables.batchesLocal}
-					WHERE received_at = ${sqlInt(receivedAt)} LIMIT ${sqlInt(limit - total)}`,
-				),
-			);
-			if (keys.length === 0) continue;
-			const list = keys.map((key) => `(${sqlString(key.game_id)}, ${sqlString(key.batch_id)})`).join(",");
-			await this.#mutate(
-				shard,
-				`ALTER TABLE ${this.#tables.batchesLocal} DELETE
-				WHERE received_at = ${sqlInt(receivedAt)} AND (game_id, batch_id) IN (${list})`,
-				"batches_local",
-			);
-			total += keys.length;
-		}
-		return total;
+		return await this.#options.batches.prune(receivedBefore, limit);
 	}
 
 	/** Runs a mutation and waits until the shard has no unfinished mutation of `table` left (18.16: no mutations_sync). */

@@ -3,6 +3,7 @@
 // ClickHouse client.
 import type { Logger } from "../../logger.js";
 import type { AsyncPlayerPseudonyms } from "../../domain/players.js";
+import type { BatchLedger } from "../contracts.js";
 import type { GameSettings } from "../types.js";
 import { checkClusterLayout, closeShards, openShardClients, pingShards, type ShardClientOptions } from "./client.js";
 import {
@@ -49,12 +50,10 @@ export interface OpenClickHouseEventsOptions {
 	/** Every game's stored settings, from the metadata store. */
 	listSettings: () => Promise<GameSettings[]>;
 	/**
-	 * Claims a batch across instances: the metadata store's lease, e.g.
-	 * `(game, batch, holder, ttl) => leases.acquire(\`batch:${game}:${batch}\`, holder, Date.now(), Date.now() + ttl)`.
+	 * The claims and answers of batches, shared by every instance: the metadata store's ledger (PostgreSQL's
+	 * `metadata.batches`). A batch is stored by one instance at a time, and a resent batchId gets its first answer.
 	 */
-	claimBatch: (gameId: string, batchId: string, holder: string, ttlMs: number) => Promise<boolean>;
-	/** Releases a claim, e.g. `(game, batch, holder) => leases.release(\`batch:${game}:${batch}\`, holder)`. @default none */
-	releaseBatch?: ((gameId: string, batchId: string, holder: string) => Promise<void>) | undefined;
+	batches: BatchLedger;
 	/**
 	 * Makes the warehouse (rollups, metric queries, experiment units) on the same shards, with its migrations (run with
 	 * the events core's): `clickHouseWarehouse({ autoFold: true, leases })` (warehouse.ts). @default none: warehouse
@@ -94,9 +93,7 @@ export interface OpenClickHouseEventsOptions {
  * 	consent: { sealer, appendRecords: (records) => metadata.consent.appendRecords(records) },
  * 	settings: (gameId) => metadata.getGameSettings(gameId),
  * 	listSettings: () => metadata.listGameSettings(),
- * 	claimBatch: (game, batch, holder, ttl) =>
- * 		metadata.leases.acquire(`batch:${game}:${batch}`, holder, Date.now(), Date.now() + ttl),
- * 	releaseBatch: (game, batch, holder) => metadata.leases.release(`batch:${game}:${batch}`, holder),
+ * 	batches: metadata.batches,
  * 	warehouse: clickHouseWarehouse({ autoFold: true, leases: metadata.leases }),
  * });
  */
@@ -117,8 +114,7 @@ export async function openClickHouseEvents(options: OpenClickHouseEventsOptions)
 			consent: options.consent,
 			settings: options.settings,
 			listSettings: options.listSettings,
-			claimBatch: options.claimBatch,
-			releaseBatch: options.releaseBatch,
+			batches: options.batches,
 			warehouse: options.warehouse?.open,
 			instanceId: options.instanceId,
 			claimWaitMs: options.claimWaitMs,

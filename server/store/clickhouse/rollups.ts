@@ -12,9 +12,11 @@
 //
 // The unit of folding is one player's events of one batch on one shard ("unit": game, batch, player). A unit is
 // folded once: the job reads units without a marker, folds them and inserts their facts together with their markers
-// in one insert (one part, all or nothing). A unit is taken only once its batch's answer is stored (D's write side
-// stores it after every shard's insert returned, so the unit is complete), or once it is older than
-// ANSWER_GRACE_MS (a batch whose answer never came: its rows are all there is). Only one folder runs across
+// in one insert (one part, all or nothing). A unit is taken only once its batch's answer is stored in the batch ledger
+// (the metadata store's; D's write side stores it after every shard's insert returned, so the unit is complete), or
+// once it is older than ANSWER_GRACE_MS (a batch whose answer never came: its rows are all there is). The job reads the
+// units from ClickHouse and asks the ledger, in one statement per step, which of their batches are answered; batches
+// found unanswered are left out of the next steps' reads until the ledger answers them (or they pass the grace). Only one folder runs across
 // instances: catchUp and the timer take the lease `warehouse:clickhouse:<database>` when given one.
 //
 // Compaction: every fold appends delta rows, so a key (a player's day, session, …) gains a row per unit that touched
@@ -141,6 +143,11 @@ export class ClickHouseRollups {
 	/** Per shard: its row count after its last compaction (or when first seen) and when. */
 	readonly #compacted: ({ rows: number; at: number } | undefined)[];
 	#compactCheckedAt = Number.NEGATIVE_INFINITY;
+	/**
+	 * Per shard: batches (`game NUL batch`) whose units were read before their answer was stored (an ingest in flight,
+	 * or one that died), with their received time. Left out of the reads until answered or past ANSWER_GRACE_MS.
+	 */
+	readonly #waiting: Map<string, number>[];
 	/** Serializes folding, rebuilds and erasures of this instance. */
 	#queue: Promise<unknown> = Promise.resolve();
 
@@ -152,6 +159,7 @@ export class ClickHouseRollups {
 		this.#lowWater = ctx.shards.map(() => 0);
 		this.#fullScanAt = ctx.shards.map(() => this.#clock());
 		this.#zones = ctx.shards.map(() => new Map());
+		this.#waiting = ctx.shards.map(() => new Map());
 		this.#compaction = {
 			minNewRows: options.compaction?.minNewRows ?? 100_000,
 			maxAgeMs: options.compaction?.maxAgeMs ?? 3_600_000,
@@ -233,20 +241,31 @@ export class ClickHouseRollups {
 		return out?.more ?? false;
 	}
 
-	/** Units (players' events of a batch) not folded yet, counted as their distinct batches. */
+	/**
+	 * Units (players' events of a batch) ready and not folded yet, counted as their distinct batches: a batch without
+	 * its answer in the ledger (in flight, or its attempt died) is not ready until ANSWER_GRACE_MS, as the fold sees it.
+	 * Any instance answers the same (the ledger is shared), the fold lease's holder or not.
+	 */
 	async pendingBatches(): Promise<number> {
 		const now = this.#clock();
-		const counts = await Promise.all(
-			this.#ctx.shards.map(async (shard) => {
-				const rows = await queryRows<{ n: string }>(
+		const perShard = await Promise.all(
+			this.#ctx.shards.map((shard) =>
+				queryRows<{ game_id: string; batch_id: string; received: string }>(
 					shard,
-					`SELECT uniqExact(game_id, batch_id) AS n FROM (${this.#inboxSql(shard, now, false)})`,
-				);
-				return Number(rows[0]?.n ?? 0);
-			}),
+					`SELECT game_id, batch_id, min(received) AS received FROM (${this.#inboxSql(shard, now, true)})
+					GROUP BY game_id, batch_id`,
+				),
+			),
 		);
-		// A batch spans shards: its distinct count is at most the sum (close enough for a status gauge).
-		return counts.reduce((a, b) => a + b, 0);
+		const batches = new Map<string, { gameId: string; batchId: string; received: number }>();
+		for (const row of perShard.flat()) {
+			const key = `${row.game_id}\u0000${row.batch_id}`;
+			const received = Math.min(Number(row.received), batches.get(key)?.received ?? Number.POSITIVE_INFINITY);
+			batches.set(key, { gameId: row.game_id, batchId: row.batch_id, received });
+		}
+		const graceEnd = now - ANSWER_GRACE_MS;
+		const answered = await this.#ctx.batches.answered([...batches.values()].filter((b) => b.received >= graceEnd));
+		return [...batches].filter(([key, b]) => b.received < graceEnd || answered.has(key)).length;
 	}
 
 	/** The zone a game's facts are folded in (its settings' zone until something is folded). */
@@ -456,18 +475,20 @@ export class ClickHouseRollups {
 	// ---------------------------------------------------------------------------------------------------- folding
 
 	/**
-	 * The units of this shard that are ready and not folded: `unanswered` also lists those still waiting for their
-	 * batch's answer (an erasure must wait for them too). `where` narrows the events read.
+	 * The units of this shard not folded: all of them with `unanswered`, (an erasure must wait for those still waiting
+	 * for their batch's answer too), else without the batches known to wait for their answer (past ANSWER_GRACE_MS
+	 * they are taken anyway). `where` narrows the events read.
 	 */
 	#inboxSql(shard: ClickHouseShard, now: number, unanswered: boolean, where = "1"): string {
 		const low = this.#lowWater[shard.index] ?? 0;
-		// An answer is stored by the last attempt of its batch, after every attempt that inserted rows (a later
-		// received_at, give or take the instances' clocks): answers before the scan's start less SETTLE_MS are not read.
-		const ready = unanswered
-			? "1"
-			: `((game_id, batch_id) IN (SELECT game_id, batch_id FROM ${this.#ctx.tables.batches}
-					WHERE received_at >= ${sqlInt(low - SETTLE_MS)})
-				OR received_at < ${sqlInt(now - ANSWER_GRACE_MS)})`;
+		const waiting = unanswered ? [] : [...this.#waiting[shard.index]!.keys()];
+		const ready =
+			waiting.length === 0
+				? "1"
+				: `((game_id, batch_id) NOT IN (${waiting
+						.map((key) => key.split("\u0000").map(sqlString).join(", "))
+						.map((pair) => `(${pair})`)
+						.join(", ")}) OR received_at < ${sqlInt(now - ANSWER_GRACE_MS)})`;
 		return `SELECT game_id, batch_id, user_id, any(received_at) AS received, count() AS n
 			FROM ${this.#ctx.tables.eventsLocal}
 			WHERE received_at >= ${sqlInt(low)} AND ${where} AND ${ready}
@@ -486,15 +507,18 @@ export class ClickHouseRollups {
 			this.#fullScanAt[index] = now;
 			this.#lowWater[index] = Math.min(this.#lowWater[index] ?? 0, now - ANSWER_GRACE_MS - 300_000);
 		}
-		const perShard = await Promise.all(
+		await this.#recheckWaiting(now);
+		const read = await Promise.all(
 			this.#ctx.shards.map((shard) =>
 				queryRows<UnitRow>(
 					shard,
 					`${this.#inboxSql(shard, now, false)} ORDER BY received, game_id, batch_id, user_id
 					LIMIT ${STEP_UNITS}`,
+					LARGE_QUERY,
 				),
 			),
 		);
+		const perShard = await this.#answeredUnits(read, now);
 		// A game whose zone changed is refolded from scratch first (its facts would mix two zones' days): the games with
 		// new units, and every game with stored settings (a zone changes without new events too).
 		const zones = new Map((await this.#ctx.listSettings()).map((s) => [s.gameId, s.timeZone]));
@@ -524,7 +548,7 @@ export class ClickHouseRollups {
 					taken.push(row);
 					count += Number(row.n);
 				}
-				const left = taken.length < rows.length || rows.length === STEP_UNITS;
+				const left = taken.length < rows.length || read[index]!.length === STEP_UNITS;
 				if (left) more = true;
 				if (taken.length > 0) {
 					// (`events += await …` would read `events` before the other shard's fold added to it.)
@@ -538,6 +562,48 @@ export class ClickHouseRollups {
 		);
 		this.#folded += events;
 		return { events, batches: batches.size, units, more };
+	}
+
+	/**
+	 * The units whose batch is answered in the ledger (one statement for every shard's batches), or past the grace;
+	 * the others' batches join the shard's waiting list.
+	 */
+	async #answeredUnits(read: UnitRow[][], now: number): Promise<UnitRow[][]> {
+		const graceEnd = now - ANSWER_GRACE_MS;
+		const asked = new Map<string, { gameId: string; batchId: string }>();
+		for (const rows of read) {
+			for (const row of rows) {
+				if (Number(row.received) < graceEnd) continue;
+				asked.set(`${row.game_id}\u0000${row.batch_id}`, { gameId: row.game_id, batchId: row.batch_id });
+			}
+		}
+		const answered = await this.#ctx.batches.answered([...asked.values()]);
+		return read.map((rows, index) =>
+			rows.filter((row) => {
+				const key = `${row.game_id}\u0000${row.batch_id}`;
+				if (Number(row.received) < graceEnd || answered.has(key)) return true;
+				const waiting = this.#waiting[index]!;
+				waiting.set(key, Math.min(waiting.get(key) ?? Number.POSITIVE_INFINITY, Number(row.received)));
+				return false;
+			}),
+		);
+	}
+
+	/** Batches of the waiting lists that are answered now, or past the grace, leave the lists. */
+	async #recheckWaiting(now: number): Promise<void> {
+		const keys = new Set(this.#waiting.flatMap((waiting) => [...waiting.keys()]));
+		if (keys.size === 0) return;
+		const answered = await this.#ctx.batches.answered(
+			[...keys].map((key) => {
+				const [gameId, batchId] = key.split("\u0000") as [string, string];
+				return { gameId, batchId };
+			}),
+		);
+		for (const waiting of this.#waiting) {
+			for (const [key, received] of waiting) {
+				if (answered.has(key) || received < now - ANSWER_GRACE_MS) waiting.delete(key);
+			}
+		}
 	}
 
 	/** Reads the units' events, folds each unit and inserts the facts with the units' markers in one insert. */

@@ -16,11 +16,9 @@
 //   local primary-key lookup. user_id is the player's pseudonym (random, so players spread evenly); game_id in the key
 //   keeps one game's player N and another's apart. Server-level events (user_id 0) of a game all go to one shard: a
 //   small share of a game's events.
-// - batches_local / batches: the stored answer of each batch (idempotency), ReplacingMergeTree ORDER BY
-//   (game_id, batch_id), partitioned by the month it arrived (pruning deletes old months' rows). The ingest writes an
-//   answer to the shard of its batch's first player (no extra routing query) and reads answers from every shard, so
-//   any shard is right; the Distributed table's key, cityHash64(game_id, batch_id), places what is inserted through it
-//   (the migration's copy).
+// - batches_local / batches: where the answers of batches were stored before they moved to the batch ledger in the
+//   metadata store (PostgreSQL `batches`, beside the claims: a one-row ClickHouse part per batch saved). Still made,
+//   so a database of an older version opens as it was; nothing writes or reads them any more.
 // Without a cluster (one shard) the Distributed tables are not made and reads use the local tables ({@link tableNames}).
 //
 // Other modules add tables through the same runner: pass their migrations to migrateClickHouse (openClickHouseEvents
@@ -47,14 +45,12 @@ export interface ClickHouseMigration {
 	statements(context: SchemaContext): string[];
 }
 
-/** The names queries use: `events`/`batches` read every shard (the local tables when there is one shard). */
+/** The names queries use: `events` reads every shard (the local tables when there is one shard). */
 export interface TableNames {
 	/** This shard's events (for inserts, lookups by key and mutations). */
 	eventsLocal: string;
 	/** Every shard's events (Distributed), or the local table without a cluster. */
 	events: string;
-	batchesLocal: string;
-	batches: string;
 }
 
 /** Fully qualified table names for `target`. */
@@ -64,8 +60,6 @@ export function tableNames(target: Pick<ClickHouseTarget, "database" | "cluster"
 	return {
 		eventsLocal: `${db}.events_local`,
 		events: distributed ? `${db}.events` : `${db}.events_local`,
-		batchesLocal: `${db}.batches_local`,
-		batches: distributed ? `${db}.batches` : `${db}.batches_local`,
 	};
 }
 

@@ -16,7 +16,7 @@ import { openSqliteStore } from "../sqlite/sqlite-store.js";
 import { DEFAULT_GAME_SETTINGS, type GameSettings, type Store } from "../types.js";
 import { queryRows } from "./client.js";
 import type { ClickHouseEventStore, ClickHouseTestHooks } from "./events-store.js";
-import type { LeaseStore } from "../contracts.js";
+import type { BatchClaim, BatchLedger, LeaseStore, StoredBatchAnswer } from "../contracts.js";
 import { openClickHouseEvents } from "./index.js";
 import { SETTLE_MS, type CompactionOptions } from "./rollups.js";
 import { clickHouseWarehouse } from "./warehouse.js";
@@ -244,19 +244,56 @@ async function openClickHouse(
 		timeZone: zones[gameId] ?? "UTC",
 		rawRetentionDays: 30,
 	});
-	const claims = new MemoryLeases();
+	let ledger = ledgers.get(db);
+	if (!ledger) ledgers.set(db, (ledger = new MemoryBatchLedger()));
 	const clickhouse = await openClickHouseEvents({
 		url: ch.eventsUrl(db),
 		players: keyring,
 		settings,
 		listSettings: async () => Promise.all(Object.keys(zones).map(settings)),
-		claimBatch: (game, batch, holder, ttl) => claims.acquire(`${game}:${batch}`, holder, Date.now(), Date.now() + ttl),
-		releaseBatch: (game, batch, holder) => claims.release(`${game}:${batch}`, holder),
+		batches: ledger,
 		warehouse: clickHouseWarehouse({ leases: extra.leases, compaction: extra.compaction, clock: extra.clock }),
 		testHooks: extra.testHooks,
 	});
 	cleanup.push(() => clickhouse.close());
 	return clickhouse;
+}
+
+/** The batch ledger of each database: the instances of a test share it, as they share the metadata store's. */
+const ledgers = new Map<string, MemoryBatchLedger>();
+
+/**
+ * The batch ledger in memory, as PostgreSQL's behaves (server/store/postgres/batch-ledger.ts, tested against
+ * PostgreSQL by the event store's tests): these tests are about folding, in one process.
+ */
+class MemoryBatchLedger implements BatchLedger {
+	readonly #rows = new Map<string, { holder?: string; until?: number; answer?: StoredBatchAnswer }>();
+	async claim(gameId: string, batchId: string, holder: string, now: number, until: number): Promise<BatchClaim> {
+		const key = `${gameId}\u0000${batchId}`;
+		const row = this.#rows.get(key);
+		if (row?.answer) return { claimed: false, answer: row.answer };
+		if (row && row.until! > now && row.holder !== holder) return { claimed: false };
+		this.#rows.set(key, { holder, until });
+		return { claimed: true };
+	}
+	async answer(gameId: string, batchId: string, answer: StoredBatchAnswer): Promise<void> {
+		const key = `${gameId}\u0000${batchId}`;
+		if (!this.#rows.get(key)?.answer) this.#rows.set(key, { answer });
+	}
+	async release(gameId: string, batchId: string, holder: string): Promise<void> {
+		const key = `${gameId}\u0000${batchId}`;
+		const row = this.#rows.get(key);
+		if (row && !row.answer && row.holder === holder) this.#rows.delete(key);
+	}
+	async answered(batches: readonly { gameId: string; batchId: string }[]): Promise<Set<string>> {
+		const keys = batches.map((b) => `${b.gameId}\u0000${b.batchId}`);
+		return new Set(keys.filter((key) => this.#rows.get(key)?.answer));
+	}
+	async prune(receivedBefore: number, limit: number): Promise<number> {
+		const old = [...this.#rows].filter(([, row]) => row.answer && row.answer.receivedAt < receivedBefore);
+		for (const [key] of old.slice(0, limit)) this.#rows.delete(key);
+		return Math.min(limit, old.length);
+	}
 }
 
 /** Leases in memory (one process: the tests' instances share it as instances share the metadata store's). */
@@ -662,11 +699,15 @@ describe.skipIf(!serviceRequired("clickhouse"))("ClickHouse warehouse (2 shards)
 		const now = Date.now();
 		await expect(crashing.ingestBatch("g3", batches[0]!, now)).rejects.toThrow("crash before the answer");
 		expect((await pair.clickhouse.warehouse.catchUp()).events).toBe(0);
-		// The SDK's retry: nothing new stored, the answer is; now the rows are folded, once.
+		// Not pending either (not ready), on any instance: the answer's place, the ledger, is shared.
+		expect((await crashing.warehouse.status()).pendingBatches).toBe(0);
+		// The SDK's retry: nothing new stored, the answer is; now the rows are pending, then folded, once.
 		const first = new Set(batches[0]!.events.map((e) => e.id));
 		const retried = await pair.clickhouse.ingestBatch("g3", batches[0]!, now + 1000);
 		expect(retried.result.duplicates).toBe(batches[0]!.events.length);
+		expect((await crashing.warehouse.status()).pendingBatches).toBe(1);
 		expect((await pair.clickhouse.warehouse.catchUp()).events).toBe(first.size);
+		expect((await crashing.warehouse.status()).pendingBatches).toBe(0);
 		await pair.sqlite.ingestBatch("g3", batches[0]!, now);
 		// The rest, folded by two instances at once that share the fold lease.
 		const leases = new MemoryLeases();

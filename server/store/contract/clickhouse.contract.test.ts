@@ -1,38 +1,52 @@
 // The event store contract on the scale path's event engine: two real ClickHouse 18.16 shards (one cluster), with the
-// warehouse (rollups, metric queries, experiment units), a fresh database per group of cases. The metadata half the
-// suite needs (games, settings, batch claims, consent records) is SQLite in memory here: its own contract runs on
-// PostgreSQL in postgres.contract.test.ts.
+// warehouse (rollups, metric queries, experiment units), a fresh database per group of cases. The batch ledger (claims
+// and answers) is PostgreSQL's, as on the scale path, a database of its own per group. The rest of the metadata half
+// the suite needs (games, settings, consent records) is SQLite in memory here: its own contract runs on PostgreSQL in
+// postgres.contract.test.ts.
 import { randomBytes } from "node:crypto";
 import { afterAll, beforeAll, describe } from "vitest";
 import { consentSealer } from "../../privacy/consent-records.js";
 import { PlayerKeyring } from "../../privacy/player-keys.js";
-import { serviceRequired, startClickHouse, type ClickHouseService } from "../../testing/services.js";
+import {
+	serviceRequired,
+	startClickHouse,
+	startPostgres,
+	type ClickHouseService,
+	type PostgresService,
+} from "../../testing/services.js";
 import { clickHouseWarehouse, openClickHouseEvents } from "../clickhouse/index.js";
+import { PostgresBatchLedger } from "../postgres/batch-ledger.js";
+import { METADATA_MIGRATIONS } from "../postgres/metadata-migrations.js";
+import { runMigrations } from "../postgres/migrations.js";
+import { openPool } from "../postgres/pool.js";
 import { openSqliteStore } from "../sqlite/sqlite-store.js";
 import type { MetadataStore } from "../contracts.js";
 import { describeEventContract } from "./event-contract.js";
 
-const required = serviceRequired("clickhouse");
+const required = serviceRequired("clickhouse") && serviceRequired("postgres");
 let ch: ClickHouseService | undefined;
+let postgres: PostgresService | undefined;
 let database = 0;
 
 beforeAll(async () => {
-	if (required) ch = await startClickHouse({ shards: 2 });
+	if (required) [ch, postgres] = await Promise.all([startClickHouse({ shards: 2 }), startPostgres()]);
 }, 120_000);
 
 afterAll(async () => {
-	await ch?.stop();
+	await Promise.all([ch?.stop(), postgres?.stop()]);
 }, 120_000);
 
 describe.skipIf(!required)("ClickHouse (2 shards)", () => {
 	describeEventContract("clickhouse", async () => {
-		if (!ch) throw new Error("ClickHouse did not start");
+		if (!ch || !postgres) throw new Error("ClickHouse or PostgreSQL did not start");
 		const players = PlayerKeyring.open({ path: ":memory:", masterKey: randomBytes(32) });
 		const metadata: MetadataStore = openSqliteStore({ path: ":memory:", players, autoFold: false });
-		const lease = (gameId: string, batchId: string) => `batch:${gameId}:${batchId}`;
+		const name = `contract_${++database}_${process.pid}`;
+		const ledgerPool = openPool({ url: await postgres.createDatabase(name) });
 		try {
+			await runMigrations(ledgerPool, "metadata", METADATA_MIGRATIONS);
 			const events = await openClickHouseEvents({
-				url: ch.eventsUrl(`contract_${++database}_${process.pid}`),
+				url: ch.eventsUrl(name),
 				players,
 				consent: {
 					sealer: consentSealer(players),
@@ -40,9 +54,7 @@ describe.skipIf(!required)("ClickHouse (2 shards)", () => {
 				},
 				settings: (gameId) => metadata.getGameSettings(gameId),
 				listSettings: () => metadata.listGameSettings(),
-				claimBatch: (gameId, batchId, holder, ttlMs) =>
-					metadata.leases.acquire(lease(gameId, batchId), holder, Date.now(), Date.now() + ttlMs),
-				releaseBatch: (gameId, batchId, holder) => metadata.leases.release(lease(gameId, batchId), holder),
+				batches: new PostgresBatchLedger(ledgerPool),
 				// The suite folds with catchUp().
 				warehouse: clickHouseWarehouse({ autoFold: false, leases: metadata.leases }),
 			});
@@ -52,11 +64,13 @@ describe.skipIf(!required)("ClickHouse (2 shards)", () => {
 				close: async () => {
 					await events.close();
 					await metadata.close();
+					await ledgerPool.end();
 					players.close();
 				},
 			};
 		} catch (error) {
 			await metadata.close();
+			await ledgerPool.end();
 			players.close();
 			throw error;
 		}

@@ -52,11 +52,13 @@ describe.skipIf(!serviceRequired("postgres"))("PostgreSQL metadata with several 
 			const outcomes = await Promise.all(
 				pools.map((pool) => runMigrations(pool, METADATA_COMPONENT, METADATA_MIGRATIONS)),
 			);
-			expect(outcomes.map((outcome) => outcome.applied).sort()).toEqual([[], [], [1]]);
+			// Each step is applied once, by whichever instance got to it first.
+			const versions = METADATA_MIGRATIONS.map((migration) => migration.version);
+			expect(outcomes.flatMap((outcome) => outcome.applied).sort((a, b) => a - b)).toEqual(versions);
 			const { rows } = await pools[0]!.query<{ component: string; version: number }>(
 				"SELECT component, version FROM schema_versions ORDER BY component, version",
 			);
-			expect(rows).toEqual([{ component: "metadata", version: 1 }]);
+			expect(rows).toEqual(versions.map((version) => ({ component: "metadata", version })));
 			// And again, later: nothing to do.
 			expect((await runMigrations(pools[1]!, METADATA_COMPONENT, METADATA_MIGRATIONS)).applied).toEqual([]);
 		} finally {

@@ -13,7 +13,7 @@ import type { PgMigration } from "./migrations.js";
  * - definitions (experiments, flags, metrics) and adaptive weights are JSON kept as text, exactly as written: jsonb
  *   would reorder keys, and the stored text is what SQLite returns too;
  * - leases (new here; SQLite has its own since version 16): one row per job name, taken with one atomic upsert.
- * No event-side tables: batches and events live in the event store (ClickHouse).
+ * Events live in the event store (ClickHouse); the batches' answers are here since version 2 (the batch ledger).
  */
 export const METADATA_MIGRATIONS: readonly PgMigration[] = [
 	{
@@ -178,6 +178,31 @@ export const METADATA_MIGRATIONS: readonly PgMigration[] = [
 				holder text NOT NULL,
 				until bigint NOT NULL
 			);
+		`,
+	},
+	{
+		// The batch ledger (batch-ledger.ts): ClickHouse keeps the events, and the answers to the batches moved here from
+		// its batches_local, beside the claims (one row is first the claim, then the answer). Per batch that saves a
+		// ClickHouse part (each answer was a one-row insert) and a read per shard; the claim and the answer were
+		// already two statements here (a lease taken and released). The columns SQLite's batches has keep their names
+		// and meaning (`migrate --to` copies them as they are): received_at and response are NULL while a claim stands.
+		version: 2,
+		name: "batch ledger",
+		up: `
+			CREATE TABLE batches (
+				game_id text COLLATE "C" NOT NULL,
+				batch_id text COLLATE "C" NOT NULL,
+				received_at bigint,
+				response text,
+				fingerprint text,
+				holder text,
+				until bigint,
+				PRIMARY KEY (game_id, batch_id),
+				CHECK ((response IS NULL) = (received_at IS NULL)),
+				CHECK (response IS NOT NULL OR (holder IS NOT NULL AND until IS NOT NULL))
+			);
+			CREATE INDEX batches_answered ON batches (received_at) WHERE response IS NOT NULL;
+			CREATE INDEX batches_claimed ON batches (until) WHERE response IS NULL;
 		`,
 	},
 ];

@@ -9,6 +9,7 @@ import type { AccessStore } from "../../domain/access.js";
 import type { AllocationStore } from "../../domain/allocation.js";
 import type { ExperimentStatus } from "../../domain/experiments.js";
 import type {
+	BatchLedger,
 	LeaseStore,
 	MetadataConsentStore,
 	MetadataStore,
@@ -53,6 +54,7 @@ import {
 } from "../rows.js";
 import { PostgresAccessStore } from "./access-store.js";
 import { PostgresAllocationStore } from "./allocation-store.js";
+import { PostgresBatchLedger } from "./batch-ledger.js";
 import { PostgresLeaseStore } from "./lease-store.js";
 import { PostgresMetricLibrary } from "./metric-library-store.js";
 import { advisoryXactLock, ping, transaction } from "./pool.js";
@@ -105,6 +107,8 @@ export class PostgresMetadataStore implements MetadataStore {
 	readonly access: AccessStore;
 	readonly allocation: AllocationStore;
 	readonly leases: LeaseStore;
+	/** The claims and answers of batches whose events ClickHouse stores (batch-ledger.ts). */
+	readonly batches: BatchLedger;
 	readonly predictions: PredictionStore;
 
 	constructor(pool: pg.Pool, parts: PostgresPrivacyParts, options: PostgresMetadataStoreOptions = {}) {
@@ -118,6 +122,7 @@ export class PostgresMetadataStore implements MetadataStore {
 		this.access = new PostgresAccessStore(pool);
 		this.allocation = new PostgresAllocationStore(pool);
 		this.leases = new PostgresLeaseStore(pool);
+		this.batches = new PostgresBatchLedger(pool);
 		this.predictions = parts.predictions;
 	}
 

@@ -1,0 +1,138 @@
+// The batch ledger on PostgreSQL: claims (taken once, renewed by their holder, taken over once expired, given up),
+// answers (returned by the claim that finds them, the first one kept), the fold's "which are answered", pruning, and
+// many instances claiming one batch at once: exactly one holds it.
+import type pg from "pg";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { T0 } from "../../testing/fixtures.js";
+import { serviceRequired, startPostgres, type PostgresService } from "../../testing/services.js";
+import { PostgresBatchLedger } from "./batch-ledger.js";
+import { METADATA_MIGRATIONS } from "./metadata-migrations.js";
+import { runMigrations } from "./migrations.js";
+import { openPool } from "./pool.js";
+
+const answer = (n: number, receivedAt = T0, fingerprint = `fp-${n}`) => ({
+	response: JSON.stringify({ accepted: n, duplicates: 0, rejected: [] }),
+	fingerprint,
+	receivedAt,
+});
+
+describe.skipIf(!serviceRequired("postgres"))("PostgresBatchLedger", () => {
+	let service: PostgresService;
+	const pools: pg.Pool[] = [];
+	let databases = 0;
+
+	beforeAll(async () => {
+		service = await startPostgres();
+	}, 120_000);
+
+	afterAll(async () => {
+		await Promise.all(pools.map((pool) => pool.end()));
+		await service?.stop();
+	}, 60_000);
+
+	/** A ledger on a new metadata database (`instances` ledgers with a pool each, as instances have). */
+	async function ledgers(instances = 1): Promise<PostgresBatchLedger[]> {
+		const url = await service.createDatabase(`ledger_${++databases}`);
+		const opened = Array.from({ length: instances }, () => openPool({ url }));
+		pools.push(...opened);
+		await runMigrations(opened[0]!, "metadata", METADATA_MIGRATIONS);
+		return opened.map((pool) => new PostgresBatchLedger(pool));
+	}
+
+	it("claims a new batch once; its holder renews it, another waits until it expires", async () => {
+		const [ledger] = await ledgers();
+		expect(await ledger!.claim("g1", "b1", "h1", T0, T0 + 1000)).toEqual({ claimed: true });
+		expect(await ledger!.claim("g1", "b1", "h2", T0 + 10, T0 + 1010)).toEqual({ claimed: false });
+		// A renewal by the holder moves the expiry.
+		expect(await ledger!.claim("g1", "b1", "h1", T0 + 500, T0 + 2000)).toEqual({ claimed: true });
+		expect(await ledger!.claim("g1", "b1", "h2", T0 + 1500, T0 + 2500)).toEqual({ claimed: false });
+		// Held up to, not at, its expiry: then another takes it over.
+		expect(await ledger!.claim("g1", "b1", "h2", T0 + 2000, T0 + 3000)).toEqual({ claimed: true });
+		expect(await ledger!.claim("g1", "b1", "h1", T0 + 2100, T0 + 3100)).toEqual({ claimed: false });
+		// Another game's batch of the same id is its own.
+		expect(await ledger!.claim("g2", "b1", "h1", T0, T0 + 1000)).toEqual({ claimed: true });
+	});
+
+	it("gives the stored answer to every later claim, whoever asks; the first answer stays", async () => {
+		const [ledger] = await ledgers();
+		expect(await ledger!.claim("g1", "b1", "h1", T0, T0 + 1000)).toEqual({ claimed: true });
+		await ledger!.answer("g1", "b1", answer(3));
+		expect(await ledger!.claim("g1", "b1", "h1", T0 + 1, T0 + 1001)).toEqual({ claimed: false, answer: answer(3) });
+		// Long after any claim would have expired: still the answer.
+		expect(await ledger!.claim("g1", "b1", "h9", T0 + 10 ** 9, T0 + 10 ** 9 + 1)).toEqual({
+			claimed: false,
+			answer: answer(3),
+		});
+		await ledger!.answer("g1", "b1", answer(5, T0 + 7));
+		expect((await ledger!.claim("g1", "b1", "h2", T0, T0 + 1)).answer).toEqual(answer(3));
+		// No fingerprint is '' both ways (stored NULL, as SQLite's batches has it); an answer without a claim row is kept.
+		await ledger!.answer("g1", "b2", answer(1, T0, ""));
+		expect(await ledger!.claim("g1", "b2", "h1", T0, T0 + 1)).toEqual({ claimed: false, answer: answer(1, T0, "") });
+	});
+
+	it("frees a failed attempt's claim for its holder only, never an answer", async () => {
+		const [ledger] = await ledgers();
+		await ledger!.claim("g1", "b1", "h1", T0, T0 + 60_000);
+		await ledger!.release("g1", "b1", "h2");
+		expect(await ledger!.claim("g1", "b1", "h2", T0 + 1, T0 + 60_001)).toEqual({ claimed: false });
+		await ledger!.release("g1", "b1", "h1");
+		expect(await ledger!.claim("g1", "b1", "h2", T0 + 2, T0 + 60_002)).toEqual({ claimed: true });
+		await ledger!.answer("g1", "b1", answer(2));
+		await ledger!.release("g1", "b1", "h2");
+		expect((await ledger!.claim("g1", "b1", "h3", T0 + 3, T0 + 4)).answer).toEqual(answer(2));
+	});
+
+	it("tells which batches are answered (claims in progress are not)", async () => {
+		const [ledger] = await ledgers();
+		await ledger!.claim("g1", "claimed", "h1", T0, T0 + 60_000);
+		await ledger!.claim("g1", "answered", "h1", T0, T0 + 60_000);
+		await ledger!.answer("g1", "answered", answer(1));
+		await ledger!.answer("g2", "answered", answer(1));
+		const keys = [
+			{ gameId: "g1", batchId: "claimed" },
+			{ gameId: "g1", batchId: "answered" },
+			{ gameId: "g2", batchId: "answered" },
+			{ gameId: "g2", batchId: "unknown" },
+			{ gameId: "g3", batchId: "answered" },
+		];
+		expect(await ledger!.answered(keys)).toEqual(new Set(["g1\u0000answered", "g2\u0000answered"]));
+		expect(await ledger!.answered([])).toEqual(new Set());
+	});
+
+	it("prunes the oldest answers first, up to a limit, then claims that expired unanswered", async () => {
+		const [ledger] = await ledgers();
+		for (let i = 0; i < 5; i++) await ledger!.answer("g1", `b${i}`, answer(i, T0 + i * 1000));
+		// A claim whose attempt died (expired at T0 + 500) and one still live.
+		await ledger!.claim("g1", "dead", "h1", T0, T0 + 500);
+		await ledger!.claim("g1", "live", "h1", T0, T0 + 10 ** 9);
+		expect(await ledger!.prune(T0 + 3500, 2)).toBe(2);
+		expect(await ledger!.answered([0, 1, 2].map((i) => ({ gameId: "g1", batchId: `b${i}` })))).toEqual(
+			new Set(["g1\u0000b2"]),
+		);
+		// The dead claim still holds at T0 + 400; the next prune takes the last old answers, then the dead claim (only
+		// answers are counted).
+		expect(await ledger!.claim("g1", "dead", "h2", T0 + 400, T0 + 450)).toEqual({ claimed: false });
+		expect(await ledger!.prune(T0 + 3500, 10)).toBe(2);
+		expect(await ledger!.prune(T0 + 3500, 10)).toBe(0);
+		const { rows } = await pools.at(-1)!.query<{ batch_id: string }>("SELECT batch_id FROM batches ORDER BY batch_id");
+		expect(rows.map((row) => row.batch_id)).toEqual(["b4", "live"]);
+		expect(await ledger!.prune(T0 + 10_000, 0)).toBe(0);
+	});
+
+	it("lets exactly one of many instances claim a batch at once, and every one after sees its answer", async () => {
+		const instances = await ledgers(4);
+		for (let round = 0; round < 10; round++) {
+			const batchId = `b${round}`;
+			const claims = await Promise.all(
+				Array.from({ length: 12 }, (_, i) =>
+					instances[i % instances.length]!.claim("g1", batchId, `h${i}`, T0, T0 + 60_000),
+				),
+			);
+			const winners = claims.flatMap((claim, i) => (claim.claimed ? [i] : []));
+			expect(winners).toHaveLength(1);
+			await instances[winners[0]! % instances.length]!.answer("g1", batchId, answer(round));
+			const after = await Promise.all(instances.map((ledger) => ledger.claim("g1", batchId, "late", T0, T0 + 1)));
+			for (const claim of after) expect(claim).toEqual({ claimed: false, answer: answer(round) });
+		}
+	});
+});
