@@ -135,6 +135,17 @@ describe.skipIf(!serviceRequired("postgres"))("PostgresConsentStore", () => {
 		expect(await consent.summary("g2")).toEqual({ tallies: [], players: [] });
 	});
 
+	it("stores and counts a new record given twice in one call once, with the first one's tally", async () => {
+		const twice = await record("c-9", 42);
+		expect(await consent.appendRecords([twice, await record("c-8", 43, TALLY_NO), { ...twice, tally: TALLY_NO }])).toBe(
+			2,
+		);
+		expect((await consent.summary("g1")).tallies).toEqual([
+			{ policyVersion: "1", ...TALLY_NO, records: 1 },
+			{ policyVersion: "1", ...TALLY_YES, records: 1 },
+		]);
+	});
+
 	it("refuses a record naming no player", async () => {
 		await expect(consent.appendRecords([{ ...(await record("c-1", 42)), userId: 0 }])).rejects.toThrow(RangeError);
 		expect(await consent.summary("g1")).toEqual({ tallies: [], players: [] });

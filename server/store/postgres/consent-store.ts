@@ -7,7 +7,7 @@ import type pg from "pg";
 import type { ConsentPolicyRecord, ConsentRecordRow, ConsentTallyRow } from "../../domain/consent.js";
 import type { AsyncPlayerPseudonyms } from "../../domain/players.js";
 import type { ConsentRecordInsert, MetadataConsentStore } from "../contracts.js";
-import { advisoryXactLock, transaction } from "./pool.js";
+import { advisoryXactLock, statement, transaction } from "./pool.js";
 import {
 	CONSENT_POLICY_COLUMNS,
 	CONSENT_RECORD_COLUMNS,
@@ -128,13 +128,15 @@ export class PostgresConsentStore implements MetadataConsentStore {
 	}
 
 	/**
-	 * Inserts the records whose (game, event id) is new and counts exactly those in their tallies, in one
-	 * transaction. Why a record is counted once even when two instances append it at the same moment: the INSERT's
-	 * `ON CONFLICT DO NOTHING … RETURNING` returns only the rows this transaction inserted; a concurrent insert of the
-	 * same key waits for the first transaction to end and then inserts (and returns) nothing. The tally increments
-	 * follow from what was returned, in the same transaction, so they commit or roll back with the records.
-	 * Records and tallies are written in key order, so two appenders of overlapping sets lock rows in the same
-	 * order and do not deadlock (a deadlock would still be retried by the transaction helper).
+	 * Inserts the records whose (game, event id) is new and counts exactly those in their tallies, in one statement
+	 * per 1,000 records (its own transaction: records and tallies commit together; no BEGIN and COMMIT round trips).
+	 * Why a record is counted once even when two instances append it at the same moment: the INSERT's `ON CONFLICT DO
+	 * NOTHING … RETURNING` returns only the rows this statement inserted; a concurrent insert of the same key waits
+	 * for the first statement to end and then inserts (and returns) nothing. The tally increments are computed from
+	 * what was returned, in the same statement. A record given twice in one call is inserted once and counted once,
+	 * with the first one's tally (the insert takes the rows in input order). Records and tallies are written in key
+	 * order, so two appenders of overlapping sets lock rows in the same order and do not deadlock (a deadlock would
+	 * still be retried).
 	 */
 	async appendRecords(records: readonly ConsentRecordInsert[]): Promise<number> {
 		if (records.length === 0) return 0;
@@ -144,67 +146,58 @@ export class PostgresConsentStore implements MetadataConsentStore {
 			}
 		}
 		const sorted = [...records].sort((a, b) => compare(a.gameId, b.gameId) || compare(a.eventId, b.eventId));
-		return await transaction(this.#pool, async (client) => {
-			const inserted = new Set<string>();
-			for (let start = 0; start < sorted.length; start += APPEND_CHUNK) {
-				const chunk = sorted.slice(start, start + APPEND_CHUNK);
-				const { rows } = await client.query<{ game_id: string; event_id: string }>(
-					`INSERT INTO consent_records (${CONSENT_RECORD_COLUMNS})
+		let added = 0;
+		for (let start = 0; start < sorted.length; start += APPEND_CHUNK) {
+			const chunk = sorted.slice(start, start + APPEND_CHUNK);
+			const { rows } = await statement<{ added: number }>(
+				this.#pool,
+				`WITH input AS (
 					SELECT * FROM unnest($1::text[], $2::text[], $3::bigint[], $4::bigint[], $5::bigint[], $6::text[],
-						$7::bytea[])
+						$7::bytea[], $8::text[], $9::boolean[], $10::boolean[], $11::boolean[]) WITH ORDINALITY
+					AS i (game_id, event_id, user_id, time, received_at, policy_version, details, source, analytics,
+						experiments, personalization, n)
+				),
+				inserted AS (
+					INSERT INTO consent_records (${CONSENT_RECORD_COLUMNS})
+					SELECT game_id, event_id, user_id, time, received_at, policy_version, details FROM input ORDER BY n
 					ON CONFLICT (game_id, event_id) DO NOTHING
-					RETURNING game_id, event_id`,
-					[
-						chunk.map((r) => r.gameId),
-						chunk.map((r) => r.eventId),
-						chunk.map((r) => r.userId),
-						chunk.map((r) => r.time),
-						chunk.map((r) => r.receivedAt),
-						chunk.map((r) => r.policyVersion),
-						chunk.map((r) => Buffer.from(r.details.buffer, r.details.byteOffset, r.details.byteLength)),
-					],
-				);
-				for (const row of rows) inserted.add(recordKey(row.game_id, row.event_id));
-			}
-			// One increment per tally row (an upsert must not touch a row twice in one statement), in key order.
-			const counts = new Map<string, { record: ConsentRecordInsert; n: number }>();
-			for (const record of sorted) {
-				const key = recordKey(record.gameId, record.eventId);
-				// A record given twice in one call is inserted once: count it once.
-				if (!inserted.delete(key)) continue;
-				const t = record.tally;
-				const tallyKey = JSON.stringify([
-					record.gameId,
-					record.policyVersion,
-					t.source,
-					t.analytics,
-					t.experiments,
-					t.personalization,
-				]);
-				const entry = counts.get(tallyKey);
-				if (entry) entry.n++;
-				else counts.set(tallyKey, { record, n: 1 });
-			}
-			let added = 0;
-			for (const tallyKey of [...counts.keys()].sort()) {
-				const { record, n } = counts.get(tallyKey)!;
-				const t = record.tally;
-				await client.query(
-					`INSERT INTO consent_tallies (game_id, policy_version, source, analytics, experiments, personalization,
+					RETURNING game_id, event_id
+				),
+				counted AS (
+					SELECT i.game_id, i.policy_version, i.source, i.analytics, i.experiments, i.personalization,
+						count(*) AS records
+					FROM inserted r
+					JOIN (SELECT DISTINCT ON (game_id, event_id) * FROM input ORDER BY game_id, event_id, n) i
+						ON i.game_id = r.game_id AND i.event_id = r.event_id
+					GROUP BY 1, 2, 3, 4, 5, 6
+				),
+				tallied AS (
+					INSERT INTO consent_tallies (game_id, policy_version, source, analytics, experiments, personalization,
 						records)
-					VALUES ($1, $2, $3, $4, $5, $6, $7)
+					SELECT * FROM counted ORDER BY 1, 2, 3, 4, 5, 6
 					ON CONFLICT (game_id, policy_version, source, analytics, experiments, personalization)
-					DO UPDATE SET records = consent_tallies.records + excluded.records`,
-					[record.gameId, record.policyVersion, t.source, t.analytics, t.experiments, t.personalization, n],
-				);
-				added += n;
-			}
-			return added;
-		});
+					DO UPDATE SET records = consent_tallies.records + excluded.records
+				)
+				SELECT coalesce(sum(records), 0)::int AS added FROM counted`,
+				[
+					chunk.map((r) => r.gameId),
+					chunk.map((r) => r.eventId),
+					chunk.map((r) => r.userId),
+					chunk.map((r) => r.time),
+					chunk.map((r) => r.receivedAt),
+					chunk.map((r) => r.policyVersion),
+					chunk.map((r) => Buffer.from(r.details.buffer, r.details.byteOffset, r.details.byteLength)),
+					chunk.map((r) => r.tally.source),
+					chunk.map((r) => r.tally.analytics),
+					chunk.map((r) => r.tally.experiments),
+					chunk.map((r) => r.tally.personalization),
+				],
+			);
+			added += rows[0]?.added ?? 0;
+		}
+		return added;
 	}
 }
-
-const recordKey = (gameId: string, eventId: string) => `${gameId}\0${eventId}`;
 
 /** Byte order of UTF-16 code units, as the "C" collation orders ASCII ids (event ids are ASCII). */
 function compare(a: string, b: string): number {
