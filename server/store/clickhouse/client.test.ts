@@ -40,6 +40,26 @@ describe.skipIf(!serviceRequired("clickhouse"))("InsertGroups (group commit)", (
 		expect(Number(count!.n)).toBe(41);
 	});
 
+	it("lingers when asked: rows handed over during the linger go in the first insert", async () => {
+		inserts.length = 0;
+		const groups = new InsertGroups();
+		// A mark of this run's rows (the table is shared with earlier runs).
+		const mark = Date.now();
+		const row = (k: string) => ({ k, n: mark });
+		const first = groups.insert(shard, table, [row("l1")], 50);
+		await new Promise((resolve) => setTimeout(resolve, 20));
+		const second = groups.insert(shard, table, [row("l2"), row("l3")]);
+		await Promise.all([first, second]);
+		expect(inserts).toEqual([3]);
+		// Without a linger, a request made after the insert left goes in an insert of its own.
+		const third = groups.insert(shard, table, [row("l4")]);
+		await new Promise((resolve) => setTimeout(resolve, 20));
+		await Promise.all([third, groups.insert(shard, table, [row("l5")])]);
+		expect(inserts.length).toBeGreaterThanOrEqual(2);
+		const [count] = await queryRows<{ c: string }>(shard, `SELECT count() AS c FROM ${table} WHERE n = ${mark}`);
+		expect(Number(count!.c)).toBe(5);
+	});
+
 	it("closes a group at maxRows, and a failed insert rejects only the requests it carried", async () => {
 		inserts.length = 0;
 		const groups = new InsertGroups(5);

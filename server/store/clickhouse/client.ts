@@ -145,9 +145,10 @@ export async function insertRows(shard: ClickHouseShard, table: string, rows: re
 
 /**
  * Group commit for inserts: rows handed to one table of one shard while an insert into it is on its way wait and go
- * together in the next insert, which starts as soon as that one returns. An idle table inserts at once (no timer, no
- * added latency); under concurrent requests each insert carries many of them, so the shard writes fewer, larger parts
- * (ClickHouse's own advice: few large inserts) and spends less per row. Each caller's promise settles with the insert
+ * together in the next insert, which starts as soon as that one returns. An idle table inserts at once, unless the
+ * caller asks it to linger (`lingerMs`: it knows more rows are coming, e.g. other batches in flight): then the first
+ * insert waits that long for them. Under concurrent requests each insert carries many of them, so the shard writes
+ * fewer, larger parts (ClickHouse's own advice: few large inserts) and spends less per row. Each caller's promise settles with the insert
  * that carried its rows: resolved once they are written and visible, rejected with that insert's error (nothing of a
  * failed insert is answered as stored; the callers' retries find what was written, as after any failed insert).
  *
@@ -165,7 +166,7 @@ export class InsertGroups {
 		this.#maxRows = maxRows;
 	}
 
-	insert(shard: ClickHouseShard, table: string, rows: readonly object[]): Promise<void> {
+	insert(shard: ClickHouseShard, table: string, rows: readonly object[], lingerMs = 0): Promise<void> {
 		if (rows.length === 0) return Promise.resolve();
 		const key = `${shard.index}\u0000${table}`;
 		let state = this.#tables.get(key);
@@ -177,7 +178,7 @@ export class InsertGroups {
 			}
 			for (const row of rows) group.rows.push(row);
 			group.settle.push({ resolve, reject });
-			if (!state.busy) void this.#drain(shard, table, key, state);
+			if (!state.busy) void this.#drain(shard, table, key, state, lingerMs);
 		});
 	}
 
@@ -186,9 +187,11 @@ export class InsertGroups {
 		table: string,
 		key: string,
 		state: { waiting: InsertGroup[]; busy: boolean },
+		lingerMs: number,
 	): Promise<void> {
 		state.busy = true;
 		try {
+			if (lingerMs > 0) await new Promise((resolve) => setTimeout(resolve, lingerMs));
 			for (let group = state.waiting.shift(); group; group = state.waiting.shift()) {
 				try {
 					await insertRows(shard, table, group.rows);

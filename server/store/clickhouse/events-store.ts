@@ -77,6 +77,13 @@ const DEFAULT_CLAIM_TTL_MS = 60_000;
  * an hour). When full the map is emptied: batches then ask ClickHouse again until their players are known.
  */
 const ROUTES_CACHED = 250_000;
+/**
+ * How long a batch's events insert waits for other batches' rows when other batches are being stored on this instance
+ * (InsertGroups' linger): they then share one insert per shard. Measured (bench scale, 4 clients, 500-event batches):
+ * 16,188 → 19,411 events/s on one server and 10,523 → 12,853 on two shards at 8 ms, with less ClickHouse CPU per event
+ * and lower latency (the machine's two cores were saturated; fewer parts cost less to write, merge and look up).
+ */
+const INSERT_LINGER_MS = 10;
 /** Retry-After of a batch another instance is storing, or of an unreachable shard. */
 const RETRY_AFTER_SECONDS = 2;
 /** Longest wait for a shard's mutations (an erasure) to finish. */
@@ -233,6 +240,8 @@ export class ClickHouseEventStore implements EventStore {
 	 * known players is routed without asking ClickHouse. Bounded: emptied when full (the next batches ask again).
 	 */
 	readonly #routes = new Map<string, number>();
+	/** Batches being stored by this instance now (their inserts linger for each other when there are several). */
+	#storing = 0;
 	#closed = false;
 
 	constructor(options: ClickHouseEventStoreOptions) {
@@ -292,12 +301,15 @@ export class ClickHouseEventStore implements EventStore {
 			if (answer) return replayOf(answer, batch);
 			claim.at = Date.now();
 		}
+		this.#storing++;
 		try {
 			return await this.#store(gameId, batch, receivedAt, claim);
 		} catch (error) {
 			// A failed batch is retried soon (503): its claim is free before the answer says so.
 			await this.#release(gameId, batch.batchId, holder);
 			throw error;
+		} finally {
+			this.#storing--;
 		}
 	}
 
@@ -420,10 +432,12 @@ export class ClickHouseEventStore implements EventStore {
 				props: props.get(event) ?? JSON.stringify(event.props),
 			});
 		}
+		// Other batches in flight here will want the same shards soon: their rows join this insert (group commit).
+		const linger = this.#storing > 1 ? INSERT_LINGER_MS : 0;
 		await Promise.all(
 			[...byShard].map(([index, rows]) =>
 				this.#on(this.#shards[index]!, "storing events", (shard) =>
-					this.#inserts.insert(shard, this.#tables.eventsLocal, rows),
+					this.#inserts.insert(shard, this.#tables.eventsLocal, rows, linger),
 				),
 			),
 		);
