@@ -21,7 +21,7 @@ import { createErasure, ERASURE_LEASE_TTL_MS } from "./privacy/erasure.js";
 import { ERASURE_TOMBSTONE_REFRESH_MS } from "./privacy/erasure-guard.js";
 import { loadMasterKeys } from "./privacy/master-keys.js";
 import { sealSecretsAtRest } from "./auth/secrets-at-rest.js";
-import { startBatchPruning, type BatchPruning } from "./ingest/batch-pruning.js";
+import { LEDGER_IDEMPOTENCY_MS, startBatchPruning, type BatchPruning } from "./ingest/batch-pruning.js";
 import { registerRunningServer } from "./running-servers.js";
 import { JobLeases, newInstanceId } from "./shared-state/job-leases.js";
 import { openSharedRedis, type SharedRedis } from "./shared-state/redis.js";
@@ -188,12 +188,14 @@ export async function startServer(config: Config, options: StartServerOptions = 
 		});
 		// Churn, purchase, LTV, recommendations and KPI anomalies: every game with events trained once a day.
 		predictions = startPredictionJob({ store, logger, clock: Date.now, lease: predictionLease, playerKeys });
-		// The batches idempotency table keeps a batchId as long as a resend could still be accepted (batch-pruning.ts).
+		// The batches idempotency table keeps a batchId as long as a resend could still be accepted; the scale path's
+		// batch ledger (PostgreSQL), a day: its ingest dedups by event id beyond that (batch-pruning.ts).
 		batchPruning = startBatchPruning({
 			store,
 			logger,
 			clock: Date.now,
 			lease: pruningLease,
+			...(config.eventsUrl !== undefined ? { keepMs: LEDGER_IDEMPOTENCY_MS } : {}),
 		});
 		const resumed = await erasure.jobs.resume();
 		if (resumed > 0) logger.info("erasure jobs resumed", { jobs: resumed });

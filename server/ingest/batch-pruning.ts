@@ -16,6 +16,16 @@ export const BATCH_IDEMPOTENCY_DAYS = MAX_EVENT_AGE_DAYS + 7;
 export const BATCH_IDEMPOTENCY_MS = BATCH_IDEMPOTENCY_DAYS * DAY_MS;
 
 /**
+ * On the scale path the answers are rows of PostgreSQL's batch ledger, one per batch, about 470 bytes each with its
+ * indexes (measured): at 200 batches/s, 407 days would be 7 billion rows. They are kept a day there (17M rows, 8 GB at
+ * that rate). Nothing is counted twice after that: ClickHouse's ingest looks every event id up before it inserts
+ * (events-store.ts), so a batch resent later stores nothing and is answered as duplicates (`replayed: false`) rather
+ * than with its first answer. A day covers the SDK's retries (minutes), a DataStore spill sent on the next server start,
+ * and the rollup job's need (an answer marks a batch complete, for an hour at most).
+ */
+export const LEDGER_IDEMPOTENCY_MS = DAY_MS;
+
+/**
  * Leases (LeaseStore) are pruned by the same pass once they expired this long ago (a job whose holder died; and the
  * `batch:` leases older versions took per batch, before the claims moved into the batch ledger, whose claims that died
  * unanswered go with its answers). An expired lease is free whether its row is there or not, so the margin only has to
