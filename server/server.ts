@@ -21,7 +21,7 @@ import { createErasure, ERASURE_LEASE_TTL_MS } from "./privacy/erasure.js";
 import { ERASURE_TOMBSTONE_REFRESH_MS } from "./privacy/erasure-guard.js";
 import { loadMasterKeys } from "./privacy/master-keys.js";
 import { sealSecretsAtRest } from "./auth/secrets-at-rest.js";
-import { LEDGER_IDEMPOTENCY_MS, startBatchPruning, type BatchPruning } from "./ingest/batch-pruning.js";
+import { batchIdempotencyMs, startBatchPruning, type BatchPruning } from "./ingest/batch-pruning.js";
 import { registerRunningServer } from "./running-servers.js";
 import { JobLeases, newInstanceId } from "./shared-state/job-leases.js";
 import { openSharedRedis, type SharedRedis } from "./shared-state/redis.js";
@@ -195,7 +195,7 @@ export async function startServer(config: Config, options: StartServerOptions = 
 			logger,
 			clock: Date.now,
 			lease: pruningLease,
-			...(config.eventsUrl !== undefined ? { keepMs: LEDGER_IDEMPOTENCY_MS } : {}),
+			keepMs: batchIdempotencyMs(config),
 		});
 		const resumed = await erasure.jobs.resume();
 		if (resumed > 0) logger.info("erasure jobs resumed", { jobs: resumed });

@@ -6,6 +6,7 @@ import { createTestApp, type TestApp } from "../testing/test-app.js";
 import {
 	BATCH_IDEMPOTENCY_DAYS,
 	BATCH_IDEMPOTENCY_MS,
+	batchIdempotencyMs,
 	LEASE_PRUNE_MARGIN_MS,
 	startBatchPruning,
 	type BatchPruning,
@@ -33,6 +34,13 @@ describe("the batches idempotency window", () => {
 		expect(BATCH_IDEMPOTENCY_DAYS).toBeGreaterThan(MAX_EVENT_AGE_DAYS);
 		const readme = readFileSync(join(import.meta.dirname, "..", "..", "README.md"), "utf8");
 		expect(readme).toContain(`${BATCH_IDEMPOTENCY_DAYS} days`);
+	});
+
+	it("is a day on the scale path (answers in PostgreSQL's batch ledger; ClickHouse dedups by event id), documented", () => {
+		expect(batchIdempotencyMs({})).toBe(BATCH_IDEMPOTENCY_MS);
+		expect(batchIdempotencyMs({ eventsUrl: "clickhouse://127.0.0.1:8123/vantage" })).toBe(DAY);
+		const readme = readFileSync(join(import.meta.dirname, "..", "..", "README.md"), "utf8");
+		expect(readme).toMatch(/scale path \(`VANTAGE_EVENTS_URL` set\) the answers are kept for 1 day/);
 	});
 
 	it("prunes rows older than the window on a timer; a batch within it is still answered as a replay", async () => {

@@ -25,6 +25,11 @@ export const BATCH_IDEMPOTENCY_MS = BATCH_IDEMPOTENCY_DAYS * DAY_MS;
  */
 export const LEDGER_IDEMPOTENCY_MS = DAY_MS;
 
+/** How long a deployment keeps batch answers: a day on the scale path (events in ClickHouse), else 407 days. */
+export function batchIdempotencyMs(config: { eventsUrl?: string | undefined }): number {
+	return config.eventsUrl !== undefined ? LEDGER_IDEMPOTENCY_MS : BATCH_IDEMPOTENCY_MS;
+}
+
 /**
  * Leases (LeaseStore) are pruned by the same pass once they expired this long ago (a job whose holder died; and the
  * `batch:` leases older versions took per batch, before the claims moved into the batch ledger, whose claims that died
