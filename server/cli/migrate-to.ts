@@ -509,13 +509,12 @@ async function copyMetadataTable(
 // ------------------------------------------------------------------------------------------------------ events
 
 /**
- * The shard (0-based) of each key: `cityHash64(<columns>) % shards`, asked of ClickHouse itself (the hash the
- * Distributed table routes with), so rows land where a Distributed insert would put them.
+ * The shard (0-based) of each (game, player): `cityHash64(game_id, user_id) % shards`, asked of ClickHouse itself (the
+ * hash the Distributed table routes with), so rows land where a Distributed insert would put them.
  */
 async function shardsOf(
 	shards: readonly ClickHouseShard[],
-	keys: readonly [string, string | number][],
-	second: "user_id" | "batch_id",
+	keys: readonly [string, number][],
 ): Promise<Map<string, number>> {
 	const out = new Map<string, number>();
 	if (shards.length === 1) {
@@ -525,9 +524,7 @@ async function shardsOf(
 	const distinct = [...new Map(keys.map((k) => [`${k[0]}\0${k[1]}`, k])).values()];
 	for (let i = 0; i < distinct.length; i += 2000) {
 		const slice = distinct.slice(i, i + 2000);
-		const literal = slice
-			.map(([a, b]) => `(${sqlString(a)}, ${second === "user_id" ? `toInt64(${Number(b)})` : sqlString(String(b))})`)
-			.join(", ");
+		const literal = slice.map(([a, b]) => `(${sqlString(a)}, toInt64(${Number(b)}))`).join(", ");
 		const rows = await queryRows<{ a: string; b: string; s: string | number }>(
 			shards[0]!,
 			`SELECT tupleElement(t, 1) AS a, toString(tupleElement(t, 2)) AS b,
@@ -543,7 +540,6 @@ async function shardsOf(
 async function existingKeys(
 	shard: ClickHouseShard,
 	table: string,
-	column: "id" | "batch_id",
 	gameId: string,
 	ids: readonly string[],
 ): Promise<Set<string>> {
@@ -555,7 +551,7 @@ async function existingKeys(
 			.join(", ");
 		const rows = await queryRows<{ k: string }>(
 			shard,
-			`SELECT DISTINCT ${column} AS k FROM ${table} WHERE game_id = ${sqlString(gameId)} AND ${column} IN (${list})`,
+			`SELECT DISTINCT id AS k FROM ${table} WHERE game_id = ${sqlString(gameId)} AND id IN (${list})`,
 		);
 		for (const row of rows) found.add(row.k);
 	}
@@ -579,33 +575,29 @@ async function insertByShard(
 	);
 }
 
-/** One table of the event engine to copy: where it comes from in vantage.db and how its rows find their shard. */
-interface ShardedCopy {
-	/** The progress checkpoint's name (`events.<table>`). */
+/** The raw events' copy: where they come from in vantage.db and where they go. */
+interface EventsCopy {
+	/** The progress checkpoint's name. */
 	name: string;
-	/** The SQLite table, read in (game_id, key) order. */
+	/** The SQLite table, read in (game_id, id) order. */
 	table: string;
-	/** The row's key within its game: deduplicates a chunk sent again, and orders the pages. */
-	key: "id" | "batch_id";
-	/** The second column of the sharding key (the first is game_id), as the Distributed table routes. */
-	shardBy: "user_id" | "batch_id";
-	/** The Distributed table asked which keys are there already. */
+	/** The Distributed table asked which ids are there already. */
 	distributed: string;
 	/** The shards' local table written. */
 	local: string;
 }
 
 /**
- * Copies one table to the shards, resumable: pages of `batchSize` rows in key order from the last checkpoint; each
- * row goes to the shard a Distributed insert would route it to, and a chunk after the checkpoint that is there
- * already (the run before was killed after inserting it) is skipped row by row. Returns the rows copied and skipped,
- * or null when an earlier run finished the table.
+ * Copies the raw events to the shards, resumable: pages of `batchSize` rows in (game, id) order from the last
+ * checkpoint; each row goes to the shard a Distributed insert would route it to (by game and player), and a chunk after
+ * the checkpoint that is there already (the run before was killed after inserting it) is skipped row by row. Returns
+ * the rows copied and skipped, or null when an earlier run finished the table.
  */
-async function copyToShards<R extends { game_id: string }>(
+async function copyToShards(
 	db: BetterSqlite3.Database,
 	pool: pg.Pool,
 	shards: readonly ClickHouseShard[],
-	copy: ShardedCopy,
+	copy: EventsCopy,
 	batchSize: number,
 	budget: { left: number },
 ): Promise<{ copied: number; skipped: number } | null> {
@@ -613,23 +605,25 @@ async function copyToShards<R extends { game_id: string }>(
 	if (progress.finished) return null;
 	let copied = 0;
 	let skipped = 0;
-	const keyOf = (row: R) => String((row as Record<string, unknown>)[copy.key]);
-	const shardKeyOf = (row: R) => (row as Record<string, unknown>)[copy.shardBy] as string | number;
 	for (;;) {
-		const rows = pageAfter(db, copy.table, ["game_id", copy.key], progress.lastKey, batchSize) as unknown as R[];
+		const rows = pageAfter(db, copy.table, ["game_id", "id"], progress.lastKey, batchSize) as unknown as EventRow[];
 		if (rows.length === 0) break;
 		const routes = await shardsOf(
 			shards,
-			rows.map((r) => [r.game_id, shardKeyOf(r)]),
-			copy.shardBy,
+			rows.map((r) => [r.game_id, r.user_id]),
 		);
 		const fresh: { shard: number; row: object }[] = [];
 		for (const [gameId, gameRows] of groupBy(rows, (r) => r.game_id)) {
-			const present = await existingKeys(shards[0]!, copy.distributed, copy.key, gameId, gameRows.map(keyOf));
+			const present = await existingKeys(
+				shards[0]!,
+				copy.distributed,
+				gameId,
+				gameRows.map((r) => r.id),
+			);
 			for (const row of gameRows) {
-				if (present.has(keyOf(row))) skipped++;
+				if (present.has(row.id)) skipped++;
 				else {
-					const shard = routes.get(`${row.game_id}\0${shardKeyOf(row)}`)!;
+					const shard = routes.get(`${row.game_id}\0${row.user_id}`)!;
 					fresh.push({ shard, row });
 				}
 			}
@@ -638,7 +632,7 @@ async function copyToShards<R extends { game_id: string }>(
 		copied += fresh.length;
 		spend(budget, rows.length);
 		const last = rows.at(-1)!;
-		progress = { lastKey: [last.game_id, keyOf(last)], rows: progress.rows + rows.length, finished: false };
+		progress = { lastKey: [last.game_id, last.id], rows: progress.rows + rows.length, finished: false };
 		await setProgress(pool, copy.name, progress);
 	}
 	await setProgress(pool, copy.name, { ...progress, finished: true });
@@ -656,15 +650,13 @@ async function copyEvents(
 	budget: { left: number },
 	log: (line: string) => void,
 ): Promise<number> {
-	const events = await copyToShards<EventRow>(
+	const events = await copyToShards(
 		db,
 		pool,
 		shards,
 		{
 			name: "events.events",
 			table: "events",
-			key: "id",
-			shardBy: "user_id",
 			distributed: tables.events,
 			local: `${target.database}.events_local`,
 		},
