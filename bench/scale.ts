@@ -102,6 +102,26 @@ async function settle(pid: number): Promise<void> {
 	}
 }
 
+/**
+ * Waits until the ClickHouse servers are done with the work a round left behind: no merge running on any of them and
+ * their processes under 5% of a core over half a second (at most 30 s). Each side's CPU then includes the merges of its
+ * own parts, and the next round starts on an idle machine instead of next to the previous round's merges.
+ */
+async function settleClickHouse(clients: ClickHouseClient[], marker: string): Promise<void> {
+	const deadline = Date.now() + 30_000;
+	while (Date.now() < deadline) {
+		const merging = await Promise.all(
+			clients.map(async (client) => {
+				const result = await client.query({ query: "SELECT count() AS n FROM system.merges", format: "JSONEachRow" });
+				return Number((await result.json<{ n: string }>())[0]?.n ?? 0);
+			}),
+		);
+		const before = processesCpuMs(marker);
+		await new Promise((resolve) => setTimeout(resolve, 500));
+		if (merging.every((n) => n === 0) && processesCpuMs(marker) - before < 25) return;
+	}
+}
+
 /** Runs `npm run vantage -- <args>` with `env`; its standard output, or an error with its error output. */
 async function cli(args: string[], env: Record<string, string>): Promise<string> {
 	const proc = spawn(process.execPath, ["--import", "tsx", "server/cli.ts", ...args], {
@@ -285,12 +305,14 @@ async function benchEngine(engine: Engine, dir: string, plan: Round[], clients: 
 			// The rollup job folds the round's events after their answers: its CPU (the backend's and ClickHouse's)
 			// counts for the round, and the ceiling then runs next to an idle backend.
 			await settle(pid);
+			if (deployment.raw) await settleClickHouse(deployment.raw.clients, deployment.raw.marker);
 			const cpuMs = processCpuMs(pid) - cpuBefore;
 			const chHttp = marker ? processesCpuMs(marker) - chBefore : 0;
 			const chCeilingBefore = marker ? processesCpuMs(marker) : 0;
 			const ceiling = deployment.raw
 				? await ceilingRound(deployment.raw.clients, deployment.raw.database, round, clients)
 				: undefined;
+			if (deployment.raw) await settleClickHouse(deployment.raw.clients, deployment.raw.marker);
 			const chCeiling = marker ? processesCpuMs(marker) - chCeilingBefore : 0;
 			if (r === 0) continue;
 			if (marker) {

@@ -105,17 +105,35 @@ export interface BatchLedger {
 	 * claim is still live at `now`. Claiming again with the same holder renews the claim.
 	 */
 	claim(gameId: string, batchId: string, holder: string, now: number, until: number): Promise<BatchClaim>;
-	/** Stores the batch's answer and ends the claim. The first answer stays: a later one for the batch is dropped. */
-	answer(gameId: string, batchId: string, answer: StoredBatchAnswer): Promise<void>;
+	/**
+	 * Stores the batch's answer and ends the claim. The first answer stays: a later one for the batch is dropped.
+	 * `players`: the pseudonyms whose events the batch holds; the batch then waits in {@link toFold} for the rollup job.
+	 */
+	answer(gameId: string, batchId: string, answer: StoredBatchAnswer, players?: readonly number[]): Promise<void>;
 	/** Gives up `holder`'s claim on an unanswered batch (a failed attempt), so a retry can claim it at once. */
 	release(gameId: string, batchId: string, holder: string): Promise<void>;
 	/** Which of these batches are answered: their keys, `gameId NUL batchId`. */
 	answered(batches: readonly { gameId: string; batchId: string }[]): Promise<Set<string>>;
 	/**
-	 * Deletes up to `limit` rows: answers received before `receivedBefore`, oldest first, and then claims that expired
-	 * before it unanswered (their attempt died). Returns how many answers it deleted.
+	 * Answered batches whose players were given and that are not folded yet, oldest first (at most `limit`): what the
+	 * rollup job folds next, without looking for new events in the event store.
+	 */
+	toFold(limit: number): Promise<BatchToFold[]>;
+	/** Takes batches out of {@link toFold} (their players are forgotten: the ledger keeps pseudonyms only till then). */
+	markFolded(batches: readonly { gameId: string; batchId: string }[]): Promise<void>;
+	/**
+	 * Deletes up to `limit` rows: answers received before `receivedBefore` and already folded, oldest first, and then
+	 * claims that expired before it unanswered (their attempt died). Returns how many answers it deleted.
 	 */
 	prune(receivedBefore: number, limit: number): Promise<number>;
+}
+
+/** An answered batch waiting for the rollup job: the pseudonyms of the players whose events it holds. */
+export interface BatchToFold {
+	gameId: string;
+	batchId: string;
+	receivedAt: number;
+	players: number[];
 }
 
 /** A consent record to store, with what it counts for in the tallies (the anonymous part of the choice). */

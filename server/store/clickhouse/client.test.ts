@@ -1,7 +1,15 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { serviceRequired } from "../../testing/services.js";
 import { sharedClickHouseEventsUrl } from "../../testing/shared-services.js";
-import { closeShards, command, InsertGroups, openShardClients, queryRows, type ClickHouseShard } from "./client.js";
+import {
+	closeShards,
+	command,
+	InsertGroups,
+	openShardClients,
+	queryRows,
+	sqlSet,
+	type ClickHouseShard,
+} from "./client.js";
 import { parseClickHouseUrl } from "./url.js";
 
 describe.skipIf(!serviceRequired("clickhouse"))("InsertGroups (group commit)", () => {
@@ -79,5 +87,53 @@ describe.skipIf(!serviceRequired("clickhouse"))("InsertGroups (group commit)", (
 			`SELECT k FROM ${table} WHERE k IN ('d','e','f','g','h','i','x','x2','x3') ORDER BY k`,
 		);
 		expect(keys.map((r) => r.k)).toEqual(["d", "e", "f", "g", "i"]);
+	});
+});
+
+describe.skipIf(!serviceRequired("clickhouse"))("sqlSet (IN over array literals)", () => {
+	let shard: ClickHouseShard;
+	let table: string;
+
+	beforeAll(async () => {
+		const target = parseClickHouseUrl(sharedClickHouseEventsUrl("sets", { shards: 1 }));
+		shard = openShardClients(target)[0]!;
+		await command(shard, `CREATE DATABASE IF NOT EXISTS ${target.database}`);
+		table = `${target.database}.keyed`;
+		await command(shard, `DROP TABLE IF EXISTS ${table}`);
+		await command(shard, `CREATE TABLE ${table} (g String, u Int64, id String) ENGINE = MergeTree ORDER BY (g, u, id)`);
+		await shard.client.insert({
+			table,
+			values: [
+				{ g: "a", u: -9_007_199_254_740_991, id: "it's" },
+				{ g: "a", u: 7, id: "back\\slash" },
+				{ g: "a", u: 7, id: "x" },
+				{ g: "b", u: 7, id: "x" },
+			],
+			format: "JSONEachRow",
+		});
+	});
+	afterAll(async () => {
+		if (shard) await closeShards([shard]);
+	});
+
+	it("matches strings with quotes and backslashes, any Int64, and zipped tuples; an empty set matches nothing", async () => {
+		const ids = async (where: string) =>
+			(await queryRows<{ id: string }>(shard, `SELECT id FROM ${table} WHERE ${where} ORDER BY g, u, id`)).map(
+				(row) => row.id,
+			);
+		expect(await ids(`id IN ${sqlSet([{ type: "String", values: ["it's", "back\\slash", "nope"] }])}`)).toEqual([
+			"it's",
+			"back\\slash",
+		]);
+		expect(await ids(`u IN ${sqlSet([{ type: "Int64", values: [-9_007_199_254_740_991] }])}`)).toEqual(["it's"]);
+		const tuples = sqlSet([
+			{ type: "String", values: ["a", "b"] },
+			{ type: "Int64", values: [7, 8] },
+			{ type: "String", values: ["x", "x"] },
+		]);
+		// ("a", 7, "x") only: ("b", 8, "x") is not a row, and ("b", 7, "x") not in the set.
+		expect(await ids(`(g, u, id) IN ${tuples}`)).toEqual(["x"]);
+		expect(await ids(`id IN ${sqlSet([{ type: "String", values: [] }])}`)).toEqual([]);
+		expect(await ids(`id NOT IN ${sqlSet([{ type: "String", values: [] }])}`)).toHaveLength(4);
 	});
 });

@@ -223,6 +223,35 @@ export function sqlInt(value: number): string {
 	return String(value);
 }
 
+/** One column of a {@link sqlSet}: its ClickHouse type and values. */
+export interface SqlSetColumn {
+	type: "String" | "Int64";
+	values: readonly (string | number)[];
+}
+
+/**
+ * The right side of `IN` for many values: a subquery over array literals (several columns are zipped by ARRAY JOIN,
+ * for a tuple on the left). ClickHouse 18.16 parses an array of literals in one step, where a parenthesized list costs
+ * a syntax node and an evaluation per value: a lookup of 500 ids among 50 players took 5.1 ms of server CPU as lists
+ * and 2.4 ms as arrays. The primary key still narrows the read by the set.
+ *
+ * @example
+ * `user_id IN ${sqlSet([{ type: "Int64", values: players }])} AND id IN ${sqlSet([{ type: "String", values: ids }])}`
+ */
+export function sqlSet(columns: readonly SqlSetColumn[]): string {
+	const arrays = columns.map((column) => {
+		const literal =
+			column.type === "String"
+				? (v: string | number) => sqlString(String(v))
+				: (v: string | number) => sqlInt(Number(v));
+		return `CAST([${column.values.map(literal).join(",")}] AS Array(${column.type}))`;
+	});
+	if (arrays.length === 1) return `(SELECT arrayJoin(${arrays[0]}))`;
+	const names = columns.map((_, i) => `v${i}`);
+	return `(SELECT ${names.join(", ")} FROM (SELECT ${arrays.map((a, i) => `${a} AS a${i}`).join(", ")})
+		ARRAY JOIN ${names.map((name, i) => `a${i} AS ${name}`).join(", ")})`;
+}
+
 /** The useful error inside a client failure (the client wraps socket errors). */
 function unwrap(error: unknown): unknown {
 	if (error instanceof AggregateError && error.errors.length > 0) return error.errors[0];

@@ -108,6 +108,8 @@ function slowRelease(ledger: BatchLedger, ms: number): BatchLedger {
 			await ledger.release(...args);
 		},
 		answered: (...args) => ledger.answered(...args),
+		toFold: (...args) => ledger.toFold(...args),
+		markFolded: (...args) => ledger.markFolded(...args),
 		prune: (...args) => ledger.prune(...args),
 	};
 }
@@ -415,9 +417,15 @@ describe.skipIf(!serviceRequired("clickhouse") || !serviceRequired("postgres"))(
 		expect(stored!.props).toEqual({ policyVersion: "1" });
 	});
 
-	it("prunes stored answers older than a time, at most `limit` per call", async () => {
-		const { store } = await open();
+	it("prunes stored answers older than a time, at most `limit` per call, once the rollup job has folded them", async () => {
+		const { store, db } = await open();
 		for (let i = 0; i < 6; i++) await store.ingestBatch("g1", batch(`b${i}`, [ev(`e${i}`, i)]), T0 + i * 1000);
+		// Each answer names its batch's players to the rollup job, and stays until they are folded.
+		const ledger = await ledgerOf(db);
+		const inbox = await ledger.toFold(10);
+		expect(inbox.map((b) => [b.batchId, b.players.length])).toEqual([0, 1, 2, 3, 4, 5].map((i) => [`b${i}`, 1]));
+		expect(await store.pruneBatches(T0 + 4000, 3)).toBe(0);
+		await ledger.markFolded(inbox);
 		expect(await store.pruneBatches(T0 + 4000, 3)).toBe(3);
 		expect(await store.pruneBatches(T0 + 4000, 3)).toBe(1);
 		expect(await store.pruneBatches(T0 + 4000, 3)).toBe(0);

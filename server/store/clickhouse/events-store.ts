@@ -58,6 +58,7 @@ import {
 	pingShards,
 	queryRows,
 	sqlInt,
+	sqlSet,
 	sqlString,
 	type ClickHouseShard,
 } from "./client.js";
@@ -373,7 +374,7 @@ export class ClickHouseEventStore implements EventStore {
 			throw new Error("This store was opened without a consent sealer: it cannot record consent events.");
 		}
 		// (b) and (c): the players are mapped, then each shard is asked in one query for the events it holds.
-		const { route, fresh } = await this.#lookUp(gameId, batch, receivedAt);
+		const { route, fresh, players } = await this.#lookUp(gameId, batch, receivedAt);
 
 		// Consent events: sealed now, their records appended (idempotent) before the events are stored, so a crash in
 		// between leaves a record whose event the retry stores, never an event whose record is lost.
@@ -449,11 +450,13 @@ export class ClickHouseEventStore implements EventStore {
 			rejected: batch.rejected,
 		};
 		try {
-			await this.#options.batches.answer(gameId, batch.batchId, {
-				response: JSON.stringify(result),
-				fingerprint: batch.fingerprint ?? "",
-				receivedAt,
-			});
+			// The batch's players (also those whose events an earlier attempt stored) go to the rollup job's inbox.
+			await this.#options.batches.answer(
+				gameId,
+				batch.batchId,
+				{ response: JSON.stringify(result), fingerprint: batch.fingerprint ?? "", receivedAt },
+				players,
+			);
 		} catch (error) {
 			// The events are stored: a retry finds them and answers them as duplicates.
 			this.#options.logger?.warn("batch answer not stored", { gameId, error: String(error) });
@@ -473,7 +476,7 @@ export class ClickHouseEventStore implements EventStore {
 		gameId: string,
 		batch: ValidatedBatch,
 		receivedAt: number,
-	): Promise<{ route: Map<number, number>; fresh: { event: IngestEvent; player: number }[] }> {
+	): Promise<{ route: Map<number, number>; fresh: { event: IngestEvent; player: number }[]; players: number[] }> {
 		const pseudonyms = await this.#players.pseudonymize(
 			gameId,
 			batch.events.map((event) => event.userId),
@@ -486,10 +489,11 @@ export class ClickHouseEventStore implements EventStore {
 			inBatch.add(event.id);
 			candidates.push({ event, player: pseudonyms.get(event.userId)! });
 		}
-		if (candidates.length === 0) return { route: new Map(), fresh: [] };
+		if (candidates.length === 0) return { route: new Map(), fresh: [], players: [] };
 		// Routed first (from memory once the players are known): each shard is asked only of its own players' events,
 		// where a resent event would be (the sharding key places a player's events on one shard).
-		const route = await this.#route(gameId, [...new Set(pseudonyms.values())]);
+		const players = [...new Set(pseudonyms.values())];
+		const route = await this.#route(gameId, players);
 		const byShard = new Map<number, { event: IngestEvent; player: number }[]>();
 		for (const candidate of candidates) {
 			const shard = route.get(candidate.player)!;
@@ -504,6 +508,7 @@ export class ClickHouseEventStore implements EventStore {
 		return {
 			route,
 			fresh: candidates.filter((candidate) => !existing.has(`${candidate.player}\u0000${candidate.event.id}`)),
+			players,
 		};
 	}
 
@@ -550,13 +555,13 @@ export class ClickHouseEventStore implements EventStore {
 		gameId: string,
 		candidates: readonly { event: IngestEvent; player: number }[],
 	): Promise<string[]> {
-		const players = [...new Set(candidates.map((candidate) => candidate.player))].map(sqlInt).join(",");
-		const ids = candidates.map((candidate) => sqlString(candidate.event.id)).join(",");
+		const players = sqlSet([{ type: "Int64", values: [...new Set(candidates.map((candidate) => candidate.player))] }]);
+		const ids = sqlSet([{ type: "String", values: candidates.map((candidate) => candidate.event.id) }]);
 		const rows = await this.#on(shard, "looking up the batch", (s) =>
 			queryRows<{ player: string; id: string }>(
 				s,
 				`SELECT DISTINCT toString(user_id) AS player, id FROM ${this.#tables.eventsLocal}
-				WHERE game_id = ${sqlString(gameId)} AND user_id IN (${players}) AND id IN (${ids})`,
+				WHERE game_id = ${sqlString(gameId)} AND user_id IN ${players} AND id IN ${ids}`,
 				LARGE_QUERY,
 			),
 		);
@@ -638,8 +643,8 @@ export class ClickHouseEventStore implements EventStore {
 					queryRows<EventRow>(
 						s,
 						`SELECT ${EVENT_SELECT} FROM ${this.#tables.eventsLocal}
-						WHERE game_id = ${sqlString(gameId)} AND user_id IN (${[...set.players].map(sqlInt).join(",")})
-							AND id IN (${[...set.ids].map(sqlString).join(",")})
+						WHERE game_id = ${sqlString(gameId)} AND user_id IN ${sqlSet([{ type: "Int64", values: [...set.players] }])}
+							AND id IN ${sqlSet([{ type: "String", values: [...set.ids] }])}
 						ORDER BY id LIMIT 1 BY id`,
 						LARGE_QUERY,
 					),

@@ -35,7 +35,7 @@ import { emptyFacts, foldEvents, type FoldEvent } from "../../warehouse/fold.js"
 import type { FoldResult } from "../../domain/warehouse.js";
 import { localDayFn } from "../../warehouse/time-zone.js";
 import type { EraseEventsOutcome, LeaseStore } from "../contracts.js";
-import { command, insertRows, queryRows, sqlInt, sqlString, type ClickHouseShard } from "./client.js";
+import { command, insertRows, queryRows, sqlInt, sqlSet, sqlString, type ClickHouseShard } from "./client.js";
 import type { ClickHouseContext } from "./events-store.js";
 import { FACT, NONE_MAX, NONE_MIN, factTable } from "./rollups-schema.js";
 
@@ -53,6 +53,8 @@ const FULL_SCAN_EVERY_MS = 600_000;
 const STEP_UNITS = 2_000;
 /** Events folded per shard per step at most (about; the last unit is taken whole). */
 const STEP_EVENTS = 50_000;
+/** Batches a step takes from the ledger's inbox. */
+const LEDGER_STEP_BATCHES = 200;
 /** The fold lease lasts this long unless released (an instance that died holding it blocks folding this long). */
 const LEASE_TTL_MS = 60_000;
 /** How long catchUp, rebuild, purge and erasure wait for another instance's fold step. */
@@ -99,6 +101,14 @@ interface UnitRow {
 	n: string;
 }
 
+/** What one step did; `more`: work is left (the next step runs at once). */
+interface StepOut {
+	events: number;
+	batches: number;
+	units: number;
+	more: boolean;
+}
+
 interface EventRow {
 	game_id: string;
 	batch_id: string;
@@ -134,6 +144,8 @@ export class ClickHouseRollups {
 	readonly #lowWater: number[];
 	/** Per shard: when its water last fell back to the full hour (FULL_SCAN_EVERY_MS). */
 	readonly #fullScanAt: number[];
+	/** A scan of events_local has units left: the next step scans on (see #scanDue). */
+	#scanning = false;
 	/** The zone each game's facts were folded in, per shard (the `zone` rows as read in the current step). */
 	readonly #zones: Map<string, string>[];
 	/** Games refolding after a rebuild (status). */
@@ -498,10 +510,109 @@ export class ClickHouseRollups {
 				WHERE kind = ${sqlString(FACT.unit)} AND received_at >= ${sqlInt(low)})`;
 	}
 
-	async #step(): Promise<{ events: number; batches: number; units: number; more: boolean }> {
+	/**
+	 * One step: from the ledger's inbox (answered batches and their players: no scan), or a scan of events_local when
+	 * one is due (see {@link #scanDue}).
+	 */
+	async #step(): Promise<StepOut> {
 		const now = this.#clock();
 		// Another instance may have refolded a game since (a zone change): read the zones afresh each step.
 		for (const zones of this.#zones) zones.clear();
+		return this.#scanDue(now) ? await this.#scanStep(now) : await this.#ledgerStep();
+	}
+
+	/**
+	 * Whether the next step scans events_local for units not folded (a full read of its received_at column: the table
+	 * is ordered by player) rather than taking the ledger's inbox: after a start, a rebuild or a zone change (the
+	 * water is 0), until a scan has read every unit, every FULL_SCAN_EVERY_MS (units the ledger does not name: an
+	 * attempt that died before its answer, answers written without players, events copied in by `migrate --to`), and
+	 * when a batch on the waiting list passes ANSWER_GRACE_MS (folded without its answer).
+	 */
+	#scanDue(now: number): boolean {
+		if (this.#scanning || this.#lowWater.some((water) => water === 0)) return true;
+		if (this.#fullScanAt.some((at) => now - at >= FULL_SCAN_EVERY_MS)) return true;
+		const graceEnd = now - ANSWER_GRACE_MS;
+		return this.#waiting.some((waiting) => [...waiting.values()].some((received) => received < graceEnd));
+	}
+
+	/**
+	 * A step on the ledger's inbox: the oldest answered batches not folded, their units (batch × player) read on every
+	 * shard without the units already marked folded (a scan may have folded them, or a step that died before
+	 * markFolded), folded, and then taken out of the inbox.
+	 */
+	async #ledgerStep(): Promise<StepOut> {
+		const inbox = await this.#ctx.batches.toFold(LEDGER_STEP_BATCHES);
+		if (inbox.length === 0) return { events: 0, batches: 0, units: 0, more: false };
+		if (await this.#refoldChangedZones(inbox.map((batch) => batch.gameId))) {
+			return { events: 0, batches: 0, units: 1, more: true };
+		}
+		const named = inbox.flatMap((b) => b.players.map((player) => ({ game: b.gameId, batch: b.batchId, player })));
+		const keys = unitSet(named);
+		const games = [...new Set(inbox.map((b) => sqlString(b.gameId)))].join(", ");
+		const players = sqlSet([{ type: "Int64", values: [...new Set(named.map((unit) => unit.player))] }]);
+		let events = 0;
+		let units = 0;
+		await Promise.all(
+			this.#ctx.shards.map(async (shard, index) => {
+				// The primary keys narrow both reads to the players (game_id, user_id; game_id, kind, user_id).
+				const rows = await queryRows<EventRow & { received_at: string }>(
+					shard,
+					`SELECT game_id, batch_id, id, user_id, session_id, type, name, time, props, received_at
+					FROM ${this.#ctx.tables.eventsLocal}
+					WHERE game_id IN (${games}) AND user_id IN ${players} AND (game_id, batch_id, user_id) IN ${keys}
+					AND (game_id, batch_id, user_id) NOT IN (
+						SELECT game_id, batch_id, user_id FROM ${this.#facts}
+						WHERE game_id IN (${games}) AND kind = ${sqlString(FACT.unit)} AND user_id IN ${players}
+						AND (game_id, batch_id, user_id) IN ${keys})
+					ORDER BY game_id, user_id, id LIMIT 1 BY game_id, user_id, id`,
+					LARGE_QUERY,
+				);
+				if (rows.length === 0) return;
+				const found = new Map<string, UnitRow>();
+				for (const row of rows) {
+					const key = `${row.game_id}\u0000${row.batch_id}\u0000${row.user_id}`;
+					const unit = found.get(key);
+					if (!unit) {
+						found.set(key, { ...row, received: row.received_at, n: "1" });
+						continue;
+					}
+					// The earliest attempt's time, which every scan reaches first.
+					if (Number(row.received_at) < Number(unit.received)) unit.received = row.received_at;
+					unit.n = String(Number(unit.n) + 1);
+				}
+				const folded = await this.#foldUnits(shard, index, [...found.values()], rows);
+				events += folded;
+				units += found.size;
+			}),
+		);
+		await this.#ctx.batches.markFolded(inbox);
+		for (const waiting of this.#waiting) for (const b of inbox) waiting.delete(`${b.gameId}\u0000${b.batchId}`);
+		this.#folded += events;
+		return { events, batches: inbox.length, units, more: inbox.length === LEDGER_STEP_BATCHES };
+	}
+
+	/**
+	 * A game whose zone changed is refolded from scratch first (its facts would mix two zones' days): the games given
+	 * (with new units), and every game with stored settings (a zone changes without new events too). True when one
+	 * was cleared (the step ends there; the scans start over).
+	 */
+	async #refoldChangedZones(withUnits: readonly string[]): Promise<boolean> {
+		const zones = new Map((await this.#ctx.listSettings()).map((s) => [s.gameId, s.timeZone]));
+		for (const gameId of new Set([...zones.keys(), ...withUnits])) {
+			const zone = zones.get(gameId) ?? (await this.#ctx.settings(gameId)).timeZone;
+			for (const [index, shard] of this.#ctx.shards.entries()) {
+				const stored = await this.#storedZone(shard, index, gameId);
+				if (stored !== undefined && stored !== zone) {
+					await this.#clear(gameId);
+					return true;
+				}
+			}
+		}
+		return false;
+	}
+
+	/** A step that scans events_local from each shard's water for units not marked folded. */
+	async #scanStep(now: number): Promise<StepOut> {
 		for (const index of this.#ctx.shards.keys()) {
 			if (now - this.#fullScanAt[index]! < FULL_SCAN_EVERY_MS) continue;
 			this.#fullScanAt[index] = now;
@@ -519,19 +630,8 @@ export class ClickHouseRollups {
 			),
 		);
 		const perShard = await this.#answeredUnits(read, now);
-		// A game whose zone changed is refolded from scratch first (its facts would mix two zones' days): the games with
-		// new units, and every game with stored settings (a zone changes without new events too).
-		const zones = new Map((await this.#ctx.listSettings()).map((s) => [s.gameId, s.timeZone]));
-		const games = new Set([...zones.keys(), ...perShard.flatMap((rows) => rows.map((row) => row.game_id))]);
-		for (const gameId of games) {
-			const zone = zones.get(gameId) ?? (await this.#ctx.settings(gameId)).timeZone;
-			for (const [index, shard] of this.#ctx.shards.entries()) {
-				const stored = await this.#storedZone(shard, index, gameId);
-				if (stored !== undefined && stored !== zone) {
-					await this.#clear(gameId);
-					return { events: 0, batches: 0, units: 1, more: true };
-				}
-			}
+		if (await this.#refoldChangedZones(perShard.flatMap((rows) => rows.map((row) => row.game_id)))) {
+			return { events: 0, batches: 0, units: 1, more: true };
 		}
 		let events = 0;
 		const batches = new Set<string>();
@@ -557,9 +657,11 @@ export class ClickHouseRollups {
 					units += taken.length;
 					for (const row of taken) batches.add(`${row.game_id}\u0000${row.batch_id}`);
 				}
-				if (!left) await this.#raiseWater(shard, index, now);
+				if (!left) this.#raiseWater(index, now);
 			}),
 		);
+		// A scan goes on step by step until it has read every unit; the steps after it take the ledger's inbox.
+		this.#scanning = more;
 		this.#folded += events;
 		return { events, batches: batches.size, units, more };
 	}
@@ -606,19 +708,26 @@ export class ClickHouseRollups {
 		}
 	}
 
-	/** Reads the units' events, folds each unit and inserts the facts with the units' markers in one insert. */
-	async #foldUnits(shard: ClickHouseShard, index: number, units: UnitRow[]): Promise<number> {
-		const keys = units
-			.map((u) => `(${sqlString(u.game_id)}, ${sqlString(u.batch_id)}, ${sqlInt(Number(u.user_id))})`)
-			.join(", ");
-		// `LIMIT 1 BY`: an event stored twice (the write side's one race) counts once within a step.
-		const events = await queryRows<EventRow>(
-			shard,
-			`SELECT game_id, batch_id, id, user_id, session_id, type, name, time, props
-			FROM ${this.#ctx.tables.eventsLocal} WHERE (game_id, batch_id, user_id) IN (${keys})
-			ORDER BY game_id, user_id, id LIMIT 1 BY game_id, user_id, id`,
-			LARGE_QUERY,
-		);
+	/**
+	 * Reads the units' events (unless the caller did), folds each unit and inserts the facts with the units' markers in
+	 * one insert.
+	 */
+	async #foldUnits(shard: ClickHouseShard, index: number, units: UnitRow[], read?: EventRow[]): Promise<number> {
+		// `LIMIT 1 BY`: an event stored twice (the write side's one race) counts once within a step. The players narrow
+		// the read by the primary key (game_id, user_id, id).
+		const events =
+			read ??
+			(await queryRows<EventRow>(
+				shard,
+				`SELECT game_id, batch_id, id, user_id, session_id, type, name, time, props
+				FROM ${this.#ctx.tables.eventsLocal}
+				WHERE user_id IN ${sqlSet([{ type: "Int64", values: [...new Set(units.map((u) => Number(u.user_id)))] }])}
+				AND (game_id, batch_id, user_id) IN ${unitSet(
+					units.map((u) => ({ game: u.game_id, batch: u.batch_id, player: Number(u.user_id) })),
+				)}
+				ORDER BY game_id, user_id, id LIMIT 1 BY game_id, user_id, id`,
+				LARGE_QUERY,
+			));
 		const byUnit = new Map<string, FoldEvent[]>();
 		for (const row of events) {
 			const key = `${row.game_id}\u0000${row.batch_id}\u0000${row.user_id}`;
@@ -636,17 +745,26 @@ export class ClickHouseRollups {
 		}
 		const out: FactRow[] = [];
 		const zones = new Map<string, string>();
+		const dayFns = new Map<string, (time: number) => number>();
+		// A player's units of this step are folded together: the facts' aggregates (sums, earliest, latest, the
+		// union of variations) make one fold of their events equal to the folds of each unit merged, as the readers and
+		// the compaction merge them, with a row per key instead of one per unit. Their markers go in the same insert.
+		const players = new Map<string, { gameId: string; userId: number; events: FoldEvent[] }>();
 		for (const unit of units) {
 			let zone = zones.get(unit.game_id);
 			if (zone === undefined) {
 				zone = (await this.#ctx.settings(unit.game_id)).timeZone;
 				zones.set(unit.game_id, zone);
+				dayFns.set(unit.game_id, localDayFn(zone));
 				if ((await this.#storedZone(shard, index, unit.game_id)) === undefined) {
 					out.push({ game_id: unit.game_id, kind: FACT.zone, s1: zone, t1: this.#clock() });
 				}
 			}
 			const list = byUnit.get(`${unit.game_id}\u0000${unit.batch_id}\u0000${unit.user_id}`) ?? [];
-			factRows(out, unit.game_id, Number(unit.user_id), list, localDayFn(zone));
+			const key = `${unit.game_id}\u0000${unit.user_id}`;
+			const player = players.get(key);
+			if (player) player.events.push(...list);
+			else players.set(key, { gameId: unit.game_id, userId: Number(unit.user_id), events: list });
 			out.push({
 				game_id: unit.game_id,
 				kind: FACT.unit,
@@ -654,6 +772,9 @@ export class ClickHouseRollups {
 				batch_id: unit.batch_id,
 				received_at: Number(unit.received),
 			});
+		}
+		for (const { gameId, userId, events: list } of players.values()) {
+			factRows(out, gameId, userId, list, dayFns.get(gameId)!);
 		}
 		await insertRows(shard, this.#facts, out);
 		for (const [gameId, zone] of zones) this.#zones[index]!.set(gameId, zone);
@@ -675,19 +796,16 @@ export class ClickHouseRollups {
 	}
 
 	/**
-	 * After a step that folded every ready unit of a shard: its scans may start at the oldest unit left (one waiting for
-	 * its batch's answer) or SETTLE_MS before now, whichever is earlier (every FULL_SCAN_EVERY_MS a step starts an hour
-	 * back once more: ANSWER_GRACE_MS and 5 minutes, see #step). A scan of the hour every second would
-	 * grow with the ingest rate (at 30,000 events/s, 100M rows a second); a scan from the water only with the events
-	 * of the last minutes.
+	 * After a scan step that folded every ready unit of a shard: its scans may start at the oldest unit left (one
+	 * waiting for its batch's answer: the read left out exactly the shard's waiting list, and took or listed every other
+	 * unit) or SETTLE_MS before now, whichever is earlier (every FULL_SCAN_EVERY_MS a scan starts an hour back once
+	 * more: ANSWER_GRACE_MS and 5 minutes, see #scanStep). A scan of the hour would grow with the ingest rate (at
+	 * 30,000 events/s, 100M rows); a scan from the water only with the events of the last minutes.
 	 */
-	async #raiseWater(shard: ClickHouseShard, index: number, now: number): Promise<void> {
-		const rows = await queryRows<{ n: string; oldest: string }>(
-			shard,
-			`SELECT count() AS n, min(received) AS oldest FROM (${this.#inboxSql(shard, now, true)})`,
-		);
-		const waiting = Number(rows[0]?.n ?? 0) > 0 ? Number(rows[0]!.oldest) : Number.POSITIVE_INFINITY;
-		this.#lowWater[index] = Math.max(this.#lowWater[index] ?? 0, Math.min(waiting, now) - SETTLE_MS);
+	#raiseWater(index: number, now: number): void {
+		let oldest = now;
+		for (const received of this.#waiting[index]!.values()) oldest = Math.min(oldest, received);
+		this.#lowWater[index] = Math.max(this.#lowWater[index] ?? 0, oldest - SETTLE_MS);
 	}
 
 	/** Deletes every fact of a game (markers and zone included) on every shard and rescans from the start. */
@@ -833,6 +951,15 @@ export function factRows(
 			}),
 		);
 	}
+}
+
+/** The `IN` set of units, (game_id, batch_id, user_id). */
+function unitSet(units: readonly { game: string; batch: string; player: number }[]): string {
+	return sqlSet([
+		{ type: "String", values: units.map((unit) => unit.game) },
+		{ type: "String", values: units.map((unit) => unit.batch) },
+		{ type: "Int64", values: units.map((unit) => unit.player) },
+	]);
 }
 
 /** Waits until no mutation of `table` is running on the shard (18.16 has no mutations_sync). */

@@ -16,9 +16,9 @@ import { openSqliteStore } from "../sqlite/sqlite-store.js";
 import { DEFAULT_GAME_SETTINGS, type GameSettings, type Store } from "../types.js";
 import { queryRows } from "./client.js";
 import type { ClickHouseEventStore, ClickHouseTestHooks } from "./events-store.js";
-import type { BatchClaim, BatchLedger, LeaseStore, StoredBatchAnswer } from "../contracts.js";
+import type { BatchClaim, BatchLedger, BatchToFold, LeaseStore, StoredBatchAnswer } from "../contracts.js";
 import { openClickHouseEvents } from "./index.js";
-import { SETTLE_MS, type CompactionOptions } from "./rollups.js";
+import { ANSWER_GRACE_MS, SETTLE_MS, type CompactionOptions } from "./rollups.js";
 import { clickHouseWarehouse } from "./warehouse.js";
 
 const DAY = 86_400_000;
@@ -267,7 +267,10 @@ const ledgers = new Map<string, MemoryBatchLedger>();
  * PostgreSQL by the event store's tests): these tests are about folding, in one process.
  */
 class MemoryBatchLedger implements BatchLedger {
-	readonly #rows = new Map<string, { holder?: string; until?: number; answer?: StoredBatchAnswer }>();
+	readonly #rows = new Map<
+		string,
+		{ holder?: string; until?: number; answer?: StoredBatchAnswer; players?: number[] | undefined }
+	>();
 	async claim(gameId: string, batchId: string, holder: string, now: number, until: number): Promise<BatchClaim> {
 		const key = `${gameId}\u0000${batchId}`;
 		const row = this.#rows.get(key);
@@ -276,9 +279,27 @@ class MemoryBatchLedger implements BatchLedger {
 		this.#rows.set(key, { holder, until });
 		return { claimed: true };
 	}
-	async answer(gameId: string, batchId: string, answer: StoredBatchAnswer): Promise<void> {
+	async answer(gameId: string, batchId: string, answer: StoredBatchAnswer, players: readonly number[] = []) {
 		const key = `${gameId}\u0000${batchId}`;
-		if (!this.#rows.get(key)?.answer) this.#rows.set(key, { answer });
+		if (!this.#rows.get(key)?.answer) {
+			this.#rows.set(key, { answer, players: players.length > 0 ? [...players] : undefined });
+		}
+	}
+	async toFold(limit: number): Promise<BatchToFold[]> {
+		return [...this.#rows]
+			.filter(([, row]) => row.answer && row.players)
+			.map(([key, row]) => {
+				const [gameId, batchId] = key.split("\u0000") as [string, string];
+				return { gameId, batchId, receivedAt: row.answer!.receivedAt, players: row.players! };
+			})
+			.sort((a, b) => a.receivedAt - b.receivedAt)
+			.slice(0, limit);
+	}
+	async markFolded(batches: readonly { gameId: string; batchId: string }[]): Promise<void> {
+		for (const b of batches) {
+			const row = this.#rows.get(`${b.gameId}\u0000${b.batchId}`);
+			if (row) row.players = undefined;
+		}
 	}
 	async release(gameId: string, batchId: string, holder: string): Promise<void> {
 		const key = `${gameId}\u0000${batchId}`;
@@ -290,7 +311,9 @@ class MemoryBatchLedger implements BatchLedger {
 		return new Set(keys.filter((key) => this.#rows.get(key)?.answer));
 	}
 	async prune(receivedBefore: number, limit: number): Promise<number> {
-		const old = [...this.#rows].filter(([, row]) => row.answer && row.answer.receivedAt < receivedBefore);
+		const old = [...this.#rows].filter(
+			([, row]) => row.answer && !row.players && row.answer.receivedAt < receivedBefore,
+		);
 		for (const [key] of old.slice(0, limit)) this.#rows.delete(key);
 		return Math.min(limit, old.length);
 	}
@@ -653,27 +676,46 @@ describe.skipIf(!serviceRequired("clickhouse"))("ClickHouse warehouse (2 shards)
 		expect(await compareEverything({ ...pair, clickhouse: compacting }, "g1")).toBeGreaterThan(100);
 	}, 600_000);
 
-	it("scans from the last fold, not the last hour; rows that land behind the scans are folded by the periodic full scan", async () => {
+	it("folds answered batches from the ledger wherever their rows sit; rows the ledger does not name by the periodic full scan", async () => {
 		const zones = { g4: "UTC" };
 		const pair = await openPair(zones);
 		let now = Date.now();
 		const store = await openClickHouse(pair.db, pair.keyring, zones, { clock: () => now });
 		const batches = batchesOf("g4", generate("g4", 12, 5), 4).filter((b, i, all) => all.indexOf(b) === i);
-		const [first, late] = [batches[0]!, batches[1]!];
+		const [first, late, crashed] = [batches[0]!, batches[1]!, batches[2]!];
+		const newIds = (batch: ValidatedBatch, before: ValidatedBatch[]) => {
+			const ids = new Set(batch.events.map((e) => e.id));
+			for (const id of before.flatMap((b) => b.events.map((e) => e.id))) ids.delete(id);
+			return ids.size;
+		};
 		await store.ingestBatch("g4", first, now);
 		await pair.sqlite.ingestBatch("g4", first, now);
-		expect((await store.warehouse.catchUp()).events).toBe(new Set(first.events.map((e) => e.id)).size);
-		// An ingest that took longer than SETTLE_MS (more than its claim allows) lands behind the scans' start: the
-		// every-second scans do not read it (they read minutes, not the hour)...
+		expect((await store.warehouse.catchUp()).events).toBe(newIds(first, []));
+		// An ingest that took longer than SETTLE_MS (more than its claim allows) lands behind the scans' start. The
+		// steps after the first scan do not read events_local at all: the ledger names the batch and its players.
 		now += 1_000;
 		await store.ingestBatch("g4", late, now - SETTLE_MS - 60_000);
 		await pair.sqlite.ingestBatch("g4", late, now);
+		expect((await store.warehouse.catchUp()).events).toBe(newIds(late, [first]));
+		// An attempt that died before its answer, behind the scans too: the ledger never names it...
+		const crashing = await openClickHouse(pair.db, pair.keyring, zones, {
+			clock: () => now,
+			testHooks: {
+				afterInsert: () => {
+					throw new Error("crash before the answer");
+				},
+			},
+		});
+		await expect(crashing.ingestBatch("g4", crashed, now - SETTLE_MS - 60_000)).rejects.toThrow("crash");
+		await pair.sqlite.ingestBatch("g4", crashed, now);
 		expect((await store.warehouse.catchUp()).events).toBe(0);
-		// ... and the scan of the whole hour, every 10 minutes, folds it: nothing is lost.
+		// ... the scan of the whole hour, every 10 minutes, finds it (still waiting for an answer that may come)...
 		now += 600_000;
-		const lateIds = new Set(late.events.map((e) => e.id));
-		for (const id of first.events.map((e) => e.id)) lateIds.delete(id);
-		expect((await store.warehouse.catchUp()).events).toBe(lateIds.size);
+		expect((await store.warehouse.catchUp()).events).toBe(0);
+		// ... and folds it once the answer's grace is over: nothing is lost.
+		now += ANSWER_GRACE_MS;
+		expect((await store.warehouse.catchUp()).events).toBe(newIds(crashed, [first, late]));
+		expect((await store.warehouse.catchUp()).events).toBe(0);
 		await pair.sqlite.warehouse.catchUp();
 		for (const request of requests("g4").slice(0, 12)) {
 			expectSame(

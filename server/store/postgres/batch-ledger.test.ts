@@ -1,5 +1,6 @@
 // The batch ledger on PostgreSQL: claims (taken once, renewed by their holder, taken over once expired, given up),
-// answers (returned by the claim that finds them, the first one kept), the fold's "which are answered", pruning, and
+// answers (returned by the claim that finds them, the first one kept), the fold's "which are answered", the rollup
+// job's inbox (answered batches and their players until folded), pruning, and
 // many instances claiming one batch at once: exactly one holds it.
 import type pg from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -117,6 +118,37 @@ describe.skipIf(!serviceRequired("postgres"))("PostgresBatchLedger", () => {
 		const { rows } = await pools.at(-1)!.query<{ batch_id: string }>("SELECT batch_id FROM batches ORDER BY batch_id");
 		expect(rows.map((row) => row.batch_id)).toEqual(["b4", "live"]);
 		expect(await ledger!.prune(T0 + 10_000, 0)).toBe(0);
+	});
+
+	it("names answered batches and their players to the rollup job until folded; unfolded answers are not pruned", async () => {
+		const [ledger] = await ledgers();
+		expect(await ledger!.toFold(10)).toEqual([]);
+		await ledger!.claim("g1", "b1", "h1", T0, T0 + 1000);
+		await ledger!.answer("g1", "b2", answer(2, T0 + 2000), [7, -9_007_199_254_740, 8]);
+		await ledger!.answer("g1", "b1", answer(1, T0 + 1000), [5]);
+		// An answer without players (nothing stored, or written before the inbox) is never named.
+		await ledger!.answer("g1", "b3", answer(0, T0 + 500));
+		// The first answer stays, with its players.
+		await ledger!.answer("g1", "b1", answer(9, T0 + 1000), [6]);
+		expect(await ledger!.toFold(10)).toEqual([
+			{ gameId: "g1", batchId: "b1", receivedAt: T0 + 1000, players: [5] },
+			{ gameId: "g1", batchId: "b2", receivedAt: T0 + 2000, players: [7, -9_007_199_254_740, 8] },
+		]);
+		expect(await ledger!.toFold(1)).toHaveLength(1);
+		// Old enough to prune, but not folded: kept (the one without players goes).
+		expect(await ledger!.prune(T0 + 10_000, 10)).toBe(1);
+		expect(await ledger!.toFold(10)).toHaveLength(2);
+		await ledger!.markFolded([{ gameId: "g1", batchId: "b1" }]);
+		expect(await ledger!.toFold(10)).toEqual([
+			{ gameId: "g1", batchId: "b2", receivedAt: T0 + 2000, players: [7, -9_007_199_254_740, 8] },
+		]);
+		// Still answered, and prunable now.
+		expect(await ledger!.claim("g1", "b1", "h2", T0 + 3000, T0 + 4000)).toEqual({
+			claimed: false,
+			answer: answer(1, T0 + 1000),
+		});
+		expect(await ledger!.prune(T0 + 10_000, 10)).toBe(1);
+		expect(await ledger!.answered([{ gameId: "g1", batchId: "b2" }])).toEqual(new Set(["g1\u0000b2"]));
 	});
 
 	it("lets exactly one of many instances claim a batch at once, and every one after sees its answer", async () => {

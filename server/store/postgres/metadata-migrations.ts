@@ -205,4 +205,15 @@ export const METADATA_MIGRATIONS: readonly PgMigration[] = [
 			CREATE INDEX batches_claimed ON batches (until) WHERE response IS NULL;
 		`,
 	},
+	{
+		// The rollup job's inbox: an answer names the players whose events the batch holds (pseudonyms, as the events
+		// do) until the job has folded them, so the job learns of new events here (an index read) instead of scanning
+		// every event's received_at in ClickHouse (events_local is ordered by player, not by arrival).
+		version: 3,
+		name: "batch ledger: players to fold",
+		up: `
+			ALTER TABLE batches ADD COLUMN players bigint[];
+			CREATE INDEX batches_to_fold ON batches (received_at) WHERE players IS NOT NULL;
+		`,
+	},
 ];
