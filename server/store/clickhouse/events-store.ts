@@ -30,7 +30,7 @@ import { randomUUID } from "node:crypto";
 import type { ClickHouseSettings } from "@clickhouse/client";
 import { ProblemError } from "../../errors.js";
 import type { ExperimentUnits, ExperimentUnitsQuery } from "../../domain/experiments.js";
-import type { IngestEvent, IngestResult, ValidatedBatch } from "../../domain/ingest.js";
+import type { IngestEvent, IngestResult, PropValue, ValidatedBatch } from "../../domain/ingest.js";
 import type { Logger } from "../../logger.js";
 import type { ConsentSealer } from "../../domain/consent.js";
 import type { AsyncPlayerPseudonyms } from "../../domain/players.js";
@@ -50,6 +50,7 @@ import type {
 	ListEventsQuery,
 	StoredEvent,
 } from "../types.js";
+import { FreshRows, type FreshBatch } from "./fresh-rows.js";
 import {
 	ClickHouseUnreachableError,
 	closeShards,
@@ -119,6 +120,8 @@ export interface ClickHouseContext {
 	players: AsyncPlayerPseudonyms;
 	/** The batch ledger: the rollup job folds a batch's rows once its answer is stored there. */
 	batches: BatchLedger;
+	/** Rows this instance stored whole, kept for its rollup job (fresh-rows.ts). */
+	freshRows: FreshRows;
 	settings: (gameId: string) => Promise<GameSettings>;
 	listSettings: () => Promise<GameSettings[]>;
 	logger?: Logger | undefined;
@@ -243,6 +246,8 @@ export class ClickHouseEventStore implements EventStore {
 	readonly #routes = new Map<string, number>();
 	/** Batches being stored by this instance now (their inserts linger for each other when there are several). */
 	#storing = 0;
+	/** Batches this instance stored whole, until its rollup job folds them (or they age out). */
+	readonly #freshRows = new FreshRows();
 	#closed = false;
 
 	constructor(options: ClickHouseEventStoreOptions) {
@@ -257,6 +262,7 @@ export class ClickHouseEventStore implements EventStore {
 			tables: this.#tables,
 			players: options.players,
 			batches: options.batches,
+			freshRows: this.#freshRows,
 			settings: options.settings,
 			listSettings: options.listSettings,
 			logger: options.logger,
@@ -374,12 +380,12 @@ export class ClickHouseEventStore implements EventStore {
 			throw new Error("This store was opened without a consent sealer: it cannot record consent events.");
 		}
 		// (b) and (c): the players are mapped, then each shard is asked in one query for the events it holds.
-		const { route, fresh, players } = await this.#lookUp(gameId, batch, receivedAt);
+		const { route, fresh, players, whole } = await this.#lookUp(gameId, batch, receivedAt);
 
 		// Consent events: sealed now, their records appended (idempotent) before the events are stored, so a crash in
 		// between leaves a record whose event the retry stores, never an event whose record is lost.
 		const consent = fresh.filter(({ event }) => event.type === "consent");
-		const props = new Map<IngestEvent, string>();
+		const props = new Map<IngestEvent, { json: string; value: Record<string, PropValue> }>();
 		if (consent.length > 0 && consentSealer) {
 			await consentSealer.prepare(
 				gameId,
@@ -389,7 +395,7 @@ export class ClickHouseEventStore implements EventStore {
 			const records: ConsentRecordInsert[] = [];
 			for (const { event, player } of consent) {
 				const sealed = consentSealer.seal(gameId, event, receivedAt);
-				props.set(event, JSON.stringify(sealed.storedProps));
+				props.set(event, { json: JSON.stringify(sealed.storedProps), value: sealed.storedProps });
 				records.push({
 					gameId,
 					eventId: event.id,
@@ -416,10 +422,14 @@ export class ClickHouseEventStore implements EventStore {
 		}
 
 		const byShard = new Map<number, object[]>();
+		// The same rows as the rollup job would read back, for a batch stored whole (fresh-rows.ts): by shard and player.
+		let foldable: FreshBatch | undefined = whole ? new Map() : undefined;
 		for (const { event, player } of fresh) {
 			const shard = route.get(player)!;
 			let rows = byShard.get(shard);
 			if (!rows) byShard.set(shard, (rows = []));
+			const sealed = props.get(event);
+			const json = sealed?.json ?? JSON.stringify(event.props);
 			rows.push({
 				game_id: gameId,
 				id: event.id,
@@ -430,7 +440,26 @@ export class ClickHouseEventStore implements EventStore {
 				name: event.name,
 				time: event.time,
 				received_at: receivedAt,
-				props: props.get(event) ?? JSON.stringify(event.props),
+				props: json,
+			});
+			if (!foldable) continue;
+			// Text ClickHouse might not give back as it came (a lone surrogate): that batch is read back instead.
+			if (!roundTrips(event, json)) {
+				foldable = undefined;
+				continue;
+			}
+			let players = foldable.get(shard);
+			if (!players) foldable.set(shard, (players = new Map()));
+			let list = players.get(player);
+			if (!list) players.set(player, (list = []));
+			list.push({
+				id: event.id,
+				userId: player,
+				sessionId: event.sessionId,
+				type: event.type,
+				name: event.name,
+				time: event.time,
+				props: sealed?.value ?? event.props,
 			});
 		}
 		// Other batches in flight here will want the same shards soon: their rows join this insert (group commit).
@@ -443,6 +472,7 @@ export class ClickHouseEventStore implements EventStore {
 			),
 		);
 		await this.#options.testHooks?.afterInsert?.(gameId, batch.batchId);
+		if (foldable) this.#freshRows.put(gameId, batch.batchId, foldable);
 
 		const result: IngestResult = {
 			accepted: fresh.length,
@@ -476,7 +506,13 @@ export class ClickHouseEventStore implements EventStore {
 		gameId: string,
 		batch: ValidatedBatch,
 		receivedAt: number,
-	): Promise<{ route: Map<number, number>; fresh: { event: IngestEvent; player: number }[]; players: number[] }> {
+	): Promise<{
+		route: Map<number, number>;
+		fresh: { event: IngestEvent; player: number }[];
+		players: number[];
+		/** None of the batch's events was stored before: this attempt stores all of it. */
+		whole: boolean;
+	}> {
 		const pseudonyms = await this.#players.pseudonymize(
 			gameId,
 			batch.events.map((event) => event.userId),
@@ -489,7 +525,7 @@ export class ClickHouseEventStore implements EventStore {
 			inBatch.add(event.id);
 			candidates.push({ event, player: pseudonyms.get(event.userId)! });
 		}
-		if (candidates.length === 0) return { route: new Map(), fresh: [], players: [] };
+		if (candidates.length === 0) return { route: new Map(), fresh: [], players: [], whole: false };
 		// Routed first (from memory once the players are known): each shard is asked only of its own players' events,
 		// where a resent event would be (the sharding key places a player's events on one shard).
 		const players = [...new Set(pseudonyms.values())];
@@ -509,6 +545,7 @@ export class ClickHouseEventStore implements EventStore {
 			route,
 			fresh: candidates.filter((candidate) => !existing.has(`${candidate.player}\u0000${candidate.event.id}`)),
 			players,
+			whole: existing.size === 0,
 		};
 	}
 
@@ -840,3 +877,15 @@ function toStoredEvent(row: EventRow, userId: number): StoredEvent {
 		props: JSON.parse(row.props) as StoredEvent["props"],
 	};
 }
+
+/**
+ * Whether ClickHouse gives the event's text back exactly as JSON.stringify wrote it: every string well formed (a lone
+ * surrogate is escaped by JSON.stringify and may not come back the same) and the props JSON free of such escapes.
+ */
+function roundTrips(event: IngestEvent, json: string): boolean {
+	const texts = [event.id, event.sessionId, event.type, event.name];
+	return !texts.some((text) => LONE_SURROGATE.test(text)) && !/\\ud[89a-f]/i.test(json);
+}
+
+/** A surrogate not paired (`u` mode reads a pair as one code point). */
+const LONE_SURROGATE = /\p{Cs}/u;

@@ -34,7 +34,7 @@ import type { PropValue } from "../../domain/ingest.js";
 import { emptyFacts, foldEvents, type FoldEvent } from "../../warehouse/fold.js";
 import type { FoldResult } from "../../domain/warehouse.js";
 import { localDayFn } from "../../warehouse/time-zone.js";
-import type { EraseEventsOutcome, LeaseStore } from "../contracts.js";
+import type { BatchToFold, EraseEventsOutcome, LeaseStore } from "../contracts.js";
 import { command, insertRows, queryRows, sqlInt, sqlSet, sqlString, type ClickHouseShard } from "./client.js";
 import type { ClickHouseContext } from "./events-store.js";
 import { FACT, NONE_MAX, NONE_MIN, factTable } from "./rollups-schema.js";
@@ -546,41 +546,85 @@ export class ClickHouseRollups {
 		if (await this.#refoldChangedZones(inbox.map((batch) => batch.gameId))) {
 			return { events: 0, batches: 0, units: 1, more: true };
 		}
-		const named = inbox.flatMap((b) => b.players.map((player) => ({ game: b.gameId, batch: b.batchId, player })));
-		const keys = unitSet(named);
-		const games = [...new Set(inbox.map((b) => sqlString(b.gameId)))].join(", ");
-		const players = sqlSet([{ type: "Int64", values: [...new Set(named.map((unit) => unit.player))] }]);
+		// Batches this instance stored whole are folded from the rows it kept (fresh-rows.ts); the others are read back.
+		const kept = new Map<number, { batch: BatchToFold; players: Map<number, FoldEvent[]> }[]>();
+		const readBack: BatchToFold[] = [];
+		for (const batch of inbox) {
+			const rows = this.#ctx.freshRows.take(batch.gameId, batch.batchId);
+			if (!rows) {
+				readBack.push(batch);
+				continue;
+			}
+			for (const [shard, players] of rows) {
+				let list = kept.get(shard);
+				if (!list) kept.set(shard, (list = []));
+				list.push({ batch, players });
+			}
+		}
 		let events = 0;
 		let units = 0;
 		await Promise.all(
 			this.#ctx.shards.map(async (shard, index) => {
-				// The primary keys narrow both reads to the players (game_id, user_id; game_id, kind, user_id).
-				const rows = await queryRows<EventRow & { received_at: string }>(
-					shard,
-					`SELECT game_id, batch_id, id, user_id, session_id, type, name, time, props, received_at
-					FROM ${this.#ctx.tables.eventsLocal}
-					WHERE game_id IN (${games}) AND user_id IN ${players} AND (game_id, batch_id, user_id) IN ${keys}
-					AND (game_id, batch_id, user_id) NOT IN (
-						SELECT game_id, batch_id, user_id FROM ${this.#facts}
-						WHERE game_id IN (${games}) AND kind = ${sqlString(FACT.unit)} AND user_id IN ${players}
-						AND (game_id, batch_id, user_id) IN ${keys})
-					ORDER BY game_id, user_id, id LIMIT 1 BY game_id, user_id, id`,
-					LARGE_QUERY,
-				);
-				if (rows.length === 0) return;
 				const found = new Map<string, UnitRow>();
-				for (const row of rows) {
-					const key = `${row.game_id}\u0000${row.batch_id}\u0000${row.user_id}`;
-					const unit = found.get(key);
-					if (!unit) {
-						found.set(key, { ...row, received: row.received_at, n: "1" });
-						continue;
+				const byUnit = new Map<string, FoldEvent[]>();
+				const mine = kept.get(index) ?? [];
+				if (mine.length > 0) {
+					const marked = await this.#markedUnits(
+						shard,
+						mine.flatMap(({ batch, players }) =>
+							[...players.keys()].map((player) => ({ game: batch.gameId, batch: batch.batchId, player })),
+						),
+					);
+					for (const { batch, players } of mine) {
+						for (const [player, list] of players) {
+							const key = `${batch.gameId}\u0000${batch.batchId}\u0000${player}`;
+							if (marked.has(key)) continue;
+							found.set(key, {
+								game_id: batch.gameId,
+								batch_id: batch.batchId,
+								user_id: String(player),
+								received: String(batch.receivedAt),
+								n: String(list.length),
+							});
+							byUnit.set(key, list);
+						}
 					}
-					// The earliest attempt's time, which every scan reaches first.
-					if (Number(row.received_at) < Number(unit.received)) unit.received = row.received_at;
-					unit.n = String(Number(unit.n) + 1);
 				}
-				const folded = await this.#foldUnits(shard, index, [...found.values()], rows);
+				if (readBack.length > 0) {
+					const named = readBack.flatMap((b) =>
+						b.players.map((player) => ({ game: b.gameId, batch: b.batchId, player })),
+					);
+					const keys = unitSet(named);
+					const games = [...new Set(readBack.map((b) => sqlString(b.gameId)))].join(", ");
+					const players = sqlSet([{ type: "Int64", values: [...new Set(named.map((unit) => unit.player))] }]);
+					// The primary keys narrow both reads to the players (game_id, user_id; game_id, kind, user_id).
+					const rows = await queryRows<EventRow & { received_at: string }>(
+						shard,
+						`SELECT game_id, batch_id, id, user_id, session_id, type, name, time, props, received_at
+						FROM ${this.#ctx.tables.eventsLocal}
+						WHERE game_id IN (${games}) AND user_id IN ${players} AND (game_id, batch_id, user_id) IN ${keys}
+						AND (game_id, batch_id, user_id) NOT IN (
+							SELECT game_id, batch_id, user_id FROM ${this.#facts}
+							WHERE game_id IN (${games}) AND kind = ${sqlString(FACT.unit)} AND user_id IN ${players}
+							AND (game_id, batch_id, user_id) IN ${keys})
+						ORDER BY game_id, user_id, id LIMIT 1 BY game_id, user_id, id`,
+						LARGE_QUERY,
+					);
+					for (const row of rows) {
+						const key = `${row.game_id}\u0000${row.batch_id}\u0000${row.user_id}`;
+						const unit = found.get(key);
+						if (!unit) {
+							found.set(key, { ...row, received: row.received_at, n: "1" });
+						} else {
+							// The earliest attempt's time, which every scan reaches first.
+							if (Number(row.received_at) < Number(unit.received)) unit.received = row.received_at;
+							unit.n = String(Number(unit.n) + 1);
+						}
+					}
+					groupEvents(rows, byUnit);
+				}
+				if (found.size === 0) return;
+				const folded = await this.#foldUnits(shard, index, [...found.values()], byUnit);
 				events += folded;
 				units += found.size;
 			}),
@@ -589,6 +633,24 @@ export class ClickHouseRollups {
 		for (const waiting of this.#waiting) for (const b of inbox) waiting.delete(`${b.gameId}\u0000${b.batchId}`);
 		this.#folded += events;
 		return { events, batches: inbox.length, units, more: inbox.length === LEDGER_STEP_BATCHES };
+	}
+
+	/** Which of these units are marked folded on the shard (`game NUL batch NUL player`), by primary key. */
+	async #markedUnits(
+		shard: ClickHouseShard,
+		units: readonly { game: string; batch: string; player: number }[],
+	): Promise<Set<string>> {
+		const games = [...new Set(units.map((unit) => sqlString(unit.game)))].join(", ");
+		// (An alias named user_id would stand for the column in WHERE too: ClickHouse aliases are visible there.)
+		const rows = await queryRows<{ game_id: string; batch_id: string; player: string }>(
+			shard,
+			`SELECT game_id, batch_id, toString(user_id) AS player FROM ${this.#facts}
+			WHERE game_id IN (${games}) AND kind = ${sqlString(FACT.unit)}
+			AND user_id IN ${sqlSet([{ type: "Int64", values: [...new Set(units.map((unit) => unit.player))] }])}
+			AND (game_id, batch_id, user_id) IN ${unitSet(units)}`,
+			LARGE_QUERY,
+		);
+		return new Set(rows.map((row) => `${row.game_id}\u0000${row.batch_id}\u0000${row.player}`));
 	}
 
 	/**
@@ -709,15 +771,20 @@ export class ClickHouseRollups {
 	}
 
 	/**
-	 * Reads the units' events (unless the caller did), folds each unit and inserts the facts with the units' markers in
-	 * one insert.
+	 * Folds each unit (its events in `byUnit`, `game NUL batch NUL player`; read from the shard when not given) and
+	 * inserts the facts with the units' markers in one insert. Returns the events folded.
 	 */
-	async #foldUnits(shard: ClickHouseShard, index: number, units: UnitRow[], read?: EventRow[]): Promise<number> {
-		// `LIMIT 1 BY`: an event stored twice (the write side's one race) counts once within a step. The players narrow
-		// the read by the primary key (game_id, user_id, id).
-		const events =
-			read ??
-			(await queryRows<EventRow>(
+	async #foldUnits(
+		shard: ClickHouseShard,
+		index: number,
+		units: UnitRow[],
+		given?: Map<string, FoldEvent[]>,
+	): Promise<number> {
+		let byUnit = given;
+		if (!byUnit) {
+			// `LIMIT 1 BY`: an event stored twice (the write side's one race) counts once within a step. The players
+			// narrow the read by the primary key (game_id, user_id, id).
+			const rows = await queryRows<EventRow>(
 				shard,
 				`SELECT game_id, batch_id, id, user_id, session_id, type, name, time, props
 				FROM ${this.#ctx.tables.eventsLocal}
@@ -727,22 +794,10 @@ export class ClickHouseRollups {
 				)}
 				ORDER BY game_id, user_id, id LIMIT 1 BY game_id, user_id, id`,
 				LARGE_QUERY,
-			));
-		const byUnit = new Map<string, FoldEvent[]>();
-		for (const row of events) {
-			const key = `${row.game_id}\u0000${row.batch_id}\u0000${row.user_id}`;
-			let list = byUnit.get(key);
-			if (!list) byUnit.set(key, (list = []));
-			list.push({
-				id: row.id,
-				userId: Number(row.user_id),
-				sessionId: row.session_id,
-				type: row.type,
-				name: row.name,
-				time: Number(row.time),
-				props: JSON.parse(row.props) as Record<string, PropValue>,
-			});
+			);
+			byUnit = groupEvents(rows, new Map());
 		}
+		let events = 0;
 		const out: FactRow[] = [];
 		const zones = new Map<string, string>();
 		const dayFns = new Map<string, (time: number) => number>();
@@ -761,10 +816,11 @@ export class ClickHouseRollups {
 				}
 			}
 			const list = byUnit.get(`${unit.game_id}\u0000${unit.batch_id}\u0000${unit.user_id}`) ?? [];
+			events += list.length;
 			const key = `${unit.game_id}\u0000${unit.user_id}`;
-			const player = players.get(key);
-			if (player) player.events.push(...list);
-			else players.set(key, { gameId: unit.game_id, userId: Number(unit.user_id), events: list });
+			let player = players.get(key);
+			if (!player) players.set(key, (player = { gameId: unit.game_id, userId: Number(unit.user_id), events: [] }));
+			for (const event of list) player.events.push(event);
 			out.push({
 				game_id: unit.game_id,
 				kind: FACT.unit,
@@ -778,7 +834,7 @@ export class ClickHouseRollups {
 		}
 		await insertRows(shard, this.#facts, out);
 		for (const [gameId, zone] of zones) this.#zones[index]!.set(gameId, zone);
-		return events.length;
+		return events;
 	}
 
 	/** The zone of the game's facts on a shard (`cached`: as read earlier in this step). */
@@ -951,6 +1007,25 @@ export function factRows(
 			}),
 		);
 	}
+}
+
+/** Adds rows read from events_local to `byUnit` (`game NUL batch NUL player` → the unit's events); returns it. */
+function groupEvents(rows: readonly EventRow[], byUnit: Map<string, FoldEvent[]>): Map<string, FoldEvent[]> {
+	for (const row of rows) {
+		const key = `${row.game_id}\u0000${row.batch_id}\u0000${row.user_id}`;
+		let list = byUnit.get(key);
+		if (!list) byUnit.set(key, (list = []));
+		list.push({
+			id: row.id,
+			userId: Number(row.user_id),
+			sessionId: row.session_id,
+			type: row.type,
+			name: row.name,
+			time: Number(row.time),
+			props: JSON.parse(row.props) as Record<string, PropValue>,
+		});
+	}
+	return byUnit;
 }
 
 /** The `IN` set of units, (game_id, batch_id, user_id). */

@@ -583,6 +583,33 @@ describe.skipIf(!serviceRequired("clickhouse"))("ClickHouse warehouse (2 shards)
 		expect((await pair.clickhouse.warehouse.catchUp()).events).toBe(0);
 	}, 600_000);
 
+	it("folds the batches an instance stored whole from the rows it kept, exactly as SQLite; another instance reads them back", async () => {
+		const zones = { g1: GAMES.g1!, g3: GAMES.g3! };
+		const pair = await openPair(zones);
+		const other = await openClickHouse(pair.db, pair.keyring, zones);
+		// Each instance's first step scans events_local (empty here); the steps after it take the ledger's inbox.
+		await pair.clickhouse.warehouse.catchUp();
+		let events = 0;
+		for (const [i, gameId] of Object.keys(zones).entries()) {
+			const list = generate(gameId, 30, 41 + i);
+			events += list.length;
+			const batches = batchesOf(gameId, list, 7 + i);
+			const half = Math.floor(batches.length / 2);
+			await ingestBoth(pair, gameId, batches.slice(0, half));
+			// The rest stored by another instance: read back by the folding one.
+			for (const [j, batch] of batches.slice(half).entries()) {
+				const receivedAt = T0 + (half + j) * 1000;
+				expect(await other.ingestBatch(gameId, batch, receivedAt)).toEqual(
+					await pair.sqlite.ingestBatch(gameId, batch, receivedAt),
+				);
+			}
+		}
+		await pair.sqlite.warehouse.catchUp();
+		expect((await pair.clickhouse.warehouse.catchUp()).events).toBe(events);
+		for (const gameId of Object.keys(zones)) expect(await compareEverything(pair, gameId)).toBeGreaterThan(50);
+		expect((await pair.clickhouse.warehouse.catchUp()).events).toBe(0);
+	}, 300_000);
+
 	it("after erasing a player, equals a recomputation without them; a rebuild gives the same rollups", async () => {
 		const all = generate("g2", 30, 5);
 		const victim = 1007;
