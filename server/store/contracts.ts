@@ -91,8 +91,24 @@ export interface StoredBatchAnswer {
 	receivedAt: number;
 }
 
-/** What {@link BatchLedger.claim} found: the claim is ours, another instance holds it, or the batch is answered. */
-export type BatchClaim = { claimed: true; answer?: undefined } | { claimed: false; answer?: StoredBatchAnswer };
+/**
+ * What {@link BatchLedger.claim} found: the claim is ours, another instance holds it, or the batch is answered. A claim
+ * given the batch's {@link PlayerIds} also tells, of its players, which hold none of the batch's ids for sure (`clear`:
+ * their head is below every one of them) and which have no head yet (`headless`); the rest may hold some.
+ */
+export type BatchClaim =
+	| { claimed: true; answer?: undefined; clear?: number[]; headless?: number[] }
+	| { claimed: false; answer?: StoredBatchAnswer };
+
+/**
+ * A player's event ids in one batch: the smallest and the largest, in byte order (UTF-8, as ClickHouse and PostgreSQL's
+ * "C" collation compare text).
+ */
+export interface PlayerIds {
+	player: number;
+	lo: string;
+	hi: string;
+}
 
 /**
  * The idempotency ledger of an event engine that keeps no answers itself (ClickHouse): one row per (game, batchId)
@@ -102,9 +118,25 @@ export type BatchClaim = { claimed: true; answer?: undefined } | { claimed: fals
 export interface BatchLedger {
 	/**
 	 * Claims the batch for `holder` until `until` (unix ms) unless it is answered (→ the answer) or another holder's
-	 * claim is still live at `now`. Claiming again with the same holder renews the claim.
+	 * claim is still live at `now`. Claiming again with the same holder renews the claim. With `ids` (sorted by player),
+	 * a claim taken also reads the players' heads (→ `clear`, `headless`) and raises those that exist to `hi`, in the
+	 * same statement: before any of the batch's events can be stored.
 	 */
-	claim(gameId: string, batchId: string, holder: string, now: number, until: number): Promise<BatchClaim>;
+	claim(
+		gameId: string,
+		batchId: string,
+		holder: string,
+		now: number,
+		until: number,
+		ids?: readonly PlayerIds[],
+	): Promise<BatchClaim>;
+	/**
+	 * Raises the players' heads to `hi` (a head never goes down; a missing one is created): a player's head is at least
+	 * every event id stored for them, so a batch whose ids are all above it holds nothing stored (see
+	 * {@link BatchClaim}). A claim taken with `ids` raises the heads that exist; a head is created only from what the
+	 * event store holds (the caller's lookup of the player's largest stored id, with the batch's own).
+	 */
+	raiseHeads(gameId: string, heads: readonly { player: number; hi: string }[]): Promise<void>;
 	/**
 	 * Stores the batch's answer and ends the claim. The first answer stays: a later one for the batch is dropped.
 	 * `players`: the pseudonyms whose events the batch holds; the batch then waits in {@link toFold} for the rollup job.

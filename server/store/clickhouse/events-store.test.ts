@@ -21,8 +21,8 @@ import { PRIVACY_COMPONENT, PRIVACY_MIGRATIONS } from "../postgres/privacy-migra
 import { openSqliteStore } from "../sqlite/sqlite-store.js";
 import type { BatchLedger } from "../contracts.js";
 import { DEFAULT_GAME_SETTINGS, type IngestOutcome, type Store } from "../types.js";
-import { queryRows } from "./client.js";
-import { ClickHouseEventStore, EventsUnavailableError } from "./events-store.js";
+import { insertRows, queryRows } from "./client.js";
+import { ClickHouseEventStore, EventsUnavailableError, playerIds } from "./events-store.js";
 import { ClickHouseUnreachableError, openClickHouseEvents, type OpenClickHouseEventsOptions } from "./index.js";
 
 // Against two real ClickHouse 18.16 shards (one cluster) and a real PostgreSQL for the batch ledger (claims and
@@ -102,6 +102,7 @@ async function ledgerOf(db: string): Promise<PostgresBatchLedger> {
 function slowRelease(ledger: BatchLedger, ms: number): BatchLedger {
 	return {
 		claim: (...args) => ledger.claim(...args),
+		raiseHeads: (...args) => ledger.raiseHeads(...args),
 		answer: (...args) => ledger.answer(...args),
 		release: async (...args) => {
 			await new Promise((resolve) => setTimeout(resolve, ms));
@@ -133,6 +134,35 @@ async function rawRows(store: ClickHouseEventStore, where = "1") {
 		),
 	);
 }
+
+describe("playerIds", () => {
+	it("gives each player's smallest and largest id in byte order, sorted by player; lone surrogates apart", () => {
+		const pseudonyms = new Map([
+			[10, 3],
+			[20, 1],
+			[30, 2],
+		]);
+		const events = [
+			// UTF-16 puts U+1F600 (a surrogate pair) below U+FFFD; UTF-8 (ClickHouse, PostgreSQL "C") above it.
+			ev("\u{1F600}", 10),
+			ev("\uFFFD", 10),
+			ev("m", 10),
+			ev("b", 20),
+			ev("a", 20),
+			ev("c", 20),
+			ev("x\uD800", 30),
+			ev("y", 30),
+		];
+		expect(playerIds(events, pseudonyms)).toEqual({
+			ranges: [
+				{ player: 1, lo: "a", hi: "c" },
+				{ player: 2, lo: "y", hi: "y" },
+				{ player: 3, lo: "m", hi: "\u{1F600}" },
+			],
+			irregular: new Set([2]),
+		});
+	});
+});
 
 describe.skipIf(!serviceRequired("clickhouse") || !serviceRequired("postgres"))("ClickHouse event store", () => {
 	it("answers accepted, duplicate, replay and conflict exactly as SQLite does", async () => {
@@ -269,6 +299,55 @@ describe.skipIf(!serviceRequired("clickhouse") || !serviceRequired("postgres"))(
 		expect(rows.every((row) => Number(row.n) === 1)).toBe(true);
 		// And the retry's answer is the one stored from now on.
 		expect(await store.ingestBatch("g1", batch("b1", events), T0 + 2000)).toEqual({ ...retry, replayed: true });
+	});
+
+	it("asks ClickHouse only of players whose ids are not all above their heads, and still finds every stored id", async () => {
+		let crash = false;
+		const lookedUp: Record<string, number> = {};
+		const { store } = await open({
+			testHooks: {
+				lookedUp: (_game, batchId, events) => (lookedUp[batchId] = (lookedUp[batchId] ?? 0) + events),
+				afterInsert: () => {
+					if (crash) throw new Error("simulated crash after the insert");
+				},
+			},
+		});
+		const ids = (prefix: string, from: number, to: number, player: number) =>
+			Array.from({ length: to - from + 1 }, (_, i) => ev(`${prefix}${String(from + i).padStart(3, "0")}`, player));
+		const result = async (batchId: string, events: IngestEvent[], at = T0) =>
+			(await store.ingestBatch("g1", batch(batchId, events), at)).result;
+
+		// New players: looked up (nothing stored), their heads made from the batch.
+		expect(await result("b1", [...ids("a", 1, 4, 1), ...ids("b", 5, 9, 2)])).toMatchObject({ accepted: 9 });
+		// Later ids of the same players: no question to ClickHouse.
+		expect(await result("b2", [...ids("a", 10, 12, 1), ...ids("b", 13, 15, 2)])).toMatchObject({ accepted: 6 });
+		// An id equal to a player's head may be stored (it is): that player is looked up, the other is not.
+		expect(await result("b3", [...ids("a", 12, 13, 1), ...ids("b", 16, 16, 2)])).toMatchObject({
+			accepted: 2,
+			duplicates: 1,
+		});
+		// A crash after the insert: the first attempt's claim raised the heads, so the retry looks its ids up.
+		crash = true;
+		await expect(store.ingestBatch("g1", batch("b4", ids("a", 20, 25, 1)), T0)).rejects.toThrow(/simulated crash/);
+		crash = false;
+		expect(await result("b4", ids("a", 20, 25, 1), T0 + 1)).toMatchObject({ accepted: 0, duplicates: 6 });
+		// A row stored without a head (as `migrate --to` copies events): the player's first batch is looked up and
+		// their head starts at the largest id stored, not the batch's, so the old id resent later is found.
+		const pseudonym = (await keyring.pseudonymize("g1", [9], T0)).get(9)!;
+		const [route] = await queryRows<{ shard: string }>(
+			store.shards[0]!,
+			`SELECT toString(cityHash64('g1', toInt64(${pseudonym})) % 2) AS shard`,
+		);
+		await insertRows(store.shards[Number(route!.shard)]!, store.tables.eventsLocal, [
+			{ game_id: "g1", id: "z999", batch_id: "old", user_id: pseudonym, session_id: "s", type: "custom", name: "x" },
+		]);
+		expect(await result("b5", ids("c", 100, 101, 9))).toMatchObject({ accepted: 2, duplicates: 0 });
+		expect(await result("b6", [ev("z999", 9)])).toMatchObject({ accepted: 0, duplicates: 1 });
+
+		expect(lookedUp).toEqual({ b1: 9, b2: 0, b3: 2, b4: 6, b5: 2, b6: 1 });
+		const rows = (await rawRows(store)).flat();
+		expect(rows.filter((row) => Number(row.n) !== 1)).toEqual([]);
+		expect(rows).toHaveLength(9 + 6 + 2 + 6 + 1 + 2);
 	});
 
 	it("does not insert twice when a slow instance's claim lapsed and another stored the batch meanwhile", async () => {

@@ -4,24 +4,35 @@
 //
 // Exactly-once is made on the write side. ReplacingMergeTree alone would only converge (duplicates until a merge that
 // may never come), so ingestBatch never inserts a row it has already stored:
-// (a) the batch is claimed in the batch ledger (the metadata store's `batches`, shared by every instance), which in the
+// (a) players are mapped to pseudonyms (the vault commits new players first);
+// (b) the batch is claimed in the batch ledger (the metadata store's `batches`, shared by every instance), which in the
 //     same statement gives the batch's answer if it has one → that answer (replayed; a conflict when its fingerprint
 //     differs). Two instances never store one batch at once; an instance that cannot claim it asks again briefly
-//     (the holder's answer, or the claim freed by a failed attempt), else answers 503 + Retry-After (the SDK retries);
-// (b) players are mapped to pseudonyms (the vault commits new players first), and to their shards (the one
-//     cityHash64(game_id, user_id) picks; players seen before from memory);
-// (c) each shard holding some of the batch's players is asked, in one query, for their (player, event id) pairs it
-//     already holds (a primary-key lookup): an earlier attempt's rows, or the same ids sent in another batch;
+//     (the holder's answer, or the claim freed by a failed attempt), else answers 503 + Retry-After (the SDK retries).
+//     The claim also reads each player's head (`player_heads`: at least the largest id stored for them, in byte
+//     order) and raises it to the batch's largest id of that player, before anything of the batch is stored;
+// (c) a player whose ids in the batch are all above their head holds none of them: not looked up. The SDK's ids are
+//     time-ordered, so a new batch is cleared whole and ClickHouse is not asked anything. Each shard holding some of
+//     the other players (a retry: the first attempt raised the heads; a batch sent out of order; a player without a
+//     head) is asked, in one query, for their (player, event id) pairs it already holds and each one's largest id
+//     (a primary-key prefix read): an earlier attempt's rows, or the same ids sent in another batch. A player without
+//     a head gets one (that largest id, or the batch's, whichever is greater) before the insert. So a head is never
+//     below an id stored for its player, whichever instance stored it: the claim that raised it committed before
+//     the insert. (A player's first lookup reads all their rows; a head is created only from such a lookup, so rows
+//     copied in by `migrate --to` or stored before the heads existed are covered.) Players are routed to their shards
+//     (the one cityHash64(game_id, user_id) picks; players seen before from memory);
 // (d) the new consent events among the rest are sealed and their records appended (idempotent) to the metadata store;
 // (e) only the new rows are inserted, straight into their shard's local table, and the insert has returned (the part is
 //     written and visible) before anything is answered;
 // (f) the answer is stored in the ledger, which ends the claim (one statement).
-// So a new batch costs two ledger statements, the vault, a query and an insert per shard of its players; no part
-// besides its events (answers were rows of batches_local before: a one-row part per batch, and a read per shard).
+// So a new batch costs two ledger statements, the vault and an insert per shard of its players; no part besides its
+// events, and usually no query (answers were rows of batches_local before: a one-row part per batch, and a read per
+// shard; until the heads, every batch was looked up, reading each of its players' rows).
 // A slow ingest (past half its claim's ttl) renews the claim, which also finds an answer stored meanwhile, before (e).
-// A crash between (e) and (f) leaves rows without an answer: the retry finds them in (c) and counts them as duplicates,
-// so every event is stored once. Reads still use `LIMIT 1 BY id`: one event sent in two DIFFERENT batches that two
-// instances take at the same instant can be inserted twice (each batch holds its own claim). The SDK never does that
+// A crash between (e) and (f) leaves rows without an answer: the retry finds them in (c) (the first attempt's claim
+// raised the heads, so the retry is looked up) and counts them as duplicates, so every event is stored once. Reads
+// still use `LIMIT 1 BY id`: one event sent in two DIFFERENT batches that two instances take at the same instant can
+// be inserted twice (each batch holds its own claim). The SDK never does that
 // (a retry, from any server, resends the same batchId with the same events: batch.ts), only a hand-made sender could;
 // ReplacingMergeTree merges such copies eventually, and reads count one per (game, player, id) meanwhile.
 // Durability: an acknowledged event is in a part on the shard's disk (written, not fsynced: ClickHouse 18.16 has no
@@ -36,11 +47,12 @@ import type { ConsentSealer } from "../../domain/consent.js";
 import type { AsyncPlayerPseudonyms } from "../../domain/players.js";
 import type { WarehouseService } from "../../domain/warehouse.js";
 import type {
+	BatchClaim,
 	BatchLedger,
 	ConsentRecordInsert,
 	EraseEventsOutcome,
 	EventStore,
-	StoredBatchAnswer,
+	PlayerIds,
 } from "../contracts.js";
 import type {
 	ExperimentMetricQuery,
@@ -175,6 +187,8 @@ export interface ClickHouseTestHooks {
 	beforeInsert?(gameId: string, batchId: string): void | Promise<void>;
 	/** Runs after the batch's rows are inserted, before its answer is stored; a throw stops the ingest there. */
 	afterInsert?(gameId: string, batchId: string): void | Promise<void>;
+	/** Told how many of the batch's events were looked up in ClickHouse (0: the heads cleared all of them). */
+	lookedUp?(gameId: string, batchId: string, events: number): void;
 }
 
 /** Thrown by the warehouse calls of a store opened without a warehouse. */
@@ -300,17 +314,32 @@ export class ClickHouseEventStore implements EventStore {
 		this.#checkOpen();
 		const holder = `${this.#holder}:${randomUUID()}`;
 		const ttl = this.#options.claimTtlMs ?? DEFAULT_CLAIM_TTL_MS;
-		const claim = { holder, ttl, at: Date.now() };
-		const first = await this.#claim(gameId, batch.batchId, holder, ttl);
-		if (first.answer) return replayOf(first.answer, batch);
-		if (!first.claimed) {
-			const answer = await this.#awaitOtherInstance(gameId, batch, holder, ttl);
-			if (answer) return replayOf(answer, batch);
+		// (b) first: the claim reads and raises the players' heads (pseudonyms).
+		const pseudonyms = await this.#players.pseudonymize(
+			gameId,
+			batch.events.map((event) => event.userId),
+			receivedAt,
+		);
+		const ids = playerIds(batch.events, pseudonyms);
+		const claim = { holder, ttl, at: Date.now(), ids: ids.ranges };
+		let taken = await this.#claim(gameId, batch.batchId, holder, ttl, ids.ranges);
+		if (taken.answer) return replayOf(taken.answer, batch);
+		if (!taken.claimed) {
+			const other = await this.#awaitOtherInstance(gameId, batch, holder, ttl, ids.ranges);
+			if (other.answer) return replayOf(other.answer, batch);
+			taken = other;
 			claim.at = Date.now();
 		}
+		const known: { clear?: number[] | undefined; headless?: number[] | undefined } = taken.claimed ? taken : {};
+		const headless = new Set(known.headless);
+		const heads: Heads = {
+			// A player with an id ClickHouse may not give back as sent (a lone surrogate) is always looked up.
+			clear: new Set((known.clear ?? []).filter((player) => !ids.irregular.has(player))),
+			headless: ids.ranges.filter((range) => headless.has(range.player)),
+		};
 		this.#storing++;
 		try {
-			return await this.#store(gameId, batch, receivedAt, claim);
+			return await this.#store(gameId, batch, receivedAt, claim, pseudonyms, heads);
 		} catch (error) {
 			// A failed batch is retried soon (503): its claim is free before the answer says so.
 			await this.#release(gameId, batch.batchId, holder);
@@ -335,10 +364,11 @@ export class ClickHouseEventStore implements EventStore {
 		batchId: string,
 		holder: string,
 		ttl: number,
-	): Promise<{ claimed: boolean; answer?: StoredBatchAnswer | undefined }> {
+		ids: readonly PlayerIds[],
+	): Promise<BatchClaim> {
 		try {
 			const now = Date.now();
-			return await this.#options.batches.claim(gameId, batchId, holder, now, now + ttl);
+			return await this.#options.batches.claim(gameId, batchId, holder, now, now + ttl, ids);
 		} catch (error) {
 			this.#options.logger?.warn("batch claim failed", { gameId, error: String(error) });
 			throw new EventsUnavailableError("The event store cannot claim the batch now (metadata store unavailable).");
@@ -347,21 +377,20 @@ export class ClickHouseEventStore implements EventStore {
 
 	/**
 	 * Another instance holds the batch: its answer usually comes within milliseconds. Asked again with growing pauses:
-	 * the answer (returned), or the claim ours (undefined: a failed attempt freed it, or it lapsed); else the client
-	 * retries after a 503.
+	 * the answer, or the claim ours (a failed attempt freed it, or it lapsed); else the client retries after a 503.
 	 */
 	async #awaitOtherInstance(
 		gameId: string,
 		batch: ValidatedBatch,
 		holder: string,
 		ttl: number,
-	): Promise<StoredBatchAnswer | undefined> {
+		ids: readonly PlayerIds[],
+	): Promise<BatchClaim> {
 		const deadline = Date.now() + (this.#options.claimWaitMs ?? DEFAULT_CLAIM_WAIT_MS);
 		for (let pause = 25; Date.now() < deadline; pause = Math.min(pause * 2, 250)) {
 			await new Promise((resolve) => setTimeout(resolve, pause));
-			const again = await this.#claim(gameId, batch.batchId, holder, ttl);
-			if (again.answer) return again.answer;
-			if (again.claimed) return undefined;
+			const again = await this.#claim(gameId, batch.batchId, holder, ttl, ids);
+			if (again.answer || again.claimed) return again;
 		}
 		throw new EventsUnavailableError(
 			`Batch "${batch.batchId}" is being stored by another request; retry it shortly (the same batchId).`,
@@ -373,14 +402,16 @@ export class ClickHouseEventStore implements EventStore {
 		gameId: string,
 		batch: ValidatedBatch,
 		receivedAt: number,
-		claim: { holder: string; ttl: number; at: number },
+		claim: { holder: string; ttl: number; at: number; ids: readonly PlayerIds[] },
+		pseudonyms: ReadonlyMap<number, number>,
+		heads: Heads,
 	): Promise<IngestOutcome> {
 		const consentSealer = this.#options.consent?.sealer;
 		if (!consentSealer && batch.events.some((event) => event.type === "consent")) {
 			throw new Error("This store was opened without a consent sealer: it cannot record consent events.");
 		}
 		// (b) and (c): the players are mapped, then each shard is asked in one query for the events it holds.
-		const { route, fresh, players, whole } = await this.#lookUp(gameId, batch, receivedAt);
+		const { route, fresh, players, whole } = await this.#lookUp(gameId, batch, pseudonyms, heads);
 
 		// Consent events: sealed now, their records appended (idempotent) before the events are stored, so a crash in
 		// between leaves a record whose event the retry stores, never an event whose record is lost.
@@ -414,7 +445,7 @@ export class ClickHouseEventStore implements EventStore {
 		// A slow batch (half its claim gone) renews the claim before it inserts; if the claim lapsed meanwhile and another
 		// instance stored the batch, the renewal finds its answer and nothing is inserted twice.
 		if (Date.now() - claim.at > claim.ttl / 2) {
-			const renewed = await this.#claim(gameId, batch.batchId, claim.holder, claim.ttl);
+			const renewed = await this.#claim(gameId, batch.batchId, claim.holder, claim.ttl, claim.ids);
 			if (renewed.answer) return replayOf(renewed.answer, batch);
 			if (!renewed.claimed) {
 				throw new EventsUnavailableError(`Batch "${batch.batchId}" took too long and was taken over; retry it.`);
@@ -498,14 +529,17 @@ export class ClickHouseEventStore implements EventStore {
 	}
 
 	/**
-	 * Steps (b) and (c): the batch's players mapped to pseudonyms and their shards, and, asked of each shard holding
-	 * some of them in one query, the events not stored yet (an id seen earlier in the same batch is a duplicate too, as SQLite's (game_id,
-	 * id) key makes it).
+	 * Step (c): the events not stored yet (an id seen earlier in the same batch is a duplicate too, as SQLite's (game_id,
+	 * id) key makes it). A player whose head is below all of their ids in the batch (`heads.clear`) holds none of them:
+	 * no question to ClickHouse. The others' events are asked of the shard holding them (one query per shard), which
+	 * also gives the largest id stored for each player; the players without a head get one (that, or the batch's
+	 * largest, whichever is greater) before anything is inserted.
 	 */
 	async #lookUp(
 		gameId: string,
 		batch: ValidatedBatch,
-		receivedAt: number,
+		pseudonyms: ReadonlyMap<number, number>,
+		heads: Heads,
 	): Promise<{
 		route: Map<number, number>;
 		fresh: { event: IngestEvent; player: number }[];
@@ -513,11 +547,6 @@ export class ClickHouseEventStore implements EventStore {
 		/** None of the batch's events was stored before: this attempt stores all of it. */
 		whole: boolean;
 	}> {
-		const pseudonyms = await this.#players.pseudonymize(
-			gameId,
-			batch.events.map((event) => event.userId),
-			receivedAt,
-		);
 		const candidates: { event: IngestEvent; player: number }[] = [];
 		const inBatch = new Set<string>();
 		for (const event of batch.events) {
@@ -532,15 +561,31 @@ export class ClickHouseEventStore implements EventStore {
 		const route = await this.#route(gameId, players);
 		const byShard = new Map<number, { event: IngestEvent; player: number }[]>();
 		for (const candidate of candidates) {
+			if (heads.clear.has(candidate.player)) continue;
 			const shard = route.get(candidate.player)!;
 			let list = byShard.get(shard);
 			if (!list) byShard.set(shard, (list = []));
 			list.push(candidate);
 		}
-		const held = await Promise.all(
+		this.#options.testHooks?.lookedUp?.(
+			gameId,
+			batch.batchId,
+			[...byShard.values()].reduce((n, list) => n + list.length, 0),
+		);
+		const asked = await Promise.all(
 			[...byShard].map(([index, list]) => this.#storedIds(this.#shards[index]!, gameId, list)),
 		);
-		const existing = new Set(held.flat());
+		const existing = new Set(asked.flatMap((answer) => answer.held));
+		if (heads.headless.length > 0) {
+			const tops = new Map(asked.flatMap((answer) => [...answer.tops]));
+			await this.#options.batches.raiseHeads(
+				gameId,
+				heads.headless.map(({ player, hi }) => {
+					const top = tops.get(player);
+					return { player, hi: top !== undefined && compareBytes(top, hi) > 0 ? top : hi };
+				}),
+			);
+		}
 		return {
 			route,
 			fresh: candidates.filter((candidate) => !existing.has(`${candidate.player}\u0000${candidate.event.id}`)),
@@ -584,25 +629,33 @@ export class ClickHouseEventStore implements EventStore {
 	}
 
 	/**
-	 * The `player NUL id` keys of the candidates (the shard's players' events) it already stores, by primary-key prefix
-	 * (game_id, user_id, id).
+	 * Of the candidates (the shard's players' events): the `player NUL id` keys it already stores, and the largest id it
+	 * stores for each of their players (where a head starts). Read by primary-key prefix (game_id, user_id).
 	 */
 	async #storedIds(
 		shard: ClickHouseShard,
 		gameId: string,
 		candidates: readonly { event: IngestEvent; player: number }[],
-	): Promise<string[]> {
+	): Promise<{ held: string[]; tops: Map<number, string> }> {
 		const players = sqlSet([{ type: "Int64", values: [...new Set(candidates.map((candidate) => candidate.player))] }]);
 		const ids = sqlSet([{ type: "String", values: candidates.map((candidate) => candidate.event.id) }]);
 		const rows = await this.#on(shard, "looking up the batch", (s) =>
-			queryRows<{ player: string; id: string }>(
+			queryRows<{ player: string; top: string; held: string[] }>(
 				s,
-				`SELECT DISTINCT toString(user_id) AS player, id FROM ${this.#tables.eventsLocal}
-				WHERE game_id = ${sqlString(gameId)} AND user_id IN ${players} AND id IN ${ids}`,
+				`SELECT toString(user_id) AS player, max(id) AS top, groupUniqArrayIf(id, id IN ${ids}) AS held
+				FROM ${this.#tables.eventsLocal}
+				WHERE game_id = ${sqlString(gameId)} AND user_id IN ${players} GROUP BY user_id`,
 				LARGE_QUERY,
 			),
 		);
-		return rows.map((row) => `${Number(row.player)}\u0000${row.id}`);
+		const held: string[] = [];
+		const tops = new Map<number, string>();
+		for (const row of rows) {
+			const player = Number(row.player);
+			tops.set(player, row.top);
+			for (const id of row.held) held.push(`${player}\u0000${id}`);
+		}
+		return { held, tops };
 	}
 
 	// -------------------------------------------------------------------------------------------------------- reads
@@ -855,6 +908,40 @@ function mergeById<T extends { id: string }>(pages: readonly T[][]): T[] {
 export function compareBytes(a: string, b: string): number {
 	if (isAscii(a) && isAscii(b)) return a < b ? -1 : a > b ? 1 : 0;
 	return Buffer.compare(Buffer.from(a, "utf8"), Buffer.from(b, "utf8"));
+}
+
+/** What the claim told of the batch's players' heads (contracts.ts BatchClaim). */
+interface Heads {
+	/** Players holding none of the batch's ids for sure: not looked up. */
+	clear: ReadonlySet<number>;
+	/** Players without a head, with the batch's largest id of each: their head is made after the lookup. */
+	headless: readonly PlayerIds[];
+}
+
+/**
+ * Each player's smallest and largest event id in the batch (byte order), sorted by player: what the claim compares
+ * with and raises the heads to. `irregular`: players with an id that is not well-formed UTF-16 (a lone surrogate,
+ * which UTF-8 cannot carry): left out of their range and always looked up.
+ */
+export function playerIds(
+	events: readonly IngestEvent[],
+	pseudonyms: ReadonlyMap<number, number>,
+): { ranges: PlayerIds[]; irregular: Set<number> } {
+	const byPlayer = new Map<number, PlayerIds>();
+	const irregular = new Set<number>();
+	for (const event of events) {
+		const player = pseudonyms.get(event.userId)!;
+		const id = event.id;
+		if (LONE_SURROGATE.test(id)) {
+			irregular.add(player);
+			continue;
+		}
+		const range = byPlayer.get(player);
+		if (!range) byPlayer.set(player, { player, lo: id, hi: id });
+		else if (compareBytes(id, range.lo) < 0) range.lo = id;
+		else if (compareBytes(id, range.hi) > 0) range.hi = id;
+	}
+	return { ranges: [...byPlayer.values()].sort((a, b) => a.player - b.player), irregular };
 }
 
 function isAscii(value: string): boolean {

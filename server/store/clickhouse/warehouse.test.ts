@@ -15,8 +15,8 @@ import { localDayFn } from "../../warehouse/time-zone.js";
 import { openSqliteStore } from "../sqlite/sqlite-store.js";
 import { DEFAULT_GAME_SETTINGS, type GameSettings, type Store } from "../types.js";
 import { queryRows } from "./client.js";
-import type { ClickHouseEventStore, ClickHouseTestHooks } from "./events-store.js";
-import type { BatchClaim, BatchLedger, BatchToFold, LeaseStore, StoredBatchAnswer } from "../contracts.js";
+import { compareBytes, type ClickHouseEventStore, type ClickHouseTestHooks } from "./events-store.js";
+import type { BatchClaim, BatchLedger, BatchToFold, LeaseStore, PlayerIds, StoredBatchAnswer } from "../contracts.js";
 import { openClickHouseEvents } from "./index.js";
 import { ANSWER_GRACE_MS, SETTLE_MS, type CompactionOptions } from "./rollups.js";
 import { clickHouseWarehouse } from "./warehouse.js";
@@ -271,13 +271,38 @@ class MemoryBatchLedger implements BatchLedger {
 		string,
 		{ holder?: string; until?: number; answer?: StoredBatchAnswer; players?: number[] | undefined }
 	>();
-	async claim(gameId: string, batchId: string, holder: string, now: number, until: number): Promise<BatchClaim> {
+	readonly #heads = new Map<string, string>();
+	async claim(
+		gameId: string,
+		batchId: string,
+		holder: string,
+		now: number,
+		until: number,
+		ids: readonly PlayerIds[] = [],
+	): Promise<BatchClaim> {
 		const key = `${gameId}\u0000${batchId}`;
 		const row = this.#rows.get(key);
 		if (row?.answer) return { claimed: false, answer: row.answer };
 		if (row && row.until! > now && row.holder !== holder) return { claimed: false };
 		this.#rows.set(key, { holder, until });
-		return { claimed: true };
+		const clear: number[] = [];
+		const headless: number[] = [];
+		for (const { player, lo, hi } of ids) {
+			const head = this.#heads.get(`${gameId}\u0000${player}`);
+			if (head === undefined) {
+				headless.push(player);
+				continue;
+			}
+			if (compareBytes(head, lo) < 0) clear.push(player);
+			if (compareBytes(head, hi) < 0) this.#heads.set(`${gameId}\u0000${player}`, hi);
+		}
+		return { claimed: true, clear, headless };
+	}
+	async raiseHeads(gameId: string, heads: readonly { player: number; hi: string }[]): Promise<void> {
+		for (const { player, hi } of heads) {
+			const head = this.#heads.get(`${gameId}\u0000${player}`);
+			if (head === undefined || compareBytes(head, hi) < 0) this.#heads.set(`${gameId}\u0000${player}`, hi);
+		}
 	}
 	async answer(gameId: string, batchId: string, answer: StoredBatchAnswer, players: readonly number[] = []) {
 		const key = `${gameId}\u0000${batchId}`;

@@ -151,6 +151,78 @@ describe.skipIf(!serviceRequired("postgres"))("PostgresBatchLedger", () => {
 		expect(await ledger!.answered([{ gameId: "g1", batchId: "b2" }])).toEqual(new Set(["g1\u0000b2"]));
 	});
 
+	it("tells which players' heads are below the batch's ids, raises them when the claim is taken, in byte order", async () => {
+		// A database whose default collation is not bytewise (ICU en-US sorts "a" before "Z" and "é" before "z"): the
+		// heads must still compare as ClickHouse does.
+		const url = await service.createDatabase(`ledger_${++databases}`);
+		const admin = openPool({ url });
+		pools.push(admin);
+		const name = `ledger_icu_${databases}`;
+		await admin.query(`CREATE DATABASE ${name} TEMPLATE template0 LOCALE_PROVIDER icu ICU_LOCALE 'en-US'`);
+		const pool = openPool({ url: url.replace(/\/[^/]+$/, `/${name}`) });
+		pools.push(pool);
+		await runMigrations(pool, "metadata", METADATA_MIGRATIONS);
+		const ledger = new PostgresBatchLedger(pool);
+		const heads = async () =>
+			Object.fromEntries(
+				(
+					await pool.query<{ player: string; max_id: string }>(
+						"SELECT player, max_id FROM player_heads WHERE game_id = 'g1' ORDER BY player",
+					)
+				).rows.map((row) => [row.player, row.max_id]),
+			);
+		const ids = (...ranges: [number, string, string][]) => ranges.map(([player, lo, hi]) => ({ player, lo, hi }));
+
+		// No heads yet: every player is headless, and the claim creates none (only a lookup can).
+		expect(await ledger.claim("g1", "b1", "h1", T0, T0 + 1000, ids([1, "m1", "m5"], [2, "m2", "m2"]))).toEqual({
+			claimed: true,
+			clear: [],
+			headless: [1, 2],
+		});
+		expect(await heads()).toEqual({});
+		await ledger.raiseHeads("g1", [
+			{ player: 1, hi: "m5" },
+			{ player: 2, hi: "m2" },
+			{ player: 3, hi: "Z9" },
+			{ player: 4, hi: "z" },
+		]);
+		// A head never goes down.
+		await ledger.raiseHeads("g1", [{ player: 1, hi: "a" }]);
+		expect(await heads()).toEqual({ "1": "m5", "2": "m2", "3": "Z9", "4": "z" });
+
+		// Player 1's ids all above its head: clear. Player 2's smallest equals its head: maybe stored, looked up. Bytes:
+		// "a" > "Z9" and "é" > "z", though en-US sorts them the other way. Player 5 has no head.
+		expect(
+			await ledger.claim(
+				"g1",
+				"b2",
+				"h1",
+				T0,
+				T0 + 1000,
+				ids([1, "m6", "m9"], [2, "m2", "m3"], [3, "a", "b"], [4, "é", "é"], [5, "x", "y"]),
+			),
+		).toEqual({ claimed: true, clear: [1, 3, 4], headless: [5] });
+		expect(await heads()).toEqual({ "1": "m9", "2": "m3", "3": "b", "4": "é" });
+
+		// A claim not taken (another holder's live claim, or an answer) raises nothing.
+		expect(await ledger.claim("g1", "b2", "h2", T0 + 1, T0 + 1000, ids([1, "n1", "n9"]))).toEqual({ claimed: false });
+		await ledger.answer("g1", "b2", answer(5));
+		expect((await ledger.claim("g1", "b2", "h3", T0 + 2, T0 + 1000, ids([1, "o1", "o9"]))).claimed).toBe(false);
+		expect((await heads())["1"]).toBe("m9");
+		// A renewal by the holder raises again (the same ids: nothing changes), and another game's players are others.
+		expect(await ledger.claim("g1", "b1", "h1", T0 + 3, T0 + 1000, ids([1, "m1", "m5"]))).toEqual({
+			claimed: true,
+			clear: [],
+			headless: [],
+		});
+		expect(await ledger.claim("g2", "b1", "h1", T0, T0 + 1000, ids([1, "m6", "m9"]))).toEqual({
+			claimed: true,
+			clear: [],
+			headless: [1],
+		});
+		expect(await heads()).toEqual({ "1": "m9", "2": "m3", "3": "b", "4": "é" });
+	});
+
 	it("lets exactly one of many instances claim a batch at once, and every one after sees its answer", async () => {
 		const instances = await ledgers(4);
 		for (let round = 0; round < 10; round++) {

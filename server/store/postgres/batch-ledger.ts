@@ -3,9 +3,10 @@
 // batch it holds the row's claim (holder, until); its answer then replaces the claim (received_at, response,
 // fingerprint). Every call is one statement, so the ingest of a new batch costs two here: the claim, and the answer
 // that also ends the claim. The answer also names the batch's players (migration 3) until the rollup job has folded
-// them (toFold, markFolded): the job's inbox.
+// them (toFold, markFolded): the job's inbox. The players' heads (migration 4, `player_heads`) spare ClickHouse the
+// lookup of a batch whose ids are all new: the claim reads and raises them.
 import type pg from "pg";
-import type { BatchClaim, BatchLedger, BatchToFold, StoredBatchAnswer } from "../contracts.js";
+import type { BatchClaim, BatchLedger, BatchToFold, PlayerIds, StoredBatchAnswer } from "../contracts.js";
 
 interface AnswerRow {
 	received_at: number | null;
@@ -26,24 +27,89 @@ export class PostgresBatchLedger implements BatchLedger {
 	 * so two instances never both take it. The outer SELECT reads the row as the statement's snapshot saw it: an answer
 	 * stored before we came. An answer stored while we were blocked on the row is not seen: the claim then fails with no
 	 * answer, and the caller's next claim finds it.
+	 *
+	 * With `ids`, the same statement reads the players' heads as its snapshot saw them (→ clear: head below the batch's
+	 * smallest id; headless: no head) and, if the claim was taken, raises the heads that exist to the batch's largest
+	 * ids, locking them in player order (two claims of overlapping players wait for each other, never deadlock). A head
+	 * raised by a batch whose events are already stored committed before they were inserted, so the snapshot has it.
 	 */
-	async claim(gameId: string, batchId: string, holder: string, now: number, until: number): Promise<BatchClaim> {
-		const { rows } = await this.#pool.query<AnswerRow & { taken: number }>(
+	async claim(
+		gameId: string,
+		batchId: string,
+		holder: string,
+		now: number,
+		until: number,
+		ids: readonly PlayerIds[] = [],
+	): Promise<BatchClaim> {
+		const params: unknown[] = [gameId, batchId, holder, now, until];
+		let heads = "";
+		let selects = "";
+		if (ids.length > 0) {
+			params.push(
+				ids.map((entry) => entry.player),
+				ids.map((entry) => entry.lo),
+				ids.map((entry) => entry.hi),
+			);
+			heads = `,
+			k AS (SELECT * FROM unnest($6::bigint[], $7::text[], $8::text[]) AS k (player, lo, hi)),
+			seen AS (
+				SELECT k.player, h.max_id < (k.lo COLLATE "C") AS clear
+				FROM k JOIN player_heads h ON h.game_id = $1 AND h.player = k.player
+			),
+			locked AS (
+				SELECT h.player FROM player_heads h JOIN k ON h.game_id = $1 AND h.player = k.player
+				WHERE EXISTS (SELECT 1 FROM taken) AND h.max_id < (k.hi COLLATE "C")
+				ORDER BY h.player FOR UPDATE OF h
+			),
+			raised AS (
+				UPDATE player_heads h SET max_id = k.hi FROM k, locked
+				WHERE h.game_id = $1 AND h.player = k.player AND locked.player = k.player AND h.max_id < (k.hi COLLATE "C")
+				RETURNING 1
+			)`;
+			selects = `,
+				(SELECT array_agg(player) FROM seen WHERE clear) AS clear,
+				(SELECT array_agg(player) FROM seen) AS known,
+				(SELECT count(*) FROM raised)::int AS raised`;
+		}
+		const { rows } = await this.#pool.query<
+			AnswerRow & { taken: number; clear?: (string | number)[] | null; known?: (string | number)[] | null }
+		>(
 			`WITH taken AS (
 				INSERT INTO batches (game_id, batch_id, holder, until) VALUES ($1, $2, $3, $5)
 				ON CONFLICT (game_id, batch_id) DO UPDATE SET holder = excluded.holder, until = excluded.until
 				WHERE batches.response IS NULL AND (batches.until <= $4 OR batches.holder = $3)
 				RETURNING 1
-			)
-			SELECT (SELECT count(*) FROM taken)::int AS taken, b.received_at, b.response, b.fingerprint
+			)${heads}
+			SELECT (SELECT count(*) FROM taken)::int AS taken, b.received_at, b.response, b.fingerprint${selects}
 			FROM (SELECT 1) AS one
 			LEFT JOIN batches b ON b.game_id = $1 AND b.batch_id = $2 AND b.response IS NOT NULL`,
-			[gameId, batchId, holder, now, until],
+			params,
 		);
 		const row = rows[0]!;
-		if (row.taken > 0) return { claimed: true };
+		if (row.taken > 0) {
+			if (ids.length === 0) return { claimed: true };
+			const known = new Set((row.known ?? []).map(Number));
+			return {
+				claimed: true,
+				clear: (row.clear ?? []).map(Number),
+				headless: ids.map((entry) => entry.player).filter((player) => !known.has(player)),
+			};
+		}
 		const answer = toAnswer(row);
 		return answer ? { claimed: false, answer } : { claimed: false };
+	}
+
+	/** One upsert in player order (locks taken in that order); a head only ever goes up. */
+	async raiseHeads(gameId: string, heads: readonly { player: number; hi: string }[]): Promise<void> {
+		if (heads.length === 0) return;
+		const sorted = [...heads].sort((a, b) => a.player - b.player);
+		await this.#pool.query(
+			`INSERT INTO player_heads (game_id, player, max_id)
+			SELECT $1, k.player, k.hi FROM unnest($2::bigint[], $3::text[]) AS k (player, hi) ORDER BY k.player
+			ON CONFLICT (game_id, player) DO UPDATE SET max_id = excluded.max_id
+			WHERE player_heads.max_id < excluded.max_id`,
+			[gameId, sorted.map((head) => head.player), sorted.map((head) => head.hi)],
+		);
 	}
 
 	/**

@@ -216,4 +216,19 @@ export const METADATA_MIGRATIONS: readonly PgMigration[] = [
 			CREATE INDEX batches_to_fold ON batches (received_at) WHERE players IS NOT NULL;
 		`,
 	},
+	{
+		// Each player's head: at least the largest event id stored for them (byte order, as ClickHouse compares), so a
+		// batch whose ids for a player are all above it needs no lookup in ClickHouse (batch-ledger.ts). Pseudonyms, as
+		// every player row; erasing a player deletes theirs. A player without one is looked up.
+		version: 4,
+		name: "batch ledger: player heads",
+		up: `
+			CREATE TABLE player_heads (
+				game_id text NOT NULL,
+				player bigint NOT NULL,
+				max_id text COLLATE "C" NOT NULL,
+				PRIMARY KEY (game_id, player)
+			);
+		`,
+	},
 ];

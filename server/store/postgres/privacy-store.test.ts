@@ -307,11 +307,18 @@ describe.skipIf(!serviceRequired("postgres"))("PostgresPrivacyMetadataStore", ()
 			});
 		});
 
-		it("erases the player's records and their tallies, and their forced variations, once", async () => {
+		it("erases the player's records and their tallies, their forced variations and their head, once", async () => {
 			const before = await consent.summary("g1");
 			expect(before.tallies.map((t) => t.records)).toEqual([1, 3]);
+			// The batch ledger's heads of the player (42) and of another (43): only 42's goes.
+			const heads = [(await vault.pseudonymOf("g1", 42))!, (await vault.pseudonymOf("g1", 43))!];
+			await db.pool.query(
+				"INSERT INTO player_heads (game_id, player, max_id) SELECT 'g1', p, 'e9' FROM unnest($1::bigint[]) AS p",
+				[heads],
+			);
 			const outcome = await withVault.erasePlayerRecords("g1", 42, T0 + 100, readerSealer().tallyOf);
-			expect(outcome).toEqual({ deleted: { consent_records: 3 }, experimentsUpdated: ["e1"] });
+			expect(outcome).toEqual({ deleted: { consent_records: 3, player_heads: 1 }, experimentsUpdated: ["e1"] });
+			expect((await db.pool.query("SELECT player FROM player_heads")).rows).toEqual([{ player: heads[1] }]);
 			expect(await consent.summary("g1")).toEqual({
 				tallies: [
 					{ policyVersion: "1", source: "api", analytics: true, experiments: true, personalization: false, records: 1 },

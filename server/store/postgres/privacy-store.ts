@@ -323,6 +323,13 @@ export class PostgresPrivacyMetadataStore implements PrivacyMetadataStore {
 				pseudonym,
 			]);
 			if (ranked.rowCount) deleted.prediction_players = ranked.rowCount;
+			// The player's head in the batch ledger (the largest event id stored for them; a player without one is looked
+			// up in the event store, so this only ever costs a lookup).
+			const head = await client.query("DELETE FROM player_heads WHERE game_id = $1 AND player = $2", [
+				gameId,
+				pseudonym,
+			]);
+			if (head.rowCount) deleted.player_heads = head.rowCount;
 			const experimentsUpdated: string[] = [];
 			for (const row of await experimentDefinitions(client, gameId, true)) {
 				if (!(String(userId) in row.forced)) continue;
