@@ -1,8 +1,10 @@
+import { Readable } from "node:stream";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { serviceRequired } from "../../testing/services.js";
 import { sharedClickHouseEventsUrl } from "../../testing/shared-services.js";
 import {
 	closeShards,
+	encodeRows,
 	command,
 	InsertGroups,
 	openShardClients,
@@ -24,12 +26,16 @@ describe.skipIf(!serviceRequired("clickhouse"))("InsertGroups (group commit)", (
 		await command(shard, `CREATE DATABASE IF NOT EXISTS ${target.database}`);
 		table = `${target.database}.rows`;
 		await command(shard, `CREATE TABLE ${table} (k String, n Int64) ENGINE = MergeTree ORDER BY k`);
-		// Counts the inserts on their way to the real server (rows are still written by it).
-		const insert = shard.client.insert.bind(shard.client);
-		shard.client.insert = ((params: Parameters<typeof insert>[0]) => {
-			inserts.push((params.values as unknown[]).length);
-			return insert(params);
-		}) as typeof shard.client.insert;
+		// Counts the inserts (their JSONEachRow lines) on their way to the real server (rows are still written by it).
+		const exec = shard.client.exec.bind(shard.client);
+		shard.client.exec = (async (params: Parameters<typeof exec>[0] & { values?: Readable }) => {
+			if (!params.values) return exec(params);
+			const chunks: Buffer[] = [];
+			for await (const chunk of params.values) chunks.push(Buffer.from(chunk as Buffer));
+			const body = Buffer.concat(chunks);
+			inserts.push(body.toString("utf8").split("\n").length - 1);
+			return exec({ ...params, values: Readable.from([body]) });
+		}) as typeof shard.client.exec;
 	});
 	afterAll(async () => {
 		if (shard) await closeShards([shard]);
@@ -135,5 +141,17 @@ describe.skipIf(!serviceRequired("clickhouse"))("sqlSet (IN over array literals)
 		expect(await ids(`(g, u, id) IN ${tuples}`)).toEqual(["x"]);
 		expect(await ids(`id IN ${sqlSet([{ type: "String", values: [] }])}`)).toEqual([]);
 		expect(await ids(`id NOT IN ${sqlSet([{ type: "String", values: [] }])}`)).toHaveLength(4);
+	});
+});
+
+describe("encodeRows", () => {
+	it("gives the rows' JSONEachRow lines, in slices that let other work of the process run", async () => {
+		const rows = Array.from({ length: 200_000 }, (_, i) => ({ game_id: "g", n: i, s: `quote " and \\ ${i}` }));
+		let ran = false;
+		setImmediate(() => (ran = true));
+		const encoded = await encodeRows(rows).then((chunks) => ({ chunks, ranMeanwhile: ran }));
+		expect(encoded.ranMeanwhile).toBe(true);
+		expect(encoded.chunks.join("")).toBe(rows.map((row) => `${JSON.stringify(row)}\n`).join(""));
+		expect(await encodeRows([])).toEqual([]);
 	});
 });

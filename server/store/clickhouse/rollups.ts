@@ -53,6 +53,8 @@ const FULL_SCAN_EVERY_MS = 600_000;
 const STEP_UNITS = 2_000;
 /** Events folded per shard per step at most (about; the last unit is taken whole). */
 const STEP_EVENTS = 50_000;
+/** Longest stretch a fold step computes fact rows before letting the event loop serve other work. */
+const FOLD_SLICE_MS = 4;
 /** Batches a step takes from the ledger's inbox. */
 const LEDGER_STEP_BATCHES = 200;
 /** The fold lease lasts this long unless released (an instance that died holding it blocks folding this long). */
@@ -829,8 +831,14 @@ export class ClickHouseRollups {
 				received_at: Number(unit.received),
 			});
 		}
+		// A step folds tens of thousands of events: in slices, so the instance's requests are served in between.
+		let slice = performance.now();
 		for (const { gameId, userId, events: list } of players.values()) {
 			factRows(out, gameId, userId, list, dayFns.get(gameId)!);
+			if (performance.now() - slice > FOLD_SLICE_MS) {
+				await new Promise((resolve) => setImmediate(resolve));
+				slice = performance.now();
+			}
 		}
 		await insertRows(shard, this.#facts, out);
 		for (const [gameId, zone] of zones) this.#zones[index]!.set(gameId, zone);
