@@ -11,8 +11,9 @@
 // MergeTree tables), `clickhouse2` (PostgreSQL + two ClickHouse shards, Distributed tables). Each engine gets its own
 // fresh services and backend process, one after another, so they do not share the machine. Round 0 is a warm-up.
 // The ceiling inserts each batch's rows as JSONEachRow straight into `events_local` (a table of the same schema in a
-// database of its own on the same servers), batch i on shard i mod shards, with as many concurrent inserts as the
-// HTTP run has clients: what ClickHouse takes from one client process doing nothing else. After each HTTP round the
+// database of its own on the same servers), each row on the shard the sharding key cityHash64(game_id, user_id) picks
+// (on two shards a batch is two inserts, as in the product), with as many batches at a time as the HTTP run has
+// clients: what ClickHouse takes from one client process doing nothing else. After each HTTP round the
 // bench waits for the backend to go idle (its rollup job folds the round): the backend's and ClickHouse's CPU per event
 // include that work, and the ceiling runs next to an idle backend.
 // `--metrics-events 0` skips the metric queries (they take minutes at 10M: the events go through the event store's
@@ -176,42 +177,69 @@ function planRounds(
 	}));
 }
 
-/** The raw insert ceiling of one round: each batch's rows as one JSONEachRow insert into a shard's events_local. */
+/**
+ * The shard of each of the rounds' players for the ceiling's rows (game "raw"): `cityHash64(game_id, user_id) % shards`,
+ * the sharding key of the Distributed tables, asked of ClickHouse once before any round (not timed).
+ */
+async function ceilingRoutes(client: ClickHouseClient, plan: Round[], shards: number): Promise<Map<number, number>> {
+	const players = [...new Set(plan.flatMap((round) => round.batches.flatMap((b) => b.events.map((e) => e.userId))))];
+	if (shards === 1) return new Map(players.map((player) => [player, 0]));
+	const result = await client.query({
+		query: `SELECT arrayMap(u -> cityHash64('raw', u) % ${shards}, CAST([${players.join(",")}] AS Array(Int64))) AS s`,
+		format: "JSONEachRow",
+	});
+	const [row] = await result.json<{ s: (string | number)[] }>();
+	return new Map(players.map((player, i) => [player, Number(row!.s[i])]));
+}
+
+/**
+ * The raw insert ceiling of one round: each batch's rows as JSONEachRow inserts into the events_local of the shards
+ * its players live on (one insert per shard holding some of them, at once), as many batches at a time as the HTTP run
+ * has clients. The rows sit where the sharding key puts them, as the product must put them.
+ */
 async function ceilingRound(
 	clients: ClickHouseClient[],
 	database: string,
 	round: Round,
 	concurrency: number,
+	routes: Map<number, number>,
 ): Promise<number> {
 	const receivedAt = Date.now();
-	const rows = round.batches.map((batch) =>
-		batch.events.map((e) => ({
-			game_id: "raw",
-			id: e.id,
-			batch_id: batch.batchId,
-			user_id: e.userId,
-			session_id: e.sessionId,
-			type: e.type,
-			name: e.name,
-			time: e.time,
-			received_at: receivedAt,
-			props: JSON.stringify(e.props),
-		})),
-	);
+	const inserts = round.batches.map((batch) => {
+		const byShard = new Map<number, object[]>();
+		for (const e of batch.events) {
+			const shard = routes.get(e.userId)!;
+			let rows = byShard.get(shard);
+			if (!rows) byShard.set(shard, (rows = []));
+			rows.push({
+				game_id: "raw",
+				id: e.id,
+				batch_id: batch.batchId,
+				user_id: e.userId,
+				session_id: e.sessionId,
+				type: e.type,
+				name: e.name,
+				time: e.time,
+				received_at: receivedAt,
+				props: JSON.stringify(e.props),
+			});
+		}
+		return byShard;
+	});
 	let next = 0;
 	const worker = async () => {
-		for (let i = next++; i < rows.length; i = next++) {
-			await clients[i % clients.length]!.insert({
-				table: `${database}.events_local`,
-				values: rows[i]!,
-				format: "JSONEachRow",
-			});
+		for (let i = next++; i < inserts.length; i = next++) {
+			await Promise.all(
+				[...inserts[i]!].map(([shard, values]) =>
+					clients[shard]!.insert({ table: `${database}.events_local`, values, format: "JSONEachRow" }),
+				),
+			);
 		}
 	};
 	const started = performance.now();
 	await Promise.all(Array.from({ length: concurrency }, worker));
 	const seconds = (performance.now() - started) / 1000;
-	return rows.reduce((n, r) => n + r.length, 0) / seconds;
+	return round.batches.reduce((n, batch) => n + batch.events.length, 0) / seconds;
 }
 
 /** Active parts of the backend's events_local on each shard (ClickHouse merges them in the background). */
@@ -288,6 +316,9 @@ async function benchEngine(engine: Engine, dir: string, plan: Round[], clients: 
 		const pid = server.process.pid!;
 		const key = (await cli(["keys", "create", "--game", "bench"], deployment.env)).trim().split("\n").at(-1)!.trim();
 		const auth = await fetchGameAuth(server.url, key);
+		const routes = deployment.raw
+			? await ceilingRoutes(deployment.raw.clients[0]!, plan, deployment.raw.clients.length)
+			: undefined;
 		const rates: number[] = [];
 		const p50s: number[] = [];
 		const p99s: number[] = [];
@@ -310,7 +341,7 @@ async function benchEngine(engine: Engine, dir: string, plan: Round[], clients: 
 			const chHttp = marker ? processesCpuMs(marker) - chBefore : 0;
 			const chCeilingBefore = marker ? processesCpuMs(marker) : 0;
 			const ceiling = deployment.raw
-				? await ceilingRound(deployment.raw.clients, deployment.raw.database, round, clients)
+				? await ceilingRound(deployment.raw.clients, deployment.raw.database, round, clients, routes!)
 				: undefined;
 			if (deployment.raw) await settleClickHouse(deployment.raw.clients, deployment.raw.marker);
 			const chCeiling = marker ? processesCpuMs(marker) - chCeilingBefore : 0;
