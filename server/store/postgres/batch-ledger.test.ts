@@ -223,6 +223,26 @@ describe.skipIf(!serviceRequired("postgres"))("PostgresBatchLedger", () => {
 		expect(await heads()).toEqual({ "1": "m9", "2": "m3", "3": "b", "4": "é" });
 	});
 
+	it("prepares the claim and the answer once per connection: later batches only execute them", async () => {
+		const url = await service.createDatabase(`ledger_${++databases}`);
+		const pool = openPool({ url, poolSize: 1 });
+		pools.push(pool);
+		await runMigrations(pool, "metadata", METADATA_MIGRATIONS);
+		const ledger = new PostgresBatchLedger(pool);
+		for (const batchId of ["b1", "b2", "b3"]) {
+			await ledger.claim("g1", batchId, "h1", T0, T0 + 1000, [{ player: 1, lo: batchId, hi: batchId }]);
+			await ledger.claim("g1", batchId, "h1", T0, T0 + 1000);
+			await ledger.answer("g1", batchId, answer(1), [1]);
+		}
+		// The pool's one connection holds the prepared statements (a session's own view).
+		const { rows } = await pool.query<{ name: string }>("SELECT name FROM pg_prepared_statements ORDER BY name");
+		expect(rows.map((row) => row.name)).toEqual([
+			"vantage_batch_answer",
+			"vantage_batch_claim",
+			"vantage_batch_claim_heads",
+		]);
+	});
+
 	it("lets exactly one of many instances claim a batch at once, and every one after sees its answer", async () => {
 		const instances = await ledgers(4);
 		for (let round = 0; round < 10; round++) {

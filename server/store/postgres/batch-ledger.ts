@@ -7,6 +7,7 @@
 // lookup of a batch whose ids are all new: the claim reads and raises them.
 import type pg from "pg";
 import type { BatchClaim, BatchLedger, BatchToFold, PlayerIds, StoredBatchAnswer } from "../contracts.js";
+import { named, statement } from "./pool.js";
 
 interface AnswerRow {
 	received_at: number | null;
@@ -71,9 +72,10 @@ export class PostgresBatchLedger implements BatchLedger {
 				(SELECT array_agg(player) FROM seen) AS known,
 				(SELECT count(*) FROM raised)::int AS raised`;
 		}
-		const { rows } = await this.#pool.query<
+		const { rows } = await statement<
 			AnswerRow & { taken: number; clear?: (string | number)[] | null; known?: (string | number)[] | null }
 		>(
+			this.#pool,
 			`WITH taken AS (
 				INSERT INTO batches (game_id, batch_id, holder, until) VALUES ($1, $2, $3, $5)
 				ON CONFLICT (game_id, batch_id) DO UPDATE SET holder = excluded.holder, until = excluded.until
@@ -84,6 +86,7 @@ export class PostgresBatchLedger implements BatchLedger {
 			FROM (SELECT 1) AS one
 			LEFT JOIN batches b ON b.game_id = $1 AND b.batch_id = $2 AND b.response IS NOT NULL`,
 			params,
+			ids.length > 0 ? "vantage_batch_claim_heads" : "vantage_batch_claim",
 		);
 		const row = rows[0]!;
 		if (row.taken > 0) {
@@ -123,21 +126,24 @@ export class PostgresBatchLedger implements BatchLedger {
 		players: readonly number[] = [],
 	): Promise<void> {
 		await this.#pool.query(
-			`INSERT INTO batches (game_id, batch_id, received_at, response, fingerprint, players)
+			named(
+				"vantage_batch_answer",
+				`INSERT INTO batches (game_id, batch_id, received_at, response, fingerprint, players)
 			VALUES ($1, $2, $3, $4, $5, $6)
 			ON CONFLICT (game_id, batch_id) DO UPDATE SET received_at = excluded.received_at,
 				response = excluded.response, fingerprint = excluded.fingerprint, players = excluded.players,
 				holder = NULL, until = NULL
 			WHERE batches.response IS NULL`,
-			[
-				gameId,
-				batchId,
-				answer.receivedAt,
-				answer.response,
-				// '' is "no fingerprint": NULL here, as SQLite's batches has it.
-				answer.fingerprint === "" ? null : answer.fingerprint,
-				players.length === 0 ? null : players.map(String),
-			],
+				[
+					gameId,
+					batchId,
+					answer.receivedAt,
+					answer.response,
+					// '' is "no fingerprint": NULL here, as SQLite's batches has it.
+					answer.fingerprint === "" ? null : answer.fingerprint,
+					players.length === 0 ? null : players.map(String),
+				],
+			),
 		);
 	}
 

@@ -192,6 +192,7 @@ export class PostgresConsentStore implements MetadataConsentStore {
 					chunk.map((r) => r.tally.experiments),
 					chunk.map((r) => r.tally.personalization),
 				],
+				"vantage_consent_append",
 			);
 			added += rows[0]?.added ?? 0;
 		}

@@ -57,7 +57,7 @@ import { PostgresAllocationStore } from "./allocation-store.js";
 import { PostgresBatchLedger } from "./batch-ledger.js";
 import { PostgresLeaseStore } from "./lease-store.js";
 import { PostgresMetricLibrary } from "./metric-library-store.js";
-import { advisoryXactLock, ping, transaction } from "./pool.js";
+import { advisoryXactLock, named, ping, transaction } from "./pool.js";
 import { PostgresSecurityStore } from "./security-store.js";
 
 const KEY_COLUMNS = "id, game_id, name, secret_hash, scopes, created_at, revoked_at";
@@ -180,7 +180,11 @@ export class PostgresMetadataStore implements MetadataStore {
 	}
 
 	async getApiKey(id: string): Promise<ApiKeyRecord | undefined> {
-		const [row] = await this.#rows<ApiKeyRow>(`SELECT ${KEY_COLUMNS} FROM api_keys WHERE id = $1`, [id]);
+		// Every request of a game server checks its key: prepared once per connection.
+		const { rows } = await this.#pool.query<ApiKeyRow>(
+			named("vantage_api_key", `SELECT ${KEY_COLUMNS} FROM api_keys WHERE id = $1`, [id]),
+		);
+		const row = rows[0];
 		return row && toApiKey(row);
 	}
 

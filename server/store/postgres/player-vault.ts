@@ -13,7 +13,7 @@ import type pg from "pg";
 import { KEY_BYTES, MasterKeyError, masterKeyId, seal, unseal, wrapAad } from "../../privacy/sealing.js";
 import type { AsyncPlayerPseudonyms } from "../../domain/players.js";
 import { runMigrations } from "./migrations.js";
-import { openPool, transaction } from "./pool.js";
+import { named, openPool, transaction } from "./pool.js";
 import { PLAYER_VAULT_COMPONENT, PLAYER_VAULT_MIGRATIONS } from "./privacy-migrations.js";
 
 /**
@@ -209,8 +209,11 @@ export class PostgresPlayerVault implements AsyncPlayerPseudonyms {
 		const players = [...new Set(userIds)].filter((userId) => userId > 0);
 		if (players.length === 0) return;
 		const { rows } = await this.#pool.query<{ user_id: number; master_key_id: string; wrapped: Buffer }>(
-			"SELECT user_id, master_key_id, wrapped FROM player_keys WHERE game_id = $1 AND user_id = ANY($2::bigint[])",
-			[gameId, players],
+			named(
+				"vantage_player_keys",
+				"SELECT user_id, master_key_id, wrapped FROM player_keys WHERE game_id = $1 AND user_id = ANY($2::bigint[])",
+				[gameId, players],
+			),
 		);
 		const found = new Map(rows.map((row) => [row.user_id, row]));
 		for (const userId of players) {
