@@ -63,8 +63,12 @@ interface EngineResult {
 	cpuMsPer1000: number;
 	/** Median raw insert ceiling (rows/s); ClickHouse engines only. */
 	ceiling?: number;
+	/** Median of each round's own ratio (its HTTP rate over the ceiling measured right after it). */
+	roundRatio?: number;
 	/** Median CPU ms the ClickHouse servers spent per 1,000 events: through HTTP, and in the ceiling's inserts. */
 	clickhouseCpu?: { http: number; ceiling: number };
+	/** Median CPU ms PostgreSQL (metadata, batch ledger, player vault) spent per 1,000 events through HTTP. */
+	postgresCpu?: number;
 	/** Active parts of the engine's events_local per shard after the run (many small inserts make many parts). */
 	parts?: number[];
 	error?: string;
@@ -86,6 +90,24 @@ function processesCpuMs(marker: string): number {
 		if (!/^\d+$/.test(entry)) continue;
 		try {
 			if (readFileSync(`/proc/${entry}/cmdline`, "utf8").includes(marker)) total += processCpuMs(Number(entry));
+		} catch {
+			// The process ended meanwhile.
+		}
+	}
+	return total;
+}
+
+/** CPU ms so far of a PostgreSQL server: the postmaster (its pid heads `postmaster.pid`) and its children. */
+function postgresCpuMs(dataDir: string): number {
+	const postmaster = Number(readFileSync(join(dataDir, "postmaster.pid"), "utf8").split("\n")[0]);
+	let total = processCpuMs(postmaster);
+	for (const entry of readdirSync("/proc")) {
+		if (!/^\d+$/.test(entry)) continue;
+		try {
+			const stat = readFileSync(`/proc/${entry}/stat`, "utf8");
+			// The parent's pid is the second field after the command name.
+			if (Number(stat.slice(stat.lastIndexOf(")") + 2).split(" ")[1]) === postmaster)
+				total += processCpuMs(Number(entry));
 		} catch {
 			// The process ended meanwhile.
 		}
@@ -259,7 +281,7 @@ async function activeParts(clients: ClickHouseClient[]): Promise<number[]> {
 interface Deployment {
 	env: Record<string, string>;
 	/** The ClickHouse servers (one per shard), the ceiling's database on them, and what marks their processes. */
-	raw?: { clients: ClickHouseClient[]; database: string; marker: string };
+	raw?: { clients: ClickHouseClient[]; database: string; marker: string; postgresDataDir: string };
 	stop(): Promise<void>;
 }
 
@@ -296,7 +318,7 @@ async function deploy(engine: Engine, dir: string): Promise<Deployment> {
 		return {
 			env,
 			// Every shard's command line names its config file under the deployment's own directory.
-			raw: { clients, database, marker: dirname(clickhouse.shards[0]!.dataDir) },
+			raw: { clients, database, marker: dirname(clickhouse.shards[0]!.dataDir), postgresDataDir: postgres.dataDir },
 			stop: async () => {
 				await Promise.all(clients.map((c) => c.close()));
 				await Promise.all([pg.stop(), ch.stop()]);
@@ -326,12 +348,16 @@ async function benchEngine(engine: Engine, dir: string, plan: Round[], clients: 
 		const ceilings: number[] = [];
 		const chHttps: number[] = [];
 		const chCeilings: number[] = [];
+		const pgHttps: number[] = [];
+		const ratios: number[] = [];
+		const pgDir = deployment.raw?.postgresDataDir;
 		for (let r = 0; r < plan.length; r++) {
 			const round = plan[r]!;
 			const events = round.batches.reduce((n, b) => n + b.events.length, 0);
 			const marker = deployment.raw?.marker;
 			const cpuBefore = processCpuMs(pid);
 			const chBefore = marker ? processesCpuMs(marker) : 0;
+			const pgBefore = pgDir ? postgresCpuMs(pgDir) : 0;
 			const { seconds, latencies } = await postRound(server.url, auth, round, clients);
 			// The rollup job folds the round's events after their answers: its CPU (the backend's and ClickHouse's)
 			// counts for the round, and the ceiling then runs next to an idle backend.
@@ -339,6 +365,7 @@ async function benchEngine(engine: Engine, dir: string, plan: Round[], clients: 
 			if (deployment.raw) await settleClickHouse(deployment.raw.clients, deployment.raw.marker);
 			const cpuMs = processCpuMs(pid) - cpuBefore;
 			const chHttp = marker ? processesCpuMs(marker) - chBefore : 0;
+			const pgHttp = pgDir ? postgresCpuMs(pgDir) - pgBefore : 0;
 			const chCeilingBefore = marker ? processesCpuMs(marker) : 0;
 			const ceiling = deployment.raw
 				? await ceilingRound(deployment.raw.clients, deployment.raw.database, round, clients, routes!)
@@ -349,19 +376,24 @@ async function benchEngine(engine: Engine, dir: string, plan: Round[], clients: 
 			if (marker) {
 				chHttps.push((chHttp / events) * 1000);
 				chCeilings.push((chCeiling / events) * 1000);
+				pgHttps.push((pgHttp / events) * 1000);
 			}
 			const rate = events / seconds;
 			rates.push(rate);
 			p50s.push(percentile(latencies, 50));
 			p99s.push(percentile(latencies, 99));
 			cpus.push((cpuMs / events) * 1000);
-			if (ceiling !== undefined) ceilings.push(ceiling);
+			if (ceiling !== undefined) {
+				ceilings.push(ceiling);
+				ratios.push(rate / ceiling);
+			}
 			console.log(
 				`  ${engine} round ${r}: ${fmt(rate)} events/s  p50 ${percentile(latencies, 50).toFixed(1)} ms  ` +
 					`p99 ${percentile(latencies, 99).toFixed(1)} ms  backend CPU ${((cpuMs / events) * 1000).toFixed(1)} ms/1k events` +
 					(ceiling === undefined
 						? ""
 						: `  ClickHouse CPU ${((chHttp / events) * 1000).toFixed(1)} ms/1k` +
+							`  PostgreSQL CPU ${((pgHttp / events) * 1000).toFixed(1)} ms/1k` +
 							`  | raw @clickhouse/client ${fmt(ceiling)} rows/s, ClickHouse CPU ${((chCeiling / events) * 1000).toFixed(1)} ms/1k`),
 			);
 		}
@@ -371,7 +403,8 @@ async function benchEngine(engine: Engine, dir: string, plan: Round[], clients: 
 			p50: median(p50s),
 			p99: median(p99s),
 			cpuMsPer1000: median(cpus),
-			...(ceilings.length ? { ceiling: median(ceilings) } : {}),
+			...(ceilings.length ? { ceiling: median(ceilings), roundRatio: median(ratios) } : {}),
+			...(pgHttps.length ? { postgresCpu: median(pgHttps) } : {}),
 			...(chHttps.length ? { clickhouseCpu: { http: median(chHttps), ceiling: median(chCeilings) } } : {}),
 			...(deployment.raw ? { parts: await activeParts(deployment.raw.clients) } : {}),
 		};
@@ -511,11 +544,13 @@ export async function run(args: string[]): Promise<void> {
 					(r.parts ? `; events_local active parts per shard at the end: ${r.parts.join(", ")}` : "") +
 					(r.ceiling === undefined
 						? ""
-						: `; raw insert ceiling ${fmt(r.ceiling)} rows/s, ratio ${(r.rate / r.ceiling).toFixed(2)} (target ≥ 0.50)`) +
+						: `; raw insert ceiling ${fmt(r.ceiling)} rows/s, ratio ${(r.rate / r.ceiling).toFixed(2)} (target ≥ 0.50; ` +
+							`median of the rounds' own ratios ${r.roundRatio!.toFixed(2)})`) +
 					(r.clickhouseCpu
 						? `; ClickHouse CPU per 1,000 events ${r.clickhouseCpu.http.toFixed(1)} ms through HTTP, ` +
 							`${r.clickhouseCpu.ceiling.toFixed(1)} ms in the ceiling's inserts`
-						: ""),
+						: "") +
+					(r.postgresCpu === undefined ? "" : `; PostgreSQL CPU per 1,000 events ${r.postgresCpu.toFixed(1)} ms`),
 			);
 		}
 		if (metricsEvents > 0) {
