@@ -15,7 +15,8 @@
 //     time-ordered, so a new batch is cleared whole and ClickHouse is not asked anything. Each shard holding some of
 //     the other players (a retry: the first attempt raised the heads; a batch sent out of order; a player without a
 //     head) is asked, in one query, for their (player, event id) pairs it already holds and each one's largest id
-//     (a primary-key prefix read): an earlier attempt's rows, or the same ids sent in another batch. A player without
+//     (a primary-key read: from the player's smallest id in the batch on when they have a head, so not their whole
+//     history): an earlier attempt's rows, or the same ids sent in another batch. A player without
 //     a head gets one (that largest id, or the batch's, whichever is greater) before the insert. So a head is never
 //     below an id stored for its player, whichever instance stored it: the claim that raised it committed before
 //     the insert. (A player's first lookup reads all their rows; a head is created only from such a lookup, so rows
@@ -336,6 +337,11 @@ export class ClickHouseEventStore implements EventStore {
 			// A player with an id ClickHouse may not give back as sent (a lone surrogate) is always looked up.
 			clear: new Set((known.clear ?? []).filter((player) => !ids.irregular.has(player))),
 			headless: ids.ranges.filter((range) => headless.has(range.player)),
+			from: new Map(
+				ids.ranges
+					.filter((range) => !headless.has(range.player) && !ids.irregular.has(range.player))
+					.map((range) => [range.player, range.lo]),
+			),
 		};
 		this.#storing++;
 		try {
@@ -573,7 +579,7 @@ export class ClickHouseEventStore implements EventStore {
 			[...byShard.values()].reduce((n, list) => n + list.length, 0),
 		);
 		const asked = await Promise.all(
-			[...byShard].map(([index, list]) => this.#storedIds(this.#shards[index]!, gameId, list)),
+			[...byShard].map(([index, list]) => this.#storedIds(this.#shards[index]!, gameId, list, heads.from)),
 		);
 		const existing = new Set(asked.flatMap((answer) => answer.held));
 		if (heads.headless.length > 0) {
@@ -630,21 +636,29 @@ export class ClickHouseEventStore implements EventStore {
 
 	/**
 	 * Of the candidates (the shard's players' events): the `player NUL id` keys it already stores, and the largest id it
-	 * stores for each of their players (where a head starts). Read by primary-key prefix (game_id, user_id).
+	 * stores for each of their players (where a head starts). Read by primary-key prefix (game_id, user_id): a player in
+	 * `from` from their smallest id in the batch on (the largest id found is then theirs only from there), the others
+	 * whole.
 	 */
 	async #storedIds(
 		shard: ClickHouseShard,
 		gameId: string,
 		candidates: readonly { event: IngestEvent; player: number }[],
+		from: ReadonlyMap<number, string>,
 	): Promise<{ held: string[]; tops: Map<number, string> }> {
-		const players = sqlSet([{ type: "Int64", values: [...new Set(candidates.map((candidate) => candidate.player))] }]);
+		const players = [...new Set(candidates.map((candidate) => candidate.player))];
+		const whole = players.filter((player) => !from.has(player));
+		const where = players
+			.filter((player) => from.has(player))
+			.map((player) => `(user_id = ${sqlInt(player)} AND id >= ${sqlString(from.get(player)!)})`);
+		if (whole.length > 0) where.push(`user_id IN ${sqlSet([{ type: "Int64", values: whole }])}`);
 		const ids = sqlSet([{ type: "String", values: candidates.map((candidate) => candidate.event.id) }]);
 		const rows = await this.#on(shard, "looking up the batch", (s) =>
 			queryRows<{ player: string; top: string; held: string[] }>(
 				s,
 				`SELECT toString(user_id) AS player, max(id) AS top, groupUniqArrayIf(id, id IN ${ids}) AS held
 				FROM ${this.#tables.eventsLocal}
-				WHERE game_id = ${sqlString(gameId)} AND user_id IN ${players} GROUP BY user_id`,
+				WHERE game_id = ${sqlString(gameId)} AND (${where.join(" OR ")}) GROUP BY user_id`,
 				LARGE_QUERY,
 			),
 		);
@@ -914,6 +928,11 @@ export function compareBytes(a: string, b: string): number {
 interface Heads {
 	/** Players holding none of the batch's ids for sure: not looked up. */
 	clear: ReadonlySet<number>;
+	/**
+	 * Players with a head, whose ids are all well-formed: a lookup reads their rows from their smallest id in the batch
+	 * on (for the SDK's time-ordered ids, the newest granules), not their whole history.
+	 */
+	from: ReadonlyMap<number, string>;
 	/** Players without a head, with the batch's largest id of each: their head is made after the lookup. */
 	headless: readonly PlayerIds[];
 }
