@@ -62,7 +62,10 @@ describe("the simulator's planted signals", () => {
 			days: DAYS,
 			seedHistory: true,
 			live: false,
-			now,
+			// The history ends at today's UTC midnight: its simulated days (each a daily cycle from where the history
+			// starts) are then UTC days, as the planted anomalies' hours and the per-day metrics are, whatever the time
+			// the test runs at. (Ending now, an outage's UTC hours missed the cycle's peak at some times of day.)
+			now: today,
 			servers: 1,
 			anomalies: [OUTAGE, ERRORS, SALE],
 		});
@@ -78,7 +81,7 @@ describe("the simulator's planted signals", () => {
 		expect(res.status, path).toBe(200);
 		return (await res.json()) as T;
 	};
-	/** Full days of the history: the first and today are partial. */
+	/** Days of the history compared (today has none; the first is left out, as the players it starts with are all new). */
 	const fullDays = Array.from({ length: DAYS - 1 }, (_, i) => DAYS - 1 - i);
 	const others = (planted: number) => fullDays.filter((d) => d !== planted);
 
