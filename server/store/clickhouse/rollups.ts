@@ -28,7 +28,10 @@
 // Unit markers and zone rows are copied as they are, so what is folded stays marked. SummingMergeTree cannot do it:
 // most kinds are minimums and earliest-by rather than sums, and OPTIMIZE … FINAL on a MergeTree merges parts but
 // never rows. Nothing else writes facts while the lease is held; the swap is still skipped if the table's row count or
-// mutations changed during the rewrite, or the lease could not be kept.
+// mutations changed during the rewrite, or the lease could not be kept. The rewrite goes game by game and, within a
+// game, by ranges of players of about rowsPerStatement rows (every key holds the player), so no statement outlives the
+// client's request timeout or needs more than a small GROUP BY, at any table size. A compaction that fails is tried
+// again when the shard is next due as after a compaction, not at every check.
 import { randomUUID } from "node:crypto";
 import type { PropValue } from "../../domain/ingest.js";
 import { emptyFacts, foldEvents, type FoldEvent } from "../../warehouse/fold.js";
@@ -84,6 +87,12 @@ export interface CompactionOptions {
 	maxAgeMs?: number | undefined;
 	/** How often an idle fold (or a catchUp) checks whether a shard is due. @default 60000 */
 	checkEveryMs?: number | undefined;
+	/**
+	 * About how many fact rows one compaction statement rewrites: a game's facts are taken in ranges of players of
+	 * this size, so each statement stays short (under the client's request timeout) and its GROUP BY small, whatever
+	 * the table's size. @default 250000
+	 */
+	rowsPerStatement?: number | undefined;
 }
 
 /** What one shard's compaction did. */
@@ -93,6 +102,8 @@ export interface CompactionResult {
 	before: number;
 	after: number;
 	skipped?: "changed" | "lease_lost" | "pending_mutations";
+	/** The statements that rewrote the rows (a game's kinds × its ranges of players). */
+	statements?: number;
 }
 
 interface UnitRow {
@@ -178,6 +189,7 @@ export class ClickHouseRollups {
 			minNewRows: options.compaction?.minNewRows ?? 100_000,
 			maxAgeMs: options.compaction?.maxAgeMs ?? 3_600_000,
 			checkEveryMs: options.compaction?.checkEveryMs ?? 60_000,
+			rowsPerStatement: options.compaction?.rowsPerStatement ?? 250_000,
 		};
 		this.#compacted = ctx.shards.map(() => undefined);
 	}
@@ -378,8 +390,9 @@ export class ClickHouseRollups {
 		this.#compactCheckedAt = now;
 		const { minNewRows, maxAgeMs } = this.#compaction;
 		for (const [index, shard] of this.#ctx.shards.entries()) {
+			let rows: number | undefined;
 			try {
-				const rows = (await this.#tableState(shard)).rows;
+				rows = (await this.#tableState(shard)).rows;
 				const last = this.#compacted[index];
 				// First seen: this instance does not know when it was last compacted; it counts from here (so a restart
 				// does not rewrite every shard).
@@ -392,6 +405,9 @@ export class ClickHouseRollups {
 				const done = await this.#compactShard(shard);
 				this.#ctx.logger?.info("warehouse facts compacted", { ...done, shard: shard.label });
 			} catch (error) {
+				// Not retried at the next check: the shard is due again as after a compaction (doubled, or grown and an
+				// hour older), so a compaction that keeps failing costs ClickHouse one attempt per doubling or hour.
+				if (rows !== undefined) this.#compacted[index] = { rows, at: now };
 				this.#ctx.logger?.warn("warehouse facts not compacted", { shard: shard.label, error: String(error) });
 			}
 		}
@@ -421,11 +437,12 @@ export class ClickHouseRollups {
 	/** Rewrites one shard's fact table with one row per key (see the top of this file). */
 	async #compactShard(shard: ClickHouseShard): Promise<CompactionResult> {
 		const before = await this.#tableState(shard);
+		let statements = 0;
 		const result = (after: number, skipped?: CompactionResult["skipped"]): CompactionResult => ({
 			shard: shard.index,
 			before: before.rows,
 			after,
-			...(skipped ? { skipped } : {}),
+			...(skipped ? { skipped } : { statements }),
 		});
 		if (before.rows === 0) return result(0);
 		if (before.pending > 0) return result(before.rows, "pending_mutations");
@@ -435,12 +452,19 @@ export class ClickHouseRollups {
 			// A staging table a crashed compaction left is dropped first: it never held anything but a copy.
 			await command(shard, `DROP TABLE IF EXISTS ${staging}`);
 			await command(shard, `CREATE TABLE ${staging} AS ${this.#facts}`);
-			// Game by game: each statement stays short (the client's request timeout).
-			const games = await queryRows<{ game_id: string }>(shard, `SELECT DISTINCT game_id FROM ${this.#facts}`);
-			for (const { game_id: gameId } of games) {
-				for (const select of compactionSelects(this.#facts, gameId)) {
-					if (!(await lease.held())) return result(before.rows, "lease_lost");
-					await command(shard, `INSERT INTO ${staging} (${FACT_COLUMNS}) ${select}`, COMPACTION_SETTINGS);
+			// Game by game, and a game's players range by range: each statement stays short (the client's request
+			// timeout) and its GROUP BY small. Every kind's key holds the player, so a range's rows compact alone.
+			const games = await queryRows<{ game_id: string; n: string }>(
+				shard,
+				`SELECT game_id, count() AS n FROM ${this.#facts} GROUP BY game_id`,
+			);
+			for (const { game_id: gameId, n } of games) {
+				for (const range of await this.#playerRanges(shard, gameId, Number(n))) {
+					for (const select of compactionSelects(this.#facts, gameId, range)) {
+						if (!(await lease.held())) return result(before.rows, "lease_lost");
+						await command(shard, `INSERT INTO ${staging} (${FACT_COLUMNS}) ${select}`, COMPACTION_SETTINGS);
+						statements++;
+					}
 				}
 			}
 			const now = await this.#tableState(shard);
@@ -454,6 +478,28 @@ export class ClickHouseRollups {
 			await lease.stop();
 			await command(shard, `DROP TABLE IF EXISTS ${staging}`);
 		}
+	}
+
+	/**
+	 * Ranges of player ids (as SQL conditions on user_id) that split a game's `rows` facts on the shard into parts of
+	 * about rowsPerStatement rows: contiguous, together every Int64, bounded by the sampled quantiles of user_id.
+	 */
+	async #playerRanges(shard: ClickHouseShard, gameId: string, rows: number): Promise<string[]> {
+		const parts = Math.ceil(rows / this.#compaction.rowsPerStatement);
+		if (parts <= 1) return ["1"];
+		const levels = Array.from({ length: parts - 1 }, (_, i) => ((i + 1) / parts).toFixed(6)).join(", ");
+		const found = await queryRows<{ bounds: string[] }>(
+			shard,
+			`SELECT arrayMap(x -> toInt64(x), quantiles(${levels})(user_id)) AS bounds
+			FROM ${this.#facts} WHERE game_id = ${sqlString(gameId)}`,
+		);
+		const bounds = [...new Set((found[0]?.bounds ?? []).map((b) => BigInt(b)))].sort((a, b) => (a < b ? -1 : 1));
+		if (bounds.length === 0) return ["1"];
+		return [
+			`user_id < ${bounds[0]}`,
+			...bounds.slice(1).map((hi, i) => `user_id >= ${bounds[i]} AND user_id < ${hi}`),
+			`user_id >= ${bounds[bounds.length - 1]}`,
+		];
 	}
 
 	/**
@@ -890,18 +936,20 @@ export class ClickHouseRollups {
  * The SELECTs that give one game's facts with one row per key, in {@link FACT_COLUMNS} order: each kind aggregated as
  * its readers aggregate it (metrics-reader.ts, experiment-units.ts), so every answer stays the same; the columns a kind
  * does not use keep their defaults (`any`). Unit markers, zone rows and any kind not listed here are copied as they are.
+ * `players`: a condition on user_id taking a range of the players (every key holds the player: ranges compact apart).
  */
-export function compactionSelects(facts: string, gameId: string): string[] {
+export function compactionSelects(facts: string, gameId: string, players = "1"): string[] {
 	const game = sqlString(gameId);
 	const k = (kind: string) => sqlString(kind);
 	const sums = [FACT.userDay, FACT.eventDay, FACT.eventHour, FACT.economy, FACT.progression, FACT.product];
 	const merged = [...sums, FACT.player, FACT.session, FACT.funnelStep, FACT.exposure];
-	const from = (kinds: string) => `FROM ${facts} WHERE game_id = ${game} AND kind IN (${kinds})`;
+	const from = (kinds: string) => `FROM ${facts} WHERE game_id = ${game} AND kind IN (${kinds}) AND (${players})`;
 	const hasAttrs = "max(s1 = '1')";
 	const attr = (column: string, none: string) => `if(${hasAttrs}, argMinIf(${column}, (t4, id), s1 = '1'), ${none})`;
 	return [
 		// Copied: what marks folded units, the zone, and kinds this code does not know.
-		`SELECT ${FACT_COLUMNS} FROM ${facts} WHERE game_id = ${game} AND kind NOT IN (${merged.map(k).join(", ")})`,
+		`SELECT ${FACT_COLUMNS} FROM ${facts}
+		WHERE game_id = ${game} AND kind NOT IN (${merged.map(k).join(", ")}) AND (${players})`,
 		// Sums per key (a player's day; events per name and day or hour; economy, progression and product rows).
 		`SELECT game_id, kind, user_id, any(batch_id), any(received_at), day, s1, s2, s3, s4,
 			sum(n1), sum(n2), sum(n3), sum(n4), sum(n5), any(t1), any(t2), any(t3), any(t4), any(id), any(props)

@@ -259,6 +259,26 @@ async function openClickHouse(
 	return clickhouse;
 }
 
+/**
+ * Counts, per shard, the compactions tried (`attempts`: their first INSERT into the staging table) and the INSERTs of
+ * the last one (`last`), by wrapping the shards' clients.
+ */
+function countCompactionStatements(store: ClickHouseEventStore): { attempts: number[]; last: number[] } {
+	const counts = { attempts: store.shards.map(() => 0), last: store.shards.map(() => 0) };
+	for (const [index, shard] of store.shards.entries()) {
+		const command = shard.client.command.bind(shard.client);
+		shard.client.command = (params) => {
+			if (params.query.startsWith("CREATE TABLE") && params.query.includes("wh_facts_compacting")) {
+				counts.attempts[index]!++;
+				counts.last[index] = 0;
+			}
+			if (params.query.startsWith("INSERT INTO") && params.query.includes("wh_facts_compacting")) counts.last[index]!++;
+			return command(params);
+		};
+	}
+	return counts;
+}
+
 /** The batch ledger of each database: the instances of a test share it, as they share the metadata store's. */
 const ledgers = new Map<string, MemoryBatchLedger>();
 
@@ -693,9 +713,11 @@ describe.skipIf(!serviceRequired("clickhouse"))("ClickHouse warehouse (2 shards)
 	it("compacts the fact table to one row per key as it folds batch after batch; every answer stays equal", async () => {
 		const zones = { g1: GAMES.g1! };
 		const pair = await openPair(zones);
-		// Due at every check that finds new rows: each catch-up below ends with a compaction of both shards.
-		const compaction = { minNewRows: 1, maxAgeMs: 0, checkEveryMs: 0 };
+		// Due at every check that finds new rows: each catch-up below ends with a compaction of both shards, a game's
+		// facts taken in ranges of players of about 60 rows each.
+		const compaction = { minNewRows: 1, maxAgeMs: 0, checkEveryMs: 0, rowsPerStatement: 60 };
 		const compacting = await openClickHouse(pair.db, pair.keyring, zones, { leases: new MemoryLeases(), compaction });
+		const statements = countCompactionStatements(compacting);
 		const batches = batchesOf("g1", generate("g1", 40, 31), 32);
 		expect(batches.length).toBeGreaterThan(8);
 		// One fold per batch: a player's sessions, days and exposures span batches, so their keys get a row per fold.
@@ -720,6 +742,14 @@ describe.skipIf(!serviceRequired("clickhouse"))("ClickHouse warehouse (2 shards)
 		);
 		const kinds = new Set(perKey.flat().map((row) => row.kind));
 		for (const kind of ["pl", "ud", "se", "ed", "eh", "ex", "fs", "ec", "pr", "pd"]) expect(kinds).toContain(kind);
+		// The last compactions took each shard's facts in several ranges of players (6 statements a range).
+		const facts = await Promise.all(
+			compacting.shards.map((shard) =>
+				queryRows<{ n: string }>(shard, `SELECT count() AS n FROM ${pair.db}.wh_facts_local`),
+			),
+		);
+		expect(Math.min(...facts.map((f) => Number(f[0]!.n)))).toBeGreaterThan(3 * 60);
+		expect(Math.max(...statements.last)).toBeGreaterThanOrEqual(3 * 6);
 		for (const row of perKey.flat())
 			expect({ kind: row.kind, rows: Number(row.rows) }).toEqual({ kind: row.kind, rows: 1 });
 		// What is folded stays marked: nothing is folded again.
@@ -727,6 +757,51 @@ describe.skipIf(!serviceRequired("clickhouse"))("ClickHouse warehouse (2 shards)
 		await pair.sqlite.warehouse.catchUp();
 		expect(await compareEverything({ ...pair, clickhouse: compacting }, "g1")).toBeGreaterThan(100);
 	}, 600_000);
+
+	it("does not retry a failed compaction at every check: the shard is due again once doubled or an hour on", async () => {
+		const zones = { g2: GAMES.g2! };
+		const pair = await openPair(zones);
+		let now = Date.now();
+		const compaction = { minNewRows: 1, maxAgeMs: 3_600_000, checkEveryMs: 0 };
+		const store = await openClickHouse(pair.db, pair.keyring, zones, { compaction, clock: () => now });
+		const statements = countCompactionStatements(store);
+		let failing = true;
+		for (const shard of store.shards) {
+			const command = shard.client.command.bind(shard.client);
+			shard.client.command = (params) => {
+				if (failing && params.query.startsWith("INSERT INTO") && params.query.includes("wh_facts_compacting"))
+					return Promise.reject(new Error("Timeout error."));
+				return command(params);
+			};
+		}
+		const batches = batchesOf("g2", generate("g2", 60, 17), 5).filter((b, i, all) => all.indexOf(b) === i);
+		expect(batches.length).toBeGreaterThanOrEqual(12);
+		const ingest = async (...some: ValidatedBatch[]) => {
+			for (const batch of some) {
+				await store.ingestBatch("g2", batch, now);
+				await pair.sqlite.ingestBatch("g2", batch, now);
+			}
+			await store.warehouse.catchUp();
+		};
+		// First seen: the shards' sizes are noted. Then the tables more than double: each shard's compaction is
+		// tried, and fails.
+		await ingest(batches[0]!);
+		expect(statements.attempts).toEqual([0, 0]);
+		await ingest(...batches.slice(1, 8));
+		expect(statements.attempts).toEqual([1, 1]);
+		// Grown, not doubled, within the hour: not tried again.
+		for (const batch of batches.slice(8, 10)) await ingest(batch);
+		now += 60_000;
+		await ingest(batches[10]!);
+		expect(statements.attempts).toEqual([1, 1]);
+		// An hour after the failure, with new rows: tried again, and it works.
+		failing = false;
+		now += 3_600_000;
+		await ingest(batches[11]!);
+		expect(statements.attempts).toEqual([2, 2]);
+		await pair.sqlite.warehouse.catchUp();
+		expect(await compareEverything({ ...pair, clickhouse: store }, "g2")).toBeGreaterThan(50);
+	}, 300_000);
 
 	it("folds answered batches from the ledger wherever their rows sit; rows the ledger does not name by the periodic full scan", async () => {
 		const zones = { g4: "UTC" };
