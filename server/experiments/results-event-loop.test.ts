@@ -33,11 +33,6 @@ let store: Store;
 let playerKeys: PlayerKeyring;
 let app: ReturnType<typeof createApp>;
 let auth: string;
-/**
- * How long the statistics keep the main thread's event loop busy here (the first test): the yardstick of the second,
- * since the same work takes 5× longer on a machine busy with other tests than on an idle one.
- */
-let mainThreadBusyMs = 0;
 
 beforeAll(async () => {
 	dir = mkdtempSync(join(tmpdir(), "vantage-results-loop-"));
@@ -132,63 +127,79 @@ async function longestStall<T>(
 	}
 }
 
+const METRIC = { key: "bought", type: "conversion", event: "buy" } as const;
+
+/** The experiment's units for its primary metric, as the results route reads them. */
+async function primaryUnits() {
+	return store.experimentUnits({
+		gameId: "g1",
+		experimentKey: "shop",
+		from: START,
+		to: START + DAYS * DAY_MS,
+		metric: METRIC,
+		excludeUserIds: [],
+		covariateLookbackDays: 14,
+		dimensions: [],
+	});
+}
+
+/** The results route's statistics, run here on the main thread instead of in the analyzer's worker. */
+function analyzeOnMainThread(units: Awaited<ReturnType<typeof primaryUnits>>) {
+	return analyzeExperiment({
+		experimentKey: "shop",
+		variations: Array.from({ length: ARMS }, (_, i) => ({ key: `v${i}`, weight: 1 / ARMS })),
+		assignment: { mode: "deterministic" } as never,
+		metric: { metric: METRIC, role: "primary", units },
+		guardrails: [],
+		from: START,
+		to: START + DAYS * DAY_MS,
+		lookbackDays: 14,
+		plan: { targetEffect: null, plannedEnd: null },
+	});
+}
+
 describe("the results query and the event loop", () => {
 	it("is heavy: the same statistics on the main thread block it for a long time (why they run in a worker)", async () => {
-		const metric = { key: "bought", type: "conversion", event: "buy" } as const;
-		const units = await store.experimentUnits({
-			gameId: "g1",
-			experimentKey: "shop",
-			from: START,
-			to: START + DAYS * DAY_MS,
-			metric,
-			excludeUserIds: [],
-			covariateLookbackDays: 14,
-			dimensions: [],
-		});
+		const units = await primaryUnits();
 		expect(units.count).toBe(DAYS * PER_DAY);
-		const analyze = () =>
-			analyzeExperiment({
-				experimentKey: "shop",
-				variations: Array.from({ length: ARMS }, (_, i) => ({ key: `v${i}`, weight: 1 / ARMS })),
-				assignment: { mode: "deterministic" } as never,
-				metric: { metric, role: "primary", units },
-				guardrails: [],
-				from: START,
-				to: START + DAYS * DAY_MS,
-				lookbackDays: 14,
-				plan: { targetEffect: null, plannedEnd: null },
-			});
-		const { stallMs, busyMs } = await longestStall(async () => analyze());
+		const { stallMs, busyMs } = await longestStall(async () => analyzeOnMainThread(units));
 		console.log(
 			`statistics on the main thread: the event loop stalled ${stallMs.toFixed(0)} ms, busy ${busyMs.toFixed(0)} ms`,
 		);
 		// A first call, as a server's first results page is: ~200 ms on an idle machine, a second or more on a busy one.
-		mainThreadBusyMs = busyMs;
 		expect(stallMs).toBeGreaterThan(100);
 	});
 
 	it("keeps the event loop responsive while a big results request runs (a 10 ms timer keeps firing)", async () => {
-		// The first request: it starts the worker, whose first computation is as slow as the main thread's above.
 		const path = "/v1/admin/games/g1/experiments/shop/results";
-		const {
-			value: res,
-			stallMs,
-			tookMs,
-			busyMs,
-		} = await longestStall(async () => app.request(path, { headers: { Authorization: auth } }));
-		expect(res.status).toBe(200);
-		const body = (await res.json()) as { variations: { n: number }[]; timeSeries: unknown[] };
-		expect(body.variations.map((v) => v.n)).toEqual(Array(ARMS).fill((DAYS * PER_DAY) / ARMS));
-		expect(body.timeSeries.length).toBe(DAYS);
-		console.log(
-			`results request: ${tookMs.toFixed(0)} ms, longest event-loop stall ${stallMs.toFixed(0)} ms, ` +
-				`main thread busy ${busyMs.toFixed(0)} ms`,
-		);
-		// The request took about as long as the statistics do, while the main thread was busy for a fraction of it.
-		expect(tookMs).toBeGreaterThan(100);
-		// Inline, the main thread is busy at least as long as in the first test (measured: 220 ms against 170; in the
-		// worker 39). Its busy time, not the longest gap between timer ticks: on a machine busy with other suites the
-		// OS can leave an idle process waiting for a hundred milliseconds, which stalls a timer without any work.
-		expect(busyMs).toBeLessThan(mainThreadBusyMs / 2);
+		const units = await primaryUnits();
+		// Each round: a results request, then the same statistics inline, both measured by the main thread's busy time
+		// (not the longest gap between timer ticks: on a machine busy with other suites the OS can leave an idle process
+		// waiting for a hundred milliseconds, which stalls a timer without any work). The yardstick is measured beside
+		// each request because other suites' load comes and goes: one CI run saw a request's 40 ms of main-thread work
+		// (idle machine) take 261 ms while the first test's inline statistics took 240. A round where the request keeps
+		// the main thread busy under half as long as the statistics alone shows they ran elsewhere; with them inline,
+		// no round comes near (the request does the statistics and more).
+		const ratios: number[] = [];
+		for (let round = 0; round < 5; round++) {
+			// The first request starts the worker, whose first computation is as slow as the main thread's above.
+			const request = await longestStall(async () => app.request(path, { headers: { Authorization: auth } }));
+			const res = request.value;
+			expect(res.status).toBe(200);
+			const body = (await res.json()) as { variations: { n: number }[]; timeSeries: unknown[] };
+			expect(body.variations.map((v) => v.n)).toEqual(Array(ARMS).fill((DAYS * PER_DAY) / ARMS));
+			expect(body.timeSeries.length).toBe(DAYS);
+			// The request took about as long as the statistics do, while the main thread was busy for a fraction of it.
+			expect(request.tookMs).toBeGreaterThan(round === 0 ? 100 : 0);
+			const inline = await longestStall(async () => analyzeOnMainThread(units));
+			ratios.push(request.busyMs / inline.busyMs);
+			console.log(
+				`results request ${round + 1}: ${request.tookMs.toFixed(0)} ms, longest event-loop stall ` +
+					`${request.stallMs.toFixed(0)} ms, main thread busy ${request.busyMs.toFixed(0)} ms; ` +
+					`the statistics inline: busy ${inline.busyMs.toFixed(0)} ms`,
+			);
+			if (ratios.at(-1)! < 0.5) break;
+		}
+		expect(Math.min(...ratios)).toBeLessThan(0.5);
 	});
 });
