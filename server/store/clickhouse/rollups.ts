@@ -987,81 +987,105 @@ export function factRows(
 ): void {
 	const facts = emptyFacts();
 	foldEvents(facts, events, dayOf);
-	const row = (kind: string, values: FactRow): FactRow => ({ game_id: gameId, kind, user_id: userId, ...values });
+	// Each row is one object literal (no spread of a second one): a fold step makes hundreds of thousands of them.
+	const game_id = gameId;
+	const user_id = userId;
 	for (const p of facts.players.values()) {
+		const day = dayOf(p.firstTime);
+		const t3 = p.firstPurchaseTime ?? NONE_MIN;
+		const { attrs } = p;
 		out.push(
-			row(FACT.player, {
-				t1: p.firstTime,
-				day: dayOf(p.firstTime),
-				t2: p.maxDay,
-				t3: p.firstPurchaseTime ?? NONE_MIN,
-				...(p.attrs
-					? { s1: "1", t4: p.attrs.time, id: p.attrs.id, props: JSON.stringify(p.attrs.props) }
-					: { t4: NONE_MIN }),
-			}),
+			attrs
+				? {
+						game_id,
+						kind: FACT.player,
+						user_id,
+						t1: p.firstTime,
+						day,
+						t2: p.maxDay,
+						t3,
+						s1: "1",
+						t4: attrs.time,
+						id: attrs.id,
+						props: JSON.stringify(attrs.props),
+					}
+				: { game_id, kind: FACT.player, user_id, t1: p.firstTime, day, t2: p.maxDay, t3, t4: NONE_MIN },
 		);
 	}
 	for (const d of facts.userDays.values()) {
-		out.push(row(FACT.userDay, { day: d.day, n1: d.events, n2: d.revenue, n3: d.purchases }));
+		out.push({ game_id, kind: FACT.userDay, user_id, day: d.day, n1: d.events, n2: d.revenue, n3: d.purchases });
 	}
 	for (const s of facts.sessions.values()) {
-		out.push(
-			row(FACT.session, {
-				s1: s.sessionId,
-				t1: s.startTime ?? NONE_MIN,
-				t2: s.endTime ?? NONE_MAX,
-				n1: s.duration ?? -1,
-			}),
-		);
+		out.push({
+			game_id,
+			kind: FACT.session,
+			user_id,
+			s1: s.sessionId,
+			t1: s.startTime ?? NONE_MIN,
+			t2: s.endTime ?? NONE_MAX,
+			n1: s.duration ?? -1,
+		});
 	}
 	for (const e of facts.eventDays.values())
-		out.push(row(FACT.eventDay, { s1: e.type, s2: e.name, day: e.day, n1: e.events }));
+		out.push({ game_id, kind: FACT.eventDay, user_id, s1: e.type, s2: e.name, day: e.day, n1: e.events });
 	for (const e of facts.eventHours.values()) {
-		out.push(row(FACT.eventHour, { s1: e.type, s2: e.name, day: e.hour, n1: e.events }));
+		out.push({ game_id, kind: FACT.eventHour, user_id, s1: e.type, s2: e.name, day: e.hour, n1: e.events });
 	}
 	for (const e of facts.economy.values()) {
-		out.push(
-			row(FACT.economy, {
-				day: e.day,
-				s1: e.currency,
-				s2: e.flow,
-				s3: e.itemType,
-				s4: e.itemId,
-				n1: e.amount,
-				n2: e.events,
-			}),
-		);
+		out.push({
+			game_id,
+			kind: FACT.economy,
+			user_id,
+			day: e.day,
+			s1: e.currency,
+			s2: e.flow,
+			s3: e.itemType,
+			s4: e.itemId,
+			n1: e.amount,
+			n2: e.events,
+		});
 	}
 	for (const e of facts.progression.values()) {
-		out.push(
-			row(FACT.progression, {
-				day: e.day,
-				s1: e.path,
-				s2: e.status,
-				n1: e.events,
-				n2: e.attempts,
-				n3: e.attemptsN,
-				n4: e.seconds,
-				n5: e.secondsN,
-			}),
-		);
+		out.push({
+			game_id,
+			kind: FACT.progression,
+			user_id,
+			day: e.day,
+			s1: e.path,
+			s2: e.status,
+			n1: e.events,
+			n2: e.attempts,
+			n3: e.attemptsN,
+			n4: e.seconds,
+			n5: e.secondsN,
+		});
 	}
 	for (const e of facts.products.values()) {
-		out.push(row(FACT.product, { day: e.day, s1: e.product, n1: e.revenue, n2: e.purchases }));
+		out.push({ game_id, kind: FACT.product, user_id, day: e.day, s1: e.product, n1: e.revenue, n2: e.purchases });
 	}
 	for (const f of facts.funnelSteps.values()) {
-		out.push(row(FACT.funnelStep, { s1: f.funnel, day: f.step, t1: f.time, id: f.id, s2: f.stepName }));
+		out.push({
+			game_id,
+			kind: FACT.funnelStep,
+			user_id,
+			s1: f.funnel,
+			day: f.step,
+			t1: f.time,
+			id: f.id,
+			s2: f.stepName,
+		});
 	}
 	for (const x of facts.exposures.values()) {
-		out.push(
-			row(FACT.exposure, {
-				s1: x.experiment,
-				t1: x.time,
-				id: x.id,
-				s2: x.variation,
-				s3: JSON.stringify([...x.variations].sort()),
-			}),
-		);
+		out.push({
+			game_id,
+			kind: FACT.exposure,
+			user_id,
+			s1: x.experiment,
+			t1: x.time,
+			id: x.id,
+			s2: x.variation,
+			s3: JSON.stringify([...x.variations].sort()),
+		});
 	}
 }
 
