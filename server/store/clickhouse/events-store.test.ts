@@ -474,7 +474,16 @@ describe.skipIf(!serviceRequired("clickhouse") || !serviceRequired("postgres"))(
 	});
 
 	it("seals consent events and appends their records before answering, once", async () => {
-		const { store } = await open();
+		// What the metadata store held when each insert began: the records come first (a crash in between leaves a
+		// record whose event the retry stores, never an event without its record).
+		const recordsAtInsert: string[][] = [];
+		const { store } = await open({
+			testHooks: {
+				beforeInsert: async () => {
+					recordsAtInsert.push((await consentRecords.listRecords("g1", 42)).map((r) => r.eventId));
+				},
+			},
+		});
 		const consent = ev("c1", 42, {
 			type: "consent",
 			name: "consent",
@@ -494,6 +503,28 @@ describe.skipIf(!serviceRequired("clickhouse") || !serviceRequired("postgres"))(
 		expect(records.map((r) => [r.eventId, r.userId, r.policyVersion])).toEqual([["c1", 42, "1"]]);
 		const [stored] = await store.listEvents({ gameId: "g1", type: "consent", limit: 10 });
 		expect(stored!.props).toEqual({ policyVersion: "1" });
+		expect(recordsAtInsert[0]).toEqual(["c1"]);
+		// A replay of b1 and the duplicate in b2 appended the record again: a no-op, counted once in the tally.
+		expect((await store.ingestBatch("g1", b, T0)).replayed).toBe(true);
+		const tallies = async () => (await consentRecords.summary("g1")).tallies.map((t) => t.records);
+		expect(await tallies()).toEqual([1]);
+
+		// A consent event whose record cannot be appended is not stored, nor is anything of its batch; the retry is.
+		const c2 = { ...consent, id: "c2" };
+		const failing = await open({
+			consent: {
+				sealer: consentSealer(keyring),
+				appendRecords: async () => {
+					throw new Error("metadata store down");
+				},
+			},
+		});
+		await expect(failing.store.ingestBatch("g1", batch("b3", [c2, ev("e3", 42)]), T0)).rejects.toThrow(
+			"metadata store down",
+		);
+		expect(await failing.store.listEvents({ gameId: "g1", limit: 10 })).toEqual([]);
+		const retry = await open({ db: failing.db });
+		expect((await retry.store.ingestBatch("g1", batch("b3", [c2, ev("e3", 42)]), T0)).result.accepted).toBe(2);
 	});
 
 	it("prunes stored answers older than a time, at most `limit` per call, once the rollup job has folded them", async () => {

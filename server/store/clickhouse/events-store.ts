@@ -22,7 +22,9 @@
 //     the insert. (A player's first lookup reads all their rows; a head is created only from such a lookup, so rows
 //     copied in by `migrate --to` or stored before the heads existed are covered.) Players are routed to their shards
 //     (the one cityHash64(game_id, user_id) picks; players seen before from memory);
-// (d) the new consent events among the rest are sealed and their records appended (idempotent) to the metadata store;
+// (d) the consent events are sealed and their records appended (idempotent: one record and one tally count per event id,
+//     so a record of an event stored already is a no-op) to the metadata store, beside (b): the two statements run at
+//     once, and both have committed before (e);
 // (e) only the new rows are inserted, straight into their shard's local table, and the insert has returned (the part is
 //     written and visible) before anything is answered;
 // (f) the answer is stored in the ledger, which ends the claim (one statement).
@@ -323,13 +325,24 @@ export class ClickHouseEventStore implements EventStore {
 		);
 		const ids = playerIds(batch.events, pseudonyms);
 		const claim = { holder, ttl, at: Date.now(), ids: ids.ranges };
-		let taken = await this.#claim(gameId, batch.batchId, holder, ttl, ids.ranges);
-		if (taken.answer) return replayOf(taken.answer, batch);
-		if (!taken.claimed) {
-			const other = await this.#awaitOtherInstance(gameId, batch, holder, ttl, ids.ranges);
-			if (other.answer) return replayOf(other.answer, batch);
-			taken = other;
-			claim.at = Date.now();
+		// (d) beside (b): the records are idempotent, so they may be appended before the claim says whether this
+		// attempt stores the batch (a replay's or another instance's events have theirs already, or get the same).
+		const consent = this.#recordConsent(gameId, batch, pseudonyms, receivedAt);
+		// Settled below on every path; this only keeps a failure from being reported as unhandled meanwhile.
+		consent.catch(() => undefined);
+		let taken: BatchClaim;
+		try {
+			taken = await this.#claim(gameId, batch.batchId, holder, ttl, ids.ranges);
+			if (taken.answer) return replayOf(taken.answer, batch);
+			if (!taken.claimed) {
+				const other = await this.#awaitOtherInstance(gameId, batch, holder, ttl, ids.ranges);
+				if (other.answer) return replayOf(other.answer, batch);
+				taken = other;
+				claim.at = Date.now();
+			}
+		} finally {
+			// Not claimed (a replay, another holder, an error): the records' statement still ends before the request.
+			await consent.catch(() => undefined);
 		}
 		const known: { clear?: number[] | undefined; headless?: number[] | undefined } = taken.claimed ? taken : {};
 		const headless = new Set(known.headless);
@@ -345,7 +358,7 @@ export class ClickHouseEventStore implements EventStore {
 		};
 		this.#storing++;
 		try {
-			return await this.#store(gameId, batch, receivedAt, claim, pseudonyms, heads);
+			return await this.#store(gameId, batch, receivedAt, claim, pseudonyms, heads, await consent);
 		} catch (error) {
 			// A failed batch is retried soon (503): its claim is free before the answer says so.
 			await this.#release(gameId, batch.batchId, holder);
@@ -403,6 +416,50 @@ export class ClickHouseEventStore implements EventStore {
 		);
 	}
 
+	/**
+	 * Step (d): the batch's consent events (each id once, its first occurrence, as (c) keeps it) sealed, and their records
+	 * appended before any of them is stored, so a crash in between leaves a record whose event the retry stores, never
+	 * an event whose record is lost. Every consent event of the batch gets its record here, stored already or not: the
+	 * append is idempotent (a record exists once per event id, and only records added are tallied), so an event stored
+	 * earlier keeps its record and its count. Answers the sealed props of each event, for its row.
+	 */
+	async #recordConsent(
+		gameId: string,
+		batch: ValidatedBatch,
+		pseudonyms: ReadonlyMap<number, number>,
+		receivedAt: number,
+	): Promise<Map<IngestEvent, SealedProps>> {
+		const props = new Map<IngestEvent, SealedProps>();
+		const seen = new Set<string>();
+		const consent: IngestEvent[] = [];
+		for (const event of batch.events) {
+			if (seen.has(event.id)) continue;
+			seen.add(event.id);
+			if (event.type === "consent") consent.push(event);
+		}
+		if (consent.length === 0) return props;
+		const sealer = this.#options.consent?.sealer;
+		if (!sealer) throw new Error("This store was opened without a consent sealer: it cannot record consent events.");
+		await sealer.prepare(gameId, consent, receivedAt);
+		const records: ConsentRecordInsert[] = [];
+		for (const event of consent) {
+			const sealed = sealer.seal(gameId, event, receivedAt);
+			props.set(event, { json: JSON.stringify(sealed.storedProps), value: sealed.storedProps });
+			records.push({
+				gameId,
+				eventId: event.id,
+				userId: pseudonyms.get(event.userId)!,
+				time: event.time,
+				receivedAt,
+				policyVersion: sealed.policyVersion,
+				details: sealed.details,
+				tally: sealed.tally,
+			});
+		}
+		await this.#options.consent!.appendRecords(records);
+		return props;
+	}
+
 	/** Steps (b) to (f) of the top of this file, under the batch's claim. */
 	async #store(
 		gameId: string,
@@ -411,41 +468,10 @@ export class ClickHouseEventStore implements EventStore {
 		claim: { holder: string; ttl: number; at: number; ids: readonly PlayerIds[] },
 		pseudonyms: ReadonlyMap<number, number>,
 		heads: Heads,
+		props: ReadonlyMap<IngestEvent, SealedProps>,
 	): Promise<IngestOutcome> {
-		const consentSealer = this.#options.consent?.sealer;
-		if (!consentSealer && batch.events.some((event) => event.type === "consent")) {
-			throw new Error("This store was opened without a consent sealer: it cannot record consent events.");
-		}
 		// (b) and (c): the players are mapped, then each shard is asked in one query for the events it holds.
 		const { route, fresh, players, whole } = await this.#lookUp(gameId, batch, pseudonyms, heads);
-
-		// Consent events: sealed now, their records appended (idempotent) before the events are stored, so a crash in
-		// between leaves a record whose event the retry stores, never an event whose record is lost.
-		const consent = fresh.filter(({ event }) => event.type === "consent");
-		const props = new Map<IngestEvent, { json: string; value: Record<string, PropValue> }>();
-		if (consent.length > 0 && consentSealer) {
-			await consentSealer.prepare(
-				gameId,
-				consent.map(({ event }) => event),
-				receivedAt,
-			);
-			const records: ConsentRecordInsert[] = [];
-			for (const { event, player } of consent) {
-				const sealed = consentSealer.seal(gameId, event, receivedAt);
-				props.set(event, { json: JSON.stringify(sealed.storedProps), value: sealed.storedProps });
-				records.push({
-					gameId,
-					eventId: event.id,
-					userId: player,
-					time: event.time,
-					receivedAt,
-					policyVersion: sealed.policyVersion,
-					details: sealed.details,
-					tally: sealed.tally,
-				});
-			}
-			await this.#options.consent!.appendRecords(records);
-		}
 
 		await this.#options.testHooks?.beforeInsert?.(gameId, batch.batchId);
 		// A slow batch (half its claim gone) renews the claim before it inserts; if the claim lapsed meanwhile and another
@@ -925,6 +951,12 @@ export function compareBytes(a: string, b: string): number {
 }
 
 /** What the claim told of the batch's players' heads (contracts.ts BatchClaim). */
+/** A consent event's props as stored (sealed, see {@link ClickHouseEventStore}'s step (d)): the JSON text and the value. */
+interface SealedProps {
+	json: string;
+	value: Record<string, PropValue>;
+}
+
 interface Heads {
 	/** Players holding none of the batch's ids for sure: not looked up. */
 	clear: ReadonlySet<number>;
