@@ -3,7 +3,7 @@
 // its own temporary folder and port range and is gone after stop(). The binaries come from Debian's packages
 // (postgresql, clickhouse-server, redis-server), which .ci/run installs; `serviceAvailable` tells whether they are here.
 import { spawn, spawnSync, type ChildProcess } from "node:child_process";
-import { chmodSync, chownSync, existsSync, mkdtempSync, rmSync, writeFileSync, mkdirSync } from "node:fs";
+import { chmodSync, chownSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync, mkdirSync } from "node:fs";
 import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -31,17 +31,48 @@ export function serviceRequired(kind: ServiceKind): boolean {
 	return process.env.CI === "true" || serviceAvailable(kind);
 }
 
-/** A free TCP port on loopback (the OS picks it; racing starts are retried by the callers' readiness checks). */
-export async function freePort(): Promise<number> {
-	return await new Promise((resolve, reject) => {
+/**
+ * The first port of the kernel's ephemeral range (`ip_local_port_range`): ports from there up are what outgoing
+ * connections take as their local port, so a port found free there can be taken by any client socket before the
+ * service binds it (seen: a ClickHouse shard whose HTTP port an outgoing connection took while the suites ran).
+ */
+function ephemeralStart(): number {
+	try {
+		const [low] = readFileSync("/proc/sys/net/ipv4/ip_local_port_range", "utf8").trim().split(/\s+/);
+		const port = Number(low);
+		return Number.isInteger(port) && port > 2048 ? port : 32768;
+	} catch {
+		return 32768;
+	}
+}
+
+/** Ports this process handed out already (never given twice). */
+const handedOut = new Set<number>();
+
+/** Whether `port` can be bound on loopback now. */
+function bindable(port: number): Promise<boolean> {
+	return new Promise((resolve) => {
 		const server = createServer();
-		server.once("error", reject);
-		server.listen(0, "127.0.0.1", () => {
-			const address = server.address();
-			const port = typeof address === "object" && address ? address.port : 0;
-			server.close(() => resolve(port));
-		});
+		server.once("error", () => resolve(false));
+		server.listen(port, "127.0.0.1", () => server.close(() => resolve(true)));
 	});
+}
+
+/**
+ * A free TCP port on loopback for a service: drawn at random below the ephemeral range (which outgoing connections
+ * use), never the same twice in this process, and bindable when drawn. Other processes drawing the same port at the
+ * same instant remain possible (1 in ~10,000 a pair); the callers' readiness checks report it.
+ */
+export async function freePort(): Promise<number> {
+	const high = ephemeralStart();
+	const low = Math.max(1024, high - 12_000);
+	for (let attempt = 0; attempt < 200; attempt++) {
+		const port = low + Math.floor(Math.random() * (high - low));
+		if (handedOut.has(port) || !(await bindable(port))) continue;
+		handedOut.add(port);
+		return port;
+	}
+	throw new Error(`No free port found on 127.0.0.1 in ${low}-${high - 1}.`);
 }
 
 async function waitFor(what: string, probe: () => Promise<boolean> | boolean, timeoutMs: number): Promise<void> {
