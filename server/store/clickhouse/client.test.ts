@@ -74,26 +74,6 @@ describe.skipIf(!serviceRequired("clickhouse"))("InsertGroups (group commit)", (
 		expect(Number(count!.c)).toBe(5);
 	});
 
-	it("ends a linger early once its `until` settles, with the rows handed over meanwhile", async () => {
-		inserts.length = 0;
-		const groups = new InsertGroups();
-		const mark = Date.now() + 1;
-		const row = (k: string) => ({ k, n: mark });
-		let ready!: () => void;
-		const until = new Promise<void>((resolve) => (ready = resolve));
-		const started = performance.now();
-		// A linger of a minute, ended by `until` once the second request has handed its rows over.
-		const first = groups.insert(shard, table, [row("u1")], { ms: 60_000, until });
-		await new Promise((resolve) => setTimeout(resolve, 20));
-		const second = groups.insert(shard, table, [row("u2"), row("u3")]);
-		ready();
-		await Promise.all([first, second]);
-		expect(performance.now() - started).toBeLessThan(30_000);
-		expect(inserts).toEqual([3]);
-		const [count] = await queryRows<{ c: string }>(shard, `SELECT count() AS c FROM ${table} WHERE n = ${mark}`);
-		expect(Number(count!.c)).toBe(3);
-	});
-
 	it("closes a group at maxRows, and a failed insert rejects only the requests it carried", async () => {
 		inserts.length = 0;
 		const groups = new InsertGroups(5);

@@ -176,19 +176,10 @@ export async function encodeRows(rows: readonly object[]): Promise<string[]> {
 }
 
 /**
- * How long an insert into an idle table waits for more rows: `ms` at most, or until `until` settles (the caller knows
- * the rows it waits for have all been handed over), whichever comes first.
- */
-export interface Linger {
-	ms: number;
-	until?: Promise<unknown>;
-}
-
-/**
  * Group commit for inserts: rows handed to one table of one shard while an insert into it is on its way wait and go
  * together in the next insert, which starts as soon as that one returns. An idle table inserts at once, unless the
- * caller asks it to linger (`linger`: it knows more rows are coming, e.g. other batches in flight): then the first
- * insert waits for them, at most `ms` (a number: that many ms). Under concurrent requests each insert carries many of them, so the shard writes
+ * caller asks it to linger (`lingerMs`: it knows more rows are coming, e.g. other batches in flight): then the first
+ * insert waits that long for them. Under concurrent requests each insert carries many of them, so the shard writes
  * fewer, larger parts (ClickHouse's own advice: few large inserts) and spends less per row. Each caller's promise settles with the insert
  * that carried its rows: resolved once they are written and visible, rejected with that insert's error (nothing of a
  * failed insert is answered as stored; the callers' retries find what was written, as after any failed insert).
@@ -207,7 +198,7 @@ export class InsertGroups {
 		this.#maxRows = maxRows;
 	}
 
-	insert(shard: ClickHouseShard, table: string, rows: readonly object[], linger: number | Linger = 0): Promise<void> {
+	insert(shard: ClickHouseShard, table: string, rows: readonly object[], lingerMs = 0): Promise<void> {
 		if (rows.length === 0) return Promise.resolve();
 		const key = `${shard.index}\u0000${table}`;
 		let state = this.#tables.get(key);
@@ -219,7 +210,7 @@ export class InsertGroups {
 			}
 			for (const row of rows) group.rows.push(row);
 			group.settle.push({ resolve, reject });
-			if (!state.busy) void this.#drain(shard, table, key, state, typeof linger === "number" ? { ms: linger } : linger);
+			if (!state.busy) void this.#drain(shard, table, key, state, lingerMs);
 		});
 	}
 
@@ -228,16 +219,11 @@ export class InsertGroups {
 		table: string,
 		key: string,
 		state: { waiting: InsertGroup[]; busy: boolean },
-		linger: Linger,
+		lingerMs: number,
 	): Promise<void> {
 		state.busy = true;
 		try {
-			if (linger.ms > 0) {
-				let timer: NodeJS.Timeout | undefined;
-				const elapsed = new Promise((resolve) => (timer = setTimeout(resolve, linger.ms)));
-				await Promise.race(linger.until ? [elapsed, linger.until.catch(() => undefined)] : [elapsed]);
-				clearTimeout(timer);
-			}
+			if (lingerMs > 0) await new Promise((resolve) => setTimeout(resolve, lingerMs));
 			for (let group = state.waiting.shift(); group; group = state.waiting.shift()) {
 				try {
 					await insertRows(shard, table, group.rows);
