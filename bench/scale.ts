@@ -3,8 +3,8 @@
 // ceiling for the same rows in the same run; the CPU a backend instance spends per event; and the metric queries of
 // bench/metrics.ts on ClickHouse over a generated game of 10M events.
 //
-//   npm run bench -- scale [--engines sqlite,clickhouse1,clickhouse2|none] [--rounds 5] [--batches 48] [--clients 4]
-//                          [--events 500] [--servers 16] [--players-per-server 50]
+//   npm run bench -- scale [--engines sqlite,clickhouse1,clickhouse2|none] [--rounds 8] [--batches 128] [--clients 16]
+//                          [--ceiling-clients 4,16] [--events 500] [--servers 64] [--players-per-server 50]
 //                          [--metrics-events 10000000] [--metrics-rounds 3] [--metrics-shards 2]
 //
 // Engines: `sqlite` (the embedded default), `clickhouse1` (PostgreSQL metadata + one ClickHouse server, plain
@@ -13,9 +13,16 @@
 // The ceiling inserts each batch's rows as JSONEachRow straight into `events_local` (a table of the same schema in a
 // database of its own on the same servers), each row on the shard the sharding key cityHash64(game_id, user_id) picks
 // (on two shards a batch is two inserts, as in the product), with as many batches at a time as the HTTP run has
-// clients: what ClickHouse takes from one client process doing nothing else. After each HTTP round the
-// bench waits for the backend to go idle (its rollup job folds the round): the backend's and ClickHouse's CPU per event
-// include that work, and the ceiling runs next to an idle backend.
+// clients and with each of `--ceiling-clients` (each into a database of its own, one after another): the round's
+// ceiling is the best of them, what ClickHouse takes from one client process doing nothing else. After each HTTP
+// round the bench waits for the backend to go idle (its rollup job folds the round): the backend's and ClickHouse's
+// CPU per event include that work, and the ceiling runs next to an idle backend.
+// Both sides run at saturation: 16 batches in flight (a game at scale has hundreds of servers posting at once, each
+// one batch at a time), 128 batches a round (8 per client, so the round's ramp-up and tail are small), from 64 game
+// servers (no server has two batches in flight, as the SDK never does). With 4 clients the HTTP path is bound by one
+// batch's latency (two PostgreSQL commits, the insert linger and the insert), not by what an instance can take, and
+// the comparison would measure latency against a ceiling that is not: `--clients 4 --batches 48 --servers 16` gives
+// the earlier figures of docs/scale.md.
 // `--metrics-events 0` skips the metric queries (they take minutes at 10M: the events go through the event store's
 // real ingest, 10,000 per batch).
 import { spawn } from "node:child_process";
@@ -61,8 +68,10 @@ interface EngineResult {
 	p99: number;
 	/** Median CPU ms the backend process spent per 1,000 events. */
 	cpuMsPer1000: number;
-	/** Median raw insert ceiling (rows/s); ClickHouse engines only. */
+	/** Median raw insert ceiling (rows/s): each round's best over the ceiling's concurrencies; ClickHouse engines only. */
 	ceiling?: number;
+	/** How many rounds' ceilings each concurrency gave (batches in flight → rounds it was the best). */
+	ceilingBest?: Map<number, number>;
 	/** Median of each round's own ratio (its HTTP rate over the ceiling measured right after it). */
 	roundRatio?: number;
 	/** Median CPU ms the ClickHouse servers spent per 1,000 events: through HTTP, and in the ceiling's inserts. */
@@ -280,13 +289,16 @@ async function activeParts(clients: ClickHouseClient[]): Promise<number[]> {
 
 interface Deployment {
 	env: Record<string, string>;
-	/** The ClickHouse servers (one per shard), the ceiling's database on them, and what marks their processes. */
-	raw?: { clients: ClickHouseClient[]; database: string; marker: string; postgresDataDir: string };
+	/**
+	 * The ClickHouse servers (one per shard), the ceiling's databases on them (one per concurrency, so each holds every
+	 * round's rows once, as the backend's does), and what marks their processes.
+	 */
+	raw?: { clients: ClickHouseClient[]; databases: Map<number, string>; marker: string; postgresDataDir: string };
 	stop(): Promise<void>;
 }
 
 /** Fresh services for one engine: a data directory, and for ClickHouse engines PostgreSQL and the shards. */
-async function deploy(engine: Engine, dir: string): Promise<Deployment> {
+async function deploy(engine: Engine, dir: string, ceilingClients: number[]): Promise<Deployment> {
 	const env: Record<string, string> = {
 		VANTAGE_DATA_DIR: join(dir, engine),
 		VANTAGE_MASTER_KEY: randomBytes(32).toString("base64"),
@@ -309,16 +321,18 @@ async function deploy(engine: Engine, dir: string): Promise<Deployment> {
 		const clients = clickhouse.shards.map((s) =>
 			createClient({ url: s.url, request_timeout: 120_000, log: { level: ClickHouseLogLevel.OFF } }),
 		);
-		const database = "vantage_ceiling";
+		const databases = new Map(ceilingClients.map((n) => [n, `vantage_ceiling_${n}`]));
 		for (const client of clients) {
-			await client.command({ query: `CREATE DATABASE IF NOT EXISTS ${database}` });
-			await client.command({ query: RAW_EVENTS_DDL(database) });
+			for (const database of databases.values()) {
+				await client.command({ query: `CREATE DATABASE IF NOT EXISTS ${database}` });
+				await client.command({ query: RAW_EVENTS_DDL(database) });
+			}
 		}
 		const [pg, ch] = [postgres, clickhouse];
 		return {
 			env,
 			// Every shard's command line names its config file under the deployment's own directory.
-			raw: { clients, database, marker: dirname(clickhouse.shards[0]!.dataDir), postgresDataDir: postgres.dataDir },
+			raw: { clients, databases, marker: dirname(clickhouse.shards[0]!.dataDir), postgresDataDir: postgres.dataDir },
 			stop: async () => {
 				await Promise.all(clients.map((c) => c.close()));
 				await Promise.all([pg.stop(), ch.stop()]);
@@ -330,8 +344,14 @@ async function deploy(engine: Engine, dir: string): Promise<Deployment> {
 	}
 }
 
-async function benchEngine(engine: Engine, dir: string, plan: Round[], clients: number): Promise<EngineResult> {
-	const deployment = await deploy(engine, dir);
+async function benchEngine(
+	engine: Engine,
+	dir: string,
+	plan: Round[],
+	clients: number,
+	ceilingClients: number[],
+): Promise<EngineResult> {
+	const deployment = await deploy(engine, dir, ceilingClients);
 	let server: ChildServer | undefined;
 	try {
 		server = await spawnServer(deployment.env);
@@ -350,6 +370,7 @@ async function benchEngine(engine: Engine, dir: string, plan: Round[], clients: 
 		const chCeilings: number[] = [];
 		const pgHttps: number[] = [];
 		const ratios: number[] = [];
+		const ceilingBest = new Map(ceilingClients.map((n) => [n, 0]));
 		const pgDir = deployment.raw?.postgresDataDir;
 		for (let r = 0; r < plan.length; r++) {
 			const round = plan[r]!;
@@ -366,13 +387,29 @@ async function benchEngine(engine: Engine, dir: string, plan: Round[], clients: 
 			const cpuMs = processCpuMs(pid) - cpuBefore;
 			const chHttp = marker ? processesCpuMs(marker) - chBefore : 0;
 			const pgHttp = pgDir ? postgresCpuMs(pgDir) - pgBefore : 0;
-			const chCeilingBefore = marker ? processesCpuMs(marker) : 0;
-			const ceiling = deployment.raw
-				? await ceilingRound(deployment.raw.clients, deployment.raw.database, round, clients, routes!)
-				: undefined;
-			if (deployment.raw) await settleClickHouse(deployment.raw.clients, deployment.raw.marker);
-			const chCeiling = marker ? processesCpuMs(marker) - chCeilingBefore : 0;
+			// The ceiling at each of its concurrencies (in turn, the order alternating by round so that none always runs
+			// first), each settled before the next; the round's ceiling is the best of them, with that one's CPU.
+			const tries: { concurrency: number; rate: number; cpu: number }[] = [];
+			if (deployment.raw) {
+				const order = r % 2 === 0 ? ceilingClients : [...ceilingClients].reverse();
+				for (const concurrency of order) {
+					const before = processesCpuMs(marker!);
+					const rate = await ceilingRound(
+						deployment.raw.clients,
+						deployment.raw.databases.get(concurrency)!,
+						round,
+						concurrency,
+						routes!,
+					);
+					await settleClickHouse(deployment.raw.clients, deployment.raw.marker);
+					tries.push({ concurrency, rate, cpu: processesCpuMs(marker!) - before });
+				}
+			}
+			const best = tries.length ? tries.reduce((a, b) => (b.rate > a.rate ? b : a)) : undefined;
+			const ceiling = best?.rate;
+			const chCeiling = best?.cpu ?? 0;
 			if (r === 0) continue;
+			if (best) ceilingBest.set(best.concurrency, ceilingBest.get(best.concurrency)! + 1);
 			if (marker) {
 				chHttps.push((chHttp / events) * 1000);
 				chCeilings.push((chCeiling / events) * 1000);
@@ -394,7 +431,9 @@ async function benchEngine(engine: Engine, dir: string, plan: Round[], clients: 
 						? ""
 						: `  ClickHouse CPU ${((chHttp / events) * 1000).toFixed(1)} ms/1k` +
 							`  PostgreSQL CPU ${((pgHttp / events) * 1000).toFixed(1)} ms/1k` +
-							`  | raw @clickhouse/client ${fmt(ceiling)} rows/s, ClickHouse CPU ${((chCeiling / events) * 1000).toFixed(1)} ms/1k`),
+							`  | raw @clickhouse/client ${fmt(ceiling)} rows/s (${tries
+								.map((t) => `${t.concurrency} in flight ${fmt(t.rate)}`)
+								.join(", ")}), ClickHouse CPU ${((chCeiling / events) * 1000).toFixed(1)} ms/1k`),
 			);
 		}
 		return {
@@ -403,7 +442,7 @@ async function benchEngine(engine: Engine, dir: string, plan: Round[], clients: 
 			p50: median(p50s),
 			p99: median(p99s),
 			cpuMsPer1000: median(cpus),
-			...(ceilings.length ? { ceiling: median(ceilings), roundRatio: median(ratios) } : {}),
+			...(ceilings.length ? { ceiling: median(ceilings), roundRatio: median(ratios), ceilingBest } : {}),
 			...(pgHttps.length ? { postgresCpu: median(pgHttps) } : {}),
 			...(chHttps.length ? { clickhouseCpu: { http: median(chHttps), ceiling: median(chCeilings) } } : {}),
 			...(deployment.raw ? { parts: await activeParts(deployment.raw.clients) } : {}),
@@ -489,11 +528,12 @@ export async function run(args: string[]): Promise<void> {
 		args,
 		options: {
 			engines: { type: "string", default: ENGINES.join(",") },
-			rounds: { type: "string", default: "5" },
-			batches: { type: "string", default: "48" },
-			clients: { type: "string", default: "4" },
+			rounds: { type: "string", default: "8" },
+			batches: { type: "string", default: "128" },
+			clients: { type: "string", default: "16" },
+			"ceiling-clients": { type: "string", default: "4,16" },
 			events: { type: "string", default: "500" },
-			servers: { type: "string", default: "16" },
+			servers: { type: "string", default: "64" },
 			"players-per-server": { type: "string", default: "50" },
 			"metrics-events": { type: "string", default: "10000000" },
 			"metrics-rounds": { type: "string", default: "3" },
@@ -515,6 +555,7 @@ export async function run(args: string[]): Promise<void> {
 	for (const [name, n] of Object.entries({ rounds, batches, clients, events, metricsEvents, metricsShards })) {
 		if (!Number.isInteger(n) || n < 0) throw new Error(`${name} must be a whole number, not ${n}`);
 	}
+	if (clients < 1 || batches < 1 || events < 1) throw new Error("--clients, --batches and --events must be at least 1");
 
 	const dir = mkdtempSync(join(tmpdir(), "vantage-bench-scale-"));
 	const servers = Number(values.servers);
@@ -523,6 +564,11 @@ export async function run(args: string[]): Promise<void> {
 		throw new Error(`--servers: a whole number ≥ 0, not "${values.servers}"`);
 	if (!Number.isInteger(playersPerServer) || playersPerServer < 1)
 		throw new Error(`--players-per-server: a whole number ≥ 1, not "${values["players-per-server"]}"`);
+	// The ceiling's concurrencies: the HTTP run's own and those asked for, each round's ceiling the best of them.
+	const ceilingClients = [...new Set([clients, ...values["ceiling-clients"].split(",").map((n) => Number(n.trim()))])];
+	if (ceilingClients.some((n) => !Number.isInteger(n) || n < 1))
+		throw new Error(`--ceiling-clients: whole numbers ≥ 1, comma-separated, not "${values["ceiling-clients"]}"`);
+	ceilingClients.sort((a, b) => a - b);
 	const plan = planRounds(rounds, batches, events, servers, playersPerServer);
 	console.log(
 		`scale: ${rounds} rounds × ${batches} batches × ${events} events, ${clients} concurrent clients, gzip ` +
@@ -536,7 +582,7 @@ export async function run(args: string[]): Promise<void> {
 	try {
 		for (const engine of engines as Engine[]) {
 			try {
-				results.push(await benchEngine(engine, dir, plan, clients));
+				results.push(await benchEngine(engine, dir, plan, clients, ceilingClients));
 			} catch (error) {
 				failed = true;
 				const message = error instanceof Error ? error.message : String(error);
@@ -557,7 +603,9 @@ export async function run(args: string[]): Promise<void> {
 					(r.parts ? `; events_local active parts per shard at the end: ${r.parts.join(", ")}` : "") +
 					(r.ceiling === undefined
 						? ""
-						: `; raw insert ceiling ${fmt(r.ceiling)} rows/s, ratio ${(r.rate / r.ceiling).toFixed(2)} (target ≥ 0.50; ` +
+						: `; raw insert ceiling ${fmt(r.ceiling)} rows/s (each round's best of ${[...r.ceilingBest!]
+								.map(([n, rounds]) => `${n} in flight: best in ${rounds}`)
+								.join(", ")}), ratio ${(r.rate / r.ceiling).toFixed(2)} (target ≥ 0.50; ` +
 							`median of the rounds' own ratios ${r.roundRatio!.toFixed(2)})`) +
 					(r.clickhouseCpu
 						? `; ClickHouse CPU per 1,000 events ${r.clickhouseCpu.http.toFixed(1)} ms through HTTP, ` +
